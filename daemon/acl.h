@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * acl.h - POSIX ACLs on object fds: apply the policy's, read them back, and answer "what does
+ * this inode let that identity do?".
+ *
+ * Everything works on fds, never on paths.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "identity.h"
+#include "policy.h"
+#include "protocol.h"
+
+/*
+ * acl_apply_fd() - set mode and named entries in one step.
+ * @fd: borrowed.
+ *
+ * Builds user::, group::, other:: from @mode, one user:ID: or group:ID: entry per named
+ * principal, and the mask as the union of group:: and the named entries, then acl_set_fd()s
+ * it and reads it back to check. Inherited (default ACL) entries and the umask are replaced.
+ * Without named entries this is a minimal ACL, the same as fchmod(@mode).
+ *
+ * Return: 0, or -errno: -EOPNOTSUPP when the filesystem has no ACLs and named entries were
+ * asked for (fail closed), -EIO when the ACL read back differs.
+ */
+int acl_apply_fd(int fd, mode_t mode, const struct policy_acl_entry *users, size_t n_users,
+                 const struct policy_acl_entry *groups, size_t n_groups);
+
+/*
+ * acl_read_fd() - the access ACL of @fd as wire entries (minimal ACL from the mode when the
+ * inode has no extended one). Return: the number of entries, or -errno (-E2BIG if more than
+ * @max).
+ */
+int acl_read_fd(int fd, struct shmb_proto_acl_entry *entries, size_t max);
+
+/*
+ * acl_access_fd() - the access bits (4 read, 2 write) the inode behind @fd grants @id, by the
+ * kernel's POSIX ACL algorithm (owner, named user & mask, groups & mask, other). Root is not
+ * special here: the caller decides what root means.
+ */
+int acl_access_fd(int fd, const struct stat *st, const struct identity *id,
+                  unsigned *ret_access);

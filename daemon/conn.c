@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn.c - per-client state and I/O: read one request, answer it, queue the answer if the
+ * client is not reading.
+ *
+ * Backpressure instead of buffers: while any reply is queued the daemon stops reading that
+ * client's requests, so a client that never reads holds at most LIMIT_REPLIES_QUEUED replies
+ * (and their fds) in the daemon, plus what its socket buffer holds in the kernel.
+ *
+ * Protocol errors (a malformed packet, fds on a request, a wrong version) end the connection
+ * after a best-effort error reply; request errors (a bad name, a denial) are answered and the
+ * connection carries on.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "conn.h"
+#include "fdpass.h"
+#include "limits.h"
+#include "listener.h"
+#include "log.h"
+#include "macro.h"
+
+struct reply {
+        struct reply *next;
+        int fds[SHMB_PROTO_FDS_MAX];
+        size_t n_fds;
+        size_t len;
+        uint8_t data[];
+};
+
+struct conn {
+        struct server *server;
+        struct conn *prev, *next;
+        uint64_t serial;
+        int fd;
+        struct loop_source *source;
+        struct identity id;
+        struct reply *queue, *queue_tail;
+        size_t n_queued;
+        bool closing;           /* send what is queued, read nothing more, then close */
+};
+
+/* Requests handled per wakeup, so one busy client cannot starve the others. */
+#define CONN_REQUESTS_PER_WAKEUP 16
+
+static struct reply *reply_free(struct reply *r)
+{
+        if (!r)
+                return NULL;
+        fdpass_close_all(r->fds, r->n_fds);
+        free(r);
+        return NULL;
+}
+
+struct conn *conn_free(struct conn *c)
+{
+        if (!c)
+                return NULL;
+
+        /* Unlink from the server first, so nothing can reach a half-freed connection. */
+        if (c->prev)
+                c->prev->next = c->next;
+        else if (c->server->conns == c)
+                c->server->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->server->n_conns--;
+        server_uid_unref(c->server, c->id.uid);
+
+        while (c->queue) {
+                struct reply *r = c->queue;
+
+                c->queue = r->next;
+                reply_free(r);
+        }
+        loop_remove(c->source);
+        safe_close(c->fd);
+        log_debug("conn %" PRIu64 ": closed (uid=%u)", c->serial, (unsigned) c->id.uid);
+        identity_deinit(&c->id);
+
+        /* A slot is free again: a listener paused at a limit may accept once more. */
+        listener_resume_all(c->server);
+        free(c);
+        return NULL;
+}
+
+static void conn_update_events(struct conn *c)
+{
+        uint32_t ev = 0;
+
+        if (c->n_queued > 0)
+                ev |= EPOLLOUT;
+        else if (!c->closing)
+                ev |= EPOLLIN;
+        (void) loop_modify(c->source, ev);
+}
+
+/*
+ * Sends a reply now or queues it. Takes over @fds in every case: they are closed once sent
+ * or when the reply is dropped.
+ */
+static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
+{
+        struct reply *r;
+        int k;
+
+        if (c->n_queued == 0) {
+                k = fdpass_send(c->fd, buf, len, fds, n_fds);
+                if (k != -EAGAIN) {
+                        fdpass_close_all(fds, n_fds);
+                        return k;
+                }
+        }
+        if (c->n_queued >= LIMIT_REPLIES_QUEUED) {
+                fdpass_close_all(fds, n_fds);
+                return -ENOBUFS;
+        }
+        r = malloc(sizeof(*r) + len);
+        if (!r) {
+                fdpass_close_all(fds, n_fds);
+                return -ENOMEM;
+        }
+        r->next = NULL;
+        r->len = len;
+        r->n_fds = n_fds;
+        memcpy(r->fds, fds, n_fds * sizeof(int));
+        memcpy(r->data, buf, len);
+        if (c->queue_tail)
+                c->queue_tail->next = r;
+        else
+                c->queue = r;
+        c->queue_tail = r;
+        c->n_queued++;
+        conn_update_events(c);
+        return 0;
+}
+
+static int conn_flush(struct conn *c)
+{
+        while (c->queue) {
+                struct reply *r = c->queue;
+                int k;
+
+                k = fdpass_send(c->fd, r->data, r->len, r->fds, r->n_fds);
+                if (k == -EAGAIN)
+                        break;
+                if (k < 0)
+                        return k;
+                c->queue = r->next;
+                if (!c->queue)
+                        c->queue_tail = NULL;
+                c->n_queued--;
+                reply_free(r);
+        }
+        conn_update_events(c);
+        return 0;
+}
+
+/* Rate-limited, since every one of these is triggered by the client. */
+static void conn_log(struct conn *c, int level, int error, const char *what)
+{
+        unsigned suppressed = 0;
+
+        if (!log_ratelimit_uid(c->id.uid, &suppressed))
+                return;
+        log_full_errno(level, error, "conn %" PRIu64 " (uid=%u pid=%d): %s: %m", c->serial,
+                       (unsigned) c->id.uid, (int) c->id.pid, what);
+}
+
+/* A protocol error: tell the client why if the socket takes it, then stop. */
+static void conn_fail(struct conn *c, uint32_t seq, int error, const char *what)
+{
+        int n;
+
+        conn_log(c, LOG_NOTICE, error, what);
+        n = shmb_proto_encode_error(c->server->out, sizeof(c->server->out), seq, -error);
+        if (n > 0)
+                (void) conn_send(c, c->server->out, (size_t) n, NULL, 0);
+        c->closing = true;
+        conn_update_events(c);
+}
+
+/* Reads and answers one request. Returns 1 to go on, 0 when there is nothing more to read
+ * now, <0 when the connection must close at once. */
+static int conn_read_one(struct conn *c)
+{
+        struct server *s = c->server;
+        struct shmb_proto_request req;
+        int fds[SHMB_PROTO_FDS_MAX];
+        size_t n_fds = 0;
+        ssize_t n;
+        int r;
+
+        /* Requests are small; the buffer is the largest packet so MSG_TRUNC is exact. */
+        n = fdpass_recv(c->fd, s->in, sizeof(s->in), fds, ELEMENTSOF(fds), &n_fds);
+        if (n == -EAGAIN || n == -EINTR)
+                return 0;
+        if (n == 0)
+                return -ECONNRESET; /* hang-up, or an empty packet: the same to SEQPACKET */
+        if (n == -EMSGSIZE || n == -ECHRNG) {
+                conn_fail(c, 0, -EBADMSG, n == -EMSGSIZE ? "packet too large"
+                                                         : "too many fds attached");
+                return 0;
+        }
+        if (n < 0)
+                return (int) n;
+
+        r = shmb_proto_decode_request(s->in, (size_t) n, n_fds, &req);
+        /* Requests carry no fds in this protocol: whatever came is closed, whatever the
+         * outcome (and if any came, decoding has already failed). */
+        fdpass_close_all(fds, n_fds);
+        if (r == -EOPNOTSUPP) {
+                /* A well-formed request of a type we do not know: answer, and carry on. */
+                n = shmb_proto_encode_error(s->out, sizeof(s->out), req.seq, EOPNOTSUPP);
+                return conn_send(c, s->out, (size_t) n, NULL, 0) < 0 ? -EPIPE : 1;
+        }
+        if (r == -EPROTONOSUPPORT) {
+                conn_fail(c, 0, r, "protocol version not supported");
+                return 0;
+        }
+        if (r < 0) {
+                conn_fail(c, 0, -EBADMSG, n_fds > 0 ? "fds attached to a request"
+                                                   : "malformed request");
+                return 0;
+        }
+
+        n = broker_handle(s->broker, &c->id, &req, s->out, sizeof(s->out), fds, &n_fds);
+        if (n < 0) {
+                conn_log(c, LOG_ERR, (int) n, "cannot build reply");
+                return (int) n;
+        }
+        r = conn_send(c, s->out, (size_t) n, fds, n_fds);
+        if (r < 0) {
+                /* EPIPE and friends: the client went away with its request answered. */
+                conn_log(c, LOG_DEBUG, r, "reply not delivered");
+                return r;
+        }
+        return 1;
+}
+
+static void conn_dispatch(struct loop_source *source, uint32_t events, void *userdata)
+{
+        struct conn *c = userdata;
+        int i, r = 0;
+
+        if (events & EPOLLOUT) {
+                r = conn_flush(c);
+                if (r < 0)
+                        goto close;
+        }
+        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing) {
+                for (i = 0; i < CONN_REQUESTS_PER_WAKEUP && c->n_queued == 0 && !c->closing;
+                     i++) {
+                        r = conn_read_one(c);
+                        if (r <= 0)
+                                break;
+                }
+                if (r < 0)
+                        goto close;
+        }
+        if (c->closing && c->n_queued == 0)
+                goto close;
+        if ((events & (EPOLLHUP | EPOLLERR)) && c->n_queued > 0)
+                goto close; /* nobody will read what is queued */
+        return;
+close:
+        conn_free(c);
+}
+
+int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret)
+{
+        struct conn *c;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                safe_close(fd);
+                server_uid_unref(s, id->uid);
+                identity_deinit(id);
+                return -ENOMEM;
+        }
+        c->server = s;
+        c->fd = fd;
+        c->id = *id;
+        *id = (struct identity) { .uid = (uid_t) -1 };
+        c->serial = s->next_conn_id++;
+
+        /* Linked and counted before anything can fail, so conn_free() undoes it all. */
+        c->next = s->conns;
+        if (s->conns)
+                s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+
+        r = loop_add(s->loop, fd, EPOLLIN, conn_dispatch, c, &c->source);
+        if (r < 0) {
+                conn_free(c);
+                return r;
+        }
+        log_debug("conn %" PRIu64 ": uid=%u gid=%u pid=%d connected", c->serial,
+                  (unsigned) c->id.uid, (unsigned) c->id.gid, (int) c->id.pid);
+        if (ret)
+                *ret = c;
+        return 0;
+}

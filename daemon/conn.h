@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn.h - one client connection: its identity, its socket, its queue of unsent replies.
+ */
+#pragma once
+
+#include "identity.h"
+#include "server.h"
+
+/* Takes over @fd and @id (both consumed, also on failure) and starts serving the client. */
+int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret);
+
+/* Closes the connection: unlinks it from the server first, then frees what it holds. */
+struct conn *conn_free(struct conn *c);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fdpass.c - sendmsg()/recvmsg() with SCM_RIGHTS, done carefully.
+ *
+ * The lessons are dbus's (CVE-2014-3635: count fds from cmsg_len; CVE-2020-12049: close what
+ * did arrive on MSG_CTRUNC) and systemd's recvmsg_safe(): control data is parsed only after a
+ * successful recvmsg(), and a truncated packet or control buffer is an error, never a partial
+ * request.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fdpass.h"
+#include "macro.h"
+#include "protocol.h"
+
+void fdpass_close_all(int *fds, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
+/* Collects every SCM_RIGHTS fd of a received message; those that do not fit are closed. */
+static size_t collect_fds(struct msghdr *mh, int *fds, size_t max_fds, bool *ret_overflow)
+{
+        struct cmsghdr *c;
+        size_t n = 0;
+
+        *ret_overflow = false;
+        for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+                size_t i, k;
+                int *p;
+
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                p = (int *) CMSG_DATA(c);
+                for (i = 0; i < k; i++) {
+                        int fd;
+
+                        memcpy(&fd, p + i, sizeof(fd));
+                        if (n < max_fds)
+                                fds[n++] = fd;
+                        else {
+                                safe_close(fd);
+                                *ret_overflow = true;
+                        }
+                }
+        }
+        return n;
+}
+
+ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds,
+                    size_t *ret_n_fds)
+{
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * SHMB_PROTO_FDS_MAX)];
+        } control;
+        struct iovec iov = { .iov_base = buf, .iov_len = size };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control),
+        };
+        bool overflow;
+        ssize_t n;
+        size_t n_fds;
+
+        *ret_n_fds = 0;
+        n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+        if (n < 0)
+                return -errno; /* msg_controllen is not updated on error: parse nothing */
+
+        n_fds = collect_fds(&mh, fds, max_fds, &overflow);
+        if (overflow || (mh.msg_flags & MSG_CTRUNC)) {
+                fdpass_close_all(fds, n_fds);
+                return -ECHRNG;
+        }
+        /* With MSG_TRUNC, recvmsg() returns the packet's real length. */
+        if ((mh.msg_flags & MSG_TRUNC) || (size_t) n > size) {
+                fdpass_close_all(fds, n_fds);
+                return -EMSGSIZE;
+        }
+        if (n == 0) {
+                /* A zero-length SEQPACKET packet reads like EOF, and may still carry fds. */
+                fdpass_close_all(fds, n_fds);
+                return 0;
+        }
+        *ret_n_fds = n_fds;
+        return n;
+}
+
+int fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
+{
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * SHMB_PROTO_FDS_MAX)];
+        } control;
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (n_fds > SHMB_PROTO_FDS_MAX)
+                return -EINVAL;
+        if (n_fds > 0) {
+                struct cmsghdr *c;
+
+                memset(&control, 0, sizeof(control));
+                mh.msg_control = &control;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        }
+        if (sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                return -errno;
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fdpass.h - one SEQPACKET packet in or out, with SCM_RIGHTS fds.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * fdpass_recv() - receive one packet without blocking.
+ * @fds: room for @max_fds fds; on success the received fds, owned by the caller.
+ *
+ * Every fd is received O_CLOEXEC. The fd count is taken from cmsg_len, never from the buffer
+ * size. Control data is parsed only when recvmsg() succeeded.
+ *
+ * Return: the packet's length (0: the peer hung up, or sent an empty packet; any fds that came
+ * with it are already closed), or -errno: -EAGAIN, -EMSGSIZE (the packet was larger than
+ * @size), -ECHRNG (more fds than fit, MSG_CTRUNC), -ECONNRESET... On every error all the fds
+ * that did arrive are closed.
+ */
+ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds,
+                    size_t *ret_n_fds);
+
+/*
+ * fdpass_send() - send one packet without blocking and without SIGPIPE.
+ * @fds: borrowed; the caller still owns them after the call.
+ *
+ * Return: 0, or -errno (-EAGAIN when the socket is full: try again later).
+ */
+int fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
+
+/* Closes n fds of an array. */
+void fdpass_close_all(int *fds, size_t n);

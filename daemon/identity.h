@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * identity.h - who a client is, as the kernel told us when it connected.
+ *
+ * Filled once at accept from SO_PEERCRED and SO_PEERGROUPS and never from request payloads.
+ * The user name is looked up once, at accept, so that %u in a policy needs no NSS call per
+ * request.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IDENTITY_GROUPS_MAX 65536 /* NGROUPS_MAX on Linux */
+
+struct identity {
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;              /* 0 when the peer is in another pid namespace */
+        gid_t *groups;          /* supplementary groups, owned */
+        size_t n_groups;
+        char *user_name;        /* owned; NULL when the uid has no name */
+};
+
+void identity_deinit(struct identity *id);
+bool identity_in_group(const struct identity *id, gid_t gid);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * limits.h - every limit the daemon enforces, in one place.
+ *
+ * Each is documented in shmbrokerd(8). Protocol-level limits (message size, fds per reply,
+ * name length) live in proto/protocol.h because both ends enforce them.
+ */
+#pragma once
+
+#include "protocol.h"
+
+/* Connections. */
+#define LIMIT_CONNECTIONS_TOTAL 16384   /* then accept() pauses until one closes */
+#define LIMIT_CONNECTIONS_PER_UID 256   /* then the new connection is closed at once */
+
+/* A reply that the client does not read stays queued in the daemon: at most this many per
+ * connection; past that the daemon stops reading the client's requests until it drains. */
+#define LIMIT_REPLIES_QUEUED 8
+
+/* Objects. */
+#define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
+#define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */
+
+/* Log rate limit for messages a client can trigger. */
+#define LIMIT_LOG_UIDS 64
+#define LIMIT_LOG_BURST 20
+#define LIMIT_LOG_INTERVAL_USEC (10u * 1000u * 1000u)
+
+/* Events handled per epoll_wait() round. */
+#define LIMIT_EVENTS_PER_ROUND 64

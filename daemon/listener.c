@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * listener.c - accept() and the peer's identity.
+ *
+ * Identity comes from the kernel only, once, at accept: SO_PEERCRED for uid, gid and pid,
+ * SO_PEERGROUPS for the supplementary groups as they were at connect time. Nothing a client
+ * writes can change it. If the kernel cannot tell us who the peer is, the connection is
+ * closed: there is no default identity.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "limits.h"
+#include "listener.h"
+#include "log.h"
+#include "macro.h"
+
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83 /* Linux 6.16 */
+#endif
+
+struct listener {
+        struct server *server;
+        struct listener *next;
+        int fd;
+        char *path;             /* unlinked at exit when we bound it */
+        struct loop_source *source;
+        bool paused;
+};
+
+int listener_bind(const char *path, int *ret_fd)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path));
+
+        if (lstat(path, &st) == 0) {
+                _cleanup_(closep) int probe = -1;
+
+                if (!S_ISSOCK(st.st_mode))
+                        return -EEXIST;
+                /* A socket nobody listens on is left over from a crash; one that answers
+                 * belongs to a running instance. */
+                probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                if (probe < 0)
+                        return -errno;
+                if (connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        return -EADDRINUSE;
+                if (errno != ECONNREFUSED)
+                        return -EEXIST;
+                if (unlink(path) < 0)
+                        return -errno;
+        }
+
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        /* Everyone may connect: who gets what is the policy's decision. An administrator
+         * narrows it with SocketMode=/SocketGroup= or the directory's permissions. */
+        if (chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+                int r = -errno;
+
+                (void) unlink(path);
+                return r;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int listener_peer_identity(int fd, struct identity *ret)
+{
+        struct identity id = { .uid = (uid_t) -1, .gid = (gid_t) -1 };
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        size_t n = 64;
+        struct passwd pw, *pwr = NULL;
+        char pwbuf[4096];
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        if (len != sizeof(cred) || cred.uid == (uid_t) -1 || cred.gid == (gid_t) -1)
+                return -ENODATA;
+        id.uid = cred.uid;
+        id.gid = cred.gid;
+        id.pid = cred.pid;
+
+        /* SO_PEERGROUPS reports the size it needs with ERANGE; grow once or twice. */
+        for (;;) {
+                gid_t *g = reallocarray(id.groups, n, sizeof(gid_t));
+
+                if (!g) {
+                        identity_deinit(&id);
+                        return -ENOMEM;
+                }
+                id.groups = g;
+                len = (socklen_t) (n * sizeof(gid_t));
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, id.groups, &len) == 0) {
+                        id.n_groups = len / sizeof(gid_t);
+                        break;
+                }
+                if (errno != ERANGE || len / sizeof(gid_t) <= n ||
+                    len / sizeof(gid_t) > IDENTITY_GROUPS_MAX) {
+                        int r = -errno;
+
+                        identity_deinit(&id);
+                        return r == -ERANGE ? -E2BIG : r;
+                }
+                n = len / sizeof(gid_t);
+        }
+
+        /* %u needs the name; looked up once here rather than per request. A uid without a
+         * name simply matches no %u pattern. */
+        if (getpwuid_r(id.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr) {
+                id.user_name = strdup(pwr->pw_name);
+                if (!id.user_name) {
+                        identity_deinit(&id);
+                        return -ENOMEM;
+                }
+        }
+        *ret = id;
+        return 0;
+}
+
+static void listener_pause(struct listener *l)
+{
+        if (l->paused)
+                return;
+        l->paused = true;
+        (void) loop_modify(l->source, 0);
+}
+
+void listener_resume_all(struct server *s)
+{
+        struct listener *l;
+
+        if (s->n_conns >= LIMIT_CONNECTIONS_TOTAL)
+                return;
+        for (l = s->listeners; l; l = l->next)
+                if (l->paused) {
+                        l->paused = false;
+                        (void) loop_modify(l->source, EPOLLIN);
+                }
+}
+
+static void listener_accept_one(struct listener *l, int fd)
+{
+        struct server *s = l->server;
+        struct identity id;
+        int one = 0, r;
+
+        r = listener_peer_identity(fd, &id);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot get credentials of a new connection, closing it: %m");
+                safe_close(fd);
+                return;
+        }
+        r = server_uid_ref(s, id.uid);
+        if (r < 0) {
+                unsigned suppressed = 0;
+
+                if (log_ratelimit_uid(id.uid, &suppressed))
+                        log_notice("uid=%u pid=%d: more than %u connections, closing the "
+                                   "new one", (unsigned) id.uid, (int) id.pid,
+                                   LIMIT_CONNECTIONS_PER_UID);
+                identity_deinit(&id);
+                safe_close(fd);
+                return;
+        }
+        /* Refuse fds outright where the kernel can (6.16+): the client's sendmsg fails. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &one, sizeof(one));
+
+        r = conn_new(s, fd, &id, NULL);
+        if (r < 0)
+                log_error_errno(r, "Cannot set up a connection: %m");
+}
+
+static void listener_dispatch(struct loop_source *source, uint32_t events, void *userdata)
+{
+        struct listener *l = userdata;
+        int i;
+
+        for (i = 0; i < 64; i++) {
+                int fd;
+
+                if (l->server->n_conns >= LIMIT_CONNECTIONS_TOTAL) {
+                        log_warning("%u connections open, not accepting more for now",
+                                    LIMIT_CONNECTIONS_TOTAL);
+                        listener_pause(l);
+                        return;
+                }
+                fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return;
+                        if (errno == EMFILE || errno == ENFILE) {
+                                /* Not a spin: paused until a connection closes. */
+                                log_warning_errno(-errno, "accept() failed, pausing: %m");
+                                listener_pause(l);
+                                return;
+                        }
+                        if (errno == ECONNABORTED)
+                                continue;
+                        log_warning_errno(-errno, "accept() failed, ignoring: %m");
+                        return;
+                }
+                listener_accept_one(l, fd);
+        }
+}
+
+int listener_add(struct server *s, int fd, const char *path)
+{
+        struct listener *l;
+        int r;
+
+        l = calloc(1, sizeof(*l));
+        if (!l) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        l->server = s;
+        l->fd = fd;
+        if (path) {
+                l->path = strdup(path);
+                if (!l->path) {
+                        safe_close(fd);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        r = loop_add(s->loop, fd, EPOLLIN, listener_dispatch, l, &l->source);
+        if (r < 0) {
+                safe_close(fd);
+                free(l->path);
+                free(l);
+                return r;
+        }
+        l->next = s->listeners;
+        s->listeners = l;
+        return 0;
+}
+
+void listener_free_all(struct server *s)
+{
+        while (s->listeners) {
+                struct listener *l = s->listeners;
+
+                s->listeners = l->next;
+                loop_remove(l->source);
+                safe_close(l->fd);
+                if (l->path)
+                        (void) unlink(l->path);
+                free(l->path);
+                free(l);
+        }
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log.c - stderr logging with journal priority prefixes, and a small per-uid rate limiter.
+ *
+ * The only mutable global state of the daemon besides its options lives here.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "limits.h"
+#include "log.h"
+
+static int log_max_level = LOG_INFO;
+
+void log_set_max_level(int level)
+{
+        log_max_level = level;
+}
+
+int log_get_max_level(void)
+{
+        return log_max_level;
+}
+
+int log_parse_level(const char *s)
+{
+        static const char *const names[] = {
+                [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+                [LOG_ERR] = "err", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+                [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+        };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(names); i++)
+                if (strcasecmp(s, names[i]) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+int log_internal(int level, int error, const char *fmt, ...)
+{
+        char buf[2048];
+        va_list ap;
+        int saved = errno;
+
+        if (level > log_max_level)
+                return error < 0 ? error : -error;
+
+        /* %m in the format refers to the error passed in, not to whatever errno is now. */
+        if (error != 0)
+                errno = error < 0 ? -error : error;
+        va_start(ap, fmt);
+        (void) vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+
+        /* One write per line, so lines from a restarting daemon never interleave. */
+        (void) fprintf(stderr, "<%d>%s\n", level, buf);
+        errno = saved;
+        return error < 0 ? error : -error;
+}
+
+/*
+ * A small open-addressed table of uids seen recently. When it is full, the oldest slot is
+ * reused: an attacker cycling through many uids gains nothing, since it needs that many uids.
+ */
+struct ratelimit_slot {
+        uid_t uid;
+        bool used;
+        unsigned count;
+        unsigned suppressed;
+        uint64_t window_start;
+};
+
+static struct ratelimit_slot ratelimit_slots[LIMIT_LOG_UIDS];
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed)
+{
+        struct ratelimit_slot *s = NULL, *oldest = &ratelimit_slots[0];
+        uint64_t now = now_usec();
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(ratelimit_slots); i++) {
+                struct ratelimit_slot *t = &ratelimit_slots[i];
+
+                if (t->used && t->uid == uid) {
+                        s = t;
+                        break;
+                }
+                if (!t->used || t->window_start < oldest->window_start)
+                        oldest = t;
+        }
+        if (!s) {
+                s = oldest;
+                *s = (struct ratelimit_slot) { .uid = uid, .used = true, .window_start = now };
+        }
+        if (now - s->window_start >= LIMIT_LOG_INTERVAL_USEC) {
+                s->window_start = now;
+                s->count = 0;
+        }
+        if (s->count >= LIMIT_LOG_BURST) {
+                s->suppressed++;
+                return false;
+        }
+        s->count++;
+        *ret_suppressed = s->suppressed;
+        s->suppressed = 0;
+        return true;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log.h - the daemon's log: stderr lines with <N> priority prefixes that the journal reads as
+ * levels, and a per-uid rate limit for messages that a client can trigger.
+ *
+ * The *_errno() variants take a negative errno, set errno for %m, and return the same value,
+ * so that "return log_error_errno(r, "...: %m");" logs and fails in one step.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+void log_set_max_level(int level);
+int log_get_max_level(void);
+int log_parse_level(const char *s);
+
+int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+
+#define log_full_errno(level, error, ...) log_internal((level), (error), __VA_ARGS__)
+#define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...) log_internal(LOG_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(error, ...) log_internal(LOG_DEBUG, (error), __VA_ARGS__)
+#define log_info_errno(error, ...) log_internal(LOG_INFO, (error), __VA_ARGS__)
+#define log_warning_errno(error, ...) log_internal(LOG_WARNING, (error), __VA_ARGS__)
+#define log_error_errno(error, ...) log_internal(LOG_ERR, (error), __VA_ARGS__)
+
+/*
+ * log_ratelimit_uid() - may a message triggered by @uid be logged now?
+ *
+ * Every uid gets LIMIT_LOG_BURST messages per LIMIT_LOG_INTERVAL_USEC; past that, messages are
+ * dropped and the next allowed one says how many were. Lossy by design (dbus-broker's way):
+ * a hostile client must not be able to flood the log.
+ */
+bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed);

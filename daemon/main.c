@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - shmbrokerd: options, set-up, the loop, signals. The logic lives in libshmbd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "listener.h"
+#include "log.h"
+#include "macro.h"
+#include "policy.h"
+#include "server.h"
+#include "shm.h"
+
+#define DEFAULT_SOCKET "/run/shmbroker/socket"
+#define DEFAULT_SHM_DIR "/dev/shm"
+
+static const char *arg_socket = DEFAULT_SOCKET;
+static const char *arg_policy = NULL;
+static const char *arg_shm_dir = DEFAULT_SHM_DIR;
+static const char *arg_user = NULL;
+
+static void help(void)
+{
+        printf("Usage: shmbrokerd [OPTIONS]\n"
+               "Broker named shared memory with access control.\n\n"
+               "  --socket PATH            listen here (default %s; ignored under socket\n"
+               "                           activation)\n"
+               "  --policy PATH            a policy file or a directory of *.conf files\n"
+               "                           (default %s, else the embedded default)\n"
+               "  --shm-dir DIR            where shm objects live (default %s; must be tmpfs)\n"
+               "  --user NAME              when started as root, run as this user\n"
+               "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
+               "  --print-default-policy   print the embedded default policy and exit\n"
+               "  --check-policy           load the policy, report errors, and exit\n"
+               "  -h, --help               show this help\n"
+               "      --version            show the version\n\n"
+               "See shmbrokerd(8) and shmbroker.conf(5).\n",
+               DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR);
+}
+
+enum {
+        ARG_SOCKET = 0x100,
+        ARG_POLICY,
+        ARG_SHM_DIR,
+        ARG_USER,
+        ARG_LOG_LEVEL,
+        ARG_PRINT_DEFAULT_POLICY,
+        ARG_CHECK_POLICY,
+        ARG_VERSION,
+};
+
+/* Returns 1 to go on, 0 to exit successfully, <0 on a usage error. */
+static int parse_argv(int argc, char *argv[], bool *ret_check_only)
+{
+        static const struct option options[] = {
+                { "socket", required_argument, NULL, ARG_SOCKET },
+                { "policy", required_argument, NULL, ARG_POLICY },
+                { "shm-dir", required_argument, NULL, ARG_SHM_DIR },
+                { "user", required_argument, NULL, ARG_USER },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "print-default-policy", no_argument, NULL, ARG_PRINT_DEFAULT_POLICY },
+                { "check-policy", no_argument, NULL, ARG_CHECK_POLICY },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {}
+        };
+        int c, level;
+
+        *ret_check_only = false;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_SOCKET:
+                        arg_socket = optarg;
+                        break;
+                case ARG_POLICY:
+                        arg_policy = optarg;
+                        break;
+                case ARG_SHM_DIR:
+                        arg_shm_dir = optarg;
+                        break;
+                case ARG_USER:
+                        arg_user = optarg;
+                        break;
+                case ARG_LOG_LEVEL:
+                        level = log_parse_level(optarg);
+                        if (level < 0)
+                                return log_error_errno(level, "Unknown log level '%s'.", optarg);
+                        log_set_max_level(level);
+                        break;
+                case ARG_PRINT_DEFAULT_POLICY:
+                        fputs(policy_default_text, stdout);
+                        return 0;
+                case ARG_CHECK_POLICY:
+                        *ret_check_only = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        puts(PACKAGE_STRING);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc)
+                return log_error_errno(-EINVAL, "Unexpected argument '%s'.", argv[optind]);
+        return 1;
+}
+
+/*
+ * The policy: --policy if given; else the default directory if it holds *.conf files; else
+ * the embedded default. Errors name the file and line, and refuse the whole policy.
+ */
+static int load_policy(struct policy **ret, const char **ret_origin)
+{
+        _cleanup_(freep) char *error = NULL;
+        struct policy *p = NULL;
+        const char *path = arg_policy ? arg_policy : POLICY_DEFAULT_DIR;
+        int r;
+
+        r = policy_load(path, &p, &error);
+        if (r == -EINVAL && error)
+                return log_error_errno(r, "Policy refused: %s", error);
+        if (r == -ENOENT && !arg_policy)
+                r = 0;
+        if (r < 0)
+                return log_error_errno(r, "Cannot read policy '%s': %m", path);
+        if (r == 0 && !arg_policy) {
+                policy_free(p);
+                p = NULL;
+                r = policy_load_string(policy_default_text, "<default>", &p, &error);
+                if (r < 0)
+                        return log_error_errno(r, "Embedded default policy refused: %s",
+                                               error ? error : "?");
+                path = "the embedded default policy";
+        }
+        *ret = p;
+        *ret_origin = path;
+        return 0;
+}
+
+static void status_notify(const struct server *s, const char *state)
+{
+        (void) sd_notifyf(false, "%sSTATUS=%zu connections, %zu memfd objects, %zu rules", state,
+                          s->n_conns, memfd_count(s->broker->memfds),
+                          s->broker->policy->n_rules);
+}
+
+static void reload(struct server *s)
+{
+        struct policy *p;
+        const char *origin;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        r = load_policy(&p, &origin);
+        if (r < 0)
+                log_warning("Reload failed, keeping the current policy.");
+        else {
+                broker_set_policy(s->broker, p);
+                log_info("Policy reloaded from %s: %zu rules.", origin, p->n_rules);
+        }
+        status_notify(s, "READY=1\n");
+}
+
+struct signal_ctx {
+        struct server *server;
+        int fd;
+};
+
+static void signal_dispatch(struct loop_source *source, uint32_t events, void *userdata)
+{
+        struct signal_ctx *sc = userdata;
+        struct signalfd_siginfo si;
+
+        while (read(sc->fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+                switch (si.ssi_signo) {
+                case SIGHUP:
+                        reload(sc->server);
+                        break;
+                case SIGTERM:
+                case SIGINT:
+                        log_info("Received %s, exiting.", strsignal((int) si.ssi_signo));
+                        loop_exit(sc->server->loop);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* Sockets from the service manager, or our own on --socket. */
+static int setup_listeners(struct server *s)
+{
+        int n, i, r, fd;
+
+        n = sd_listen_fds(true);
+        if (n < 0)
+                return log_error_errno(n, "Cannot take sockets from the service manager: %m");
+        for (i = 0; i < n; i++) {
+                fd = SD_LISTEN_FDS_START + i;
+                if (sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0)
+                        return log_error_errno(-EINVAL, "Passed fd %d is not a listening "
+                                               "AF_UNIX SOCK_SEQPACKET socket.", fd);
+                r = listener_add(s, fd, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot listen on passed fd %d: %m", fd);
+        }
+        if (n > 0) {
+                log_info("Listening on %d socket(s) from the service manager.", n);
+                return 0;
+        }
+
+        r = listener_bind(arg_socket, &fd);
+        if (r == -EADDRINUSE)
+                return log_error_errno(r, "Another instance listens on '%s'.", arg_socket);
+        if (r == -EEXIST)
+                return log_error_errno(r, "'%s' exists and is not a stale socket, refusing "
+                                       "to replace it.", arg_socket);
+        if (r < 0)
+                return log_error_errno(r, "Cannot listen on '%s': %m", arg_socket);
+        r = listener_add(s, fd, arg_socket);
+        if (r < 0)
+                return log_error_errno(r, "Cannot listen on '%s': %m", arg_socket);
+        log_info("Listening on '%s'.", arg_socket);
+        return 0;
+}
+
+/* Ensures the default socket's directory exists; a path given by hand is the caller's. */
+static void make_socket_dir(void)
+{
+        if (strcmp(arg_socket, DEFAULT_SOCKET) == 0 && mkdir("/run/shmbroker", 0755) < 0 &&
+            errno != EEXIST)
+                log_warning_errno(-errno, "Cannot create /run/shmbroker, ignoring: %m");
+}
+
+/*
+ * dbus's lesson (CVE-2014-7824): a daemon that holds fds for others must not sit at the
+ * select()-era soft limit of 1024.
+ */
+static void raise_nofile(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_warning_errno(-errno, "Cannot raise RLIMIT_NOFILE, ignoring: %m");
+}
+
+static int run(void)
+{
+        _cleanup_(closep) int sig_fd = -1, shm_fd = -1;
+        struct loop_source *sig_source = NULL;
+        struct signal_ctx sc;
+        struct server s;
+        struct broker *b;
+        struct policy *p;
+        const char *origin;
+        sigset_t mask;
+        int r;
+
+        if (arg_user)
+                return log_error_errno(-EOPNOTSUPP, "--user is not supported yet; run the "
+                                       "daemon as the user it should be.");
+
+        r = load_policy(&p, &origin);
+        if (r < 0)
+                return r;
+        log_info("Policy loaded from %s: %zu rules.", origin, p->n_rules);
+
+        r = shm_dir_open(arg_shm_dir, &shm_fd);
+        if (r == -ENOTSUP)
+                r = log_error_errno(r, "'%s' is not a tmpfs directory.", arg_shm_dir);
+        else if (r < 0)
+                r = log_error_errno(r, "Cannot open object directory '%s': %m", arg_shm_dir);
+        if (r < 0) {
+                policy_free(p);
+                return r;
+        }
+        r = broker_new(p, TAKE_FD(shm_fd), &b);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up: %m");
+        r = server_init(&s, b);
+        if (r < 0) {
+                broker_free(b);
+                return log_error_errno(r, "Cannot set up: %m");
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+                r = log_error_errno(-errno, "Cannot block signals: %m");
+                goto out;
+        }
+        sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sig_fd < 0) {
+                r = log_error_errno(-errno, "Cannot create signalfd: %m");
+                goto out;
+        }
+        sc = (struct signal_ctx) { .server = &s, .fd = sig_fd };
+        r = loop_add(s.loop, sig_fd, EPOLLIN, signal_dispatch, &sc, &sig_source);
+        if (r < 0) {
+                log_error_errno(r, "Cannot watch signals: %m");
+                goto out;
+        }
+
+        make_socket_dir();
+        r = setup_listeners(&s);
+        if (r < 0)
+                goto out;
+
+        status_notify(&s, "READY=1\n");
+        while (!loop_exiting(s.loop)) {
+                r = loop_run_once(s.loop, -1);
+                if (r < 0) {
+                        log_error_errno(r, "Event loop failed: %m");
+                        goto out;
+                }
+        }
+        r = 0;
+        (void) sd_notify(false, "STOPPING=1");
+out:
+        loop_remove(sig_source);
+        server_deinit(&s);
+        return r;
+}
+
+int main(int argc, char *argv[])
+{
+        bool check_only;
+        int r;
+
+        r = parse_argv(argc, argv, &check_only);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        if (check_only) {
+                struct policy *p;
+                const char *origin;
+
+                r = load_policy(&p, &origin);
+                if (r < 0)
+                        return 1;
+                printf("%s: %zu rules, OK\n", origin, p->n_rules);
+                policy_free(p);
+                return 0;
+        }
+
+        /* Objects get exactly the policy's mode through fchmod/ACLs; anything else the
+         * daemon creates is private. */
+        umask(0077);
+        /* A client that hangs up must cost it an EPIPE, never the daemon a SIGPIPE. */
+        (void) signal(SIGPIPE, SIG_IGN);
+        raise_nofile();
+
+        return run() < 0 ? 1 : 0;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h - the administrator's policy: parsed rules and access decisions.
+ *
+ * A policy is a list of [Segment ID] rules read from one file or from the *.conf files of a
+ * directory in strcmp() order. The first rule whose Names= matches a normalised name decides;
+ * no match means denied, for every uid including root. Parsing resolves user and group names
+ * once, at load; matching does no I/O and no NSS lookups.
+ *
+ * Not here: the objects themselves (shm.c, memfd.c), the ACL on them (acl.c), and sockets.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "identity.h"
+
+#define POLICY_DEFAULT_DIR "/etc/shmbroker/policy.d"
+
+enum policy_backend {
+        POLICY_BACKEND_SHM = 1,         /* same values as SHMB_PROTO_BACKEND_* */
+        POLICY_BACKEND_MEMFD = 2,
+};
+
+enum principal_kind {
+        PRINCIPAL_ANY,                  /* "*" */
+        PRINCIPAL_USER,                 /* user name or numeric uid */
+        PRINCIPAL_GROUP,                /* "@group" or "@gid" */
+};
+
+struct principal {
+        enum principal_kind kind;
+        uint32_t id;                    /* uid or gid; unused for PRINCIPAL_ANY */
+};
+
+enum id_spec_kind {
+        ID_SPEC_DAEMON,                 /* not set: the daemon's own euid / egid */
+        ID_SPEC_FIXED,                  /* a name or number, resolved at load */
+        ID_SPEC_REQUESTER_NAME,         /* %u: the requesting user (Group=%u: the group of
+                                         * that name) */
+        ID_SPEC_REQUESTER_ID,           /* %U: the requesting uid (Group=%U: the gid of the
+                                         * same number) */
+};
+
+struct id_spec {
+        enum id_spec_kind kind;
+        uint32_t id;                    /* ID_SPEC_FIXED only */
+};
+
+/* Rights, same bits as SHMB_PROTO_RIGHT_*. */
+enum {
+        POLICY_RIGHT_READ = 1u << 0,
+        POLICY_RIGHT_WRITE = 1u << 1,
+        POLICY_RIGHT_CREATE = 1u << 2,
+};
+
+#define POLICY_SIZE_UNLIMITED UINT64_MAX
+
+struct policy_rule {
+        char *id;                       /* the ID of [Segment ID] */
+        char *file;                     /* where the rule was read, for messages */
+        unsigned line;
+
+        char **names;                   /* Names= globs, leading '/' stripped; may hold %u,
+                                         * %U, %% */
+        size_t n_names;
+
+        struct principal *create;       /* Create= */
+        size_t n_create;
+        struct principal *read_write;   /* ReadWrite= */
+        size_t n_read_write;
+        struct principal *read_only;    /* ReadOnly= */
+        size_t n_read_only;
+
+        struct id_spec owner;           /* Owner= */
+        struct id_spec group;           /* Group= */
+        mode_t mode;                    /* Mode=, a subset of 0666; default 0600 */
+        uint64_t max_size;              /* MaxSize=, POLICY_SIZE_UNLIMITED when not set */
+        enum policy_backend backend;    /* Backend=, default shm */
+};
+
+struct policy {
+        struct policy_rule *rules;
+        size_t n_rules;
+        /* private lookup index, if any, lives behind this */
+        void *index;
+};
+
+/* The embedded default policy: every user may create, read and write USERNAME-* segments,
+ * owned by that user, mode 0600; nothing else. */
+extern const char policy_default_text[];
+
+/**
+ * policy_load() - parse a policy file, or every *.conf file of a directory.
+ * @path: a regular file or a directory.
+ * @ret: on success, the new policy.
+ * @ret_error: on a parse error, a malloc'ed message "FILE:LINE: what is wrong" (or "FILE: ..."
+ *             for errors that have no line); the caller frees it. Untouched on success.
+ *
+ * The policy is refused whole on any error: unknown section or key, key outside a section,
+ * missing or empty Names=, bad Mode= (not octal, or setuid/setgid/sticky/exec bits), bad
+ * MaxSize=, bad Backend=, unknown user or group, duplicate rule ID, over-long line, too many
+ * rules.
+ *
+ * Return: the number of files read (0 for a directory with no *.conf), or -errno: -ENOENT
+ * when @path does not exist, -EINVAL for a parse error (with @ret_error set), -ENOMEM, or
+ * another error from reading the files.
+ */
+int policy_load(const char *path, struct policy **ret, char **ret_error);
+
+/**
+ * policy_load_string() - parse policy text.
+ * @text: the whole text, NUL-terminated.
+ * @origin: the name used in messages and in rule->file (e.g. "<default>").
+ */
+int policy_load_string(const char *text, const char *origin, struct policy **ret,
+                       char **ret_error);
+
+struct policy *policy_free(struct policy *p);
+
+/**
+ * policy_match() - the rule that decides for @name, or NULL (denied).
+ * @name: a normalised name (see shmb_name_normalize()).
+ * @id: the requester; %u and %U in Names= expand to its user name and uid. A pattern with %u
+ *      matches nothing for a uid that has no name. The expanded user name is escaped, so a
+ *      user name holding glob characters matches only itself.
+ */
+const struct policy_rule *policy_match(const struct policy *p, const char *name,
+                                       const struct identity *id);
+
+/* The POLICY_RIGHT_* bits @rule gives @id. WRITE implies READ. */
+unsigned policy_rights(const struct policy_rule *rule, const struct identity *id);
+
+/**
+ * policy_resolve_owner() - the owner and group a new object gets when @creator creates it.
+ *
+ * ID_SPEC_DAEMON gives geteuid()/getegid(). Group=%u looks up the group named as the creator
+ * (getgrnam_r): -ENOENT if there is none, -ENOENT for Owner=%u when the creator has no name.
+ */
+int policy_resolve_owner(const struct policy_rule *rule, const struct identity *creator,
+                         uid_t *ret_uid, gid_t *ret_gid);
+
+/**
+ * policy_owner_plausible() - could an object at @name owned by @uid:@gid have been created
+ * under @rule?
+ *
+ * Used before handing out an existing shm object, so that a file planted by someone else is
+ * refused. For a fixed owner and group, equality; for %u/%U, the owner must be a user for whom
+ * the rule's Names= matches @name, and the group must be what policy_resolve_owner() would give
+ * that user.
+ */
+bool policy_owner_plausible(const struct policy_rule *rule, const char *name, uid_t uid,
+                            gid_t gid);
+
+/**
+ * policy_acl_entries() - the named ACL entries a rule asks for.
+ * @ret_users / @ret_groups: arrays of ids with their permission (4 = r, 6 = rw), one entry per
+ * id (an id named in both ReadWrite= and ReadOnly= gets rw), in the order first named.
+ * PRINCIPAL_ANY gives no entry. The caller frees both arrays.
+ */
+struct policy_acl_entry {
+        uint32_t id;
+        unsigned perm;
+};
+
+int policy_acl_entries(const struct policy_rule *rule, struct policy_acl_entry **ret_users,
+                       size_t *ret_n_users, struct policy_acl_entry **ret_groups,
+                       size_t *ret_n_groups);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.h - the daemon's running state: the loop, the broker, the listeners and the
+ * connections, with the counters that the limits in limits.h are checked against.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "broker.h"
+#include "loop.h"
+#include "protocol.h"
+
+struct conn;
+struct listener;
+
+/* Connections per uid, in a small open-addressed table (uids with zero are free slots). */
+struct uid_count {
+        uid_t uid;
+        unsigned count;
+};
+
+struct server {
+        struct loop *loop;
+        struct broker *broker;
+        struct listener *listeners;
+        struct conn *conns;             /* doubly linked */
+        size_t n_conns;
+        struct uid_count *uid_counts;
+        size_t n_uid_slots;             /* a power of two */
+        size_t n_uids;                  /* slots in use */
+        uint64_t next_conn_id;
+        /* Scratch space for the single thread: one request in, one reply out at a time. */
+        uint8_t in[SHMB_PROTO_MSG_MAX];
+        uint8_t out[SHMB_PROTO_MSG_MAX];
+};
+
+int server_init(struct server *s, struct broker *broker);
+void server_deinit(struct server *s);
+
+/* Per-uid connection accounting; server_uid_ref() fails with -EUSERS at the limit. */
+int server_uid_ref(struct server *s, uid_t uid);
+void server_uid_unref(struct server *s, uid_t uid);
