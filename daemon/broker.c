@@ -248,6 +248,34 @@ static int reply_fd(const struct request_ctx *c, int fd, uint64_t size, uint32_t
         return r;
 }
 
+/*
+ * The fd a creator gets back: none, the daemon's own O_RDWR open of the new object (fresh,
+ * shared with no one), or a fresh read-only open that passes the read-only checks. *ret_fd is
+ * -1 for none. Takes over @fd.
+ */
+static int shm_handout(struct request_ctx *c, int fd, uint32_t access, const struct stat *st,
+                       int *ret_fd)
+{
+        _cleanup_(closep) int own = fd, ro = -1;
+        int r;
+
+        *ret_fd = -1;
+        if (access == SHMB_PROTO_ACCESS_NONE)
+                return 0;
+        if (access == SHMB_PROTO_ACCESS_RDWR) {
+                *ret_fd = TAKE_FD(own);
+                return 0;
+        }
+        ro = fd_reopen(own, O_RDONLY);
+        if (ro < 0)
+                return ro;
+        r = check_read_only_safe(c, ro, st);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(ro);
+        return 0;
+}
+
 static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds,
                          size_t *ret_n_fds)
 {
@@ -273,12 +301,16 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 r = memfd_create_object(c->b->memfds, c->name, sz, c->id->uid, &o);
                 if (r < 0)
                         return r;
+                if (access != SHMB_PROTO_ACCESS_NONE) {
+                        out = fd_reopen(o->fd, access_flags(access));
+                        if (out < 0) {
+                                (void) memfd_remove(c->b->memfds, c->name);
+                                return out;
+                        }
+                }
                 log_grant(c, "memfd");
-                if (access == SHMB_PROTO_ACCESS_NONE)
-                        return shmb_proto_encode_ok(buf, size, c->req->seq);
-                out = fd_reopen(o->fd, access_flags(access));
                 if (out < 0)
-                        return out;
+                        return shmb_proto_encode_ok(buf, size, c->req->seq);
                 return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_MEMFD, buf,
                                 size, fds, ret_n_fds);
         } else {
@@ -296,21 +328,17 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 r = shm_create(c->b->shm_dir_fd, c->name, &a, &fd);
                 if (r < 0)
                         return r;
-                log_grant(c, "shm");
-                if (access == SHMB_PROTO_ACCESS_NONE)
-                        return shmb_proto_encode_ok(buf, size, c->req->seq);
-                if (access == SHMB_PROTO_ACCESS_RDWR)
-                        out = TAKE_FD(fd); /* the daemon's own open: fresh, shared with no one */
-                else {
-                        out = fd_reopen(fd, O_RDONLY);
-                        if (out < 0)
-                                return out;
-                        if (fstat(out, &st) < 0)
-                                return -errno;
-                        r = check_read_only_safe(c, out, &st);
-                        if (r < 0)
-                                return r; /* the object stays: it was created as asked */
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                r = shm_handout(c, TAKE_FD(fd), access, &st, &out);
+                if (r < 0) {
+                        /* A create either succeeds whole or leaves nothing behind. */
+                        (void) shm_unlink(c->b->shm_dir_fd, c->name, &st);
+                        return r;
                 }
+                log_grant(c, "shm");
+                if (out < 0)
+                        return shmb_proto_encode_ok(buf, size, c->req->seq);
                 return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_SHM, buf,
                                 size, fds, ret_n_fds);
         }

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "macro.h"
 #include "policy.h"
+#include "privs.h"
 #include "server.h"
 #include "shm.h"
 
@@ -41,7 +42,8 @@ static void help(void)
                "  --policy PATH            a policy file or a directory of *.conf files\n"
                "                           (default %s, else the embedded default)\n"
                "  --shm-dir DIR            where shm objects live (default %s; must be tmpfs)\n"
-               "  --user NAME              when started as root, run as this user\n"
+               "  --user NAME              when started as root, run as this user with only\n"
+               "                           the capabilities it needs\n"
                "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
                "  --print-default-policy   print the embedded default policy and exit\n"
                "  --check-policy           load the policy, report errors, and exit\n"
@@ -275,10 +277,6 @@ static int run(void)
         sigset_t mask;
         int r;
 
-        if (arg_user)
-                return log_error_errno(-EOPNOTSUPP, "--user is not supported yet; run the "
-                                       "daemon as the user it should be.");
-
         r = load_policy(&p, &origin);
         if (r < 0)
                 return r;
@@ -326,6 +324,19 @@ static int run(void)
         r = setup_listeners(&s);
         if (r < 0)
                 goto out;
+
+        /* Everything that needs root is open now: the socket, the object directory. */
+        if (arg_user) {
+                r = privs_drop(arg_user);
+                if (r == -ESRCH)
+                        log_error("No such user '%s'.", arg_user);
+                else if (r < 0)
+                        log_error_errno(r, "Cannot drop privileges to '%s': %m", arg_user);
+                if (r < 0)
+                        goto out;
+                log_info("Running as '%s' with CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE.",
+                         arg_user);
+        }
 
         status_notify(&s, "READY=1\n");
         while (!loop_exiting(s.loop)) {

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * privs.h - dropping from root to the daemon's own user, keeping only the capabilities that
+ * brokering needs.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+/*
+ * The capabilities shmbrokerd keeps, and why:
+ *   CAP_CHOWN         fchown() a new object to the policy's Owner= and Group=.
+ *   CAP_FOWNER        fchmod() and acl_set_fd() on an object it no longer owns after that
+ *                     fchown().
+ *   CAP_DAC_OVERRIDE  open an existing object for a client when the object's mode and ACL do
+ *                     not name the daemon's user (Owner=%u, Mode=0600): the alternative, an
+ *                     ACL entry for the daemon on every object, would put an entry in every
+ *                     ACL that the policy did not ask for.
+ */
+#define PRIVS_KEEP_CAPS { CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE }
+
+/*
+ * privs_drop() - become @user, keeping only PRIVS_KEEP_CAPS in the effective, permitted and
+ * bounding sets (none inheritable or ambient), then set no_new_privs and make the process
+ * non-dumpable. Must be called as root. Return: 0, or -errno (-ESRCH: no such user).
+ */
+int privs_drop(const char *user);
