@@ -100,25 +100,22 @@ int acl_apply_fd(int fd, mode_t mode, const struct policy_acl_entry *users, size
         return 0;
 }
 
-int acl_read_fd(int fd, struct shmb_proto_acl_entry *entries, size_t max)
+/* Calls @cb for every entry of @fd's access ACL (synthesised from the mode when minimal). */
+static int acl_walk(int fd, int (*cb)(const struct shmb_proto_acl_entry *e, void *ud), void *ud)
 {
         _cleanup_(acl_freep) acl_t acl = NULL;
         acl_entry_t e;
-        size_t n = 0;
-        int w;
+        int w, r;
 
         acl = acl_get_fd(fd);
         if (!acl)
                 return -errno;
         for (w = acl_get_entry(acl, ACL_FIRST_ENTRY, &e); w > 0;
              w = acl_get_entry(acl, ACL_NEXT_ENTRY, &e)) {
+                struct shmb_proto_acl_entry out = { .id = UINT32_MAX };
                 acl_tag_t tag;
                 acl_permset_t ps;
-                uint32_t id = UINT32_MAX;
-                unsigned perm = 0;
 
-                if (n >= max)
-                        return -E2BIG;
                 if (acl_get_tag_type(e, &tag) < 0 || acl_get_permset(e, &ps) < 0)
                         return -errno;
                 if (tag == ACL_USER || tag == ACL_GROUP) {
@@ -126,77 +123,103 @@ int acl_read_fd(int fd, struct shmb_proto_acl_entry *entries, size_t max)
 
                         if (!q)
                                 return -errno;
-                        id = *q;
+                        out.id = *q;
                         (void) acl_free(q);
                 }
-                perm |= acl_get_perm(ps, ACL_READ) > 0 ? 4 : 0;
-                perm |= acl_get_perm(ps, ACL_WRITE) > 0 ? 2 : 0;
-                perm |= acl_get_perm(ps, ACL_EXECUTE) > 0 ? 1 : 0;
-                entries[n++] = (struct shmb_proto_acl_entry) {
-                        .tag = (uint32_t) tag, .id = id, .perm = perm,
-                };
+                out.tag = (uint32_t) tag;
+                out.perm |= acl_get_perm(ps, ACL_READ) > 0 ? 4 : 0;
+                out.perm |= acl_get_perm(ps, ACL_WRITE) > 0 ? 2 : 0;
+                out.perm |= acl_get_perm(ps, ACL_EXECUTE) > 0 ? 1 : 0;
+                r = cb(&out, ud);
+                if (r < 0)
+                        return r;
         }
-        if (w < 0)
-                return -errno;
-        return (int) n;
+        return w < 0 ? -errno : 0;
+}
+
+struct read_ctx {
+        struct shmb_proto_acl_entry *entries;
+        size_t n, max;
+};
+
+static int read_one(const struct shmb_proto_acl_entry *e, void *ud)
+{
+        struct read_ctx *rc = ud;
+
+        if (rc->n >= rc->max)
+                return -E2BIG;
+        rc->entries[rc->n++] = *e;
+        return 0;
+}
+
+int acl_read_fd(int fd, struct shmb_proto_acl_entry *entries, size_t max)
+{
+        struct read_ctx rc = { .entries = entries, .max = max };
+        int r;
+
+        r = acl_walk(fd, read_one, &rc);
+        return r < 0 ? r : (int) rc.n;
+}
+
+/* The classes of acl(5)'s access check, gathered in one pass over the entries. */
+struct access_ctx {
+        const struct identity *id;
+        gid_t owning_gid;
+        unsigned mask, other, user_obj, named_user, groups;
+        bool has_named_user, in_group;
+};
+
+static int access_one(const struct shmb_proto_acl_entry *e, void *ud)
+{
+        struct access_ctx *a = ud;
+
+        switch (e->tag) {
+        case ACL_USER_OBJ:
+                a->user_obj = e->perm;
+                break;
+        case ACL_USER:
+                if (e->id == a->id->uid) {
+                        a->named_user = e->perm;
+                        a->has_named_user = true;
+                }
+                break;
+        case ACL_GROUP_OBJ:
+        case ACL_GROUP:
+                if (identity_in_group(a->id, e->tag == ACL_GROUP ? e->id : a->owning_gid)) {
+                        a->groups |= e->perm;
+                        a->in_group = true;
+                }
+                break;
+        case ACL_MASK:
+                a->mask = e->perm;
+                break;
+        case ACL_OTHER:
+                a->other = e->perm;
+                break;
+        default:
+                break;
+        }
+        return 0;
 }
 
 int acl_access_fd(int fd, const struct stat *st, const struct identity *id,
                   unsigned *ret_access)
 {
-        struct shmb_proto_acl_entry entries[SHMB_PROTO_ACL_MAX];
-        unsigned mask = 7, other = 0, user_obj = 0, named_user = 0, groups = 0;
-        bool has_named_user = false, in_group = false;
-        int i, n;
+        struct access_ctx a = { .id = id, .owning_gid = st->st_gid, .mask = 7 };
+        int r;
 
-        n = acl_read_fd(fd, entries, ELEMENTSOF(entries));
-        if (n < 0)
-                return n;
+        r = acl_walk(fd, access_one, &a);
+        if (r < 0)
+                return r;
 
-        for (i = 0; i < n; i++) {
-                const struct shmb_proto_acl_entry *e = &entries[i];
-
-                switch (e->tag) {
-                case ACL_USER_OBJ:
-                        user_obj = e->perm;
-                        break;
-                case ACL_USER:
-                        if (e->id == id->uid) {
-                                named_user = e->perm;
-                                has_named_user = true;
-                        }
-                        break;
-                case ACL_GROUP_OBJ:
-                        if (identity_in_group(id, st->st_gid)) {
-                                groups |= e->perm;
-                                in_group = true;
-                        }
-                        break;
-                case ACL_GROUP:
-                        if (identity_in_group(id, e->id)) {
-                                groups |= e->perm;
-                                in_group = true;
-                        }
-                        break;
-                case ACL_MASK:
-                        mask = e->perm;
-                        break;
-                case ACL_OTHER:
-                        other = e->perm;
-                        break;
-                default:
-                        break;
-                }
-        }
-
-        /* The order of acl(5)'s access check algorithm: the first class that matches decides. */
+        /* The order of acl(5)'s algorithm: the first class that matches decides. */
         if (st->st_uid == id->uid)
-                *ret_access = user_obj & 6;
-        else if (has_named_user)
-                *ret_access = named_user & mask & 6;
-        else if (in_group)
-                *ret_access = groups & mask & 6;
+                *ret_access = a.user_obj & 6;
+        else if (a.has_named_user)
+                *ret_access = a.named_user & a.mask & 6;
+        else if (a.in_group)
+                *ret_access = a.groups & a.mask & 6;
         else
-                *ret_access = other & 6;
+                *ret_access = a.other & 6;
         return 0;
 }

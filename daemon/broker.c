@@ -199,16 +199,40 @@ static int check_read_only_safe(struct request_ctx *c, int fd, const struct stat
                 return 0;
         if (st->st_uid == c->id->uid)
                 return refuse(c, -EACCES,
-                                   "a read-only caller owns the object and could make it "
-                                   "writable; fix the rule's Owner=");
+                              "a read-only caller owns the object and could make it "
+                              "writable; fix the rule's Owner=");
         r = acl_access_fd(fd, st, c->id, &inode_access);
         if (r < 0)
                 return r;
         if (inode_access & 2)
                 return refuse(c, -EACCES,
-                                   "the object's mode or ACL lets a read-only caller write; "
-                                   "fix the rule's Mode= or Group=");
+                              "the object's mode or ACL lets a read-only caller write; "
+                              "fix the rule's Mode= or Group=");
         return 0;
+}
+
+/*
+ * A rule whose every Names= pattern holds %u or %U and whose Owner= is %u or %U gives each user
+ * a namespace of their own. Two users' namespaces can overlap: "alice-*" also matches
+ * "alice-x-data", which user alice-x may create under the same rule. Such an object is
+ * therefore handed only to its owner; since the rule matches nobody else's name, nobody else
+ * could have been meant.
+ */
+static bool rule_is_per_user(const struct policy_rule *rule)
+{
+        size_t i;
+
+        if (rule->owner.kind != ID_SPEC_REQUESTER_NAME && rule->owner.kind != ID_SPEC_REQUESTER_ID)
+                return false;
+        for (i = 0; i < rule->n_names; i++)
+                if (!strstr(rule->names[i], "%u") && !strstr(rule->names[i], "%U"))
+                        return false;
+        return true;
+}
+
+static bool owner_may_see(const struct policy_rule *rule, const struct identity *id, uid_t owner)
+{
+        return !rule_is_per_user(rule) || owner == id->uid;
 }
 
 /* Opens a shm object that exists, and checks it is one this rule could have made. */
@@ -221,13 +245,15 @@ static int shm_open_checked(struct request_ctx *c, uint32_t access, int *ret_fd,
         r = shm_open_existing(c->b->shm_dir_fd, c->name, (int) access, &fd, ret_st);
         if (r == -ELOOP || r == -EBADFD)
                 return refuse(c, r,
-                                   "not a regular file with one link; left alone");
+                              "not a regular file with one link; left alone");
         if (r < 0)
                 return r;
         if (!policy_owner_plausible(c->rule, c->name, ret_st->st_uid, ret_st->st_gid))
                 return refuse(c, -EBADFD,
-                                   "owned by an owner or group this rule does not give; "
-                                   "left alone");
+                              "owned by an owner or group this rule does not give; "
+                              "left alone");
+        if (!owner_may_see(c->rule, c->id, ret_st->st_uid))
+                return refuse(c, -EACCES, "in another user's namespace of a per-user rule");
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
@@ -361,6 +387,9 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
 
                 if (!o)
                         return -ENOENT;
+                if (!owner_may_see(c->rule, c->id, o->creator))
+                        return refuse(c, -EACCES,
+                                      "in another user's namespace of a per-user rule");
                 r = memfd_check_seals(o->fd);
                 if (r < 0)
                         return refuse(c, r, "memfd lost its seals");
@@ -394,9 +423,16 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
         if (!(c->rights & POLICY_RIGHT_CREATE))
                 return -EACCES;
 
-        if (c->rule->backend == POLICY_BACKEND_MEMFD)
+        if (c->rule->backend == POLICY_BACKEND_MEMFD) {
+                struct memfd_object *o = memfd_lookup(c->b->memfds, c->name);
+
+                if (!o)
+                        return -ENOENT;
+                if (!owner_may_see(c->rule, c->id, o->creator))
+                        return refuse(c, -EACCES,
+                                      "in another user's namespace of a per-user rule");
                 r = memfd_remove(c->b->memfds, c->name);
-        else {
+        } else {
                 r = shm_open_checked(c, SHMB_PROTO_ACCESS_RDONLY, &fd, &st);
                 if (r < 0)
                         return r;
@@ -424,6 +460,9 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
 
                 if (!o)
                         return -ENOENT;
+                if (!owner_may_see(c->rule, c->id, o->creator))
+                        return refuse(c, -EACCES,
+                                      "in another user's namespace of a per-user rule");
                 if (fstat(o->fd, &st) < 0)
                         return -errno;
                 r = acl_read_fd(o->fd, acl, ELEMENTSOF(acl));
@@ -517,7 +556,8 @@ static void list_memfd_one(struct memfd_object *o, void *userdata)
         struct memfd_list_ctx *m = userdata;
         const struct policy_rule *rule;
 
-        if (listable(m->c, o->name, POLICY_BACKEND_MEMFD, &rule))
+        if (listable(m->c, o->name, POLICY_BACKEND_MEMFD, &rule) &&
+            owner_may_see(rule, m->c->id, o->creator))
                 name_set_add(m->set, o->name);
 }
 
@@ -548,7 +588,8 @@ static int list_shm(const struct request_ctx *c, struct name_set *set)
                 if (fstatat(c->b->shm_dir_fd, canon, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-                    !policy_owner_plausible(rule, canon, st.st_uid, st.st_gid))
+                    !policy_owner_plausible(rule, canon, st.st_uid, st.st_gid) ||
+                    !owner_may_see(rule, c->id, st.st_uid))
                         continue;
                 name_set_add(set, canon);
         }
