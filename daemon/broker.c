@@ -453,16 +453,13 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
         int r;
 
         if (c->rights == 0)
-                return -EACCES;
+                return -ENOENT;
 
         if (c->rule->backend == POLICY_BACKEND_MEMFD) {
                 struct memfd_object *o = memfd_lookup(c->b->memfds, c->name);
 
-                if (!o)
+                if (!o || !owner_may_see(c->rule, c->id, o->creator))
                         return -ENOENT;
-                if (!owner_may_see(c->rule, c->id, o->creator))
-                        return refuse(c, -EACCES,
-                                      "in another user's namespace of a per-user rule");
                 if (fstat(o->fd, &st) < 0)
                         return -errno;
                 r = acl_read_fd(o->fd, acl, ELEMENTSOF(acl));
@@ -675,6 +672,10 @@ int broker_handle(struct broker *b, const struct identity *id,
         }
         if (r >= 0)
                 return r;
+
+        /* stat shows what the caller may open: for anyone else, nothing is there. */
+        if (req->type == SHMB_PROTO_STAT && r == -EACCES)
+                r = -ENOENT;
 
         /* Denials and suspicious objects are notable; the rest is what clients expect. */
         if (r == -EACCES || c.why)

@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness.c - start and stop a real shmbrokerd, and run code and programs as other users.
+ *
+ * Used by the integration tests only. It knows the daemon's command line and nothing of its
+ * insides: what the daemon does is judged through the socket, the object directory and its
+ * exit status. Children are forked from a single-threaded test process, so they may use stdio
+ * before they _exit() (the usual async-signal-safety rule is about threaded parents).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "macro.h"
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Undo what cmocka set up in the test process: its crash handlers would longjmp into the
+ * test runner inside the child. */
+static void child_reset_signals(void)
+{
+        static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGPIPE,
+                                    SIGALRM, SIGTERM, SIGCHLD };
+        sigset_t none;
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(sigs); i++)
+                (void) signal(sigs[i], SIG_DFL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In a child: become @id, checking every step (setuid-demystified: never trust a set*id). */
+static int child_switch_identity(const struct harness_id *id)
+{
+        uid_t ru, eu, su;
+        gid_t rg, eg, sg;
+
+        if (id->n_groups > HARNESS_GROUPS_MAX) {
+                fprintf(stderr, "harness: too many groups\n");
+                return -EINVAL;
+        }
+        if (setgroups(id->n_groups, id->groups) < 0) {
+                fprintf(stderr, "harness: setgroups: %m\n");
+                return -errno;
+        }
+        if (setresgid(id->gid, id->gid, id->gid) < 0) {
+                fprintf(stderr, "harness: setresgid(%u): %m\n", (unsigned) id->gid);
+                return -errno;
+        }
+        if (setresuid(id->uid, id->uid, id->uid) < 0) {
+                fprintf(stderr, "harness: setresuid(%u): %m\n", (unsigned) id->uid);
+                return -errno;
+        }
+        if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+            ru != id->uid || eu != id->uid || su != id->uid ||
+            rg != id->gid || eg != id->gid || sg != id->gid) {
+                fprintf(stderr, "harness: identity switch to %u:%u did not stick\n",
+                        (unsigned) id->uid, (unsigned) id->gid);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/*
+ * Waits for @pid at most @timeout_ms, then SIGKILLs and reaps it.
+ * Return: 0 with *ret_status set, -ETIMEDOUT (killed and reaped), or -errno.
+ */
+static int wait_bounded(pid_t pid, unsigned timeout_ms, int *ret_status)
+{
+        uint64_t deadline = now_ms() + timeout_ms;
+        int status;
+
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r == pid) {
+                        *ret_status = status;
+                        return 0;
+                }
+                if (now_ms() >= deadline)
+                        break;
+                sleep_ms(5);
+        }
+        (void) kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return -ETIMEDOUT;
+}
+
+static int write_file(const char *path, const char *a, const char *b, mode_t mode)
+{
+        _cleanup_(closep) int fd = -1;
+        const char *parts[2] = { a, b };
+        size_t i;
+
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        for (i = 0; i < ELEMENTSOF(parts); i++) {
+                const char *p = parts[i];
+                size_t left = p ? strlen(p) : 0;
+
+                while (left > 0) {
+                        ssize_t n = write(fd, p, left);
+
+                        if (n < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return -errno;
+                        }
+                        p += n;
+                        left -= (size_t) n;
+                }
+        }
+        if (fchmod(fd, mode) < 0)
+                return -errno;
+        return 0;
+}
+
+static int rm_rf_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        if (remove(path) < 0 && errno != ENOENT)
+                fprintf(stderr, "harness: cannot remove '%s': %m\n", path);
+        return 0;
+}
+
+int harness_rm_rf(const char *path)
+{
+        if (!path || !path[0])
+                return 0;
+        if (nftw(path, rm_rf_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 0;
+}
+
+static void print_log(const struct harness_daemon *d)
+{
+        _cleanup_(freep) char *log = harness_daemon_log(d);
+
+        fprintf(stderr, "---- shmbrokerd log (%s) ----\n%s---- end of log ----\n", d->log_path,
+                log ? log : "(unreadable)\n");
+}
+
+int harness_daemon_fd_count(const struct harness_daemon *d)
+{
+        char path[64];
+        struct dirent *de;
+        DIR *dir;
+        int n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) d->pid);
+        dir = opendir(path);
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        n++;
+        (void) closedir(dir);
+        return n;
+}
+
+int harness_daemon_wait_fd_count(const struct harness_daemon *d, int n, unsigned timeout_ms)
+{
+        uint64_t deadline = now_ms() + timeout_ms;
+        int r;
+
+        for (;;) {
+                r = harness_daemon_fd_count(d);
+                if (r < 0 || r == n || now_ms() >= deadline)
+                        return r;
+                sleep_ms(10);
+        }
+}
+
+/* The count, once it has not changed for 100 ms (the probe connection has been closed). */
+static int settled_fd_count(const struct harness_daemon *d)
+{
+        uint64_t deadline = now_ms() + 2000, since = now_ms();
+        int last = harness_daemon_fd_count(d), r;
+
+        while (now_ms() < deadline && now_ms() - since < 100) {
+                sleep_ms(10);
+                r = harness_daemon_fd_count(d);
+                if (r != last) {
+                        last = r;
+                        since = now_ms();
+                }
+        }
+        return last;
+}
+
+bool harness_daemon_alive(const struct harness_daemon *d)
+{
+        siginfo_t si = {};
+
+        if (!d || d->pid <= 0)
+                return false;
+        /* WNOWAIT: look without reaping, so harness_daemon_stop() still sees the status. */
+        if (waitid(P_PID, (id_t) d->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+                return false;
+        return si.si_pid == 0;
+}
+
+char *harness_daemon_log(const struct harness_daemon *d)
+{
+        _cleanup_(closep) int fd = -1;
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        for (;;) {
+                ssize_t n;
+
+                if (cap - len < 4096) {
+                        char *p = realloc(buf, cap + 65536);
+
+                        if (!p) {
+                                free(buf);
+                                return NULL;
+                        }
+                        buf = p;
+                        cap += 65536;
+                }
+                n = read(fd, buf + len, cap - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        free(buf);
+                        return NULL;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = '\0';
+        return buf;
+}
+
+const char *harness_shm_path(const struct harness_daemon *d, const char *name)
+{
+        static char path[PATH_MAX + 256];
+
+        snprintf(path, sizeof(path), "%s/%s", d->shm_dir, name);
+        return path;
+}
+
+static bool socket_accepts(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(closep) int fd = -1;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return false;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+}
+
+static void daemon_free(struct harness_daemon *d)
+{
+        if (!d)
+                return;
+        (void) harness_rm_rf(d->shm_dir);
+        (void) harness_rm_rf(d->run_dir);
+        free(d);
+}
+
+static int daemon_spawn(struct harness_daemon *d, const char *bin,
+                        const struct harness_daemon_options *opts)
+{
+        _cleanup_(freep) const char **argv = NULL;
+        _cleanup_(closep) int log_fd = -1, null_fd = -1;
+        size_t n_extra = 0, i, k = 0;
+        pid_t pid;
+
+        while (opts && opts->extra_args && opts->extra_args[n_extra])
+                n_extra++;
+        argv = calloc(8 + n_extra, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[k++] = bin;
+        argv[k++] = "--socket";
+        argv[k++] = d->socket_path;
+        argv[k++] = "--policy";
+        argv[k++] = d->policy_path;
+        argv[k++] = "--shm-dir";
+        argv[k++] = d->shm_dir;
+        for (i = 0; i < n_extra; i++)
+                argv[k++] = opts->extra_args[i];
+        argv[k] = NULL;
+
+        log_fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        if (log_fd < 0)
+                return -errno;
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0)
+                return -errno;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                child_reset_signals();
+                if (opts && opts->set_umask)
+                        (void) umask(opts->umask);
+                if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
+                    dup2(log_fd, STDERR_FILENO) < 0)
+                        _exit(126);
+                /* Not socket-activated, not under a service manager: --socket decides. */
+                (void) unsetenv("LISTEN_FDS");
+                (void) unsetenv("LISTEN_PID");
+                (void) unsetenv("LISTEN_FDNAMES");
+                (void) unsetenv("NOTIFY_SOCKET");
+                (void) unsetenv("WATCHDOG_USEC");
+                (void) unsetenv("WATCHDOG_PID");
+                execv(bin, (char *const *) argv);
+                fprintf(stderr, "harness: cannot execute '%s': %m\n", bin);
+                _exit(127);
+        }
+        d->pid = pid;
+        return 0;
+}
+
+int harness_daemon_start(const char *policy, const struct harness_daemon_options *opts,
+                         struct harness_daemon **ret)
+{
+        const char *bin = getenv("SHMBROKERD");
+        struct harness_daemon *d;
+        uint64_t deadline;
+        int r;
+
+        if (!bin || !bin[0]) {
+                fprintf(stderr, "harness: $SHMBROKERD is not set: run this test with "
+                        "'make check', which points it at the built daemon\n");
+                return -ENOENT;
+        }
+        if (access(bin, X_OK) < 0) {
+                r = -errno;
+                fprintf(stderr, "harness: $SHMBROKERD='%s' is not executable: %m\n", bin);
+                return r;
+        }
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->pid = -1;
+        strcpy(d->run_dir, "/tmp/shmb-test.XXXXXX");
+        snprintf(d->shm_dir, sizeof(d->shm_dir), "%s/shmb-test.XXXXXX",
+                 opts && opts->shm_parent ? opts->shm_parent : "/dev/shm");
+        if (!mkdtemp(d->run_dir)) {
+                r = -errno;
+                d->run_dir[0] = '\0';
+                d->shm_dir[0] = '\0';
+                goto fail;
+        }
+        if (!mkdtemp(d->shm_dir)) {
+                r = -errno;
+                d->shm_dir[0] = '\0';
+                goto fail;
+        }
+        /* Other test uids must reach the socket; the object directory is the daemon's. */
+        if (chmod(d->run_dir, 0755) < 0 || chmod(d->shm_dir, 0755) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        snprintf(d->socket_path, sizeof(d->socket_path), "%s/socket", d->run_dir);
+        snprintf(d->policy_path, sizeof(d->policy_path), "%s/policy.conf", d->run_dir);
+        snprintf(d->log_path, sizeof(d->log_path), "%s/daemon.log", d->run_dir);
+
+        r = write_file(d->policy_path, policy,
+                       opts && opts->no_control_rule ? NULL : HARNESS_CONTROL_RULE, 0644);
+        if (r < 0)
+                goto fail;
+
+        r = daemon_spawn(d, bin, opts);
+        if (r < 0)
+                goto fail;
+
+        deadline = now_ms() + HARNESS_TIMEOUT_MS;
+        for (;;) {
+                if (!harness_daemon_alive(d)) {
+                        int status = 0;
+
+                        (void) waitpid(d->pid, &status, 0);
+                        fprintf(stderr, "harness: shmbrokerd exited before listening "
+                                "(status 0x%x)\n", (unsigned) status);
+                        print_log(d);
+                        d->pid = -1;
+                        r = -ECHILD;
+                        goto fail;
+                }
+                if (socket_accepts(d->socket_path))
+                        break;
+                if (now_ms() >= deadline) {
+                        int status;
+
+                        fprintf(stderr, "harness: shmbrokerd did not listen on '%s' within "
+                                "%d ms\n", d->socket_path, HARNESS_TIMEOUT_MS);
+                        (void) wait_bounded(d->pid, 0, &status);
+                        print_log(d);
+                        d->pid = -1;
+                        r = -ETIMEDOUT;
+                        goto fail;
+                }
+                sleep_ms(10);
+        }
+
+        d->n_fds_start = settled_fd_count(d);
+        if (d->n_fds_start < 0) {
+                r = d->n_fds_start;
+                (void) harness_daemon_stop(d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+
+fail:
+        fprintf(stderr, "harness: starting shmbrokerd failed: %s\n", strerror(-r));
+        daemon_free(d);
+        return r;
+}
+
+int harness_daemon_stop(struct harness_daemon *d)
+{
+        int status, r;
+
+        if (!d)
+                return 0;
+        if (d->pid <= 0) {
+                daemon_free(d);
+                return -EPROTO;
+        }
+        if (!harness_daemon_alive(d))
+                fprintf(stderr, "harness: shmbrokerd (pid %d) died before SIGTERM\n",
+                        (int) d->pid);
+        else
+                (void) kill(d->pid, SIGTERM);
+
+        r = wait_bounded(d->pid, HARNESS_TIMEOUT_MS, &status);
+        if (r == -ETIMEDOUT) {
+                fprintf(stderr, "harness: shmbrokerd ignored SIGTERM for %d ms, killed\n",
+                        HARNESS_TIMEOUT_MS);
+                print_log(d);
+        } else if (r < 0) {
+                fprintf(stderr, "harness: waitpid(shmbrokerd): %s\n", strerror(-r));
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                if (WIFSIGNALED(status))
+                        fprintf(stderr, "harness: shmbrokerd died from signal %d\n",
+                                WTERMSIG(status));
+                else
+                        fprintf(stderr, "harness: shmbrokerd exited with status %d\n",
+                                WEXITSTATUS(status));
+                print_log(d);
+                r = -EPROTO;
+        }
+        d->pid = -1;
+        daemon_free(d);
+        return r;
+}
+
+int harness_run_as(const struct harness_id *id, int (*fn)(void *userdata), void *userdata)
+{
+        int status, r;
+        pid_t pid;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return HARNESS_CHILD_FORK_FAILED;
+        if (pid == 0) {
+                child_reset_signals();
+                /* A second bound, in case the parent is gone: die rather than linger. */
+                (void) alarm(HARNESS_TIMEOUT_MS / 1000 + 5);
+                if (child_switch_identity(id) < 0)
+                        _exit(HARNESS_CHILD_SETID_FAILED);
+                r = fn(userdata);
+                fflush(NULL);
+                /* _exit: no atexit handlers of the test runner in the child. */
+                _exit(r == 0 ? 0 : (r > 0 && r < 256 ? r : 255));
+        }
+
+        r = wait_bounded(pid, HARNESS_TIMEOUT_MS, &status);
+        if (r == -ETIMEDOUT) {
+                fprintf(stderr, "harness: child (uid %u) did not finish within %d ms, "
+                        "killed\n", (unsigned) id->uid, HARNESS_TIMEOUT_MS);
+                return HARNESS_CHILD_TIMEOUT;
+        }
+        if (r < 0)
+                return HARNESS_CHILD_FORK_FAILED;
+        if (WIFSIGNALED(status)) {
+                fprintf(stderr, "harness: child (uid %u) died from signal %d (%s)\n",
+                        (unsigned) id->uid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+                return HARNESS_CHILD_SIGNALED;
+        }
+        return WEXITSTATUS(status);
+}
+
+void harness_exec_result_done(struct harness_exec_result *r)
+{
+        if (!r)
+                return;
+        free(r->out);
+        free(r->err);
+        *r = (struct harness_exec_result) {};
+}
+
+struct buf {
+        char *p;
+        size_t len;
+        size_t cap;
+};
+
+/* Reads what is available from @fd into @b. Return: 1 more may come, 0 EOF, -errno. */
+static int buf_fill(struct buf *b, int fd)
+{
+        for (;;) {
+                ssize_t n;
+
+                if (b->cap - b->len < 4096) {
+                        char *p = realloc(b->p, b->cap + 65536);
+
+                        if (!p)
+                                return -ENOMEM;
+                        b->p = p;
+                        b->cap += 65536;
+                }
+                n = read(fd, b->p + b->len, b->cap - b->len - 1);
+                if (n < 0)
+                        return errno == EAGAIN ? 1 : errno == EINTR ? 1 : -errno;
+                if (n == 0)
+                        return 0;
+                b->len += (size_t) n;
+        }
+}
+
+static char *buf_steal(struct buf *b, size_t *ret_len)
+{
+        char *p = b->p ? b->p : malloc(1);
+
+        if (p)
+                p[b->len] = '\0';
+        *ret_len = b->len;
+        b->p = NULL;
+        return p;
+}
+
+static void pipes_close(int p[3][2])
+{
+        size_t i;
+
+        for (i = 0; i < 3; i++) {
+                p[i][0] = safe_close(p[i][0]);
+                p[i][1] = safe_close(p[i][1]);
+        }
+}
+
+int harness_exec(const struct harness_id *id, const char *const *argv, const void *in,
+                 size_t in_len, struct harness_exec_result *ret)
+{
+        int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+        struct buf out = {}, err = {};
+        const uint8_t *inp = in;
+        bool out_open = true, err_open = true;
+        uint64_t deadline;
+        int status = 0, r;
+        size_t i;
+        pid_t pid;
+
+        /* The child may exit without reading its stdin: see EPIPE, not SIGPIPE. */
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        for (i = 0; i < 3; i++)
+                if (pipe2(p[i], O_CLOEXEC) < 0) {
+                        r = -errno;
+                        pipes_close(p);
+                        return r;
+                }
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                pipes_close(p);
+                return r;
+        }
+        if (pid == 0) {
+                child_reset_signals();
+                if (dup2(p[0][0], STDIN_FILENO) < 0 || dup2(p[1][1], STDOUT_FILENO) < 0 ||
+                    dup2(p[2][1], STDERR_FILENO) < 0)
+                        _exit(126);
+                if (id && child_switch_identity(id) < 0)
+                        _exit(HARNESS_CHILD_SETID_FAILED);
+                (void) setenv("LC_ALL", "C", 1);
+                execv(argv[0], (char *const *) argv);
+                fprintf(stderr, "harness: cannot execute '%s': %m\n", argv[0]);
+                _exit(127);
+        }
+
+        p[0][0] = safe_close(p[0][0]);
+        p[1][1] = safe_close(p[1][1]);
+        p[2][1] = safe_close(p[2][1]);
+        for (i = 0; i < 3; i++)
+                (void) fcntl(p[i][i == 0 ? 1 : 0], F_SETFL, O_NONBLOCK);
+        if (!inp || in_len == 0)
+                p[0][1] = safe_close(p[0][1]);
+
+        deadline = now_ms() + HARNESS_TIMEOUT_MS;
+        r = 0;
+        while ((out_open || err_open) && r == 0) {
+                struct pollfd pfd[3] = {
+                        { .fd = p[0][1], .events = POLLOUT },
+                        { .fd = out_open ? p[1][0] : -1, .events = POLLIN },
+                        { .fd = err_open ? p[2][0] : -1, .events = POLLIN },
+                };
+                uint64_t now = now_ms();
+                int k;
+
+                if (now >= deadline) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                if (poll(pfd, 3, (int) (deadline - now)) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (pfd[0].revents) {
+                        ssize_t n = write(p[0][1], inp, in_len);
+
+                        if (n > 0) {
+                                inp += n;
+                                in_len -= (size_t) n;
+                        }
+                        if ((n < 0 && errno != EAGAIN && errno != EINTR) || in_len == 0)
+                                p[0][1] = safe_close(p[0][1]);
+                }
+                if (pfd[1].revents) {
+                        k = buf_fill(&out, p[1][0]);
+                        if (k < 0)
+                                r = k;
+                        else if (k == 0)
+                                out_open = false;
+                }
+                if (pfd[2].revents) {
+                        k = buf_fill(&err, p[2][0]);
+                        if (k < 0)
+                                r = k;
+                        else if (k == 0)
+                                err_open = false;
+                }
+        }
+        pipes_close(p);
+
+        if (r == -ETIMEDOUT) {
+                fprintf(stderr, "harness: '%s' did not finish within %d ms, killed\n", argv[0],
+                        HARNESS_TIMEOUT_MS);
+                (void) wait_bounded(pid, 0, &status);
+                status = 0;
+        } else {
+                int w = wait_bounded(pid, deadline > now_ms() ? deadline - now_ms() : 0,
+                                     &status);
+
+                if (w == -ETIMEDOUT)
+                        r = -ETIMEDOUT;
+                else if (w < 0 && r == 0)
+                        r = w;
+        }
+        if (r < 0 && r != -ETIMEDOUT) {
+                free(out.p);
+                free(err.p);
+                return r;
+        }
+
+        *ret = (struct harness_exec_result) {};
+        if (r == -ETIMEDOUT)
+                ret->status = -ETIMEDOUT;
+        else if (WIFSIGNALED(status))
+                ret->status = -WTERMSIG(status);
+        else
+                ret->status = WEXITSTATUS(status);
+        ret->out = buf_steal(&out, &ret->out_len);
+        ret->err = buf_steal(&err, &ret->err_len);
+        free(out.p);
+        free(err.p);
+        if (!ret->out || !ret->err) {
+                harness_exec_result_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int harness_ctl(const struct harness_daemon *d, const struct harness_id *id,
+                const char *const *args, const void *in, size_t in_len,
+                struct harness_exec_result *ret)
+{
+        _cleanup_(freep) const char **argv = NULL;
+        const char *bin = getenv("SHMBROKERCTL");
+        size_t n = 0, i;
+
+        if (!bin || !bin[0]) {
+                fprintf(stderr, "harness: $SHMBROKERCTL is not set: run this test with "
+                        "'make check'\n");
+                return -ENOENT;
+        }
+        while (args[n])
+                n++;
+        argv = calloc(n + 4, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[0] = bin;
+        argv[1] = "--socket";
+        argv[2] = d->socket_path;
+        for (i = 0; i < n; i++)
+                argv[3 + i] = args[i];
+        argv[3 + n] = NULL;
+        return harness_exec(id, argv, in, in_len, ret);
+}
