@@ -13,12 +13,13 @@
  * thread-safe: use one per thread, or serialise calls. Every fd the library returns is
  * O_CLOEXEC and belongs to the caller, who must close it.
  *
- * Connection errors: a request that fails with -ECONNRESET, -EPIPE (the broker went away),
- * -ETIMEDOUT (no answer within the timeout), -EPROTO (the broker sent something this library
- * cannot read or will not trust), -EPROTONOSUPPORT (the broker speaks another protocol
- * version) or -EBADMSG (the broker could not read the request) leaves the connection unusable:
- * every later request on it fails with -ENOTCONN. Free the client and connect again. An error
- * the broker answers with (-ENOENT, -EACCES, ...) leaves the connection usable.
+ * Connection errors: a request that fails on the way, with -ECONNRESET or -EPIPE (the broker
+ * went away), -ETIMEDOUT (no answer within the timeout), -EPROTO (the broker sent something
+ * this library cannot read or will not trust), -EPROTONOSUPPORT (the broker speaks another
+ * protocol version), -EBADMSG (the broker could not read the request) or another socket error,
+ * leaves the connection unusable: every later request on it fails with -ENOTCONN. Free the
+ * client and connect again. An error the broker answers with (-ENOENT, -EACCES, ...), and an
+ * argument refused before anything is sent, leave the connection usable.
  */
 #ifndef SHMBROKER_H
 #define SHMBROKER_H

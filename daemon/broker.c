@@ -619,7 +619,8 @@ static int handle_list(struct request_ctx *c, void *buf, size_t size)
         if (r < 0)
                 goto out;
 
-        qsort(set.names, set.n, sizeof(*set.names), cmp_names);
+        if (set.n > 0) /* qsort() of a NULL array is undefined, even for no elements */
+                qsort(set.names, set.n, sizeof(*set.names), cmp_names);
         r = shmb_proto_list_begin(&lb, buf, size, c->req->seq);
         for (i = 0; r >= 0 && i < set.n; i++) {
                 if (i > 0 && strcmp(set.names[i], set.names[i - 1]) == 0)
