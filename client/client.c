@@ -302,6 +302,11 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
                 /* A broker of another protocol version says so in its own header. */
                 return r == -EPROTONOSUPPORT ? r : -EPROTO;
         }
+        /* seq 0 answers no request: it is the broker saying why it closes the connection
+         * (a protocol error, or MaxConnectionsPerUser= reached at connect). */
+        if (reply->seq == 0 && reply->type == SHMB_PROTO_REPLY_ERROR && reply->error > 0 &&
+            reply->error < 4096)
+                return -reply->error;
         if (reply->seq != seq) {
                 close_fds(fds, n_fds);
                 return -EPROTO;
@@ -356,7 +361,10 @@ static int transact(struct shmb_client *c, const void *req, size_t req_len, uint
 
 static uint32_t next_seq(struct shmb_client *c)
 {
-        return ++c->seq;
+        /* Never 0: that is reserved for the broker's connection-level errors. */
+        if (++c->seq == 0)
+                c->seq = 1;
+        return c->seq;
 }
 
 static void mark_broken(struct shmb_client *c)

@@ -91,6 +91,138 @@ static int encode_error(void *buf, size_t size, uint32_t seq, int r)
         return shmb_proto_encode_error(buf, size, seq, r < 0 ? -r : EIO);
 }
 
+/* ---- quota: what each uid's objects cost ---- */
+
+/* A shm object this daemon created, charged to its creator until it is unlinked or vanishes. */
+struct charge {
+        struct hashmap_entry entry;     /* keyed by name */
+        char *name;
+        uid_t uid;
+        uint64_t size;
+        dev_t dev;
+        ino_t ino;
+};
+
+static void charge_free(struct hashmap_entry *e)
+{
+        struct charge *ch;
+
+        if (!e)
+                return;
+        ch = container_of(e, struct charge, entry);
+        free(ch->name);
+        free(ch);
+}
+
+static void usage_uncharge(struct broker *b, uid_t uid, uint64_t size)
+{
+        struct uid_usage *u = usage_get(&b->usage, uid, false);
+
+        if (!u)
+                return;
+        u->objects -= u->objects > 0;
+        u->bytes -= size < u->bytes ? size : u->bytes;
+        usage_release(&b->usage, u);
+}
+
+/* Forgets a shm object's charge (unlinked, or found gone). */
+static void ledger_drop(struct broker *b, const char *name)
+{
+        struct hashmap_entry *e = hashmap_remove(&b->shm_ledger, name);
+
+        if (!e)
+                return;
+        usage_uncharge(b, container_of(e, struct charge, entry)->uid,
+                       container_of(e, struct charge, entry)->size);
+        charge_free(e);
+}
+
+/*
+ * Objects can vanish behind the daemon's back (someone with write access to the directory,
+ * logind's RemoveIPC=). Before refusing a create for quota, drop the charges of those of the
+ * uid's objects that are gone.
+ */
+static void ledger_reconcile(struct broker *b, uid_t uid)
+{
+        struct hashmap_entry *e, *next;
+        size_t i;
+
+        for (e = hashmap_first(&b->shm_ledger, &i); e; e = next) {
+                struct charge *ch = container_of(e, struct charge, entry);
+                struct stat st;
+
+                next = hashmap_next(&b->shm_ledger, e, &i);
+                if (ch->uid != uid)
+                        continue;
+                if (fstatat(b->shm_dir_fd, ch->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    st.st_dev == ch->dev && st.st_ino == ch->ino)
+                        continue;
+                charge_free(hashmap_remove(&b->shm_ledger, ch->name));
+                usage_uncharge(b, uid, ch->size);
+        }
+}
+
+static bool over_quota(const struct broker *b, const struct uid_usage *u, uint64_t size)
+{
+        const struct policy_quota *q = &b->policy->quota;
+
+        if (!u)
+                return false;
+        return u->objects >= q->max_objects || size > q->max_bytes ||
+               u->bytes > q->max_bytes - size;
+}
+
+/* May @uid create one more object of @size bytes? */
+static int quota_check(struct broker *b, uid_t uid, uint64_t size)
+{
+        if (!over_quota(b, usage_get(&b->usage, uid, false), size))
+                return 0;
+        ledger_reconcile(b, uid);
+        return over_quota(b, usage_get(&b->usage, uid, false), size) ? -EDQUOT : 0;
+}
+
+static int usage_charge(struct broker *b, uid_t uid, uint64_t size)
+{
+        struct uid_usage *u = usage_get(&b->usage, uid, true);
+
+        if (!u)
+                return -ENOMEM;
+        u->objects++;
+        u->bytes += size;
+        return 0;
+}
+
+static int ledger_add(struct broker *b, const char *name, uid_t uid, uint64_t size,
+                      const struct stat *st)
+{
+        struct charge *ch;
+        int r;
+
+        ch = calloc(1, sizeof(*ch));
+        if (!ch)
+                return -ENOMEM;
+        ch->name = strdup(name);
+        if (!ch->name) {
+                free(ch);
+                return -ENOMEM;
+        }
+        r = usage_charge(b, uid, size);
+        if (r < 0) {
+                free(ch->name);
+                free(ch);
+                return r;
+        }
+        ch->uid = uid;
+        ch->size = size;
+        ch->dev = st->st_dev;
+        ch->ino = st->st_ino;
+        ch->entry.key = ch->name;
+        /* A stale charge under the same name (the object vanished, the name was reused). */
+        ledger_drop(b, name);
+        hashmap_put(&b->shm_ledger, &ch->entry);
+        return 0;
+}
+
 int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
 {
         struct broker *b;
@@ -105,6 +237,10 @@ int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
         b->policy = policy;
         b->shm_dir_fd = shm_dir_fd;
         r = memfd_registry_new(&b->memfds);
+        if (r >= 0)
+                r = usage_init(&b->usage);
+        if (r >= 0)
+                r = hashmap_init(&b->shm_ledger);
         if (r < 0) {
                 broker_free(b);
                 return r;
@@ -117,6 +253,15 @@ struct broker *broker_free(struct broker *b)
 {
         if (!b)
                 return NULL;
+        if (b->shm_ledger.buckets) {
+                struct hashmap_entry *e;
+                size_t i;
+
+                while ((e = hashmap_first(&b->shm_ledger, &i)))
+                        charge_free(hashmap_remove(&b->shm_ledger, e->key));
+                hashmap_deinit(&b->shm_ledger);
+        }
+        usage_deinit(&b->usage);
         memfd_registry_free(b->memfds);
         policy_free(b->policy);
         safe_close(b->shm_dir_fd);
@@ -243,6 +388,8 @@ static int shm_open_checked(struct request_ctx *c, uint32_t access, int *ret_fd,
         int r;
 
         r = shm_open_existing(c->b->shm_dir_fd, c->name, (int) access, &fd, ret_st);
+        if (r == -ENOENT)
+                ledger_drop(c->b, c->name); /* gone behind our back: its charge goes too */
         if (r == -ELOOP || r == -EBADFD)
                 return refuse(c, r,
                               "not a regular file with one link; left alone");
@@ -320,6 +467,9 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return -EINVAL;
         if (sz > c->rule->max_size || sz > LIMIT_SIZE_MAX)
                 return -EFBIG;
+        r = quota_check(c->b, c->id->uid, sz);
+        if (r < 0)
+                return r;
 
         if (c->rule->backend == POLICY_BACKEND_MEMFD) {
                 struct memfd_object *o;
@@ -327,9 +477,15 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 r = memfd_create_object(c->b->memfds, c->name, sz, c->id->uid, &o);
                 if (r < 0)
                         return r;
+                r = usage_charge(c->b, c->id->uid, sz);
+                if (r < 0) {
+                        (void) memfd_remove(c->b->memfds, c->name);
+                        return r;
+                }
                 if (access != SHMB_PROTO_ACCESS_NONE) {
                         out = fd_reopen(o->fd, access_flags(access));
                         if (out < 0) {
+                                usage_uncharge(c->b, c->id->uid, sz);
                                 (void) memfd_remove(c->b->memfds, c->name);
                                 return out;
                         }
@@ -357,6 +513,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 if (fstat(fd, &st) < 0)
                         return -errno;
                 r = shm_handout(c, TAKE_FD(fd), access, &st, &out);
+                if (r >= 0)
+                        r = ledger_add(c->b, c->name, c->id->uid, sz, &st);
                 if (r < 0) {
                         /* A create either succeeds whole or leaves nothing behind. */
                         (void) shm_unlink(c->b->shm_dir_fd, c->name, &st);
@@ -431,12 +589,15 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
                 if (!owner_may_see(c->rule, c->id, o->creator))
                         return refuse(c, -EACCES,
                                       "in another user's namespace of a per-user rule");
+                usage_uncharge(c->b, o->creator, o->size);
                 r = memfd_remove(c->b->memfds, c->name);
         } else {
                 r = shm_open_checked(c, SHMB_PROTO_ACCESS_RDONLY, &fd, &st);
                 if (r < 0)
                         return r;
                 r = shm_unlink(c->b->shm_dir_fd, c->name, &st);
+                if (r >= 0)
+                        ledger_drop(c->b, c->name);
         }
         if (r < 0)
                 return r;

@@ -13,11 +13,14 @@
 #include "memfd.h"
 #include "policy.h"
 #include "protocol.h"
+#include "usage.h"
 
 struct broker {
         struct policy *policy;          /* owned; replaced whole on reload */
         int shm_dir_fd;                 /* owned */
         struct memfd_registry *memfds;  /* owned */
+        struct usage_table usage;       /* connections, objects and bytes per uid */
+        struct hashmap shm_ledger;      /* shm objects this daemon created: name -> charge */
 };
 
 /* Consumes @policy and @shm_dir_fd, also on failure. */

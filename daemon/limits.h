@@ -11,7 +11,7 @@
 
 /* Connections. */
 #define LIMIT_CONNECTIONS_TOTAL 16384   /* then accept() pauses until one closes */
-#define LIMIT_CONNECTIONS_PER_UID 256   /* then the new connection is closed at once */
+/* Per uid: the policy's [Quota] MaxConnectionsPerUser= (default 64, at most the total). */
 
 /* A reply that the client does not read stays queued in the daemon: at most this many per
  * connection; past that the daemon stops reading the client's requests until it drains. */

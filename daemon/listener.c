@@ -8,6 +8,7 @@
  * closed: there is no default identity.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "fdpass.h"
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
@@ -170,12 +172,18 @@ static void listener_accept_one(struct listener *l, int fd)
         }
         r = server_uid_ref(s, id.uid);
         if (r < 0) {
+                uint8_t buf[64];
                 unsigned suppressed = 0;
+                int n;
 
                 if (log_ratelimit_uid(id.uid, &suppressed))
-                        log_notice("uid=%u pid=%d: more than %u connections, closing the "
-                                   "new one", (unsigned) id.uid, (int) id.pid,
-                                   LIMIT_CONNECTIONS_PER_UID);
+                        log_notice("uid=%u pid=%d: over MaxConnectionsPerUser=%" PRIu64
+                                   ", closing the new connection", (unsigned) id.uid,
+                                   (int) id.pid, s->broker->policy->quota.max_connections);
+                /* Say why (seq 0: a connection-level error), then hang up. */
+                n = shmb_proto_encode_error(buf, sizeof(buf), 0, -r);
+                if (n > 0)
+                        (void) fdpass_send(fd, buf, (size_t) n, NULL, 0);
                 identity_deinit(&id);
                 safe_close(fd);
                 return;

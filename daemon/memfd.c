@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * memfd.c - the memfd backend's registry: name -> sealed memfd, in a chained hash table.
+ * memfd.c - the memfd backend's registry: name -> sealed memfd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,35 +19,24 @@
 #endif
 
 struct memfd_registry {
-        struct memfd_object **buckets;
-        size_t n_buckets;               /* a power of two */
-        size_t n_objects;
+        struct hashmap objects;
+        uint64_t next_serial;
 };
-
-static uint64_t hash_name(const char *s)
-{
-        uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
-
-        for (; *s; s++) {
-                h ^= (unsigned char) *s;
-                h *= UINT64_C(1099511628211);
-        }
-        return h;
-}
 
 int memfd_registry_new(struct memfd_registry **ret)
 {
         struct memfd_registry *reg;
+        int r;
 
         reg = calloc(1, sizeof(*reg));
         if (!reg)
                 return -ENOMEM;
-        reg->n_buckets = 64;
-        reg->buckets = calloc(reg->n_buckets, sizeof(*reg->buckets));
-        if (!reg->buckets) {
+        r = hashmap_init(&reg->objects);
+        if (r < 0) {
                 free(reg);
-                return -ENOMEM;
+                return r;
         }
+        reg->next_serial = 1;
         *ret = reg;
         return 0;
 }
@@ -64,60 +53,29 @@ static struct memfd_object *object_free(struct memfd_object *o)
 
 struct memfd_registry *memfd_registry_free(struct memfd_registry *reg)
 {
+        struct hashmap_entry *e;
         size_t i;
 
         if (!reg)
                 return NULL;
-        for (i = 0; i < reg->n_buckets; i++)
-                while (reg->buckets[i]) {
-                        struct memfd_object *o = reg->buckets[i];
-
-                        reg->buckets[i] = o->next;
-                        object_free(o);
-                }
-        free(reg->buckets);
+        while ((e = hashmap_first(&reg->objects, &i)))
+                object_free(container_of(hashmap_remove(&reg->objects, e->key),
+                                         struct memfd_object, entry));
+        hashmap_deinit(&reg->objects);
         free(reg);
         return NULL;
 }
 
 struct memfd_object *memfd_lookup(struct memfd_registry *reg, const char *name)
 {
-        struct memfd_object *o;
+        struct hashmap_entry *e = hashmap_get(&reg->objects, name);
 
-        for (o = reg->buckets[hash_name(name) & (reg->n_buckets - 1)]; o; o = o->next)
-                if (strcmp(o->name, name) == 0)
-                        return o;
-        return NULL;
+        return e ? container_of(e, struct memfd_object, entry) : NULL;
 }
 
 size_t memfd_count(const struct memfd_registry *reg)
 {
-        return reg->n_objects;
-}
-
-/* Doubles the table when it is as full as it is wide; on ENOMEM the chains just get longer. */
-static void maybe_grow(struct memfd_registry *reg)
-{
-        struct memfd_object **b;
-        size_t i, n = reg->n_buckets * 2;
-
-        if (reg->n_objects < reg->n_buckets)
-                return;
-        b = calloc(n, sizeof(*b));
-        if (!b)
-                return;
-        for (i = 0; i < reg->n_buckets; i++)
-                while (reg->buckets[i]) {
-                        struct memfd_object *o = reg->buckets[i];
-                        size_t k = hash_name(o->name) & (n - 1);
-
-                        reg->buckets[i] = o->next;
-                        o->next = b[k];
-                        b[k] = o;
-                }
-        free(reg->buckets);
-        reg->buckets = b;
-        reg->n_buckets = n;
+        return reg->objects.n_entries;
 }
 
 int memfd_check_seals(int fd)
@@ -166,12 +124,11 @@ int memfd_create_object(struct memfd_registry *reg, const char *name, uint64_t s
                         uid_t creator, struct memfd_object **ret)
 {
         struct memfd_object *o;
-        size_t k;
         int r;
 
         if (memfd_lookup(reg, name))
                 return -EEXIST;
-        if (reg->n_objects >= LIMIT_MEMFD_OBJECTS)
+        if (memfd_count(reg) >= LIMIT_MEMFD_OBJECTS)
                 return -ENOSPC;
 
         o = calloc(1, sizeof(*o));
@@ -190,39 +147,29 @@ int memfd_create_object(struct memfd_registry *reg, const char *name, uint64_t s
         }
         o->size = size;
         o->creator = creator;
-
-        maybe_grow(reg);
-        k = hash_name(name) & (reg->n_buckets - 1);
-        o->next = reg->buckets[k];
-        reg->buckets[k] = o;
-        reg->n_objects++;
+        o->serial = reg->next_serial++;
+        o->entry.key = o->name;
+        hashmap_put(&reg->objects, &o->entry);
         *ret = o;
         return 0;
 }
 
 int memfd_remove(struct memfd_registry *reg, const char *name)
 {
-        struct memfd_object **p;
+        struct hashmap_entry *e = hashmap_remove(&reg->objects, name);
 
-        for (p = &reg->buckets[hash_name(name) & (reg->n_buckets - 1)]; *p; p = &(*p)->next)
-                if (strcmp((*p)->name, name) == 0) {
-                        struct memfd_object *o = *p;
-
-                        *p = o->next;
-                        reg->n_objects--;
-                        object_free(o);
-                        return 0;
-                }
-        return -ENOENT;
+        if (!e)
+                return -ENOENT;
+        object_free(container_of(e, struct memfd_object, entry));
+        return 0;
 }
 
 void memfd_foreach(struct memfd_registry *reg, void (*cb)(struct memfd_object *o, void *ud),
                    void *userdata)
 {
+        struct hashmap_entry *e;
         size_t i;
-        struct memfd_object *o;
 
-        for (i = 0; i < reg->n_buckets; i++)
-                for (o = reg->buckets[i]; o; o = o->next)
-                        cb(o, userdata);
+        for (e = hashmap_first(&reg->objects, &i); e; e = hashmap_next(&reg->objects, e, &i))
+                cb(container_of(e, struct memfd_object, entry), userdata);
 }

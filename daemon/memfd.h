@@ -12,14 +12,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hashmap.h"
+
 struct memfd_registry;
 
 struct memfd_object {
+        struct hashmap_entry entry;     /* keyed by name */
         char *name;
         int fd;                 /* owned: the daemon's O_RDWR fd */
         uint64_t size;
         uid_t creator;
-        struct memfd_object *next;      /* hash chain */
+        uint64_t serial;        /* unique while the daemon runs; names it in the fd store */
 };
 
 int memfd_registry_new(struct memfd_registry **ret);

@@ -594,6 +594,22 @@ static const struct {
         [KEY_BACKEND] = { "Backend", false },
 };
 
+/* [Quota] keys: each may be set once in the whole policy. */
+enum quota_key {
+        QUOTA_MAX_OBJECTS,
+        QUOTA_MAX_BYTES,
+        QUOTA_MAX_CONNECTIONS,
+        _QUOTA_KEY_MAX,
+};
+
+static const char *const quota_keys[_QUOTA_KEY_MAX] = {
+        [QUOTA_MAX_OBJECTS] = "MaxObjectsPerUser",
+        [QUOTA_MAX_BYTES] = "MaxBytesPerUser",
+        [QUOTA_MAX_CONNECTIONS] = "MaxConnectionsPerUser",
+};
+
+#define POLICY_CONNECTIONS_MAX 16384    /* MaxConnectionsPerUser= cannot exceed the total */
+
 /* Rule ID -> rule index, to refuse duplicate IDs without a quadratic scan. */
 struct id_table {
         size_t *slots;          /* rule index + 1; 0 is a free slot */
@@ -608,7 +624,9 @@ struct loader {
         const char *file;               /* for messages and rule->file */
         unsigned line;                  /* 0 for errors about a whole file */
         bool in_section;
+        bool in_quota;                  /* the open section is [Quota] */
         unsigned key_line[_KEY_MAX];    /* where each scalar key of the open section was set */
+        char *quota_where[_QUOTA_KEY_MAX]; /* "FILE:LINE" where each [Quota] key was set */
         char *error;
 };
 
@@ -711,6 +729,7 @@ static int loader_end_section(struct loader *l)
 {
         const struct policy_rule *rule;
 
+        l->in_quota = false;
         if (!l->in_section)
                 return 0;
         l->in_section = false;
@@ -742,6 +761,13 @@ static int loader_parse_section(struct loader *l, char *s)
 
         if (!*type)
                 return loader_error(l, "empty section header");
+        l->in_quota = false;
+        if (streq(type, "Quota")) {
+                if (*id)
+                        return loader_error(l, "[Quota] takes no ID");
+                l->in_quota = true;
+                return 0;
+        }
         if (!streq(type, "Segment"))
                 return loader_error(l, "unknown section type '%s'", type);
         if (!*id)
@@ -1041,6 +1067,59 @@ static int loader_parse_key(struct loader *l, const char *key, char *value)
         return -EINVAL;
 }
 
+static int loader_parse_quota_key(struct loader *l, const char *key, char *value)
+{
+        struct policy_quota *q = &l->policy->quota;
+        enum quota_key k;
+        uint64_t v;
+        int r;
+
+        for (k = 0; k < _QUOTA_KEY_MAX; k++)
+                if (streq(quota_keys[k], key))
+                        break;
+        if (k == _QUOTA_KEY_MAX)
+                return loader_error(l, "unknown key '%s' in [Quota]", key);
+        if (l->quota_where[k])
+                return loader_error(l, "%s= is already set at %s", key, l->quota_where[k]);
+        if (asprintf(&l->quota_where[k], "%s:%u", l->file, l->line) < 0) {
+                l->quota_where[k] = NULL;
+                return -ENOMEM;
+        }
+
+        if (streq(value, "infinity") && k != QUOTA_MAX_CONNECTIONS)
+                v = POLICY_UNLIMITED;
+        else if (k == QUOTA_MAX_BYTES) {
+                r = parse_size(value, &v);
+                if (r < 0)
+                        return loader_error(l, "invalid %s= '%s' (a size with an optional K, "
+                                            "M, G or T suffix, or infinity)", key, value);
+        } else {
+                uint32_t n;
+
+                /* parse_id() takes any uint32 but (uint32_t) -1: plenty for a count. */
+                r = parse_id(value, &n);
+                if (r < 0 || (k == QUOTA_MAX_CONNECTIONS && (n == 0 || n > POLICY_CONNECTIONS_MAX)))
+                        return loader_error(l, "invalid %s= '%s' (%s)", key, value,
+                                            k == QUOTA_MAX_CONNECTIONS ? "1 to 16384"
+                                                                      : "a count, or infinity");
+                v = n;
+        }
+        switch (k) {
+        case QUOTA_MAX_OBJECTS:
+                q->max_objects = v;
+                break;
+        case QUOTA_MAX_BYTES:
+                q->max_bytes = v;
+                break;
+        case QUOTA_MAX_CONNECTIONS:
+                q->max_connections = v;
+                break;
+        case _QUOTA_KEY_MAX:
+                break;
+        }
+        return 0;
+}
+
 static int loader_parse_line(struct loader *l, char *buf, size_t len)
 {
         char *s, *eq;
@@ -1070,6 +1149,8 @@ static int loader_parse_line(struct loader *l, char *buf, size_t len)
         s = strip(s);
         if (!*s)
                 return loader_error(l, "missing key before '='");
+        if (l->in_quota)
+                return loader_parse_quota_key(l, s, strip(eq + 1));
         if (!l->in_section)
                 return loader_error(l, "key '%s' outside of a [Segment] section", s);
         return loader_parse_key(l, s, strip(eq + 1));
@@ -1222,7 +1303,14 @@ static int loader_init(struct loader *l)
 {
         *l = (struct loader) {};
         l->policy = calloc(1, sizeof(struct policy));
-        return l->policy ? 0 : -ENOMEM;
+        if (!l->policy)
+                return -ENOMEM;
+        l->policy->quota = (struct policy_quota) {
+                .max_objects = POLICY_DEFAULT_MAX_OBJECTS,
+                .max_bytes = POLICY_DEFAULT_MAX_BYTES,
+                .max_connections = POLICY_DEFAULT_MAX_CONNECTIONS,
+        };
+        return 0;
 }
 
 /* Hands out the policy (r >= 0) or the error, and frees everything else. */
@@ -1245,6 +1333,8 @@ static int loader_finish(struct loader *l, int r, struct policy **ret, char **re
         policy_free(l->policy);
         free(l->ids.slots);
         free(l->error);
+        for (size_t k = 0; k < _QUOTA_KEY_MAX; k++)
+                free(l->quota_where[k]);
         return r;
 }
 

@@ -81,9 +81,22 @@ struct policy_rule {
         enum policy_backend backend;    /* Backend=, default shm */
 };
 
+/* [Quota]: limits that apply to each uid separately. */
+#define POLICY_UNLIMITED UINT64_MAX
+#define POLICY_DEFAULT_MAX_OBJECTS 1024
+#define POLICY_DEFAULT_MAX_BYTES POLICY_UNLIMITED
+#define POLICY_DEFAULT_MAX_CONNECTIONS 64
+
+struct policy_quota {
+        uint64_t max_objects;           /* MaxObjectsPerUser= */
+        uint64_t max_bytes;             /* MaxBytesPerUser= */
+        uint64_t max_connections;       /* MaxConnectionsPerUser= */
+};
+
 struct policy {
         struct policy_rule *rules;
         size_t n_rules;
+        struct policy_quota quota;
         /* private lookup index, if any, lives behind this */
         void *index;
 };

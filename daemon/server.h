@@ -17,21 +17,12 @@
 struct conn;
 struct listener;
 
-/* Connections per uid, in a small open-addressed table (uids with zero are free slots). */
-struct uid_count {
-        uid_t uid;
-        unsigned count;
-};
-
 struct server {
         struct loop *loop;
         struct broker *broker;
         struct listener *listeners;
         struct conn *conns;             /* doubly linked */
         size_t n_conns;
-        struct uid_count *uid_counts;
-        size_t n_uid_slots;             /* a power of two */
-        size_t n_uids;                  /* slots in use */
         uint64_t next_conn_id;
         /* Scratch space for the single thread: one request in, one reply out at a time. */
         uint8_t in[SHMB_PROTO_MSG_MAX];
@@ -41,6 +32,7 @@ struct server {
 int server_init(struct server *s, struct broker *broker);
 void server_deinit(struct server *s);
 
-/* Per-uid connection accounting; server_uid_ref() fails with -EUSERS at the limit. */
+/* Per-uid connection accounting; server_uid_ref() fails with -EDQUOT at the policy's
+ * MaxConnectionsPerUser=. */
 int server_uid_ref(struct server *s, uid_t uid);
 void server_uid_unref(struct server *s, uid_t uid);

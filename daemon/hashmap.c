@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hashmap.c - chained hashing with FNV-1a, growing by doubling.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+
+#define HASHMAP_INITIAL 64
+
+static uint64_t hash_key(const char *s)
+{
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+        for (; *s; s++) {
+                h ^= (unsigned char) *s;
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+int hashmap_init(struct hashmap *m)
+{
+        *m = (struct hashmap) { .n_buckets = HASHMAP_INITIAL };
+        m->buckets = calloc(m->n_buckets, sizeof(*m->buckets));
+        return m->buckets ? 0 : -ENOMEM;
+}
+
+void hashmap_deinit(struct hashmap *m)
+{
+        free(m->buckets);
+        *m = (struct hashmap) {};
+}
+
+struct hashmap_entry *hashmap_get(const struct hashmap *m, const char *key)
+{
+        uint64_t h = hash_key(key);
+        struct hashmap_entry *e;
+
+        for (e = m->buckets[h & (m->n_buckets - 1)]; e; e = e->next)
+                if (e->hash == h && strcmp(e->key, key) == 0)
+                        return e;
+        return NULL;
+}
+
+/* On ENOMEM the table keeps its size and the chains get longer: slower, never wrong. */
+static void maybe_grow(struct hashmap *m)
+{
+        struct hashmap_entry **b;
+        size_t i, n = m->n_buckets * 2;
+
+        if (m->n_entries < m->n_buckets)
+                return;
+        b = calloc(n, sizeof(*b));
+        if (!b)
+                return;
+        for (i = 0; i < m->n_buckets; i++)
+                while (m->buckets[i]) {
+                        struct hashmap_entry *e = m->buckets[i];
+
+                        m->buckets[i] = e->next;
+                        e->next = b[e->hash & (n - 1)];
+                        b[e->hash & (n - 1)] = e;
+                }
+        free(m->buckets);
+        m->buckets = b;
+        m->n_buckets = n;
+}
+
+void hashmap_put(struct hashmap *m, struct hashmap_entry *e)
+{
+        size_t k;
+
+        maybe_grow(m);
+        e->hash = hash_key(e->key);
+        k = e->hash & (m->n_buckets - 1);
+        e->next = m->buckets[k];
+        m->buckets[k] = e;
+        m->n_entries++;
+}
+
+struct hashmap_entry *hashmap_remove(struct hashmap *m, const char *key)
+{
+        uint64_t h = hash_key(key);
+        struct hashmap_entry **p;
+
+        for (p = &m->buckets[h & (m->n_buckets - 1)]; *p; p = &(*p)->next)
+                if ((*p)->hash == h && strcmp((*p)->key, key) == 0) {
+                        struct hashmap_entry *e = *p;
+
+                        *p = e->next;
+                        m->n_entries--;
+                        return e;
+                }
+        return NULL;
+}
+
+struct hashmap_entry *hashmap_first(const struct hashmap *m, size_t *i)
+{
+        for (*i = 0; *i < m->n_buckets; (*i)++)
+                if (m->buckets[*i])
+                        return m->buckets[*i];
+        return NULL;
+}
+
+struct hashmap_entry *hashmap_next(const struct hashmap *m, struct hashmap_entry *e, size_t *i)
+{
+        if (e->next)
+                return e->next;
+        for ((*i)++; *i < m->n_buckets; (*i)++)
+                if (m->buckets[*i])
+                        return m->buckets[*i];
+        return NULL;
+}
