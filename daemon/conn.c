@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "conn.h"
 #include "fdpass.h"
@@ -34,8 +35,9 @@ struct reply {
 
 struct conn {
         struct server *server;
-        struct conn *prev, *next;
+        struct conn *prev, *next;       /* the server's list, most recently active first */
         uint64_t serial;
+        uint64_t last_active_usec;      /* CLOCK_MONOTONIC of the last request or drained reply */
         int fd;
         struct loop_source *source;
         struct identity id;
@@ -46,6 +48,66 @@ struct conn {
 
 /* Requests handled per wakeup, so one busy client cannot starve the others. */
 #define CONN_REQUESTS_PER_WAKEUP 16
+
+static void conn_log(struct conn *c, int level, int error, const char *what);
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static void conn_unlink(struct conn *c)
+{
+        struct server *s = c->server;
+
+        if (c->prev)
+                c->prev->next = c->next;
+        else if (s->conns == c)
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        else if (s->conns_tail == c)
+                s->conns_tail = c->prev;
+        c->prev = c->next = NULL;
+}
+
+static void conn_link_head(struct conn *c)
+{
+        struct server *s = c->server;
+
+        c->prev = NULL;
+        c->next = s->conns;
+        if (s->conns)
+                s->conns->prev = c;
+        s->conns = c;
+        if (!s->conns_tail)
+                s->conns_tail = c;
+}
+
+/* The list stays ordered by activity, so the idle sweep only looks at its tail. */
+static void conn_touch(struct conn *c)
+{
+        c->last_active_usec = now_usec();
+        if (c->server->conns == c)
+                return;
+        conn_unlink(c);
+        conn_link_head(c);
+}
+
+void conn_sweep_idle(struct server *s, uint64_t idle_usec)
+{
+        uint64_t now = now_usec();
+
+        while (s->conns_tail && now - s->conns_tail->last_active_usec >= idle_usec) {
+                struct conn *c = s->conns_tail;
+
+                conn_log(c, LOG_INFO, -ETIMEDOUT, "idle for too long, closing");
+                conn_free(c);
+        }
+}
 
 static struct reply *reply_free(struct reply *r)
 {
@@ -62,12 +124,7 @@ struct conn *conn_free(struct conn *c)
                 return NULL;
 
         /* Unlink from the server first, so nothing can reach a half-freed connection. */
-        if (c->prev)
-                c->prev->next = c->next;
-        else if (c->server->conns == c)
-                c->server->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        conn_unlink(c);
         c->server->n_conns--;
         server_uid_unref(c->server, c->id.uid);
 
@@ -155,6 +212,7 @@ static int conn_flush(struct conn *c)
                         c->queue_tail = NULL;
                 c->n_queued--;
                 reply_free(r);
+                conn_touch(c); /* the client reads: it is alive */
         }
         conn_update_events(c);
         return 0;
@@ -209,6 +267,7 @@ static int conn_read_one(struct conn *c)
         if (n < 0)
                 return (int) n;
 
+        conn_touch(c);
         r = shmb_proto_decode_request(s->in, (size_t) n, n_fds, &req);
         /* Requests carry no fds in this protocol: whatever came is closed, whatever the
          * outcome (and if any came, decoding has already failed). */
@@ -290,10 +349,8 @@ int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret)
         c->serial = s->next_conn_id++;
 
         /* Linked and counted before anything can fail, so conn_free() undoes it all. */
-        c->next = s->conns;
-        if (s->conns)
-                s->conns->prev = c;
-        s->conns = c;
+        c->last_active_usec = now_usec();
+        conn_link_head(c);
         s->n_conns++;
 
         r = loop_add(s->loop, fd, EPOLLIN, conn_dispatch, c, &c->source);

@@ -12,3 +12,6 @@ int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret);
 
 /* Closes the connection: unlinks it from the server first, then frees what it holds. */
 struct conn *conn_free(struct conn *c);
+
+/* Closes every connection that has been idle (no request, no reply drained) for @idle_usec. */
+void conn_sweep_idle(struct server *s, uint64_t idle_usec);

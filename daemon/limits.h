@@ -13,6 +13,10 @@
 #define LIMIT_CONNECTIONS_TOTAL 16384   /* then accept() pauses until one closes */
 /* Per uid: the policy's [Quota] MaxConnectionsPerUser= (default 64, at most the total). */
 
+/* A connection that neither sends a request nor reads a reply for this long is closed
+ * (slowloris; clients that never read). Overridden by --idle-timeout. */
+#define LIMIT_IDLE_TIMEOUT_USEC (UINT64_C(300) * 1000000u)
+
 /* A reply that the client does not read stays queued in the daemon: at most this many per
  * connection; past that the daemon stops reading the client's requests until it drains. */
 #define LIMIT_REPLIES_QUEUED 8

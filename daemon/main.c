@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "limits.h"
 #include "listener.h"
 #include "log.h"
 #include "macro.h"
@@ -32,6 +33,7 @@ static const char *arg_socket = DEFAULT_SOCKET;
 static const char *arg_policy = NULL;
 static const char *arg_shm_dir = DEFAULT_SHM_DIR;
 static const char *arg_user = NULL;
+static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
 
 static void help(void)
 {
@@ -44,6 +46,7 @@ static void help(void)
                "  --shm-dir DIR            where shm objects live (default %s; must be tmpfs)\n"
                "  --user NAME              when started as root, run as this user with only\n"
                "                           the capabilities it needs\n"
+               "  --idle-timeout SEC       close connections idle for this long (default 300)\n"
                "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
                "  --print-default-policy   print the embedded default policy and exit\n"
                "  --check-policy           load the policy, report errors, and exit\n"
@@ -58,6 +61,7 @@ enum {
         ARG_POLICY,
         ARG_SHM_DIR,
         ARG_USER,
+        ARG_IDLE_TIMEOUT,
         ARG_LOG_LEVEL,
         ARG_PRINT_DEFAULT_POLICY,
         ARG_CHECK_POLICY,
@@ -72,6 +76,7 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 { "policy", required_argument, NULL, ARG_POLICY },
                 { "shm-dir", required_argument, NULL, ARG_SHM_DIR },
                 { "user", required_argument, NULL, ARG_USER },
+                { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "print-default-policy", no_argument, NULL, ARG_PRINT_DEFAULT_POLICY },
                 { "check-policy", no_argument, NULL, ARG_CHECK_POLICY },
@@ -96,6 +101,19 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 case ARG_USER:
                         arg_user = optarg;
                         break;
+                case ARG_IDLE_TIMEOUT: {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || v == 0 || v > 86400 * 365 ||
+                            optarg[0] == '-')
+                                return log_error_errno(-EINVAL, "Invalid --idle-timeout '%s' "
+                                                       "(seconds, 1 or more).", optarg);
+                        arg_idle_timeout_usec = (uint64_t) v * 1000000u;
+                        break;
+                }
                 case ARG_LOG_LEVEL:
                         level = log_parse_level(optarg);
                         if (level < 0)
@@ -336,6 +354,15 @@ static int run(void)
                         goto out;
                 log_info("Running as '%s' with CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE.",
                          arg_user);
+        }
+
+        s.idle_timeout_usec = arg_idle_timeout_usec;
+        if (sd_watchdog_enabled(false, &s.watchdog_usec) <= 0)
+                s.watchdog_usec = 0;
+        r = server_start_ticker(&s);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start the timer: %m");
+                goto out;
         }
 
         status_notify(&s, "READY=1\n");

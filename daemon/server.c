@@ -4,10 +4,15 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "limits.h"
 #include "listener.h"
+#include "log.h"
 #include "macro.h"
 #include "server.h"
 
@@ -15,7 +20,8 @@ int server_init(struct server *s, struct broker *broker)
 {
         int r;
 
-        *s = (struct server) { .broker = broker, .next_conn_id = 1 };
+        *s = (struct server) { .broker = broker, .next_conn_id = 1, .tick_fd = -1,
+                               .idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC };
         r = loop_new(&s->loop);
         if (r < 0)
                 return r;
@@ -24,12 +30,53 @@ int server_init(struct server *s, struct broker *broker)
 
 void server_deinit(struct server *s)
 {
+        loop_remove(s->tick_source);
+        safe_close(s->tick_fd);
         listener_free_all(s);
         while (s->conns)
                 conn_free(s->conns);
         broker_free(s->broker);
         loop_free(s->loop);
-        *s = (struct server) {};
+        *s = (struct server) { .tick_fd = -1 };
+}
+
+static void server_tick(struct loop_source *source, uint32_t events, void *userdata)
+{
+        struct server *s = userdata;
+        uint64_t expirations;
+
+        /* Only to re-arm EPOLLIN; how many ticks were missed does not matter. */
+        if (read(s->tick_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+                log_debug_errno(-errno, "Reading the timer failed, ignoring: %m");
+        conn_sweep_idle(s, s->idle_timeout_usec);
+        listener_resume_all(s);
+        if (s->watchdog_usec > 0)
+                (void) sd_notify(false, "WATCHDOG=1");
+}
+
+int server_start_ticker(struct server *s)
+{
+        uint64_t usec = 1000000;
+        struct itimerspec its;
+        int r;
+
+        if (s->watchdog_usec > 0 && s->watchdog_usec / 2 < usec)
+                usec = s->watchdog_usec / 2;
+        if (s->idle_timeout_usec < usec)
+                usec = s->idle_timeout_usec;
+        if (usec == 0)
+                usec = 1000;
+        its.it_interval.tv_sec = (time_t) (usec / 1000000);
+        its.it_interval.tv_nsec = (long) (usec % 1000000) * 1000;
+        its.it_value = its.it_interval;
+
+        s->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (s->tick_fd < 0)
+                return -errno;
+        if (timerfd_settime(s->tick_fd, 0, &its, NULL) < 0)
+                return -errno;
+        r = loop_add(s->loop, s->tick_fd, EPOLLIN, server_tick, s, &s->tick_source);
+        return r;
 }
 
 int server_uid_ref(struct server *s, uid_t uid)

@@ -21,15 +21,23 @@ struct server {
         struct loop *loop;
         struct broker *broker;
         struct listener *listeners;
-        struct conn *conns;             /* doubly linked */
+        struct conn *conns;             /* doubly linked, most recently active first */
+        struct conn *conns_tail;        /* the least recently active */
         size_t n_conns;
         uint64_t next_conn_id;
+        uint64_t idle_timeout_usec;     /* --idle-timeout */
+        uint64_t watchdog_usec;         /* WATCHDOG_USEC from the service manager, or 0 */
+        int tick_fd;                    /* timerfd: idle sweep, watchdog, listener retry */
+        struct loop_source *tick_source;
         /* Scratch space for the single thread: one request in, one reply out at a time. */
         uint8_t in[SHMB_PROTO_MSG_MAX];
         uint8_t out[SHMB_PROTO_MSG_MAX];
 };
 
 int server_init(struct server *s, struct broker *broker);
+/* Starts the periodic tick: every second (or half the watchdog interval, if shorter) it closes
+ * idle connections, pings the watchdog and retries listeners paused at EMFILE. */
+int server_start_ticker(struct server *s);
 void server_deinit(struct server *s);
 
 /* Per-uid connection accounting; server_uid_ref() fails with -EDQUOT at the policy's
