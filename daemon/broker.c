@@ -16,6 +16,7 @@
 #include <dirent.h>
 
 #include "acl.h"
+#include "audit.h"
 #include "broker.h"
 #include "limits.h"
 #include "log.h"
@@ -80,10 +81,27 @@ static int refuse(struct request_ctx *c, int r, const char *why)
         return r;
 }
 
-static void log_grant(const struct request_ctx *c, const char *what)
+static const char *access_name(uint32_t access)
 {
-        log_debug("uid=%u pid=%d: %s '%s' granted (%s) by rule '%s'", (unsigned) c->id->uid,
-                  (int) c->id->pid, request_verb(c->req->type), c->name, what, c->rule->id);
+        switch (access) {
+        case SHMB_PROTO_ACCESS_NONE:
+                return "none";
+        case SHMB_PROTO_ACCESS_RDONLY:
+                return "ro";
+        case SHMB_PROTO_ACCESS_RDWR:
+                return "rw";
+        case SHMB_PROTO_ACCESS_ANY:
+                return "any";
+        default:
+                return "-";
+        }
+}
+
+/* One audit record per grant: what was handed out, to whom, by which rule. */
+static void audit_grant(const struct request_ctx *c, uint32_t access)
+{
+        audit_record(c->id, request_verb(c->req->type), c->name, access_name(access),
+                     c->rule->id, 0);
 }
 
 static int encode_error(void *buf, size_t size, uint32_t seq, int r)
@@ -490,7 +508,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                                 return out;
                         }
                 }
-                log_grant(c, "memfd");
+                audit_grant(c, access);
                 if (out < 0)
                         return shmb_proto_encode_ok(buf, size, c->req->seq);
                 return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_MEMFD, buf,
@@ -520,7 +538,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                         (void) shm_unlink(c->b->shm_dir_fd, c->name, &st);
                         return r;
                 }
-                log_grant(c, "shm");
+                audit_grant(c, access);
                 if (out < 0)
                         return shmb_proto_encode_ok(buf, size, c->req->seq);
                 return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_SHM, buf,
@@ -554,7 +572,7 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
                 fd = fd_reopen(o->fd, access_flags(access));
                 if (fd < 0)
                         return fd;
-                log_grant(c, access == SHMB_PROTO_ACCESS_RDWR ? "rw" : "ro");
+                audit_grant(c, access);
                 return reply_fd(c, TAKE_FD(fd), o->size, access, SHMB_PROTO_BACKEND_MEMFD, buf,
                                 size, fds, ret_n_fds);
         }
@@ -567,7 +585,7 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
                 if (r < 0)
                         return r;
         }
-        log_grant(c, access == SHMB_PROTO_ACCESS_RDWR ? "rw" : "ro");
+        audit_grant(c, access);
         return reply_fd(c, TAKE_FD(fd), (uint64_t) st.st_size, access, SHMB_PROTO_BACKEND_SHM,
                         buf, size, fds, ret_n_fds);
 }
@@ -601,7 +619,7 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
         }
         if (r < 0)
                 return r;
-        log_grant(c, "unlinked");
+        audit_grant(c, SHMB_PROTO_ACCESS_NONE);
         return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
@@ -839,10 +857,14 @@ int broker_handle(struct broker *b, const struct identity *id,
         if (req->type == SHMB_PROTO_STAT && r == -EACCES)
                 r = -ENOENT;
 
-        /* Denials and suspicious objects are notable; the rest is what clients expect. */
-        if (r == -EACCES || c.why)
-                log_refusal(&c, c.why ? LOG_WARNING : LOG_NOTICE, r);
-        else if (r != -ENOENT && r != -EEXIST)
+        /* Denials go to the audit trail; suspicious objects are worth a warning; the rest is
+         * what clients expect to hear now and then. */
+        if (r == -EACCES || r == -EPERM || r == -EDQUOT || r == -EFBIG)
+                audit_record(id, request_verb(req->type), c.name[0] ? c.name : "-",
+                             access_name(req->access), c.rule ? c.rule->id : NULL, r);
+        if (c.why)
+                log_refusal(&c, LOG_WARNING, r);
+        else if (r != -ENOENT && r != -EEXIST && r != -EACCES && r != -EDQUOT && r != -EFBIG)
                 log_refusal(&c, LOG_INFO, r);
         return encode_error(buf, size, req->seq, r);
 }

@@ -64,18 +64,10 @@ int log_internal(int level, int error, const char *fmt, ...)
 }
 
 /*
- * A small open-addressed table of uids seen recently. When it is full, the oldest slot is
- * reused: an attacker cycling through many uids gains nothing, since it needs that many uids.
+ * Each limiter is a small table of the uids seen recently. When it is full, the oldest slot is
+ * reused: an attacker cycling through uids gains nothing, since it needs that many uids.
  */
-struct ratelimit_slot {
-        uid_t uid;
-        bool used;
-        unsigned count;
-        unsigned suppressed;
-        uint64_t window_start;
-};
-
-static struct ratelimit_slot ratelimit_slots[LIMIT_LOG_UIDS];
+static struct ratelimit log_ratelimit;
 
 static uint64_t now_usec(void)
 {
@@ -85,14 +77,14 @@ static uint64_t now_usec(void)
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
-bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed)
+bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed)
 {
-        struct ratelimit_slot *s = NULL, *oldest = &ratelimit_slots[0];
+        struct ratelimit_slot *s = NULL, *oldest = &rl->slots[0];
         uint64_t now = now_usec();
         size_t i;
 
-        for (i = 0; i < ELEMENTSOF(ratelimit_slots); i++) {
-                struct ratelimit_slot *t = &ratelimit_slots[i];
+        for (i = 0; i < ELEMENTSOF(rl->slots); i++) {
+                struct ratelimit_slot *t = &rl->slots[i];
 
                 if (t->used && t->uid == uid) {
                         s = t;
@@ -117,4 +109,9 @@ bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed)
         *ret_suppressed = s->suppressed;
         s->suppressed = 0;
         return true;
+}
+
+bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed)
+{
+        return ratelimit_uid(&log_ratelimit, uid, ret_suppressed);
 }

@@ -12,6 +12,9 @@
 #include <sys/types.h>
 #include <syslog.h>
 
+#include <stdint.h>
+
+#include "limits.h"
 #include "macro.h"
 
 void log_set_max_level(int level);
@@ -32,10 +35,23 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 #define log_error_errno(error, ...) log_internal(LOG_ERR, (error), __VA_ARGS__)
 
 /*
- * log_ratelimit_uid() - may a message triggered by @uid be logged now?
- *
- * Every uid gets LIMIT_LOG_BURST messages per LIMIT_LOG_INTERVAL_USEC; past that, messages are
- * dropped and the next allowed one says how many were. Lossy by design (dbus-broker's way):
- * a hostile client must not be able to flood the log.
+ * Per-uid rate limits: every uid gets LIMIT_LOG_BURST messages per LIMIT_LOG_INTERVAL_USEC;
+ * past that, messages are dropped and the next allowed one learns how many were. Lossy by design
+ * (dbus-broker's way): a hostile client must not be able to flood the log or the journal.
  */
+struct ratelimit_slot {
+        uid_t uid;
+        bool used;
+        unsigned count;
+        unsigned suppressed;
+        uint64_t window_start;
+};
+
+struct ratelimit {
+        struct ratelimit_slot slots[LIMIT_LOG_UIDS];
+};
+
+bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed);
+
+/* The log's own limiter, for messages that a client can trigger. */
 bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed);

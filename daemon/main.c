@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "broker.h"
 #include "limits.h"
 #include "listener.h"
@@ -145,7 +148,7 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
  * The policy: --policy if given; else the default directory if it holds *.conf files; else
  * the embedded default. Errors name the file and line, and refuse the whole policy.
  */
-static int load_policy(struct policy **ret, const char **ret_origin)
+static int load_policy(struct policy **ret, const char **ret_origin, char **ret_error)
 {
         _cleanup_(freep) char *error = NULL;
         struct policy *p = NULL;
@@ -153,8 +156,12 @@ static int load_policy(struct policy **ret, const char **ret_origin)
         int r;
 
         r = policy_load(path, &p, &error);
-        if (r == -EINVAL && error)
-                return log_error_errno(r, "Policy refused: %s", error);
+        if (r == -EINVAL && error) {
+                log_error("Policy refused: %s", error);
+                if (ret_error)
+                        *ret_error = TAKE_PTR(error);
+                return r;
+        }
         if (r == -ENOENT && !arg_policy)
                 r = 0;
         if (r < 0)
@@ -182,18 +189,25 @@ static void status_notify(const struct server *s, const char *state)
 
 static void reload(struct server *s)
 {
+        _cleanup_(freep) char *error = NULL;
         struct policy *p;
         const char *origin;
+        struct timespec ts;
         int r;
 
-        (void) sd_notify(false, "RELOADING=1");
-        r = load_policy(&p, &origin);
-        if (r < 0)
+        /* systemd 253+ wants the monotonic time with RELOADING=1 to match the reload up. */
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+                          (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u);
+        r = load_policy(&p, &origin, &error);
+        if (r < 0) {
                 log_warning("Reload failed, keeping the current policy.");
-        else {
-                broker_set_policy(s->broker, p);
-                log_info("Policy reloaded from %s: %zu rules.", origin, p->n_rules);
+                (void) sd_notifyf(false, "READY=1\nSTATUS=Reload failed, keeping the current "
+                                  "policy: %s", error ? error : strerror(-r));
+                return;
         }
+        broker_set_policy(s->broker, p);
+        log_info("Policy reloaded from %s: %zu rules.", origin, p->n_rules);
         status_notify(s, "READY=1\n");
 }
 
@@ -295,7 +309,7 @@ static int run(void)
         sigset_t mask;
         int r;
 
-        r = load_policy(&p, &origin);
+        r = load_policy(&p, &origin, NULL);
         if (r < 0)
                 return r;
         log_info("Policy loaded from %s: %zu rules.", origin, p->n_rules);
@@ -394,7 +408,7 @@ int main(int argc, char *argv[])
                 struct policy *p;
                 const char *origin;
 
-                r = load_policy(&p, &origin);
+                r = load_policy(&p, &origin, NULL);
                 if (r < 0)
                         return 1;
                 printf("%s: %zu rules, OK\n", origin, p->n_rules);
@@ -405,6 +419,7 @@ int main(int argc, char *argv[])
         /* Objects get exactly the policy's mode through fchmod/ACLs; anything else the
          * daemon creates is private. */
         umask(0077);
+        audit_init();
         /* A client that hangs up must cost it an EPIPE, never the daemon a SIGPIPE. */
         (void) signal(SIGPIPE, SIG_IGN);
         raise_nofile();
