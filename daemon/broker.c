@@ -18,6 +18,7 @@
 #include "acl.h"
 #include "audit.h"
 #include "broker.h"
+#include "fdstore.h"
 #include "limits.h"
 #include "log.h"
 #include "macro.h"
@@ -199,7 +200,7 @@ static int quota_check(struct broker *b, uid_t uid, uint64_t size)
         return over_quota(b, usage_get(&b->usage, uid, false), size) ? -EDQUOT : 0;
 }
 
-static int usage_charge(struct broker *b, uid_t uid, uint64_t size)
+int broker_charge(struct broker *b, uid_t uid, uint64_t size)
 {
         struct uid_usage *u = usage_get(&b->usage, uid, true);
 
@@ -224,7 +225,7 @@ static int ledger_add(struct broker *b, const char *name, uid_t uid, uint64_t si
                 free(ch);
                 return -ENOMEM;
         }
-        r = usage_charge(b, uid, size);
+        r = broker_charge(b, uid, size);
         if (r < 0) {
                 free(ch->name);
                 free(ch);
@@ -495,7 +496,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 r = memfd_create_object(c->b->memfds, c->name, sz, c->id->uid, &o);
                 if (r < 0)
                         return r;
-                r = usage_charge(c->b, c->id->uid, sz);
+                r = broker_charge(c->b, c->id->uid, sz);
                 if (r < 0) {
                         (void) memfd_remove(c->b->memfds, c->name);
                         return r;
@@ -508,6 +509,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                                 return out;
                         }
                 }
+                fdstore_push(o);
                 audit_grant(c, access);
                 if (out < 0)
                         return shmb_proto_encode_ok(buf, size, c->req->seq);
@@ -608,6 +610,7 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
                         return refuse(c, -EACCES,
                                       "in another user's namespace of a per-user rule");
                 usage_uncharge(c->b, o->creator, o->size);
+                fdstore_remove(o);
                 r = memfd_remove(c->b->memfds, c->name);
         } else {
                 r = shm_open_checked(c, SHMB_PROTO_ACCESS_RDONLY, &fd, &st);

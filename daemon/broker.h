@@ -31,6 +31,9 @@ struct broker *broker_free(struct broker *b);
  * revoked. */
 void broker_set_policy(struct broker *b, struct policy *policy);
 
+/* Charges an object of @size bytes to @uid (re-adoption after a restart). */
+int broker_charge(struct broker *b, uid_t uid, uint64_t size);
+
 /*
  * broker_handle() - answer one request.
  * @buf, @size: where the reply packet is written (SHMB_PROTO_MSG_MAX bytes is always enough).

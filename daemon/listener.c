@@ -8,6 +8,7 @@
  * closed: there is no default identity.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -232,7 +233,7 @@ static void listener_dispatch(struct loop_source *source, uint32_t events, void 
 int listener_add(struct server *s, int fd, const char *path)
 {
         struct listener *l;
-        int r;
+        int flags, r;
 
         l = calloc(1, sizeof(*l));
         if (!l) {
@@ -241,6 +242,15 @@ int listener_add(struct server *s, int fd, const char *path)
         }
         l->server = s;
         l->fd = fd;
+        /* Sockets from the service manager are blocking unless NonBlocking=yes: the accept
+         * loop would then hang on the first EAGAIN. */
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                r = -errno;
+                safe_close(fd);
+                free(l);
+                return r;
+        }
         if (path) {
                 l->path = strdup(path);
                 if (!l->path) {

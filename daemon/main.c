@@ -20,6 +20,7 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "fdstore.h"
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
@@ -237,23 +238,76 @@ static void signal_dispatch(struct loop_source *source, uint32_t events, void *u
         }
 }
 
+static void strv_free(char **v)
+{
+        char **p;
+
+        for (p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
+
+/*
+ * Fds from the service manager: listening sockets, and memfd objects coming back from the fd
+ * store. Returns the number of sockets taken, or -errno.
+ */
+static int take_passed_fds(struct server *s)
+{
+        _cleanup_(freep) int *ours = NULL;
+        _cleanup_(freep) char **our_names = NULL;
+        char **names = NULL;
+        size_t n_ours = 0;
+        int n, i, r, sockets = 0;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0)
+                return log_error_errno(n, "Cannot take fds from the service manager: %m");
+        if (n == 0)
+                return 0;
+        ours = calloc((size_t) n, sizeof(int));
+        our_names = calloc((size_t) n, sizeof(char *));
+        if (!ours || !our_names) {
+                r = log_error_errno(-ENOMEM, "Out of memory.");
+                goto out;
+        }
+        for (i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
+
+                if (fdstore_is_ours(names[i])) {
+                        ours[n_ours] = fd;
+                        our_names[n_ours++] = names[i];
+                        continue;
+                }
+                if (sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0) {
+                        r = log_error_errno(-EINVAL, "Passed fd %d ('%s') is not a listening "
+                                            "AF_UNIX SOCK_SEQPACKET socket.", fd, names[i]);
+                        goto out;
+                }
+                r = listener_add(s, fd, NULL);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot listen on passed fd %d: %m", fd);
+                        goto out;
+                }
+                sockets++;
+        }
+        if (n_ours > 0) {
+                r = fdstore_adopt(s->broker, ours, our_names, n_ours);
+                log_info("Re-adopted %d memfd object(s) from the fd store.", r);
+        }
+        r = sockets;
+out:
+        strv_free(names);
+        return r;
+}
+
 /* Sockets from the service manager, or our own on --socket. */
 static int setup_listeners(struct server *s)
 {
-        int n, i, r, fd;
+        int n, r, fd;
 
-        n = sd_listen_fds(true);
+        n = take_passed_fds(s);
         if (n < 0)
-                return log_error_errno(n, "Cannot take sockets from the service manager: %m");
-        for (i = 0; i < n; i++) {
-                fd = SD_LISTEN_FDS_START + i;
-                if (sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0)
-                        return log_error_errno(-EINVAL, "Passed fd %d is not a listening "
-                                               "AF_UNIX SOCK_SEQPACKET socket.", fd);
-                r = listener_add(s, fd, NULL);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot listen on passed fd %d: %m", fd);
-        }
+                return n;
         if (n > 0) {
                 log_info("Listening on %d socket(s) from the service manager.", n);
                 return 0;

@@ -154,6 +154,33 @@ int memfd_create_object(struct memfd_registry *reg, const char *name, uint64_t s
         return 0;
 }
 
+int memfd_adopt(struct memfd_registry *reg, const char *name, int fd, uint64_t size,
+                uid_t creator, uint64_t serial, struct memfd_object **ret)
+{
+        struct memfd_object *o;
+
+        if (memfd_lookup(reg, name))
+                return -EEXIST;
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                return -ENOMEM;
+        o->name = strdup(name);
+        if (!o->name) {
+                free(o);
+                return -ENOMEM;
+        }
+        o->fd = fd;
+        o->size = size;
+        o->creator = creator;
+        o->serial = serial;
+        if (serial >= reg->next_serial)
+                reg->next_serial = serial + 1;
+        o->entry.key = o->name;
+        hashmap_put(&reg->objects, &o->entry);
+        *ret = o;
+        return 0;
+}
+
 int memfd_remove(struct memfd_registry *reg, const char *name)
 {
         struct hashmap_entry *e = hashmap_remove(&reg->objects, name);

@@ -35,6 +35,11 @@ size_t memfd_count(const struct memfd_registry *reg);
 int memfd_create_object(struct memfd_registry *reg, const char *name, uint64_t size,
                         uid_t creator, struct memfd_object **ret);
 
+/* Files an fd the daemon held before a restart (consumed on success only); the caller has
+ * checked its seals and size. */
+int memfd_adopt(struct memfd_registry *reg, const char *name, int fd, uint64_t size,
+                uid_t creator, uint64_t serial, struct memfd_object **ret);
+
 /* Drops the daemon's reference: fds already handed out stay valid. */
 int memfd_remove(struct memfd_registry *reg, const char *name);
 
