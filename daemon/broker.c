@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <pwd.h>
 
 #include "acl.h"
 #include "audit.h"
@@ -516,7 +517,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_MEMFD, buf,
                                 size, fds, ret_n_fds);
         } else {
-                struct shm_attrs a = { .size = sz, .mode = c->rule->mode };
+                struct shm_attrs a = { .size = sz, .mode = c->rule->mode,
+                                       .creator = c->id->uid };
                 struct stat st;
 
                 r = policy_resolve_owner(c->rule, c->id, &a.uid, &a.gid);
@@ -819,6 +821,71 @@ static int handle_list(struct request_ctx *c, void *buf, size_t size)
 out:
         name_set_deinit(&set);
         return r;
+}
+
+int broker_adopt_shm(struct broker *b)
+{
+        struct identity owner = { .uid = (uid_t) -1 };
+        DIR *d;
+        struct dirent *de;
+        int fd, adopted = 0;
+
+        fd = openat(b->shm_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                char name[SHMB_PROTO_NAME_MAX + 1];
+                const struct policy_rule *rule;
+                struct stat st;
+
+                if (shmb_name_normalize(de->d_name, strlen(de->d_name), name) < 0)
+                        continue;
+                if (fstatat(b->shm_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                /* Rules may hold %u: ask as the owner, who would be the creator. */
+                if (owner.uid != st.st_uid) {
+                        struct passwd pw, *pwr = NULL;
+                        char buf[4096];
+
+                        free(owner.user_name);
+                        owner = (struct identity) { .uid = st.st_uid, .gid = st.st_gid };
+                        if (getpwuid_r(st.st_uid, &pw, buf, sizeof(buf), &pwr) == 0 && pwr)
+                                owner.user_name = strdup(pwr->pw_name);
+                }
+                rule = policy_match(b->policy, name, &owner);
+                if (!rule || rule->backend != POLICY_BACKEND_SHM)
+                        continue; /* not a name the policy brokers: someone else's */
+                if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+                        log_warning("Object directory: '%s' is not a regular file with one link, "
+                                    "leaving it alone.", name);
+                        continue;
+                }
+                if (!policy_owner_plausible(rule, name, st.st_uid, st.st_gid)) {
+                        log_warning("Object directory: '%s' is owned by %u:%u, which rule '%s' "
+                                    "does not give; leaving it alone.", name,
+                                    (unsigned) st.st_uid, (unsigned) st.st_gid, rule->id);
+                        continue;
+                }
+                if ((st.st_mode & 07777) == 0 && rule->mode != 0) {
+                        /* Mode 0 is how shm_create() holds an object it has not finished:
+                         * the daemon died between create and publish. */
+                        log_warning("Object directory: '%s' was never finished (mode 0), "
+                                    "removing it.", name);
+                        (void) shm_unlink(b->shm_dir_fd, name, &st);
+                        continue;
+                }
+                if (ledger_add(b, name, shm_creator(b->shm_dir_fd, name, &st),
+                               (uint64_t) st.st_size, &st) >= 0)
+                        adopted++;
+        }
+        free(owner.user_name);
+        (void) closedir(d);
+        return adopted;
 }
 
 int broker_handle(struct broker *b, const struct identity *id,

@@ -31,6 +31,14 @@ struct broker *broker_free(struct broker *b);
  * revoked. */
 void broker_set_policy(struct broker *b, struct policy *policy);
 
+/*
+ * broker_adopt_shm() - take stock of the object directory at start: objects the policy could
+ * have made are charged to their creators again; anything unexpected at a brokered name is
+ * reported and left alone (an unfinished create, mode 0, is removed). Returns the number of
+ * objects adopted.
+ */
+int broker_adopt_shm(struct broker *b);
+
 /* Charges an object of @size bytes to @uid (re-adoption after a restart). */
 int broker_charge(struct broker *b, uid_t uid, uint64_t size);
 

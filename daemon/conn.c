@@ -364,3 +364,23 @@ int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret)
                 *ret = c;
         return 0;
 }
+
+bool conn_any_pending(const struct server *s)
+{
+        const struct conn *c;
+
+        for (c = s->conns; c; c = c->next)
+                if (c->n_queued > 0)
+                        return true;
+        return false;
+}
+
+void conn_stop_reading_all(struct server *s)
+{
+        struct conn *c;
+
+        for (c = s->conns; c; c = c->next) {
+                c->closing = true;
+                conn_update_events(c);
+        }
+}

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "identity.h"
 #include "server.h"
 
@@ -15,3 +17,7 @@ struct conn *conn_free(struct conn *c);
 
 /* Closes every connection that has been idle (no request, no reply drained) for @idle_usec. */
 void conn_sweep_idle(struct server *s, uint64_t idle_usec);
+
+/* Shutdown: read no more requests anywhere; connections close once their replies are sent. */
+void conn_stop_reading_all(struct server *s);
+bool conn_any_pending(const struct server *s);

@@ -20,6 +20,7 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "conn.h"
 #include "fdstore.h"
 #include "limits.h"
 #include "listener.h"
@@ -380,6 +381,11 @@ static int run(void)
         r = broker_new(p, TAKE_FD(shm_fd), &b);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up: %m");
+        r = broker_adopt_shm(b);
+        if (r < 0)
+                log_warning_errno(r, "Cannot scan '%s', ignoring: %m", arg_shm_dir);
+        else if (r > 0)
+                log_info("Re-adopted %d object(s) in '%s'.", r, arg_shm_dir);
         r = server_init(&s, b);
         if (r < 0) {
                 broker_free(b);
@@ -443,6 +449,14 @@ static int run(void)
         }
         r = 0;
         (void) sd_notify(false, "STOPPING=1");
+
+        /* Stop accepting; deliver the replies already computed (bounded: a client that does
+         * not read them is not worth waiting for), then close everything. */
+        listener_free_all(&s);
+        conn_stop_reading_all(&s);
+        for (int i = 0; i < 10 && conn_any_pending(&s); i++)
+                if (loop_run_once(s.loop, 100) < 0)
+                        break;
 out:
         loop_remove(sig_source);
         server_deinit(&s);

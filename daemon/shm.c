@@ -11,8 +11,11 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "acl.h"
@@ -63,6 +66,7 @@ static int stat_check_regular(int fd, struct stat *st)
 int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret_fd)
 {
         _cleanup_(closep) int fd = -1;
+        char creator[16];
         struct stat st;
         int r;
 
@@ -90,6 +94,11 @@ int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret
         r = acl_apply_fd(fd, a->mode, a->users, a->n_users, a->groups, a->n_groups);
         if (r < 0)
                 goto fail;
+        /* Who to charge after a restart, when the owner is not the creator. Best effort: not
+         * every tmpfs has user xattrs (Linux 6.6+), and a writer could change it, which only
+         * moves a quota charge after the next restart. */
+        (void) snprintf(creator, sizeof(creator), "%u", (unsigned) a->creator);
+        (void) fsetxattr(fd, SHM_XATTR_CREATOR, creator, strlen(creator), 0);
 
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -130,4 +139,26 @@ int shm_unlink(int dir_fd, const char *name, const struct stat *st)
         if (unlinkat(dir_fd, name, 0) < 0)
                 return -errno;
         return 0;
+}
+
+uid_t shm_creator(int dir_fd, const char *name, const struct stat *st)
+{
+        _cleanup_(closep) int fd = -1;
+        char buf[16];
+        ssize_t n;
+        unsigned long v;
+        char *end;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return st->st_uid;
+        n = fgetxattr(fd, SHM_XATTR_CREATOR, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return st->st_uid;
+        buf[n] = '\0';
+        errno = 0;
+        v = strtoul(buf, &end, 10);
+        if (errno != 0 || *end || end == buf || v >= UINT32_MAX)
+                return st->st_uid;
+        return (uid_t) v;
 }

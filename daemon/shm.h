@@ -16,8 +16,11 @@
 /* Opens @path as the object directory; refuses anything but a directory on tmpfs. */
 int shm_dir_open(const char *path, int *ret_fd);
 
+#define SHM_XATTR_CREATOR "user.shmbroker.creator"
+
 struct shm_attrs {
         uint64_t size;
+        uid_t creator;          /* recorded in SHM_XATTR_CREATOR, for quotas after a restart */
         uid_t uid;
         gid_t gid;
         mode_t mode;
@@ -50,3 +53,6 @@ int shm_unlink(int dir_fd, const char *name, const struct stat *st);
 /* Opens a new file description of the same inode with @flags (O_RDONLY or O_RDWR): a reader
  * gets a fresh read-only open, never a dup of a writable fd. */
 int fd_reopen(int fd, int flags);
+
+/* The uid an existing object was created by (its SHM_XATTR_CREATOR), else its owner. */
+uid_t shm_creator(int dir_fd, const char *name, const struct stat *st);
