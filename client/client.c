@@ -278,7 +278,9 @@ static bool error_is_fatal(int error)
  * Sends the encoded request req (whose header carries seq), waits for its reply and checks
  * that it is of the type expected. Returns -errno if the exchange failed; a well-formed
  * REPLY_ERROR is a success that stores the broker's errno in *ret_error. For REPLY_FD the fd
- * is stored in *ret_fd (owned by the caller); otherwise no fd survives. The decoded reply is in
+ * is stored in *ret_fd (owned by the caller); for REPLY_BATCH ret_fd is an array of
+ * SHMB_PROTO_FDS_MAX that receives the fds of the successful results, in order; otherwise no
+ * fd survives. The decoded reply is in
  * c->reply.
  */
 static int transact_once(struct shmb_client *c, const void *req, size_t req_len, uint32_t seq,
@@ -330,6 +332,15 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
                         return -EPROTO;
                 }
                 *ret_fd = fds[0];
+        }
+        if (reply->type == SHMB_PROTO_REPLY_BATCH) {
+                /* ret_fd is then an array of SHMB_PROTO_FDS_MAX; the decoder has checked that
+                 * n_fds equals the number of successful results. */
+                if (!ret_fd) {
+                        close_fds(fds, n_fds);
+                        return -EPROTO;
+                }
+                memcpy(ret_fd, fds, n_fds * sizeof(int));
         }
         return 0;
 }
@@ -490,6 +501,71 @@ int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
         if (r < 0)
                 return r;
         return fd_reply_finish(c, &fd, access, ret_fd, ret_info);
+}
+
+int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
+{
+        char canon[SHMB_BATCH_MAX][SHMB_PROTO_NAME_MAX + 1];
+        const char *names[SHMB_BATCH_MAX];
+        uint32_t access[SHMB_BATCH_MAX];
+        uint8_t req[sizeof(struct shmb_proto_header) + sizeof(struct shmb_proto_batch_req) +
+                    SHMB_BATCH_MAX * (sizeof(struct shmb_proto_batch_item) +
+                                      SHMB_PROTO_NAME_MAX)];
+        int fds[SHMB_PROTO_FDS_MAX];
+        size_t i, k = 0;
+        uint32_t seq;
+        int r, len, ok = 0;
+
+        if (!c || !reqs || n == 0 || n > SHMB_BATCH_MAX)
+                return -EINVAL;
+        for (i = 0; i < n; i++) {
+                if (reqs[i].access < SHMB_ACCESS_RDONLY || reqs[i].access > SHMB_ACCESS_ANY)
+                        return -EINVAL;
+                r = normalize(reqs[i].name, canon[i]);
+                if (r < 0)
+                        return r;
+                names[i] = canon[i];
+                access[i] = (uint32_t) reqs[i].access;
+        }
+
+        seq = next_seq(c);
+        len = shmb_proto_encode_open_batch(req, sizeof(req), seq, names, access, n);
+        if (len < 0)
+                return len;
+        r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_BATCH, fds);
+        if (r < 0)
+                return r;
+        if (c->reply.n_results != n) {
+                /* Fds of a reply that does not match the request are not the caller's. */
+                for (i = 0; i < n && i < c->reply.n_results; i++)
+                        if (c->reply.results[i].error == 0)
+                                safe_close(fds[k++]);
+                mark_broken(c);
+                return -EPROTO;
+        }
+
+        for (i = 0; i < n; i++) {
+                const struct shmb_proto_batch_result *res = &c->reply.results[i];
+
+                reqs[i].fd = -1;
+                if (res->error != 0) {
+                        reqs[i].error = -res->error;
+                        continue;
+                }
+                r = check_fd(fds[k], reqs[i].access, res->access);
+                if (r < 0) {
+                        safe_close(fds[k++]);
+                        reqs[i].error = r;
+                        continue;
+                }
+                reqs[i].fd = fds[k++];
+                reqs[i].error = 0;
+                reqs[i].info = (struct shmb_fd_info) {
+                        .size = res->size, .access = res->access, .backend = res->backend,
+                };
+                ok++;
+        }
+        return ok;
 }
 
 int shmb_unlink(struct shmb_client *c, const char *name)

@@ -190,6 +190,36 @@ int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int acce
 int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
               struct shmb_fd_info *ret_info);
 
+/* shmb_open_batch() exists (for code that must also build against older versions). */
+#define SHMB_HAVE_OPEN_BATCH 1
+
+/* Most names one shmb_open_batch() call takes. */
+#define SHMB_BATCH_MAX 16
+
+/* One name of a batch: @name and @access are the caller's input; @fd, @info and @error are
+ * written by shmb_open_batch(). */
+struct shmb_open_req {
+        const char *name;
+        int access;             /* SHMB_ACCESS_RDONLY, SHMB_ACCESS_RDWR or SHMB_ACCESS_ANY */
+        int fd;                 /* out: the fd (owned by the caller), or -1 */
+        struct shmb_fd_info info; /* out: valid when @error is 0 */
+        int error;              /* out: 0, or the -errno this name failed with */
+};
+
+/**
+ * shmb_open_batch() - open several segments in one round trip.
+ * @c: the client.
+ * @reqs: @n requests; each is decided exactly as shmb_open() would decide it, on its own.
+ * @n: 1 to SHMB_BATCH_MAX.
+ *
+ * All fds arrive in one reply. A name that fails affects only its own entry.
+ *
+ * Return: the number of names opened (0 to @n), each with its @fd set; or -errno when the
+ * whole call failed (-EINVAL for a bad argument or name, -ENAMETOOLONG, and the connection
+ * errors of shmb_create()), in which case no entry was written.
+ */
+int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n);
+
 /**
  * shmb_unlink() - remove a segment's name.
  * @c: the client.

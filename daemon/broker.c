@@ -550,8 +550,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         }
 }
 
-static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
-                       size_t *ret_n_fds)
+/* Opens an existing object for the caller: the fd and what it gives. */
+static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_reply *ret)
 {
         _cleanup_(closep) int fd = -1;
         struct stat st;
@@ -576,22 +576,38 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
                 fd = fd_reopen(o->fd, access_flags(access));
                 if (fd < 0)
                         return fd;
-                audit_grant(c, access);
-                return reply_fd(c, TAKE_FD(fd), o->size, access, SHMB_PROTO_BACKEND_MEMFD, buf,
-                                size, fds, ret_n_fds);
-        }
-
-        r = shm_open_checked(c, access, &fd, &st);
-        if (r < 0)
-                return r;
-        if (access == SHMB_PROTO_ACCESS_RDONLY) {
-                r = check_read_only_safe(c, fd, &st);
+                *ret = (struct shmb_proto_fd_reply) {
+                        .size = o->size, .access = access, .backend = SHMB_PROTO_BACKEND_MEMFD,
+                };
+        } else {
+                r = shm_open_checked(c, access, &fd, &st);
                 if (r < 0)
                         return r;
+                if (access == SHMB_PROTO_ACCESS_RDONLY) {
+                        r = check_read_only_safe(c, fd, &st);
+                        if (r < 0)
+                                return r;
+                }
+                *ret = (struct shmb_proto_fd_reply) {
+                        .size = (uint64_t) st.st_size, .access = access,
+                        .backend = SHMB_PROTO_BACKEND_SHM,
+                };
         }
         audit_grant(c, access);
-        return reply_fd(c, TAKE_FD(fd), (uint64_t) st.st_size, access, SHMB_PROTO_BACKEND_SHM,
-                        buf, size, fds, ret_n_fds);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
+                       size_t *ret_n_fds)
+{
+        struct shmb_proto_fd_reply fr;
+        int fd, r;
+
+        r = open_one(c, &fd, &fr);
+        if (r < 0)
+                return r;
+        return reply_fd(c, fd, fr.size, fr.access, fr.backend, buf, size, fds, ret_n_fds);
 }
 
 static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
@@ -888,6 +904,67 @@ int broker_adopt_shm(struct broker *b)
         return adopted;
 }
 
+/* Denials go to the audit trail; suspicious objects are worth a warning; the rest is what
+ * clients expect to hear now and then. */
+static void report_refusal(const struct request_ctx *c, int r)
+{
+        if (r == -EACCES || r == -EPERM || r == -EDQUOT || r == -EFBIG)
+                audit_record(c->id, request_verb(c->req->type), c->name[0] ? c->name : "-",
+                             access_name(c->req->access), c->rule ? c->rule->id : NULL, r);
+        if (c->why)
+                log_refusal(c, LOG_WARNING, r);
+        else if (r != -ENOENT && r != -EEXIST && r != -EACCES && r != -EDQUOT && r != -EFBIG)
+                log_refusal(c, LOG_INFO, r);
+}
+
+/*
+ * Up to SHMB_PROTO_BATCH_MAX opens in one round trip. Each name is decided on its own, exactly
+ * as a single open; a failure affects only its own result.
+ */
+static int handle_open_batch(struct broker *b, const struct identity *id,
+                             const struct shmb_proto_request *req, void *buf, size_t size,
+                             int *fds, size_t *ret_n_fds)
+{
+        struct shmb_proto_batch_result results[SHMB_PROTO_BATCH_MAX] = {};
+        struct shmb_proto_request sub;
+        size_t i, n_fds = 0;
+        int r;
+
+        for (i = 0; i < req->n_items; i++) {
+                struct request_ctx c = { .b = b, .id = id, .req = &sub };
+                struct shmb_proto_fd_reply fr;
+                int fd = -1;
+
+                sub = (struct shmb_proto_request) {
+                        .type = SHMB_PROTO_OPEN, .seq = req->seq,
+                        .access = req->items[i].access, .name_len = req->items[i].name_len,
+                };
+                memcpy(sub.name, req->items[i].name, sub.name_len);
+                sub.name[sub.name_len] = '\0';
+
+                r = resolve(&c);
+                if (r >= 0)
+                        r = open_one(&c, &fd, &fr);
+                if (r < 0) {
+                        report_refusal(&c, r);
+                        results[i].error = -r;
+                        continue;
+                }
+                results[i] = (struct shmb_proto_batch_result) {
+                        .access = fr.access, .backend = fr.backend, .size = fr.size,
+                };
+                fds[n_fds++] = fd;
+        }
+        r = shmb_proto_encode_batch_reply(buf, size, req->seq, results, req->n_items);
+        if (r < 0) {
+                while (n_fds > 0)
+                        safe_close(fds[--n_fds]);
+                return r;
+        }
+        *ret_n_fds = n_fds;
+        return r;
+}
+
 int broker_handle(struct broker *b, const struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds)
@@ -896,7 +973,11 @@ int broker_handle(struct broker *b, const struct identity *id,
         int r;
 
         *ret_n_fds = 0;
-        if (req->type == SHMB_PROTO_LIST)
+        if (req->type == SHMB_PROTO_OPEN_BATCH) {
+                r = handle_open_batch(b, id, req, buf, size, fds, ret_n_fds);
+                if (r >= 0)
+                        return r;
+        } else if (req->type == SHMB_PROTO_LIST)
                 r = handle_list(&c, buf, size);
         else {
                 r = resolve(&c);
@@ -926,15 +1007,6 @@ int broker_handle(struct broker *b, const struct identity *id,
         /* stat shows what the caller may open: for anyone else, nothing is there. */
         if (req->type == SHMB_PROTO_STAT && r == -EACCES)
                 r = -ENOENT;
-
-        /* Denials go to the audit trail; suspicious objects are worth a warning; the rest is
-         * what clients expect to hear now and then. */
-        if (r == -EACCES || r == -EPERM || r == -EDQUOT || r == -EFBIG)
-                audit_record(id, request_verb(req->type), c.name[0] ? c.name : "-",
-                             access_name(req->access), c.rule ? c.rule->id : NULL, r);
-        if (c.why)
-                log_refusal(&c, LOG_WARNING, r);
-        else if (r != -ENOENT && r != -EEXIST && r != -EACCES && r != -EDQUOT && r != -EFBIG)
-                log_refusal(&c, LOG_INFO, r);
+        report_refusal(&c, r);
         return encode_error(buf, size, req->seq, r);
 }

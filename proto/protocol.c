@@ -97,6 +97,63 @@ int shmb_proto_encode_name_req(void *buf, size_t size, uint16_t type, uint32_t s
         return encode(buf, size, type, seq, 0, &n, sizeof(n), name, n.name_len);
 }
 
+int shmb_proto_encode_open_batch(void *buf, size_t size, uint32_t seq, const char *const *names,
+                                 const uint32_t *access, size_t n)
+{
+        struct shmb_proto_batch_req b = { .n = (uint32_t) n };
+        struct shmb_proto_header h;
+        uint8_t *p = buf;
+        size_t i, off, total = sizeof(h) + sizeof(b) + n * sizeof(struct shmb_proto_batch_item);
+        int r;
+
+        if (n == 0 || n > SHMB_PROTO_BATCH_MAX)
+                return -EINVAL;
+        for (i = 0; i < n; i++) {
+                uint16_t len;
+
+                r = name_len_checked(names[i], &len);
+                if (r < 0)
+                        return r;
+                total += len;
+        }
+        if (total > size || total > SHMB_PROTO_MSG_MAX)
+                return -ENOBUFS;
+
+        header_init(&h, SHMB_PROTO_OPEN_BATCH, seq, total - sizeof(h), 0);
+        memcpy(p, &h, sizeof(h));
+        memcpy(p + sizeof(h), &b, sizeof(b));
+        off = sizeof(h) + sizeof(b);
+        for (i = 0; i < n; i++) {
+                struct shmb_proto_batch_item it = {
+                        .access = access[i], .name_len = (uint16_t) strlen(names[i]),
+                };
+
+                memcpy(p + off, &it, sizeof(it));
+                off += sizeof(it);
+        }
+        for (i = 0; i < n; i++) {
+                size_t len = strlen(names[i]);
+
+                memcpy(p + off, names[i], len);
+                off += len;
+        }
+        return (int) total;
+}
+
+int shmb_proto_encode_batch_reply(void *buf, size_t size, uint32_t seq,
+                                  const struct shmb_proto_batch_result *results, size_t n)
+{
+        struct shmb_proto_batch_reply b = { .n = (uint32_t) n };
+        size_t i, n_fds = 0;
+
+        if (n == 0 || n > SHMB_PROTO_BATCH_MAX)
+                return -EINVAL;
+        for (i = 0; i < n; i++)
+                n_fds += results[i].error == 0;
+        return encode(buf, size, SHMB_PROTO_REPLY_BATCH, seq, (uint16_t) n_fds, &b, sizeof(b),
+                      results, n * sizeof(*results));
+}
+
 int shmb_proto_encode_error(void *buf, size_t size, uint32_t seq, int error)
 {
         struct shmb_proto_error e = { .error = error };
@@ -209,6 +266,44 @@ static int decode_name_tail(const uint8_t *payload, size_t len, size_t fixed_len
         return 0;
 }
 
+static int decode_batch(const uint8_t *p, size_t len, struct shmb_proto_request *ret)
+{
+        struct shmb_proto_batch_req b;
+        size_t i, off, names_len = 0;
+
+        if (len < sizeof(b))
+                return -EBADMSG;
+        memcpy(&b, p, sizeof(b));
+        if (b.reserved != 0 || b.n == 0 || b.n > SHMB_PROTO_BATCH_MAX)
+                return -EBADMSG;
+        if (len - sizeof(b) < b.n * sizeof(struct shmb_proto_batch_item))
+                return -EBADMSG;
+
+        off = sizeof(b);
+        for (i = 0; i < b.n; i++) {
+                struct shmb_proto_batch_item it;
+
+                memcpy(&it, p + off, sizeof(it));
+                off += sizeof(it);
+                if (it.reserved != 0 || it.access == SHMB_PROTO_ACCESS_NONE ||
+                    it.access > SHMB_PROTO_ACCESS_ANY || it.name_len > SHMB_PROTO_NAME_WIRE_MAX)
+                        return -EBADMSG;
+                ret->items[i].access = it.access;
+                ret->items[i].name_len = it.name_len;
+                names_len += it.name_len;
+        }
+        if (len - off != names_len)
+                return -EBADMSG;
+        for (i = 0; i < b.n; i++) {
+                ret->items[i].name = (const char *) p + off;
+                off += ret->items[i].name_len;
+        }
+        ret->n_items = b.n;
+        ret->name_len = 0;
+        ret->name[0] = '\0';
+        return 0;
+}
+
 int shmb_proto_decode_request(const void *buf, size_t len, size_t n_fds,
                               struct shmb_proto_request *ret)
 {
@@ -226,6 +321,7 @@ int shmb_proto_decode_request(const void *buf, size_t len, size_t n_fds,
         ret->seq = h.seq;
         ret->access = SHMB_PROTO_ACCESS_NONE;
         ret->size = 0;
+        ret->n_items = 0;
 
         switch (h.type) {
         case SHMB_PROTO_CREATE: {
@@ -264,6 +360,8 @@ int shmb_proto_decode_request(const void *buf, size_t len, size_t n_fds,
                         return -EBADMSG;
                 return decode_name_tail(p, h.len, sizeof(n), n.name_len, ret);
         }
+        case SHMB_PROTO_OPEN_BATCH:
+                return decode_batch(p, h.len, ret);
         default:
                 /* A well-formed packet of a type this daemon does not know. */
                 return -EOPNOTSUPP;
@@ -300,6 +398,37 @@ static int decode_list(const uint8_t *p, size_t len, struct shmb_proto_reply *re
         }
         if (n != l.n_names)
                 return -EBADMSG;
+        return 0;
+}
+
+static int decode_batch_reply(const uint8_t *p, size_t len, size_t n_fds,
+                              struct shmb_proto_reply *ret)
+{
+        struct shmb_proto_batch_reply b;
+        size_t i, ok = 0;
+
+        if (len < sizeof(b))
+                return -EBADMSG;
+        memcpy(&b, p, sizeof(b));
+        if (b.reserved != 0 || b.n == 0 || b.n > SHMB_PROTO_BATCH_MAX ||
+            len != sizeof(b) + b.n * sizeof(ret->results[0]))
+                return -EBADMSG;
+        memcpy(ret->results, p + sizeof(b), b.n * sizeof(ret->results[0]));
+        for (i = 0; i < b.n; i++) {
+                const struct shmb_proto_batch_result *r = &ret->results[i];
+
+                if (r->reserved != 0 || r->error < 0)
+                        return -EBADMSG;
+                if (r->error == 0) {
+                        if (r->access != SHMB_PROTO_ACCESS_RDONLY &&
+                            r->access != SHMB_PROTO_ACCESS_RDWR)
+                                return -EBADMSG;
+                        ok++;
+                }
+        }
+        if (ok != n_fds)
+                return -EBADMSG;
+        ret->n_results = b.n;
         return 0;
 }
 
@@ -354,6 +483,8 @@ int shmb_proto_decode_reply(const void *buf, size_t len, size_t n_fds,
                 if (h.n_fds != 0)
                         return -EBADMSG;
                 return decode_list(p, h.len, ret);
+        case SHMB_PROTO_REPLY_BATCH:
+                return decode_batch_reply(p, h.len, h.n_fds, ret);
         default:
                 return -EBADMSG;
         }

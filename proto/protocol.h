@@ -71,12 +71,14 @@ enum {
         SHMB_PROTO_UNLINK = 0x03,
         SHMB_PROTO_STAT = 0x04,
         SHMB_PROTO_LIST = 0x05,
+        SHMB_PROTO_OPEN_BATCH = 0x06,
         /* replies: daemon to client */
         SHMB_PROTO_REPLY_ERROR = 0x80,
         SHMB_PROTO_REPLY_FD = 0x81,
         SHMB_PROTO_REPLY_OK = 0x82,
         SHMB_PROTO_REPLY_STAT = 0x83,
         SHMB_PROTO_REPLY_LIST = 0x84,
+        SHMB_PROTO_REPLY_BATCH = 0x85,
 };
 
 /* Access asked for (open, create) and granted (fd reply). */
@@ -189,6 +191,39 @@ struct shmb_proto_list_reply {
         uint32_t flags;     /* SHMB_PROTO_LIST_* */
 };
 
+/*
+ * SHMB_PROTO_OPEN_BATCH: opens up to SHMB_PROTO_BATCH_MAX names in one round trip. Payload is
+ * this, then n items, then the n names one after another (item i's name_len bytes each).
+ * Reply: REPLY_BATCH (or REPLY_ERROR for the whole request).
+ */
+struct shmb_proto_batch_req {
+        uint32_t n;         /* 1 .. SHMB_PROTO_BATCH_MAX */
+        uint32_t reserved;
+};
+
+struct shmb_proto_batch_item {
+        uint32_t access;    /* RDONLY, RDWR or ANY */
+        uint16_t name_len;
+        uint16_t reserved;
+};
+
+/*
+ * SHMB_PROTO_REPLY_BATCH: payload is this, then n results in request order. One fd is attached
+ * per result with error 0, in the same order; n_fds is their count.
+ */
+struct shmb_proto_batch_reply {
+        uint32_t n;
+        uint32_t reserved;
+};
+
+struct shmb_proto_batch_result {
+        int32_t error;      /* 0, or the positive errno this name failed with */
+        uint32_t access;    /* error 0: RDONLY or RDWR */
+        uint32_t backend;
+        uint32_t reserved;
+        uint64_t size;
+};
+
 /* The layout is the contract: a change here is a protocol change. */
 _Static_assert(sizeof(struct shmb_proto_header) == 24, "header size");
 _Static_assert(offsetof(struct shmb_proto_header, version) == 4, "header layout");
@@ -206,6 +241,11 @@ _Static_assert(sizeof(struct shmb_proto_acl_entry) == 12, "acl entry size");
 _Static_assert(sizeof(struct shmb_proto_stat_reply) == 32, "stat reply size");
 _Static_assert(offsetof(struct shmb_proto_stat_reply, n_acl) == 28, "stat reply layout");
 _Static_assert(sizeof(struct shmb_proto_list_reply) == 8, "list reply size");
+_Static_assert(sizeof(struct shmb_proto_batch_req) == 8, "batch request size");
+_Static_assert(sizeof(struct shmb_proto_batch_item) == 8, "batch item size");
+_Static_assert(sizeof(struct shmb_proto_batch_reply) == 8, "batch reply size");
+_Static_assert(sizeof(struct shmb_proto_batch_result) == 24, "batch result size");
+_Static_assert(offsetof(struct shmb_proto_batch_result, size) == 16, "batch result layout");
 
 /*
  * Decoded forms. The decoders below turn bytes into these and check every length; they do not
@@ -218,6 +258,12 @@ struct shmb_proto_request {
         uint64_t size;                            /* CREATE */
         uint16_t name_len;
         char name[SHMB_PROTO_NAME_WIRE_MAX + 1];  /* raw bytes, NUL added after name_len */
+        uint32_t n_items;                         /* OPEN_BATCH */
+        struct {
+                uint32_t access;
+                uint16_t name_len;
+                const char *name;                 /* points into the packet; not terminated */
+        } items[SHMB_PROTO_BATCH_MAX];
 };
 
 struct shmb_proto_reply {
@@ -231,6 +277,8 @@ struct shmb_proto_reply {
         uint32_t n_names;
         const uint8_t *names;                     /* REPLY_LIST: points into the packet */
         size_t names_len;
+        uint32_t n_results;                       /* REPLY_BATCH */
+        struct shmb_proto_batch_result results[SHMB_PROTO_BATCH_MAX];
 };
 
 int shmb_proto_decode_request(const void *buf, size_t len, size_t n_fds,
@@ -248,6 +296,10 @@ int shmb_proto_encode_open(void *buf, size_t size, uint32_t seq, const char *nam
                            uint32_t access);
 int shmb_proto_encode_name_req(void *buf, size_t size, uint16_t type, uint32_t seq,
                                const char *name);
+int shmb_proto_encode_open_batch(void *buf, size_t size, uint32_t seq, const char *const *names,
+                                 const uint32_t *access, size_t n);
+int shmb_proto_encode_batch_reply(void *buf, size_t size, uint32_t seq,
+                                  const struct shmb_proto_batch_result *results, size_t n);
 int shmb_proto_encode_error(void *buf, size_t size, uint32_t seq, int error);
 int shmb_proto_encode_ok(void *buf, size_t size, uint32_t seq);
 int shmb_proto_encode_fd_reply(void *buf, size_t size, uint32_t seq,

@@ -2178,6 +2178,74 @@ static void test_requires_root(void **state)
         skip();
 }
 
+/* A batch open decides each name as a single open would; all fds come in one reply. */
+static int child_open_batch(void *userdata)
+{
+        const struct harness_daemon *d = userdata;
+        struct shmb_open_req q[4] = {
+                { .name = "demo-b1", .access = SHMB_ACCESS_RDWR },
+                { .name = "mem-b2", .access = SHMB_ACCESS_RDONLY },
+                { .name = "demo-missing", .access = SHMB_ACCESS_RDONLY },
+                { .name = "/demo-b1", .access = SHMB_ACCESS_ANY },
+        };
+        struct shmb_client *c = NULL;
+        size_t i;
+
+        CHILD_CHECK_EQ(shmb_connect(d->socket_path, &c), 0);
+        CHILD_CHECK_EQ(shmb_open_batch(c, q, 4), 3);
+        CHILD_CHECK_EQ(q[0].error, 0);
+        CHILD_CHECK_EQ(q[0].info.access, SHMB_ACCESS_RDWR);
+        CHILD_CHECK_EQ(q[0].info.backend, SHMB_BACKEND_SHM);
+        CHILD_CHECK_EQ(q[0].info.size, 4096);
+        CHILD_CHECK_EQ(fcntl(q[0].fd, F_GETFL) & O_ACCMODE, O_RDWR);
+        CHILD_CHECK_EQ(q[1].error, 0);
+        CHILD_CHECK_EQ(q[1].info.backend, SHMB_BACKEND_MEMFD);
+        CHILD_CHECK_EQ(fcntl(q[1].fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+        CHILD_CHECK_EQ(q[2].error, -ENOENT);
+        CHILD_CHECK_EQ(q[2].fd, -1);
+        CHILD_CHECK_EQ(q[3].error, 0);
+        CHILD_CHECK_EQ(q[3].info.access, SHMB_ACCESS_RDWR);
+        for (i = 0; i < 4; i++)
+                if (q[i].fd >= 0)
+                        CHILD_CHECK_EQ(close(q[i].fd), 0);
+        /* Too many, or none: refused whole, nothing written. */
+        CHILD_CHECK_EQ(shmb_open_batch(c, q, 0), -EINVAL);
+        CHILD_CHECK_EQ(shmb_open_batch(c, q, SHMB_BATCH_MAX + 1), -EINVAL);
+        shmb_client_free(c);
+        return 0;
+}
+
+static int child_open_batch_denied(void *userdata)
+{
+        const struct harness_daemon *d = userdata;
+        struct shmb_open_req q[2] = {
+                { .name = "demo-b1", .access = SHMB_ACCESS_RDONLY },
+                { .name = "mem-b2", .access = SHMB_ACCESS_ANY },
+        };
+        struct shmb_client *c = NULL;
+
+        CHILD_CHECK_EQ(shmb_connect(d->socket_path, &c), 0);
+        CHILD_CHECK_EQ(shmb_open_batch(c, q, 2), 0);
+        CHILD_CHECK_EQ(q[0].error, -EACCES);
+        CHILD_CHECK_EQ(q[1].error, -EACCES);
+        CHILD_CHECK_EQ(q[0].fd, -1);
+        CHILD_CHECK_EQ(q[1].fd, -1);
+        shmb_client_free(c);
+        return 0;
+}
+
+static void test_open_batch(void **state)
+{
+        const struct harness_daemon *d = *state;
+
+        assert_int_equal(do_create(d, &id_creator, "demo-b1", 4096, SHMB_ACCESS_NONE), 0);
+        assert_int_equal(do_create(d, &id_creator, "mem-b2", 4096, SHMB_ACCESS_NONE), 0);
+        RUN_AS(&id_writer, child_open_batch, (void *) d);
+        RUN_AS(&id_outsider, child_open_batch_denied, (void *) d);
+        assert_int_equal(do_unlink(d, &id_creator, "demo-b1"), 0);
+        assert_int_equal(do_unlink(d, &id_creator, "mem-b2"), 0);
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, test_teardown)
 #define T_OWN(fn) cmocka_unit_test_teardown(fn, own_teardown)
 
@@ -2197,6 +2265,7 @@ int main(void)
                 T(test_readonly_memfd),
                 T(test_stat),
                 T(test_list),
+                T(test_open_batch),
         };
         const struct CMUnitTest names_tests[] = {
                 T(test_names_library),

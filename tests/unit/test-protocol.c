@@ -819,19 +819,56 @@ static const struct raw_case raw_cases[] = {
 
         /* request types: unknown ones are well-formed but unsupported */
         RAW("request type 0", true, 0x00, 0, -EOPNOTSUPP, U16(0), U16(0), U32(0)),
-        RAW("request type 6", true, 0x06, 0, -EOPNOTSUPP, U16(0), U16(0), U32(0)),
+        RAW("request type 7", true, 0x07, 0, -EOPNOTSUPP, U16(0), U16(0), U32(0)),
         RAW("request type 0x7f", true, 0x7f, 0, -EOPNOTSUPP),
         RAW("request type max", true, 0xffff, 0, -EOPNOTSUPP, 1, 2, 3),
         RAW("request of a reply type", true, SHMB_PROTO_REPLY_OK, 0, -EOPNOTSUPP),
         RAW("request with fds", true, SHMB_PROTO_STAT, 1, -EBADMSG,
             U16(1), U16(0), U32(0), 'x'),
-        RAW("unknown request with fds", true, 0x06, 1, -EBADMSG),
+        RAW("unknown request with fds", true, 0x07, 1, -EBADMSG),
+
+        /* open batch: n items, then the names one after another */
+        RAW("batch one", true, SHMB_PROTO_OPEN_BATCH, 0, 0,
+            U32(1), U32(0), U32(1), U16(1), U16(0), 'x'),
+        RAW("batch two", true, SHMB_PROTO_OPEN_BATCH, 0, 0,
+            U32(2), U32(0), U32(1), U16(1), U16(0), U32(3), U16(2), U16(0), 'x', 'y', 'z'),
+        RAW("batch n 0", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG, U32(0), U32(0)),
+        RAW("batch n 17", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG, U32(17), U32(0)),
+        RAW("batch reserved", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(1), U32(1), U32(1), U16(1), U16(0), 'x'),
+        RAW("batch item reserved", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(1), U16(1), U16(1), 'x'),
+        RAW("batch access none", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(0), U16(1), U16(0), 'x'),
+        RAW("batch access 4", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(4), U16(1), U16(0), 'x'),
+        RAW("batch items missing", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(2), U32(0), U32(1), U16(1), U16(0), 'x'),
+        RAW("batch name short", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(1), U16(2), U16(0), 'x'),
+        RAW("batch name long", true, SHMB_PROTO_OPEN_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(1), U16(1), U16(0), 'x', 'y'),
+        RAW("batch with fds", true, SHMB_PROTO_OPEN_BATCH, 1, -EBADMSG,
+            U32(1), U32(0), U32(1), U16(1), U16(0), 'x'),
+        RAW("batch reply ok", false, SHMB_PROTO_REPLY_BATCH, 1, 0,
+            U32(1), U32(0), U32(0), U32(1), U32(1), U32(0), U64(7)),
+        RAW("batch reply error", false, SHMB_PROTO_REPLY_BATCH, 0, 0,
+            U32(1), U32(0), U32(13), U32(0), U32(0), U32(0), U64(0)),
+        RAW("batch reply fds mismatch", false, SHMB_PROTO_REPLY_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(0), U32(1), U32(1), U32(0), U64(7)),
+        RAW("batch reply extra fd", false, SHMB_PROTO_REPLY_BATCH, 2, -EBADMSG,
+            U32(1), U32(0), U32(0), U32(1), U32(1), U32(0), U64(7)),
+        RAW("batch reply negative error", false, SHMB_PROTO_REPLY_BATCH, 0, -EBADMSG,
+            U32(1), U32(0), U32(0xffffffff), U32(0), U32(0), U32(0), U64(0)),
+        RAW("batch reply access 0", false, SHMB_PROTO_REPLY_BATCH, 1, -EBADMSG,
+            U32(1), U32(0), U32(0), U32(0), U32(1), U32(0), U64(7)),
+        RAW("batch reply n 0", false, SHMB_PROTO_REPLY_BATCH, 0, -EBADMSG, U32(0), U32(0)),
 
         /* reply types and fixed parts */
         RAW("reply type 0", false, 0x00, 0, -EBADMSG),
         RAW("reply of a request type", false, SHMB_PROTO_OPEN, 0, -EBADMSG,
             U32(1), U16(1), U16(0), 'x'),
-        RAW("reply type 0x85", false, 0x85, 0, -EBADMSG),
+        RAW("reply type 0x86", false, 0x86, 0, -EBADMSG),
         RAW("error 0", false, SHMB_PROTO_REPLY_ERROR, 0, -EBADMSG, U32(0), U32(0)),
         RAW("error negative", false, SHMB_PROTO_REPLY_ERROR, 0, -EBADMSG,
             U32(0xffffffffu), U32(0)),
@@ -1062,6 +1099,59 @@ static int group_setup(void **state)
         return 0;
 }
 
+static void test_batch_roundtrip(void **state)
+{
+        static const char *const names[] = { "a", "/bb", "ccc" };
+        static const uint32_t access[] = { SHMB_PROTO_ACCESS_RDONLY, SHMB_PROTO_ACCESS_RDWR,
+                                           SHMB_PROTO_ACCESS_ANY };
+        struct shmb_proto_batch_result res[3] = {
+                { .error = 0, .access = SHMB_PROTO_ACCESS_RDONLY, .backend = 1, .size = 10 },
+                { .error = EACCES },
+                { .error = 0, .access = SHMB_PROTO_ACCESS_RDWR, .backend = 2, .size = 30 },
+        };
+        static struct shmb_proto_request req;
+        static struct shmb_proto_reply rep;
+        uint8_t pkt[SHMB_PROTO_MSG_MAX];
+        const char *too_many[SHMB_PROTO_BATCH_MAX + 1];
+        uint32_t acc[SHMB_PROTO_BATCH_MAX + 1];
+        size_t i;
+        int n;
+
+        n = shmb_proto_encode_open_batch(pkt, sizeof(pkt), 9, names, access, 3);
+        assert_true(n > 0);
+        assert_int_equal(shmb_proto_decode_request(pkt, (size_t) n, 0, &req), 0);
+        assert_int_equal(req.type, SHMB_PROTO_OPEN_BATCH);
+        assert_int_equal(req.seq, 9);
+        assert_int_equal(req.n_items, 3);
+        for (i = 0; i < 3; i++) {
+                assert_int_equal(req.items[i].access, access[i]);
+                assert_int_equal(req.items[i].name_len, strlen(names[i]));
+                assert_memory_equal(req.items[i].name, names[i], strlen(names[i]));
+        }
+
+        n = shmb_proto_encode_batch_reply(pkt, sizeof(pkt), 9, res, 3);
+        assert_true(n > 0);
+        /* Two results succeeded, so the packet announces two fds... */
+        assert_int_equal(shmb_proto_decode_reply(pkt, (size_t) n, 1, &rep), -EBADMSG);
+        assert_int_equal(shmb_proto_decode_reply(pkt, (size_t) n, 2, &rep), 0);
+        assert_int_equal(rep.type, SHMB_PROTO_REPLY_BATCH);
+        assert_int_equal(rep.n_results, 3);
+        assert_memory_equal(rep.results, res, sizeof(res));
+
+        for (i = 0; i <= SHMB_PROTO_BATCH_MAX; i++) {
+                too_many[i] = "x";
+                acc[i] = SHMB_PROTO_ACCESS_RDONLY;
+        }
+        assert_int_equal(shmb_proto_encode_open_batch(pkt, sizeof(pkt), 1, too_many, acc, 0),
+                         -EINVAL);
+        assert_int_equal(shmb_proto_encode_open_batch(pkt, sizeof(pkt), 1, too_many, acc,
+                                                      SHMB_PROTO_BATCH_MAX + 1), -EINVAL);
+        assert_true(shmb_proto_encode_open_batch(pkt, sizeof(pkt), 1, too_many, acc,
+                                                 SHMB_PROTO_BATCH_MAX) > 0);
+        assert_int_equal(shmb_proto_encode_open_batch(pkt, 30, 1, names, access, 3), -ENOBUFS);
+        assert_int_equal(shmb_proto_encode_batch_reply(pkt, sizeof(pkt), 1, res, 0), -EINVAL);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
         cmocka_unit_test(test_reply_error),
         cmocka_unit_test(test_reply_ok),
@@ -1075,6 +1165,7 @@ static const struct CMUnitTest fixed_tests[] = {
         cmocka_unit_test(test_list_max_size),
         cmocka_unit_test(test_stat_acl_over_max),
         cmocka_unit_test(test_encode_invalid),
+        cmocka_unit_test(test_batch_roundtrip),
 };
 
 #define N_HEADER (ELEMENTSOF(header_tests) * ELEMENTSOF(kinds))
