@@ -1,2 +1,31 @@
 # SPDX-License-Identifier: MIT
-# Included from Makefile.am. (placeholder)
+# Included from Makefile.am: "make bench", the side-by-side benchmark (not part of make check).
+# It needs root; without it it says so and is skipped. BENCHMARKS.md explains the rows.
+#
+#   make bench                      # a few minutes
+#   make bench BENCH_ARGS=--quick   # a ~20 s smoke run
+#   make bench BENCH_ARGS='--json bench.json'
+
+EXTRA_PROGRAMS += tests/bench/shmb-bench
+tests_bench_shmb_bench_SOURCES = \
+	tests/bench/shmb-bench.c \
+	tests/bench/bench-util.c \
+	tests/bench/bench-util.h \
+	$(NULL)
+tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
+	-I$(top_srcdir)/proto \
+	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"'
+tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
+# -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
+tests_bench_shmb_bench_LDFLAGS = $(test_ld_flags) -no-install
+tests_bench_shmb_bench_LDADD = client/libshmbroker.la $(LIBACL_LIBS) -lm
+CLEANFILES += tests/bench/shmb-bench$(EXEEXT)
+EXTRA_DIST += BENCHMARKS.md
+
+BENCH_ARGS =
+
+.PHONY: bench
+bench: tests/bench/shmb-bench$(EXEEXT) daemon/shmbrokerd$(EXEEXT)
+	@SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
+		'$(abs_top_builddir)/tests/bench/shmb-bench$(EXEEXT)' $(BENCH_ARGS); \
+	r=$$?; test $$r -eq 0 -o $$r -eq 77

@@ -12,14 +12,24 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -301,19 +311,73 @@ static void daemon_free(struct harness_daemon *d)
         free(d);
 }
 
+/* A seccomp filter that makes the resource and openat2 calls fail with EPERM, as systemd's
+ * SystemCallFilter=~@resources and RestrictSUIDSGID=yes do. */
+static int child_seccomp_deny_resources(void)
+{
+        struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setrlimit, 3, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 2, 0),
+#ifdef __NR_openat2
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 1, 0),
+#else
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 437, 1, 0),
+#endif
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        };
+        struct sock_fprog prog = { .len = ELEMENTSOF(filter), .filter = filter };
+
+        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0 ? -errno : 0;
+}
+
+/* In the daemon's child before exec: the limits a test asked for. */
+static int child_limit_daemon(const struct harness_daemon_options *opts)
+{
+        unsigned c;
+
+        if (!opts)
+                return 0;
+        if (opts->nofile_soft > 0 || opts->nofile_hard > 0) {
+                struct rlimit rl = { .rlim_cur = opts->nofile_soft,
+                                     .rlim_max = opts->nofile_hard };
+
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                        fprintf(stderr, "harness: setrlimit(NOFILE): %m\n");
+                        return -errno;
+                }
+        }
+        for (c = 0; c < 64; c++)
+                if ((opts->capbset_drop & (1ULL << c)) &&
+                    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+                        fprintf(stderr, "harness: PR_CAPBSET_DROP(%u): %m\n", c);
+                        return -errno;
+                }
+        if (opts->seccomp_deny_resources && child_seccomp_deny_resources() < 0) {
+                fprintf(stderr, "harness: seccomp: %m\n");
+                return -errno;
+        }
+        return 0;
+}
+
 static int daemon_spawn(struct harness_daemon *d, const char *bin,
                         const struct harness_daemon_options *opts)
 {
         _cleanup_(freep) const char **argv = NULL;
         _cleanup_(closep) int log_fd = -1, null_fd = -1;
-        size_t n_extra = 0, i, k = 0;
+        size_t n_extra = 0, n_wrap = 0, i, k = 0;
         pid_t pid;
 
         while (opts && opts->extra_args && opts->extra_args[n_extra])
                 n_extra++;
-        argv = calloc(8 + n_extra, sizeof(char *));
+        while (opts && opts->wrapper && opts->wrapper[n_wrap])
+                n_wrap++;
+        argv = calloc(8 + n_wrap + n_extra, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
+        for (i = 0; i < n_wrap; i++)
+                argv[k++] = opts->wrapper[i];
         argv[k++] = bin;
         argv[k++] = "--socket";
         argv[k++] = d->socket_path;
@@ -333,13 +397,23 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
                 return -errno;
 
         fflush(NULL);
-        pid = fork();
+        if (opts && opts->new_pid_ns)
+                /* fork() with CLONE_NEWPID: the child is pid 1 of its own namespace, and the
+                 * parent still waits for it like any child. It only execs. */
+                pid = (pid_t) syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+        else
+                pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
                 child_reset_signals();
                 if (opts && opts->set_umask)
                         (void) umask(opts->umask);
+                if (child_limit_daemon(opts) < 0)
+                        _exit(126);
+                /* Nothing of the test's (or of whoever ran it) leaks into the daemon: as under
+                 * a service manager, it starts with 0, 1 and 2 only. */
+                (void) syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
                 if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
                     dup2(log_fd, STDERR_FILENO) < 0)
                         _exit(126);
@@ -350,8 +424,10 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
                 (void) unsetenv("NOTIFY_SOCKET");
                 (void) unsetenv("WATCHDOG_USEC");
                 (void) unsetenv("WATCHDOG_PID");
-                execv(bin, (char *const *) argv);
-                fprintf(stderr, "harness: cannot execute '%s': %m\n", bin);
+                /* Log lines go to the log file, not to a journal the test cannot read. */
+                (void) unsetenv("JOURNAL_STREAM");
+                execv(argv[0], (char *const *) argv);
+                fprintf(stderr, "harness: cannot execute '%s': %m\n", argv[0]);
                 _exit(127);
         }
         d->pid = pid;
@@ -396,11 +472,15 @@ int harness_daemon_start(const char *policy, const struct harness_daemon_options
                 goto fail;
         }
         /* Other test uids must reach the socket; the object directory is the daemon's. */
-        if (chmod(d->run_dir, 0755) < 0 || chmod(d->shm_dir, 0755) < 0) {
+        if (chmod(d->run_dir, 0755) < 0 ||
+            chmod(d->shm_dir, opts && opts->shm_dir_mode ? opts->shm_dir_mode : 0755) < 0) {
                 r = -errno;
                 goto fail;
         }
-        snprintf(d->socket_path, sizeof(d->socket_path), "%s/socket", d->run_dir);
+        if (opts && opts->socket_path)
+                snprintf(d->socket_path, sizeof(d->socket_path), "%s", opts->socket_path);
+        else
+                snprintf(d->socket_path, sizeof(d->socket_path), "%s/socket", d->run_dir);
         snprintf(d->policy_path, sizeof(d->policy_path), "%s/policy.conf", d->run_dir);
         snprintf(d->log_path, sizeof(d->log_path), "%s/daemon.log", d->run_dir);
 
@@ -752,4 +832,213 @@ int harness_ctl(const struct harness_daemon *d, const struct harness_id *id,
                 argv[3 + i] = args[i];
         argv[3 + n] = NULL;
         return harness_exec(id, argv, in, in_len, ret);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Added for the security suite
+ */
+
+size_t harness_daemon_log_mark(const struct harness_daemon *d)
+{
+        struct stat st;
+
+        return stat(d->log_path, &st) < 0 ? 0 : (size_t) st.st_size;
+}
+
+int harness_daemon_log_count(const struct harness_daemon *d, size_t mark, const char *needle,
+                             const char *needle2)
+{
+        _cleanup_(freep) char *log = harness_daemon_log(d);
+        char *line, *end;
+        int n = 0;
+
+        if (!log)
+                return -EIO;
+        if (mark > strlen(log))
+                return 0;
+        for (line = log + mark; *line; line = end) {
+                end = strchr(line, '\n');
+                if (end)
+                        *end++ = '\0';
+                else
+                        end = line + strlen(line);
+                if (strstr(line, needle) && (!needle2 || strstr(line, needle2)))
+                        n++;
+        }
+        return n;
+}
+
+int harness_daemon_wait_log(const struct harness_daemon *d, size_t mark, const char *needle,
+                            unsigned timeout_ms)
+{
+        uint64_t deadline = now_ms() + timeout_ms;
+
+        for (;;) {
+                if (harness_daemon_log_count(d, mark, needle, NULL) > 0)
+                        return 0;
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                sleep_ms(10);
+        }
+}
+
+/* The state letter of /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+        char path[64], buf[512], *p;
+        _cleanup_(closep) int fd = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        p = strrchr(buf, ')');
+        return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int harness_daemon_pause(const struct harness_daemon *d)
+{
+        uint64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
+
+        if (kill(d->pid, SIGSTOP) < 0)
+                return -errno;
+        while (proc_state(d->pid) != 'T') {
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                sleep_ms(1);
+        }
+        return 0;
+}
+
+int harness_daemon_resume(const struct harness_daemon *d)
+{
+        return kill(d->pid, SIGCONT) < 0 ? -errno : 0;
+}
+
+int harness_shm_entries(const struct harness_daemon *d, char *names, size_t size)
+{
+        struct dirent *de;
+        size_t len = 0;
+        DIR *dir;
+        int n = 0;
+
+        if (names && size > 0)
+                names[0] = '\0';
+        dir = opendir(d->shm_dir);
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                n++;
+                if (names && len + strlen(de->d_name) + 3 < size)
+                        len += (size_t) snprintf(names + len, size - len, "%s'%s'",
+                                                 len ? ", " : "", de->d_name);
+        }
+        (void) closedir(dir);
+        return n;
+}
+
+int harness_proc_status(pid_t pid, pid_t tid, const char *field, char *buf, size_t size)
+{
+        char path[96], line[1024];
+        size_t flen = strlen(field);
+        FILE *f;
+        int r = -ENOENT;
+
+        if (tid > 0)
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int) pid, (int) tid);
+        else
+                snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                char *v;
+
+                if (strncmp(line, field, flen) != 0 || line[flen] != ':')
+                        continue;
+                v = line + flen + 1;
+                v += strspn(v, " \t");
+                v[strcspn(v, "\n")] = '\0';
+                snprintf(buf, size, "%s", v);
+                r = 0;
+                break;
+        }
+        (void) fclose(f);
+        return r;
+}
+
+static gid_t become_saved_groups[HARNESS_GROUPS_MAX * 2];
+static int become_saved_n = -1;
+static gid_t become_saved_egid;
+
+int harness_become(const struct harness_id *id)
+{
+        int r;
+
+        if (become_saved_n >= 0) {
+                fprintf(stderr, "harness: harness_become() nested\n");
+                abort();
+        }
+        become_saved_n = getgroups(ELEMENTSOF(become_saved_groups), become_saved_groups);
+        if (become_saved_n < 0)
+                return -errno;
+        become_saved_egid = getegid();
+        if (setgroups(id->n_groups, id->groups) < 0 || setresgid(-1, id->gid, -1) < 0 ||
+            setresuid(-1, id->uid, -1) < 0) {
+                r = -errno;
+                fprintf(stderr, "harness: cannot become %u:%u: %m\n", (unsigned) id->uid,
+                        (unsigned) id->gid);
+                harness_unbecome();
+                return r;
+        }
+        return 0;
+}
+
+void harness_unbecome(void)
+{
+        /* Back to euid 0 first: that restores the effective capabilities needed for the rest. */
+        if (setresuid(-1, 0, -1) < 0 || setresgid(-1, become_saved_egid, -1) < 0 ||
+            setgroups((size_t) (become_saved_n < 0 ? 0 : become_saved_n),
+                      become_saved_groups) < 0 ||
+            geteuid() != 0) {
+                fprintf(stderr, "harness: cannot go back to root: %m\n");
+                abort();
+        }
+        become_saved_n = -1;
+}
+
+int harness_connect_as(const char *path, int type, const struct harness_id *id)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = 5 };
+        _cleanup_(closep) int fd = -1;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return -errno;
+        if (id) {
+                r = harness_become(id);
+                if (r < 0)
+                        return r;
+        }
+        r = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -errno : 0;
+        if (id)
+                harness_unbecome();
+        if (r < 0)
+                return r;
+        return TAKE_FD(fd);
 }

@@ -71,6 +71,19 @@ struct harness_daemon_options {
         mode_t umask;
         bool no_control_rule;           /* do not append HARNESS_CONTROL_RULE */
         const char *shm_parent;         /* where to make the object directory; NULL: /dev/shm */
+        /* Added for the security suite; all off when zero. */
+        const char *socket_path;        /* listen here instead of run_dir/socket */
+        mode_t shm_dir_mode;            /* mode of the object directory; 0: 0755 */
+        unsigned long nofile_soft;      /* RLIMIT_NOFILE the daemon starts with; 0: inherit */
+        unsigned long nofile_hard;      /* (both must be set) */
+        bool new_pid_ns;                /* run the daemon as pid 1 of a new pid namespace */
+        unsigned long long capbset_drop; /* capabilities (bit = CAP_*) dropped from the
+                                          * bounding set before exec */
+        const char *const *wrapper;     /* NULL-terminated command run in front of the daemon
+                                         * (it must exec it in the same process), or NULL */
+        bool seccomp_deny_resources;    /* setrlimit, prlimit64 and openat2 fail with EPERM,
+                                         * as under SystemCallFilter=~@resources and
+                                         * RestrictSUIDSGID=yes */
 };
 
 /**
@@ -217,3 +230,46 @@ int harness_ctl(const struct harness_daemon *d, const struct harness_id *id,
 
 /* Remove a directory tree without following symlinks. Return: 0 or -errno. */
 int harness_rm_rf(const char *path);
+
+/* ------------------------------------------------------------------------------------------
+ * Added for the security suite (tests/integration/test-security*.c).
+ */
+
+/* The size of the daemon's log now: a mark to count lines written after it. */
+size_t harness_daemon_log_mark(const struct harness_daemon *d);
+
+/* Lines of the log after @mark that contain @needle (and, if not NULL, also @needle2). */
+int harness_daemon_log_count(const struct harness_daemon *d, size_t mark, const char *needle,
+                             const char *needle2);
+
+/* Waits until a line after @mark contains @needle. Return: 0, or -ETIMEDOUT. */
+int harness_daemon_wait_log(const struct harness_daemon *d, size_t mark, const char *needle,
+                            unsigned timeout_ms);
+
+/* SIGSTOP the daemon and wait until it is stopped; SIGCONT it. Return: 0 or -errno. */
+int harness_daemon_pause(const struct harness_daemon *d);
+int harness_daemon_resume(const struct harness_daemon *d);
+
+/*
+ * The entries of the object directory, as a count; their names (comma separated, cut to fit)
+ * in @names if not NULL. Return: the count, or -errno.
+ */
+int harness_shm_entries(const struct harness_daemon *d, char *names, size_t size);
+
+/* A "Field:" line of /proc/PID/status (or /proc/PID/task/TID/status with @tid > 0), without
+ * the field name and leading blanks. Return: 0, or -errno (-ENOENT: no such field). */
+int harness_proc_status(pid_t pid, pid_t tid, const char *field, char *buf, size_t size);
+
+/*
+ * harness_become() - take the effective identity @id in this process (groups, egid, euid),
+ * keeping root as real and saved uid so that harness_unbecome() can go back. Meant for
+ * connect(): SO_PEERCRED and SO_PEERGROUPS record who connected, so a socket connected in
+ * between keeps @id as its peer identity while the test process goes on as root. Aborts the
+ * process if it cannot go back (a test must never go on half-privileged).
+ */
+int harness_become(const struct harness_id *id);
+void harness_unbecome(void);
+
+/* A SOCK_SEQPACKET (or @type) socket connected to @path as @id (NULL: root), with 5 s send
+ * and receive timeouts. Return: the fd, or -errno. */
+int harness_connect_as(const char *path, int type, const struct harness_id *id);

@@ -1,2 +1,25 @@
 # SPDX-License-Identifier: MIT
-# Included from Makefile.am. (placeholder)
+# Included from Makefile.am: the security suite of issue 4 (security.md Part 2, groups A-F),
+# one cmocka binary against a real daemon. It needs root and skips itself (exit 77) without.
+
+check_PROGRAMS += tests/integration/test-security
+tests_integration_test_security_SOURCES = \
+	tests/helpers/harness.c \
+	tests/helpers/harness.h \
+	tests/helpers/security.c \
+	tests/helpers/security.h \
+	tests/integration/test-security.c \
+	tests/integration/test-security-proto.c \
+	tests/integration/test-security-auth.c \
+	tests/integration/test-security-fs.c \
+	tests/integration/test-security-dos.c \
+	tests/integration/test-security-daemon.c \
+	$(NULL)
+tests_integration_test_security_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
+	-I$(top_srcdir)/tests/helpers
+tests_integration_test_security_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
+tests_integration_test_security_LDFLAGS = $(test_ld_flags)
+tests_integration_test_security_LDADD = client/libshmbroker.la proto/libshmbproto.la \
+	$(LIBACL_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/integration/test-security

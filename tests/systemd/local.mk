@@ -1,2 +1,81 @@
 # SPDX-License-Identifier: MIT
-# Included from Makefile.am. (placeholder)
+# tests/systemd/local.mk - everything systemd, included from Makefile.am.
+#
+# Besides the systemd tests this fragment also installs the units and the sysusers.d and
+# tmpfiles.d entries from units/: they live here, next to the tests that check them, so that one
+# file says what is shipped and how it is checked. It does not touch the daemon's build.
+#
+#   make                        builds units/shmbrokerd.service from its .in (@sbindir@)
+#   make install                units, sysusers.d/shmbroker.conf, tmpfiles.d/shmbroker.conf
+#   make check                  also runs test-systemd (this test plays the service manager)
+#                               and check-static.sh (systemd-analyze verify and security)
+#   make check-systemd-static   check-static.sh alone, printing the security table
+#   make check-systemd          (root) boots Debian 12 with systemd in systemd-nspawn and
+#                               checks the installed units for real; slow, not in "make check"
+
+# ---------------------------------------------------------------- units
+dist_systemdsystemunit_DATA = units/shmbrokerd.socket
+nodist_systemdsystemunit_DATA = units/shmbrokerd.service
+# sysusers.d(5) and tmpfiles.d(5) want PACKAGE.conf: the sources keep telling names, and are
+# copied under the installed name into a build subdirectory.
+nodist_sysusers_DATA = units/sysusers.d/shmbroker.conf
+nodist_tmpfiles_DATA = units/tmpfiles.d/shmbroker.conf
+
+EXTRA_DIST += \
+	units/shmbrokerd.service.in \
+	units/shmbroker.sysusers \
+	units/shmbroker.tmpfiles \
+	$(NULL)
+CLEANFILES += \
+	$(nodist_systemdsystemunit_DATA) \
+	$(nodist_sysusers_DATA) \
+	$(nodist_tmpfiles_DATA) \
+	$(NULL)
+
+units/shmbrokerd.service: units/shmbrokerd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(do_subst) < $< > $@
+units/sysusers.d/shmbroker.conf: units/shmbroker.sysusers
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && cat $< > $@
+units/tmpfiles.d/shmbroker.conf: units/shmbroker.tmpfiles
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && cat $< > $@
+
+# ---------------------------------------------------------------- test-systemd
+check_PROGRAMS += tests/integration/test-systemd
+tests_integration_test_systemd_SOURCES = tests/integration/test-systemd.c
+tests_integration_test_systemd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client
+tests_integration_test_systemd_CFLAGS = $(test_c_flags) $(LIBSYSTEMD_CFLAGS)
+tests_integration_test_systemd_LDFLAGS = $(test_ld_flags)
+tests_integration_test_systemd_LDADD = \
+	client/libshmbroker.la \
+	proto/libshmbproto.la \
+	$(CMOCKA_LIBS) \
+	$(LIBSYSTEMD_LIBS) \
+	$(NULL)
+
+# check-static.sh reads the unit template and daemon/privs.h from $SHMB_TOP_SRCDIR and runs
+# against $SHMBROKERD (AM_TESTS_ENVIRONMENT); it skips (77) without systemd-analyze.
+TESTS += \
+	tests/integration/test-systemd \
+	tests/systemd/check-static.sh \
+	$(NULL)
+
+# ---------------------------------------------------------------- check-systemd(-static)
+EXTRA_DIST += \
+	tests/systemd/check-static.sh \
+	tests/systemd/run-nspawn.sh \
+	tests/systemd/nspawn-inner.sh \
+	tests/systemd/shmb-nspawn-test.service \
+	$(NULL)
+
+check-systemd-static: daemon/shmbrokerd
+	$(AM_V_at)SHMB_TOP_SRCDIR='$(abs_top_srcdir)' \
+		SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
+		$(SHELL) '$(abs_top_srcdir)/tests/systemd/check-static.sh'
+
+# A separate build, configured with --prefix=/usr and the real unit directories, is installed
+# into a cached Debian 12 root; see run-nspawn.sh for the cache and its variables.
+check-systemd:
+	$(AM_V_at)SHMB_TOP_SRCDIR='$(abs_top_srcdir)' \
+		$(SHELL) '$(abs_top_srcdir)/tests/systemd/run-nspawn.sh'
+
+.PHONY: check-systemd check-systemd-static
