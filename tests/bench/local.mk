@@ -2,7 +2,7 @@
 # Included from Makefile.am: "make bench", the side-by-side benchmark (not part of make check).
 # It needs root; without it it says so and is skipped. BENCHMARKS.md explains the rows.
 #
-#   make bench                      # a few minutes
+#   make bench                      # about a minute on 2 CPUs
 #   make bench BENCH_ARGS=--quick   # a ~20 s smoke run
 #   make bench BENCH_ARGS='--json bench.json'
 

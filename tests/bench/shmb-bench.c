@@ -1,0 +1,1501 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmb-bench - what the broker costs, measured side by side with doing it directly.
+ *
+ * Starts its own shmbrokerd ($SHMBROKERD, else the build tree's) on temporary sockets and
+ * object directories, runs client processes of several uids against it, and prints one table
+ * with ratios and the targets they are held to. BENCHMARKS.md explains each row. Needs root:
+ * it switches uids, chowns, and reads the daemon's /proc entries.
+ *
+ *   shmb-bench [--quick] [--json FILE] [--pin same|split|none] [--only LIST]
+ *
+ * Exit: 0 when everything was measured (targets missed are reported, not failed), 1 on an
+ * error, 77 when not run as root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/acl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+#include "shmbroker.h"
+
+#ifndef SHMB_BENCH_DAEMON
+#define SHMB_BENCH_DAEMON "daemon/shmbrokerd"
+#endif
+
+#define OBJECT_SIZE 4096
+#define N_OPEN_OBJECTS 64               /* one per concurrent client */
+#define BATCH_N 16
+#define CONNS_PER_UID 50                /* below the per-uid connection limit ([Quota]
+                                         * MaxConnectionsPerUser=, default 64) */
+
+/* Test identities: numeric ids unlikely to exist; the policy names them by number. */
+#define UID_CLIENT_BASE 43100           /* open clients: 43100 .. 43163 */
+#define UID_IDLE_BASE 45000             /* idle connections: 45000 .. */
+#define UID_OWNER 43000                 /* the create rule's owner, group, ACL principals */
+#define GID_OWNER 44000
+#define UID_ACL_RW 43001
+#define UID_ACL_RO 43002
+#define GID_ACL_RO 44001
+
+enum pin_mode {
+        PIN_SAME,       /* latency runs: the client and the daemons on one CPU */
+        PIN_SPLIT,      /* the client on one CPU, the daemons on another */
+        PIN_NONE,       /* wherever the scheduler puts them */
+};
+
+struct config {
+        bool quick;
+        enum pin_mode pin;
+        double lat_seconds;             /* per latency comparison (both sides, interleaved) */
+        double tput_seconds;            /* per throughput point and side */
+        size_t idle_conns;
+        size_t objects;
+        size_t rules;
+        const char *json_path;
+        const char *daemon_bin;
+        const char *only;               /* comma-separated scenario names, or NULL: all */
+};
+
+static struct config cfg;
+static pid_t bench_pid;
+static cpu_set_t cpus_all;              /* this process's affinity at start */
+static int cpu_client = -1, cpu_daemon = -1;
+
+/* Share of the machine's CPU other processes used: before the run, and during it. */
+static double background_before_pct = NAN, background_during_pct = NAN;
+
+/* ====================================================================== results */
+
+enum verdict { VERDICT_NONE = -1, VERDICT_MISS = 0, VERDICT_PASS = 1 };
+
+struct row {
+        char key[64];
+        char label[96];
+        char a_txt[64], b_txt[64], ratio_txt[32], target_txt[32];
+        double a, b, ratio;     /* for JSON; NaN when not measured */
+        double a_p99, b_p99;    /* latency rows */
+        const char *unit;       /* of a and b */
+        const char *ratio_def;  /* what the ratio is, for JSON */
+        enum verdict verdict;
+        char note[96];
+};
+
+#define MAX_ROWS 24
+static struct row rows[MAX_ROWS];
+static size_t n_rows;
+
+static struct row *row_new(const char *key, const char *label)
+{
+        struct row *r = &rows[n_rows < MAX_ROWS ? n_rows++ : MAX_ROWS - 1];
+
+        *r = (struct row) {
+                .a = NAN, .b = NAN, .ratio = NAN, .a_p99 = NAN, .b_p99 = NAN,
+                .verdict = VERDICT_NONE, .unit = "", .ratio_def = "",
+        };
+        snprintf(r->key, sizeof(r->key), "%s", key);
+        snprintf(r->label, sizeof(r->label), "%s", label);
+        return r;
+}
+
+static void BENCH_PRINTF(2, 3) row_note(struct row *r, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(r->note, sizeof(r->note), fmt, ap);
+        va_end(ap);
+}
+
+static void fmt_us(char *buf, size_t size, double us)
+{
+        if (isnan(us))
+                snprintf(buf, size, "-");
+        else if (us >= 1000)
+                snprintf(buf, size, "%.2f ms", us / 1000);
+        else if (us >= 100)
+                snprintf(buf, size, "%.0f us", us);
+        else
+                snprintf(buf, size, "%.2f us", us);
+}
+
+static void fmt_rate(char *buf, size_t size, double per_s)
+{
+        if (isnan(per_s))
+                snprintf(buf, size, "-");
+        else if (per_s >= 1e6)
+                snprintf(buf, size, "%.2fM/s", per_s / 1e6);
+        else
+                snprintf(buf, size, "%.1fk/s", per_s / 1e3);
+}
+
+/* Sets a, b, the ratio b/a and the verdict against the target. */
+static void row_set(struct row *r, const char *a_name, double a, const char *b_name, double b,
+                    const char *unit, const char *ratio_def, char target_op, double target)
+{
+        char x[24], y[24];
+
+        r->a = a;
+        r->b = b;
+        r->unit = unit;
+        r->ratio_def = ratio_def;
+        r->ratio = b / a;
+        if (strcmp(unit, "us") == 0) {
+                fmt_us(x, sizeof(x), a);
+                fmt_us(y, sizeof(y), b);
+        } else {
+                fmt_rate(x, sizeof(x), a);
+                fmt_rate(y, sizeof(y), b);
+        }
+        snprintf(r->a_txt, sizeof(r->a_txt), "%s %s", a_name, x);
+        snprintf(r->b_txt, sizeof(r->b_txt), "%s %s", b_name, y);
+        snprintf(r->ratio_txt, sizeof(r->ratio_txt), "%.2fx", r->ratio);
+        if (target_op) {
+                snprintf(r->target_txt, sizeof(r->target_txt), "%s %gx",
+                         target_op == '>' ? ">=" : "<=", target);
+                r->verdict = (target_op == '>' ? r->ratio >= target : r->ratio <= target)
+                                     ? VERDICT_PASS : VERDICT_MISS;
+        }
+}
+
+static void print_table(FILE *f, const struct bench_machine *m)
+{
+        size_t i;
+
+        fprintf(f, "\nshmb-bench%s: %ld CPUs (%s), %s, %ld MiB RAM, %s\n",
+                cfg.quick ? " --quick" : "", m->cpus, m->cpu_model, m->kernel,
+                m->mem_total_mib, m->date);
+        fprintf(f, "daemon: %s\n", cfg.daemon_bin);
+        fprintf(f, "other processes' CPU use: %.0f%% of the machine before the run, %.0f%% "
+                "during it%s\n\n", background_before_pct, background_during_pct,
+                background_during_pct > 10 ? " (figures are noisy)" : "");
+        fprintf(f, "%-50s %-20s %-20s %-10s %-8s %s\n", "measurement", "A", "B", "B/A",
+                "target", "");
+        for (i = 0; i < 50 + 1 + 20 + 1 + 20 + 1 + 10 + 1 + 8 + 5; i++)
+                fputc('-', f);
+        fputc('\n', f);
+        for (i = 0; i < n_rows; i++) {
+                const struct row *r = &rows[i];
+
+                if (r->note[0] && isnan(r->ratio)) {
+                        fprintf(f, "%-50s %s\n", r->label, r->note);
+                        continue;
+                }
+                fprintf(f, "%-50s %-20s %-20s %-10s %-8s %s%s%s\n", r->label, r->a_txt,
+                        r->b_txt, r->ratio_txt, r->target_txt,
+                        r->verdict == VERDICT_PASS ? "PASS" :
+                        r->verdict == VERDICT_MISS ? "MISS" : "",
+                        r->note[0] ? "  " : "", r->note);
+        }
+}
+
+static int write_json(const char *path, const struct bench_machine *m, int argc, char **argv)
+{
+        FILE *f = fopen(path, "we");
+        size_t i;
+        int k;
+
+        if (!f) {
+                fprintf(stderr, "shmb-bench: cannot write '%s': %m\n", path);
+                return -errno;
+        }
+        fprintf(f, "{\n  \"tool\": \"shmb-bench\",\n  \"command\": ");
+        {
+                char cmd[1024] = "";
+                size_t len = 0;
+
+                for (k = 0; k < argc && len < sizeof(cmd); k++)
+                        len += (size_t) snprintf(cmd + len, sizeof(cmd) - len, "%s%s",
+                                                 k ? " " : "", argv[k]);
+                bench_json_string(f, cmd);
+        }
+        fprintf(f, ",\n  \"quick\": %s,\n  \"daemon\": ", cfg.quick ? "true" : "false");
+        bench_json_string(f, cfg.daemon_bin);
+        fprintf(f, ",\n  \"machine\": {\"cpus\": %ld, \"cpu_model\": ", m->cpus);
+        bench_json_string(f, m->cpu_model);
+        fprintf(f, ", \"kernel\": ");
+        bench_json_string(f, m->kernel);
+        fprintf(f, ", \"hostname\": ");
+        bench_json_string(f, m->hostname);
+        fprintf(f, ", \"mem_total_mib\": %ld, \"date\": ", m->mem_total_mib);
+        bench_json_string(f, m->date);
+        fprintf(f, "},\n  \"background_cpu_pct\": {\"before\": ");
+        bench_json_number(f, background_before_pct);
+        fprintf(f, ", \"during\": ");
+        bench_json_number(f, background_during_pct);
+        fprintf(f, "},\n  \"config\": {\"latency_seconds\": ");
+        bench_json_number(f, cfg.lat_seconds);
+        fprintf(f, ", \"throughput_seconds\": ");
+        bench_json_number(f, cfg.tput_seconds);
+        fprintf(f, ", \"idle_connections\": %zu, \"objects\": %zu, \"rules\": %zu, "
+                "\"object_size\": %d, \"pin\": \"%s\"},\n  \"rows\": [\n", cfg.idle_conns,
+                cfg.objects, cfg.rules, OBJECT_SIZE,
+                cfg.pin == PIN_SAME ? "same" : cfg.pin == PIN_SPLIT ? "split" : "none");
+        for (i = 0; i < n_rows; i++) {
+                const struct row *r = &rows[i];
+
+                fprintf(f, "    {\"key\": ");
+                bench_json_string(f, r->key);
+                fprintf(f, ", \"label\": ");
+                bench_json_string(f, r->label);
+                fprintf(f, ", \"a\": ");
+                bench_json_string(f, r->a_txt);
+                fprintf(f, ", \"b\": ");
+                bench_json_string(f, r->b_txt);
+                fprintf(f, ", \"a_value\": ");
+                bench_json_number(f, r->a);
+                fprintf(f, ", \"b_value\": ");
+                bench_json_number(f, r->b);
+                fprintf(f, ", \"unit\": ");
+                bench_json_string(f, r->unit);
+                if (!isnan(r->a_p99) || !isnan(r->b_p99)) {
+                        fprintf(f, ", \"a_p99\": ");
+                        bench_json_number(f, r->a_p99);
+                        fprintf(f, ", \"b_p99\": ");
+                        bench_json_number(f, r->b_p99);
+                }
+                fprintf(f, ", \"ratio\": ");
+                bench_json_number(f, r->ratio);
+                fprintf(f, ", \"ratio_is\": ");
+                bench_json_string(f, r->ratio_def);
+                fprintf(f, ", \"target\": ");
+                if (r->target_txt[0])
+                        bench_json_string(f, r->target_txt);
+                else
+                        fputs("null", f);
+                fprintf(f, ", \"pass\": %s, \"note\": ",
+                        r->verdict == VERDICT_PASS ? "true" :
+                        r->verdict == VERDICT_MISS ? "false" : "null");
+                bench_json_string(f, r->note);
+                fprintf(f, "}%s\n", i + 1 < n_rows ? "," : "");
+        }
+        fprintf(f, "  ]\n}\n");
+        if (fclose(f) != 0) {
+                fprintf(stderr, "shmb-bench: cannot write '%s': %m\n", path);
+                return -EIO;
+        }
+        return 0;
+}
+
+static void BENCH_PRINTF(1, 2) progress(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        fprintf(stderr, "shmb-bench: ");
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+/* ====================================================================== the policy */
+
+/*
+ * @n_rules rules in all: filler rules that never match a bench name, then the two rules the
+ * bench uses, so that the name opened matches a rule near the end. Fillers have literal
+ * prefixes (what a real policy has: "app00042-*"), or, with @leading_glob, start with '*'.
+ */
+static char *policy_text(size_t n_rules, bool leading_glob)
+{
+        static const char open_rule[] =
+                "[Segment bench-open]\n"
+                "Names=bench-*\n"
+                "Create=0\n"
+                "ReadWrite=*\n"
+                "Owner=0\n"
+                "Group=0\n"
+                "Mode=0666\n"
+                "MaxSize=1M\n\n";
+        char create_rule[512];
+        size_t fillers = n_rules > 2 ? n_rules - 2 : 0, i, cap, len = 0;
+        char *s;
+
+        snprintf(create_rule, sizeof(create_rule),
+                 "[Segment bench-create]\n"
+                 "Names=cbench-*\n"
+                 "Create=0\n"
+                 "ReadWrite=%u\n"
+                 "ReadOnly=%u @%u\n"
+                 "Owner=%u\n"
+                 "Group=%u\n"
+                 "Mode=0640\n"
+                 "MaxSize=1M\n",
+                 UID_ACL_RW, UID_ACL_RO, GID_ACL_RO, UID_OWNER, GID_OWNER);
+        cap = fillers * 160 + sizeof(open_rule) + sizeof(create_rule) + 64;
+        s = malloc(cap);
+        if (!s)
+                return NULL;
+        for (i = 0; i < fillers; i++)
+                len += (size_t) snprintf(s + len, cap - len,
+                                         "[Segment filler%05zu]\n"
+                                         "Names=%sapp%05zu%s\n"
+                                         "Create=0\n"
+                                         "ReadWrite=*\n"
+                                         "Owner=0\n"
+                                         "Group=0\n"
+                                         "Mode=0600\n\n",
+                                         i, leading_glob ? "*." : "", i,
+                                         leading_glob ? "" : "-*");
+        len += (size_t) snprintf(s + len, cap - len, "%s%s", open_rule, create_rule);
+        return s;
+}
+
+static int start_daemon(size_t n_rules, bool leading_glob, struct bench_daemon **ret)
+{
+        char *text = policy_text(n_rules, leading_glob);
+        int r;
+
+        if (!text)
+                return -ENOMEM;
+        r = bench_daemon_start(cfg.daemon_bin, text, ret);
+        free(text);
+        return r;
+}
+
+/* ====================================================================== objects */
+
+static void broker_name(char *buf, size_t size, size_t i)
+{
+        snprintf(buf, size, "bench-o-%03zu", i);
+}
+
+static void direct_name(char *buf, size_t size, size_t i)
+{
+        snprintf(buf, size, "/shmb-bench.%d.o%03zu", (int) bench_pid, i);
+}
+
+static void direct_create_name(char *buf, size_t size)
+{
+        snprintf(buf, size, "/shmb-bench.%d.c", (int) bench_pid);
+}
+
+/* bench-o-000 .. bench-o-(n-1) through the broker, as root (Create=0). */
+static int broker_create_objects(const struct bench_daemon *d, size_t n)
+{
+        struct shmb_client *c = NULL;
+        char name[64];
+        size_t i;
+        int r;
+
+        r = shmb_connect(d->socket_path, &c);
+        if (r < 0) {
+                fprintf(stderr, "shmb-bench: connect '%s': %s\n", d->socket_path, strerror(-r));
+                return r;
+        }
+        for (i = 0; i < n && r >= 0; i++) {
+                broker_name(name, sizeof(name), i);
+                r = shmb_create(c, name, OBJECT_SIZE, SHMB_ACCESS_NONE, NULL, NULL);
+                if (r < 0)
+                        fprintf(stderr, "shmb-bench: create '%s': %s\n", name, strerror(-r));
+        }
+        shmb_client_free(c);
+        return r < 0 ? r : 0;
+}
+
+/* The direct side's objects, root-owned 0666 like the broker's rule makes them. */
+static int direct_create_objects(size_t n)
+{
+        char name[64];
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                int fd;
+
+                direct_name(name, sizeof(name), i);
+                fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+                if (fd < 0 || fchmod(fd, 0666) < 0 || ftruncate(fd, OBJECT_SIZE) < 0) {
+                        int r = -errno;
+
+                        fprintf(stderr, "shmb-bench: shm_open '%s': %m\n", name);
+                        if (fd >= 0)
+                                close(fd);
+                        return r;
+                }
+                close(fd);
+        }
+        return 0;
+}
+
+static void direct_remove_objects(void)
+{
+        char name[64];
+        size_t i;
+
+        for (i = 0; i < N_OPEN_OBJECTS; i++) {
+                direct_name(name, sizeof(name), i);
+                (void) shm_unlink(name);
+        }
+        direct_create_name(name, sizeof(name));
+        (void) shm_unlink(name);
+}
+
+/* ====================================================================== operations */
+
+enum op_kind {
+        OP_DIRECT_OPEN,         /* shm_open + mmap + munmap + close */
+        OP_BROKER_OPEN,         /* shmb_open + mmap + munmap + close */
+        OP_DIRECT_CREATE,       /* shm_open(O_EXCL) + fallocate + fchown + acl_set_fd + unlink */
+        OP_BROKER_CREATE,       /* shmb_create + shmb_unlink */
+        OP_BROKER_OPEN16,       /* 16 x (shmb_open + close) */
+        OP_BROKER_BATCH16,      /* shmb_open_batch of 16 + close */
+};
+
+struct op_spec {
+        enum op_kind kind;
+        const struct bench_daemon *d;   /* broker ops */
+        size_t object;          /* index of the object opened */
+};
+
+struct op_state {
+        struct op_spec spec;
+        struct shmb_client *c;
+        char name[64];
+        char names[BATCH_N][64];
+        acl_t acl;
+};
+
+static int op_init(struct op_state *s, const struct op_spec *spec)
+{
+        size_t i;
+        int r;
+
+        *s = (struct op_state) { .spec = *spec };
+        switch (spec->kind) {
+        case OP_DIRECT_OPEN:
+                direct_name(s->name, sizeof(s->name), spec->object);
+                return 0;
+        case OP_DIRECT_CREATE:
+                direct_create_name(s->name, sizeof(s->name));
+                /* What the broker's rule gives: mode 0640 and three named entries. */
+                s->acl = acl_from_text("u::rw-,u:43001:rw-,u:43002:r--,g::r--,g:44001:r--,"
+                                       "m::rw-,o::---");
+                if (!s->acl)
+                        return -errno;
+                return 0;
+        case OP_BROKER_CREATE:
+                snprintf(s->name, sizeof(s->name), "cbench-%d", (int) getpid());
+                break;
+        case OP_BROKER_OPEN:
+                broker_name(s->name, sizeof(s->name), spec->object);
+                break;
+        case OP_BROKER_OPEN16:
+        case OP_BROKER_BATCH16:
+                for (i = 0; i < BATCH_N; i++)
+                        broker_name(s->names[i], sizeof(s->names[i]), i);
+                break;
+        }
+        r = shmb_connect(spec->d->socket_path, &s->c);
+        if (r < 0)
+                fprintf(stderr, "shmb-bench: connect '%s': %s\n", spec->d->socket_path,
+                        strerror(-r));
+        return r;
+}
+
+static void op_done(struct op_state *s)
+{
+        shmb_client_free(s->c);
+        if (s->acl)
+                acl_free(s->acl);
+        *s = (struct op_state) {};
+}
+
+static int map_unmap(int fd, size_t size)
+{
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+        if (p == MAP_FAILED)
+                return -errno;
+        return munmap(p, size) < 0 ? -errno : 0;
+}
+
+static int op_run(struct op_state *s)
+{
+        struct shmb_fd_info info;
+        int fd, r = 0;
+        size_t i;
+
+        switch (s->spec.kind) {
+        case OP_DIRECT_OPEN:
+                fd = shm_open(s->name, O_RDWR | O_CLOEXEC, 0);
+                if (fd < 0)
+                        return -errno;
+                r = map_unmap(fd, OBJECT_SIZE);
+                close(fd);
+                return r;
+
+        case OP_BROKER_OPEN:
+                r = shmb_open(s->c, s->name, SHMB_ACCESS_RDWR, &fd, &info);
+                if (r < 0)
+                        return r;
+                r = map_unmap(fd, (size_t) info.size);
+                close(fd);
+                return r;
+
+        case OP_DIRECT_CREATE:
+                fd = shm_open(s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+                if (fd < 0)
+                        return -errno;
+                /* The broker reserves the memory at create; so does this. */
+                r = -posix_fallocate(fd, 0, OBJECT_SIZE);
+                if (r == 0 && fchown(fd, UID_OWNER, GID_OWNER) < 0)
+                        r = -errno;
+                if (r == 0 && acl_set_fd(fd, s->acl) < 0)
+                        r = -errno;
+                close(fd);
+                if (shm_unlink(s->name) < 0 && r == 0)
+                        r = -errno;
+                return r;
+
+        case OP_BROKER_CREATE:
+                r = shmb_create(s->c, s->name, OBJECT_SIZE, SHMB_ACCESS_NONE, NULL, NULL);
+                if (r < 0)
+                        return r;
+                return shmb_unlink(s->c, s->name);
+
+        case OP_BROKER_OPEN16:
+                for (i = 0; i < BATCH_N && r >= 0; i++) {
+                        r = shmb_open(s->c, s->names[i], SHMB_ACCESS_RDWR, &fd, NULL);
+                        if (r >= 0)
+                                close(fd);
+                }
+                return r;
+
+        case OP_BROKER_BATCH16:
+#ifdef SHMB_HAVE_OPEN_BATCH
+        {
+                struct shmb_open_req reqs[BATCH_N];
+
+                for (i = 0; i < BATCH_N; i++)
+                        reqs[i] = (struct shmb_open_req) {
+                                .name = s->names[i], .access = SHMB_ACCESS_RDWR, .fd = -1,
+                        };
+                r = shmb_open_batch(s->c, reqs, BATCH_N);
+                for (i = 0; i < BATCH_N; i++) {
+                        if (r >= 0 && reqs[i].error != 0)
+                                r = reqs[i].error < 0 ? reqs[i].error : -reqs[i].error;
+                        if (reqs[i].fd >= 0)
+                                close(reqs[i].fd);
+                }
+                return r < 0 ? r : 0;
+        }
+#else
+                return -EOPNOTSUPP;
+#endif
+        }
+        return -EINVAL;
+}
+
+static const char *op_what(enum op_kind k)
+{
+        switch (k) {
+        case OP_DIRECT_OPEN:
+                return "direct open";
+        case OP_BROKER_OPEN:
+                return "broker open";
+        case OP_DIRECT_CREATE:
+                return "direct create";
+        case OP_BROKER_CREATE:
+                return "broker create";
+        case OP_BROKER_OPEN16:
+                return "16 broker opens";
+        case OP_BROKER_BATCH16:
+                return "broker batch open";
+        }
+        return "?";
+}
+
+/* ====================================================================== latency */
+
+/*
+ * One client process runs one or two operations in alternating blocks until the time is up,
+ * timing each. Alternating keeps both sides under the same conditions (frequency, neighbours).
+ */
+#define LAT_BLOCK 100
+#define LAT_WARMUP 200
+
+static int pin_to(pid_t pid, int cpu)
+{
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        return sched_setaffinity(pid, sizeof(set), &set) < 0 ? -errno : 0;
+}
+
+/* Pins the daemons of @ops where cfg.pin says, or (@undo) lets them run anywhere again. */
+static void pin_daemons(const struct op_spec *ops, size_t n_ops, bool undo)
+{
+        size_t k;
+
+        if (cfg.pin == PIN_NONE || cpu_client < 0)
+                return;
+        for (k = 0; k < n_ops; k++) {
+                if (!ops[k].d)
+                        continue;
+                if (undo)
+                        (void) sched_setaffinity(ops[k].d->pid, sizeof(cpus_all), &cpus_all);
+                else
+                        (void) pin_to(ops[k].d->pid,
+                                      cfg.pin == PIN_SPLIT ? cpu_daemon : cpu_client);
+        }
+}
+
+struct lat_shared {
+        size_t count[2];
+        int error;
+        int error_op;
+        uint32_t samples[];     /* [2][cap] */
+};
+
+struct lat_job {
+        struct op_spec ops[2];
+        size_t n_ops;
+        double seconds;
+        size_t cap;
+        struct lat_shared *sh;
+};
+
+static int lat_child(size_t idx, void *userdata, void (*wait_go)(void))
+{
+        struct lat_job *j = userdata;
+        struct op_state st[2];
+        uint64_t deadline;
+        size_t k, i;
+        int r;
+
+        if (cfg.pin != PIN_NONE && cpu_client >= 0)
+                (void) pin_to(0, cpu_client);
+        for (k = 0; k < j->n_ops; k++) {
+                r = op_init(&st[k], &j->ops[k]);
+                if (r < 0) {
+                        j->sh->error = r;
+                        j->sh->error_op = (int) k;
+                        return 1;
+                }
+        }
+        wait_go();
+        for (k = 0; k < j->n_ops; k++)
+                for (i = 0; i < LAT_WARMUP; i++) {
+                        r = op_run(&st[k]);
+                        if (r < 0) {
+                                j->sh->error = r;
+                                j->sh->error_op = (int) k;
+                                return 0;
+                        }
+                }
+        deadline = bench_now_ns() + (uint64_t) (j->seconds * 1e9);
+        while (bench_now_ns() < deadline) {
+                for (k = 0; k < j->n_ops; k++) {
+                        uint32_t *out = j->sh->samples + k * j->cap;
+
+                        for (i = 0; i < LAT_BLOCK && j->sh->count[k] < j->cap; i++) {
+                                uint64_t t0 = bench_now_ns(), dt;
+
+                                r = op_run(&st[k]);
+                                dt = bench_now_ns() - t0;
+                                if (r < 0) {
+                                        j->sh->error = r;
+                                        j->sh->error_op = (int) k;
+                                        return 0;
+                                }
+                                out[j->sh->count[k]++] = dt > UINT32_MAX ? UINT32_MAX
+                                                                        : (uint32_t) dt;
+                        }
+                }
+                if (j->sh->count[0] >= j->cap)
+                        break;
+        }
+        for (k = 0; k < j->n_ops; k++)
+                op_done(&st[k]);
+        return 0;
+}
+
+/* Runs the job in one client of @uid; fills @ret[0..n_ops-1]. */
+static int measure_latency(const struct op_spec *ops, size_t n_ops, uid_t uid, double seconds,
+                           struct bench_stats *ret)
+{
+        struct bench_children ch;
+        struct lat_job j = { .n_ops = n_ops, .seconds = seconds };
+        size_t size, k;
+        int r;
+
+        /* At most one sample per 0.5 us per side is plenty. */
+        j.cap = (size_t) (seconds * 2e6) + LAT_BLOCK;
+        size = sizeof(struct lat_shared) + 2 * j.cap * sizeof(uint32_t);
+        j.sh = bench_shared_alloc(size);
+        if (!j.sh)
+                return -ENOMEM;
+        for (k = 0; k < n_ops; k++)
+                j.ops[k] = ops[k];
+
+        pin_daemons(ops, n_ops, false);
+        r = bench_children_start(1, uid, lat_child, &j, &ch);
+        if (r < 0)
+                goto out;
+        r = bench_children_wait_ready(&ch, 10000);
+        if (r < 0) {
+                (void) bench_children_finish(&ch, 0);
+                goto out;
+        }
+        bench_children_go(&ch);
+        r = bench_children_finish(&ch, (unsigned) (seconds * 1000) + 30000);
+        if (r == 0 && j.sh->error < 0) {
+                fprintf(stderr, "shmb-bench: %s failed: %s\n",
+                        op_what(ops[j.sh->error_op].kind), strerror(-j.sh->error));
+                r = j.sh->error;
+        }
+        if (r == 0)
+                for (k = 0; k < n_ops; k++)
+                        bench_stats_compute(j.sh->samples + k * j.cap, j.sh->count[k], &ret[k]);
+out:
+        pin_daemons(ops, n_ops, true);
+        bench_shared_free(j.sh, size);
+        return r;
+}
+
+/* ====================================================================== throughput */
+
+struct tput_result {
+        uint64_t ops;
+        uint64_t ns;
+        int error;
+};
+
+struct tput_job {
+        enum op_kind kind;
+        const struct bench_daemon *d;
+        double seconds;
+        struct tput_result *res;        /* shared, one per client */
+};
+
+static int tput_child(size_t idx, void *userdata, void (*wait_go)(void))
+{
+        struct tput_job *j = userdata;
+        struct op_spec spec = { .kind = j->kind, .d = j->d, .object = idx };
+        struct tput_result *res = &j->res[idx];
+        struct op_state st;
+        uint64_t t0, now, deadline, ops = 0;
+        /* Names opened per operation: opens/s counts names. */
+        uint64_t per_op = j->kind == OP_BROKER_OPEN16 || j->kind == OP_BROKER_BATCH16 ? BATCH_N : 1;
+        int r;
+
+        r = op_init(&st, &spec);
+        if (r < 0) {
+                res->error = r;
+                return 1;
+        }
+        wait_go();
+        t0 = bench_now_ns();
+        deadline = t0 + (uint64_t) (j->seconds * 1e9);
+        do {
+                int n;
+
+                for (n = 0; n < 16; n++) {
+                        r = op_run(&st);
+                        if (r < 0) {
+                                res->error = r;
+                                return 0;
+                        }
+                }
+                ops += 16 * per_op;
+                now = bench_now_ns();
+        } while (now < deadline);
+        res->ops = ops;
+        res->ns = now - t0;
+        op_done(&st);
+        return 0;
+}
+
+/* Operations per second summed over @n clients (uids UID_CLIENT_BASE + i), for @seconds. */
+static int measure_throughput(enum op_kind kind, const struct bench_daemon *d, size_t n,
+                              double seconds, double *ret)
+{
+        struct tput_job j = { .kind = kind, .d = d, .seconds = seconds };
+        size_t size = n * sizeof(struct tput_result), i;
+        struct bench_children ch;
+        double total = 0;
+        int r;
+
+        j.res = bench_shared_alloc(size);
+        if (!j.res)
+                return -ENOMEM;
+        r = bench_children_start(n, UID_CLIENT_BASE, tput_child, &j, &ch);
+        if (r < 0)
+                goto out;
+        r = bench_children_wait_ready(&ch, 30000);
+        if (r < 0) {
+                (void) bench_children_finish(&ch, 0);
+                goto out;
+        }
+        bench_children_go(&ch);
+        r = bench_children_finish(&ch, (unsigned) (seconds * 1000) + 30000);
+        for (i = 0; r == 0 && i < n; i++) {
+                if (j.res[i].error < 0) {
+                        fprintf(stderr, "shmb-bench: %s (client %zu) failed: %s\n",
+                                op_what(kind), i, strerror(-j.res[i].error));
+                        r = j.res[i].error;
+                        break;
+                }
+                total += (double) j.res[i].ops / ((double) j.res[i].ns / 1e9);
+        }
+        *ret = total;
+out:
+        bench_shared_free(j.res, size);
+        return r;
+}
+
+/*
+ * Direct and broker throughput, in alternating rounds (direct, broker, direct, ...) so that
+ * a change in the machine's load hits both sides alike. Returns the mean rate of each.
+ */
+#define TPUT_ROUNDS 4
+
+static int measure_throughput_pair(enum op_kind kind_a, const struct bench_daemon *d_a,
+                                   enum op_kind kind_b, const struct bench_daemon *d_b, size_t n,
+                                   double *ret_a, double *ret_b)
+{
+        double sum[2] = { 0, 0 }, rate;
+        size_t round, side;
+        int r;
+
+        for (round = 0; round < TPUT_ROUNDS; round++)
+                for (side = 0; side < 2; side++) {
+                        if (bench_interrupted)
+                                return -EINTR;
+                        r = measure_throughput(side ? kind_b : kind_a, side ? d_b : d_a, n,
+                                               cfg.tput_seconds / TPUT_ROUNDS, &rate);
+                        if (r < 0)
+                                return r;
+                        sum[side] += rate;
+                }
+        *ret_a = sum[0] / TPUT_ROUNDS;
+        *ret_b = sum[1] / TPUT_ROUNDS;
+        return 0;
+}
+
+/* ====================================================================== scenarios */
+
+static void row_error(struct row *row, int r)
+{
+        row_note(row, "error: %s", strerror(r < 0 ? -r : r));
+}
+
+static void scenario_open_latency(const struct bench_daemon *d)
+{
+        const struct op_spec ops[2] = {
+                { .kind = OP_DIRECT_OPEN, .object = 0 },
+                { .kind = OP_BROKER_OPEN, .d = d, .object = 0 },
+        };
+        struct row *med = row_new("open_latency_median",
+                                  "open+mmap+munmap+close, 1 client: median");
+        struct row *p99 = row_new("open_latency_p99",
+                                  "open+mmap+munmap+close, 1 client: p99");
+        struct row *split = NULL;
+        enum pin_mode saved = cfg.pin;
+        struct bench_stats s[2];
+        int r;
+
+        progress("open latency, direct vs broker, one client (%.1f s)", cfg.lat_seconds);
+        r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
+        if (r < 0) {
+                row_error(med, r);
+                row_error(p99, r);
+                return;
+        }
+        row_set(med, "direct", s[0].median_us, "broker", s[1].median_us, "us",
+                "broker/direct latency", 0, 0);
+        med->a_p99 = s[0].p99_us;
+        med->b_p99 = s[1].p99_us;
+        row_set(p99, "direct", s[0].p99_us, "broker", s[1].p99_us, "us",
+                "broker/direct latency", 0, 0);
+
+        /* What a wake-up on another CPU adds (large on VMs, whose idle vCPUs halt). */
+        if (cfg.pin != PIN_SAME || cpu_daemon == cpu_client || bench_interrupted)
+                return;
+        split = row_new("open_latency_split_median",
+                        "  same, daemon on another CPU: median");
+        progress("open latency, daemon on another CPU (%.1f s)", cfg.lat_seconds);
+        cfg.pin = PIN_SPLIT;
+        r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
+        cfg.pin = saved;
+        if (r < 0) {
+                row_error(split, r);
+                return;
+        }
+        row_set(split, "direct", s[0].median_us, "broker", s[1].median_us, "us",
+                "broker/direct latency", 0, 0);
+        split->a_p99 = s[0].p99_us;
+        split->b_p99 = s[1].p99_us;
+        row_note(split, "info");
+}
+
+static void scenario_throughput(const struct bench_daemon *d)
+{
+        static const size_t levels[] = { 1, 16, 64 };
+        size_t i;
+
+        for (i = 0; i < sizeof(levels) / sizeof(levels[0]) && !bench_interrupted; i++) {
+                char key[48], label[80];
+                double direct = NAN, broker = NAN;
+                struct row *row;
+                int r;
+
+                snprintf(key, sizeof(key), "opens_per_s_%zu", levels[i]);
+                snprintf(label, sizeof(label), "open+mmap+munmap+close/s, %zu process%s",
+                         levels[i], levels[i] > 1 ? "es" : "");
+                row = row_new(key, label);
+                progress("throughput, %zu client(s), direct and broker (2 x %.1f s in %d rounds)",
+                         levels[i], cfg.tput_seconds, TPUT_ROUNDS);
+                r = measure_throughput_pair(OP_DIRECT_OPEN, NULL, OP_BROKER_OPEN, d, levels[i],
+                                            &direct, &broker);
+                if (r < 0) {
+                        row_error(row, r);
+                        continue;
+                }
+                row_set(row, "direct", direct, "broker", broker, "ops/s",
+                        "broker/direct throughput", levels[i] == 64 ? '>' : 0, 0.5);
+        }
+}
+
+static void scenario_create(const struct bench_daemon *d)
+{
+        const struct op_spec ops[2] = {
+                { .kind = OP_DIRECT_CREATE },
+                { .kind = OP_BROKER_CREATE, .d = d },
+        };
+        struct row *row = row_new("create_acl_median",
+                                  "create (owner, mode, 3-entry ACL)+unlink: median");
+        struct bench_stats s[2];
+        int r;
+
+        progress("create with ACL, direct vs broker (%.1f s)", cfg.lat_seconds);
+        /* As root: the direct side chowns, and the rule's Create= is uid 0. */
+        r = measure_latency(ops, 2, 0, cfg.lat_seconds, s);
+        if (r < 0) {
+                row_error(row, r);
+                return;
+        }
+        row_set(row, "direct", s[0].median_us, "broker", s[1].median_us, "us",
+                "broker/direct latency", 0, 0);
+        row->a_p99 = s[0].p99_us;
+        row->b_p99 = s[1].p99_us;
+}
+
+static void scenario_batch(const struct bench_daemon *d)
+{
+        struct row *row = row_new("batch16_median", "16 opens: 16 single vs 1 batch, median");
+#ifdef SHMB_HAVE_OPEN_BATCH
+        const struct op_spec ops[2] = {
+                { .kind = OP_BROKER_OPEN16, .d = d },
+                { .kind = OP_BROKER_BATCH16, .d = d },
+        };
+        struct bench_stats s[2];
+        double tput[2];
+        int r;
+
+        progress("16 single opens vs one batch of 16 (%.1f s)", cfg.lat_seconds);
+        r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
+        if (r < 0) {
+                row_error(row, r);
+                return;
+        }
+        row_set(row, "single", s[0].median_us, "batch", s[1].median_us, "us",
+                "batch/single latency", 0, 0);
+        row->a_p99 = s[0].p99_us;
+        row->b_p99 = s[1].p99_us;
+
+        /* Does batching lift the 64-client ceiling? Opens (names) per second. */
+        if (bench_interrupted)
+                return;
+        row = row_new("batch16_opens_per_s_64", "opens/s, 64 processes: 16 single vs batch");
+        progress("64 clients: 16 single opens vs one batch (2 x %.1f s in %d rounds)",
+                 cfg.tput_seconds, TPUT_ROUNDS);
+        r = measure_throughput_pair(OP_BROKER_OPEN16, d, OP_BROKER_BATCH16, d, 64, &tput[0],
+                                    &tput[1]);
+        if (r < 0) {
+                row_error(row, r);
+                return;
+        }
+        row_set(row, "single", tput[0], "batch", tput[1], "ops/s", "batch/single throughput",
+                0, 0);
+        row_note(row, "info: open+close, no mmap");
+#else
+        row_note(row, "n/a (no batch API yet)");
+#endif
+}
+
+/* Open latency against the 10-rule daemon and a bigger policy, interleaved. */
+static void scenario_rules(const struct bench_daemon *base, bool leading_glob)
+{
+        struct bench_daemon *big = NULL;
+        struct bench_stats s[2];
+        struct op_spec ops[2] = {
+                { .kind = OP_BROKER_OPEN, .d = base },
+                { .kind = OP_BROKER_OPEN },
+        };
+        char key[64], label[96], b_name[32];
+        struct row *row;
+        int r;
+
+        snprintf(key, sizeof(key), "rules_%zu%s_vs_10", cfg.rules, leading_glob ? "_glob" : "");
+        snprintf(label, sizeof(label), "open latency, %zu rules%s vs 10: median", cfg.rules,
+                 leading_glob ? " ('*'-led)" : "");
+        snprintf(b_name, sizeof(b_name), "%zuk", cfg.rules / 1000);
+        row = row_new(key, label);
+        progress("%zu-rule policy%s vs 10 rules (%.1f s)", cfg.rules,
+                 leading_glob ? " of leading-'*' globs" : "", cfg.lat_seconds);
+        r = start_daemon(cfg.rules, leading_glob, &big);
+        if (r >= 0)
+                r = broker_create_objects(big, 1);
+        if (r >= 0) {
+                ops[1].d = big;
+                r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
+        }
+        if (bench_daemon_stop(big) < 0 && r >= 0)
+                r = -EPROTO;
+        if (r < 0) {
+                row_error(row, r);
+                return;
+        }
+        row_set(row, "10", s[0].median_us, b_name, s[1].median_us, "us",
+                "many-rules/10-rules latency", leading_glob ? 0 : '<', 2.0);
+        row->a_p99 = s[0].p99_us;
+        row->b_p99 = s[1].p99_us;
+        if (leading_glob)
+                row_note(row, "info: defeats the prefix index");
+}
+
+/* Fills @d's object directory up to @n objects, as files its rule would accept. */
+static int populate(const struct bench_daemon *d, size_t from, size_t n)
+{
+        size_t i;
+        int r = 0, dir_fd;
+
+        dir_fd = open(d->shm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        /* root:root 0666, as the bench-open rule's Owner=0 Group=0 Mode=0666 give. */
+        for (i = from; r >= 0 && i < n; i++) {
+                char name[64];
+                int fd;
+
+                if (bench_interrupted) {
+                        r = -EINTR;
+                        break;
+                }
+                snprintf(name, sizeof(name), "bench-p-%07zu", i);
+                fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+                if (fd < 0 || fchmod(fd, 0666) < 0) {
+                        r = -errno;
+                        fprintf(stderr, "shmb-bench: create '%s': %m\n", name);
+                }
+                if (fd >= 0)
+                        close(fd);
+        }
+        close(dir_fd);
+        return r;
+}
+
+/*
+ * Open latency in a daemon whose object directory holds 10 objects and in one whose holds
+ * cfg.objects, interleaved, so that both sides see the same machine.
+ */
+static void scenario_objects(void)
+{
+        struct bench_daemon *small = NULL, *big = NULL;
+        struct bench_stats s[2];
+        struct op_spec ops[2] = { { .kind = OP_BROKER_OPEN }, { .kind = OP_BROKER_OPEN } };
+        struct row *row;
+        char key[64], label[96], b_name[32];
+        uint64_t t0;
+        int r;
+
+        snprintf(key, sizeof(key), "objects_%zu_vs_10", cfg.objects);
+        snprintf(label, sizeof(label), "open latency, %zu objects vs 10: median", cfg.objects);
+        snprintf(b_name, sizeof(b_name), "%zuk", cfg.objects / 1000);
+        row = row_new(key, label);
+
+        progress("%zu live objects vs 10 (%.1f s)", cfg.objects, cfg.lat_seconds);
+        r = start_daemon(10, false, &small);
+        if (r >= 0)
+                r = broker_create_objects(small, 10);
+        if (r >= 0)
+                r = start_daemon(10, false, &big);
+        if (r >= 0)
+                r = broker_create_objects(big, 10);
+        t0 = bench_now_ns();
+        if (r >= 0)
+                r = populate(big, 10, cfg.objects);
+        if (r >= 0) {
+                progress("  created %zu files in %.1f s", cfg.objects - 10,
+                         (double) (bench_now_ns() - t0) / 1e9);
+                ops[0].d = small;
+                ops[1].d = big;
+                r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
+        }
+        if (bench_daemon_stop(small) < 0 && r >= 0)
+                r = -EPROTO;
+        if (big)
+                progress("  removing %zu objects", cfg.objects);
+        if (bench_daemon_stop(big) < 0 && r >= 0)
+                r = -EPROTO;
+        if (r < 0) {
+                row_error(row, r);
+                return;
+        }
+        row_set(row, "10", s[0].median_us, b_name, s[1].median_us, "us",
+                "many-objects/10-objects latency", '<', 1.2);
+        row->a_p99 = s[0].p99_us;
+        row->b_p99 = s[1].p99_us;
+}
+
+/* Waits until the daemon holds @want fds, or the count stops moving for @stable_ms. */
+static int wait_fd_count(const struct bench_daemon *d, int want, unsigned stable_ms)
+{
+        uint64_t since = bench_now_ns();
+        int last = -1, n;
+
+        for (;;) {
+                n = bench_daemon_fd_count(d);
+                if (n < 0 || n == want || bench_interrupted)
+                        return n;
+                if (n != last) {
+                        last = n;
+                        since = bench_now_ns();
+                } else if (bench_now_ns() - since > (uint64_t) stable_ms * 1000000)
+                        return n;
+                bench_sleep_ms(10);
+        }
+}
+
+/* Idle connections held by this process, spread over uids with seteuid(). */
+static void scenario_idle(void)
+{
+        struct bench_daemon *d = NULL;
+        struct shmb_client **conns = NULL, *warm = NULL;
+        struct row *row;
+        char key[64], label[96], txt[48];
+        long rss0 = 0, rss1 = 0;
+        int fds0 = 0, fds1 = 0, r;
+        size_t i, n = 0;
+
+        snprintf(key, sizeof(key), "idle_%zu_rss_per_conn", cfg.idle_conns);
+        snprintf(label, sizeof(label), "%zu idle connections: daemon RSS growth",
+                 cfg.idle_conns);
+        row = row_new(key, label);
+        progress("%zu idle connections (%zu per uid)", cfg.idle_conns, (size_t) CONNS_PER_UID);
+
+        conns = calloc(cfg.idle_conns, sizeof(*conns));
+        if (!conns) {
+                row_error(row, -ENOMEM);
+                return;
+        }
+        r = start_daemon(10, false, &d);
+        if (r >= 0)
+                r = broker_create_objects(d, 1);
+        /* One connection that did something, so that the baseline has the daemon warm. */
+        if (r >= 0)
+                r = shmb_connect(d->socket_path, &warm);
+        if (r >= 0) {
+                int fd;
+
+                r = shmb_open(warm, "bench-o-000", SHMB_ACCESS_RDWR, &fd, NULL);
+                if (r >= 0)
+                        close(fd);
+                warm = shmb_client_free(warm);
+        }
+        if (r >= 0) {
+                fds0 = wait_fd_count(d, -1, 300);
+                rss0 = bench_daemon_rss_kib(d);
+                if (fds0 < 0 || rss0 < 0)
+                        r = fds0 < 0 ? fds0 : (int) rss0;
+        }
+        for (n = 0; r >= 0 && n < cfg.idle_conns; n++) {
+                uid_t uid = UID_IDLE_BASE + (uid_t) (n / CONNS_PER_UID);
+
+                if (bench_interrupted) {
+                        r = -EINTR;
+                        break;
+                }
+                /* SO_PEERCRED records the effective uid at connect(). */
+                if (setresuid((uid_t) -1, uid, (uid_t) -1) < 0) {
+                        r = -errno;
+                        break;
+                }
+                r = shmb_connect(d->socket_path, &conns[n]);
+                if (setresuid((uid_t) -1, 0, (uid_t) -1) < 0) {
+                        fprintf(stderr, "shmb-bench: cannot return to euid 0: %m\n");
+                        abort();
+                }
+                if (r < 0)
+                        fprintf(stderr, "shmb-bench: connection %zu: %s\n", n, strerror(-r));
+        }
+        if (r >= 0) {
+                fds1 = wait_fd_count(d, fds0 + (int) cfg.idle_conns, 2000);
+                bench_sleep_ms(200);
+                rss1 = bench_daemon_rss_kib(d);
+                if (fds1 < 0 || rss1 < 0)
+                        r = fds1 < 0 ? fds1 : (int) rss1;
+                else if (fds1 != fds0 + (int) cfg.idle_conns) {
+                        fprintf(stderr, "shmb-bench: the daemon holds %d connections of %zu "
+                                "(refused by a limit?)\n", fds1 - fds0, cfg.idle_conns);
+                        r = -EUSERS;
+                }
+        }
+        for (i = 0; i < n; i++)
+                shmb_client_free(conns[i]);
+        free(conns);
+        if (bench_daemon_stop(d) < 0 && r >= 0)
+                r = -EPROTO;
+        if (r < 0) {
+                row_error(row, r);
+                return;
+        }
+
+        row->a = (double) rss0;
+        row->b = (double) rss1;
+        row->unit = "KiB";
+        row->ratio = (double) (rss1 - rss0) * 1024.0 / (double) cfg.idle_conns;
+        row->ratio_def = "bytes of daemon RSS per idle connection";
+        snprintf(txt, sizeof(txt), "%.1f MiB", (double) rss0 / 1024);
+        snprintf(row->a_txt, sizeof(row->a_txt), "before %s", txt);
+        snprintf(txt, sizeof(txt), "%.1f MiB", (double) rss1 / 1024);
+        snprintf(row->b_txt, sizeof(row->b_txt), "after %s", txt);
+        snprintf(row->ratio_txt, sizeof(row->ratio_txt), "%.0f B/conn", row->ratio);
+        snprintf(row->target_txt, sizeof(row->target_txt), "<= 2 KiB");
+        row->verdict = row->ratio <= 2048 ? VERDICT_PASS : VERDICT_MISS;
+}
+
+/* ====================================================================== main */
+
+static void help(void)
+{
+        printf("Usage: shmb-bench [--quick] [--json FILE] [--pin MODE] [--only LIST]\n"
+               "Measure shmbrokerd against direct shm_open(3), side by side.\n\n"
+               "  --quick      a ~20 s smoke run: shorter timings, same sizes\n"
+               "  --json FILE  also write the figures and the machine as JSON\n"
+               "  --pin MODE   one-client latency runs: same (default: client and daemon\n"
+               "               on one CPU), split (on two CPUs) or none (unpinned)\n"
+               "  --only LIST  run only these of latency, throughput, create, batch, rules,\n"
+               "               objects, idle (comma-separated; for profiling)\n"
+               "  -h, --help   show this help\n\n"
+               "The daemon is $SHMBROKERD, else %s. Needs root.\n", SHMB_BENCH_DAEMON);
+}
+
+static int parse_argv(int argc, char *argv[])
+{
+        static const struct option options[] = {
+                { "quick", no_argument, NULL, 'q' },
+                { "json", required_argument, NULL, 'j' },
+                { "pin", required_argument, NULL, 'p' },
+                { "only", required_argument, NULL, 'o' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'q':
+                        cfg.quick = true;
+                        break;
+                case 'j':
+                        cfg.json_path = optarg;
+                        break;
+                case 'o':
+                        cfg.only = optarg;
+                        break;
+                case 'p':
+                        if (strcmp(optarg, "same") == 0)
+                                cfg.pin = PIN_SAME;
+                        else if (strcmp(optarg, "split") == 0)
+                                cfg.pin = PIN_SPLIT;
+                        else if (strcmp(optarg, "none") == 0)
+                                cfg.pin = PIN_NONE;
+                        else {
+                                fprintf(stderr, "shmb-bench: --pin: same, split or none\n");
+                                return -EINVAL;
+                        }
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "shmb-bench: unexpected argument '%s'\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+/* This process holds the idle connections; the daemons inherit the hard limit too. */
+static int raise_nofile(size_t want)
+{
+        struct rlimit rl = { .rlim_cur = want, .rlim_max = want };
+        struct rlimit old;
+
+        if (getrlimit(RLIMIT_NOFILE, &old) == 0 && old.rlim_max >= want) {
+                rl.rlim_max = old.rlim_max;
+                if (old.rlim_cur >= want)
+                        return 0;
+        }
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                fprintf(stderr, "shmb-bench: cannot raise RLIMIT_NOFILE to %zu: %m\n", want);
+                return -errno;
+        }
+        return 0;
+}
+
+/* Is scenario @name selected (and are we not interrupted)? */
+static bool want(const char *name)
+{
+        size_t len = strlen(name);
+        const char *p;
+
+        if (bench_interrupted)
+                return false;
+        if (!cfg.only)
+                return true;
+        for (p = cfg.only; *p; p += strcspn(p, ","), p += *p == ',')
+                if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+                        return true;
+        return false;
+}
+
+static void cleanup(void)
+{
+        bench_daemon_stop_all();
+        direct_remove_objects();
+}
+
+int main(int argc, char *argv[])
+{
+        struct bench_daemon *base = NULL;
+        struct bench_cpu c0, c1;
+        struct bench_machine m;
+        double self0;
+        const char *env;
+        size_t i, pass = 0, miss = 0, errors = 0;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (geteuid() != 0) {
+                fprintf(stderr, "shmb-bench: needs root (switches uids, chowns, reads the "
+                        "daemon's /proc entries); skipped\n");
+                return 77;
+        }
+        env = getenv("SHMBROKERD");
+        cfg.daemon_bin = env && env[0] ? env : SHMB_BENCH_DAEMON;
+        if (access(cfg.daemon_bin, X_OK) < 0) {
+                fprintf(stderr, "shmb-bench: '%s' is not executable: %m (set $SHMBROKERD)\n",
+                        cfg.daemon_bin);
+                return 1;
+        }
+        cfg.lat_seconds = cfg.quick ? 0.4 : 2.0;
+        cfg.tput_seconds = cfg.quick ? 0.4 : 2.0;
+        cfg.idle_conns = 10000;
+        cfg.objects = 100000;
+        cfg.rules = 10000;
+
+        bench_pid = getpid();
+        if (sched_getaffinity(0, sizeof(cpus_all), &cpus_all) == 0) {
+                int cpu;
+
+                for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+                        if (CPU_ISSET(cpu, &cpus_all)) {
+                                if (cpu_client < 0)
+                                        cpu_client = cpu;
+                                else if (cpu_daemon < 0)
+                                        cpu_daemon = cpu;
+                        }
+                if (cpu_daemon < 0)
+                        cpu_daemon = cpu_client;
+        }
+        if (raise_nofile(cfg.idle_conns + 4096) < 0)
+                return 1;
+        bench_install_signals();
+        atexit(cleanup);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        bench_machine_get(&m);
+
+        /* How busy is the machine without us? */
+        if (bench_cpu_sample(&c0) == 0) {
+                bench_sleep_ms(cfg.quick ? 300 : 1000);
+                if (bench_cpu_sample(&c1) == 0 && c1.total > c0.total)
+                        background_before_pct = 100 * (c1.busy - c0.busy) / (c1.total - c0.total);
+        }
+        if (background_before_pct > 10)
+                progress("warning: other processes use %.0f%% of the CPUs; figures will be "
+                         "noisy", background_before_pct);
+        self0 = bench_cpu_self();
+        if (bench_cpu_sample(&c0) < 0)
+                c0 = (struct bench_cpu) { NAN, NAN };
+
+        progress("starting %s", cfg.daemon_bin);
+        r = start_daemon(10, false, &base);
+        if (r >= 0)
+                r = broker_create_objects(base, N_OPEN_OBJECTS);
+        if (r >= 0)
+                r = direct_create_objects(N_OPEN_OBJECTS);
+        if (r < 0) {
+                fprintf(stderr, "shmb-bench: set-up failed: %s\n", strerror(-r));
+                return 1;
+        }
+
+        if (want("latency"))
+                scenario_open_latency(base);
+        if (want("throughput"))
+                scenario_throughput(base);
+        if (want("create"))
+                scenario_create(base);
+        if (want("batch"))
+                scenario_batch(base);
+        if (want("rules")) {
+                scenario_rules(base, false);
+                if (!bench_interrupted)
+                        scenario_rules(base, true);
+        }
+        if (want("objects"))
+                scenario_objects();
+        if (want("idle"))
+                scenario_idle();
+
+        if (bench_daemon_stop(base) < 0)
+                errors++;
+        if (bench_cpu_sample(&c1) == 0 && c1.total > c0.total) {
+                double others = (c1.busy - c0.busy) - (bench_cpu_self() - self0);
+
+                background_during_pct = 100 * (others > 0 ? others : 0) / (c1.total - c0.total);
+        }
+        if (bench_interrupted) {
+                fprintf(stderr, "shmb-bench: interrupted\n");
+                return 130;
+        }
+
+        print_table(stdout, &m);
+        for (i = 0; i < n_rows; i++) {
+                pass += rows[i].verdict == VERDICT_PASS;
+                miss += rows[i].verdict == VERDICT_MISS;
+                errors += strncmp(rows[i].note, "error", 5) == 0;
+        }
+        printf("\ntargets: %zu pass, %zu miss%s\n", pass, miss,
+               errors ? "; some measurements failed (see above)" : "");
+        if (cfg.json_path && write_json(cfg.json_path, &m, argc, argv) < 0)
+                errors++;
+        return errors ? 1 : 0;
+}
