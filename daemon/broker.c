@@ -243,6 +243,24 @@ static int ledger_add(struct broker *b, const char *name, uid_t uid, uint64_t si
         return 0;
 }
 
+/* Does any rule need the requester's name (%u in Names=, Owner= or Group=)? */
+static bool policy_needs_user_names(const struct policy *p)
+{
+        size_t i, j;
+
+        for (i = 0; i < p->n_rules; i++) {
+                const struct policy_rule *rule = &p->rules[i];
+
+                if (rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
+                    rule->group.kind == ID_SPEC_REQUESTER_NAME)
+                        return true;
+                for (j = 0; j < rule->n_names; j++)
+                        if (strstr(rule->names[j], "%u"))
+                                return true;
+        }
+        return false;
+}
+
 int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
 {
         struct broker *b;
@@ -255,6 +273,7 @@ int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
                 return -ENOMEM;
         }
         b->policy = policy;
+        b->needs_user_names = policy_needs_user_names(policy);
         b->shm_dir_fd = shm_dir_fd;
         r = memfd_registry_new(&b->memfds);
         if (r >= 0)
@@ -293,6 +312,7 @@ void broker_set_policy(struct broker *b, struct policy *policy)
 {
         policy_free(b->policy);
         b->policy = policy;
+        b->needs_user_names = policy_needs_user_names(policy);
 }
 
 /* Normalises the name and finds the deciding rule. -EACCES when no rule matches. */
@@ -965,7 +985,7 @@ static int handle_open_batch(struct broker *b, const struct identity *id,
         return r;
 }
 
-int broker_handle(struct broker *b, const struct identity *id,
+int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds)
 {
@@ -973,6 +993,11 @@ int broker_handle(struct broker *b, const struct identity *id,
         int r;
 
         *ret_n_fds = 0;
+        if (b->needs_user_names) {
+                r = identity_resolve_user_name(id);
+                if (r < 0)
+                        return encode_error(buf, size, req->seq, r);
+        }
         if (req->type == SHMB_PROTO_OPEN_BATCH) {
                 r = handle_open_batch(b, id, req, buf, size, fds, ret_n_fds);
                 if (r >= 0)

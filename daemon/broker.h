@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "identity.h"
@@ -17,6 +18,7 @@
 
 struct broker {
         struct policy *policy;          /* owned; replaced whole on reload */
+        bool needs_user_names;          /* the policy has a %u somewhere */
         int shm_dir_fd;                 /* owned */
         struct memfd_registry *memfds;  /* owned */
         struct usage_table usage;       /* connections, objects and bytes per uid */
@@ -45,12 +47,13 @@ int broker_charge(struct broker *b, uid_t uid, uint64_t size);
 /*
  * broker_handle() - answer one request.
  * @buf, @size: where the reply packet is written (SHMB_PROTO_MSG_MAX bytes is always enough).
+ * @id: the requester; its user name is looked up here, once, if the policy needs it.
  * @fds: on return, *ret_n_fds fds to attach; owned by the caller, who closes them after
  *       sending.
  *
  * Every outcome, denial included, is a reply: this returns the reply's length, or a negative
  * errno only when even an error reply cannot be built (a caller bug).
  */
-int broker_handle(struct broker *b, const struct identity *id,
+int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds);

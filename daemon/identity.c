@@ -2,7 +2,10 @@
 /*
  * identity.c - small helpers on struct identity. Filling one from a socket is listener.c's job.
  */
+#include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "identity.h"
 
@@ -23,4 +26,20 @@ bool identity_in_group(const struct identity *id, gid_t gid)
                 if (id->groups[i] == gid)
                         return true;
         return false;
+}
+
+int identity_resolve_user_name(struct identity *id)
+{
+        struct passwd pw, *pwr = NULL;
+        char buf[4096];
+
+        if (id->user_name_resolved || id->user_name)
+                return 0;
+        if (getpwuid_r(id->uid, &pw, buf, sizeof(buf), &pwr) == 0 && pwr) {
+                id->user_name = strdup(pwr->pw_name);
+                if (!id->user_name)
+                        return -ENOMEM;
+        }
+        id->user_name_resolved = true;
+        return 0;
 }

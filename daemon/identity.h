@@ -3,8 +3,8 @@
  * identity.h - who a client is, as the kernel told us when it connected.
  *
  * Filled once at accept from SO_PEERCRED and SO_PEERGROUPS and never from request payloads.
- * The user name is looked up once, at accept, so that %u in a policy needs no NSS call per
- * request.
+ * The user name is looked up at most once per connection, and only when the policy has a %u
+ * that needs it: an NSS lookup can be slow (LDAP), and most policies never ask.
  */
 #pragma once
 
@@ -20,8 +20,13 @@ struct identity {
         pid_t pid;              /* 0 when the peer is in another pid namespace */
         gid_t *groups;          /* supplementary groups, owned */
         size_t n_groups;
-        char *user_name;        /* owned; NULL when the uid has no name */
+        char *user_name;        /* owned; NULL when the uid has no name, or not looked up */
+        bool user_name_resolved;
 };
 
 void identity_deinit(struct identity *id);
 bool identity_in_group(const struct identity *id, gid_t gid);
+
+/* Looks the user name up (getpwuid_r) unless that was done already. A uid without a name is
+ * not an error: user_name stays NULL. Returns 0 or -ENOMEM. */
+int identity_resolve_user_name(struct identity *id);

@@ -90,8 +90,6 @@ int listener_peer_identity(int fd, struct identity *ret)
         struct ucred cred;
         socklen_t len = sizeof(cred);
         size_t n = 64;
-        struct passwd pw, *pwr = NULL;
-        char pwbuf[4096];
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return -errno;
@@ -125,15 +123,6 @@ int listener_peer_identity(int fd, struct identity *ret)
                 n = len / sizeof(gid_t);
         }
 
-        /* %u needs the name; looked up once here rather than per request. A uid without a
-         * name simply matches no %u pattern. */
-        if (getpwuid_r(id.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr) {
-                id.user_name = strdup(pwr->pw_name);
-                if (!id.user_name) {
-                        identity_deinit(&id);
-                        return -ENOMEM;
-                }
-        }
         *ret = id;
         return 0;
 }
