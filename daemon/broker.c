@@ -549,11 +549,9 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                         return r;
                 a.users = users;
                 a.groups = groups;
-                r = shm_create(c->b->shm_dir_fd, c->name, &a, &fd);
+                r = shm_create(c->b->shm_dir_fd, c->name, &a, &fd, &st);
                 if (r < 0)
                         return r;
-                if (fstat(fd, &st) < 0)
-                        return -errno;
                 r = shm_handout(c, TAKE_FD(fd), access, &st, &out);
                 if (r >= 0)
                         r = ledger_add(c->b, c->name, c->id->uid, sz, &st);

@@ -63,7 +63,8 @@ static int stat_check_regular(int fd, struct stat *st)
         return 0;
 }
 
-int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret_fd)
+int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret_fd,
+               struct stat *ret_st)
 {
         _cleanup_(closep) int fd = -1;
         char creator[16];
@@ -100,6 +101,12 @@ int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret
         (void) snprintf(creator, sizeof(creator), "%u", (unsigned) a->creator);
         (void) fsetxattr(fd, SHM_XATTR_CREATOR, creator, strlen(creator), 0);
 
+        /* What fchown() and posix_fallocate() made it, without another fstat(). The mode's
+         * group bits are the ACL mask now; callers that care read the ACL. */
+        st.st_uid = a->uid;
+        st.st_gid = a->gid;
+        st.st_size = (off_t) a->size;
+        *ret_st = st;
         *ret_fd = TAKE_FD(fd);
         return 0;
 

@@ -33,10 +33,11 @@ struct shm_attrs {
 /*
  * shm_create() - create @name in @dir_fd (borrowed) with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0
  * until it is ready; reserve its memory with fallocate(); fchown(); apply mode and ACL. On any
- * failure the half-made file is removed. Return: 0 and an O_RDWR fd of the new object, or
- * -errno (-EEXIST whatever is at the name, -ENOSPC...).
+ * failure the half-made file is removed. Return: 0 and an O_RDWR fd of the new object with its
+ * stat (owner, group and size as set), or -errno (-EEXIST whatever is at the name, -ENOSPC...).
  */
-int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret_fd);
+int shm_create(int dir_fd, const char *name, const struct shm_attrs *a, int *ret_fd,
+               struct stat *ret_st);
 
 /*
  * shm_open_existing() - open @name for @access (SHMB_PROTO_ACCESS_RDONLY or _RDWR) without

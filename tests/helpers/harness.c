@@ -306,7 +306,8 @@ static void daemon_free(struct harness_daemon *d)
 {
         if (!d)
                 return;
-        (void) harness_rm_rf(d->shm_dir);
+        if (!d->keep_shm_dir)
+                (void) harness_rm_rf(d->shm_dir);
         (void) harness_rm_rf(d->run_dir);
         free(d);
 }
@@ -466,14 +467,19 @@ int harness_daemon_start(const char *policy, const struct harness_daemon_options
                 d->shm_dir[0] = '\0';
                 goto fail;
         }
-        if (!mkdtemp(d->shm_dir)) {
+        if (opts && opts->shm_dir) {
+                snprintf(d->shm_dir, sizeof(d->shm_dir), "%s", opts->shm_dir);
+                d->keep_shm_dir = true;
+        } else if (!mkdtemp(d->shm_dir)) {
                 r = -errno;
                 d->shm_dir[0] = '\0';
                 goto fail;
+        } else if (chmod(d->shm_dir, opts && opts->shm_dir_mode ? opts->shm_dir_mode : 0755) < 0) {
+                r = -errno;
+                goto fail;
         }
         /* Other test uids must reach the socket; the object directory is the daemon's. */
-        if (chmod(d->run_dir, 0755) < 0 ||
-            chmod(d->shm_dir, opts && opts->shm_dir_mode ? opts->shm_dir_mode : 0755) < 0) {
+        if (chmod(d->run_dir, 0755) < 0) {
                 r = -errno;
                 goto fail;
         }

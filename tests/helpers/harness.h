@@ -63,6 +63,7 @@ struct harness_daemon {
         char policy_path[PATH_MAX];     /* run_dir/policy.conf */
         char log_path[PATH_MAX];        /* run_dir/daemon.log: the daemon's stdout and stderr */
         int n_fds_start;                /* open fds once the daemon listened and settled */
+        bool keep_shm_dir;              /* not removed at stop (set it to keep the objects) */
 };
 
 struct harness_daemon_options {
@@ -79,6 +80,8 @@ struct harness_daemon_options {
         bool new_pid_ns;                /* run the daemon as pid 1 of a new pid namespace */
         unsigned long long capbset_drop; /* capabilities (bit = CAP_*) dropped from the
                                           * bounding set before exec */
+        const char *shm_dir;            /* an existing object directory to use as it is (a
+                                         * restart); it is not removed at stop */
         const char *const *wrapper;     /* NULL-terminated command run in front of the daemon
                                          * (it must exec it in the same process), or NULL */
         bool seccomp_deny_resources;    /* setrlimit, prlimit64 and openat2 fail with EPERM,
