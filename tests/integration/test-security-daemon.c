@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-security-daemon.c - security.md Part 2, groups E (restart and crash) and F (dropping
+ * privileges).
+ *
+ * Group E is covered where no service manager is needed. Not applicable here, and why:
+ *  82-84 (fd store, restart with clients, RemoveIPC lint), 86 (SIGTERM
+ *     with TimeoutStopSec and the fd store), 87 (watchdog): they need systemd as the service
+ *     manager (socket activation, FDSTORE=1, WatchdogSec=) and belong to the systemd tests
+ *     (tests/systemd). That the daemon exits 0 on SIGTERM is checked after every case here by
+ *     sec_finish().
+ *  80 and 81 restart the daemon by hand on the same object directory.
+ * Group F. Not applicable here, and why:
+ *  93 (drop order): the order inside privs_drop() is not observable from outside; its result
+ *     is (test_f91: bounding set without SETUID/SETGID/SETPCAP, so nothing can be regained).
+ *  95 (effective set around operations): the daemon keeps CapEff = CapPrm by design
+ *     (privs.h); test_f91 pins exactly that.
+ *  96 (dangerous mode bits): requests carry no mode; the policy refuses them (test_a13).
+ *  97 (openat2 blocked): the daemon never calls openat2; test_f100 runs it with openat2 and
+ *     setrlimit failing EPERM, as RestrictSUIDSGID= and ~@resources make them.
+ *  98 (capabilities of children): the daemon never execs a helper; test_f98 checks that every
+ *     fd it holds is close-on-exec anyway.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "security.h"
+
+static uint8_t pkt[SHMB_PROTO_MSG_MAX];
+
+/* ------------------------------------------------------------------------------------------
+ * 79. SIGKILL during a request
+ */
+
+/* A killed daemon's socket closes a moment before it becomes a zombie. */
+static void wait_dead(const struct harness_daemon *d)
+{
+        uint64_t deadline = sec_now_ms() + 2000;
+
+        while (harness_daemon_alive(d) && sec_now_ms() < deadline)
+                sec_sleep_ms(5);
+        assert_false(harness_daemon_alive(d));
+}
+
+struct killed_case {
+        const char *socket_path;
+};
+
+static int child_request_to_dying_daemon(void *userdata)
+{
+        const struct killed_case *t = userdata;
+        struct shmb_client *c = NULL;
+        uint64_t t0;
+        int fd = -1, r;
+
+        CHILD_CHECK_EQ(shmb_connect(t->socket_path, &c), 0);
+        t0 = sec_now_ms();
+        r = shmb_create(c, "sec-k", 4096, SHMB_ACCESS_RDWR, &fd, NULL);
+        /* EOF or a reset, promptly: not the library's 30 s timeout, not a hang. */
+        if (r != -ECONNRESET && r != -EPIPE)
+                fprintf(stderr, "child: create against a killed daemon: %s\n", strerror(-r));
+        CHILD_CHECK(r == -ECONNRESET || r == -EPIPE);
+        CHILD_CHECK(sec_now_ms() - t0 < 3000);
+        shmb_client_free(c);
+        return 0;
+}
+
+static void test_e79_sigkill_during_request(void **state)
+{
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct killed_case t = { .socket_path = d->socket_path };
+        pid_t killer;
+
+        /* The daemon is stopped with the request in its queue, then killed. */
+        assert_int_equal(harness_daemon_pause(d), 0);
+        fflush(NULL);
+        killer = fork();
+        assert_true(killer >= 0);
+        if (killer == 0) {
+                sec_sleep_ms(300);
+                (void) kill(d->pid, SIGKILL);
+                _exit(0);
+        }
+        assert_int_equal(harness_run_as(&sec_id_creator, child_request_to_dying_daemon, &t), 0);
+        assert_int_equal(waitpid(killer, NULL, 0), killer);
+        wait_dead(d);
+        sec_assert_no_objects(d);
+        sec_forget_killed();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * 80. SIGKILL in the middle of creates
+ */
+
+static void test_e80_sigkill_mid_create(void **state)
+{
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct dirent *de;
+        char name[32];
+        DIR *dir;
+        pid_t killer;
+        int fd, n, r, closed = 0, final = 0;
+        uint32_t seq;
+
+        struct stat ref;
+
+        /* The final state, from one create. */
+        assert_int_equal(sec_create(d, &sec_id_creator, "big-ref", 4u << 20, SHMB_ACCESS_NONE,
+                                    NULL), 0);
+        assert_int_equal(lstat(harness_shm_path(d, "big-ref"), &ref), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "big-ref"), 0);
+
+        fd = sec_raw_connect(d, &sec_id_creator);
+        fflush(NULL);
+        killer = fork();
+        assert_true(killer >= 0);
+        if (killer == 0) {
+                /* Kill it while an object is still the daemon's, mode 0 (the creates are made
+                 * one after another, so the next name is known); at the latest after 2 s. */
+                uint64_t deadline = sec_now_ms() + 2000;
+                unsigned next = 1;
+                char path[PATH_MAX + 32];
+                struct stat st;
+
+                while (sec_now_ms() < deadline) {
+                        snprintf(path, sizeof(path), "%s/big-s%u", d->shm_dir, next);
+                        if (lstat(path, &st) < 0)
+                                continue;
+                        if ((st.st_mode & 07777) == 0 && st.st_uid == 0)
+                                break;
+                        if (st.st_mode == ref.st_mode && st.st_uid == ref.st_uid)
+                                next++;
+                }
+                (void) kill(d->pid, SIGKILL);
+                _exit(0);
+        }
+        /* Creates of 4M objects (most of the time goes to fallocate(), while the object is
+         * still the daemon's, mode 0) until the daemon is gone. */
+        for (seq = 1; seq < 100000; seq++) {
+                struct shmb_proto_reply reply;
+                int ofd = -1;
+
+                snprintf(name, sizeof(name), "big-s%u", seq);
+                n = (int) sec_enc_create(pkt, seq, name, 4u << 20, SHMB_PROTO_ACCESS_NONE);
+                if (sec_raw_call(fd, pkt, (size_t) n, &reply, &ofd) < 0)
+                        break;
+                assert_int_equal(reply.type, SHMB_PROTO_REPLY_OK);
+        }
+        assert_int_equal(waitpid(killer, NULL, 0), killer);
+        assert_int_equal(close(fd), 0);
+        wait_dead(d);
+
+        /* Whatever is left is either final (owner, group, mode, size) or closed (mode 0,
+         * the daemon's): never reachable by anyone with other permissions. */
+        dir = opendir(d->shm_dir);
+        assert_non_null(dir);
+        while ((de = readdir(dir))) {
+                struct stat st;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                assert_int_equal(fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_true(S_ISREG(st.st_mode));
+                if ((st.st_mode & 07777) == 0) {
+                        print_message("unfinished: '%s' %u:%u mode 0 size %lld\n", de->d_name,
+                                      (unsigned) st.st_uid, (unsigned) st.st_gid,
+                                      (long long) st.st_size);
+                        closed++;
+                        continue;
+                }
+                if (st.st_uid != ref.st_uid || st.st_gid != ref.st_gid ||
+                    st.st_mode != ref.st_mode || st.st_size != ref.st_size)
+                        fail_msg("'%s' left as %u:%u mode %04o size %lld", de->d_name,
+                                 (unsigned) st.st_uid, (unsigned) st.st_gid,
+                                 (unsigned) st.st_mode & 07777, (long long) st.st_size);
+                final++;
+        }
+        (void) closedir(dir);
+        print_message("killed after %u creates: %d final objects, %d closed ones\n", seq - 1,
+                      final, closed);
+        assert_int_equal(closed + final, (int) seq);
+
+        /* Restarted on the same directory: the unfinished ones are gone, the final ones are
+         * served again. */
+        {
+                struct harness_daemon_options opts = { .shm_dir = NULL };
+                char objects[PATH_MAX];
+
+                snprintf(objects, sizeof(objects), "%s", d->shm_dir);
+                d->keep_shm_dir = true;
+                sec_remove_later(objects);
+                sec_forget_killed();
+                opts.shm_dir = objects;
+                d = sec_start(sec_policy, &opts);
+                dir = opendir(d->shm_dir);
+                assert_non_null(dir);
+                n = 0;
+                while ((de = readdir(dir))) {
+                        struct stat st;
+
+                        if (de->d_name[0] == '.')
+                                continue;
+                        assert_int_equal(fstatat(dirfd(dir), de->d_name, &st,
+                                                 AT_SYMLINK_NOFOLLOW), 0);
+                        if ((st.st_mode & 07777) == 0) {
+                                r = sec_create(d, &sec_id_creator, de->d_name, 4096,
+                                               SHMB_ACCESS_NONE, NULL);
+                                fail_msg("after a restart, the unfinished '%s' (%u:%u mode 0) is "
+                                         "still there, and a create of that name gives %s",
+                                         de->d_name, (unsigned) st.st_uid,
+                                         (unsigned) st.st_gid, strerror(-r));
+                        }
+                        assert_int_equal(sec_open(d, &sec_id_creator, de->d_name,
+                                                  SHMB_ACCESS_RDWR, NULL), 0);
+                        assert_int_equal(sec_unlink(d, &sec_id_creator, de->d_name), 0);
+                        n++;
+                }
+                (void) closedir(dir);
+                assert_int_equal(n, final);
+                sec_finish();
+        }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * 81. Start-up stock-taking of the object directory
+ */
+
+static void test_e81_startup_stock_taking(void **state)
+{
+        static const char policy[] =
+                "[Quota]\n"
+                "MaxObjectsPerUser=2\n"
+                "\n"
+                "[Segment sec]\n"
+                "Names=sec-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001 41002\n"
+                "ReadOnly=41003\n"
+                "Owner=41001\n"
+                "Group=42002\n"
+                "Mode=0640\n"
+                "MaxSize=1M\n";
+        struct harness_daemon_options opts = { .shm_dir = NULL };
+        struct harness_daemon *d;
+        char objects[PATH_MAX], path[PATH_MAX + 32];
+        struct stat st;
+        size_t mark;
+        int fd;
+
+        sec_require_quota();
+        d = sec_start(policy, NULL);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-kept", 4096, SHMB_ACCESS_NONE,
+                                    NULL), 0);
+        snprintf(objects, sizeof(objects), "%s", d->shm_dir);
+        d->keep_shm_dir = true;
+        sec_remove_later(objects);
+        sec_finish_keeping_objects();
+
+        /* While it is down: an unfinished create (mode 0, the rule's owner), and something
+         * unexpected at a brokered name (another owner, mode 0666). */
+        snprintf(path, sizeof(path), "%s/sec-unfinished", objects);
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(fchown(fd, HARNESS_UID_1, HARNESS_GID_2), 0);
+        assert_int_equal(fchmod(fd, 0), 0);
+        assert_int_equal(close(fd), 0);
+        snprintf(path, sizeof(path), "%s/sec-odd", objects);
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        assert_true(fd >= 0);
+        assert_int_equal(fchown(fd, HARNESS_UID_4, HARNESS_GID_3), 0);
+        assert_int_equal(fchmod(fd, 0666), 0);
+        assert_int_equal(close(fd), 0);
+
+        opts.shm_dir = objects;
+        d = sec_start(policy, &opts);
+        mark = 0; /* from the start of its log */
+        /* The unfinished create is gone; the odd one is left alone, and reported. */
+        snprintf(path, sizeof(path), "%s/sec-unfinished", objects);
+        assert_int_equal(lstat(path, &st), -1);
+        snprintf(path, sizeof(path), "%s/sec-odd", objects);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_int_equal(st.st_uid, HARNESS_UID_4);
+        assert_int_equal(st.st_mode & 07777, 0666);
+        sec_expect_log(d, mark, "sec-odd", NULL, 1, 2);
+        assert_int_not_equal(sec_open(d, &sec_id_reader, "sec-odd", SHMB_ACCESS_RDONLY, NULL),
+                             0);
+        /* The kept one is served, and charged to its creator again: 1 of 2. */
+        assert_int_equal(sec_open(d, &sec_id_reader, "sec-kept", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-two", 4096, SHMB_ACCESS_NONE,
+                                    NULL), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-three", 4096, SHMB_ACCESS_NONE,
+                                    NULL), -EDQUOT);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-kept"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-two"), 0);
+        assert_int_equal(unlink(path), 0);
+        sec_finish();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * 85. Two instances; 88. bad policy at start; 90. stale socket path
+ */
+
+static void test_e85_two_instances(void **state)
+{
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct harness_exec_result res = {};
+        struct stat st;
+
+        sec_run_daemon((const char *const[]) { "--socket", d->socket_path, "--policy",
+                                               d->policy_path, "--shm-dir", d->shm_dir, NULL },
+                       &res);
+        if (res.status != 1 || !strstr(res.err, "Another instance listens"))
+                fail_msg("a second instance on the same socket: exit %d, stderr '%s'",
+                         res.status, res.err);
+        harness_exec_result_done(&res);
+        /* The first one's socket is still there and still its. */
+        assert_int_equal(lstat(d->socket_path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        sec_finish();
+}
+
+static void test_e88_bad_policy_at_start(void **state)
+{
+        char dir[] = "/tmp/shmb-sec-start.XXXXXX", policy[64], sock[64], where[96];
+        struct harness_exec_result res = {};
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(policy, sizeof(policy), "%s/policy.conf", dir);
+        snprintf(sock, sizeof(sock), "%s/socket", dir);
+        sec_write_file(policy, "[Segment a]\nNames=a-*\n\nCreate=41001\nMode=0640\nBogus=1\n");
+        sec_run_daemon((const char *const[]) { "--socket", sock, "--policy", policy,
+                                               "--shm-dir", "/dev/shm", NULL }, &res);
+        snprintf(where, sizeof(where), "%s:6", policy);
+        if (res.status != 1 || !strstr(res.err, where))
+                fail_msg("bad policy at start: exit %d, stderr '%s' (expected 1 and '%s')",
+                         res.status, res.err, where);
+        harness_exec_result_done(&res);
+        /* It never listened. */
+        assert_int_equal(access(sock, F_OK), -1);
+
+        /* An empty policy: refused, or an explicit deny-all. Either way nothing is granted. */
+        sec_write_file(policy, "");
+        sec_run_daemon((const char *const[]) { "--check-policy", "--policy", policy, NULL },
+                       &res);
+        print_message("an empty policy: --check-policy exits %d: %s%s", res.status, res.out,
+                      res.err);
+        assert_true(res.status == 0 || res.status == 1);
+        harness_exec_result_done(&res);
+        {
+                struct harness_daemon_options opts = { .no_control_rule = true };
+                struct harness_daemon *d = NULL;
+
+                if (harness_daemon_start("", &opts, &d) == 0) {
+                        int r = sec_create(d, &sec_id_root, "root-x", 4096, SHMB_ACCESS_NONE,
+                                           NULL);
+
+                        (void) harness_daemon_stop(d);
+                        if (r != -EACCES)
+                                fail_msg("with an empty policy, a create by root: %s",
+                                         strerror(-r));
+                }
+        }
+        (void) harness_rm_rf(dir);
+}
+
+static void test_e90_stale_socket_path(void **state)
+{
+        static const char content[] = "not a socket\n";
+        char dir[] = "/tmp/shmb-sec-stale.XXXXXX", path[64];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct harness_exec_result res = {};
+        struct harness_daemon_options opts = { .socket_path = path };
+        char buf[64];
+        int fd;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0); /* the control client must reach the socket */
+        snprintf(path, sizeof(path), "%s/socket", dir);
+
+        /* A socket left by a crash (bound, nobody listening): replaced. */
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(close(fd), 0);
+        (void) sec_start(sec_policy, &opts);
+        sec_finish();
+        /* The daemon removes its socket at exit. */
+        assert_int_equal(access(path, F_OK), -1);
+
+        /* A regular file, a directory, a symlink: refused, and left alone. */
+        sec_write_file(path, content);
+        sec_run_daemon((const char *const[]) { "--socket", path, "--shm-dir", "/dev/shm",
+                                               NULL }, &res);
+        if (res.status != 1 || !strstr(res.err, path))
+                fail_msg("a regular file at the socket path: exit %d, stderr '%s'", res.status,
+                         res.err);
+        harness_exec_result_done(&res);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, buf, sizeof(buf)), (ssize_t) strlen(content));
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(path), 0);
+
+        assert_int_equal(mkdir(path, 0755), 0);
+        sec_run_daemon((const char *const[]) { "--socket", path, "--shm-dir", "/dev/shm",
+                                               NULL }, &res);
+        assert_int_equal(res.status, 1);
+        harness_exec_result_done(&res);
+        assert_int_equal(rmdir(path), 0);
+
+        assert_int_equal(symlink("/tmp/shmb-sec-elsewhere.sock", path), 0);
+        sec_run_daemon((const char *const[]) { "--socket", path, "--shm-dir", "/dev/shm",
+                                               NULL }, &res);
+        assert_int_equal(res.status, 1);
+        harness_exec_result_done(&res);
+        assert_int_equal(access("/tmp/shmb-sec-elsewhere.sock", F_OK), -1);
+        (void) harness_rm_rf(dir);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * 89. Client crash mid-request
+ */
+
+static void test_e89_client_crash(void **state)
+{
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct stat st;
+        pid_t pid;
+        size_t n;
+
+        /* A client process sends a create asking for an fd, and is killed before the reply. */
+        assert_int_equal(harness_daemon_pause(d), 0);
+        n = sec_enc_create(pkt, 89, "sec-crash", 8192, SHMB_PROTO_ACCESS_RDWR);
+        fflush(NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = harness_connect_as(d->socket_path, SOCK_SEQPACKET, &sec_id_creator);
+
+                if (fd < 0 || sec_raw_send(fd, pkt, n, NULL, 0) < 0)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
+        sec_sleep_ms(100);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(harness_daemon_resume(d), 0);
+        sec_assert_serving(d);
+        /* No leak (the fd for the reply was closed with it); the object exists complete, or
+         * not at all. */
+        sec_assert_fds_baseline(d);
+        if (lstat(harness_shm_path(d, "sec-crash"), &st) == 0) {
+                assert_int_equal(st.st_uid, HARNESS_UID_1);
+                assert_int_equal(st.st_size, 8192);
+                assert_int_not_equal(st.st_mode & 07777, 0);
+                assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-crash"), 0);
+        }
+        sec_finish();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * F. 91, 92, 99. The final privilege state under --user
+ */
+
+static unsigned long long status_hex(pid_t pid, pid_t tid, const char *field)
+{
+        char buf[128];
+        int r = harness_proc_status(pid, tid, field, buf, sizeof(buf));
+
+        if (r < 0)
+                fail_msg("/proc/%d status %s: %s", (int) pid, field, strerror(-r));
+        return strtoull(buf, NULL, 16);
+}
+
+static void assert_ids(pid_t pid, pid_t tid, const char *field, unsigned id)
+{
+        char buf[128], want[128];
+        int r = harness_proc_status(pid, tid, field, buf, sizeof(buf));
+
+        assert_int_equal(r, 0);
+        snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", id, id, id, id);
+        if (strcmp(buf, want) != 0)
+                fail_msg("%s: '%s', expected '%s'", field, buf, want);
+}
+
+static void test_f91_capabilities(void **state)
+{
+        /* CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3). */
+        const unsigned long long kept = (1ull << 0) | (1ull << 1) | (1ull << 3);
+        static const char policy_own[] =
+                "[Segment own]\n"
+                "Names=own-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%U\n"
+                "Group=42002\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n";
+        char policy[2048], groups[256], path[64];
+        const char *args[] = { "--user", NULL, NULL };
+        struct harness_daemon_options opts = { .extra_args = args };
+        struct harness_daemon *d;
+        struct dirent *de;
+        struct stat st;
+        uid_t uid;
+        gid_t gid;
+        DIR *dir;
+        int fd = -1, n_tasks = 0;
+
+        args[1] = sec_service_user(&uid, &gid);
+        snprintf(policy, sizeof(policy), "%s\n%s", sec_policy, policy_own);
+        d = sec_start(policy, &opts);
+
+        snprintf(path, sizeof(path), "/proc/%d/task", (int) d->pid);
+        dir = opendir(path);
+        assert_non_null(dir);
+        /* 92: every thread, not only the main one. */
+        while ((de = readdir(dir))) {
+                pid_t tid = (pid_t) atoi(de->d_name);
+
+                if (tid <= 0)
+                        continue;
+                n_tasks++;
+                assert_ids(d->pid, tid, "Uid", (unsigned) uid);
+                assert_ids(d->pid, tid, "Gid", (unsigned) gid);
+                if (status_hex(d->pid, tid, "CapEff") != kept ||
+                    status_hex(d->pid, tid, "CapPrm") != kept ||
+                    status_hex(d->pid, tid, "CapBnd") != kept)
+                        fail_msg("thread %d: CapEff %llx CapPrm %llx CapBnd %llx, expected %llx",
+                                 (int) tid, status_hex(d->pid, tid, "CapEff"),
+                                 status_hex(d->pid, tid, "CapPrm"),
+                                 status_hex(d->pid, tid, "CapBnd"), kept);
+                assert_int_equal(status_hex(d->pid, tid, "CapInh"), 0);
+                assert_int_equal(status_hex(d->pid, tid, "CapAmb"), 0);
+                assert_int_equal(status_hex(d->pid, tid, "NoNewPrivs"), 1);
+                assert_int_equal(harness_proc_status(d->pid, tid, "Groups", groups,
+                                                     sizeof(groups)), 0);
+                /* No root group, and nothing but the user's own group. */
+                {
+                        char *p = groups, *end;
+
+                        while (*p) {
+                                unsigned long g = strtoul(p, &end, 10);
+
+                                if (end == p)
+                                        break;
+                                if (g != gid)
+                                        fail_msg("the daemon keeps supplementary group %lu",
+                                                 g);
+                                p = end + strspn(end, " ");
+                        }
+                }
+        }
+        (void) closedir(dir);
+        assert_true(n_tasks >= 1);
+        /* Not dumpable: its /proc files stay root's although it runs as another uid. */
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) d->pid);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, 0);
+
+        /* It still does its job: CAP_CHOWN (objects owned by 41001), CAP_FOWNER (mode and
+         * ACL of an object it does not own), and 99: CAP_DAC_OVERRIDE, to open an object
+         * whose mode and ACL do not name it (Owner=%U, Mode=0600). */
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-u", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        assert_int_equal(lstat(harness_shm_path(d, "sec-u"), &st), 0);
+        assert_int_equal(st.st_uid, HARNESS_UID_1);
+        assert_int_equal(sec_open(d, &sec_id_reader, "sec-u", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_int_equal(sec_create(d, &sec_id_outsider, "own-u", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        assert_int_equal(lstat(harness_shm_path(d, "own-u"), &st), 0);
+        assert_int_equal(st.st_uid, HARNESS_UID_4);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(sec_open(d, &sec_id_outsider, "own-u", SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "secm-u", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "secm-u", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-u"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "secm-u"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_outsider, "own-u"), 0);
+        /* And it exits 0 on SIGTERM as that user, removing its socket. */
+        sec_finish();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * 94. Capabilities lost by mistake
+ */
+
+static void test_f94_capabilities_missing(void **state)
+{
+        const char *args[] = { "--user", NULL, NULL };
+        struct harness_daemon_options opts = { .extra_args = args,
+                                               .capbset_drop = 1ull << 0 /* CAP_CHOWN */ };
+        struct harness_daemon *d = NULL;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        /* Asked to keep CAP_CHOWN that it cannot have: it must not start. */
+        args[1] = sec_service_user(&uid, &gid);
+        if (harness_daemon_start(sec_policy, &opts, &d) == 0) {
+                (void) harness_daemon_stop(d);
+                fail_msg("shmbrokerd --user started without CAP_CHOWN in its bounding set");
+        }
+
+        /* As root without CAP_CHOWN: it may start, but never creates an object that keeps
+         * the daemon as owner; a create fails whole. */
+        opts.extra_args = NULL;
+        if (harness_daemon_start(sec_policy, &opts, &d) < 0)
+                return;
+        r = sec_create(d, &sec_id_creator, "sec-nochown", 4096, SHMB_ACCESS_NONE, NULL);
+        {
+                char names[256];
+                int n = harness_shm_entries(d, names, sizeof(names));
+
+                (void) harness_daemon_stop(d);
+                if (r == 0)
+                        fail_msg("a create succeeded without CAP_CHOWN");
+                if (n != 0)
+                        fail_msg("a failed create left %s", names);
+        }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * 98. Every fd the daemon holds is close-on-exec; 100. a seccomp filter like the unit's
+ */
+
+static void test_f98_fds_cloexec(void **state)
+{
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        char path[64], line[128];
+        struct dirent *de;
+        DIR *dir;
+        int conn, checked = 0;
+
+        /* With a connection and a memfd object held. */
+        assert_int_equal(sec_create(d, &sec_id_creator, "secm-ce", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        conn = sec_raw_connect(d, &sec_id_reader);
+        sec_assert_serving(d);
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int) d->pid);
+        dir = opendir(path);
+        assert_non_null(dir);
+        while ((de = readdir(dir))) {
+                int n = atoi(de->d_name);
+                unsigned long flags = 0;
+                FILE *f;
+
+                if (de->d_name[0] == '.' || n <= 2)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int) d->pid, n);
+                f = fopen(path, "re");
+                if (!f)
+                        continue;
+                while (fgets(line, sizeof(line), f))
+                        if (sscanf(line, "flags: %lo", &flags) == 1)
+                                break;
+                (void) fclose(f);
+                if (!(flags & O_CLOEXEC)) {
+                        char target[PATH_MAX] = "";
+
+                        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int) d->pid, n);
+                        if (readlink(path, target, sizeof(target) - 1) < 0)
+                                target[0] = 0;
+                        fail_msg("the daemon's fd %d (%s) is not close-on-exec (flags 0%lo)",
+                                 n, target, flags);
+                }
+                checked++;
+        }
+        (void) closedir(dir);
+        assert_true(checked >= 4);
+        assert_int_equal(close(conn), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "secm-ce"), 0);
+        sec_finish();
+}
+
+static void test_f100_seccomp_resources(void **state)
+{
+        struct harness_daemon_options opts = { .seccomp_deny_resources = true,
+                                               .nofile_soft = 1024, .nofile_hard = 4096 };
+        struct harness_daemon *d;
+        int fd = -1;
+
+        if (sec_daemon_sanitized()) {
+                print_message("the sanitizer runtime itself needs getrlimit(); skipped for a "
+                              "sanitized daemon\n");
+                skip();
+        }
+        d = sec_start(sec_policy, &opts);
+
+        /* getrlimit()/setrlimit() fail (as under ~@resources): the daemon starts anyway,
+         * without raising its limit (so the unit must set LimitNOFILE=), and the hot path
+         * works under the filter. */
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-sc", 4096, SHMB_ACCESS_RDWR, &fd),
+                         0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "sec-sc", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "secm-sc", 4096, SHMB_ACCESS_RDWR, &fd),
+                         0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "secm-sc", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-sc"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "secm-sc"), 0);
+        sec_finish();
+}
+
+const struct CMUnitTest sec_tests_daemon[] = {
+        SEC_TEST(test_e79_sigkill_during_request),
+        SEC_TEST(test_e80_sigkill_mid_create),
+        SEC_TEST(test_e81_startup_stock_taking),
+        SEC_TEST(test_e85_two_instances),
+        SEC_TEST(test_e88_bad_policy_at_start),
+        SEC_TEST(test_e89_client_crash),
+        SEC_TEST(test_e90_stale_socket_path),
+        SEC_TEST(test_f91_capabilities),
+        SEC_TEST(test_f94_capabilities_missing),
+        SEC_TEST(test_f98_fds_cloexec),
+        SEC_TEST(test_f100_seccomp_resources),
+};
+const size_t sec_n_tests_daemon = ELEMENTSOF(sec_tests_daemon);
