@@ -1,0 +1,346 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# nspawn-inner.sh - the checks of "make check-systemd", run inside the booted container by
+# shmb-nspawn-test.service (installed there by run-nspawn.sh as /usr/local/lib/shmb-nspawn/
+# inner.sh).
+#
+# Each check prints and appends "PASS name" or "FAIL name: why" to /var/lib/shmb-nspawn/results;
+# "DONE" ends the file. The host script counts them. The checks run in order and build on each
+# other: socket activation, READY and the sandbox, a regular user's segment, policy reload (good
+# and bad), the watchdog, restart with memfd objects kept through the fd store, the audit
+# records in the journal, and a clean stop. Users alice (2001) and bob (2002) come from a
+# sysusers.d entry of run-nspawn.sh; the shmbroker user from the installed shmbroker.conf.
+set -u
+
+RESULTS=/var/lib/shmb-nspawn/results
+AUDIT_ID=9c1f3a5e2b7d4c8e9a6f0b1d2e3c4a5b
+SVC=shmbrokerd.service
+SOCK=/run/shmbroker/socket
+POLICY_DIR=/etc/shmbroker/policy.d
+# daemon/privs.h: CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3).
+CAPS=000000000000000b
+
+mkdir -p "${RESULTS%/*}"
+: > "$RESULTS"
+export LC_ALL=C
+
+pass() {
+	echo "PASS $1" | tee -a "$RESULTS"
+}
+fail() {
+	local name=$1
+	shift
+	echo "FAIL $name: $*" | tr '\n' ' ' | sed 's/ *$/\n/' | tee -a "$RESULTS"
+}
+# run NAME FUNCTION: the function prints why on stdout/stderr and returns non-zero on failure.
+run() {
+	local out
+	if out=$("$2" 2>&1); then
+		pass "$1"
+	else
+		fail "$1" "$out"
+	fi
+}
+info() {
+	echo "INFO $*" | tee -a "$RESULTS"
+}
+
+as() {
+	local user=$1
+	shift
+	runuser -u "$user" -- "$@"
+}
+ctl() {
+	local user=$1
+	shift
+	# Bounded: a stuck broker must cost a check, not the whole run.
+	timeout 15 runuser -u "$user" -- shmbrokerctl "$@"
+}
+prop() {
+	systemctl show -P "$2" "$1"
+}
+# Polls a command for up to $1 seconds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# ------------------------------------------------------------------------------------------
+t_boot() {
+	local st
+	getent passwd shmbroker || { echo "no shmbroker user: sysusers.d entry not applied"; return 1; }
+	[ "$(id -u shmbroker)" -lt 1000 ] || { echo "shmbroker is not a system user"; return 1; }
+	getent passwd alice >/dev/null && getent passwd bob >/dev/null || { echo "no test users"; return 1; }
+	[ -d "$POLICY_DIR" ] || { echo "$POLICY_DIR missing: tmpfiles.d entry not applied"; return 1; }
+	st=$(stat -c '%a %U %G' /run/shmbroker) || return 1
+	[ "$st" = "755 root root" ] || { echo "/run/shmbroker: $st"; return 1; }
+	[ "$(systemctl is-active shmbrokerd.socket)" = active ] || { systemctl status shmbrokerd.socket; return 1; }
+	st=$(stat -c '%a %U %G %F' "$SOCK") || return 1
+	[ "$st" = "666 root root socket" ] || { echo "$SOCK: $st"; return 1; }
+	# Nobody has connected yet: the service must not be running.
+	st=$(systemctl is-active "$SVC")
+	[ "$st" = inactive ] || { echo "$SVC is $st before the first connection"; return 1; }
+}
+
+# What a stuck daemon is doing: for failure messages.
+diag() {
+	local pid
+	pid=$(prop "$SVC" MainPID)
+	[ "${pid:-0}" -gt 0 ] || { echo "($SVC: no main process, $(prop "$SVC" Result))"; return 0; }
+	echo "($SVC pid $pid: wchan $(cat /proc/$pid/wchan 2>/dev/null)," \
+		"syscall $(cut -d' ' -f1 /proc/$pid/syscall 2>/dev/null)," \
+		"fd 3 flags $(awk '/^flags:/ { print $2 }' /proc/$pid/fdinfo/3 2>/dev/null))"
+}
+
+t_activation() {
+	timeout 10 runuser -u alice -- shmbrokerctl create alice-seg --size 4096 || { diag; return 1; }
+	[ "$(systemctl is-active "$SVC")" = active ] || { systemctl status "$SVC"; return 1; }
+	# Type=notify: "running" only after READY=1.
+	[ "$(prop "$SVC" SubState)" = running ] || return 1
+	[ -n "$(prop "$SVC" StatusText)" ] || { echo "no STATUS="; return 1; }
+	info "StatusText: $(prop "$SVC" StatusText)"
+}
+
+t_sandbox() {
+	local pid st f v ns u
+	pid=$(prop "$SVC" MainPID)
+	[ "$pid" -gt 0 ] || return 1
+	st=/proc/$pid/status
+	u=$(id -u shmbroker)
+	[ "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "$st")" = "$u $u $u $u" ] \
+		|| { grep '^Uid:' "$st"; return 1; }
+	for f in CapPrm CapEff CapBnd CapAmb; do
+		v=$(awk -v f="$f:" '$1 == f { print $2 }' "$st")
+		[ "$v" = "$CAPS" ] || { echo "$f=$v, want $CAPS"; return 1; }
+	done
+	v=$(awk '$1 == "CapInh:" { print $2 }' "$st")
+	[ $((16#$v & ~16#$CAPS)) -eq 0 ] || { echo "CapInh=$v"; return 1; }
+	[ "$(awk '$1 == "NoNewPrivs:" { print $2 }' "$st")" = 1 ] || { echo "NoNewPrivs not set"; return 1; }
+	[ "$(awk '$1 == "Seccomp:" { print $2 }' "$st")" = 2 ] || { echo "no seccomp filter"; return 1; }
+	ns=$(readlink "/proc/$pid/ns/mnt")
+	[ "$ns" != "$(readlink /proc/1/ns/mnt)" ] || { echo "no own mount namespace"; return 1; }
+	# ProtectSystem=strict: read-only even for root in that namespace; /dev/shm is writable.
+	if nsenter -t "$pid" -m -- touch /usr/.shmb-probe 2>/dev/null; then
+		rm -f /usr/.shmb-probe
+		echo "/usr is writable in the service's namespace"
+		return 1
+	fi
+	nsenter -t "$pid" -m -- sh -c 'touch /dev/shm/.shmb-probe && rm /dev/shm/.shmb-probe' \
+		|| { echo "/dev/shm not writable in the service's namespace"; return 1; }
+	# PrivateDevices=yes: no real devices, but the host's /dev/shm.
+	nsenter -t "$pid" -m -- test ! -e /dev/vda -a ! -e /dev/mem -a -c /dev/null || return 1
+	# ProtectHome=yes: /home and /root are inaccessible (mode 000) there.
+	v=$(nsenter -t "$pid" -m -- stat -c %a /home /root | sort -u)
+	[ "$v" = 0 ] || { echo "ProtectHome: modes $v"; return 1; }
+	# The live score, as systemd computes it for the running unit.
+	v=$(systemd-analyze security "$SVC" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	info "systemd-analyze security (live): ${v:-?}"
+	[ -n "$v" ] && awk -v v="$v" 'BEGIN { exit !(v <= 1.5) }' || { echo "exposure $v > 1.5"; return 1; }
+}
+
+t_user_segment() {
+	local got st
+	printf 'hello from alice' | ctl alice write alice-seg || return 1
+	got=$(ctl alice read alice-seg --length 16) || return 1
+	[ "$got" = "hello from alice" ] || { echo "read back '$got'"; return 1; }
+	# The object is in the real /dev/shm (PrivateDevices kept it), owned by alice, 0600.
+	st=$(stat -c '%U %a' /dev/shm/alice-seg) || return 1
+	[ "$st" = "alice 600" ] || { echo "/dev/shm/alice-seg: $st"; return 1; }
+	# and a process of alice's reaches it without the broker.
+	got=$(as alice head -c 16 /dev/shm/alice-seg) || return 1
+	[ "$got" = "hello from alice" ] || return 1
+	# bob may not: the default policy gives everyone only their own prefix.
+	if ctl bob read alice-seg >/dev/null 2>&1; then
+		echo "bob read alice-seg"
+		return 1
+	fi
+	if ctl bob create alice-bob --size 4096 >/dev/null 2>&1; then
+		echo "bob created alice-bob"
+		return 1
+	fi
+}
+
+POLICY='# shared-* and mem-*: alice writes, bob reads.
+[Segment shared]
+Names=shared-*
+Create=alice
+ReadWrite=alice
+ReadOnly=bob
+Mode=0600
+MaxSize=1M
+
+[Segment mem]
+Names=mem-*
+Create=alice
+ReadWrite=alice
+ReadOnly=bob
+Mode=0600
+MaxSize=1M
+Backend=memfd
+
+[Segment private]
+Names=%u-*
+Create=*
+ReadWrite=*
+Owner=%u
+Mode=0600
+MaxSize=64M
+'
+
+t_reload() {
+	local pid
+	pid=$(prop "$SVC" MainPID)
+	if ctl alice create shared-before --size 4096 >/dev/null 2>&1; then
+		echo "shared-* allowed before the reload"
+		return 1
+	fi
+	printf '%s' "$POLICY" > "$POLICY_DIR/50-test.conf"
+	systemctl reload "$SVC" || return 1
+	# systemd 252 has no Type=notify-reload: the reload may still be running.
+	wait_for 10 ctl alice create shared-one --size 4096 || return 1
+	[ "$(prop "$SVC" MainPID)" = "$pid" ] || { echo "reload restarted the daemon"; return 1; }
+	[ "$(prop "$SVC" SubState)" = running ] || return 1
+	printf 'shared bytes' | ctl alice write shared-one || return 1
+	[ "$(ctl bob read shared-one --length 12)" = "shared bytes" ] || return 1
+}
+
+t_reload_bad() {
+	local pid status
+	pid=$(prop "$SVC" MainPID)
+	# Never "kill 0": that would signal this script's own process group.
+	[ "${pid:-0}" -gt 0 ] || { echo "$SVC has no main process"; return 1; }
+	printf '[Segment broken]\nNames=broken-*\nNoSuchKey=1\n' > "$POLICY_DIR/60-bad.conf"
+	# ExecReload= checks the policy first: systemctl reload fails and says so.
+	if systemctl reload "$SVC" 2>/dev/null; then
+		echo "systemctl reload accepted a bad policy"
+		return 1
+	fi
+	# The daemon itself refuses it too, on a bare SIGHUP, and says why in STATUS=.
+	kill -HUP "$pid"
+	wait_for 10 sh -c "systemctl show -P StatusText $SVC | grep -q 60-bad.conf" || {
+		echo "StatusText: $(prop "$SVC" StatusText)"
+		return 1
+	}
+	info "StatusText after a bad policy: $(prop "$SVC" StatusText)"
+	[ "$(prop "$SVC" MainPID)" = "$pid" ] || { echo "daemon restarted"; return 1; }
+	[ "$(systemctl is-active "$SVC")" = active ] || return 1
+	# The old policy still serves.
+	ctl alice create shared-two --size 4096 || return 1
+	rm -f "$POLICY_DIR/60-bad.conf"
+	systemctl reload "$SVC" || return 1
+}
+
+t_watchdog() {
+	local pid t1 t2 n
+	[ "$(prop "$SVC" WatchdogUSec)" = 30s ] || { echo "WatchdogUSec=$(prop "$SVC" WatchdogUSec)"; return 1; }
+	# Shorten it for a moment: a daemon that did not ping would be killed within a second.
+	mkdir -p /run/systemd/system/$SVC.d
+	printf '[Service]\nWatchdogSec=1s\n' > /run/systemd/system/$SVC.d/50-watchdog.conf
+	systemctl daemon-reload
+	systemctl restart "$SVC" || return 1
+	pid=$(prop "$SVC" MainPID)
+	n=$(prop "$SVC" NRestarts)
+	t1=$(prop "$SVC" WatchdogTimestampMonotonic)
+	sleep 3
+	t2=$(prop "$SVC" WatchdogTimestampMonotonic)
+	rm -f /run/systemd/system/$SVC.d/50-watchdog.conf
+	systemctl daemon-reload
+	[ "$(prop "$SVC" MainPID)" = "$pid" ] || { echo "the daemon was restarted (watchdog?)"; return 1; }
+	[ "$(prop "$SVC" NRestarts)" = "$n" ] || return 1
+	[ "$t2" -gt "$t1" ] || { echo "no WATCHDOG=1 in 3 s ($t1 -> $t2)"; return 1; }
+	systemctl restart "$SVC" || return 1
+	[ "$(prop "$SVC" WatchdogUSec)" = 30s ]
+}
+
+t_restart_fdstore() {
+	local pid1 pid2 got
+	ctl alice create mem-keep --size 4096 || return 1
+	printf 'bytes in a memfd' | ctl alice write mem-keep || return 1
+	ctl alice create mem-gone --size 4096 || return 1
+	ctl alice unlink mem-gone || return 1
+	pid1=$(prop "$SVC" MainPID)
+	systemctl restart "$SVC" || return 1
+	pid2=$(prop "$SVC" MainPID)
+	[ "$pid1" != "$pid2" ] || { echo "MainPID unchanged"; return 1; }
+	[ "${pid2:-0}" -gt 0 ] || { echo "no main process after restart"; return 1; }
+	got=$(ctl alice read mem-keep --length 16) || return 1
+	[ "$got" = "bytes in a memfd" ] || { echo "mem-keep after restart: '$got'"; return 1; }
+	got=$(ctl bob read mem-keep --length 16) || return 1
+	[ "$got" = "bytes in a memfd" ] || return 1
+	if ctl alice read mem-gone >/dev/null 2>&1; then
+		echo "mem-gone came back"
+		return 1
+	fi
+	# Backend=shm objects survive as files.
+	[ "$(ctl alice read alice-seg --length 16)" = "hello from alice" ] || return 1
+	# And a crash: SIGKILL, Restart=on-failure brings it back with the store.
+	kill -KILL "$pid2"
+	wait_for 10 sh -c "[ \"\$(systemctl show -P MainPID $SVC)\" != $pid2 ] &&
+		[ \"\$(systemctl show -P SubState $SVC)\" = running ]" || return 1
+	got=$(ctl alice read mem-keep --length 16) || return 1
+	[ "$got" = "bytes in a memfd" ] || { echo "mem-keep after a crash: '$got'"; return 1; }
+}
+
+t_journal() {
+	local recs v
+	journalctl --sync 2>/dev/null || true
+	recs=$(journalctl -o export --no-pager "MESSAGE_ID=$AUDIT_ID") || return 1
+	if [ -z "$recs" ]; then
+		echo "no records with MESSAGE_ID=$AUDIT_ID"
+		journalctl -u "$SVC" --no-pager | tail -n 20
+		return 1
+	fi
+	info "audit records: $(printf '%s\n' "$recs" | grep -c '^MESSAGE_ID=')"
+	printf '%s\n' "$recs" | grep -q '^SHMB_UID=2001$' || { echo "no record for alice"; return 1; }
+	printf '%s\n' "$recs" | grep -q '^SHMB_UID=2002$' || { echo "no record for bob"; return 1; }
+	printf '%s\n' "$recs" | grep -q '^SHMB_OBJECT=alice-seg$' || { echo "no SHMB_OBJECT=alice-seg"; return 1; }
+	printf '%s\n' "$recs" | grep -q '^SHMB_ACCESS=' || { echo "no SHMB_ACCESS="; return 1; }
+	printf '%s\n' "$recs" | grep -q '^SHMB_RULE=' || { echo "no SHMB_RULE="; return 1; }
+	# Grants and denials both: at least two different results.
+	v=$(printf '%s\n' "$recs" | sed -n 's/^SHMB_RESULT=//p' | sort -u | tr '\n' ' ')
+	[ "$(echo $v | wc -w)" -ge 2 ] || { echo "SHMB_RESULT values: $v"; return 1; }
+	# bob's denial on alice-seg, in one record.
+	printf '%s\n' "$recs" | awk '
+		/^$/ { if (uid && obj) found = 1; uid = obj = 0; next }
+		$0 == "SHMB_UID=2002" { uid = 1 }
+		$0 == "SHMB_OBJECT=alice-seg" { obj = 1 }
+		END { if (uid && obj) found = 1; exit !found }' || { echo "no record of bob on alice-seg"; return 1; }
+	# The records come from the service, not from a client.
+	printf '%s\n' "$recs" | grep -q "^_SYSTEMD_UNIT=$SVC$" || { echo "records not from $SVC"; return 1; }
+}
+
+t_stop() {
+	systemctl stop "$SVC" || return 1
+	[ "$(prop "$SVC" Result)" = success ] || { echo "Result=$(prop "$SVC" Result)"; return 1; }
+	[ "$(prop "$SVC" ExecMainStatus)" = 0 ] || { echo "exit status $(prop "$SVC" ExecMainStatus)"; return 1; }
+	# The socket stays; the next client starts the service again.
+	[ "$(systemctl is-active shmbrokerd.socket)" = active ] || return 1
+	[ "$(ctl alice read alice-seg --length 16)" = "hello from alice" ] || return 1
+	[ "$(systemctl is-active "$SVC")" = active ]
+}
+
+info "systemd $(systemctl --version | head -n 1)"
+run boot-units-sysusers-tmpfiles t_boot
+run socket-activation-ready t_activation
+run sandbox-caps-hardening t_sandbox
+run regular-user-segment t_user_segment
+run reload-new-policy t_reload
+run reload-bad-policy-kept t_reload_bad
+run watchdog t_watchdog
+run restart-keeps-memfd-via-fdstore t_restart_fdstore
+run journal-audit-records t_journal
+run stop-exit-0-and-reactivation t_stop
+if grep -q '^FAIL' "$RESULTS"; then
+	{
+		echo "---- journal of $SVC ----"
+		journalctl -u "$SVC" -u shmbrokerd.socket --no-pager -o short-monotonic | tail -n 80
+	} | sed 's/^/LOG /' >> "$RESULTS"
+fi
+echo DONE >> "$RESULTS"
+sync
