@@ -202,7 +202,7 @@ static int send_request(struct shmb_client *c, const void *req, size_t len)
  * SHMB_PROTO_FDS_MAX; the control buffer cannot hold more). Returns the packet length; on
  * failure no fd is left open.
  */
-static int recv_reply(struct shmb_client *c, int *fds, size_t *ret_n_fds)
+static int recv_reply(struct shmb_client *c, int *fds, size_t *ret_n_fds, int flags)
 {
         union {
                 struct cmsghdr align;
@@ -221,7 +221,7 @@ static int recv_reply(struct shmb_client *c, int *fds, size_t *ret_n_fds)
         ssize_t n;
 
         for (;;) {
-                n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+                n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | flags);
                 if (n >= 0)
                         break;
                 /* Nothing was received, so there is no control data to look at. */
@@ -275,6 +275,27 @@ static bool error_is_fatal(int error)
 }
 
 /*
+ * The broker hung up before our request got through. It may have said why first (a seq-0
+ * REPLY_ERROR, e.g. EDQUOT at MaxConnectionsPerUser=): return that if it is there, else @r.
+ */
+static int farewell(struct shmb_client *c, int r)
+{
+        int fds[SHMB_PROTO_FDS_MAX];
+        size_t n_fds = 0;
+        int len;
+
+        len = recv_reply(c, fds, &n_fds, MSG_DONTWAIT);
+        if (len < 0)
+                return r;
+        close_fds(fds, n_fds);
+        if (shmb_proto_decode_reply(c->rbuf, (size_t) len, 0, &c->reply) < 0 ||
+            c->reply.type != SHMB_PROTO_REPLY_ERROR || c->reply.seq != 0 ||
+            c->reply.error <= 0 || c->reply.error >= 4096)
+                return r;
+        return -c->reply.error;
+}
+
+/*
  * Sends the encoded request req (whose header carries seq), waits for its reply and checks
  * that it is of the type expected. Returns -errno if the exchange failed; a well-formed
  * REPLY_ERROR is a success that stores the broker's errno in *ret_error. For REPLY_FD the fd
@@ -292,9 +313,15 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
         int r, len;
 
         r = send_request(c, req, req_len);
+        if (r == -EPIPE || r == -ECONNRESET)
+                return farewell(c, r);
         if (r < 0)
                 return r;
-        len = recv_reply(c, fds, &n_fds);
+        len = recv_reply(c, fds, &n_fds, 0);
+        /* A socket closed with our request unread reports ECONNRESET before the packet that
+         * says why is read: look for it. */
+        if (len == -ECONNRESET)
+                return farewell(c, len);
         if (len < 0)
                 return len;
 

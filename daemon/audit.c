@@ -33,11 +33,14 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                   const char *access, const char *rule, int error)
 {
         const char *result = error == 0 ? "granted" : "denied";
+        char esc[LOG_ESCAPE_MAX];
         unsigned suppressed = 0;
         int priority = error == 0 ? LOG_INFO : LOG_NOTICE;
 
         if (!ratelimit_uid(&audit_ratelimit, id->uid, &suppressed))
                 return;
+        /* SHMB_OBJECT= keeps the name's bytes (the journal takes any); the text does not. */
+        log_escape(name, strlen(name), esc, sizeof(esc));
 
         if (audit_to_journal) {
                 int r;
@@ -45,7 +48,7 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                 /* Field values are passed as they are: sd_journal_send() takes any bytes, and
                  * names never hold a newline (they have no control characters). */
                 r = sd_journal_send("MESSAGE=uid=%u pid=%d: %s '%s' (%s) %s by rule '%s'%s%s",
-                                    (unsigned) id->uid, (int) id->pid, verb, name, access,
+                                    (unsigned) id->uid, (int) id->pid, verb, esc, access,
                                     result, rule ? rule : "-", error ? ": " : "",
                                     error ? strerror(-error) : "",
                                     "MESSAGE_ID=" AUDIT_MESSAGE_ID,
@@ -70,9 +73,9 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
         if (error != 0)
                 log_full_errno(priority, error, "audit: uid=%u gid=%u pid=%d: %s '%s' (%s) denied "
                                "by rule '%s': %m", (unsigned) id->uid, (unsigned) id->gid,
-                               (int) id->pid, verb, name, access, rule ? rule : "-");
+                               (int) id->pid, verb, esc, access, rule ? rule : "-");
         else
                 log_full_errno(priority, 0, "audit: uid=%u gid=%u pid=%d: %s '%s' (%s) granted "
                                "by rule '%s'", (unsigned) id->uid, (unsigned) id->gid,
-                               (int) id->pid, verb, name, access, rule ? rule : "-");
+                               (int) id->pid, verb, esc, access, rule ? rule : "-");
 }

@@ -60,19 +60,25 @@ static const char *request_verb(uint16_t type)
  */
 static void log_refusal(const struct request_ctx *c, int level, int r)
 {
+        char esc[LOG_ESCAPE_MAX];
         unsigned suppressed = 0;
 
         if (!log_ratelimit_uid(c->id->uid, &suppressed))
                 return;
         if (suppressed > 0)
                 log_notice("uid=%u: %u messages suppressed", (unsigned) c->id->uid, suppressed);
+        /* An invalid name is logged as the client sent it, hence escaped; so is a valid one,
+         * which may hold bytes above 0x7f. */
+        if (c->name[0])
+                log_escape(c->name, strlen(c->name), esc, sizeof(esc));
+        else
+                log_escape(c->req->name, c->req->name_len, esc, sizeof(esc));
         log_full_errno(level, r, "uid=%u pid=%d: %s '%s' refused%s%s%s: %m",
-                       (unsigned) c->id->uid, (int) c->id->pid, request_verb(c->req->type),
-                       c->name[0] ? c->name : c->req->name,
+                       (unsigned) c->id->uid, (int) c->id->pid, request_verb(c->req->type), esc,
                        c->rule ? " by rule '" : "", c->rule ? c->rule->id : "",
                        c->rule ? "'" : "");
         if (c->why)
-                log_full_errno(level, r, "uid=%u: '%s': %s", (unsigned) c->id->uid, c->name,
+                log_full_errno(level, r, "uid=%u: '%s': %s", (unsigned) c->id->uid, esc,
                                c->why);
 }
 
@@ -899,18 +905,21 @@ int broker_adopt_shm(struct broker *b)
                                     "leaving it alone.", name);
                         continue;
                 }
-                if (!policy_owner_plausible(rule, name, st.st_uid, st.st_gid)) {
-                        log_warning("Object directory: '%s' is owned by %u:%u, which rule '%s' "
-                                    "does not give; leaving it alone.", name,
-                                    (unsigned) st.st_uid, (unsigned) st.st_gid, rule->id);
-                        continue;
-                }
-                if ((st.st_mode & 07777) == 0 && rule->mode != 0) {
-                        /* Mode 0 is how shm_create() holds an object it has not finished:
+                if ((st.st_mode & 07777) == 0 && rule->mode != 0 &&
+                    (st.st_uid == geteuid() ||
+                     policy_owner_plausible(rule, name, st.st_uid, st.st_gid))) {
+                        /* Mode 0 is how shm_create() holds an object until its mode and ACL
+                         * are set, owned by us before fchown() and by the rule's owner after:
                          * the daemon died between create and publish. */
                         log_warning("Object directory: '%s' was never finished (mode 0), "
                                     "removing it.", name);
                         (void) shm_unlink(b->shm_dir_fd, name, &st);
+                        continue;
+                }
+                if (!policy_owner_plausible(rule, name, st.st_uid, st.st_gid)) {
+                        log_warning("Object directory: '%s' is owned by %u:%u, which rule '%s' "
+                                    "does not give; leaving it alone.", name,
+                                    (unsigned) st.st_uid, (unsigned) st.st_gid, rule->id);
                         continue;
                 }
                 if (ledger_add(b, name, shm_creator(b->shm_dir_fd, name, &st),

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <time.h>
 
 #include "conn.h"
@@ -44,6 +46,8 @@ struct conn {
         struct reply *queue, *queue_tail;
         size_t n_queued;
         bool closing;           /* send what is queued, read nothing more, then close */
+        bool throttled;         /* too many fds the client has not read: wait for it */
+        unsigned fds_unread;    /* fds sent since the socket was last seen drained */
 };
 
 /*
@@ -55,6 +59,7 @@ struct conn {
 #define CONN_REQUESTS_PER_WAKEUP 1
 
 static void conn_log(struct conn *c, int level, int error, const char *what);
+static void conn_fds_uncharge(struct conn *c);
 
 static uint64_t now_usec(void)
 {
@@ -131,6 +136,7 @@ struct conn *conn_free(struct conn *c)
         /* Unlink from the server first, so nothing can reach a half-freed connection. */
         conn_unlink(c);
         c->server->n_conns--;
+        conn_fds_uncharge(c);
         server_uid_unref(c->server, c->id.uid);
 
         while (c->queue) {
@@ -154,11 +160,77 @@ static void conn_update_events(struct conn *c)
 {
         uint32_t ev = 0;
 
-        if (c->n_queued > 0)
+        /* Throttled: neither readable nor writable interests us until the tick finds the
+         * client has read what it was sent. */
+        if (c->throttled)
+                ev = 0;
+        else if (c->n_queued > 0)
                 ev |= EPOLLOUT;
         else if (!c->closing)
                 ev |= EPOLLIN;
         (void) loop_modify(c->source, ev);
+}
+
+/*
+ * Fds in flight. Every fd the daemon has sent and the client has not yet received counts
+ * against the daemon's uid in the kernel; past RLIMIT_NOFILE every fd-carrying send fails with
+ * ETOOMANYREFS, for every client (CVE-2014-3532). So fds sent are counted per connection, per
+ * uid and in total, and a connection whose budget is spent gets nothing more until its socket
+ * is seen drained (SIOCOUTQ 0: the client has read everything).
+ */
+static struct uid_usage *conn_usage(const struct conn *c)
+{
+        return usage_get(&c->server->broker->usage, c->id.uid, false);
+}
+
+static void conn_fds_uncharge(struct conn *c)
+{
+        struct uid_usage *u = conn_usage(c);
+
+        if (c->fds_unread == 0)
+                return;
+        c->server->fds_unread_total -= c->fds_unread;
+        if (u)
+                u->fds_unread -= c->fds_unread < u->fds_unread ? c->fds_unread : u->fds_unread;
+        c->fds_unread = 0;
+}
+
+/* The client has read all it was sent: its fds are no longer in flight. */
+static void conn_fds_refresh(struct conn *c)
+{
+        int outq = 0;
+
+        if (c->fds_unread > 0 && ioctl(c->fd, SIOCOUTQ, &outq) == 0 && outq == 0)
+                conn_fds_uncharge(c);
+}
+
+static bool conn_fds_over(const struct conn *c, size_t n)
+{
+        const struct server *s = c->server;
+        const struct uid_usage *u = conn_usage(c);
+
+        return c->fds_unread + n > LIMIT_FDS_UNREAD_PER_CONN ||
+               (u && u->fds_unread + n > s->fds_unread_uid_max) ||
+               s->fds_unread_total + n > s->fds_unread_total_max;
+}
+
+static bool conn_fds_admit(struct conn *c, size_t n)
+{
+        if (n == 0)
+                return true;
+        if (conn_fds_over(c, n))
+                conn_fds_refresh(c);
+        return !conn_fds_over(c, n);
+}
+
+static void conn_fds_charge(struct conn *c, size_t n)
+{
+        struct uid_usage *u = conn_usage(c);
+
+        c->fds_unread += (unsigned) n;
+        c->server->fds_unread_total += n;
+        if (u)
+                u->fds_unread += (uint32_t) n;
 }
 
 /*
@@ -171,11 +243,16 @@ static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size
         int k;
 
         if (c->n_queued == 0) {
-                k = fdpass_send(c->fd, buf, len, fds, n_fds);
-                if (k != -EAGAIN) {
-                        fdpass_close_all(fds, n_fds);
-                        return k;
-                }
+                if (conn_fds_admit(c, n_fds)) {
+                        k = fdpass_send(c->fd, buf, len, fds, n_fds);
+                        if (k >= 0)
+                                conn_fds_charge(c, n_fds);
+                        if (k != -EAGAIN) {
+                                fdpass_close_all(fds, n_fds);
+                                return k;
+                        }
+                } else
+                        c->throttled = true;
         }
         if (c->n_queued >= LIMIT_REPLIES_QUEUED) {
                 fdpass_close_all(fds, n_fds);
@@ -207,11 +284,16 @@ static int conn_flush(struct conn *c)
                 struct reply *r = c->queue;
                 int k;
 
+                if (!conn_fds_admit(c, r->n_fds)) {
+                        c->throttled = true;
+                        break;
+                }
                 k = fdpass_send(c->fd, r->data, r->len, r->fds, r->n_fds);
                 if (k == -EAGAIN)
                         break;
                 if (k < 0)
                         return k;
+                conn_fds_charge(c, r->n_fds);
                 c->queue = r->next;
                 if (!c->queue)
                         c->queue_tail = NULL;
@@ -221,6 +303,21 @@ static int conn_flush(struct conn *c)
         }
         conn_update_events(c);
         return 0;
+}
+
+void conn_unthrottle_all(struct server *s)
+{
+        struct conn *c, *next;
+
+        for (c = s->conns; c; c = next) {
+                next = c->next;
+                conn_fds_refresh(c);
+                if (!c->throttled)
+                        continue;
+                c->throttled = false;
+                if (conn_flush(c) < 0)
+                        conn_free(c);
+        }
 }
 
 /* Rate-limited, since every one of these is triggered by the client. */

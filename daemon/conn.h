@@ -21,3 +21,6 @@ void conn_sweep_idle(struct server *s, uint64_t idle_usec);
 /* Shutdown: read no more requests anywhere; connections close once their replies are sent. */
 void conn_stop_reading_all(struct server *s);
 bool conn_any_pending(const struct server *s);
+
+/* Tick: connections whose client has read what it was sent may receive fds again. */
+void conn_unthrottle_all(struct server *s);

@@ -21,6 +21,12 @@
  * connection; past that the daemon stops reading the client's requests until it drains. */
 #define LIMIT_REPLIES_QUEUED 8
 
+/* Fds sent that the client has not read yet (they count against the daemon's uid in the
+ * kernel): per connection, and per uid (also at most RLIMIT_NOFILE / 8; all uids together at
+ * most RLIMIT_NOFILE / 2). Past that, the connection waits until its client reads. */
+#define LIMIT_FDS_UNREAD_PER_CONN 64
+#define LIMIT_FDS_UNREAD_PER_UID 1024
+
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */

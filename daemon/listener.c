@@ -148,6 +148,18 @@ void listener_resume_all(struct server *s)
                 }
 }
 
+/* Says why (a seq-0 REPLY_ERROR: a connection-level error), then hangs up. Consumes @fd. */
+static void refuse_connection(int fd, int error)
+{
+        uint8_t buf[64];
+        int n;
+
+        n = shmb_proto_encode_error(buf, sizeof(buf), 0, -error);
+        if (n > 0)
+                (void) fdpass_send(fd, buf, (size_t) n, NULL, 0);
+        safe_close(fd);
+}
+
 static void listener_accept_one(struct listener *l, int fd)
 {
         struct server *s = l->server;
@@ -160,22 +172,28 @@ static void listener_accept_one(struct listener *l, int fd)
                 safe_close(fd);
                 return;
         }
+        /* In a user namespace, a peer whose ids are not mapped into it shows up as the
+         * overflow uid (65534): we cannot tell who it is, so it gets nothing. */
+        if (s->in_userns && (id.uid == s->overflow_uid || id.gid == s->overflow_gid)) {
+                unsigned suppressed = 0;
+
+                if (log_ratelimit_uid(id.uid, &suppressed))
+                        log_warning("pid=%d: peer's ids are not mapped into our user namespace, "
+                                    "closing the connection", (int) id.pid);
+                identity_deinit(&id);
+                refuse_connection(fd, -EACCES);
+                return;
+        }
         r = server_uid_ref(s, id.uid);
         if (r < 0) {
-                uint8_t buf[64];
                 unsigned suppressed = 0;
-                int n;
 
                 if (log_ratelimit_uid(id.uid, &suppressed))
                         log_notice("uid=%u pid=%d: over MaxConnectionsPerUser=%" PRIu64
                                    ", closing the new connection", (unsigned) id.uid,
                                    (int) id.pid, s->broker->policy->quota.max_connections);
-                /* Say why (seq 0: a connection-level error), then hang up. */
-                n = shmb_proto_encode_error(buf, sizeof(buf), 0, -r);
-                if (n > 0)
-                        (void) fdpass_send(fd, buf, (size_t) n, NULL, 0);
                 identity_deinit(&id);
-                safe_close(fd);
+                refuse_connection(fd, r);
                 return;
         }
         /* Refuse fds outright where the kernel can (6.16+): the client's sendmsg fails. */

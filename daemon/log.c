@@ -63,6 +63,38 @@ int log_internal(int level, int error, const char *fmt, ...)
         return error < 0 ? error : -error;
 }
 
+const char *log_escape(const char *s, size_t len, char *buf, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t i, o = 0;
+
+        if (size < 4) {
+                if (size > 0)
+                        buf[0] = '\0';
+                return buf;
+        }
+        for (i = 0; i < len; i++) {
+                unsigned char ch = (unsigned char) s[i];
+                bool plain = ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'';
+
+                if (o + (plain ? 1 : 4) > size - 4) {
+                        memcpy(buf + o, "...", 3);
+                        o += 3;
+                        break;
+                }
+                if (plain)
+                        buf[o++] = (char) ch;
+                else {
+                        buf[o++] = '\\';
+                        buf[o++] = 'x';
+                        buf[o++] = hex[ch >> 4];
+                        buf[o++] = hex[ch & 15];
+                }
+        }
+        buf[o] = '\0';
+        return buf;
+}
+
 /*
  * Each limiter is a small table of the uids seen recently. When it is full, the oldest slot is
  * reused: an attacker cycling through uids gains nothing, since it needs that many uids.

@@ -35,6 +35,15 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 #define log_error_errno(error, ...) log_internal(LOG_ERR, (error), __VA_ARGS__)
 
 /*
+ * log_escape() - make client-controlled bytes safe to log: anything outside printable ASCII,
+ * the backslash and the single quote become \xNN, so a name cannot forge a line, a priority
+ * prefix or a terminal escape. Output longer than @size is cut and ends in "...".
+ * Returns @buf.
+ */
+#define LOG_ESCAPE_MAX (4 * 1024 + 4)
+const char *log_escape(const char *s, size_t len, char *buf, size_t size);
+
+/*
  * Per-uid rate limits: every uid gets LIMIT_LOG_BURST messages per LIMIT_LOG_INTERVAL_USEC;
  * past that, messages are dropped and the next allowed one learns how many were. Lossy by design
  * (dbus-broker's way): a hostile client must not be able to flood the log or the journal.

@@ -352,6 +352,39 @@ static void raise_nofile(void)
                 log_warning_errno(-errno, "Cannot raise RLIMIT_NOFILE, ignoring: %m");
 }
 
+static int read_id_file(const char *path, unsigned long *ret)
+{
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+
+        if (!f)
+                return -errno;
+        return fscanf(f, "%lu", ret) == 1 ? 0 : -EIO;
+}
+
+/*
+ * SO_PEERCRED translates ids into the receiver's user namespace. Inside one (PrivateUsers=,
+ * unshare --user), every peer whose ids are not mapped looks like the overflow uid: the policy
+ * could not tell them apart. Such peers are refused (listener.c); say so loudly at start.
+ */
+static void detect_userns(struct server *s)
+{
+        _cleanup_(fclosep) FILE *f = NULL;
+        unsigned long inside, outside, count, v;
+
+        f = fopen("/proc/self/uid_map", "re");
+        if (!f)
+                return;
+        if (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+            outside == 0 && count == 4294967295UL)
+                return; /* the initial namespace */
+
+        s->in_userns = true;
+        s->overflow_uid = read_id_file("/proc/sys/kernel/overflowuid", &v) >= 0 ? (uid_t) v : 65534;
+        s->overflow_gid = read_id_file("/proc/sys/kernel/overflowgid", &v) >= 0 ? (gid_t) v : 65534;
+        log_warning("Running in a user namespace: clients whose ids are not mapped into it look "
+                    "like uid %u and will be refused.", (unsigned) s->overflow_uid);
+}
+
 static int run(void)
 {
         _cleanup_(closep) int sig_fd = -1, shm_fd = -1;
@@ -372,6 +405,8 @@ static int run(void)
         r = shm_dir_open(arg_shm_dir, &shm_fd);
         if (r == -ENOTSUP)
                 r = log_error_errno(r, "'%s' is not a tmpfs directory.", arg_shm_dir);
+        else if (r == -EROFS)
+                r = log_error_errno(r, "'%s' is on a read-only mount.", arg_shm_dir);
         else if (r < 0)
                 r = log_error_errno(r, "Cannot open object directory '%s': %m", arg_shm_dir);
         if (r < 0) {
@@ -391,6 +426,7 @@ static int run(void)
                 broker_free(b);
                 return log_error_errno(r, "Cannot set up: %m");
         }
+        detect_userns(&s);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);

@@ -58,7 +58,8 @@ int privs_drop(const char *user)
 
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return -errno;
-        if (setgroups(1, &pw.pw_gid) < 0)
+        /* No supplementary groups at all: the daemon's rights are its capabilities. */
+        if (setgroups(0, NULL) < 0)
                 return -errno;
         if (setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0)
                 return -errno;

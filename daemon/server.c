@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -20,8 +21,24 @@ int server_init(struct server *s, struct broker *broker)
 {
         int r;
 
+        struct rlimit rl;
+
         *s = (struct server) { .broker = broker, .next_conn_id = 1, .tick_fd = -1,
                                .idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC };
+
+        /* The kernel refuses fd-carrying sends once the daemon's uid has RLIMIT_NOFILE fds in
+         * flight: keep well below, and let no single uid take more than an eighth. Never
+         * below one full reply, or a batch could never be sent. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                rl.rlim_cur = 1024;
+        s->fds_unread_total_max = rl.rlim_cur / 2;
+        s->fds_unread_uid_max = rl.rlim_cur / 8;
+        if (s->fds_unread_uid_max > LIMIT_FDS_UNREAD_PER_UID)
+                s->fds_unread_uid_max = LIMIT_FDS_UNREAD_PER_UID;
+        if (s->fds_unread_uid_max < SHMB_PROTO_FDS_MAX)
+                s->fds_unread_uid_max = SHMB_PROTO_FDS_MAX;
+        if (s->fds_unread_total_max < SHMB_PROTO_FDS_MAX)
+                s->fds_unread_total_max = SHMB_PROTO_FDS_MAX;
         r = loop_new(&s->loop);
         if (r < 0)
                 return r;
@@ -48,6 +65,7 @@ static void server_tick(struct loop_source *source, uint32_t events, void *userd
         /* Only to re-arm EPOLLIN; how many ticks were missed does not matter. */
         if (read(s->tick_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
                 log_debug_errno(-errno, "Reading the timer failed, ignoring: %m");
+        conn_unthrottle_all(s);
         conn_sweep_idle(s, s->idle_timeout_usec);
         listener_resume_all(s);
         if (s->watchdog_usec > 0)

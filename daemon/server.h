@@ -26,7 +26,13 @@ struct server {
         size_t n_conns;
         uint64_t next_conn_id;
         uint64_t idle_timeout_usec;     /* --idle-timeout */
+        bool in_userns;                 /* not the initial user namespace: see main.c */
+        uid_t overflow_uid;             /* what a peer outside our namespace looks like */
+        gid_t overflow_gid;
         uint64_t watchdog_usec;         /* WATCHDOG_USEC from the service manager, or 0 */
+        size_t fds_unread_total;        /* fds sent and not yet seen read, all connections */
+        size_t fds_unread_total_max;    /* half of RLIMIT_NOFILE */
+        size_t fds_unread_uid_max;      /* per uid: LIMIT_FDS_UNREAD_PER_UID, or less */
         int tick_fd;                    /* timerfd: idle sweep, watchdog, listener retry */
         struct loop_source *tick_source;
         /* Scratch space for the single thread: one request in, one reply out at a time. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -36,6 +37,9 @@ int shm_dir_open(const char *path, int *ret_fd)
         /* Only tmpfs gives memory semantics, fallocate() reservations and ACLs as expected. */
         if (sfs.f_type != TMPFS_MAGIC)
                 return -ENOTSUP;
+        /* Every create would fail with EROFS: better to say so once, at start. */
+        if (sfs.f_flags & ST_RDONLY)
+                return -EROFS;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

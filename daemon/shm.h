@@ -13,7 +13,8 @@
 
 #include "policy.h"
 
-/* Opens @path as the object directory; refuses anything but a directory on tmpfs. */
+/* Opens @path as the object directory; refuses anything but a directory on tmpfs (-ENOTSUP),
+ * and a read-only one (-EROFS). */
 int shm_dir_open(const char *path, int *ret_fd);
 
 #define SHM_XATTR_CREATOR "user.shmbroker.creator"

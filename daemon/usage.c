@@ -74,7 +74,7 @@ void usage_release(struct usage_table *t, struct uid_usage *u)
 {
         size_t i, j, mask = t->n_slots - 1;
 
-        if (!u || u->connections > 0 || u->objects > 0 || u->bytes > 0)
+        if (!u || u->connections > 0 || u->objects > 0 || u->bytes > 0 || u->fds_unread > 0)
                 return;
         u->used = false;
         t->n_used--;

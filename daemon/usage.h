@@ -17,6 +17,7 @@ struct uid_usage {
         uint32_t connections;
         uint64_t objects;
         uint64_t bytes;
+        uint32_t fds_unread;    /* fds sent to this uid's connections, not yet seen read */
 };
 
 struct usage_table {

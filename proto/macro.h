@@ -9,6 +9,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -48,6 +49,12 @@ static inline int safe_close(int fd)
 static inline void closep(int *fd)
 {
         safe_close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                (void) fclose(*f);
 }
 
 static inline void freep(void *p)

@@ -482,12 +482,14 @@ static void test_d70_quota(void **state)
         assert_int_equal(sec_create(d, a, "q-c", 4096, SHMB_ACCESS_NONE, NULL), 0);
         /* Objects: q-b, q-c and one more make 3; the fourth is refused, whatever its size. */
         assert_int_equal(sec_create(d, a, "qm-d", 4096, SHMB_ACCESS_NONE, NULL), 0);
-        fds = harness_daemon_fd_count(d);
+        /* The baseline plus qm-d's memfd, once the last client's connection is closed. */
+        fds = d->n_fds_start + 1;
+        assert_int_equal(harness_daemon_wait_fd_count(d, fds, 2000), fds);
         assert_int_equal(sec_create(d, a, "q-e", 1, SHMB_ACCESS_NONE, NULL), -EDQUOT);
         assert_int_equal(sec_create(d, a, "qm-e", 1, SHMB_ACCESS_NONE, NULL), -EDQUOT);
         assert_int_equal(access(harness_shm_path(d, "q-e"), F_OK), -1);
         /* 78: no memfd was made (and kept) for the refused one. */
-        assert_int_equal(harness_daemon_fd_count(d), fds);
+        assert_int_equal(harness_daemon_wait_fd_count(d, fds, 2000), fds);
         sec_expect_log_error(d, mark, HARNESS_UID_1, EDQUOT, 4, 4);
 
         assert_int_equal(sec_unlink(d, a, "q-b"), 0);
