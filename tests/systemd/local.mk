@@ -16,15 +16,15 @@
 # ---------------------------------------------------------------- units
 dist_systemdsystemunit_DATA = units/shmbrokerd.socket
 nodist_systemdsystemunit_DATA = units/shmbrokerd.service
-# sysusers.d(5) and tmpfiles.d(5) want PACKAGE.conf: the sources keep telling names, and are
-# copied under the installed name into a build subdirectory.
+# sysusers.d(5) and tmpfiles.d(5) want PACKAGE.conf: the sources (.in, through $(do_subst) like
+# the service) are built under the installed name in a subdirectory of the build tree.
 nodist_sysusers_DATA = units/sysusers.d/shmbroker.conf
 nodist_tmpfiles_DATA = units/tmpfiles.d/shmbroker.conf
 
 EXTRA_DIST += \
 	units/shmbrokerd.service.in \
-	units/shmbroker.sysusers \
-	units/shmbroker.tmpfiles \
+	units/shmbroker.sysusers.in \
+	units/shmbroker.tmpfiles.in \
 	$(NULL)
 CLEANFILES += \
 	$(nodist_systemdsystemunit_DATA) \
@@ -34,10 +34,10 @@ CLEANFILES += \
 
 units/shmbrokerd.service: units/shmbrokerd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(do_subst) < $< > $@
-units/sysusers.d/shmbroker.conf: units/shmbroker.sysusers
-	$(AM_V_GEN)$(MKDIR_P) $(@D) && cat $< > $@
-units/tmpfiles.d/shmbroker.conf: units/shmbroker.tmpfiles
-	$(AM_V_GEN)$(MKDIR_P) $(@D) && cat $< > $@
+units/sysusers.d/shmbroker.conf: units/shmbroker.sysusers.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(do_subst) < $< > $@
+units/tmpfiles.d/shmbroker.conf: units/shmbroker.tmpfiles.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(do_subst) < $< > $@
 
 # ---------------------------------------------------------------- test-systemd
 check_PROGRAMS += tests/integration/test-systemd
