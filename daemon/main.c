@@ -301,11 +301,34 @@ out:
         return r;
 }
 
+/*
+ * systemd 254+ says how many fds its store keeps for us ($FDSTORE). Each memfd object takes two
+ * entries; an object that did not fit would be lost at the next restart, so a create past that
+ * gets ENOSPC instead. Older managers do not say: FileDescriptorStoreMax= must then be sized by
+ * hand (shmbrokerd(8)).
+ */
+static void limit_memfd_objects(struct server *s)
+{
+        const char *e = getenv("FDSTORE");
+        unsigned long n;
+        char *end;
+
+        if (!e || !getenv("NOTIFY_SOCKET"))
+                return;
+        errno = 0;
+        n = strtoul(e, &end, 10);
+        if (errno != 0 || *end || end == e)
+                return;
+        memfd_set_max(s->broker->memfds, n / 2);
+        log_info("The fd store keeps %lu fds: at most %lu memfd objects.", n, n / 2);
+}
+
 /* Sockets from the service manager, or our own on --socket. */
 static int setup_listeners(struct server *s)
 {
         int n, r, fd;
 
+        limit_memfd_objects(s);
         n = take_passed_fds(s);
         if (n < 0)
                 return n;

@@ -21,6 +21,7 @@
 struct memfd_registry {
         struct hashmap objects;
         uint64_t next_serial;
+        size_t max_objects;
 };
 
 int memfd_registry_new(struct memfd_registry **ret)
@@ -37,6 +38,7 @@ int memfd_registry_new(struct memfd_registry **ret)
                 return r;
         }
         reg->next_serial = 1;
+        reg->max_objects = LIMIT_MEMFD_OBJECTS;
         *ret = reg;
         return 0;
 }
@@ -71,6 +73,11 @@ struct memfd_object *memfd_lookup(struct memfd_registry *reg, const char *name)
         struct hashmap_entry *e = hashmap_get(&reg->objects, name);
 
         return e ? container_of(e, struct memfd_object, entry) : NULL;
+}
+
+void memfd_set_max(struct memfd_registry *reg, size_t max)
+{
+        reg->max_objects = max < LIMIT_MEMFD_OBJECTS ? max : LIMIT_MEMFD_OBJECTS;
 }
 
 size_t memfd_count(const struct memfd_registry *reg)
@@ -128,7 +135,7 @@ int memfd_create_object(struct memfd_registry *reg, const char *name, uint64_t s
 
         if (memfd_lookup(reg, name))
                 return -EEXIST;
-        if (memfd_count(reg) >= LIMIT_MEMFD_OBJECTS)
+        if (memfd_count(reg) >= reg->max_objects)
                 return -ENOSPC;
 
         o = calloc(1, sizeof(*o));

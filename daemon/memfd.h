@@ -30,6 +30,8 @@ struct memfd_registry *memfd_registry_free(struct memfd_registry *reg);
 
 struct memfd_object *memfd_lookup(struct memfd_registry *reg, const char *name);
 size_t memfd_count(const struct memfd_registry *reg);
+/* Lowers the number of objects (LIMIT_MEMFD_OBJECTS) a create may reach; past it, ENOSPC. */
+void memfd_set_max(struct memfd_registry *reg, size_t max);
 
 /* Creates, sizes, reserves and seals a memfd and files it under @name. -EEXIST if taken. */
 int memfd_create_object(struct memfd_registry *reg, const char *name, uint64_t size,
