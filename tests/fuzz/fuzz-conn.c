@@ -27,8 +27,8 @@
  *     len        16 bits, little-endian; the packet holds min(len, what is left) bytes
  *
  * After the packets the loop runs until it is idle and the replies are read (unless byte 0
- * says not to), the client side is closed, and the loop runs until the connection is gone. Then every object is removed and
- * the server freed.
+ * says not to), the client side is closed, and the loop runs until the connection is gone.
+ * Then every object is removed and the server freed.
  *
  * Checked, aborting on failure: every reply the daemon sends decodes as a reply, with the fd
  * count it announces and no truncation; an fd reply's fd has the access mode announced and the
@@ -42,8 +42,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
