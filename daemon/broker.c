@@ -786,17 +786,11 @@ static int list_shm(const struct request_ctx *c, struct name_set *set)
 {
         DIR *d;
         struct dirent *de;
-        int fd;
+        int r;
 
-        /* A fresh directory fd: readdir() state must not be shared with other requests. */
-        fd = openat(c->b->shm_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = shm_dir_stream(c->b->shm_dir_fd, &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 char canon[SHMB_PROTO_NAME_MAX + 1];
                 const struct policy_rule *rule;
@@ -868,16 +862,11 @@ int broker_adopt_shm(struct broker *b)
         struct identity owner = { .uid = (uid_t) -1 };
         DIR *d;
         struct dirent *de;
-        int fd, adopted = 0;
+        int r, adopted = 0;
 
-        fd = openat(b->shm_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = shm_dir_stream(b->shm_dir_fd, &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 char name[SHMB_PROTO_NAME_MAX + 1];
                 const struct policy_rule *rule;

@@ -173,3 +173,21 @@ uid_t shm_creator(int dir_fd, const char *name, const struct stat *st)
                 return st->st_uid;
         return (uid_t) v;
 }
+
+int shm_dir_stream(int dir_fd, DIR **ret)
+{
+        DIR *d;
+        int fd;
+
+        /* A fresh fd: readdir() state must not be shared between walks. */
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        *ret = d;
+        return 0;
+}

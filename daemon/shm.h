@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -58,3 +59,6 @@ int fd_reopen(int fd, int flags);
 
 /* The uid an existing object was created by (its SHM_XATTR_CREATOR), else its owner. */
 uid_t shm_creator(int dir_fd, const char *name, const struct stat *st);
+
+/* A new directory stream over the object directory; the caller closedir()s it. */
+int shm_dir_stream(int dir_fd, DIR **ret);
