@@ -183,8 +183,8 @@ static void ledger_reconcile(struct broker *b, uid_t uid)
                 if (fstatat(b->shm_dir_fd, ch->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                     st.st_dev == ch->dev && st.st_ino == ch->ino)
                         continue;
-                charge_free(hashmap_remove(&b->shm_ledger, ch->name));
                 usage_uncharge(b, uid, ch->size);
+                charge_free(hashmap_remove(&b->shm_ledger, ch->name));
         }
 }
 

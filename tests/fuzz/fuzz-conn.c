@@ -110,7 +110,9 @@ static const char policy_text[] =
 
 static struct server server;
 static bool server_up;
-static char dir_path[] = "/dev/shm/shmb-fuzz-conn.XXXXXX";
+#define DIR_PARENT "/dev/shm"
+#define DIR_PREFIX "shmb-fuzz-conn."          /* then the pid, a dot and mkdtemp()'s suffix */
+static char dir_path[sizeof(DIR_PARENT "/" DIR_PREFIX ".XXXXXX") + 3 * sizeof(pid_t)];
 static bool dir_made;
 static int devnull_fd = -1;
 
@@ -152,16 +154,59 @@ static void collect_memfd(struct memfd_object *o, void *userdata)
 }
 
 /* Removes every file of the object directory: the shm objects, and anything else. */
+static int remove_files_in(const char *path)
+{
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        d = opendir(path);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                    unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        r = -errno;
+        closedir(d);
+        return r;
+}
+
 static void remove_files(void)
+{
+        FUZZ_CHECK(remove_files_in(dir_path) == 0);
+}
+
+/*
+ * A run that crashed never got to its atexit() handler: remove the directories of fuzz-conn
+ * processes that are gone. The pid in the name says whose a directory is.
+ */
+static void remove_stale_dirs(void)
 {
         struct dirent *de;
         DIR *d;
 
-        d = opendir(dir_path);
-        FUZZ_CHECK(d);
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        FUZZ_CHECK(unlinkat(dirfd(d), de->d_name, 0) == 0);
+        d = opendir(DIR_PARENT);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char path[sizeof(DIR_PARENT) + sizeof(de->d_name) + 1];
+                const char *p;
+                char *end;
+                long pid;
+
+                if (strncmp(de->d_name, DIR_PREFIX, strlen(DIR_PREFIX)) != 0)
+                        continue;
+                p = de->d_name + strlen(DIR_PREFIX);
+                errno = 0;
+                pid = strtol(p, &end, 10);
+                if (errno != 0 || end == p || *end != '.' || pid <= 0 || pid > INT32_MAX)
+                        continue;
+                if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", DIR_PARENT, de->d_name);
+                if (remove_files_in(path) == 0)
+                        (void) rmdir(path);
+        }
         closedir(d);
 }
 
@@ -244,6 +289,9 @@ static void setup(void)
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         FUZZ_CHECK(devnull_fd >= 0);
 
+        remove_stale_dirs();
+        snprintf(dir_path, sizeof(dir_path), "%s/%s%d.XXXXXX", DIR_PARENT, DIR_PREFIX,
+                 (int) getpid());
         if (!mkdtemp(dir_path)) {
                 dprintf(STDERR_FILENO, "fuzz-conn: cannot create %s: %m; is /dev/shm a "
                         "tmpfs? Skipping.\n", dir_path);

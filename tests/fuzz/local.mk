@@ -105,16 +105,20 @@ tests/fuzz/fuzz-conn-libfuzzer: $(top_srcdir)/tests/fuzz/fuzz-conn.c $(fuzz_prot
 fuzz-build: $(fuzz_binaries)
 
 # Each target fuzzes a copy of its corpus, so the source tree changes only by fuzz-merge.
+# A target that crashes does not stop the others; make fails at the end.
 fuzz: $(fuzz_binaries)
-	@set -e; for t in $(fuzz_targets); do \
+	@failed=; for t in $(fuzz_targets); do \
 		work=tests/fuzz/run/$$t; \
-		$(MKDIR_P) $$work tests/fuzz/artifacts; \
-		cp -R $(top_srcdir)/tests/fuzz/corpus/$$t/. $$work/; \
-		chmod -R u+w $$work; \
+		$(MKDIR_P) $$work tests/fuzz/artifacts || exit 1; \
+		cp -R $(top_srcdir)/tests/fuzz/corpus/$$t/. $$work/ && chmod -R u+w $$work || exit 1; \
 		echo "  FUZZ     $$t for $(FUZZ_SECONDS)s"; \
 		tests/fuzz/$$t-libfuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=tests/fuzz/artifacts/$$t- $(FUZZ_ARGS) $$work; \
-	done
+			-artifact_prefix=tests/fuzz/artifacts/$$t- $(FUZZ_ARGS) $$work \
+			|| failed="$$failed $$t"; \
+	done; \
+	if test -n "$$failed"; then \
+		echo "Fuzzing failed:$$failed; see tests/fuzz/artifacts/"; exit 1; \
+	fi
 
 # Adds to the source corpus only the inputs of the last run that bring new coverage.
 fuzz-merge: $(fuzz_binaries)
