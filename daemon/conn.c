@@ -266,7 +266,8 @@ static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size
         r->next = NULL;
         r->len = len;
         r->n_fds = n_fds;
-        memcpy(r->fds, fds, n_fds * sizeof(int));
+        if (n_fds > 0) /* memcpy() from a NULL array is undefined, even of 0 bytes */
+                memcpy(r->fds, fds, n_fds * sizeof(int));
         memcpy(r->data, buf, len);
         if (c->queue_tail)
                 c->queue_tail->next = r;
