@@ -44,8 +44,8 @@ static void help(void)
 {
         printf("Usage: shmbrokerd [OPTIONS]\n"
                "Broker named shared memory with access control.\n\n"
-               "  --socket PATH            listen here (default %s; ignored under socket\n"
-               "                           activation)\n"
+               "  --socket PATH            listen here (default %s;\n"
+               "                           ignored under socket activation)\n"
                "  --policy PATH            a policy file or a directory of *.conf files\n"
                "                           (default %s, else the embedded default)\n"
                "  --shm-dir DIR            where shm objects live (default %s; must be tmpfs)\n"
