@@ -3,11 +3,8 @@
  * bench-util.c - clocks, statistics, a private shmbrokerd, client processes, the machine's
  * description and JSON helpers for shmb-bench. Knows nothing of what is measured.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <grp.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,7 +16,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,14 +44,7 @@ void bench_install_signals(void)
         (void) signal(SIGPIPE, SIG_IGN);
 }
 
-uint64_t bench_now_ns(void)
-{
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
+/* Unlike tl_sleep_ms(), a signal ends the sleep early: the loops then see bench_interrupted. */
 void bench_sleep_ms(unsigned ms)
 {
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000 };
@@ -107,47 +96,6 @@ void bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *ret)
 
 static struct bench_daemon *daemons[MAX_DAEMONS];
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-        if (remove(path) < 0 && errno != ENOENT)
-                fprintf(stderr, "shmb-bench: cannot remove '%s': %m\n", path);
-        return 0;
-}
-
-int bench_rm_rf(const char *path)
-{
-        if (!path || !path[0])
-                return 0;
-        if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 0;
-}
-
-static int write_text(const char *path, const char *text)
-{
-        size_t left = strlen(text);
-        int fd, r = 0;
-
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        while (left > 0) {
-                ssize_t n = write(fd, text, left);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                text += n;
-                left -= (size_t) n;
-        }
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        return r;
-}
-
 static void print_file(const char *path, const char *title)
 {
         char buf[4096];
@@ -163,48 +111,6 @@ static void print_file(const char *path, const char *title)
         fclose(f);
 }
 
-static bool socket_accepts(const char *path)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        bool ok;
-        int fd;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return false;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return false;
-        ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
-        close(fd);
-        return ok;
-}
-
-static void exec_daemon(const char *bin, char *const *argv, int log_fd)
-{
-        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-        (void) signal(SIGINT, SIG_DFL);
-        (void) signal(SIGTERM, SIG_DFL);
-        (void) signal(SIGHUP, SIG_DFL);
-        (void) signal(SIGPIPE, SIG_DFL);
-        /* Its own process group: ^C reaches the bench, which stops the daemon itself. */
-        (void) setpgid(0, 0);
-        (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
-            dup2(log_fd, STDERR_FILENO) < 0)
-                _exit(126);
-        (void) unsetenv("LISTEN_FDS");
-        (void) unsetenv("LISTEN_PID");
-        (void) unsetenv("LISTEN_FDNAMES");
-        (void) unsetenv("NOTIFY_SOCKET");
-        (void) unsetenv("WATCHDOG_USEC");
-        (void) unsetenv("WATCHDOG_PID");
-        execv(bin, argv);
-        fprintf(stderr, "shmb-bench: cannot execute '%s': %m\n", bin);
-        _exit(127);
-}
-
 static void daemon_forget(struct bench_daemon *d)
 {
         size_t i;
@@ -217,8 +123,7 @@ static void daemon_forget(struct bench_daemon *d)
 static void daemon_free(struct bench_daemon *d)
 {
         daemon_forget(d);
-        (void) bench_rm_rf(d->shm_dir);
-        (void) bench_rm_rf(d->run_dir);
+        tl_daemon_dirs_remove(&d->dirs);
         free(d);
 }
 
@@ -239,31 +144,11 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
                 return -ENOMEM;
         d->pid = -1;
         daemons[slot] = d;
-        strcpy(d->run_dir, "/tmp/shmb-bench.XXXXXX");
-        strcpy(d->shm_dir, "/dev/shm/shmb-bench.XXXXXX");
-        if (!mkdtemp(d->run_dir)) {
-                r = -errno;
-                d->run_dir[0] = d->shm_dir[0] = '\0';
-                goto fail;
-        }
-        if (!mkdtemp(d->shm_dir)) {
-                r = -errno;
-                d->shm_dir[0] = '\0';
-                goto fail;
-        }
-        /* Client processes of other uids must reach the socket. */
-        if (chmod(d->run_dir, 0755) < 0 || chmod(d->shm_dir, 0755) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        snprintf(d->socket_path, sizeof(d->socket_path), "%s/socket", d->run_dir);
-        snprintf(d->policy_path, sizeof(d->policy_path), "%s/policy.conf", d->run_dir);
-        snprintf(d->log_path, sizeof(d->log_path), "%s/daemon.log", d->run_dir);
-        r = write_text(d->policy_path, policy);
+        r = tl_daemon_dirs_make(&d->dirs, "shmb-bench", policy);
         if (r < 0)
                 goto fail;
 
-        log_fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        log_fd = open(d->dirs.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
                 r = -errno;
                 goto fail;
@@ -277,33 +162,34 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
         }
         if (pid == 0) {
                 char *const argv[] = {
-                        (char *) bin, (char *) "--socket", d->socket_path,
-                        (char *) "--policy", d->policy_path, (char *) "--shm-dir", d->shm_dir,
+                        (char *) bin, (char *) "--socket", d->dirs.socket_path,
+                        (char *) "--policy", d->dirs.policy_path,
+                        (char *) "--shm-dir", d->dirs.shm_dir,
                         (char *) "--log-level", (char *) "warning", NULL,
                 };
 
-                exec_daemon(bin, argv, log_fd);
+                tl_exec_daemon(bin, argv, log_fd);
         }
         close(log_fd);
         d->pid = pid;
 
-        deadline = bench_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
+        deadline = tl_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
         for (;;) {
                 int status;
 
                 if (waitpid(pid, &status, WNOHANG) == pid) {
                         fprintf(stderr, "shmb-bench: shmbrokerd exited before listening "
                                 "(status 0x%x)\n", (unsigned) status);
-                        print_file(d->log_path, "shmbrokerd log");
+                        print_file(d->dirs.log_path, "shmbrokerd log");
                         d->pid = -1;
                         r = -ECHILD;
                         goto fail;
                 }
-                if (socket_accepts(d->socket_path))
+                if (tl_socket_accepts(d->dirs.socket_path))
                         break;
-                if (bench_now_ns() > deadline || bench_interrupted) {
+                if (tl_now_ns() > deadline || bench_interrupted) {
                         fprintf(stderr, "shmb-bench: shmbrokerd did not listen on '%s'\n",
-                                d->socket_path);
+                                d->dirs.socket_path);
                         r = -ETIMEDOUT;
                         goto fail;
                 }
@@ -326,13 +212,13 @@ int bench_daemon_stop(struct bench_daemon *d)
                 return 0;
         if (d->pid > 0) {
                 (void) kill(d->pid, SIGTERM);
-                deadline = bench_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
+                deadline = tl_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
                 for (;;) {
                         pid_t w = waitpid(d->pid, &status, WNOHANG);
 
                         if (w == d->pid || (w < 0 && errno != EINTR))
                                 break;
-                        if (bench_now_ns() > deadline) {
+                        if (tl_now_ns() > deadline) {
                                 fprintf(stderr, "shmb-bench: shmbrokerd did not exit on "
                                         "SIGTERM, killing it\n");
                                 (void) kill(d->pid, SIGKILL);
@@ -345,7 +231,7 @@ int bench_daemon_stop(struct bench_daemon *d)
                 if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
                         fprintf(stderr, "shmb-bench: shmbrokerd exited with status 0x%x\n",
                                 (unsigned) status);
-                        print_file(d->log_path, "shmbrokerd log");
+                        print_file(d->dirs.log_path, "shmbrokerd log");
                         r = -EPROTO;
                 }
                 d->pid = -1;
@@ -365,39 +251,12 @@ void bench_daemon_stop_all(void)
 
 long bench_daemon_rss_kib(const struct bench_daemon *d)
 {
-        char path[64], line[256];
-        long kib = -ENODATA;
-        FILE *f;
-
-        snprintf(path, sizeof(path), "/proc/%d/status", (int) d->pid);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, "VmRSS:", 6) == 0) {
-                        kib = strtol(line + 6, NULL, 10);
-                        break;
-                }
-        fclose(f);
-        return kib;
+        return tl_proc_rss_kib(d->pid);
 }
 
 int bench_daemon_fd_count(const struct bench_daemon *d)
 {
-        char path[64];
-        struct dirent *de;
-        DIR *dir;
-        int n = 0;
-
-        snprintf(path, sizeof(path), "/proc/%d/fd", (int) d->pid);
-        dir = opendir(path);
-        if (!dir)
-                return -errno;
-        while ((de = readdir(dir)))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(dir);
-        return n;
+        return tl_proc_fd_count(d->pid);
 }
 
 int bench_policy_accepted(const char *bin, const char *policy)
@@ -409,7 +268,7 @@ int bench_policy_accepted(const char *bin, const char *policy)
         if (!mkdtemp(dir))
                 return -errno;
         snprintf(path, sizeof(path), "%s/p.conf", dir);
-        r = write_text(path, policy);
+        r = tl_write_text(path, policy);
         if (r < 0)
                 goto out;
         fflush(NULL);
@@ -433,7 +292,7 @@ int bench_policy_accepted(const char *bin, const char *policy)
                 }
         r = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 out:
-        (void) bench_rm_rf(dir);
+        (void) tl_rm_rf(dir);
         return r;
 }
 
@@ -453,15 +312,15 @@ static void child_wait_go(void)
 
 static int child_become(uid_t uid)
 {
+        int r;
+
         if (uid == 0)
                 return 0;
-        if (setgroups(0, NULL) < 0 || setresgid((gid_t) uid, (gid_t) uid, (gid_t) uid) < 0 ||
-            setresuid(uid, uid, uid) < 0) {
-                fprintf(stderr, "shmb-bench: child: cannot become uid %u: %m\n",
-                        (unsigned) uid);
-                return -errno;
-        }
-        return 0;
+        r = tl_become(uid);
+        if (r < 0)
+                fprintf(stderr, "shmb-bench: child: cannot become uid %u: %s\n",
+                        (unsigned) uid, strerror(-r));
+        return r;
 }
 
 int bench_children_start(size_t n, uid_t uid_base,
@@ -531,12 +390,12 @@ int bench_children_start(size_t n, uid_t uid_base,
 
 int bench_children_wait_ready(struct bench_children *c, unsigned timeout_ms)
 {
-        uint64_t deadline = bench_now_ns() + (uint64_t) timeout_ms * 1000000;
+        uint64_t deadline = tl_now_ns() + (uint64_t) timeout_ms * 1000000;
         size_t got = 0;
 
         while (got < c->n) {
                 struct pollfd p = { .fd = c->ready_fd, .events = POLLIN };
-                uint64_t now = bench_now_ns();
+                uint64_t now = tl_now_ns();
                 char buf[256];
                 ssize_t k;
 
@@ -570,13 +429,13 @@ void bench_children_go(struct bench_children *c)
 
 int bench_children_finish(struct bench_children *c, unsigned timeout_ms)
 {
-        uint64_t deadline = bench_now_ns() + (uint64_t) timeout_ms * 1000000;
+        uint64_t deadline = tl_now_ns() + (uint64_t) timeout_ms * 1000000;
         size_t i, left = c->n;
         int r = 0;
 
         bench_children_go(c);
         while (left > 0) {
-                bool killed = bench_now_ns() > deadline || bench_interrupted;
+                bool killed = tl_now_ns() > deadline || bench_interrupted;
 
                 for (i = 0; i < c->n; i++) {
                         int status;

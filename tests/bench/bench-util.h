@@ -15,13 +15,14 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "../helpers/testlib.h"
+
 #define BENCH_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Set by SIGINT/SIGTERM in the bench process; every loop checks it. */
 extern volatile int bench_interrupted;
 void bench_install_signals(void);
 
-uint64_t bench_now_ns(void);
 void bench_sleep_ms(unsigned ms);
 
 /* ---- statistics over latency samples (nanoseconds) ---- */
@@ -40,11 +41,7 @@ void bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *ret);
 
 struct bench_daemon {
         pid_t pid;
-        char run_dir[PATH_MAX];         /* /tmp/shmb-bench.XXXXXX: socket, policy, log */
-        char shm_dir[PATH_MAX];         /* /dev/shm/shmb-bench.XXXXXX: --shm-dir */
-        char socket_path[PATH_MAX];
-        char policy_path[PATH_MAX];
-        char log_path[PATH_MAX];
+        struct tl_daemon_dirs dirs;     /* shmb-bench.XXXXXX in /tmp and /dev/shm */
 };
 
 /*
@@ -67,9 +64,6 @@ int bench_daemon_fd_count(const struct bench_daemon *d);
 
 /* Runs "$bin --check-policy --policy FILE" on @policy: 1 accepted, 0 refused, <0 error. */
 int bench_policy_accepted(const char *bin, const char *policy);
-
-/* Removes a tree, not following symlinks. */
-int bench_rm_rf(const char *path);
 
 /* ---- client processes ---- */
 

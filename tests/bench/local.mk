@@ -10,6 +10,8 @@ EXTRA_PROGRAMS += tests/bench/shmb-bench
 tests_bench_shmb_bench_SOURCES = \
 	tests/bench/shmb-bench.c \
 	tests/bench/bench-util.c \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
 	tests/bench/bench-util.h \
 	$(NULL)
 tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \

@@ -388,9 +388,10 @@ static int broker_create_objects(const struct bench_daemon *d, size_t n)
         size_t i;
         int r;
 
-        r = shmb_connect(d->socket_path, &c);
+        r = shmb_connect(d->dirs.socket_path, &c);
         if (r < 0) {
-                fprintf(stderr, "shmb-bench: connect '%s': %s\n", d->socket_path, strerror(-r));
+                fprintf(stderr, "shmb-bench: connect '%s': %s\n", d->dirs.socket_path,
+                        strerror(-r));
                 return r;
         }
         for (i = 0; i < n && r >= 0; i++) {
@@ -495,9 +496,9 @@ static int op_init(struct op_state *s, const struct op_spec *spec)
                         broker_name(s->names[i], sizeof(s->names[i]), i);
                 break;
         }
-        r = shmb_connect(spec->d->socket_path, &s->c);
+        r = shmb_connect(spec->d->dirs.socket_path, &s->c);
         if (r < 0)
-                fprintf(stderr, "shmb-bench: connect '%s': %s\n", spec->d->socket_path,
+                fprintf(stderr, "shmb-bench: connect '%s': %s\n", spec->d->dirs.socket_path,
                         strerror(-r));
         return r;
 }
@@ -694,16 +695,16 @@ static int lat_child(size_t idx, void *userdata, void (*wait_go)(void))
                                 return 0;
                         }
                 }
-        deadline = bench_now_ns() + (uint64_t) (j->seconds * 1e9);
-        while (bench_now_ns() < deadline) {
+        deadline = tl_now_ns() + (uint64_t) (j->seconds * 1e9);
+        while (tl_now_ns() < deadline) {
                 for (k = 0; k < j->n_ops; k++) {
                         uint32_t *out = j->sh->samples + k * j->cap;
 
                         for (i = 0; i < LAT_BLOCK && j->sh->count[k] < j->cap; i++) {
-                                uint64_t t0 = bench_now_ns(), dt;
+                                uint64_t t0 = tl_now_ns(), dt;
 
                                 r = op_run(&st[k]);
-                                dt = bench_now_ns() - t0;
+                                dt = tl_now_ns() - t0;
                                 if (r < 0) {
                                         j->sh->error = r;
                                         j->sh->error_op = (int) k;
@@ -796,7 +797,7 @@ static int tput_child(size_t idx, void *userdata, void (*wait_go)(void))
                 return 1;
         }
         wait_go();
-        t0 = bench_now_ns();
+        t0 = tl_now_ns();
         deadline = t0 + (uint64_t) (j->seconds * 1e9);
         do {
                 int n;
@@ -809,7 +810,7 @@ static int tput_child(size_t idx, void *userdata, void (*wait_go)(void))
                         }
                 }
                 ops += 16 * per_op;
-                now = bench_now_ns();
+                now = tl_now_ns();
         } while (now < deadline);
         res->ops = ops;
         res->ns = now - t0;
@@ -1082,7 +1083,7 @@ static int populate(const struct bench_daemon *d, size_t from, size_t n)
         size_t i;
         int r = 0, dir_fd;
 
-        dir_fd = open(d->shm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir_fd = open(d->dirs.shm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return -errno;
         /* root:root 0666, as the bench-open rule's Owner=0 Group=0 Mode=0666 give. */
@@ -1134,12 +1135,12 @@ static void scenario_objects(void)
                 r = start_daemon(10, false, &big);
         if (r >= 0)
                 r = broker_create_objects(big, 10);
-        t0 = bench_now_ns();
+        t0 = tl_now_ns();
         if (r >= 0)
                 r = populate(big, 10, cfg.objects);
         if (r >= 0) {
                 progress("  created %zu files in %.1f s", cfg.objects - 10,
-                         (double) (bench_now_ns() - t0) / 1e9);
+                         (double) (tl_now_ns() - t0) / 1e9);
                 ops[0].d = small;
                 ops[1].d = big;
                 r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
@@ -1163,7 +1164,7 @@ static void scenario_objects(void)
 /* Waits until the daemon holds @want fds, or the count stops moving for @stable_ms. */
 static int wait_fd_count(const struct bench_daemon *d, int want, unsigned stable_ms)
 {
-        uint64_t since = bench_now_ns();
+        uint64_t since = tl_now_ns();
         int last = -1, n;
 
         for (;;) {
@@ -1172,8 +1173,8 @@ static int wait_fd_count(const struct bench_daemon *d, int want, unsigned stable
                         return n;
                 if (n != last) {
                         last = n;
-                        since = bench_now_ns();
-                } else if (bench_now_ns() - since > (uint64_t) stable_ms * 1000000)
+                        since = tl_now_ns();
+                } else if (tl_now_ns() - since > (uint64_t) stable_ms * 1000000)
                         return n;
                 bench_sleep_ms(10);
         }
@@ -1206,7 +1207,7 @@ static void scenario_idle(void)
                 r = broker_create_objects(d, 1);
         /* One connection that did something, so that the baseline has the daemon warm. */
         if (r >= 0)
-                r = shmb_connect(d->socket_path, &warm);
+                r = shmb_connect(d->dirs.socket_path, &warm);
         if (r >= 0) {
                 int fd;
 
@@ -1233,7 +1234,7 @@ static void scenario_idle(void)
                         r = -errno;
                         break;
                 }
-                r = shmb_connect(d->socket_path, &conns[n]);
+                r = shmb_connect(d->dirs.socket_path, &conns[n]);
                 if (setresuid((uid_t) -1, 0, (uid_t) -1) < 0) {
                         fprintf(stderr, "shmb-bench: cannot return to euid 0: %m\n");
                         abort();

@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <linux/audit.h>
 #include <linux/close_range.h>
@@ -37,22 +36,6 @@
 
 #include "harness.h"
 #include "macro.h"
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
 
 /* Undo what cmocka set up in the test process: its crash handlers would longjmp into the
  * test runner inside the child. */
@@ -107,7 +90,7 @@ static int child_switch_identity(const struct harness_id *id)
  */
 static int wait_bounded(pid_t pid, unsigned timeout_ms, int *ret_status)
 {
-        uint64_t deadline = now_ms() + timeout_ms;
+        uint64_t deadline = tl_now_ms() + timeout_ms;
         int status;
 
         for (;;) {
@@ -119,9 +102,9 @@ static int wait_bounded(pid_t pid, unsigned timeout_ms, int *ret_status)
                         *ret_status = status;
                         return 0;
                 }
-                if (now_ms() >= deadline)
+                if (tl_now_ms() >= deadline)
                         break;
-                sleep_ms(5);
+                tl_sleep_ms(5);
         }
         (void) kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -159,22 +142,6 @@ static int write_file(const char *path, const char *a, const char *b, mode_t mod
         return 0;
 }
 
-static int rm_rf_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-        if (remove(path) < 0 && errno != ENOENT)
-                fprintf(stderr, "harness: cannot remove '%s': %m\n", path);
-        return 0;
-}
-
-int harness_rm_rf(const char *path)
-{
-        if (!path || !path[0])
-                return 0;
-        if (nftw(path, rm_rf_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 0;
-}
-
 static void print_log(const struct harness_daemon *d)
 {
         _cleanup_(freep) char *log = harness_daemon_log(d);
@@ -185,47 +152,34 @@ static void print_log(const struct harness_daemon *d)
 
 int harness_daemon_fd_count(const struct harness_daemon *d)
 {
-        char path[64];
-        struct dirent *de;
-        DIR *dir;
-        int n = 0;
-
-        snprintf(path, sizeof(path), "/proc/%d/fd", (int) d->pid);
-        dir = opendir(path);
-        if (!dir)
-                return -errno;
-        while ((de = readdir(dir)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        n++;
-        (void) closedir(dir);
-        return n;
+        return tl_proc_fd_count(d->pid);
 }
 
 int harness_daemon_wait_fd_count(const struct harness_daemon *d, int n, unsigned timeout_ms)
 {
-        uint64_t deadline = now_ms() + timeout_ms;
+        uint64_t deadline = tl_now_ms() + timeout_ms;
         int r;
 
         for (;;) {
                 r = harness_daemon_fd_count(d);
-                if (r < 0 || r == n || now_ms() >= deadline)
+                if (r < 0 || r == n || tl_now_ms() >= deadline)
                         return r;
-                sleep_ms(10);
+                tl_sleep_ms(10);
         }
 }
 
 /* The count, once it has not changed for 100 ms (the probe connection has been closed). */
 static int settled_fd_count(const struct harness_daemon *d)
 {
-        uint64_t deadline = now_ms() + 2000, since = now_ms();
+        uint64_t deadline = tl_now_ms() + 2000, since = tl_now_ms();
         int last = harness_daemon_fd_count(d), r;
 
-        while (now_ms() < deadline && now_ms() - since < 100) {
-                sleep_ms(10);
+        while (tl_now_ms() < deadline && tl_now_ms() - since < 100) {
+                tl_sleep_ms(10);
                 r = harness_daemon_fd_count(d);
                 if (r != last) {
                         last = r;
-                        since = now_ms();
+                        since = tl_now_ms();
                 }
         }
         return last;
@@ -245,39 +199,7 @@ bool harness_daemon_alive(const struct harness_daemon *d)
 
 char *harness_daemon_log(const struct harness_daemon *d)
 {
-        _cleanup_(closep) int fd = -1;
-        char *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        for (;;) {
-                ssize_t n;
-
-                if (cap - len < 4096) {
-                        char *p = realloc(buf, cap + 65536);
-
-                        if (!p) {
-                                free(buf);
-                                return NULL;
-                        }
-                        buf = p;
-                        cap += 65536;
-                }
-                n = read(fd, buf + len, cap - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        free(buf);
-                        return NULL;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        return buf;
+        return tl_read_text(d->log_path);
 }
 
 const char *harness_shm_path(const struct harness_daemon *d, const char *name)
@@ -288,27 +210,13 @@ const char *harness_shm_path(const struct harness_daemon *d, const char *name)
         return path;
 }
 
-static bool socket_accepts(const char *path)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_(closep) int fd = -1;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return false;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return false;
-        return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
-}
-
 static void daemon_free(struct harness_daemon *d)
 {
         if (!d)
                 return;
         if (!d->keep_shm_dir)
-                (void) harness_rm_rf(d->shm_dir);
-        (void) harness_rm_rf(d->run_dir);
+                (void) tl_rm_rf(d->shm_dir);
+        (void) tl_rm_rf(d->run_dir);
         free(d);
 }
 
@@ -419,12 +327,7 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
                     dup2(log_fd, STDERR_FILENO) < 0)
                         _exit(126);
                 /* Not socket-activated, not under a service manager: --socket decides. */
-                (void) unsetenv("LISTEN_FDS");
-                (void) unsetenv("LISTEN_PID");
-                (void) unsetenv("LISTEN_FDNAMES");
-                (void) unsetenv("NOTIFY_SOCKET");
-                (void) unsetenv("WATCHDOG_USEC");
-                (void) unsetenv("WATCHDOG_PID");
+                tl_unset_service_env();
                 /* Log lines go to the log file, not to a journal the test cannot read. */
                 (void) unsetenv("JOURNAL_STREAM");
                 execv(argv[0], (char *const *) argv);
@@ -499,7 +402,7 @@ int harness_daemon_start(const char *policy, const struct harness_daemon_options
         if (r < 0)
                 goto fail;
 
-        deadline = now_ms() + HARNESS_TIMEOUT_MS;
+        deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
         for (;;) {
                 if (!harness_daemon_alive(d)) {
                         int status = 0;
@@ -512,9 +415,9 @@ int harness_daemon_start(const char *policy, const struct harness_daemon_options
                         r = -ECHILD;
                         goto fail;
                 }
-                if (socket_accepts(d->socket_path))
+                if (tl_socket_accepts(d->socket_path))
                         break;
-                if (now_ms() >= deadline) {
+                if (tl_now_ms() >= deadline) {
                         int status;
 
                         fprintf(stderr, "harness: shmbrokerd did not listen on '%s' within "
@@ -525,7 +428,7 @@ int harness_daemon_start(const char *policy, const struct harness_daemon_options
                         r = -ETIMEDOUT;
                         goto fail;
                 }
-                sleep_ms(10);
+                tl_sleep_ms(10);
         }
 
         d->n_fds_start = settled_fd_count(d);
@@ -727,7 +630,7 @@ int harness_exec(const struct harness_id *id, const char *const *argv, const voi
         if (!inp || in_len == 0)
                 p[0][1] = safe_close(p[0][1]);
 
-        deadline = now_ms() + HARNESS_TIMEOUT_MS;
+        deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
         r = 0;
         while ((out_open || err_open) && r == 0) {
                 struct pollfd pfd[3] = {
@@ -735,7 +638,7 @@ int harness_exec(const struct harness_id *id, const char *const *argv, const voi
                         { .fd = out_open ? p[1][0] : -1, .events = POLLIN },
                         { .fd = err_open ? p[2][0] : -1, .events = POLLIN },
                 };
-                uint64_t now = now_ms();
+                uint64_t now = tl_now_ms();
                 int k;
 
                 if (now >= deadline) {
@@ -781,7 +684,7 @@ int harness_exec(const struct harness_id *id, const char *const *argv, const voi
                 (void) wait_bounded(pid, 0, &status);
                 status = 0;
         } else {
-                int w = wait_bounded(pid, deadline > now_ms() ? deadline - now_ms() : 0,
+                int w = wait_bounded(pid, deadline > tl_now_ms() ? deadline - tl_now_ms() : 0,
                                      &status);
 
                 if (w == -ETIMEDOUT)
@@ -877,14 +780,14 @@ int harness_daemon_log_count(const struct harness_daemon *d, size_t mark, const 
 int harness_daemon_wait_log(const struct harness_daemon *d, size_t mark, const char *needle,
                             unsigned timeout_ms)
 {
-        uint64_t deadline = now_ms() + timeout_ms;
+        uint64_t deadline = tl_now_ms() + timeout_ms;
 
         for (;;) {
                 if (harness_daemon_log_count(d, mark, needle, NULL) > 0)
                         return 0;
-                if (now_ms() >= deadline)
+                if (tl_now_ms() >= deadline)
                         return -ETIMEDOUT;
-                sleep_ms(10);
+                tl_sleep_ms(10);
         }
 }
 
@@ -909,14 +812,14 @@ static char proc_state(pid_t pid)
 
 int harness_daemon_pause(const struct harness_daemon *d)
 {
-        uint64_t deadline = now_ms() + HARNESS_TIMEOUT_MS;
+        uint64_t deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
 
         if (kill(d->pid, SIGSTOP) < 0)
                 return -errno;
         while (proc_state(d->pid) != 'T') {
-                if (now_ms() >= deadline)
+                if (tl_now_ms() >= deadline)
                         return -ETIMEDOUT;
-                sleep_ms(1);
+                tl_sleep_ms(1);
         }
         return 0;
 }

@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "testlib.h"
+
 /*
  * Test identities: numeric ids unlikely to exist on any host. They need not be in /etc/passwd;
  * policies name them by number (users) and @number (groups).
@@ -230,9 +232,6 @@ int harness_exec(const struct harness_id *id, const char *const *argv, const voi
 int harness_ctl(const struct harness_daemon *d, const struct harness_id *id,
                 const char *const *args, const void *in, size_t in_len,
                 struct harness_exec_result *ret);
-
-/* Remove a directory tree without following symlinks. Return: 0 or -errno. */
-int harness_rm_rf(const char *path);
 
 /* ------------------------------------------------------------------------------------------
  * Added for the security suite (tests/integration/test-security*.c).

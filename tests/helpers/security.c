@@ -2,7 +2,6 @@
 /*
  * security.c - shared pieces of the security suite; see security.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,7 +13,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -58,22 +56,6 @@ const char sec_policy[] =
         "Group=42002\n"
         "Mode=0600\n"
         "MaxSize=4M\n";
-
-uint64_t sec_now_ms(void)
-{
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-void sec_sleep_ms(unsigned ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
 
 /* ------------------------------------------------------------------------------------------
  * The daemon of the case, and what teardown undoes
@@ -274,13 +256,13 @@ int sec_teardown(void **state)
                         sysctl_undo[i].path[0] = '\0';
                 }
                 if (rm_undo[i][0]) {
-                        (void) harness_rm_rf(rm_undo[i]);
+                        (void) tl_rm_rf(rm_undo[i]);
                         rm_undo[i][0] = '\0';
                 }
                 if (mount_undo[i][0]) {
                         if (umount2(mount_undo[i], MNT_DETACH) < 0)
                                 fprintf(stderr, "cannot unmount %s: %m\n", mount_undo[i]);
-                        (void) harness_rm_rf(mount_undo[i]);
+                        (void) tl_rm_rf(mount_undo[i]);
                         mount_undo[i][0] = '\0';
                 }
         }
@@ -504,74 +486,12 @@ int sec_raw_connect(const struct harness_daemon *d, const struct harness_id *id)
 
 int sec_raw_send(int fd, const void *buf, size_t len, const int *fds, size_t n_fds)
 {
-        union {
-                struct cmsghdr h;
-                uint8_t b[CMSG_SPACE(sizeof(int) * 253)];
-        } control;
-        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
-
-        if (n_fds > 253)
-                return -EINVAL;
-        if (n_fds > 0) {
-                struct cmsghdr *cm;
-
-                memset(&control, 0, sizeof(control));
-                mh.msg_control = &control;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-        }
-        n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-        if (n < 0)
-                return -errno;
-        return (size_t) n == len ? 0 : -EIO;
+        return tl_raw_send(fd, buf, len, fds, n_fds, 0);
 }
 
 ssize_t sec_raw_recv(int fd, void *buf, size_t size, int *fds, size_t *n_fds)
 {
-        union {
-                struct cmsghdr h;
-                uint8_t b[CMSG_SPACE(sizeof(int) * SHMB_PROTO_FDS_MAX)];
-        } control;
-        struct iovec iov = { .iov_base = buf, .iov_len = size };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
-                             .msg_controllen = sizeof(control) };
-        struct cmsghdr *cm;
-        ssize_t n;
-        size_t i;
-
-        *n_fds = 0;
-        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        if (n < 0)
-                return -errno; /* nothing to parse: msg_controllen is not updated on error */
-        for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-                size_t k;
-
-                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-                        continue;
-                k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (i = 0; i < k; i++) {
-                        int f;
-
-                        memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-                        if (*n_fds < SHMB_PROTO_FDS_MAX)
-                                fds[(*n_fds)++] = f;
-                        else
-                                (void) close(f);
-                }
-        }
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-                for (i = 0; i < *n_fds; i++)
-                        (void) close(fds[i]);
-                *n_fds = 0;
-                return -EMSGSIZE;
-        }
-        return n;
+        return tl_raw_recv(fd, buf, size, fds, n_fds, 0);
 }
 
 int sec_raw_reply(int fd, struct shmb_proto_reply *reply, int *ret_fd)
@@ -642,13 +562,6 @@ void sec_expect_closed(int fd, int error)
                          r == 0 ? "another reply" : strerror(-r));
 }
 
-struct shmb_proto_header sec_header(uint16_t type, uint32_t seq, uint32_t len)
-{
-        return (struct shmb_proto_header) { .magic = SHMB_PROTO_MAGIC,
-                                            .version = SHMB_PROTO_VERSION, .type = type,
-                                            .seq = seq, .len = len };
-}
-
 size_t sec_enc_create(void *buf, uint32_t seq, const char *name, uint64_t size, uint32_t access)
 {
         int n = shmb_proto_encode_create(buf, SHMB_PROTO_MSG_MAX, seq, name, size, access);
@@ -679,15 +592,9 @@ size_t sec_enc_name(void *buf, uint16_t type, uint32_t seq, const char *name)
 
 int sec_self_fd_count(void)
 {
-        struct dirent *de;
-        DIR *dir = opendir("/proc/self/fd");
-        int n = 0;
+        int n = tl_dir_count("/proc/self/fd");
 
-        assert_non_null(dir);
-        while ((de = readdir(dir)))
-                if (de->d_name[0] != '.')
-                        n++;
-        (void) closedir(dir);
+        assert_true(n >= 0);
         return n - 1; /* the directory's own fd */
 }
 

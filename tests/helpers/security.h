@@ -154,9 +154,6 @@ void sec_expect_error(int fd, uint32_t seq, int error);
  * if @error is 0; none allowed if @error < 0), the next read gives EOF or ECONNRESET. */
 void sec_expect_closed(int fd, int error);
 
-/* A header for a packet of @len payload bytes. */
-struct shmb_proto_header sec_header(uint16_t type, uint32_t seq, uint32_t len);
-
 /* Encoders that assert. Return: the packet length. */
 size_t sec_enc_create(void *buf, uint32_t seq, const char *name, uint64_t size,
                       uint32_t access);
@@ -166,9 +163,6 @@ size_t sec_enc_name(void *buf, uint16_t type, uint32_t seq, const char *name);
 /* ------------------------------------------------------------------------------------------
  * Misc
  */
-
-uint64_t sec_now_ms(void);
-void sec_sleep_ms(unsigned ms);
 
 /* Open fds of this process. */
 int sec_self_fd_count(void);

@@ -6,6 +6,8 @@ check_PROGRAMS += tests/integration/test-security
 tests_integration_test_security_SOURCES = \
 	tests/helpers/harness.c \
 	tests/helpers/harness.h \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
 	tests/helpers/security.c \
 	tests/helpers/security.h \
 	tests/integration/test-security.c \

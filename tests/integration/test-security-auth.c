@@ -532,12 +532,12 @@ static void test_b40_reload(void **state)
                 sec_write_file(d->policy_path, text);
         }
         assert_int_equal(kill(d->pid, SIGHUP), 0);
-        deadline = sec_now_ms() + 3000;
-        while (sec_now_ms() < deadline) {
+        deadline = tl_now_ms() + 3000;
+        while (tl_now_ms() < deadline) {
                 r = sec_open(d, &sec_id_reader, "sec-rl", SHMB_ACCESS_RDONLY, NULL);
                 if (r == -EACCES)
                         break;
-                sec_sleep_ms(20);
+                tl_sleep_ms(20);
         }
         assert_int_equal(r, -EACCES);
         /* Every request is decided by the policy in force when it is handled: also on a

@@ -51,10 +51,10 @@ static uint8_t pkt[SHMB_PROTO_MSG_MAX];
 /* A killed daemon's socket closes a moment before it becomes a zombie. */
 static void wait_dead(const struct harness_daemon *d)
 {
-        uint64_t deadline = sec_now_ms() + 2000;
+        uint64_t deadline = tl_now_ms() + 2000;
 
-        while (harness_daemon_alive(d) && sec_now_ms() < deadline)
-                sec_sleep_ms(5);
+        while (harness_daemon_alive(d) && tl_now_ms() < deadline)
+                tl_sleep_ms(5);
         assert_false(harness_daemon_alive(d));
 }
 
@@ -70,13 +70,13 @@ static int child_request_to_dying_daemon(void *userdata)
         int fd = -1, r;
 
         CHILD_CHECK_EQ(shmb_connect(t->socket_path, &c), 0);
-        t0 = sec_now_ms();
+        t0 = tl_now_ms();
         r = shmb_create(c, "sec-k", 4096, SHMB_ACCESS_RDWR, &fd, NULL);
         /* EOF or a reset, promptly: not the library's 30 s timeout, not a hang. */
         if (r != -ECONNRESET && r != -EPIPE)
                 fprintf(stderr, "child: create against a killed daemon: %s\n", strerror(-r));
         CHILD_CHECK(r == -ECONNRESET || r == -EPIPE);
-        CHILD_CHECK(sec_now_ms() - t0 < 3000);
+        CHILD_CHECK(tl_now_ms() - t0 < 3000);
         shmb_client_free(c);
         return 0;
 }
@@ -93,7 +93,7 @@ static void test_e79_sigkill_during_request(void **state)
         killer = fork();
         assert_true(killer >= 0);
         if (killer == 0) {
-                sec_sleep_ms(300);
+                tl_sleep_ms(300);
                 (void) kill(d->pid, SIGKILL);
                 _exit(0);
         }
@@ -133,12 +133,12 @@ static void test_e80_sigkill_mid_create(void **state)
         if (killer == 0) {
                 /* Kill it while an object is still the daemon's, mode 0 (the creates are made
                  * one after another, so the next name is known); at the latest after 2 s. */
-                uint64_t deadline = sec_now_ms() + 2000;
+                uint64_t deadline = tl_now_ms() + 2000;
                 unsigned next = 1;
                 char path[PATH_MAX + 32];
                 struct stat st;
 
-                while (sec_now_ms() < deadline) {
+                while (tl_now_ms() < deadline) {
                         snprintf(path, sizeof(path), "%s/big-s%u", d->shm_dir, next);
                         if (lstat(path, &st) < 0)
                                 continue;
@@ -376,7 +376,7 @@ static void test_e88_bad_policy_at_start(void **state)
                                          strerror(-r));
                 }
         }
-        (void) harness_rm_rf(dir);
+        (void) tl_rm_rf(dir);
 }
 
 static void test_e90_stale_socket_path(void **state)
@@ -431,7 +431,7 @@ static void test_e90_stale_socket_path(void **state)
         assert_int_equal(res.status, 1);
         harness_exec_result_done(&res);
         assert_int_equal(access("/tmp/shmb-sec-elsewhere.sock", F_OK), -1);
-        (void) harness_rm_rf(dir);
+        (void) tl_rm_rf(dir);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -459,7 +459,7 @@ static void test_e89_client_crash(void **state)
                 pause();
                 _exit(0);
         }
-        sec_sleep_ms(100);
+        tl_sleep_ms(100);
         assert_int_equal(kill(pid, SIGKILL), 0);
         assert_int_equal(waitpid(pid, NULL, 0), pid);
         assert_int_equal(harness_daemon_resume(d), 0);

@@ -101,7 +101,7 @@ static void test_d63_connection_flood(void **state)
         sec_expect_log(d, mark, "uid=41004", NULL, 1, 1);
         /* A slot given back is a slot to use. */
         fds[0] = safe_close(fds[0]);
-        sec_sleep_ms(50);
+        tl_sleep_ms(50);
         c = sec_client(d, &sec_id_outsider);
         assert_int_equal(shmb_stat(c, "sec-x", &st), -ENOENT);
         shmb_client_free(c);
@@ -135,7 +135,7 @@ static void test_d63_connection_flood_library(void **state)
          * daemon has closed the connection (the refusal is waiting in the socket). */
         c = sec_client(d, &sec_id_outsider);
         (void) harness_daemon_wait_fd_count(d, d->n_fds_start + 4, 2000);
-        sec_sleep_ms(50);
+        tl_sleep_ms(50);
         r = shmb_stat(c, "sec-x", &st);
         shmb_client_free(c);
         close_all(fds, ELEMENTSOF(fds));
@@ -185,7 +185,7 @@ static void test_d69_connections_holding_replies(void **state)
                 }
                 sent += flood_unread(fds[i], "sec-held", 5000);
         }
-        sec_sleep_ms(200);
+        tl_sleep_ms(200);
         n = harness_daemon_fd_count(d);
         print_message("%d requests unread on 4 connections; the daemon holds %d fds (%d at "
                       "start)\n", sent, n, d->n_fds_start);
@@ -212,11 +212,11 @@ static void test_d64_accept_emfile(void **state)
         /* More connections than the daemon has fds for: the backlog holds the rest. */
         for (i = 0; i < ELEMENTSOF(fds); i++)
                 fds[i] = sec_raw_connect(d, &sec_id_outsider);
-        sec_sleep_ms(200);
+        tl_sleep_ms(200);
         n = harness_daemon_fd_count(d);
         /* No busy loop on a listener it cannot accept from. */
         cpu0 = sec_daemon_cpu_ms(d);
-        sec_sleep_ms(600);
+        tl_sleep_ms(600);
         cpu1 = sec_daemon_cpu_ms(d);
         print_message("at EMFILE with %d fds: %ld ms of CPU in 600 ms\n", n, cpu1 - cpu0);
         if (cpu1 - cpu0 > 150)
@@ -266,7 +266,7 @@ static void test_d67_idle_connection(void **state)
 
         sec_require_idle_timeout();
         d = sec_start(sec_policy, &opts);
-        t0 = sec_now_ms();
+        t0 = tl_now_ms();
         idle = sec_raw_connect(d, &sec_id_outsider);
         busy = sec_raw_connect(d, &sec_id_outsider);
         /* The busy one asks something every 300 ms for 2.1 s: never idle for 1 s. */
@@ -274,13 +274,13 @@ static void test_d67_idle_connection(void **state)
         for (i = 0; i < 7; i++) {
                 assert_int_equal(sec_raw_call(busy, pkt, n, &reply, NULL), 0);
                 assert_int_equal(reply.error, ENOENT);
-                sec_sleep_ms(300);
+                tl_sleep_ms(300);
         }
         sec_assert_serving(d);
         /* The idle one has been closed by now (a partial request cannot exist on
          * SOCK_SEQPACKET; saying nothing is the slow client). */
         r = sec_raw_reply(idle, &reply, NULL);
-        t = sec_now_ms() - t0;
+        t = tl_now_ms() - t0;
         assert_int_equal(r, -ECONNRESET);
         assert_true(t >= 900);
         assert_int_equal(sec_raw_call(busy, pkt, n, &reply, NULL), 0);
@@ -298,7 +298,7 @@ static void test_d68_never_reads(void **state)
                          0);
         fd = sec_raw_connect(d, &sec_id_reader);
         sent = flood_unread(fd, "sec-nr", 20000);
-        sec_sleep_ms(200);
+        tl_sleep_ms(200);
         n = harness_daemon_fd_count(d);
         print_message("%d requests sent unread; the daemon holds %d fds (%d at start)\n", sent,
                       n, d->n_fds_start);
@@ -338,7 +338,7 @@ static void test_d68_never_reads_batch(void **state)
                         break;
                 }
         }
-        sec_sleep_ms(200);
+        tl_sleep_ms(200);
         n = harness_daemon_fd_count(d);
         print_message("%d batches sent unread; the daemon holds %d fds (%d at start)\n", i, n,
                       d->n_fds_start);
@@ -386,7 +386,7 @@ static void test_d68_inflight_fds_other_clients(void **state)
                 if (send(fd, pkt, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                         break;
         }
-        sec_sleep_ms(300);
+        tl_sleep_ms(300);
         print_message("%d batches of 16 fds sent unread to a daemon with RLIMIT_NOFILE 256\n",
                       i);
         /* Another client of another uid still gets its fd. */
@@ -575,12 +575,12 @@ static void test_d74_huge_request(void **state)
                 "MaxSize=1T\n";
         struct harness_daemon *d = sec_start(policy, NULL);
         unsigned long long rss = sec_status_number(d->pid, "VmRSS");
-        uint64_t t0 = sec_now_ms();
+        uint64_t t0 = tl_now_ms();
 
         /* Far beyond memory and the tmpfs: refused before anything is touched, quickly. */
         assert_int_equal(sec_create(d, &sec_id_creator, "huge-a", UINT64_C(1) << 40,
                                     SHMB_ACCESS_RDWR, NULL), -ENOSPC);
-        assert_true(sec_now_ms() - t0 < 2000);
+        assert_true(tl_now_ms() - t0 < 2000);
         assert_int_equal(sec_create(d, &sec_id_creator, "huge-b", (UINT64_C(1) << 40) + 1,
                                     SHMB_ACCESS_RDWR, NULL), -EFBIG);
         assert_true(sec_status_number(d->pid, "VmRSS") < rss + 4096);
@@ -595,7 +595,7 @@ static void test_d76_log_flood(void **state)
 {
         struct harness_daemon *d = sec_start(sec_policy, NULL);
         size_t mark = harness_daemon_log_mark(d), n;
-        uint64_t t0 = sec_now_ms();
+        uint64_t t0 = tl_now_ms();
         int fd = sec_raw_connect(d, &sec_id_outsider), i;
         _cleanup_(freep) char *log = NULL;
         const char *p;
@@ -607,7 +607,7 @@ static void test_d76_log_flood(void **state)
                 assert_int_equal(sec_raw_send(fd, pkt, n, NULL, 0), 0);
                 sec_expect_error(fd, (uint32_t) i, EINVAL);
         }
-        assert_true(sec_now_ms() - t0 < SEC_LOG_INTERVAL_MS / 2);
+        assert_true(tl_now_ms() - t0 < SEC_LOG_INTERVAL_MS / 2);
         sec_expect_log_error(d, mark, HARNESS_UID_4, EINVAL, SEC_LOG_BURST, SEC_LOG_BURST);
         /* Per uid: another uid is still logged. */
         {
@@ -620,7 +620,7 @@ static void test_d76_log_flood(void **state)
         }
         sec_expect_log_error(d, mark, HARNESS_UID_3, EINVAL, 1, 1);
         /* After the interval, the next line says how many were left out. */
-        sec_sleep_ms((unsigned) (SEC_LOG_INTERVAL_MS + 200 - (sec_now_ms() - t0)));
+        tl_sleep_ms((unsigned) (SEC_LOG_INTERVAL_MS + 200 - (tl_now_ms() - t0)));
         n = sec_enc_name(pkt, SHMB_PROTO_STAT, 99, "sec-/z");
         assert_int_equal(sec_raw_send(fd, pkt, n, NULL, 0), 0);
         sec_expect_error(fd, 99, EINVAL);
@@ -666,21 +666,21 @@ static void test_d77_huge_policy(void **state)
                                          "[Segment r%zu]\nNames=r%zu-* x%zu\nCreate=41001\n"
                                          "ReadOnly=41003\nOwner=41001\nMode=0640\n"
                                          "MaxSize=64K\n\n", i, i, i);
-        t0 = sec_now_ms();
+        t0 = tl_now_ms();
         d = sec_start(text, NULL);
         free(text);
         print_message("%zu rules loaded and listening in %llu ms\n", n_rules,
-                      (unsigned long long) (sec_now_ms() - t0));
-        assert_true(sec_now_ms() - t0 < 3000);
+                      (unsigned long long) (tl_now_ms() - t0));
+        assert_true(tl_now_ms() - t0 < 3000);
         /* Lookups that match the last rule, and that match none. */
         c = sec_client(d, &sec_id_reader);
-        t0 = sec_now_ms();
+        t0 = tl_now_ms();
         for (i = 0; i < 500; i++) {
                 assert_int_equal(shmb_stat(c, "r4999-a", &st), -ENOENT);
                 assert_int_equal(shmb_stat(c, "nomatch", &st), -ENOENT);
         }
-        print_message("1000 lookups in %llu ms\n", (unsigned long long) (sec_now_ms() - t0));
-        assert_true(sec_now_ms() - t0 < 2000);
+        print_message("1000 lookups in %llu ms\n", (unsigned long long) (tl_now_ms() - t0));
+        assert_true(tl_now_ms() - t0 < 2000);
         shmb_client_free(c);
         sec_finish();
 }

@@ -77,14 +77,14 @@ static void assert_content(const char *path, const char *want)
 static int assert_refused(const struct harness_daemon *d, const struct harness_id *id,
                           const char *name, int access)
 {
-        uint64_t t0 = sec_now_ms();
+        uint64_t t0 = tl_now_ms();
         int r = sec_open(d, id, name, access, NULL);
 
         if (r == 0)
                 fail_msg("the daemon handed out '%s', a file it did not create", name);
-        if (sec_now_ms() - t0 > 2000)
+        if (tl_now_ms() - t0 > 2000)
                 fail_msg("refusing '%s' took %llu ms", name,
-                         (unsigned long long) (sec_now_ms() - t0));
+                         (unsigned long long) (tl_now_ms() - t0));
         assert_int_not_equal(r, -ENOENT);
         return r;
 }
@@ -319,11 +319,11 @@ struct watch {
 static int child_watch(void *userdata)
 {
         const struct watch *w = userdata;
-        uint64_t end = sec_now_ms() + w->ms;
+        uint64_t end = tl_now_ms() + w->ms;
         unsigned long seen = 0, closed = 0;
         struct stat st;
 
-        while (sec_now_ms() < end) {
+        while (tl_now_ms() < end) {
                 if (lstat(w->path, &st) < 0)
                         continue;
                 seen++;

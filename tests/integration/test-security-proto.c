@@ -199,7 +199,7 @@ static void test_a04_oversized_packet(void **state)
 
         memset(pkt, 'x', sizeof(pkt));
         for (i = 0; i < ELEMENTSOF(sizes); i++) {
-                h = sec_header(SHMB_PROTO_CREATE, 4, (uint32_t) (sizes[i] - sizeof(h)));
+                h = tl_proto_header(SHMB_PROTO_CREATE, 4, (uint32_t) (sizes[i] - sizeof(h)));
                 header_put(pkt, &h);
                 expect_protocol_error(d, pkt, sizes[i]);
         }
@@ -208,12 +208,12 @@ static void test_a04_oversized_packet(void **state)
         /* The largest packet there is: well-formed, of a type the daemon does not know, so it
          * is answered (EOPNOTSUPP) and the connection stays. */
         fd = sec_raw_connect(d, &sec_id_creator);
-        h = sec_header(0x7f, 44, SHMB_PROTO_MSG_MAX - sizeof(h));
+        h = tl_proto_header(0x7f, 44, SHMB_PROTO_MSG_MAX - sizeof(h));
         header_put(pkt, &h);
         assert_int_equal(sec_raw_send(fd, pkt, SHMB_PROTO_MSG_MAX, NULL, 0), 0);
         sec_expect_error(fd, 44, EOPNOTSUPP);
         /* The same size as a CREATE: its name field is far above the wire maximum. */
-        h = sec_header(SHMB_PROTO_CREATE, 45, SHMB_PROTO_MSG_MAX - sizeof(h));
+        h = tl_proto_header(SHMB_PROTO_CREATE, 45, SHMB_PROTO_MSG_MAX - sizeof(h));
         header_put(pkt, &h);
         {
                 struct shmb_proto_create c = { .size = 4096, .access = SHMB_PROTO_ACCESS_RDWR,
@@ -309,7 +309,7 @@ static void test_a07_unknown_type_version_flags(void **state)
         /* Unknown request types: EOPNOTSUPP with the request's seq; the connection stays. */
         fd = sec_raw_connect(d, &sec_id_creator);
         for (i = 0; i < ELEMENTSOF(types); i++) {
-                h = sec_header(types[i], 700 + (uint32_t) i, 3);
+                h = tl_proto_header(types[i], 700 + (uint32_t) i, 3);
                 header_put(pkt, &h);
                 memcpy(pkt + sizeof(h), "abc", 3);
                 assert_int_equal(sec_raw_send(fd, pkt, sizeof(h) + 3, NULL, 0), 0);
@@ -628,7 +628,7 @@ static void test_a11_name_length(void **state)
         assert_int_equal(reply.type, SHMB_PROTO_REPLY_OK);
         /* ...and one byte more than the wire allows is a protocol error. */
         {
-                struct shmb_proto_header h = sec_header(SHMB_PROTO_OPEN, 8, 0);
+                struct shmb_proto_header h = tl_proto_header(SHMB_PROTO_OPEN, 8, 0);
                 struct shmb_proto_open o = { .access = SHMB_PROTO_ACCESS_RDONLY,
                                              .name_len = SHMB_PROTO_NAME_WIRE_MAX + 1 };
 
@@ -723,7 +723,7 @@ static void test_a13_bad_modes(void **state)
         }
         /* Requests carry no mode at all: the policy's is the only one. That a read-only
          * request never yields a writable fd is test_b37. */
-        (void) harness_rm_rf(dir);
+        (void) tl_rm_rf(dir);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1065,7 +1065,7 @@ static void test_a23_bad_policy_files(void **state)
         sec_expect_log(d, mark, where, NULL, 1, 1);
         assert_int_equal(sec_open(d, &sec_id_reader, "sec-keep", SHMB_ACCESS_RDONLY, NULL), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-keep"), 0);
-        (void) harness_rm_rf(dir);
+        (void) tl_rm_rf(dir);
         sec_finish();
 }
 

@@ -54,6 +54,7 @@
 
 #include "macro.h"
 #include "shmbroker.h"
+#include "../helpers/testlib.h"
 
 extern char **environ;
 
@@ -77,103 +78,7 @@ extern char **environ;
 
 static uint64_t now_usec(void)
 {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-static int write_text(const char *path, const char *text)
-{
-        _cleanup_(closep) int fd = -1;
-        size_t left = strlen(text);
-
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        while (left > 0) {
-                ssize_t n = write(fd, text, left);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                text += n;
-                left -= (size_t) n;
-        }
-        return 0;
-}
-
-static char *read_text(const char *path)
-{
-        _cleanup_(closep) int fd = -1;
-        char *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        for (;;) {
-                ssize_t n;
-
-                if (cap - len < 4096) {
-                        char *p = realloc(buf, cap + 65536);
-
-                        if (!p) {
-                                free(buf);
-                                return NULL;
-                        }
-                        buf = p;
-                        cap += 65536;
-                }
-                n = read(fd, buf + len, cap - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        free(buf);
-                        return NULL;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        return buf;
-}
-
-static int rm_rf(const char *path)
-{
-        DIR *d;
-        struct dirent *de;
-
-        if (!path || !path[0])
-                return 0;
-        d = opendir(path);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(d))) {
-                char sub[PATH_MAX];
-                struct stat st;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-                        (void) rm_rf(sub);
-                else
-                        (void) unlink(sub);
-        }
-        (void) closedir(d);
-        return rmdir(path) < 0 ? -errno : 0;
+        return tl_now_ns() / 1000;
 }
 
 /* Async-signal-safe: "PREFIX<decimal>" into @buf (for the fork child). */
@@ -262,7 +167,7 @@ struct mgr {
 
 static void mgr_print_log(const struct mgr *m)
 {
-        _cleanup_(freep) char *log = read_text(m->log_path);
+        _cleanup_(freep) char *log = tl_read_text(m->log_path);
         size_t i;
 
         fprintf(stderr, "---- shmbrokerd log (%s) ----\n%s---- notifications ----\n",
@@ -541,7 +446,7 @@ static int mgr_init(struct mgr *m, const char *policy)
         snprintf(m->policy_path, sizeof(m->policy_path), "%s/policy.conf", m->run_dir);
         snprintf(m->log_path, sizeof(m->log_path), "%s/daemon.log", m->run_dir);
 
-        r = write_text(m->policy_path, policy);
+        r = tl_write_text(m->policy_path, policy);
         if (r < 0)
                 return r;
 
@@ -766,8 +671,8 @@ static void mgr_done(struct mgr *m)
         for (i = 0; i < ELEMENTSOF(m->listen_fds); i++)
                 safe_close(m->listen_fds[i]);
         safe_close(m->notify_fd);
-        (void) rm_rf(m->shm_dir);
-        (void) rm_rf(m->run_dir);
+        (void) tl_rm_rf(m->shm_dir);
+        (void) tl_rm_rf(m->run_dir);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1000,7 +905,7 @@ static void test_reload(void **state)
         assert_int_equal(client_create(m->socket_path, "x-before", 4096, data, sizeof(data)),
                          -EACCES);
 
-        assert_int_equal(write_text(m->policy_path, policy), 0);
+        assert_int_equal(tl_write_text(m->policy_path, policy), 0);
         from = m->n_notes;
         before = now_usec();
         assert_int_equal(kill(m->pid, SIGHUP), 0);
@@ -1039,7 +944,7 @@ static void test_reload_bad_policy(void **state)
 
                 assert_non_null(policy);
                 assert_int_equal(mgr_start_ready(m, NULL), 0);
-                assert_int_equal(write_text(m->policy_path, policy), 0);
+                assert_int_equal(tl_write_text(m->policy_path, policy), 0);
         }
         from = m->n_notes;
         assert_int_equal(kill(m->pid, SIGHUP), 0);
@@ -1318,7 +1223,7 @@ static const char *status_field(const char *status, const char *name, char *buf,
 
 static void check_caps_status(const char *path, uid_t uid, gid_t gid)
 {
-        _cleanup_(freep) char *status = read_text(path);
+        _cleanup_(freep) char *status = tl_read_text(path);
         char v[256], want[256];
         static const char *const full_sets[] = { "CapPrm", "CapEff", "CapBnd" };
         static const char *const empty_sets[] = { "CapInh", "CapAmb" };
@@ -1467,7 +1372,7 @@ static void test_systemd_socket_activate(void **state)
                 r = client_create(path, "s-activated", 4096, data, sizeof(data));
                 if (r != -ENOENT && r != -ECONNREFUSED)
                         break;
-                sleep_ms(20);
+                tl_sleep_ms(20);
         }
         if (r != 0)
                 mgr_print_log(m);

@@ -13,6 +13,8 @@ tests_soak_shmb_soak_SOURCES = \
 	tests/soak/shmb-soak.c \
 	tests/soak/soak-clients.c \
 	tests/soak/soak-util.c \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
 	tests/soak/soak-util.h \
 	tests/soak/soak.h \
 	$(NULL)

@@ -309,10 +309,10 @@ static int run_as(uid_t uid, int (*fn)(uintptr_t), uintptr_t arg)
         box->msg[0] = '\0';
         box->value = box->value2 = 0;
         box->n_names = 0;
-        deadline = soak_now_ns() + (uint64_t) CHECK_TIMEOUT_MS * 1000000;
+        deadline = tl_now_ns() + (uint64_t) CHECK_TIMEOUT_MS * 1000000;
         if (checks_deadline > 0 && checks_deadline < deadline)
                 deadline = checks_deadline;
-        if (soak_now_ns() >= deadline) {
+        if (tl_now_ns() >= deadline) {
                 fail("not run: the checks took longer than %u ms in all", CHECKS_TOTAL_MS);
                 return -ETIMEDOUT;
         }
@@ -324,7 +324,7 @@ static int run_as(uid_t uid, int (*fn)(uintptr_t), uintptr_t arg)
                 (void) signal(SIGPIPE, SIG_IGN);
                 (void) signal(SIGINT, SIG_DFL);
                 (void) signal(SIGTERM, SIG_DFL);
-                r = soak_become(uid);
+                r = tl_become(uid);
                 if (r < 0) {
                         fail("cannot become uid %u: %s", (unsigned) uid, strerror(-r));
                         _exit(1);
@@ -334,13 +334,13 @@ static int run_as(uid_t uid, int (*fn)(uintptr_t), uintptr_t arg)
                 _exit(r == 0 ? 0 : 1);
         }
         while (waitpid(pid, &status, WNOHANG) == 0) {
-                if (soak_now_ns() > deadline) {
+                if (tl_now_ns() > deadline) {
                         (void) kill(pid, SIGKILL);
                         (void) waitpid(pid, &status, 0);
                         fail("check process timed out");
                         return -ETIMEDOUT;
                 }
-                soak_sleep_ms(2);
+                tl_sleep_ms(2);
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
@@ -582,7 +582,7 @@ static int check_conns(uintptr_t arg)
                                  strerrorname_np(-fds[i]));
                         break;
                 }
-                k = soak_raw_send(fds[i], buf, (size_t) n, NULL, 0, 0);
+                k = tl_raw_send(fds[i], buf, (size_t) n, NULL, 0, 0);
                 if (k == 0)
                         k = soak_raw_reply(fds[i], &reply, NULL, NULL);
                 if (i < SOAK_MAX_CONNECTIONS) {
@@ -633,9 +633,9 @@ static struct sample *take_sample(pid_t pid, uint64_t t0)
                 samples_allocated = a;
         }
         s = &samples[n_samples++];
-        s->t = ((double) soak_now_ns() - (double) t0) / 1e9;
-        s->rss_kib = soak_rss_kib(pid);
-        s->fds = soak_fd_count(pid);
+        s->t = ((double) tl_now_ns() - (double) t0) / 1e9;
+        s->rss_kib = tl_proc_rss_kib(pid);
+        s->fds = tl_proc_fd_count(pid);
         return s;
 }
 
@@ -966,27 +966,27 @@ int main(int argc, char **argv)
                 fprintf(stderr, "shmb-soak: cannot start %s: %s\n", daemon_bin, strerror(-r));
                 return 1;
         }
-        socket_path = d.socket_path;
+        socket_path = d.dirs.socket_path;
         printf("shmb-soak: %s, pid %d, socket %s, --shm-dir %s, --idle-timeout %u\n"
                "shmb-soak: %u clients for %u s, warm-up %d s, seed %llu\n", daemon_bin,
-               (int) d.pid, d.socket_path, d.shm_dir, arg_idle_timeout, arg_clients,
+               (int) d.pid, d.dirs.socket_path, d.dirs.shm_dir, arg_idle_timeout, arg_clients,
                arg_duration, arg_warmup, (unsigned long long) seed);
         fflush(stdout);
 
         /* Baseline: the fd count once it is steady, before any client. */
-        soak_sleep_ms(300);
-        t0 = soak_now_ns();
+        tl_sleep_ms(300);
+        t0 = tl_now_ns();
         for (i = 0; i < 20; i++) {
-                int a = soak_fd_count(d.pid);
+                int a = tl_proc_fd_count(d.pid);
 
-                soak_sleep_ms(100);
-                if (a == soak_fd_count(d.pid))
+                tl_sleep_ms(100);
+                if (a == tl_proc_fd_count(d.pid))
                         break;
         }
-        s.baseline_fds = soak_fd_count(d.pid);
+        s.baseline_fds = tl_proc_fd_count(d.pid);
         fd_kinds(d.pid, &fd_memfd, &fd_sock, &fd_other);
         printf("shmb-soak: baseline: %d fds (%d sockets, %d other), VmRSS %ld KiB\n",
-               s.baseline_fds, fd_sock, fd_other, soak_rss_kib(d.pid));
+               s.baseline_fds, fd_sock, fd_other, tl_proc_rss_kib(d.pid));
 
         if (run_as(SOAK_CONTROL_UID, check_setup, 0) < 0) {
                 fprintf(stderr, "shmb-soak: cannot create the shared objects: %s\n", box->msg);
@@ -999,7 +999,7 @@ int main(int argc, char **argv)
         /* Workers: every fourth well-behaved, on uids 41001-41004; the rest on 41005-41010. */
         sh->n_workers = arg_clients;
         sh->idle_timeout_s = arg_idle_timeout;
-        snprintf(sh->socket_path, sizeof(sh->socket_path), "%s", d.socket_path);
+        snprintf(sh->socket_path, sizeof(sh->socket_path), "%s", d.dirs.socket_path);
         for (i = 0; i < arg_clients; i++) {
                 struct soak_worker *w = &sh->workers[i];
 
@@ -1016,7 +1016,7 @@ int main(int argc, char **argv)
         }
         (void) take_sample(d.pid, t0);
         s.start = samples[0];
-        t_start = soak_now_ns();
+        t_start = tl_now_ns();
         fflush(NULL);
         for (i = 0; i < arg_clients; i++) {
                 pid_t pid = fork();
@@ -1029,7 +1029,7 @@ int main(int argc, char **argv)
                 if (pid == 0) {
                         (void) signal(SIGINT, SIG_IGN); /* the parent stops us */
                         (void) signal(SIGTERM, SIG_DFL);
-                        if (soak_become(sh->workers[i].uid) < 0)
+                        if (tl_become(sh->workers[i].uid) < 0)
                                 _exit(121);
                         /* After the uid switch, which clears it. */
                         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1042,11 +1042,11 @@ int main(int argc, char **argv)
 
         /* The run: one sample a second. */
         for (u = 1; !sh->stop; u++) {
-                uint64_t next = t_start + (uint64_t) u * 1000000000u, now = soak_now_ns();
+                uint64_t next = t_start + (uint64_t) u * 1000000000u, now = tl_now_ns();
                 struct sample *smp;
 
                 if (next > now)
-                        soak_sleep_ms((unsigned) ((next - now) / 1000000));
+                        tl_sleep_ms((unsigned) ((next - now) / 1000000));
                 smp = take_sample(d.pid, t_start);
                 if (!soak_daemon_alive(&d)) {
                         fprintf(stderr, "shmb-soak: the daemon died after %u s (status 0x%x)\n",
@@ -1100,7 +1100,7 @@ int main(int argc, char **argv)
 
         /* Stop the clients; stragglers are killed. */
         sh->stop = 1;
-        t_stop = soak_now_ns();
+        t_stop = tl_now_ns();
         s.ran_s = (double) (t_stop - t_start) / 1e9;
         for (;;) {
                 size_t left = 0;
@@ -1124,7 +1124,7 @@ int main(int argc, char **argv)
                 }
                 if (left == 0)
                         break;
-                if (soak_now_ns() - t_stop > (uint64_t) WORKER_STOP_TIMEOUT_MS * 1000000) {
+                if (tl_now_ns() - t_stop > (uint64_t) WORKER_STOP_TIMEOUT_MS * 1000000) {
                         fprintf(stderr, "shmb-soak: %zu clients did not stop within %u ms, "
                                 "killing them\n", left, WORKER_STOP_TIMEOUT_MS);
                         workers_ok = false;
@@ -1136,12 +1136,12 @@ int main(int argc, char **argv)
                                 }
                         break;
                 }
-                soak_sleep_ms(50);
+                tl_sleep_ms(50);
         }
 
         /* Grace: the fds must come back to baseline + memfd objects held. */
         if (soak_daemon_alive(&d)) {
-                uint64_t grace_end = soak_now_ns() +
+                uint64_t grace_end = tl_now_ns() +
                                      (uint64_t) (arg_idle_timeout + 10) * 1000000000u;
                 struct sample *smp = NULL;
 
@@ -1153,17 +1153,17 @@ int main(int argc, char **argv)
                         }
                         /* Other uids' private objects are not listed to us: count files. */
                         s.memfd_held = box->value2;
-                        s.objects_held = box->value2 + soak_dir_count(d.shm_dir);
+                        s.objects_held = box->value2 + tl_dir_count(d.dirs.shm_dir);
                         smp = take_sample(d.pid, t_start);
                         if (smp && smp->fds == s.baseline_fds + s.memfd_held) {
                                 fds_ok = true;
                                 break;
                         }
-                        if (soak_now_ns() > grace_end || !soak_daemon_alive(&d))
+                        if (tl_now_ns() > grace_end || !soak_daemon_alive(&d))
                                 break;
-                        soak_sleep_ms(1000);
+                        tl_sleep_ms(1000);
                 }
-                s.settle_s = (double) (soak_now_ns() - t_stop) / 1e9;
+                s.settle_s = (double) (tl_now_ns() - t_stop) / 1e9;
                 if (smp)
                         s.end = *smp;
                 fd_kinds(d.pid, &s.daemon_memfd_fds, &fd_sock, &fd_other);
@@ -1185,7 +1185,7 @@ int main(int argc, char **argv)
         s.slope_kib_min = slope_per_min(s.warm.t, (double) (t_stop - t_start) / 1e9);
 
         /* The checks, bounded in time all together. */
-        checks_deadline = soak_now_ns() + (uint64_t) CHECKS_TOTAL_MS * 1000000;
+        checks_deadline = tl_now_ns() + (uint64_t) CHECKS_TOTAL_MS * 1000000;
         if (!soak_daemon_alive(&d)) {
                 verdict("alive", false, "the daemon died (wait status 0x%x)",
                         (unsigned) d.exit_status);
@@ -1234,7 +1234,7 @@ int main(int argc, char **argv)
                                                  "%s; ", box->msg);
                                 }
                         }
-                        n_dir = soak_dir_count(d.shm_dir);
+                        n_dir = tl_dir_count(d.dirs.shm_dir);
                         if (n_dir != 0) {
                                 ok = false;
                                 snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
@@ -1263,9 +1263,9 @@ int main(int argc, char **argv)
                 }
                 /* After the checks: back to the baseline exactly (nothing is held now). */
                 for (i = 0; i < 50; i++) {
-                        if (soak_fd_count(d.pid) == s.baseline_fds)
+                        if (tl_proc_fd_count(d.pid) == s.baseline_fds)
                                 break;
-                        soak_sleep_ms(100);
+                        tl_sleep_ms(100);
                 }
                 {
                         struct sample *smp = take_sample(d.pid, t_start);
@@ -1358,10 +1358,10 @@ int main(int argc, char **argv)
                         if (n_notes <= 40)
                                 printf("  %s\n", sh->workers[i].notes[k]);
                 }
-        log_errs = log_errors(d.log_path, stdout, 0);
+        log_errs = log_errors(d.dirs.log_path, stdout, 0);
         if (log_errs > 0) {
                 printf("daemon log: %ld lines at priority err or worse, the first:\n", log_errs);
-                (void) log_errors(d.log_path, stdout, 5);
+                (void) log_errors(d.dirs.log_path, stdout, 5);
         }
         printf("\n%s\n", flat ? "FLAT: no leak, the daemon served to the end" :
                "NOT FLAT: see the failed lines above");
@@ -1376,8 +1376,8 @@ int main(int argc, char **argv)
                 soak_daemon_print_log_tail(&d, stderr, 30);
         (void) soak_daemon_stop(&d);
         if (arg_keep || !flat) {
-                printf("daemon log and policy kept in %s\n", d.run_dir);
-                (void) soak_rm_rf(d.shm_dir);
+                printf("daemon log and policy kept in %s\n", d.dirs.run_dir);
+                (void) tl_rm_rf(d.dirs.shm_dir);
         } else
                 soak_daemon_cleanup(&d);
         free(policy);

@@ -115,7 +115,7 @@ static void nap(unsigned ms)
         while (ms > 0 && !stopping()) {
                 unsigned k = ms > 100 ? 100 : ms;
 
-                soak_sleep_ms(k);
+                tl_sleep_ms(k);
                 ms -= k;
         }
 }
@@ -229,11 +229,11 @@ static void unlink_quietly(char names[][NAME_LEN], size_t n)
  * Return: 1 hung up, 0 not within @ms (or stopping), -errno. */
 static int wait_hangup_noread(int fd, unsigned ms)
 {
-        uint64_t deadline = soak_now_ns() + (uint64_t) ms * 1000000;
+        uint64_t deadline = tl_now_ns() + (uint64_t) ms * 1000000;
 
         while (!stopping()) {
                 struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-                uint64_t now = soak_now_ns();
+                uint64_t now = tl_now_ns();
                 int k;
 
                 if (now >= deadline)
@@ -273,7 +273,7 @@ static uint8_t out[SHMB_PROTO_MSG_MAX + 16384];
 
 static int raw_call(int fd, size_t len, struct shmb_proto_reply *reply, int *fds, size_t *n_fds)
 {
-        int r = soak_raw_send(fd, out, len, NULL, 0, 0);
+        int r = tl_raw_send(fd, out, len, NULL, 0, 0);
 
         if (n_fds)
                 *n_fds = 0;
@@ -347,7 +347,7 @@ static size_t enc_open_long(uint32_t seq, size_t name_len, uint32_t access)
         memset(payload + sizeof(o), 'a', name_len);
         if (name_len >= 2)
                 memcpy(payload + sizeof(o), "m-", 2);
-        return enc_raw(soak_header(SHMB_PROTO_OPEN, seq, (uint32_t) (sizeof(o) + name_len)),
+        return enc_raw(tl_proto_header(SHMB_PROTO_OPEN, seq, (uint32_t) (sizeof(o) + name_len)),
                        payload, sizeof(o) + name_len);
 }
 
@@ -608,7 +608,7 @@ static int good_main(void)
                 } else if (r == 0)
                         W->ok++;
                 if (rnd(8) == 0)
-                        soak_sleep_ms(rnd(3));
+                        tl_sleep_ms(rnd(3));
         }
         /* A well-behaved client cleans up after itself. */
         if (!c)
@@ -664,7 +664,7 @@ static void sc_never_read(void)
                         len = enc_open(j + 1, name, SHMB_PROTO_ACCESS_RDONLY);
                         break;
                 }
-                r = soak_raw_send(fd, out, len, NULL, 0, MSG_DONTWAIT);
+                r = tl_raw_send(fd, out, len, NULL, 0, MSG_DONTWAIT);
                 if (r == -EAGAIN)
                         break;
                 if (r < 0) {
@@ -673,7 +673,7 @@ static void sc_never_read(void)
                 }
                 kinds[sent++] = (uint8_t) kind;
         }
-        last_send = soak_now_ns();
+        last_send = tl_now_ns();
 
         if (variant == 1 || variant == 3) {
                 /* Read some (variant 1) or all (variant 3) replies, in order, and check them. */
@@ -740,7 +740,7 @@ static void sc_never_read(void)
                 uint64_t waited;
 
                 r = wait_hangup_noread(fd, limit);
-                waited = (soak_now_ns() - last_send) / 1000000;
+                waited = (tl_now_ns() - last_send) / 1000000;
                 if (r == 0 && !stopping())
                         anomaly(SC_NEVER_READ, "%u pipelined requests, replies never read: "
                                 "connection still open %llu ms later (idle timeout %u s)",
@@ -822,7 +822,7 @@ static void expect_outcome(int sc, int fd, enum expect e, int error, uint32_t se
 
                 shared_random(name, sizeof(name), NULL);
                 len = enc_name(SHMB_PROTO_STAT, seq + 1, name);
-                r = soak_raw_send(fd, out, len, NULL, 0, 0);
+                r = tl_raw_send(fd, out, len, NULL, 0, 0);
                 if (r == 0)
                         r = soak_raw_reply(fd, &reply, NULL, NULL);
                 if (r < 0 || reply.seq != seq + 1 || reply.type != SHMB_PROTO_REPLY_STAT)
@@ -881,7 +881,7 @@ static void sc_garbage(void)
         case 4: { /* larger than any packet */
                 size_t payload = SHMB_PROTO_MSG_MAX + 1 + rnd(8192) - sizeof(h);
 
-                h = soak_header(SHMB_PROTO_OPEN, seq, (uint32_t) payload);
+                h = tl_proto_header(SHMB_PROTO_OPEN, seq, (uint32_t) payload);
                 memcpy(out, &h, sizeof(h));
                 memset(out + sizeof(h), 'x', payload);
                 len = sizeof(h) + payload;
@@ -889,13 +889,13 @@ static void sc_garbage(void)
                 break;
         }
         case 5: /* a type the daemon does not know, well-formed: answered */
-                len = enc_raw(soak_header((uint16_t) (0x07 + rnd(0x70)), seq, 0), NULL, 0);
+                len = enc_raw(tl_proto_header((uint16_t) (0x07 + rnd(0x70)), seq, 0), NULL, 0);
                 e = EXPECT_ANSWER;
                 error = EOPNOTSUPP;
                 snprintf(what, sizeof(what), "unknown request type");
                 break;
         case 6: /* a reply type sent as a request */
-                len = enc_raw(soak_header((uint16_t) (0x80 + rnd(6)), seq, 0), NULL, 0);
+                len = enc_raw(tl_proto_header((uint16_t) (0x80 + rnd(6)), seq, 0), NULL, 0);
                 e = EXPECT_EITHER;
                 error = 0;
                 snprintf(what, sizeof(what), "a reply type as a request");
@@ -924,7 +924,8 @@ static void sc_garbage(void)
                 };
                 if (rnd(3) == 0)
                         p.b.n = 1;
-                len = enc_raw(soak_header(SHMB_PROTO_OPEN_BATCH, seq, sizeof(p)), &p, sizeof(p));
+                len = enc_raw(tl_proto_header(SHMB_PROTO_OPEN_BATCH, seq, sizeof(p)), &p,
+                              sizeof(p));
                 snprintf(what, sizeof(what), "a batch of %u", p.b.n);
                 break;
         }
@@ -935,7 +936,7 @@ static void sc_garbage(void)
 
                 memcpy(payload, &o, sizeof(o));
                 memcpy(payload + sizeof(o), name, o.name_len);
-                len = enc_raw(soak_header(SHMB_PROTO_OPEN, seq, sizeof(o) + o.name_len),
+                len = enc_raw(tl_proto_header(SHMB_PROTO_OPEN, seq, sizeof(o) + o.name_len),
                               payload, sizeof(o) + o.name_len);
                 snprintf(what, sizeof(what), "open with access %u", o.access);
                 break;
@@ -946,7 +947,7 @@ static void sc_garbage(void)
                 snprintf(what, sizeof(what), "a name longer than the wire allows");
                 break;
         }
-        r = soak_raw_send(fd, out, len, NULL, 0, 0);
+        r = tl_raw_send(fd, out, len, NULL, 0, 0);
         if (r < 0)
                 count_err(r);
         else if (variant == 1) {
@@ -991,7 +992,7 @@ static void sc_truncated(void)
                 break;
         }
         cut = 1 + rnd((unsigned) len - 1);
-        r = soak_raw_send(fd, out, cut, NULL, 0, 0);
+        r = tl_raw_send(fd, out, cut, NULL, 0, 0);
         if (r < 0)
                 count_err(r);
         else if (read_it) {
@@ -1047,7 +1048,7 @@ static void sc_attach_fds(void)
                 memcpy(out, &h, sizeof(h));
         }
         /* At once after connect(): before the daemon's accept() can set SO_PASSRIGHTS=0. */
-        r = soak_raw_send(fd, out, len, fds, n, 0);
+        r = tl_raw_send(fd, out, len, fds, n, 0);
         if (r == -EPERM) {
                 /* The kernel refused the fds (SO_PASSRIGHTS=0, Linux 6.16+): nothing was sent,
                  * and the connection must still serve. */
@@ -1096,7 +1097,7 @@ static void sc_idle(void)
         shared_random(name, sizeof(name), NULL);
         if (variant == 0) {
                 /* Connect and say nothing. */
-                uint64_t t0 = soak_now_ns(), waited;
+                uint64_t t0 = tl_now_ns(), waited;
                 int fd = soak_raw_connect(S->socket_path, RAW_TIMEOUT_MS), r;
 
                 if (fd < 0) {
@@ -1104,7 +1105,7 @@ static void sc_idle(void)
                         return;
                 }
                 r = wait_hangup_noread(fd, idle_ms + 4000);
-                waited = (soak_now_ns() - t0) / 1000000;
+                waited = (tl_now_ns() - t0) / 1000000;
                 if (r == 0 && !stopping())
                         anomaly(SC_IDLE, "silent connection still open after %llu ms (idle "
                                 "timeout %u s)", (unsigned long long) waited,
@@ -1194,7 +1195,7 @@ static void sc_flood(void)
                         continue;
                 }
                 opened++;
-                r = soak_raw_send(fds[i], out, len, NULL, 0, 0);
+                r = tl_raw_send(fds[i], out, len, NULL, 0, 0);
                 if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                         count_err(r);
         }
@@ -1395,7 +1396,7 @@ static void sc_batch(void)
 static void crash_child(bool raw, bool exit_early)
 {
         char names[CRASH_NAMES][NAME_LEN];
-        uint64_t end = soak_now_ns() + UINT64_C(2000000000);
+        uint64_t end = tl_now_ns() + UINT64_C(2000000000);
         unsigned i, k = exit_early ? 1 + rnd(5) : 1000000;
 
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1406,7 +1407,7 @@ static void crash_child(bool raw, bool exit_early)
 
                 if (fd < 0)
                         _exit(1);
-                for (i = 0; i < k && i < 30 && soak_now_ns() < end; i++) {
+                for (i = 0; i < k && i < 30 && tl_now_ns() < end; i++) {
                         char name[16];
                         size_t len;
 
@@ -1423,15 +1424,15 @@ static void crash_child(bool raw, bool exit_early)
                                 len = enc_open(i + 1, name, SHMB_PROTO_ACCESS_RDONLY);
                                 break;
                         }
-                        if (soak_raw_send(fd, out, len, NULL, 0, MSG_DONTWAIT) < 0)
+                        if (tl_raw_send(fd, out, len, NULL, 0, MSG_DONTWAIT) < 0)
                                 break;
                 }
                 if (exit_early)
                         _exit(0); /* replies unread, connection open: the kernel closes it */
-                soak_sleep_ms(2000);
+                tl_sleep_ms(2000);
                 _exit(0);
         }
-        for (i = 0; i < k && soak_now_ns() < end; i++) {
+        for (i = 0; i < k && tl_now_ns() < end; i++) {
                 struct shmb_client *c = NULL;
                 const char *name = names[rnd(CRASH_NAMES)];
                 void *p;
@@ -1485,20 +1486,20 @@ static void sc_crash(bool kill_it)
                 unsigned ms = rnd(40);
 
                 if (ms > 0)
-                        soak_sleep_ms(ms);
+                        tl_sleep_ms(ms);
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, &status, 0);
         } else {
-                uint64_t deadline = soak_now_ns() + UINT64_C(5000000000);
+                uint64_t deadline = tl_now_ns() + UINT64_C(5000000000);
 
                 while (waitpid(pid, &status, WNOHANG) == 0) {
-                        if (soak_now_ns() > deadline) {
+                        if (tl_now_ns() > deadline) {
                                 (void) kill(pid, SIGKILL);
                                 (void) waitpid(pid, &status, 0);
                                 count_err(-ETIMEDOUT);
                                 break;
                         }
-                        soak_sleep_ms(5);
+                        tl_sleep_ms(5);
                 }
         }
         for (i = 0; i < CRASH_NAMES; i++)
@@ -1530,14 +1531,14 @@ static void sc_invalid(void)
 
                 switch (kind) {
                 case 0:
-                        len = enc_raw(soak_header(SHMB_PROTO_OPEN, seq, 8 + 2),
+                        len = enc_raw(tl_proto_header(SHMB_PROTO_OPEN, seq, 8 + 2),
                                       &(struct { struct shmb_proto_open o; char n[2]; }) {
                                               { .access = 1, .name_len = 2 }, { '.', '.' } },
                                       8 + 2);
                         expect_error = EINVAL;
                         break;
                 case 1:
-                        len = enc_raw(soak_header(SHMB_PROTO_OPEN, seq, 8 + 5),
+                        len = enc_raw(tl_proto_header(SHMB_PROTO_OPEN, seq, 8 + 5),
                                       &(struct { struct shmb_proto_open o; char n[5]; }) {
                                               { .access = 1, .name_len = 5 },
                                               { 'm', '-', 'a', '/', 'b' } },
@@ -1545,7 +1546,7 @@ static void sc_invalid(void)
                         expect_error = EINVAL;
                         break;
                 case 2:
-                        len = enc_raw(soak_header(SHMB_PROTO_OPEN, seq, 8 + 4),
+                        len = enc_raw(tl_proto_header(SHMB_PROTO_OPEN, seq, 8 + 4),
                                       &(struct { struct shmb_proto_open o; char n[4]; }) {
                                               { .access = 1, .name_len = 4 },
                                               { 'm', '-', '\x01', 'x' } },
@@ -1553,7 +1554,7 @@ static void sc_invalid(void)
                         expect_error = EINVAL;
                         break;
                 case 3:
-                        len = enc_raw(soak_header(SHMB_PROTO_OPEN, seq, 8),
+                        len = enc_raw(tl_proto_header(SHMB_PROTO_OPEN, seq, 8),
                                       &(struct shmb_proto_open) { .access = 1 }, 8);
                         expect_error = EINVAL;
                         break;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * soak-util.h - what shmb-soak needs around the clients: clocks, a private shmbrokerd with a
- * short --idle-timeout, its RSS and fd count, uid switching, raw protocol I/O and JSON strings.
+ * soak-util.h - what shmb-soak needs around the clients: a private shmbrokerd with a short
+ * --idle-timeout, raw protocol replies and JSON strings; clocks, /proc sampling, uid switching
+ * and raw packet I/O come from tests/helpers/testlib.h.
  *
- * Adapted from tests/bench/bench-util.c and tests/helpers/security.c (which stay untouched):
- * no cmocka, every function returns 0 (or a count) or a negative errno value.
+ * No cmocka: every function returns 0 (or a count) or a negative errno value.
  */
 #pragma once
 
@@ -16,22 +16,16 @@
 #include <sys/types.h>
 
 #include "protocol.h"
+#include "../helpers/testlib.h"
 
 #define SOAK_PRINTF(a, b) __attribute__((format(printf, a, b)))
-
-uint64_t soak_now_ns(void);
-void soak_sleep_ms(unsigned ms);
 
 /* ---- a private daemon ---- */
 
 struct soak_daemon {
         pid_t pid;
         int exit_status;                /* wait status once reaped, else -1 */
-        char run_dir[PATH_MAX];         /* /tmp/shmb-soak.XXXXXX: socket, policy, log */
-        char shm_dir[PATH_MAX];         /* /dev/shm/shmb-soak.XXXXXX: --shm-dir */
-        char socket_path[PATH_MAX];
-        char policy_path[PATH_MAX];
-        char log_path[PATH_MAX];
+        struct tl_daemon_dirs dirs;     /* shmb-soak.XXXXXX in /tmp and /dev/shm */
 };
 
 /*
@@ -53,33 +47,11 @@ void soak_daemon_cleanup(struct soak_daemon *d);
 /* Prints the last @max_lines lines of the daemon's log to @f. */
 void soak_daemon_print_log_tail(const struct soak_daemon *d, FILE *f, size_t max_lines);
 
-/* VmRSS in KiB, or -errno. */
-long soak_rss_kib(pid_t pid);
-
-/* Entries of /proc/PID/fd, or -errno. */
-int soak_fd_count(pid_t pid);
-
-/* Removes a tree, not following symlinks. */
-int soak_rm_rf(const char *path);
-
-/* Entries of a directory (without . and ..), or -errno. */
-int soak_dir_count(const char *path);
-
-/* setgroups(0), setresgid(uid), setresuid(uid). */
-int soak_become(uid_t uid);
-
 /* ---- raw protocol ---- */
 
 /* A raw SEQPACKET connection with send and receive timeouts of @timeout_ms. Return: fd or
  * -errno. */
 int soak_raw_connect(const char *path, unsigned timeout_ms);
-
-/* sendmsg() of one packet with @n_fds fds (MSG_NOSIGNAL | @flags). Return: 0 or -errno. */
-int soak_raw_send(int fd, const void *buf, size_t len, const int *fds, size_t n_fds, int flags);
-
-/* recvmsg() of one packet; fds into @fds (at most SHMB_PROTO_FDS_MAX; all closed and *n_fds
- * 0 on truncation). Return: the length, 0 at EOF, -EMSGSIZE if truncated, or -errno. */
-ssize_t soak_raw_recv(int fd, void *buf, size_t size, int *fds, size_t *n_fds, int flags);
 
 /*
  * Receives one reply and decodes it. Return: 0, -ECONNRESET at EOF, -EBADMSG if it does not
@@ -90,9 +62,6 @@ int soak_raw_reply(int fd, struct shmb_proto_reply *reply, int *fds, size_t *n_f
 /* Waits up to @timeout_ms for the peer to hang up. Every packet that arrives meanwhile is
  * read and its fds closed; *ret_packets counts them. Return: 1 hung up, 0 not, -errno. */
 int soak_raw_wait_hangup(int fd, unsigned timeout_ms, unsigned *ret_packets);
-
-/* A header for a packet of @len payload bytes. */
-struct shmb_proto_header soak_header(uint16_t type, uint32_t seq, uint32_t len);
 
 /* ---- JSON ---- */
 

@@ -41,7 +41,11 @@ units/tmpfiles.d/shmbroker.conf: units/shmbroker.tmpfiles.in Makefile
 
 # ---------------------------------------------------------------- test-systemd
 check_PROGRAMS += tests/integration/test-systemd
-tests_integration_test_systemd_SOURCES = tests/integration/test-systemd.c
+tests_integration_test_systemd_SOURCES = \
+	tests/integration/test-systemd.c \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
+	$(NULL)
 tests_integration_test_systemd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client
 tests_integration_test_systemd_CFLAGS = $(test_c_flags) $(LIBSYSTEMD_CFLAGS)
 tests_integration_test_systemd_LDFLAGS = $(test_ld_flags)
