@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
-#include <pwd.h>
 
 #include "acl.h"
 #include "audit.h"
@@ -249,24 +248,6 @@ static int ledger_add(struct broker *b, const char *name, uid_t uid, uint64_t si
         return 0;
 }
 
-/* Does any rule need the requester's name (%u in Names=, Owner= or Group=)? */
-static bool policy_needs_user_names(const struct policy *p)
-{
-        size_t i, j;
-
-        for (i = 0; i < p->n_rules; i++) {
-                const struct policy_rule *rule = &p->rules[i];
-
-                if (rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
-                    rule->group.kind == ID_SPEC_REQUESTER_NAME)
-                        return true;
-                for (j = 0; j < rule->n_names; j++)
-                        if (strstr(rule->names[j], "%u"))
-                                return true;
-        }
-        return false;
-}
-
 int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
 {
         struct broker *b;
@@ -279,7 +260,6 @@ int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
                 return -ENOMEM;
         }
         b->policy = policy;
-        b->needs_user_names = policy_needs_user_names(policy);
         b->shm_dir_fd = shm_dir_fd;
         r = memfd_registry_new(&b->memfds);
         if (r >= 0)
@@ -318,7 +298,6 @@ void broker_set_policy(struct broker *b, struct policy *policy)
 {
         policy_free(b->policy);
         b->policy = policy;
-        b->needs_user_names = policy_needs_user_names(policy);
 }
 
 /* Normalises the name and finds the deciding rule. -EACCES when no rule matches. */
@@ -402,28 +381,10 @@ static int check_read_only_safe(struct request_ctx *c, int fd, const struct stat
         return 0;
 }
 
-/*
- * A rule whose every Names= pattern holds %u or %U and whose Owner= is %u or %U gives each user
- * a namespace of their own. Two users' namespaces can overlap: "alice-*" also matches
- * "alice-x-data", which user alice-x may create under the same rule. Such an object is
- * therefore handed only to its owner; since the rule matches nobody else's name, nobody else
- * could have been meant.
- */
-static bool rule_is_per_user(const struct policy_rule *rule)
-{
-        size_t i;
-
-        if (rule->owner.kind != ID_SPEC_REQUESTER_NAME && rule->owner.kind != ID_SPEC_REQUESTER_ID)
-                return false;
-        for (i = 0; i < rule->n_names; i++)
-                if (!strstr(rule->names[i], "%u") && !strstr(rule->names[i], "%U"))
-                        return false;
-        return true;
-}
-
+/* Objects of a per-user rule go to their owner only (see struct policy_rule). */
 static bool owner_may_see(const struct policy_rule *rule, const struct identity *id, uid_t owner)
 {
-        return !rule_is_per_user(rule) || owner == id->uid;
+        return !rule->per_user || owner == id->uid;
 }
 
 /* Opens a shm object that exists, and checks it is one this rule could have made. */
@@ -878,13 +839,9 @@ int broker_adopt_shm(struct broker *b)
                         continue;
                 /* Rules may hold %u: ask as the owner, who would be the creator. */
                 if (owner.uid != st.st_uid) {
-                        struct passwd pw, *pwr = NULL;
-                        char buf[4096];
-
-                        free(owner.user_name);
+                        identity_deinit(&owner);
                         owner = (struct identity) { .uid = st.st_uid, .gid = st.st_gid };
-                        if (getpwuid_r(st.st_uid, &pw, buf, sizeof(buf), &pwr) == 0 && pwr)
-                                owner.user_name = strdup(pwr->pw_name);
+                        (void) identity_resolve_user_name(&owner); /* ENOMEM: no %u match */
                 }
                 rule = policy_match(b->policy, name, &owner);
                 if (!rule || rule->backend != POLICY_BACKEND_SHM)
@@ -915,7 +872,7 @@ int broker_adopt_shm(struct broker *b)
                                (uint64_t) st.st_size, &st) >= 0)
                         adopted++;
         }
-        free(owner.user_name);
+        identity_deinit(&owner);
         (void) closedir(d);
         return adopted;
 }
@@ -989,7 +946,7 @@ int broker_handle(struct broker *b, struct identity *id,
         int r;
 
         *ret_n_fds = 0;
-        if (b->needs_user_names) {
+        if (b->policy->needs_user_names) {
                 r = identity_resolve_user_name(id);
                 if (r < 0)
                         return encode_error(buf, size, req->seq, r);

@@ -18,7 +18,6 @@
 
 struct broker {
         struct policy *policy;          /* owned; replaced whole on reload */
-        bool needs_user_names;          /* the policy has a %u somewhere */
         int shm_dir_fd;                 /* owned */
         struct memfd_registry *memfds;  /* owned */
         struct usage_table usage;       /* connections, objects and bytes per uid */

@@ -727,7 +727,8 @@ static struct policy_rule *loader_rule(struct loader *l)
 /* Closes the open section, if any: the checks that need the whole section happen here. */
 static int loader_end_section(struct loader *l)
 {
-        const struct policy_rule *rule;
+        struct policy_rule *rule;
+        size_t i;
 
         l->in_quota = false;
         if (!l->in_section)
@@ -736,6 +737,21 @@ static int loader_end_section(struct loader *l)
         rule = loader_rule(l);
         if (rule->n_names == 0)
                 return loader_error_at(l, rule->line, "[Segment %s] has no Names=", rule->id);
+
+        /* Derived once here, so that requests never scan the patterns for them. */
+        rule->per_user = rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
+                         rule->owner.kind == ID_SPEC_REQUESTER_ID;
+        for (i = 0; i < rule->n_names; i++) {
+                bool u = pattern_has_specifier(rule->names[i], 'u');
+
+                if (!u && !pattern_has_specifier(rule->names[i], 'U'))
+                        rule->per_user = false;
+                if (u)
+                        l->policy->needs_user_names = true;
+        }
+        if (rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
+            rule->group.kind == ID_SPEC_REQUESTER_NAME)
+                l->policy->needs_user_names = true;
         return 0;
 }
 

@@ -79,6 +79,14 @@ struct policy_rule {
         mode_t mode;                    /* Mode=, a subset of 0666; default 0600 */
         uint64_t max_size;              /* MaxSize=, POLICY_SIZE_UNLIMITED when not set */
         enum policy_backend backend;    /* Backend=, default shm */
+
+        /*
+         * Every Names= pattern holds %u or %U and Owner= is %u or %U: each user gets a
+         * namespace of their own. Namespaces can overlap ("alice-*" also matches
+         * "alice-x-data", which user alice-x may create), so such objects are handed only to
+         * their owner.
+         */
+        bool per_user;
 };
 
 /* [Quota]: limits that apply to each uid separately. */
@@ -97,6 +105,7 @@ struct policy {
         struct policy_rule *rules;
         size_t n_rules;
         struct policy_quota quota;
+        bool needs_user_names;          /* %u in some Names=, Owner= or Group= */
         /* private lookup index, if any, lives behind this */
         void *index;
 };
