@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "limits.h"
+#include "clock.h"
 #include "log.h"
 
 static int log_max_level = LOG_INFO;
@@ -101,13 +102,6 @@ const char *log_escape(const char *s, size_t len, char *buf, size_t size)
  */
 static struct ratelimit log_ratelimit;
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed)
 {

@@ -20,6 +20,7 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "clock.h"
 #include "conn.h"
 #include "fdstore.h"
 #include "limits.h"
@@ -194,13 +195,10 @@ static void reload(struct server *s)
         _cleanup_(freep) char *error = NULL;
         struct policy *p;
         const char *origin;
-        struct timespec ts;
         int r;
 
         /* systemd 253+ wants the monotonic time with RELOADING=1 to match the reload up. */
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-                          (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u);
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_usec());
         r = load_policy(&p, &origin, &error);
         if (r < 0) {
                 log_warning("Reload failed, keeping the current policy.");
