@@ -595,45 +595,46 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
         return ok;
 }
 
+/* One UNLINK, STAT or LIST request for @name (canonical, or a list cursor) and its reply. */
+static int name_transact(struct shmb_client *c, uint16_t type, const char *name,
+                         uint16_t expected)
+{
+        uint8_t req[CLIENT_REQ_MAX];
+        uint32_t seq = next_seq(c);
+        int len;
+
+        len = shmb_proto_encode_name_req(req, sizeof(req), type, seq, name);
+        if (len < 0)
+                return len;
+        return transact(c, req, (size_t) len, seq, expected, NULL);
+}
+
 int shmb_unlink(struct shmb_client *c, const char *name)
 {
         char canon[SHMB_PROTO_NAME_MAX + 1];
-        uint8_t req[CLIENT_REQ_MAX];
-        uint32_t seq;
-        int r, len;
+        int r;
 
         if (!c)
                 return -EINVAL;
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-
-        seq = next_seq(c);
-        len = shmb_proto_encode_name_req(req, sizeof(req), SHMB_PROTO_UNLINK, seq, canon);
-        if (len < 0)
-                return len;
-        return transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_OK, NULL);
+        return name_transact(c, SHMB_PROTO_UNLINK, canon, SHMB_PROTO_REPLY_OK);
 }
 
 int shmb_stat(struct shmb_client *c, const char *name, struct shmb_stat *ret)
 {
         char canon[SHMB_PROTO_NAME_MAX + 1];
-        uint8_t req[CLIENT_REQ_MAX];
         const struct shmb_proto_stat_reply *st;
-        uint32_t seq, i;
-        int r, len;
+        uint32_t i;
+        int r;
 
         if (!c || !ret)
                 return -EINVAL;
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-
-        seq = next_seq(c);
-        len = shmb_proto_encode_name_req(req, sizeof(req), SHMB_PROTO_STAT, seq, canon);
-        if (len < 0)
-                return len;
-        r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_STAT, NULL);
+        r = name_transact(c, SHMB_PROTO_STAT, canon, SHMB_PROTO_REPLY_STAT);
         if (r < 0)
                 return r;
 
@@ -684,7 +685,6 @@ int shmb_list(struct shmb_client *c, int (*cb)(const char *name, void *userdata)
 {
         /* The cursor is the last name seen: the next page starts after it. */
         char cursor[SHMB_PROTO_NAME_MAX + 1] = "";
-        uint8_t req[CLIENT_REQ_MAX];
         int count = 0;
 
         if (!c || !cb)
@@ -694,16 +694,11 @@ int shmb_list(struct shmb_client *c, int (*cb)(const char *name, void *userdata)
                 _cleanup_(freep) uint8_t *copy = NULL;
                 struct shmb_proto_reply page = {};
                 size_t pos = 0;
-                uint32_t seq;
                 const char *p;
                 size_t n;
-                int r, len;
+                int r;
 
-                seq = next_seq(c);
-                len = shmb_proto_encode_name_req(req, sizeof(req), SHMB_PROTO_LIST, seq, cursor);
-                if (len < 0)
-                        return len;
-                r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_LIST, NULL);
+                r = name_transact(c, SHMB_PROTO_LIST, cursor, SHMB_PROTO_REPLY_LIST);
                 if (r < 0)
                         return r;
 
