@@ -132,7 +132,7 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
         struct bench_daemon *d;
         uint64_t deadline;
         size_t slot;
-        int log_fd, r;
+        int r;
         pid_t pid;
 
         for (slot = 0; slot < MAX_DAEMONS && daemons[slot]; slot++)
@@ -148,19 +148,7 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
         if (r < 0)
                 goto fail;
 
-        log_fd = open(d->dirs.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-        if (log_fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(log_fd);
-                goto fail;
-        }
-        if (pid == 0) {
+        {
                 char *const argv[] = {
                         (char *) bin, (char *) "--socket", d->dirs.socket_path,
                         (char *) "--policy", d->dirs.policy_path,
@@ -168,9 +156,10 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
                         (char *) "--log-level", (char *) "warning", NULL,
                 };
 
-                tl_exec_daemon(bin, argv, log_fd);
+                r = tl_daemon_spawn(bin, argv, d->dirs.log_path, &pid);
+                if (r < 0)
+                        goto fail;
         }
-        close(log_fd);
         d->pid = pid;
 
         deadline = tl_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;

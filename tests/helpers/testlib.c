@@ -256,6 +256,7 @@ _Noreturn void tl_exec_daemon(const char *bin, char *const *argv, int log_fd)
         (void) signal(SIGTERM, SIG_DFL);
         (void) signal(SIGHUP, SIG_DFL);
         (void) signal(SIGPIPE, SIG_DFL);
+        (void) signal(SIGCHLD, SIG_DFL);
         /* Its own process group: ^C reaches the caller, which stops the daemon itself. */
         (void) setpgid(0, 0);
         (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -263,9 +264,33 @@ _Noreturn void tl_exec_daemon(const char *bin, char *const *argv, int log_fd)
             dup2(log_fd, STDERR_FILENO) < 0)
                 _exit(126);
         tl_unset_service_env();
+        /* Its stderr is a log file: no structured journal records. */
+        (void) unsetenv("JOURNAL_STREAM");
         execv(bin, argv);
         fprintf(stderr, "%s: cannot execute '%s': %m\n", program_invocation_short_name, bin);
         _exit(127);
+}
+
+int tl_daemon_spawn(const char *bin, char *const *argv, const char *log_path, pid_t *ret_pid)
+{
+        int log_fd, r;
+        pid_t pid;
+
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        if (log_fd < 0)
+                return -errno;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(log_fd);
+                return r;
+        }
+        if (pid == 0)
+                tl_exec_daemon(bin, argv, log_fd);
+        close(log_fd);
+        *ret_pid = pid;
+        return 0;
 }
 
 /* ---------------------------------------------------------------- raw protocol */

@@ -72,11 +72,15 @@ bool tl_socket_accepts(const char *path);
 void tl_unset_service_env(void);
 
 /*
- * In a forked child: default SIGINT, SIGTERM, SIGHUP and SIGPIPE, its own process group, SIGTERM
- * when the parent dies, stdin from /dev/null and stdout and stderr to @log_fd, the service
- * environment removed (tl_unset_service_env()), then execv(@bin, @argv). Never returns.
+ * In a forked child: default SIGINT, SIGTERM, SIGHUP, SIGPIPE and SIGCHLD, its own process
+ * group, SIGTERM when the parent dies, stdin from /dev/null and stdout and stderr to @log_fd,
+ * the service environment and JOURNAL_STREAM removed, then execv(@bin, @argv). Never returns.
  */
 _Noreturn void tl_exec_daemon(const char *bin, char *const *argv, int log_fd);
+
+/* Forks and runs tl_exec_daemon() with its output in @log_path (truncated). Returns 0 and the
+ * child's pid, or -errno. */
+int tl_daemon_spawn(const char *bin, char *const *argv, const char *log_path, pid_t *ret_pid);
 
 /* sendmsg() of one packet with @n_fds fds (MSG_NOSIGNAL | @flags). Return: 0 or -errno. */
 int tl_raw_send(int fd, const void *buf, size_t len, const int *fds, size_t n_fds, int flags);

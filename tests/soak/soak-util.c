@@ -23,21 +23,13 @@
 
 /* ---------------------------------------------------------------- the daemon */
 
-/* tl_exec_daemon(), and also: no SIGCHLD disposition of the soak, no journal stream. */
-static _Noreturn void exec_daemon(const char *bin, char *const *argv, int log_fd)
-{
-        (void) signal(SIGCHLD, SIG_DFL);
-        (void) unsetenv("JOURNAL_STREAM");
-        tl_exec_daemon(bin, argv, log_fd);
-}
-
 int soak_daemon_start(const char *bin, const char *policy, unsigned idle_timeout_s,
                       const char *log_level, struct soak_daemon *d)
 {
         char idle[32];
         uint64_t deadline;
-        int log_fd, r;
         pid_t pid;
+        int r;
 
         *d = (struct soak_daemon) { .pid = -1, .exit_status = -1 };
         snprintf(idle, sizeof(idle), "%u", idle_timeout_s);
@@ -45,19 +37,7 @@ int soak_daemon_start(const char *bin, const char *policy, unsigned idle_timeout
         if (r < 0)
                 goto fail;
 
-        log_fd = open(d->dirs.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-        if (log_fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(log_fd);
-                goto fail;
-        }
-        if (pid == 0) {
+        {
                 char *const argv[] = {
                         (char *) bin, (char *) "--socket", d->dirs.socket_path,
                         (char *) "--policy", d->dirs.policy_path,
@@ -66,9 +46,10 @@ int soak_daemon_start(const char *bin, const char *policy, unsigned idle_timeout
                         (char *) log_level, NULL,
                 };
 
-                exec_daemon(bin, argv, log_fd);
+                r = tl_daemon_spawn(bin, argv, d->dirs.log_path, &pid);
+                if (r < 0)
+                        goto fail;
         }
-        close(log_fd);
         d->pid = pid;
 
         deadline = tl_now_ns() + (uint64_t) START_TIMEOUT_MS * 1000000;
