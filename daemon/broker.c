@@ -1,28 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * broker.c - the decisions: normalise the name, find the rule, check the rights, ask the
- * backend, and build the reply.
+ * broker.c - the decisions: normalise the name, find the rule, check the rights, find the
+ * object the rule governs, ask its backend, build the reply.
  *
- * The order is fixed and matters: a name is normalised before any policy decision ("x" and
- * "/x" are one object), and the policy is asked before the object directory, so that a caller
- * without rights learns nothing about which names exist.
+ * The order is fixed and matters. A name is normalised before any policy decision ("x" and
+ * "/x" are one object). The policy is asked before the registry, so that a caller without
+ * rights learns nothing about which names exist. And an existing object is handed out,
+ * stat'ed, listed or removed only under its own rule: the caller's first matching rule for the
+ * name must be the rule that governs the object (and, for a per-user rule, the caller must be
+ * its creator); otherwise the answer is the one for a name with no object. The object
+ * directory is never asked what exists: the registry is.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "acl.h"
+#include "attrs.h"
 #include "audit.h"
 #include "broker.h"
-#include "fdstore.h"
 #include "limits.h"
 #include "log.h"
 #include "macro.h"
-#include "shm.h"
 
 /* What one request is about, once the name and the rule are known. */
 struct request_ctx {
@@ -32,7 +35,10 @@ struct request_ctx {
         char name[SHMB_PROTO_NAME_MAX + 1];
         const struct policy_rule *rule;
         unsigned rights;
-        const char *why;        /* set where a refusal needs explaining to the administrator */
+        const char *why;        /* why a request is refused, in words */
+        bool audit;             /* a refusal that is a policy decision, whatever its errno */
+        bool warn;              /* a refusal the administrator should hear of (a policy
+                                 * mistake, an object tampered with) */
 };
 
 static const char *request_verb(uint16_t type)
@@ -81,11 +87,19 @@ static void log_refusal(const struct request_ctx *c, int level, int r)
                                c->why);
 }
 
-/* Records why a request is refused, for the one log line broker_handle() writes. */
+/* Records why a request is refused, for the audit record and the log. */
 static int refuse(struct request_ctx *c, int r, const char *why)
 {
         c->why = why;
         return r;
+}
+
+/* The same, for a refusal caused by the policy's or the system's set-up, not by the caller:
+ * logged as a warning, since only the administrator can mend it. */
+static int refuse_misconfig(struct request_ctx *c, int r, const char *why)
+{
+        c->warn = true;
+        return refuse(c, r, why);
 }
 
 static const char *access_name(uint32_t access)
@@ -108,7 +122,7 @@ static const char *access_name(uint32_t access)
 static void audit_grant(const struct request_ctx *c, uint32_t access)
 {
         audit_record(c->id, request_verb(c->req->type), c->name, access_name(access),
-                     c->rule->id, 0);
+                     c->rule ? c->rule->id : NULL, 0);
 }
 
 static int encode_error(void *buf, size_t size, uint32_t seq, int r)
@@ -117,27 +131,6 @@ static int encode_error(void *buf, size_t size, uint32_t seq, int r)
 }
 
 /* ---- quota: what each uid's objects cost ---- */
-
-/* A shm object this daemon created, charged to its creator until it is unlinked or vanishes. */
-struct charge {
-        struct hashmap_entry entry;     /* keyed by name */
-        char *name;
-        uid_t uid;
-        uint64_t size;
-        dev_t dev;
-        ino_t ino;
-};
-
-static void charge_free(struct hashmap_entry *e)
-{
-        struct charge *ch;
-
-        if (!e)
-                return;
-        ch = container_of(e, struct charge, entry);
-        free(ch->name);
-        free(ch);
-}
 
 static void usage_uncharge(struct broker *b, uid_t uid, uint64_t size)
 {
@@ -150,63 +143,7 @@ static void usage_uncharge(struct broker *b, uid_t uid, uint64_t size)
         usage_release(&b->usage, u);
 }
 
-/* Forgets a shm object's charge (unlinked, or found gone). */
-static void ledger_drop(struct broker *b, const char *name)
-{
-        struct hashmap_entry *e = hashmap_remove(&b->shm_ledger, name);
-
-        if (!e)
-                return;
-        usage_uncharge(b, container_of(e, struct charge, entry)->uid,
-                       container_of(e, struct charge, entry)->size);
-        charge_free(e);
-}
-
-/*
- * Objects can vanish behind the daemon's back (someone with write access to the directory,
- * logind's RemoveIPC=). Before refusing a create for quota, drop the charges of those of the
- * uid's objects that are gone.
- */
-static void ledger_reconcile(struct broker *b, uid_t uid)
-{
-        struct hashmap_entry *e, *next;
-        size_t i;
-
-        for (e = hashmap_first(&b->shm_ledger, &i); e; e = next) {
-                struct charge *ch = container_of(e, struct charge, entry);
-                struct stat st;
-
-                next = hashmap_next(&b->shm_ledger, e, &i);
-                if (ch->uid != uid)
-                        continue;
-                if (fstatat(b->shm_dir_fd, ch->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    st.st_dev == ch->dev && st.st_ino == ch->ino)
-                        continue;
-                usage_uncharge(b, uid, ch->size);
-                charge_free(hashmap_remove(&b->shm_ledger, ch->name));
-        }
-}
-
-static bool over_quota(const struct broker *b, const struct uid_usage *u, uint64_t size)
-{
-        const struct policy_quota *q = &b->policy->quota;
-
-        if (!u)
-                return false;
-        return u->objects >= q->max_objects || size > q->max_bytes ||
-               u->bytes > q->max_bytes - size;
-}
-
-/* May @uid create one more object of @size bytes? */
-static int quota_check(struct broker *b, uid_t uid, uint64_t size)
-{
-        if (!over_quota(b, usage_get(&b->usage, uid, false), size))
-                return 0;
-        ledger_reconcile(b, uid);
-        return over_quota(b, usage_get(&b->usage, uid, false), size) ? -EDQUOT : 0;
-}
-
-int broker_charge(struct broker *b, uid_t uid, uint64_t size)
+static int usage_charge(struct broker *b, uid_t uid, uint64_t size)
 {
         struct uid_usage *u = usage_get(&b->usage, uid, true);
 
@@ -217,38 +154,42 @@ int broker_charge(struct broker *b, uid_t uid, uint64_t size)
         return 0;
 }
 
-static int ledger_add(struct broker *b, const char *name, uid_t uid, uint64_t size,
-                      const struct stat *st)
+/* May @uid create one more object of @size bytes? O(1): the charges are always exact. */
+static int quota_check(struct broker *b, uid_t uid, uint64_t size)
 {
-        struct charge *ch;
-        int r;
+        const struct policy_quota *q = &b->policy->quota;
+        const struct uid_usage *u = usage_get(&b->usage, uid, false);
 
-        ch = calloc(1, sizeof(*ch));
-        if (!ch)
-                return -ENOMEM;
-        ch->name = strdup(name);
-        if (!ch->name) {
-                free(ch);
-                return -ENOMEM;
-        }
-        r = broker_charge(b, uid, size);
-        if (r < 0) {
-                free(ch->name);
-                free(ch);
-                return r;
-        }
-        ch->uid = uid;
-        ch->size = size;
-        ch->dev = st->st_dev;
-        ch->ino = st->st_ino;
-        ch->entry.key = ch->name;
-        /* A stale charge under the same name (the object vanished, the name was reused). */
-        ledger_drop(b, name);
-        hashmap_put(&b->shm_ledger, &ch->entry);
+        if (size > q->max_bytes)
+                return -EDQUOT;
+        if (u && (u->objects >= q->max_objects || u->bytes > q->max_bytes - size))
+                return -EDQUOT;
         return 0;
 }
 
-int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
+int broker_charge_all(struct broker *b)
+{
+        struct object *o;
+        int r;
+
+        for (o = registry_first(b->registry); o; o = registry_next(b->registry, o)) {
+                r = usage_charge(b, o->creator.uid, o->size);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void broker_forget(struct broker *b, struct object *o)
+{
+        usage_uncharge(b, o->creator.uid, o->size);
+        registry_drop(b->registry, o);
+}
+
+/* ---- set-up ---- */
+
+int broker_new(struct policy *policy, struct registry *registry, struct backend *shm,
+               struct backend *memfd, struct broker **ret)
 {
         struct broker *b;
         int r;
@@ -256,16 +197,16 @@ int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret)
         b = calloc(1, sizeof(*b));
         if (!b) {
                 policy_free(policy);
-                safe_close(shm_dir_fd);
+                registry_free(registry);
+                backend_free(shm);
+                backend_free(memfd);
                 return -ENOMEM;
         }
         b->policy = policy;
-        b->shm_dir_fd = shm_dir_fd;
-        r = memfd_registry_new(&b->memfds);
-        if (r >= 0)
-                r = usage_init(&b->usage);
-        if (r >= 0)
-                r = hashmap_init(&b->shm_ledger);
+        b->registry = registry;
+        b->backends[POLICY_BACKEND_SHM] = shm;
+        b->backends[POLICY_BACKEND_MEMFD] = memfd;
+        r = usage_init(&b->usage);
         if (r < 0) {
                 broker_free(b);
                 return r;
@@ -278,27 +219,28 @@ struct broker *broker_free(struct broker *b)
 {
         if (!b)
                 return NULL;
-        if (b->shm_ledger.buckets) {
-                struct hashmap_entry *e;
-                size_t i;
-
-                while ((e = hashmap_first(&b->shm_ledger, &i)))
-                        charge_free(hashmap_remove(&b->shm_ledger, e->key));
-                hashmap_deinit(&b->shm_ledger);
-        }
         usage_deinit(&b->usage);
-        memfd_registry_free(b->memfds);
+        /* The registry first: it closes the memfds before their backend goes. */
+        registry_free(b->registry);
+        backend_free(b->backends[POLICY_BACKEND_SHM]);
+        backend_free(b->backends[POLICY_BACKEND_MEMFD]);
         policy_free(b->policy);
-        safe_close(b->shm_dir_fd);
         free(b);
         return NULL;
 }
 
-void broker_set_policy(struct broker *b, struct policy *policy)
+struct backend *broker_backend(const struct broker *b, enum policy_backend kind)
 {
-        policy_free(b->policy);
-        b->policy = policy;
+        return kind == POLICY_BACKEND_SHM || kind == POLICY_BACKEND_MEMFD ? b->backends[kind]
+                                                                           : NULL;
 }
+
+bool broker_is_admin(const struct broker *b, const struct identity *id)
+{
+        return id->uid == 0 && !id->app_id;
+}
+
+/* ---- the pipeline ---- */
 
 /* Normalises the name and finds the deciding rule. -EACCES when no rule matches. */
 static int resolve(struct request_ctx *c)
@@ -312,13 +254,52 @@ static int resolve(struct request_ctx *c)
         }
         c->rule = policy_match(c->b->policy, c->name, c->id);
         if (!c->rule)
-                return -EACCES;
+                return refuse(c, -EACCES, "no rule matches this name");
         c->rights = policy_rights(c->rule, c->id);
         return 0;
 }
 
+/*
+ * The object at the name under the caller's rule. -ENOENT when there is none - also when the
+ * name's object belongs to another rule, is an orphan, or is another creator's under a
+ * per-user rule: whoever is not entitled to an object gets the answer for a name without one.
+ */
+static int lookup_own(struct request_ctx *c, struct object **ret)
+{
+        struct object *o = registry_lookup(c->b->registry, c->name);
+
+        if (!o)
+                return -ENOENT;
+        if (o->orphan || o->rule != c->rule) {
+                c->audit = true;
+                return refuse(c, -ENOENT, o->orphan ? "the object is an orphan"
+                                                    : "the object belongs to another rule");
+        }
+        if (c->rule->per_user && !object_created_by(o, c->id)) {
+                c->audit = true;
+                return refuse(c, -ENOENT, "another creator's object under a per-user rule");
+        }
+        *ret = o;
+        return 0;
+}
+
+/* The object is not what the registry says any more (someone who can write the object
+ * directory removed or replaced it): forget it. */
+static int lost(struct request_ctx *c, struct object *o)
+{
+        char esc[LOG_ESCAPE_MAX];
+        unsigned suppressed = 0;
+
+        if (log_ratelimit_uid(o->creator.uid, &suppressed))
+                log_warning("Object '%s' is gone from the object directory or was replaced "
+                            "there; forgetting it.",
+                            log_escape(o->name, strlen(o->name), esc, sizeof(esc)));
+        broker_forget(c->b, o);
+        return -ENOENT;
+}
+
 /* Turns the access asked for into the access granted, or -EACCES. */
-static int grant_access(const struct request_ctx *c, uint32_t asked, uint32_t *ret)
+static int grant_access(struct request_ctx *c, uint32_t asked, uint32_t *ret)
 {
         bool can_read = c->rights & POLICY_RIGHT_READ, can_write = c->rights & POLICY_RIGHT_WRITE;
 
@@ -328,12 +309,12 @@ static int grant_access(const struct request_ctx *c, uint32_t asked, uint32_t *r
                 return 0;
         case SHMB_PROTO_ACCESS_RDONLY:
                 if (!can_read)
-                        return -EACCES;
+                        return refuse(c, -EACCES, "the rule does not let the caller read");
                 *ret = SHMB_PROTO_ACCESS_RDONLY;
                 return 0;
         case SHMB_PROTO_ACCESS_RDWR:
                 if (!can_write)
-                        return -EACCES;
+                        return refuse(c, -EACCES, "the rule does not let the caller write");
                 *ret = SHMB_PROTO_ACCESS_RDWR;
                 return 0;
         case SHMB_PROTO_ACCESS_ANY:
@@ -342,7 +323,7 @@ static int grant_access(const struct request_ctx *c, uint32_t asked, uint32_t *r
                 else if (can_read)
                         *ret = SHMB_PROTO_ACCESS_RDONLY;
                 else
-                        return -EACCES;
+                        return refuse(c, -EACCES, "the rule does not let the caller read");
                 return 0;
         default:
                 return -EINVAL;
@@ -355,10 +336,10 @@ static int access_flags(uint32_t access)
 }
 
 /*
- * A read-only fd is only as strong as the inode behind it (security.md M5): its owner could
- * fchmod() it, and anyone the inode lets write could reopen it writable through /proc. So a
- * caller the policy does not let write gets no fd of an inode that would let them write.
- * Root can reopen anything whatever we do; the policy still decides what root is handed.
+ * A read-only fd is only as strong as the inode behind it: its owner could fchmod() it, and
+ * anyone the inode lets write could reopen it writable through /proc. So a caller the policy
+ * does not let write gets no fd of an inode that would let them write. Root can reopen
+ * anything whatever we do; the policy still decides what root is handed.
  */
 static int check_read_only_safe(struct request_ctx *c, int fd, const struct stat *st)
 {
@@ -368,57 +349,25 @@ static int check_read_only_safe(struct request_ctx *c, int fd, const struct stat
         if ((c->rights & POLICY_RIGHT_WRITE) || c->id->uid == 0)
                 return 0;
         if (st->st_uid == c->id->uid)
-                return refuse(c, -EACCES,
-                              "a read-only caller owns the object and could make it "
-                              "writable; fix the rule's Owner=");
+                return refuse_misconfig(c, -EACCES,
+                                        "a read-only caller owns the object and could make "
+                                        "it writable; fix the rule's Owner=");
         r = acl_access_fd(fd, st, c->id, &inode_access);
         if (r < 0)
                 return r;
         if (inode_access & 2)
-                return refuse(c, -EACCES,
-                              "the object's mode or ACL lets a read-only caller write; "
-                              "fix the rule's Mode= or Group=");
+                return refuse_misconfig(c, -EACCES,
+                                        "the object's mode or ACL lets a read-only caller "
+                                        "write; fix the rule's Mode= or Group=");
         return 0;
 }
 
-/* Objects of a per-user rule go to their owner only (see struct policy_rule). */
-static bool owner_may_see(const struct policy_rule *rule, const struct identity *id, uid_t owner)
+static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto_fd_reply *fr,
+                    void *buf, size_t size_buf, int *fds, size_t *ret_n_fds)
 {
-        return !rule->per_user || owner == id->uid;
-}
-
-/* Opens a shm object that exists, and checks it is one this rule could have made. */
-static int shm_open_checked(struct request_ctx *c, uint32_t access, int *ret_fd,
-                            struct stat *ret_st)
-{
-        _cleanup_(closep) int fd = -1;
         int r;
 
-        r = shm_open_existing(c->b->shm_dir_fd, c->name, (int) access, &fd, ret_st);
-        if (r == -ENOENT)
-                ledger_drop(c->b, c->name); /* gone behind our back: its charge goes too */
-        if (r == -ELOOP || r == -EBADFD)
-                return refuse(c, r,
-                              "not a regular file with one link; left alone");
-        if (r < 0)
-                return r;
-        if (!policy_owner_plausible(c->rule, c->name, ret_st->st_uid, ret_st->st_gid))
-                return refuse(c, -EBADFD,
-                              "owned by an owner or group this rule does not give; "
-                              "left alone");
-        if (!owner_may_see(c->rule, c->id, ret_st->st_uid))
-                return refuse(c, -EACCES, "in another user's namespace of a per-user rule");
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-static int reply_fd(const struct request_ctx *c, int fd, uint64_t size, uint32_t access,
-                    uint32_t backend, void *buf, size_t size_buf, int *fds, size_t *ret_n_fds)
-{
-        struct shmb_proto_fd_reply fr = { .size = size, .access = access, .backend = backend };
-        int r;
-
-        r = shmb_proto_encode_fd_reply(buf, size_buf, c->req->seq, &fr);
+        r = shmb_proto_encode_fd_reply(buf, size_buf, c->req->seq, fr);
         if (r < 0) {
                 safe_close(fd);
                 return r;
@@ -429,24 +378,16 @@ static int reply_fd(const struct request_ctx *c, int fd, uint64_t size, uint32_t
 }
 
 /*
- * The fd a creator gets back: none, the daemon's own O_RDWR open of the new object (fresh,
- * shared with no one), or a fresh read-only open that passes the read-only checks. *ret_fd is
- * -1 for none. Takes over @fd.
+ * For a creator who asked for a read-only fd: a fresh read-only open of the new object (@fd,
+ * borrowed), checked like any read-only handout before the object is published.
  */
-static int shm_handout(struct request_ctx *c, int fd, uint32_t access, const struct stat *st,
-                       int *ret_fd)
+static int create_read_only_fd(struct request_ctx *c, int fd, const struct stat *st,
+                               int *ret_fd)
 {
-        _cleanup_(closep) int own = fd, ro = -1;
+        _cleanup_(closep) int ro = -1;
         int r;
 
-        *ret_fd = -1;
-        if (access == SHMB_PROTO_ACCESS_NONE)
-                return 0;
-        if (access == SHMB_PROTO_ACCESS_RDWR) {
-                *ret_fd = TAKE_FD(own);
-                return 0;
-        }
-        ro = fd_reopen(own, O_RDONLY);
+        ro = fd_reopen(fd, O_RDONLY);
         if (ro < 0)
                 return ro;
         r = check_read_only_safe(c, ro, st);
@@ -459,14 +400,17 @@ static int shm_handout(struct request_ctx *c, int fd, uint32_t access, const str
 static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds,
                          size_t *ret_n_fds)
 {
+        struct backend *be = broker_backend(c->b, c->rule->backend);
+        _cleanup_(object_attrs_done) struct object_attrs a = {};
         _cleanup_(closep) int fd = -1, out = -1;
-        _cleanup_(freep) struct policy_acl_entry *users = NULL, *groups = NULL;
+        struct object *o = NULL;
         uint64_t sz = c->req->size;
         uint32_t access;
+        struct stat st;
         int r;
 
         if (!(c->rights & POLICY_RIGHT_CREATE))
-                return -EACCES;
+                return refuse(c, -EACCES, "the rule does not let the caller create");
         r = grant_access(c, c->req->access, &access);
         if (r < 0)
                 return r;
@@ -474,110 +418,94 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return -EINVAL;
         if (sz > c->rule->max_size || sz > LIMIT_SIZE_MAX)
                 return -EFBIG;
+        /* A name is one object, whatever its rule or backend. */
+        if (registry_lookup(c->b->registry, c->name))
+                return -EEXIST;
         r = quota_check(c->b, c->id->uid, sz);
         if (r < 0)
                 return r;
-
-        if (c->rule->backend == POLICY_BACKEND_MEMFD) {
-                struct memfd_object *o;
-
-                r = memfd_create_object(c->b->memfds, c->name, sz, c->id->uid, &o);
+        if (c->rule->backend == POLICY_BACKEND_SHM) {
+                r = object_attrs_for(c->rule, c->id, &a);
                 if (r < 0)
-                        return r;
-                r = broker_charge(c->b, c->id->uid, sz);
-                if (r < 0) {
-                        (void) memfd_remove(c->b->memfds, c->name);
-                        return r;
-                }
-                if (access != SHMB_PROTO_ACCESS_NONE) {
-                        out = fd_reopen(o->fd, access_flags(access));
-                        if (out < 0) {
-                                usage_uncharge(c->b, c->id->uid, sz);
-                                (void) memfd_remove(c->b->memfds, c->name);
-                                return out;
-                        }
-                }
-                fdstore_push(o);
-                audit_grant(c, access);
-                if (out < 0)
-                        return shmb_proto_encode_ok(buf, size, c->req->seq);
-                return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_MEMFD, buf,
-                                size, fds, ret_n_fds);
-        } else {
-                struct shm_attrs a = { .size = sz, .mode = c->rule->mode,
-                                       .creator = c->id->uid };
-                struct stat st;
-
-                r = policy_resolve_owner(c->rule, c->id, &a.uid, &a.gid);
-                if (r < 0)
-                        return r;
-                r = policy_acl_entries(c->rule, &users, &a.n_users, &groups, &a.n_groups);
-                if (r < 0)
-                        return r;
-                a.users = users;
-                a.groups = groups;
-                r = shm_create(c->b->shm_dir_fd, c->name, &a, &fd, &st);
-                if (r < 0)
-                        return r;
-                r = shm_handout(c, TAKE_FD(fd), access, &st, &out);
-                if (r >= 0)
-                        r = ledger_add(c->b, c->name, c->id->uid, sz, &st);
-                if (r < 0) {
-                        /* A create either succeeds whole or leaves nothing behind. */
-                        (void) shm_unlink(c->b->shm_dir_fd, c->name, &st);
-                        return r;
-                }
-                audit_grant(c, access);
-                if (out < 0)
-                        return shmb_proto_encode_ok(buf, size, c->req->seq);
-                return reply_fd(c, TAKE_FD(out), sz, access, SHMB_PROTO_BACKEND_SHM, buf,
-                                size, fds, ret_n_fds);
+                        return refuse_misconfig(c, r, "the rule's Owner= or Group= does not "
+                                                      "resolve for this creator");
         }
+
+        r = object_new(c->name, c->rule->backend, c->id, sz, &o);
+        if (r < 0)
+                return r;
+        o->rule = c->rule;
+        o->ctime_usec = (uint64_t) time(NULL) * 1000000u;
+        r = object_set_rule_id(o, c->rule->id);
+        if (r >= 0)
+                r = object_attrs_spec(c->rule, &o->spec);
+        if (r >= 0)
+                r = be->ops->create(be, o, &a, &fd, &st);
+        if (r >= 0 && access == SHMB_PROTO_ACCESS_RDONLY)
+                r = create_read_only_fd(c, fd, &st, &out);
+        /* Recorded before it is published: a crash in between leaves a record of an object
+         * that is not there (dropped at the next start), never an object nobody recorded. */
+        if (r >= 0)
+                r = registry_add(c->b->registry, c->b->policy, o);
+        if (r < 0) {
+                object_free(o);
+                return r;
+        }
+        r = be->ops->publish(be, o, fd);
+        if (r < 0) {
+                /* Not reachable, not charged: as if it had never been. */
+                registry_drop(c->b->registry, o);
+                return r;
+        }
+        r = usage_charge(c->b, c->id->uid, sz);
+        if (r < 0) {
+                (void) be->ops->unlink(be, o);
+                registry_drop(c->b->registry, o);
+                return r;
+        }
+        audit_grant(c, access);
+        /* A writer gets create()'s own fresh O_RDWR open, shared with no one. */
+        if (access == SHMB_PROTO_ACCESS_RDWR)
+                out = TAKE_FD(fd);
+        if (out < 0)
+                return shmb_proto_encode_ok(buf, size, c->req->seq);
+        return reply_fd(c, TAKE_FD(out),
+                        &(struct shmb_proto_fd_reply) { .size = sz, .access = access,
+                                                        .backend = (uint32_t) o->backend },
+                        buf, size, fds, ret_n_fds);
 }
 
 /* Opens an existing object for the caller: the fd and what it gives. */
 static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_reply *ret)
 {
         _cleanup_(closep) int fd = -1;
-        struct stat st;
+        struct backend *be;
+        struct object *o;
         uint32_t access;
+        struct stat st;
         int r;
 
         r = grant_access(c, c->req->access, &access);
         if (r < 0)
                 return r;
-
-        if (c->rule->backend == POLICY_BACKEND_MEMFD) {
-                struct memfd_object *o = memfd_lookup(c->b->memfds, c->name);
-
-                if (!o)
-                        return -ENOENT;
-                if (!owner_may_see(c->rule, c->id, o->creator))
-                        return refuse(c, -EACCES,
-                                      "in another user's namespace of a per-user rule");
-                r = memfd_check_seals(o->fd);
-                if (r < 0)
-                        return refuse(c, r, "memfd lost its seals");
-                fd = fd_reopen(o->fd, access_flags(access));
-                if (fd < 0)
-                        return fd;
-                *ret = (struct shmb_proto_fd_reply) {
-                        .size = o->size, .access = access, .backend = SHMB_PROTO_BACKEND_MEMFD,
-                };
-        } else {
-                r = shm_open_checked(c, access, &fd, &st);
+        r = lookup_own(c, &o);
+        if (r < 0)
+                return r;
+        be = broker_backend(c->b, o->backend);
+        r = be->ops->open(be, o, access_flags(access), &fd, &st);
+        if (r == -ENOENT)
+                return lost(c, o);
+        if (r < 0)
+                return r;
+        if (access == SHMB_PROTO_ACCESS_RDONLY) {
+                r = check_read_only_safe(c, fd, &st);
                 if (r < 0)
                         return r;
-                if (access == SHMB_PROTO_ACCESS_RDONLY) {
-                        r = check_read_only_safe(c, fd, &st);
-                        if (r < 0)
-                                return r;
-                }
-                *ret = (struct shmb_proto_fd_reply) {
-                        .size = (uint64_t) st.st_size, .access = access,
-                        .backend = SHMB_PROTO_BACKEND_SHM,
-                };
         }
+        *ret = (struct shmb_proto_fd_reply) {
+                .size = (uint64_t) st.st_size, .access = access,
+                .backend = (uint32_t) o->backend,
+        };
         audit_grant(c, access);
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -592,73 +520,91 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
         r = open_one(c, &fd, &fr);
         if (r < 0)
                 return r;
-        return reply_fd(c, fd, fr.size, fr.access, fr.backend, buf, size, fds, ret_n_fds);
+        return reply_fd(c, fd, &fr, buf, size, fds, ret_n_fds);
+}
+
+/* Removes @o's storage and forgets it. */
+static int remove_object(struct request_ctx *c, struct object *o)
+{
+        struct backend *be = broker_backend(c->b, o->backend);
+        int r;
+
+        r = be->ops->unlink(be, o);
+        if (r == -ENOENT)
+                return lost(c, o);
+        if (r < 0)
+                return r;
+        broker_forget(c->b, o);
+        return 0;
 }
 
 static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
 {
-        _cleanup_(closep) int fd = -1;
-        struct stat st;
+        struct object *o;
         int r;
 
         if (!(c->rights & POLICY_RIGHT_CREATE))
-                return -EACCES;
-
-        if (c->rule->backend == POLICY_BACKEND_MEMFD) {
-                struct memfd_object *o = memfd_lookup(c->b->memfds, c->name);
-
-                if (!o)
-                        return -ENOENT;
-                if (!owner_may_see(c->rule, c->id, o->creator))
-                        return refuse(c, -EACCES,
-                                      "in another user's namespace of a per-user rule");
-                usage_uncharge(c->b, o->creator, o->size);
-                fdstore_remove(o);
-                r = memfd_remove(c->b->memfds, c->name);
-        } else {
-                r = shm_open_checked(c, SHMB_PROTO_ACCESS_RDONLY, &fd, &st);
-                if (r < 0)
-                        return r;
-                r = shm_unlink(c->b->shm_dir_fd, c->name, &st);
-                if (r >= 0)
-                        ledger_drop(c->b, c->name);
-        }
+                return refuse(c, -EACCES, "the rule does not let the caller create or remove");
+        r = lookup_own(c, &o);
+        if (r < 0)
+                return r;
+        r = remove_object(c, o);
         if (r < 0)
                 return r;
         audit_grant(c, SHMB_PROTO_ACCESS_NONE);
         return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
+/*
+ * An orphan (no rule of the current policy governs it) is refused to everyone, but its creator
+ * and the admins may remove it. Returns 1 when this request was such a removal, 0 when it is
+ * not one (the normal path decides), or -errno.
+ */
+static int unlink_orphan(struct request_ctx *c, void *buf, size_t size)
+{
+        struct object *o;
+        int r;
+
+        r = shmb_name_normalize(c->req->name, c->req->name_len, c->name);
+        if (r < 0) {
+                c->name[0] = '\0';
+                return 0;
+        }
+        o = registry_lookup(c->b->registry, c->name);
+        if (!o || !o->orphan ||
+            !(object_created_by(o, c->id) || broker_is_admin(c->b, c->id)))
+                return 0;
+        r = remove_object(c, o);
+        if (r < 0)
+                return r;
+        audit_grant(c, SHMB_PROTO_ACCESS_NONE);
+        r = shmb_proto_encode_ok(buf, size, c->req->seq);
+        return r < 0 ? r : 1;
+}
+
 static int handle_stat(struct request_ctx *c, void *buf, size_t size)
 {
         struct shmb_proto_acl_entry acl[SHMB_PROTO_ACL_MAX];
         struct shmb_proto_stat_reply sr = { .rights = c->rights };
-        _cleanup_(closep) int fd = -1;
+        struct backend *be;
+        struct object *o;
         struct stat st;
         int r;
 
-        if (c->rights == 0)
-                return -ENOENT;
-
-        if (c->rule->backend == POLICY_BACKEND_MEMFD) {
-                struct memfd_object *o = memfd_lookup(c->b->memfds, c->name);
-
-                if (!o || !owner_may_see(c->rule, c->id, o->creator))
-                        return -ENOENT;
-                if (fstat(o->fd, &st) < 0)
-                        return -errno;
-                r = acl_read_fd(o->fd, acl, ELEMENTSOF(acl));
-                sr.backend = SHMB_PROTO_BACKEND_MEMFD;
-        } else {
-                r = shm_open_checked(c, SHMB_PROTO_ACCESS_RDONLY, &fd, &st);
-                if (r < 0)
-                        return r;
-                r = acl_read_fd(fd, acl, ELEMENTSOF(acl));
-                sr.backend = SHMB_PROTO_BACKEND_SHM;
-        }
+        /* stat shows what the caller may open: a name it may not read has nothing to show. */
+        if (!(c->rights & POLICY_RIGHT_READ))
+                return refuse(c, -ENOENT, "the rule does not let the caller read");
+        r = lookup_own(c, &o);
+        if (r < 0)
+                return r;
+        be = broker_backend(c->b, o->backend);
+        r = be->ops->stat(be, o, &st, acl, ELEMENTSOF(acl));
+        if (r == -ENOENT)
+                return lost(c, o);
         if (r < 0)
                 return r;
         sr.n_acl = (uint32_t) r;
+        sr.backend = (uint32_t) o->backend;
         sr.size = (uint64_t) st.st_size;
         sr.uid = st.st_uid;
         sr.gid = st.st_gid;
@@ -668,118 +614,35 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
 
 /* ---- list ---- */
 
-struct name_set {
-        char **names;
-        size_t n, allocated;
-        const char *cursor;
+struct list_ctx {
+        struct shmb_proto_list_builder lb;
+        uint32_t flags;
         int error;
 };
 
-static void name_set_add(struct name_set *s, const char *name)
+static bool list_one(struct object *o, void *userdata)
 {
-        char **n;
+        struct list_ctx *l = userdata;
+        int r = shmb_proto_list_append(&l->lb, o->name);
 
-        if (s->error < 0 || strcmp(name, s->cursor) <= 0)
-                return;
-        if (s->n == s->allocated) {
-                size_t a = s->allocated ? s->allocated * 2 : 64;
-
-                n = reallocarray(s->names, a, sizeof(*n));
-                if (!n) {
-                        s->error = -ENOMEM;
-                        return;
-                }
-                s->names = n;
-                s->allocated = a;
-        }
-        s->names[s->n] = strdup(name);
-        if (!s->names[s->n]) {
-                s->error = -ENOMEM;
-                return;
-        }
-        s->n++;
-}
-
-static void name_set_deinit(struct name_set *s)
-{
-        size_t i;
-
-        for (i = 0; i < s->n; i++)
-                free(s->names[i]);
-        free(s->names);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* May the caller open this name, and does the rule put it in @backend? */
-static bool listable(const struct request_ctx *c, const char *name, enum policy_backend backend,
-                     const struct policy_rule **ret_rule)
-{
-        const struct policy_rule *rule = policy_match(c->b->policy, name, c->id);
-
-        if (!rule || rule->backend != backend)
+        if (r == -ENOBUFS) {
+                l->flags |= SHMB_PROTO_LIST_MORE;
                 return false;
-        if (!(policy_rights(rule, c->id) & POLICY_RIGHT_READ))
+        }
+        if (r < 0) {
+                l->error = r;
                 return false;
-        *ret_rule = rule;
+        }
         return true;
 }
 
-struct memfd_list_ctx {
-        const struct request_ctx *c;
-        struct name_set *set;
-};
-
-static void list_memfd_one(struct memfd_object *o, void *userdata)
-{
-        struct memfd_list_ctx *m = userdata;
-        const struct policy_rule *rule;
-
-        if (listable(m->c, o->name, POLICY_BACKEND_MEMFD, &rule) &&
-            owner_may_see(rule, m->c->id, o->creator))
-                name_set_add(m->set, o->name);
-}
-
-static int list_shm(const struct request_ctx *c, struct name_set *set)
-{
-        DIR *d;
-        struct dirent *de;
-        int r;
-
-        r = shm_dir_stream(c->b->shm_dir_fd, &d);
-        if (r < 0)
-                return r;
-        while ((de = readdir(d))) {
-                char canon[SHMB_PROTO_NAME_MAX + 1];
-                const struct policy_rule *rule;
-                struct stat st;
-
-                if (shmb_name_normalize(de->d_name, strlen(de->d_name), canon) < 0)
-                        continue;
-                if (!listable(c, canon, POLICY_BACKEND_SHM, &rule))
-                        continue;
-                if (fstatat(c->b->shm_dir_fd, canon, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-                    !policy_owner_plausible(rule, canon, st.st_uid, st.st_gid) ||
-                    !owner_may_see(rule, c->id, st.st_uid))
-                        continue;
-                name_set_add(set, canon);
-        }
-        (void) closedir(d);
-        return set->error;
-}
-
+/*
+ * A page of the names the caller may open, after the cursor. The registry keeps each rule's
+ * objects in name order, so a page costs what it holds, not what the registry holds.
+ */
 static int handle_list(struct request_ctx *c, void *buf, size_t size)
 {
-        struct shmb_proto_list_builder lb;
-        struct name_set set = {};
-        struct memfd_list_ctx m = { .c = c, .set = &set };
-        uint32_t flags = 0;
-        size_t i;
+        struct list_ctx l = {};
         int r;
 
         /* An empty cursor starts the listing; any other must be a valid name. */
@@ -788,103 +651,23 @@ static int handle_list(struct request_ctx *c, void *buf, size_t size)
                 if (r < 0)
                         return r;
         }
-        set.cursor = c->name;
-
-        r = list_shm(c, &set);
-        if (r >= 0) {
-                memfd_foreach(c->b->memfds, list_memfd_one, &m);
-                r = set.error;
-        }
-        if (r < 0)
-                goto out;
-
-        if (set.n > 0) /* qsort() of a NULL array is undefined, even for no elements */
-                qsort(set.names, set.n, sizeof(*set.names), cmp_names);
-        r = shmb_proto_list_begin(&lb, buf, size, c->req->seq);
-        for (i = 0; r >= 0 && i < set.n; i++) {
-                if (i > 0 && strcmp(set.names[i], set.names[i - 1]) == 0)
-                        continue;
-                r = shmb_proto_list_append(&lb, set.names[i]);
-                if (r == -ENOBUFS) {
-                        flags |= SHMB_PROTO_LIST_MORE;
-                        r = 0;
-                        break;
-                }
-        }
-        if (r >= 0)
-                r = shmb_proto_list_finish(&lb, flags);
-out:
-        name_set_deinit(&set);
-        return r;
-}
-
-int broker_adopt_shm(struct broker *b)
-{
-        struct identity owner = { .uid = (uid_t) -1 };
-        DIR *d;
-        struct dirent *de;
-        int r, adopted = 0;
-
-        r = shm_dir_stream(b->shm_dir_fd, &d);
+        r = shmb_proto_list_begin(&l.lb, buf, size, c->req->seq);
         if (r < 0)
                 return r;
-        while ((de = readdir(d))) {
-                char name[SHMB_PROTO_NAME_MAX + 1];
-                const struct policy_rule *rule;
-                struct stat st;
-
-                if (shmb_name_normalize(de->d_name, strlen(de->d_name), name) < 0)
-                        continue;
-                if (fstatat(b->shm_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                /* Rules may hold %u: ask as the owner, who would be the creator. */
-                if (owner.uid != st.st_uid) {
-                        identity_deinit(&owner);
-                        owner = (struct identity) { .uid = st.st_uid, .gid = st.st_gid };
-                        (void) identity_resolve_user_name(&owner); /* ENOMEM: no %u match */
-                }
-                rule = policy_match(b->policy, name, &owner);
-                if (!rule || rule->backend != POLICY_BACKEND_SHM)
-                        continue; /* not a name the policy brokers: someone else's */
-                if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-                        log_warning("Object directory: '%s' is not a regular file with one link, "
-                                    "leaving it alone.", name);
-                        continue;
-                }
-                if ((st.st_mode & 07777) == 0 && rule->mode != 0 &&
-                    (st.st_uid == geteuid() ||
-                     policy_owner_plausible(rule, name, st.st_uid, st.st_gid))) {
-                        /* Mode 0 is how shm_create() holds an object until its mode and ACL
-                         * are set, owned by us before fchown() and by the rule's owner after:
-                         * the daemon died between create and publish. */
-                        log_warning("Object directory: '%s' was never finished (mode 0), "
-                                    "removing it.", name);
-                        (void) shm_unlink(b->shm_dir_fd, name, &st);
-                        continue;
-                }
-                if (!policy_owner_plausible(rule, name, st.st_uid, st.st_gid)) {
-                        log_warning("Object directory: '%s' is owned by %u:%u, which rule '%s' "
-                                    "does not give; leaving it alone.", name,
-                                    (unsigned) st.st_uid, (unsigned) st.st_gid, rule->id);
-                        continue;
-                }
-                if (ledger_add(b, name, shm_creator(b->shm_dir_fd, name, &st),
-                               (uint64_t) st.st_size, &st) >= 0)
-                        adopted++;
-        }
-        identity_deinit(&owner);
-        (void) closedir(d);
-        return adopted;
+        registry_list(c->b->registry, c->b->policy, c->id, c->name, list_one, &l);
+        if (l.error < 0)
+                return l.error;
+        return shmb_proto_list_finish(&l.lb, l.flags);
 }
 
 /* Denials go to the audit trail; suspicious objects are worth a warning; the rest is what
  * clients expect to hear now and then. */
 static void report_refusal(const struct request_ctx *c, int r)
 {
-        if (r == -EACCES || r == -EPERM || r == -EDQUOT || r == -EFBIG)
+        if (c->audit || r == -EACCES || r == -EPERM || r == -EDQUOT || r == -EFBIG)
                 audit_record(c->id, request_verb(c->req->type), c->name[0] ? c->name : "-",
                              access_name(c->req->access), c->rule ? c->rule->id : NULL, r);
-        if (c->why)
+        if (c->warn)
                 log_refusal(c, LOG_WARNING, r);
         else if (r != -ENOENT && r != -EEXIST && r != -EACCES && r != -EDQUOT && r != -EFBIG)
                 log_refusal(c, LOG_INFO, r);
@@ -938,6 +721,34 @@ static int handle_open_batch(struct broker *b, const struct identity *id,
         return r;
 }
 
+static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, size_t *ret_n_fds)
+{
+        int r;
+
+        if (c->req->type == SHMB_PROTO_LIST)
+                return handle_list(c, buf, size);
+        if (c->req->type == SHMB_PROTO_UNLINK) {
+                r = unlink_orphan(c, buf, size);
+                if (r != 0)
+                        return r;
+        }
+        r = resolve(c);
+        if (r < 0)
+                return r;
+        switch (c->req->type) {
+        case SHMB_PROTO_CREATE:
+                return handle_create(c, buf, size, fds, ret_n_fds);
+        case SHMB_PROTO_OPEN:
+                return handle_open(c, buf, size, fds, ret_n_fds);
+        case SHMB_PROTO_UNLINK:
+                return handle_unlink(c, buf, size);
+        case SHMB_PROTO_STAT:
+                return handle_stat(c, buf, size);
+        default:
+                return -EOPNOTSUPP;
+        }
+}
+
 int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds)
@@ -955,30 +766,8 @@ int broker_handle(struct broker *b, struct identity *id,
                 r = handle_open_batch(b, id, req, buf, size, fds, ret_n_fds);
                 if (r >= 0)
                         return r;
-        } else if (req->type == SHMB_PROTO_LIST)
-                r = handle_list(&c, buf, size);
-        else {
-                r = resolve(&c);
-                if (r >= 0) {
-                        switch (req->type) {
-                        case SHMB_PROTO_CREATE:
-                                r = handle_create(&c, buf, size, fds, ret_n_fds);
-                                break;
-                        case SHMB_PROTO_OPEN:
-                                r = handle_open(&c, buf, size, fds, ret_n_fds);
-                                break;
-                        case SHMB_PROTO_UNLINK:
-                                r = handle_unlink(&c, buf, size);
-                                break;
-                        case SHMB_PROTO_STAT:
-                                r = handle_stat(&c, buf, size);
-                                break;
-                        default:
-                                r = -EOPNOTSUPP;
-                                break;
-                        }
-                }
-        }
+        } else
+                r = dispatch(&c, buf, size, fds, ret_n_fds);
         if (r >= 0)
                 return r;
 

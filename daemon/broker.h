@@ -1,47 +1,46 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * broker.h - one decoded request in, one reply out: names, policy, backends.
+ * broker.h - one decoded request in, one reply out: the decision pipeline.
  *
- * The broker knows nothing of sockets. It takes a request and the requester's identity and
- * writes the reply packet and the fds to attach. The connection layer sends them.
+ * The broker knows nothing of sockets, files or fd stores. It takes a request and the
+ * requester's identity, decides with the policy and the registry, has a backend do what was
+ * decided, and writes the reply packet and the fds to attach. The connection layer sends them.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "backend.h"
 #include "identity.h"
-#include "memfd.h"
 #include "policy.h"
 #include "protocol.h"
+#include "registry.h"
 #include "usage.h"
 
 struct broker {
         struct policy *policy;          /* owned; replaced whole on reload */
-        int shm_dir_fd;                 /* owned */
-        struct memfd_registry *memfds;  /* owned */
+        struct registry *registry;      /* owned */
+        struct backend *backends[POLICY_BACKEND_MEMFD + 1];     /* owned, by enum value */
         struct usage_table usage;       /* connections, objects and bytes per uid */
-        struct hashmap shm_ledger;      /* shm objects this daemon created: name -> charge */
 };
 
-/* Consumes @policy and @shm_dir_fd, also on failure. */
-int broker_new(struct policy *policy, int shm_dir_fd, struct broker **ret);
+/* Takes over @policy, @registry, @shm and @memfd (consumed, also on failure). The objects of
+ * the registry must have been adopted and reconciled with @policy (reconcile.c). */
+int broker_new(struct policy *policy, struct registry *registry, struct backend *shm,
+               struct backend *memfd, struct broker **ret);
 struct broker *broker_free(struct broker *b);
 
-/* Replaces the policy (consumed). Requests already answered keep what they got: fds cannot be
- * revoked. */
-void broker_set_policy(struct broker *b, struct policy *policy);
+struct backend *broker_backend(const struct broker *b, enum policy_backend kind);
 
-/*
- * broker_adopt_shm() - take stock of the object directory at start: objects the policy could
- * have made are charged to their creators again; anything unexpected at a brokered name is
- * reported and left alone (an unfinished create, mode 0, is removed). Returns the number of
- * objects adopted.
- */
-int broker_adopt_shm(struct broker *b);
+/* Charges every object of the registry to its creator (at start). */
+int broker_charge_all(struct broker *b);
 
-/* Charges an object of @size bytes to @uid (re-adoption after a restart). */
-int broker_charge(struct broker *b, uid_t uid, uint64_t size);
+/* Forgets @o: its charge, its registry entry. Its storage must be gone already. */
+void broker_forget(struct broker *b, struct object *o);
+
+/* May @id see every object and remove orphans (root, or the policy's Admins=)? */
+bool broker_is_admin(const struct broker *b, const struct identity *id);
 
 /*
  * broker_handle() - answer one request.

@@ -22,6 +22,7 @@ struct identity {
         size_t n_groups;
         char *user_name;        /* owned; NULL when the uid has no name, or not looked up */
         bool user_name_resolved;
+        char *app_id;           /* owned; NULL for a connection on the main socket */
 };
 
 void identity_deinit(struct identity *id);

@@ -18,7 +18,10 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
 #include "audit.h"
+#include "backend.h"
 #include "broker.h"
 #include "clock.h"
 #include "conn.h"
@@ -29,8 +32,11 @@
 #include "macro.h"
 #include "policy.h"
 #include "privs.h"
+#include "registry.h"
+#include "restore.h"
 #include "server.h"
 #include "shm.h"
+#include "statedir.h"
 
 #define DEFAULT_SOCKET "/run/shmbroker/socket"
 #define DEFAULT_SHM_DIR "/dev/shm"
@@ -39,6 +45,7 @@ static const char *arg_socket = DEFAULT_SOCKET;
 static const char *arg_policy = NULL;
 static const char *arg_shm_dir = DEFAULT_SHM_DIR;
 static const char *arg_user = NULL;
+static const char *arg_state_dir = STATE_DIR_DEFAULT;
 static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
 
 static void help(void)
@@ -50,6 +57,8 @@ static void help(void)
                "  --policy PATH            a policy file or a directory of *.conf files\n"
                "                           (default %s, else the embedded default)\n"
                "  --shm-dir DIR            where shm objects live (default %s; must be tmpfs)\n"
+               "  --state-dir DIR          the registry of objects (default %s; 0700, the\n"
+               "                           daemon's own)\n"
                "  --user NAME              when started as root, run as this user with only\n"
                "                           the capabilities it needs\n"
                "  --idle-timeout SEC       close connections idle for this long (default 300)\n"
@@ -59,13 +68,14 @@ static void help(void)
                "  -h, --help               show this help\n"
                "      --version            show the version\n\n"
                "See shmbrokerd(8) and shmbroker.conf(5).\n",
-               DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR);
+               DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT);
 }
 
 enum {
         ARG_SOCKET = 0x100,
         ARG_POLICY,
         ARG_SHM_DIR,
+        ARG_STATE_DIR,
         ARG_USER,
         ARG_IDLE_TIMEOUT,
         ARG_LOG_LEVEL,
@@ -81,6 +91,7 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "policy", required_argument, NULL, ARG_POLICY },
                 { "shm-dir", required_argument, NULL, ARG_SHM_DIR },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "user", required_argument, NULL, ARG_USER },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
@@ -103,6 +114,9 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                         break;
                 case ARG_SHM_DIR:
                         arg_shm_dir = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        arg_state_dir = optarg;
                         break;
                 case ARG_USER:
                         arg_user = optarg;
@@ -183,18 +197,22 @@ static int load_policy(struct policy **ret, const char **ret_origin, char **ret_
         return 0;
 }
 
-static void status_notify(const struct server *s, const char *state)
+static void status_notify(const struct server *s, const char *state, const char *extra)
 {
-        (void) sd_notifyf(false, "%sSTATUS=%zu connections, %zu memfd objects, %zu rules", state,
-                          s->n_conns, memfd_count(s->broker->memfds),
-                          s->broker->policy->n_rules);
+        const struct broker *b = s->broker;
+
+        (void) sd_notifyf(false, "%sSTATUS=%zu connections, %zu objects, %zu rules%s%s", state,
+                          s->n_conns, registry_count(b->registry), b->policy->n_rules,
+                          extra ? "; " : "", extra ? extra : "");
 }
 
 static void reload(struct server *s)
 {
         _cleanup_(freep) char *error = NULL;
+        char status[128] = "";
         struct policy *p;
         const char *origin;
+        size_t orphans;
         int r;
 
         /* systemd 253+ wants the monotonic time with RELOADING=1 to match the reload up. */
@@ -206,9 +224,16 @@ static void reload(struct server *s)
                                   "policy: %s", error ? error : strerror(-r));
                 return;
         }
-        broker_set_policy(s->broker, p);
-        log_info("Policy reloaded from %s: %zu rules.", origin, p->n_rules);
-        status_notify(s, "READY=1\n");
+        r = broker_apply_policy(s->broker, p, &orphans);
+        if (r < 0) {
+                log_error_errno(r, "Cannot apply the reloaded policy: %m");
+                (void) sd_notifyf(false, "READY=1\nSTATUS=Reload failed: %s", strerror(-r));
+                return;
+        }
+        log_info("Policy reloaded from %s: %zu rules.", origin, s->broker->policy->n_rules);
+        if (orphans > 0)
+                (void) snprintf(status, sizeof(status), "%zu orphaned object(s)", orphans);
+        status_notify(s, "READY=1\n", status[0] ? status : NULL);
 }
 
 struct signal_ctx {
@@ -237,101 +262,147 @@ static void signal_dispatch(struct loop_source *source, uint32_t events, void *u
         }
 }
 
-static void strv_free(char **v)
-{
-        char **p;
+/* What the service manager handed over at start. */
+struct passed_fds {
+        int *sockets;
+        size_t n_sockets;
+        struct passed_fd *objects;      /* the fd store's memfd objects */
+        size_t n_objects;
+        struct passed_fd *policies;     /* the fd store's last good policies */
+        size_t n_policies;
+};
 
-        for (p = v; p && *p; p++)
-                free(*p);
+static void passed_fd_array_free(struct passed_fd *v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                safe_close(v[i].fd);
+                free(v[i].name);
+        }
         free(v);
 }
 
-/*
- * Fds from the service manager: listening sockets, and memfd objects coming back from the fd
- * store. Returns the number of sockets taken, or -errno.
- */
-static int take_passed_fds(struct server *s)
+static void passed_fds_done(struct passed_fds *p)
 {
-        _cleanup_(freep) int *ours = NULL;
-        _cleanup_(freep) char **our_names = NULL;
+        size_t i;
+
+        for (i = 0; i < p->n_sockets; i++)
+                safe_close(p->sockets[i]);
+        free(p->sockets);
+        passed_fd_array_free(p->objects, p->n_objects);
+        passed_fd_array_free(p->policies, p->n_policies);
+        *p = (struct passed_fds) {};
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * Takes every fd the service manager passed, first thing at start, before anything can fail:
+ * listening sockets, and what the fd store kept for us. The store's fds are only held here;
+ * whatever happens next, nothing is removed from the store until the object or policy it
+ * holds has been looked at.
+ */
+static int take_passed_fds(struct passed_fds *ret)
+{
+        struct passed_fds p = {};
         char **names = NULL;
-        size_t n_ours = 0;
-        int n, i, r, sockets = 0;
+        int n, i, r = 0;
 
         n = sd_listen_fds_with_names(true, &names);
         if (n < 0)
                 return log_error_errno(n, "Cannot take fds from the service manager: %m");
-        if (n == 0)
+        if (n == 0) {
+                *ret = p;
                 return 0;
-        ours = calloc((size_t) n, sizeof(int));
-        our_names = calloc((size_t) n, sizeof(char *));
-        if (!ours || !our_names) {
-                r = log_error_errno(-ENOMEM, "Out of memory.");
-                goto out;
         }
+        p.sockets = calloc((size_t) n, sizeof(int));
+        p.objects = calloc((size_t) n, sizeof(struct passed_fd));
+        p.policies = calloc((size_t) n, sizeof(struct passed_fd));
+        if (!p.sockets || !p.objects || !p.policies)
+                r = log_error_errno(-ENOMEM, "Out of memory.");
         for (i = 0; i < n; i++) {
                 int fd = SD_LISTEN_FDS_START + i;
+                struct passed_fd *pf = NULL;
 
-                if (fdstore_is_ours(names[i])) {
-                        ours[n_ours] = fd;
-                        our_names[n_ours++] = names[i];
+                if (r < 0) {
+                        safe_close(fd);
                         continue;
                 }
-                if (sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0) {
-                        r = log_error_errno(-EINVAL, "Passed fd %d ('%s') is not a listening "
-                                            "AF_UNIX SOCK_SEQPACKET socket.", fd, names[i]);
-                        goto out;
+                if (has_prefix(names[i], FDSTORE_OBJECT_PREFIX))
+                        pf = &p.objects[p.n_objects++];
+                else if (has_prefix(names[i], FDSTORE_POLICY_PREFIX))
+                        pf = &p.policies[p.n_policies++];
+                else if (has_prefix(names[i], FDSTORE_LEGACY_META_PREFIX)) {
+                        fdstore_remove(names[i]);
+                        safe_close(fd);
+                        continue;
+                } else {
+                        p.sockets[p.n_sockets++] = fd;
+                        continue;
                 }
-                r = listener_add(s, fd, NULL);
-                if (r < 0) {
-                        log_error_errno(r, "Cannot listen on passed fd %d: %m", fd);
-                        goto out;
-                }
-                sockets++;
+                *pf = (struct passed_fd) { .fd = fd, .name = names[i] };
+                names[i] = NULL;
         }
-        if (n_ours > 0) {
-                r = fdstore_adopt(s->broker, ours, our_names, n_ours);
-                log_info("Re-adopted %d memfd object(s) from the fd store.", r);
+        for (i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        if (r < 0) {
+                passed_fds_done(&p);
+                return r;
         }
-        r = sockets;
-out:
-        strv_free(names);
-        return r;
+        *ret = p;
+        return 0;
 }
 
 /*
- * systemd 254+ says how many fds its store keeps for us ($FDSTORE). Each memfd object takes two
- * entries; an object that did not fit would be lost at the next restart, so a create past that
- * gets ENOSPC instead. Older managers do not say: FileDescriptorStoreMax= must then be sized by
- * hand (shmbrokerd(8)).
+ * systemd 254+ says how many fds its store keeps for us ($FDSTORE). Each memfd object takes
+ * one entry and the last good policy one more (two while it is replaced); an object that did
+ * not fit would be lost at the next restart, so a create past that gets ENOSPC instead. Older
+ * managers do not say: FileDescriptorStoreMax= must then be sized by hand (shmbrokerd(8)).
  */
-static void limit_memfd_objects(struct server *s)
+static size_t memfd_objects_max(void)
 {
         const char *e = getenv("FDSTORE");
         unsigned long n;
         char *end;
 
-        if (!e || !getenv("NOTIFY_SOCKET"))
-                return;
+        if (!e || !fdstore_active())
+                return 0;
         errno = 0;
         n = strtoul(e, &end, 10);
         if (errno != 0 || *end || end == e)
-                return;
-        memfd_set_max(s->broker->memfds, n / 2);
-        log_info("The fd store keeps %lu fds: at most %lu memfd objects.", n, n / 2);
+                return 0;
+        n = n > 2 ? n - 2 : 1;
+        if (n > LIMIT_MEMFD_OBJECTS)
+                n = LIMIT_MEMFD_OBJECTS;
+        log_info("The fd store keeps %s fds: at most %lu memfd objects.", e, n);
+        return n;
 }
 
-/* Sockets from the service manager, or our own on --socket. */
-static int setup_listeners(struct server *s)
+/* Sockets from the service manager (consumed), or our own on --socket. */
+static int setup_listeners(struct server *s, struct passed_fds *passed)
 {
-        int n, r, fd;
+        int r, fd;
+        size_t i;
 
-        limit_memfd_objects(s);
-        n = take_passed_fds(s);
-        if (n < 0)
-                return n;
-        if (n > 0) {
-                log_info("Listening on %d socket(s) from the service manager.", n);
+        for (i = 0; i < passed->n_sockets; i++) {
+                fd = TAKE_FD(passed->sockets[i]);
+                if (sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0) {
+                        safe_close(fd);
+                        return log_error_errno(-EINVAL, "Passed fd %d is not a listening "
+                                               "AF_UNIX SOCK_SEQPACKET socket.", fd);
+                }
+                r = listener_add(s, fd, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot listen on passed fd %d: %m", fd);
+        }
+        if (passed->n_sockets > 0) {
+                log_info("Listening on %zu socket(s) from the service manager.",
+                         passed->n_sockets);
                 return 0;
         }
 
@@ -406,46 +477,90 @@ static void detect_userns(struct server *s)
                     "like uid %u and will be refused.", (unsigned) s->overflow_uid);
 }
 
+/* Who will own the state directory: the --user, or whoever we run as. */
+static int state_owner(uid_t *ret_uid, gid_t *ret_gid)
+{
+        struct passwd pw, *pwr = NULL;
+        char buf[4096];
+
+        if (!arg_user) {
+                *ret_uid = geteuid();
+                *ret_gid = getegid();
+                return 0;
+        }
+        if (getpwnam_r(arg_user, &pw, buf, sizeof(buf), &pwr) != 0 || !pwr)
+                return log_error_errno(-ESRCH, "No such user '%s'.", arg_user);
+        *ret_uid = pw.pw_uid;
+        *ret_gid = pw.pw_gid;
+        return 0;
+}
+
+/* The registry and the objects, taken back from the previous instance. Consumes @p and
+ * @passed's object fds. */
+static int open_broker(struct policy *p, int state_fd, struct passed_fds *passed,
+                       struct broker **ret)
+{
+        int shm_fd = -1, r;
+
+        r = shm_dir_open(arg_shm_dir, &shm_fd);
+        if (r < 0) {
+                policy_free(p);
+                if (r == -ENOTSUP)
+                        return log_error_errno(r, "'%s' is not a tmpfs directory.", arg_shm_dir);
+                if (r == -EROFS)
+                        return log_error_errno(r, "'%s' is on a read-only mount.", arg_shm_dir);
+                return log_error_errno(r, "Cannot open object directory '%s': %m", arg_shm_dir);
+        }
+        r = broker_restore(p, state_fd, shm_fd, passed->objects, passed->n_objects,
+                           memfd_objects_max(), ret);
+        /* The memfd backend took the object fds, whatever happened. */
+        passed->n_objects = 0;
+        if (r < 0)
+                return log_error_errno(r, "Cannot take back the objects (state directory '%s', "
+                                       "object directory '%s'): %m", arg_state_dir,
+                                       arg_shm_dir);
+        return 0;
+}
+
 static int run(void)
 {
-        _cleanup_(closep) int sig_fd = -1, shm_fd = -1;
+        _cleanup_(closep) int sig_fd = -1, state_fd = -1;
+        struct passed_fds passed = {};
         struct loop_source *sig_source = NULL;
         struct signal_ctx sc;
-        struct server s;
-        struct broker *b;
+        struct server s = { .tick_fd = -1 };
+        struct broker *b = NULL;
         struct policy *p;
         const char *origin;
         sigset_t mask;
+        uid_t owner_uid = 0;
+        gid_t owner_gid = 0;
         int r;
+
+        /* First of all: whatever fails below, what the fd store handed back is held. */
+        r = take_passed_fds(&passed);
+        if (r < 0)
+                return r;
+
+        r = state_owner(&owner_uid, &owner_gid);
+        if (r >= 0)
+                r = state_dir_open(arg_state_dir, owner_uid, owner_gid, &state_fd);
+        if (r < 0)
+                goto out_passed;
 
         r = load_policy(&p, &origin, NULL);
         if (r < 0)
-                return r;
+                goto out_passed;
         log_info("Policy loaded from %s: %zu rules.", origin, p->n_rules);
 
-        r = shm_dir_open(arg_shm_dir, &shm_fd);
-        if (r == -ENOTSUP)
-                r = log_error_errno(r, "'%s' is not a tmpfs directory.", arg_shm_dir);
-        else if (r == -EROFS)
-                r = log_error_errno(r, "'%s' is on a read-only mount.", arg_shm_dir);
-        else if (r < 0)
-                r = log_error_errno(r, "Cannot open object directory '%s': %m", arg_shm_dir);
-        if (r < 0) {
-                policy_free(p);
-                return r;
-        }
-        r = broker_new(p, TAKE_FD(shm_fd), &b);
+        r = open_broker(p, state_fd, &passed, &b);
         if (r < 0)
-                return log_error_errno(r, "Cannot set up: %m");
-        r = broker_adopt_shm(b);
-        if (r < 0)
-                log_warning_errno(r, "Cannot scan '%s', ignoring: %m", arg_shm_dir);
-        else if (r > 0)
-                log_info("Re-adopted %d object(s) in '%s'.", r, arg_shm_dir);
+                goto out_passed;
         r = server_init(&s, b);
         if (r < 0) {
                 broker_free(b);
-                return log_error_errno(r, "Cannot set up: %m");
+                log_error_errno(r, "Cannot set up: %m");
+                goto out_passed;
         }
         detect_userns(&s);
 
@@ -470,7 +585,7 @@ static int run(void)
         }
 
         make_socket_dir();
-        r = setup_listeners(&s);
+        r = setup_listeners(&s, &passed);
         if (r < 0)
                 goto out;
 
@@ -496,7 +611,7 @@ static int run(void)
                 goto out;
         }
 
-        status_notify(&s, "READY=1\n");
+        status_notify(&s, "READY=1\n", NULL);
         while (!loop_exiting(s.loop)) {
                 r = loop_run_once(s.loop, -1);
                 if (r < 0) {
@@ -517,6 +632,8 @@ static int run(void)
 out:
         loop_remove(sig_source);
         server_deinit(&s);
+out_passed:
+        passed_fds_done(&passed);
         return r;
 }
 

@@ -153,6 +153,7 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
                         (char *) bin, (char *) "--socket", d->dirs.socket_path,
                         (char *) "--policy", d->dirs.policy_path,
                         (char *) "--shm-dir", d->dirs.shm_dir,
+                        (char *) "--state-dir", d->dirs.state_dir,
                         (char *) "--log-level", (char *) "warning", NULL,
                 };
 

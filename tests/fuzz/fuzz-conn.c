@@ -55,7 +55,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "macro.h"
-#include "memfd.h"
+#include "restore.h"
 #include "policy.h"
 #include "protocol.h"
 #include "server.h"
@@ -114,6 +114,10 @@ static bool server_up;
 #define DIR_PREFIX "shmb-fuzz-conn."          /* then the pid, a dot and mkdtemp()'s suffix */
 static char dir_path[sizeof(DIR_PARENT "/" DIR_PREFIX ".XXXXXX") + 3 * sizeof(pid_t)];
 static bool dir_made;
+/* The daemon's state directory (the registry's journal): dir_path with ".state" added. */
+static char state_path[sizeof(dir_path) + sizeof(".state")];
+static bool state_made;
+static int state_fd = -1;
 static int devnull_fd = -1;
 
 static uint8_t packet[PACKET_MAX];
@@ -135,25 +139,8 @@ static int count_fds(void)
         return n - 1; /* the directory's own fd */
 }
 
-/* The names of the memfd objects, to drop them one by one (as unlink would) at the end. */
-struct name_list {
-        char **names;
-        size_t n;
-};
-
-static void collect_memfd(struct memfd_object *o, void *userdata)
-{
-        struct name_list *l = userdata;
-        char **n = realloc(l->names, (l->n + 1) * sizeof(*n));
-
-        FUZZ_CHECK(n);
-        l->names = n;
-        l->names[l->n] = strdup(o->name);
-        FUZZ_CHECK(l->names[l->n]);
-        l->n++;
-}
-
-/* Removes every file of the object directory: the shm objects, and anything else. */
+/* Removes every file of a directory: the shm objects, and anything else. A directory (the
+ * daemon's trash, while it runs) is left. */
 static int remove_files_in(const char *path)
 {
         struct dirent *de;
@@ -165,7 +152,7 @@ static int remove_files_in(const char *path)
                 return -errno;
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-                    unlinkat(dirfd(d), de->d_name, 0) < 0)
+                    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != EISDIR)
                         r = -errno;
         closedir(d);
         return r;
@@ -210,22 +197,15 @@ static void remove_stale_dirs(void)
         closedir(d);
 }
 
+/* Every input starts from nothing: no objects, no registry. */
 static void server_stop(void)
 {
-        struct name_list l = {};
-        size_t i;
-
         if (!server_up)
                 return;
-        memfd_foreach(server.broker->memfds, collect_memfd, &l);
-        for (i = 0; i < l.n; i++) {
-                FUZZ_CHECK(memfd_remove(server.broker->memfds, l.names[i]) == 0);
-                free(l.names[i]);
-        }
-        free(l.names);
-        FUZZ_CHECK(memfd_count(server.broker->memfds) == 0);
-        remove_files();
         server_deinit(&server);
+        remove_files();
+        FUZZ_CHECK(remove_files_in(state_path) == 0);
+        state_fd = safe_close(state_fd);
         server_up = false;
 }
 
@@ -253,7 +233,9 @@ static void server_start(void)
         if (r < 0)
                 dprintf(STDERR_FILENO, "fuzz-conn: policy refused: %s\n", error ? error : "?");
         FUZZ_CHECK(r >= 0);
-        FUZZ_CHECK(broker_new(p, dir_fd, &b) >= 0);
+        state_fd = open(state_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        FUZZ_CHECK(state_fd >= 0);
+        FUZZ_CHECK(broker_restore(p, state_fd, dir_fd, NULL, 0, 0, &b) >= 0);
         FUZZ_CHECK(server_init(&server, b) >= 0);
         server_up = true;
 }
@@ -264,6 +246,9 @@ static void teardown(void)
         if (dir_made)
                 (void) rmdir(dir_path);
         dir_made = false;
+        if (state_made)
+                (void) rmdir(state_path);
+        state_made = false;
 }
 
 /* Once per process: quiet log, SIGPIPE, /dev/null, the object directory. */
@@ -298,6 +283,9 @@ static void setup(void)
                 exit(77);
         }
         dir_made = true;
+        snprintf(state_path, sizeof(state_path), "%s.state", dir_path);
+        FUZZ_CHECK(mkdir(state_path, 0700) == 0);
+        state_made = true;
         atexit(teardown);
         /* The daemon wants tmpfs; find out now, and skip rather than fail elsewhere. */
         if (shm_dir_open(dir_path, &fd) < 0) {

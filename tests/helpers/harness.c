@@ -214,8 +214,12 @@ static void daemon_free(struct harness_daemon *d)
 {
         if (!d)
                 return;
-        if (!d->keep_shm_dir)
-                (void) tl_rm_rf(d->shm_dir);
+        if (!d->keep_shm_dir) {
+                if (d->shm_dir[0])
+                        (void) tl_rm_rf(d->shm_dir);
+                if (d->state_dir[0])
+                        (void) tl_rm_rf(d->state_dir);
+        }
         (void) tl_rm_rf(d->run_dir);
         free(d);
 }
@@ -282,7 +286,7 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
                 n_extra++;
         while (opts && opts->wrapper && opts->wrapper[n_wrap])
                 n_wrap++;
-        argv = calloc(8 + n_wrap + n_extra, sizeof(char *));
+        argv = calloc(10 + n_wrap + n_extra, sizeof(char *));
         if (!argv)
                 return -ENOMEM;
         for (i = 0; i < n_wrap; i++)
@@ -294,6 +298,8 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
         argv[k++] = d->policy_path;
         argv[k++] = "--shm-dir";
         argv[k++] = d->shm_dir;
+        argv[k++] = "--state-dir";
+        argv[k++] = d->state_dir;
         for (i = 0; i < n_extra; i++)
                 argv[k++] = opts->extra_args[i];
         argv[k] = NULL;
@@ -390,6 +396,7 @@ int harness_daemon_start(const char *policy, const struct harness_daemon_options
                 snprintf(d->socket_path, sizeof(d->socket_path), "%s", opts->socket_path);
         else
                 snprintf(d->socket_path, sizeof(d->socket_path), "%s/socket", d->run_dir);
+        snprintf(d->state_dir, sizeof(d->state_dir), "%s.state", d->shm_dir);
         snprintf(d->policy_path, sizeof(d->policy_path), "%s/policy.conf", d->run_dir);
         snprintf(d->log_path, sizeof(d->log_path), "%s/daemon.log", d->run_dir);
 
@@ -842,7 +849,15 @@ int harness_shm_entries(const struct harness_daemon *d, char *names, size_t size
         if (!dir)
                 return -errno;
         while ((de = readdir(dir))) {
+                char path[PATH_MAX + 300];
+
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                /* The daemon's own directory for removals, empty between requests, is not an
+                 * entry; anything left in it is. */
+                snprintf(path, sizeof(path), "%s/%s", d->shm_dir, de->d_name);
+                if (strncmp(de->d_name, HARNESS_TRASH_PREFIX, strlen(HARNESS_TRASH_PREFIX)) == 0 &&
+                    tl_dir_count(path) == 0)
                         continue;
                 n++;
                 if (names && len + strlen(de->d_name) + 3 < size)

@@ -61,11 +61,15 @@ struct harness_daemon {
         pid_t pid;
         char run_dir[PATH_MAX];         /* /tmp/shmb-test.XXXXXX, mode 0755 */
         char shm_dir[PATH_MAX];         /* /dev/shm/shmb-test.XXXXXX, mode 0755 */
+        char state_dir[PATH_MAX + 8];   /* shm_dir + ".state": --state-dir, made by the daemon;
+                                         * kept and removed together with shm_dir, so that a
+                                         * restart on the same shm_dir finds its registry */
         char socket_path[PATH_MAX];     /* run_dir/socket */
         char policy_path[PATH_MAX];     /* run_dir/policy.conf */
         char log_path[PATH_MAX];        /* run_dir/daemon.log: the daemon's stdout and stderr */
         int n_fds_start;                /* open fds once the daemon listened and settled */
-        bool keep_shm_dir;              /* not removed at stop (set it to keep the objects) */
+        bool keep_shm_dir;              /* not removed at stop (set it to keep the objects);
+                                         * the state directory neither */
 };
 
 struct harness_daemon_options {
@@ -252,8 +256,12 @@ int harness_daemon_wait_log(const struct harness_daemon *d, size_t mark, const c
 int harness_daemon_pause(const struct harness_daemon *d);
 int harness_daemon_resume(const struct harness_daemon *d);
 
+/* The daemon keeps one directory of its own in the object directory, for removals. */
+#define HARNESS_TRASH_PREFIX ".shmbrokerd-trash."
+
 /*
- * The entries of the object directory, as a count; their names (comma separated, cut to fit)
+ * The entries of the object directory (but for the daemon's own empty trash directory), as a
+ * count; their names (comma separated, cut to fit)
  * in @names if not NULL. Return: the count, or -errno.
  */
 int harness_shm_entries(const struct harness_daemon *d, char *names, size_t size);

@@ -256,7 +256,14 @@ int sec_teardown(void **state)
                         sysctl_undo[i].path[0] = '\0';
                 }
                 if (rm_undo[i][0]) {
+                        char state_dir[PATH_MAX + 8];
+
+                        /* An object directory kept for a restart comes with its state
+                         * directory beside it (harness.h). */
+                        snprintf(state_dir, sizeof(state_dir), "%.*s.state", PATH_MAX - 1,
+                                 rm_undo[i]);
                         (void) tl_rm_rf(rm_undo[i]);
+                        (void) tl_rm_rf(state_dir);
                         rm_undo[i][0] = '\0';
                 }
                 if (mount_undo[i][0]) {

@@ -209,7 +209,8 @@ int tl_daemon_dirs_make(struct tl_daemon_dirs *dirs, const char *name, const cha
         if (path_join(dirs->socket_path, sizeof(dirs->socket_path), dirs->run_dir, "socket") < 0 ||
             path_join(dirs->policy_path, sizeof(dirs->policy_path), dirs->run_dir,
                       "policy.conf") < 0 ||
-            path_join(dirs->log_path, sizeof(dirs->log_path), dirs->run_dir, "daemon.log") < 0)
+            path_join(dirs->log_path, sizeof(dirs->log_path), dirs->run_dir, "daemon.log") < 0 ||
+            path_join(dirs->state_dir, sizeof(dirs->state_dir), dirs->run_dir, "state") < 0)
                 return -ENAMETOOLONG;
         return tl_write_text(dirs->policy_path, policy);
 }

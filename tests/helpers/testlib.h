@@ -49,6 +49,7 @@ int tl_become(uid_t uid);
 struct tl_daemon_dirs {
         char run_dir[PATH_MAX];         /* /tmp/NAME.XXXXXX: socket, policy, log */
         char shm_dir[PATH_MAX];         /* /dev/shm/NAME.XXXXXX: --shm-dir */
+        char state_dir[PATH_MAX];       /* run_dir/state: --state-dir (the daemon makes it) */
         char socket_path[PATH_MAX];
         char policy_path[PATH_MAX];
         char log_path[PATH_MAX];

@@ -1594,8 +1594,9 @@ static void assert_unharmed(const struct harness_daemon *d)
         assert_int_equal(do_unlink(d, &id_creator, "demo-after"), 0);
 }
 
-/* An open of a planted @name must fail, and quickly. Return: the error, for the report. */
-static int assert_open_refused(const struct harness_daemon *d, const struct harness_id *id,
+/* An open of a planted @name must fail, and quickly: a file the daemon did not make is not an
+ * object, whatever it looks like, so the answer is the one for a name without an object. */
+static void assert_open_refused(const struct harness_daemon *d, const struct harness_id *id,
                                const char *name, int access)
 {
         struct timespec a, b;
@@ -1611,9 +1612,7 @@ static int assert_open_refused(const struct harness_daemon *d, const struct harn
         if (r == 0)
                 fail_msg("the daemon handed out '%s', a file it did not create", name);
         assert_true(ms < 3000);
-        /* Not "does not exist": something is there, and it was refused. */
-        assert_int_not_equal(r, -ENOENT);
-        return r;
+        assert_int_equal(r, -ENOENT);
 }
 
 static void write_all(int fd, const void *p, size_t n)
@@ -1642,7 +1641,7 @@ static void test_planted_symlink(void **state)
         char victim[PATH_MAX + 16], inside[PATH_MAX + 16], target[PATH_MAX + 16];
         struct stat st;
         ssize_t n;
-        int fd, r;
+        int fd;
 
         /* A victim elsewhere, root's, 0600. */
         snprintf(victim, sizeof(victim), "%s/victim", d->run_dir);
@@ -1665,14 +1664,10 @@ static void test_planted_symlink(void **state)
         assert_int_equal(lchown(harness_shm_path(d, "demo-link2"), HARNESS_UID_1,
                                 HARNESS_GID_2), 0);
 
-        r = assert_open_refused(d, &id_creator, "demo-link", SHMB_ACCESS_ANY);
-        assert_true(r == -ELOOP || r == -EBADFD || r == -EACCES);
-        r = assert_open_refused(d, &id_reader, "demo-link", SHMB_ACCESS_RDONLY);
-        assert_true(r == -ELOOP || r == -EBADFD || r == -EACCES);
-        r = assert_open_refused(d, &id_creator, "demo-link2", SHMB_ACCESS_RDWR);
-        assert_true(r == -ELOOP || r == -EBADFD || r == -EACCES);
-        r = assert_open_refused(d, &id_reader, "demo-link2", SHMB_ACCESS_RDONLY);
-        assert_true(r == -ELOOP || r == -EBADFD || r == -EACCES);
+        assert_open_refused(d, &id_creator, "demo-link", SHMB_ACCESS_ANY);
+        assert_open_refused(d, &id_reader, "demo-link", SHMB_ACCESS_RDONLY);
+        assert_open_refused(d, &id_creator, "demo-link2", SHMB_ACCESS_RDWR);
+        assert_open_refused(d, &id_reader, "demo-link2", SHMB_ACCESS_RDONLY);
         assert_int_equal(do_create(d, &id_creator, "demo-link", 4096, SHMB_ACCESS_RDWR),
                          -EEXIST);
         assert_int_equal(do_create(d, &id_creator, "demo-link2", 4096, SHMB_ACCESS_NONE),
@@ -1717,8 +1712,8 @@ static void test_planted_special(void **state)
         assert_int_equal(chown(harness_shm_path(d, "demo-fifo"), HARNESS_UID_1,
                                HARNESS_GID_2), 0);
         assert_int_equal(chmod(harness_shm_path(d, "demo-fifo"), 0640), 0);
-        (void) assert_open_refused(d, &id_creator, "demo-fifo", SHMB_ACCESS_RDWR);
-        (void) assert_open_refused(d, &id_reader, "demo-fifo", SHMB_ACCESS_RDONLY);
+        assert_open_refused(d, &id_creator, "demo-fifo", SHMB_ACCESS_RDWR);
+        assert_open_refused(d, &id_reader, "demo-fifo", SHMB_ACCESS_RDONLY);
         assert_int_equal(do_create(d, &id_creator, "demo-fifo", 4096, SHMB_ACCESS_NONE),
                          -EEXIST);
         assert_int_equal(lstat(harness_shm_path(d, "demo-fifo"), &st), 0);
@@ -1728,8 +1723,8 @@ static void test_planted_special(void **state)
         assert_int_equal(mkdir(harness_shm_path(d, "demo-dir"), 0750), 0);
         assert_int_equal(chown(harness_shm_path(d, "demo-dir"), HARNESS_UID_1, HARNESS_GID_2),
                          0);
-        (void) assert_open_refused(d, &id_creator, "demo-dir", SHMB_ACCESS_RDWR);
-        (void) assert_open_refused(d, &id_reader, "demo-dir", SHMB_ACCESS_RDONLY);
+        assert_open_refused(d, &id_creator, "demo-dir", SHMB_ACCESS_RDWR);
+        assert_open_refused(d, &id_reader, "demo-dir", SHMB_ACCESS_RDONLY);
         assert_int_equal(do_create(d, &id_creator, "demo-dir", 4096, SHMB_ACCESS_NONE),
                          -EEXIST);
 
@@ -1740,8 +1735,8 @@ static void test_planted_special(void **state)
         assert_int_equal(bind(sock, (struct sockaddr *) &sa, sizeof(sa)), 0);
         assert_int_equal(listen(sock, 1), 0);
         assert_int_equal(chown(sa.sun_path, HARNESS_UID_1, HARNESS_GID_2), 0);
-        (void) assert_open_refused(d, &id_creator, "demo-sock", SHMB_ACCESS_RDWR);
-        (void) assert_open_refused(d, &id_reader, "demo-sock", SHMB_ACCESS_RDONLY);
+        assert_open_refused(d, &id_creator, "demo-sock", SHMB_ACCESS_RDWR);
+        assert_open_refused(d, &id_reader, "demo-sock", SHMB_ACCESS_RDONLY);
         assert_int_equal(do_create(d, &id_creator, "demo-sock", 4096, SHMB_ACCESS_NONE),
                          -EEXIST);
 
@@ -1767,8 +1762,8 @@ static void test_planted_squat(void **state)
         assert_int_equal(fchown(fd, HARNESS_UID_4, HARNESS_GID_3), 0);
         assert_int_equal(fchmod(fd, 0666), 0);
 
-        (void) assert_open_refused(d, &id_creator, "demo-squat", SHMB_ACCESS_RDWR);
-        (void) assert_open_refused(d, &id_reader, "demo-squat", SHMB_ACCESS_RDONLY);
+        assert_open_refused(d, &id_creator, "demo-squat", SHMB_ACCESS_RDWR);
+        assert_open_refused(d, &id_reader, "demo-squat", SHMB_ACCESS_RDONLY);
         assert_int_equal(do_create(d, &id_creator, "demo-squat", 4096, SHMB_ACCESS_RDWR),
                          -EEXIST);
         assert_int_equal(do_create(d, &id_creator, "/demo-squat", 4096, SHMB_ACCESS_NONE),
@@ -1809,8 +1804,8 @@ static void test_planted_hardlink(void **state)
         path = harness_shm_path(d, "demo-hard");
         assert_int_equal(link(path, twin), 0);
 
-        (void) assert_open_refused(d, &id_creator, "demo-hard", SHMB_ACCESS_RDWR);
-        (void) assert_open_refused(d, &id_reader, "demo-hard", SHMB_ACCESS_RDONLY);
+        assert_open_refused(d, &id_creator, "demo-hard", SHMB_ACCESS_RDWR);
+        assert_open_refused(d, &id_reader, "demo-hard", SHMB_ACCESS_RDONLY);
         assert_int_equal(do_create(d, &id_creator, "demo-hard", 4096, SHMB_ACCESS_NONE),
                          -EEXIST);
 

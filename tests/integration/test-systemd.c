@@ -14,9 +14,9 @@
  * ignored); SIGHUP gives RELOADING=1 with MONOTONIC_USEC=, then READY=1, and the new policy;
  * a bad policy on reload gives a STATUS= naming the file, and the old policy keeps serving;
  * SIGTERM gives STOPPING=1 and exit 0; WATCHDOG_USEC=200000 gives WATCHDOG=1 again and again;
- * Backend=memfd objects go to the fd store (shmb-obj-N with their metadata, either one
- * shmb-index or a shmb-meta-N each; FDSTOREREMOVE=1 for exactly that name on unlink) and come
- * back with their bytes after a restart and after a crash; Backend=shm objects come
+ * Backend=memfd objects go to the fd store (shmb-obj-N, the memfd alone; FDSTOREREMOVE=1 for
+ * exactly that name on unlink) and come back with their bytes after a restart and after a
+ * crash; Backend=shm objects come
  * back from the object directory; every notification comes from the main pid
  * (NotifyAccess=main); a daemon started as root with --user has exactly the kept capabilities;
  * and the real systemd-socket-activate --seqpacket starts a daemon that serves.
@@ -150,6 +150,7 @@ struct mgr {
         char notify_path[64];           /* run_dir/notify */
         char policy_path[64];           /* run_dir/policy.conf */
         char log_path[64];              /* run_dir/daemon.log */
+        char state_dir[64];             /* run_dir/state: --state-dir, kept across restarts */
         int listen_fds[2];              /* the listeners we pass, in order; -1 when unused */
         const char *listen_names[2];
         int notify_fd;
@@ -445,6 +446,7 @@ static int mgr_init(struct mgr *m, const char *policy)
         snprintf(m->notify_path, sizeof(m->notify_path), "%s/notify", m->run_dir);
         snprintf(m->policy_path, sizeof(m->policy_path), "%s/policy.conf", m->run_dir);
         snprintf(m->log_path, sizeof(m->log_path), "%s/daemon.log", m->run_dir);
+        snprintf(m->state_dir, sizeof(m->state_dir), "%s/state", m->run_dir);
 
         r = tl_write_text(m->policy_path, policy);
         if (r < 0)
@@ -502,7 +504,7 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
         names = calloc(2 + STORE_MAX, 257);
         while (o && o->extra_args && o->extra_args[n_extra])
                 n_extra++;
-        argv = calloc(n_extra + 10, sizeof(char *));
+        argv = calloc(n_extra + 12, sizeof(char *));
         if (!envp || !src || !names || !argv)
                 return -ENOMEM;
 
@@ -559,6 +561,8 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
         argv[k++] = m->policy_path;
         argv[k++] = "--shm-dir";
         argv[k++] = m->shm_dir;
+        argv[k++] = "--state-dir";
+        argv[k++] = m->state_dir;
         for (i = 0; i < n_extra; i++)
                 argv[k++] = o->extra_args[i];
         argv[k] = NULL;
@@ -1030,26 +1034,24 @@ static size_t store_objects(const struct mgr *m, char names[][256], size_t max)
 }
 
 /*
- * Waits until the store holds @n_obj objects (shmb-obj-N) and their metadata: one index
- * (shmb-index, replaced on every change) or one shmb-meta-N per object. Either layout is
- * accepted; nothing else named shmb-* may be there.
+ * Waits until the store holds exactly @n_obj objects (shmb-obj-N, the memfds themselves: what
+ * else the registry knows of them is in the daemon's state directory) and nothing else of the
+ * daemon's but its last good policy (shmb-policy-N).
  */
 static bool wait_store(struct mgr *m, size_t n_obj)
 {
         uint64_t deadline = now_usec() + (uint64_t) TIMEOUT_MS * 1000;
 
         for (;;) {
-                size_t n_index = store_count(m, "shmb-index");
-                size_t n_meta = store_count_prefix(m, "shmb-meta-");
+                size_t n_policy = store_count_prefix(m, "shmb-policy-");
 
-                if (store_count_prefix(m, "shmb-obj-") == n_obj &&
-                    ((n_index == 1 && n_meta == 0) || (n_index == 0 && n_meta == n_obj)) &&
-                    store_count_prefix(m, "shmb-") == n_obj + n_index + n_meta)
+                if (store_count_prefix(m, "shmb-obj-") == n_obj && n_policy <= 1 &&
+                    store_count_prefix(m, "shmb-") == n_obj + n_policy)
                         return true;
                 if (now_usec() >= deadline) {
                         size_t i;
 
-                        fprintf(stderr, "fd store: want %zu objects and their metadata, "
+                        fprintf(stderr, "fd store: want %zu objects and a policy, "
                                 "have:\n", n_obj);
                         for (i = 0; i < m->n_store; i++)
                                 fprintf(stderr, "  %s (fd %d)\n", m->store[i].name,
@@ -1359,7 +1361,8 @@ static void test_systemd_socket_activate(void **state)
                 (void) unsetenv("LISTEN_PID");
                 (void) unsetenv("LISTEN_FDNAMES");
                 execl(sa, sa, "--seqpacket", "-l", path, bin, "--policy", m->policy_path,
-                      "--shm-dir", m->shm_dir, "--socket", m->unused_path, (char *) NULL);
+                      "--shm-dir", m->shm_dir, "--state-dir", m->state_dir, "--socket",
+                      m->unused_path, (char *) NULL);
                 _exit(127);
         }
         m->pid = pid;

@@ -42,6 +42,7 @@ int soak_daemon_start(const char *bin, const char *policy, unsigned idle_timeout
                         (char *) bin, (char *) "--socket", d->dirs.socket_path,
                         (char *) "--policy", d->dirs.policy_path,
                         (char *) "--shm-dir", d->dirs.shm_dir,
+                        (char *) "--state-dir", d->dirs.state_dir,
                         (char *) "--idle-timeout", idle, (char *) "--log-level",
                         (char *) log_level, NULL,
                 };

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attrs.c - an object's owner, group, mode and ACL, from its rule (see attrs.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "attrs.h"
+#include "record.h"
+
+int object_attrs_for(const struct policy_rule *rule, const struct identity *creator,
+                     struct object_attrs *ret)
+{
+        struct object_attrs a = { .mode = rule->mode };
+        int r;
+
+        r = policy_resolve_owner(rule, creator, &a.uid, &a.gid);
+        if (r < 0)
+                return r;
+        r = policy_acl_entries(rule, &a.users, &a.n_users, &a.groups, &a.n_groups);
+        if (r < 0)
+                return r;
+        *ret = a;
+        return 0;
+}
+
+void object_attrs_done(struct object_attrs *a)
+{
+        free(a->users);
+        free(a->groups);
+        *a = (struct object_attrs) {};
+}
+
+void object_attrs_orphan(struct object_attrs *ret)
+{
+        *ret = (struct object_attrs) { .uid = geteuid(), .gid = getegid(), .mode = 0 };
+}
+
+static uint64_t hash_u64(uint64_t h, uint64_t v)
+{
+        return record_hash(h, &v, sizeof(v));
+}
+
+static uint64_t hash_entries(uint64_t h, const struct policy_acl_entry *e, size_t n)
+{
+        size_t i;
+
+        h = hash_u64(h, n);
+        for (i = 0; i < n; i++) {
+                h = hash_u64(h, e[i].id);
+                h = hash_u64(h, e[i].perm);
+        }
+        return h;
+}
+
+int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret)
+{
+        struct policy_acl_entry *users = NULL, *groups = NULL;
+        size_t n_users = 0, n_groups = 0;
+        uint64_t h = RECORD_HASH_INIT;
+        int r;
+
+        r = policy_acl_entries(rule, &users, &n_users, &groups, &n_groups);
+        if (r < 0)
+                return r;
+        h = hash_u64(h, (uint64_t) rule->backend);
+        h = hash_u64(h, (uint64_t) rule->owner.kind);
+        h = hash_u64(h, rule->owner.id);
+        h = hash_u64(h, (uint64_t) rule->group.kind);
+        h = hash_u64(h, rule->group.id);
+        h = hash_u64(h, (uint64_t) rule->mode);
+        h = hash_entries(h, users, n_users);
+        h = hash_entries(h, groups, n_groups);
+        free(users);
+        free(groups);
+        /* 0 and 1 mean "none recorded" and "orphan". */
+        *ret = h > ATTRS_SPEC_ORPHAN ? h : h + 2;
+        return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attrs.h - what an object's inode gets from its rule and its creator: owner, group, mode and
+ * named ACL entries; and a hash of a rule's spec for them, so that a reload touches only the
+ * objects whose rule changed what they get.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "backend.h"
+#include "identity.h"
+#include "policy.h"
+
+/* The attributes @rule gives an object @creator makes. Release with object_attrs_done(). */
+int object_attrs_for(const struct policy_rule *rule, const struct identity *creator,
+                     struct object_attrs *ret);
+void object_attrs_done(struct object_attrs *a);
+
+/* An orphan's: owned by the daemon, mode 0, no named entries - nobody but the daemon can
+ * open it through the file system, as nobody can through the daemon. */
+void object_attrs_orphan(struct object_attrs *ret);
+
+/* A hash of what @rule asks for (owner, group, mode, ACL, backend); ATTRS_SPEC_ORPHAN for an
+ * orphan. Equal hashes: reapplying would change nothing. */
+int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret);
+#define ATTRS_SPEC_ORPHAN UINT64_C(1)

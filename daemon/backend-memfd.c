@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend-memfd.c - Backend=memfd: sealed memfds the daemon holds, one per object, kept across
+ * restarts in systemd's fd store as FDSTORE_OBJECT_PREFIX<serial>.
+ *
+ * The registry records each object (name, rule, creator, size) under its serial; the store
+ * keeps only the memfd. A create is answered only once the memfd is in the store: an object
+ * the client was told about never misses it. Without a service manager there is no store and
+ * memfd objects live as long as the daemon.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "backend.h"
+#include "fdstore.h"
+#include "log.h"
+#include "macro.h"
+#include "memfd.h"
+#include "registry.h"
+
+struct passed_entry {
+        struct hashmap_entry entry;     /* keyed by the fd's name */
+        struct passed_fd *fd;
+};
+
+struct memfd_backend {
+        struct backend base;
+        size_t max_objects;             /* what the fd store keeps; 0: unknown */
+        size_t n_objects;
+        /* At start, until adopt(): the fds the store handed back, by name. */
+        struct passed_fd *passed;
+        size_t n_passed;
+};
+
+static struct memfd_backend *memfd_of(struct backend *b)
+{
+        return container_of(b, struct memfd_backend, base);
+}
+
+static void store_name(const struct object *o, char *buf, size_t size)
+{
+        (void) snprintf(buf, size, FDSTORE_OBJECT_PREFIX "%" PRIu64, o->serial);
+}
+
+static int memfd_backend_create(struct backend *b, struct object *o, const struct object_attrs *a,
+                                int *ret_fd, struct stat *ret_st)
+{
+        struct memfd_backend *m = memfd_of(b);
+        _cleanup_(closep) int fd = -1, out = -1;
+        int r;
+
+        /* The store keeps a fixed number of fds: an object past it would not survive a
+         * restart, so it is not made. */
+        if (m->max_objects > 0 && m->n_objects >= m->max_objects)
+                return -ENOSPC;
+        r = memfd_new_sealed(o->size, &fd);
+        if (r < 0)
+                return r;
+        out = fd_reopen(fd, O_RDWR);
+        if (out < 0)
+                return out;
+        if (fstat(out, ret_st) < 0)
+                return -errno;
+        o->fd = TAKE_FD(fd);
+        *ret_fd = TAKE_FD(out);
+        return 0;
+}
+
+static int memfd_backend_publish(struct backend *b, struct object *o, int fd)
+{
+        struct memfd_backend *m = memfd_of(b);
+        char name[64];
+        int r;
+
+        store_name(o, name, sizeof(name));
+        r = fdstore_push(o->fd, name);
+        if (r < 0 && r != -EOPNOTSUPP)
+                return r;
+        m->n_objects++;
+        return 0;
+}
+
+static int memfd_backend_open(struct backend *b, struct object *o, int flags, int *ret_fd,
+                              struct stat *ret_st)
+{
+        _cleanup_(closep) int fd = -1;
+
+        fd = fd_reopen(o->fd, flags);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, ret_st) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int memfd_backend_stat(struct backend *b, struct object *o, struct stat *ret_st,
+                              struct shmb_proto_acl_entry *acl, size_t max)
+{
+        if (fstat(o->fd, ret_st) < 0)
+                return -errno;
+        return acl_read_fd(o->fd, acl, max);
+}
+
+static int memfd_backend_unlink(struct backend *b, struct object *o)
+{
+        struct memfd_backend *m = memfd_of(b);
+        char name[64];
+
+        store_name(o, name, sizeof(name));
+        fdstore_remove(name);
+        if (m->n_objects > 0)
+                m->n_objects--;
+        return 0;
+}
+
+/* Owner, group and mode of a memfd object are the daemon's, 0600, whatever the rule: nothing
+ * to bring in line. */
+static int memfd_backend_reapply(struct backend *b, struct object *o,
+                                 const struct object_attrs *a)
+{
+        return 0;
+}
+
+/* Is @fd (borrowed) what the registry says object @o is? */
+static int check_adopted(int fd, const struct object *o)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size != o->size)
+                return -EBADFD;
+        return memfd_check_seals(fd);
+}
+
+static void drop_passed(struct passed_fd *p, const char *why)
+{
+        char esc[LOG_ESCAPE_MAX];
+
+        log_warning("fd store: '%s' %s; dropping it.", log_escape(p->name, strlen(p->name), esc,
+                                                                   sizeof(esc)), why);
+        fdstore_remove(p->name);
+        p->fd = safe_close(p->fd);
+}
+
+static int memfd_backend_adopt(struct backend *b, struct registry *reg)
+{
+        struct memfd_backend *m = memfd_of(b);
+        struct passed_entry *entries = NULL;
+        struct hashmap by_name;
+        struct object *o, *next;
+        size_t i, dropped = 0;
+        int adopted = 0, r;
+
+        /* One pass over each side, so that re-adoption is linear in the number of objects. */
+        r = hashmap_init(&by_name);
+        if (r < 0)
+                return r;
+        entries = calloc(m->n_passed ? m->n_passed : 1, sizeof(*entries));
+        if (!entries) {
+                hashmap_deinit(&by_name);
+                return -ENOMEM;
+        }
+        for (i = 0; i < m->n_passed; i++) {
+                if (m->passed[i].fd < 0 || hashmap_get(&by_name, m->passed[i].name))
+                        continue; /* a second fd of one name: dropped below */
+                entries[i].fd = &m->passed[i];
+                entries[i].entry.key = m->passed[i].name;
+                hashmap_put(&by_name, &entries[i].entry);
+        }
+
+        for (o = registry_first(reg); o; o = next) {
+                struct hashmap_entry *e;
+                char name[64];
+
+                next = registry_next(reg, o);
+                if (o->backend != POLICY_BACKEND_MEMFD)
+                        continue;
+                store_name(o, name, sizeof(name));
+                e = hashmap_get(&by_name, name);
+                r = e ? check_adopted(container_of(e, struct passed_entry, entry)->fd->fd, o)
+                      : -ENOENT;
+                if (r >= 0) {
+                        struct passed_fd *p = container_of(e, struct passed_entry, entry)->fd;
+
+                        o->fd = TAKE_FD(p->fd);
+                        m->n_objects++;
+                        adopted++;
+                        continue;
+                }
+                if (++dropped <= 20)
+                        log_warning_errno(r, "Registry: memfd object '%s' did not come back from "
+                                          "the fd store intact; forgetting it: %m", o->name);
+                registry_drop(reg, o);
+        }
+        if (dropped > 20)
+                log_warning("Registry: %zu memfd objects in all did not come back; forgotten.",
+                            dropped);
+
+        for (i = 0; i < m->n_passed; i++)
+                if (m->passed[i].fd >= 0)
+                        drop_passed(&m->passed[i], "is no object the registry knows");
+        hashmap_deinit(&by_name);
+        free(entries);
+        m->passed = NULL;
+        m->n_passed = 0;
+        return adopted;
+}
+
+static void memfd_backend_free(struct backend *b)
+{
+        struct memfd_backend *m = memfd_of(b);
+        size_t i;
+
+        for (i = 0; i < m->n_passed; i++)
+                m->passed[i].fd = safe_close(m->passed[i].fd);
+        free(m);
+}
+
+static const struct backend_ops memfd_ops = {
+        .create = memfd_backend_create,
+        .publish = memfd_backend_publish,
+        .open = memfd_backend_open,
+        .stat = memfd_backend_stat,
+        .unlink = memfd_backend_unlink,
+        .reapply = memfd_backend_reapply,
+        .adopt = memfd_backend_adopt,
+        .free = memfd_backend_free,
+};
+
+int backend_memfd_new(struct passed_fd *passed, size_t n_passed, size_t max_objects,
+                      struct backend **ret)
+{
+        struct memfd_backend *m;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->base = (struct backend) { .ops = &memfd_ops, .kind = POLICY_BACKEND_MEMFD,
+                                     .name = "memfd" };
+        m->passed = passed;
+        m->n_passed = n_passed;
+        m->max_objects = max_objects;
+        *ret = &m->base;
+        return 0;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend-shm.c - Backend=shm: objects are files in the object directory, known by their
+ * inode.
+ *
+ * The registry records each object's dev/ino when the daemon makes it; every later operation
+ * works on the inode it opens by name only after checking it is that one. A name that holds
+ * another inode (a file planted, swapped or renamed in by someone who can write the directory)
+ * is not the object: it is never handed out, changed or removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "backend.h"
+#include "log.h"
+#include "macro.h"
+#include "registry.h"
+#include "shm.h"
+#include "trash.h"
+
+struct shm_backend {
+        struct backend base;
+        int dir_fd;             /* owned */
+        struct trash trash;
+};
+
+/* At most this many objects are named one by one in the start-up report; then a count. */
+#define REPORT_NAMES_MAX 20
+
+static struct shm_backend *shm_of(struct backend *b)
+{
+        return container_of(b, struct shm_backend, base);
+}
+
+static int shm_backend_create(struct backend *b, struct object *o, const struct object_attrs *a,
+                              int *ret_fd, struct stat *ret_st)
+{
+        int r;
+
+        r = shm_create_unnamed(shm_of(b)->dir_fd, o->size, a, ret_fd, ret_st);
+        if (r < 0)
+                return r;
+        o->dev = ret_st->st_dev;
+        o->ino = ret_st->st_ino;
+        return 0;
+}
+
+static int shm_backend_publish(struct backend *b, struct object *o, int fd)
+{
+        return shm_link(shm_of(b)->dir_fd, o->name, fd);
+}
+
+static int shm_backend_open(struct backend *b, struct object *o, int flags, int *ret_fd,
+                            struct stat *ret_st)
+{
+        return shm_open_inode(shm_of(b)->dir_fd, o->name, flags, o->dev, o->ino, ret_fd, ret_st);
+}
+
+static int shm_backend_stat(struct backend *b, struct object *o, struct stat *ret_st,
+                            struct shmb_proto_acl_entry *acl, size_t max)
+{
+        _cleanup_(closep) int fd = -1;
+        int r;
+
+        r = shm_backend_open(b, o, O_RDONLY, &fd, ret_st);
+        if (r < 0)
+                return r;
+        return acl_read_fd(fd, acl, max);
+}
+
+static int shm_backend_unlink(struct backend *b, struct object *o)
+{
+        struct shm_backend *s = shm_of(b);
+
+        return trash_remove(&s->trash, o->name, o->serial, o->dev, o->ino);
+}
+
+static int shm_backend_reapply(struct backend *b, struct object *o, const struct object_attrs *a)
+{
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        int r;
+
+        r = shm_backend_open(b, o, O_RDONLY, &fd, &st);
+        if (r < 0)
+                return r;
+        return shm_apply_attrs(fd, a);
+}
+
+static bool trash_entry_ours(uint64_t serial, dev_t dev, ino_t ino, void *userdata)
+{
+        struct object *o = registry_lookup_serial(userdata, serial);
+
+        return o && o->backend == POLICY_BACKEND_SHM && o->dev == dev && o->ino == ino;
+}
+
+/* Names in the object directory that no object of the registry holds: reported, left alone. */
+static void report_unknown(struct shm_backend *s, struct registry *reg)
+{
+        struct dirent *de;
+        size_t unknown = 0;
+        DIR *d;
+
+        if (shm_dir_stream(s->dir_fd, &d) < 0)
+                return;
+        while ((de = readdir(d))) {
+                struct object *o;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    trash_is_trash_name(de->d_name))
+                        continue;
+                o = registry_lookup(reg, de->d_name);
+                if (o && o->backend == POLICY_BACKEND_SHM)
+                        continue;
+                if (++unknown <= REPORT_NAMES_MAX) {
+                        char esc[LOG_ESCAPE_MAX];
+
+                        log_notice("Object directory: '%s' was not made by this daemon; it is "
+                                   "not handed out and is left alone.",
+                                   log_escape(de->d_name, strlen(de->d_name), esc, sizeof(esc)));
+                }
+        }
+        (void) closedir(d);
+        if (unknown > REPORT_NAMES_MAX)
+                log_notice("Object directory: %zu entries in all were not made by this daemon.",
+                           unknown);
+}
+
+static int shm_backend_adopt(struct backend *b, struct registry *reg)
+{
+        struct shm_backend *s = shm_of(b);
+        struct object *o, *next;
+        size_t dropped = 0;
+        int adopted = 0, r;
+
+        /* Removals cut short by a crash: finish those, before checking names. */
+        r = trash_cleanup(s->dir_fd, &s->trash, trash_entry_ours, reg);
+        if (r > 0)
+                log_info("Finished %d removal(s) interrupted by the previous instance.", r);
+
+        for (o = registry_first(reg); o; o = next) {
+                struct stat st;
+
+                next = registry_next(reg, o);
+                if (o->backend != POLICY_BACKEND_SHM)
+                        continue;
+                if (fstatat(s->dir_fd, o->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(st.st_mode) && st.st_dev == o->dev && st.st_ino == o->ino) {
+                        adopted++;
+                        continue;
+                }
+                if (++dropped <= REPORT_NAMES_MAX)
+                        log_warning("Registry: object '%s' is gone from the object directory "
+                                    "or replaced by another file; forgetting it.", o->name);
+                registry_drop(reg, o);
+        }
+        if (dropped > REPORT_NAMES_MAX)
+                log_warning("Registry: %zu objects in all were gone; forgotten.", dropped);
+        report_unknown(s, reg);
+        return adopted;
+}
+
+static void shm_backend_free(struct backend *b)
+{
+        struct shm_backend *s = shm_of(b);
+
+        trash_close(&s->trash);
+        safe_close(s->dir_fd);
+        free(s);
+}
+
+static const struct backend_ops shm_ops = {
+        .create = shm_backend_create,
+        .publish = shm_backend_publish,
+        .open = shm_backend_open,
+        .stat = shm_backend_stat,
+        .unlink = shm_backend_unlink,
+        .reapply = shm_backend_reapply,
+        .adopt = shm_backend_adopt,
+        .free = shm_backend_free,
+};
+
+int backend_shm_new(int dir_fd, struct backend **ret)
+{
+        struct shm_backend *s;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                safe_close(dir_fd);
+                return -ENOMEM;
+        }
+        s->base = (struct backend) { .ops = &shm_ops, .kind = POLICY_BACKEND_SHM, .name = "shm" };
+        s->dir_fd = dir_fd;
+        r = trash_open(dir_fd, &s->trash);
+        if (r < 0) {
+                safe_close(dir_fd);
+                free(s);
+                return r;
+        }
+        *ret = &s->base;
+        return 0;
+}
+
+struct backend *backend_free(struct backend *b)
+{
+        if (b)
+                b->ops->free(b);
+        return NULL;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * object.c - struct object's life: made for a create (or a journal record), freed by the
+ * registry.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "object.h"
+
+static bool streq_null(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static int strdup_null(const char *s, char **ret)
+{
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int object_new(const char *name, enum policy_backend backend, const struct identity *creator,
+               uint64_t size, struct object **ret)
+{
+        struct object *o;
+
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                return -ENOMEM;
+        o->fd = -1;
+        o->backend = backend;
+        o->size = size;
+        o->creator.uid = creator->uid;
+        o->name = strdup(name);
+        if (!o->name || strdup_null(creator->user_name, &o->creator.user_name) < 0 ||
+            strdup_null(creator->app_id, &o->creator.app_id) < 0) {
+                object_free(o);
+                return -ENOMEM;
+        }
+        *ret = o;
+        return 0;
+}
+
+struct object *object_free(struct object *o)
+{
+        if (!o)
+                return NULL;
+        safe_close(o->fd);
+        free(o->name);
+        free(o->rule_id);
+        free(o->creator.user_name);
+        free(o->creator.app_id);
+        free(o);
+        return NULL;
+}
+
+bool object_created_by(const struct object *o, const struct identity *id)
+{
+        return o->creator.uid == id->uid && streq_null(o->creator.app_id, id->app_id);
+}
+
+struct identity object_creator_identity(const struct object *o)
+{
+        return (struct identity) {
+                .uid = o->creator.uid,
+                .gid = (gid_t) -1,
+                .user_name = o->creator.user_name,
+                .user_name_resolved = true,
+                .app_id = o->creator.app_id,
+        };
+}
+
+int object_set_rule_id(struct object *o, const char *rule_id)
+{
+        char *s;
+
+        if (o->rule_id && strcmp(o->rule_id, rule_id) == 0)
+                return 0;
+        s = strdup(rule_id);
+        if (!s)
+                return -ENOMEM;
+        free(o->rule_id);
+        o->rule_id = s;
+        return 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * object.h - one object the daemon made: what the registry knows of it.
+ *
+ * Everything here came from the daemon itself (the request it granted, the rule that decided,
+ * the kernel's answer when it made the object), never from the object directory or anything
+ * a client can write. The registry (registry.c) owns every struct object; the backends
+ * (backend-shm.c, backend-memfd.c) fill in their part (dev/ino, the memfd).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "avl.h"
+#include "hashmap.h"
+#include "identity.h"
+#include "policy.h"
+
+/* Who created an object: the connection's identity as the kernel gave it. */
+struct creator {
+        uid_t uid;
+        char *user_name;        /* owned; NULL when the uid had no name */
+        char *app_id;           /* owned; NULL for a connection on the main socket */
+};
+
+struct bucket;
+
+struct object {
+        struct hashmap_entry by_name;
+        struct hashmap_entry by_serial;
+        struct avl_node in_all;         /* every object, by name: status, admin listing */
+        struct avl_node in_bucket;      /* the objects of its rule (and creator): LIST */
+        struct bucket *bucket;          /* NULL for an orphan */
+
+        char *name;                     /* normalised */
+        uint64_t serial;                /* unique, never reused; names it in the fd store */
+        char serial_key[24];            /* serial as a string, the by_serial key */
+        enum policy_backend backend;
+
+        const struct policy_rule *rule; /* what governs it now; NULL: orphan (or not bound
+                                         * yet at start) */
+        char *rule_id;                  /* that rule's ID; for an orphan, the last one */
+        uint64_t generation;            /* policy generation in which the binding was made */
+        bool orphan;
+        uint64_t spec;                  /* hash of the owner/group/mode/ACL spec applied */
+
+        struct creator creator;
+        uint64_t size;                  /* bytes charged to the creator */
+        uint64_t ctime_usec;            /* CLOCK_REALTIME when it was created */
+        dev_t dev;                      /* Backend=shm: the inode made for it */
+        ino_t ino;
+        int fd;                         /* Backend=memfd: the daemon's memfd (owned); else -1 */
+};
+
+/*
+ * object_new() - a new object, not yet in the registry.
+ * @creator: the requester; its user name and app id are copied.
+ */
+int object_new(const char *name, enum policy_backend backend, const struct identity *creator,
+               uint64_t size, struct object **ret);
+/* Frees an object that is in no registry (closes its fd). */
+struct object *object_free(struct object *o);
+
+/* Is @id the creator of @o (same uid and same app, or both on the main socket)? */
+bool object_created_by(const struct object *o, const struct identity *id);
+
+/* An identity for policy decisions made on the creator's behalf (reloads, start-up): uid,
+ * user name and app id; no groups. Borrows from @o. */
+struct identity object_creator_identity(const struct object *o);
+
+/* Sets o->rule_id (copied). */
+int object_set_rule_id(struct object *o, const char *rule_id);

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reconcile.c - re-decide every object under a (new) policy (see reconcile.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrs.h"
+#include "log.h"
+#include "macro.h"
+#include "reconcile.h"
+
+/* At most this many objects are named one by one in the log; then a count. */
+#define REPORT_NAMES_MAX 20
+
+/* The rule that governs @o under @p for its creator, if it keeps @o's backend. */
+static const struct policy_rule *governing_rule(const struct policy *p, const struct object *o)
+{
+        struct identity creator = object_creator_identity(o);
+        const struct policy_rule *rule = policy_match(p, o->name, &creator);
+
+        return rule && rule->backend == o->backend ? rule : NULL;
+}
+
+/* Sets @o's attributes for @rule (NULL: an orphan's). -ENOENT: its storage is gone. */
+static int apply(struct broker *b, struct object *o, const struct policy_rule *rule)
+{
+        struct backend *be = broker_backend(b, o->backend);
+        _cleanup_(object_attrs_done) struct object_attrs a = {};
+        int r;
+
+        if (rule) {
+                struct identity creator = object_creator_identity(o);
+
+                r = object_attrs_for(rule, &creator, &a);
+                if (r < 0)
+                        return r;
+        } else
+                object_attrs_orphan(&a);
+        return be->ops->reapply(be, o, &a);
+}
+
+static bool streq_null(const char *a, const char *b)
+{
+        return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* One object; returns 1 when it changed in a way the journal must record. */
+static int reconcile_one(struct broker *b, const struct policy *p, const uint64_t *specs,
+                         struct object *o, struct reconcile_stats *st)
+{
+        const struct policy_rule *rule = governing_rule(p, o);
+        uint64_t spec = rule ? specs[rule - p->rules] : ATTRS_SPEC_ORPHAN;
+        bool rebound = !rule || !streq_null(o->rule_id, rule->id) || o->orphan;
+        bool was_orphan = o->orphan, changed = false;
+        int r;
+
+        if (spec != o->spec) {
+                r = apply(b, o, rule);
+                if (r == -ENOENT)
+                        return -ENOENT;
+                if (r < 0 && rule) {
+                        /* The rule's owner does not resolve, say: file-system access could not
+                         * follow the policy, so the object is refused until it can. */
+                        if (++st->failed <= REPORT_NAMES_MAX)
+                                log_warning_errno(r, "Object '%s': cannot apply rule '%s', "
+                                                  "making it an orphan: %m", o->name, rule->id);
+                        rule = NULL;
+                        spec = ATTRS_SPEC_ORPHAN;
+                        r = apply(b, o, NULL);
+                }
+                if (r < 0) {
+                        if (++st->failed <= REPORT_NAMES_MAX)
+                                log_warning_errno(r, "Object '%s': cannot set its owner, mode or "
+                                                  "ACL: %m", o->name);
+                } else {
+                        o->spec = spec;
+                        st->reapplied++;
+                        changed = true;
+                }
+        }
+        r = registry_bind(b->registry, p, o, rule);
+        if (r < 0)
+                return r;
+        if (!rule) {
+                st->orphaned++;
+                if (!was_orphan && st->orphaned <= REPORT_NAMES_MAX)
+                        log_notice("Object '%s' is an orphan now: no rule of the policy governs "
+                                   "it with its backend for its creator (uid %u); it is refused "
+                                   "to clients and can be removed by its creator or an admin.",
+                                   o->name, (unsigned) o->creator.uid);
+        } else if (was_orphan)
+                st->restored++;
+        if (rebound && rule)
+                st->rebound++;
+        return changed || was_orphan != o->orphan || (rebound && rule) ? 1 : 0;
+}
+
+int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret)
+{
+        struct reconcile_stats st = {};
+        _cleanup_(freep) uint64_t *specs = NULL;
+        struct object *o, *next;
+        size_t i;
+        int r;
+
+        specs = calloc(p->n_rules ? p->n_rules : 1, sizeof(*specs));
+        if (!specs) {
+                policy_free(p);
+                return -ENOMEM;
+        }
+        for (i = 0; i < p->n_rules; i++) {
+                r = object_attrs_spec(&p->rules[i], &specs[i]);
+                if (r < 0) {
+                        policy_free(p);
+                        return r;
+                }
+        }
+        r = registry_set_policy(b->registry, p);
+        if (r < 0) {
+                policy_free(p);
+                return r;
+        }
+
+        for (o = registry_first(b->registry); o; o = next) {
+                next = registry_next(b->registry, o);
+                st.objects++;
+                r = reconcile_one(b, p, specs, o, &st);
+                if (r == -ENOENT) {
+                        if (++st.lost <= REPORT_NAMES_MAX)
+                                log_warning("Object '%s' is gone from the object directory or "
+                                            "was replaced there; forgetting it.", o->name);
+                        broker_forget(b, o);
+                        continue;
+                }
+                if (r < 0)
+                        log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m",
+                                          o->name);
+                if (r > 0) {
+                        r = registry_save(b->registry, o);
+                        if (r < 0)
+                                log_warning_errno(r, "Registry: cannot record '%s', ignoring: "
+                                                  "%m", o->name);
+                }
+        }
+
+        /* Every object points into @p now. */
+        if (b->policy != p)
+                policy_free(b->policy);
+        b->policy = p;
+        if (ret)
+                *ret = st;
+        return 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * statedir.c - create, check and lock the state directory (see statedir.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "statedir.h"
+
+/* mkdir -p: parents 0755 (they may hold the socket others connect to), the last 0700. */
+static int mkdir_parents(const char *path)
+{
+        char buf[PATH_MAX];
+        char *p;
+
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        for (p = buf + 1; (p = strchr(p, '/')); p++) {
+                *p = '\0';
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int state_dir_open(const char *path, uid_t owner_uid, gid_t owner_gid, int *ret_fd)
+{
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        int r;
+
+        r = mkdir_parents(path);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create state directory '%s': %m", path);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot open state directory '%s': %m", path);
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* Made by root for a daemon about to become another user: hand it over. */
+        if (geteuid() == 0 && st.st_uid == 0 && owner_uid != 0) {
+                if (fchown(fd, owner_uid, owner_gid) < 0 || fchmod(fd, 0700) < 0 ||
+                    fstat(fd, &st) < 0)
+                        return log_error_errno(-errno, "Cannot give '%s' to uid %u: %m", path,
+                                               (unsigned) owner_uid);
+        }
+        if (st.st_uid != owner_uid || (st.st_mode & 077) != 0) {
+                log_error("State directory '%s' is owned by uid %u with mode %04o; it must be "
+                          "owned by uid %u and closed to everyone else (0700): what the daemon "
+                          "reads back from there decides what it hands out.", path,
+                          (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
+                          (unsigned) owner_uid);
+                return -EPERM;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        return log_error_errno(-EBUSY, "Another shmbrokerd uses state directory "
+                                               "'%s'.", path);
+                return log_error_errno(-errno, "Cannot lock '%s': %m", path);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
