@@ -16,6 +16,7 @@ fuzz_targets = \
 	fuzz-protocol \
 	fuzz-policy \
 	fuzz-conn \
+	fuzz-journal \
 	$(NULL)
 
 # ---------------------------------------------------------------- replay (make check)
@@ -57,10 +58,22 @@ tests_fuzz_fuzz_conn_CFLAGS = $(test_c_flags)
 tests_fuzz_fuzz_conn_LDFLAGS = $(test_ld_flags)
 tests_fuzz_fuzz_conn_LDADD = daemon/libshmbd.la
 
+check_PROGRAMS += tests/fuzz/fuzz-journal
+tests_fuzz_fuzz_journal_SOURCES = \
+	tests/fuzz/fuzz-journal.c \
+	$(fuzz_replay_sources) \
+	$(NULL)
+tests_fuzz_fuzz_journal_CPPFLAGS = $(daemon_libshmbd_la_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/fuzz-journal"'
+tests_fuzz_fuzz_journal_CFLAGS = $(test_c_flags)
+tests_fuzz_fuzz_journal_LDFLAGS = $(test_ld_flags)
+tests_fuzz_fuzz_journal_LDADD = daemon/libshmbd.la
+
 TESTS += \
 	tests/fuzz/fuzz-protocol \
 	tests/fuzz/fuzz-policy \
 	tests/fuzz/fuzz-conn \
+	tests/fuzz/fuzz-journal \
 	$(NULL)
 
 # The corpus directories, copied whole: their files come and go with every fuzzing run.
@@ -98,6 +111,11 @@ tests/fuzz/fuzz-policy-libfuzzer: $(top_srcdir)/tests/fuzz/fuzz-policy.c $(fuzz_
 		-o $@ $(filter %.c,$^) $(fuzz_daemon_libs)
 
 tests/fuzz/fuzz-conn-libfuzzer: $(top_srcdir)/tests/fuzz/fuzz-conn.c $(fuzz_proto_c) \
+		$(fuzz_daemon_c) $(fuzz_headers) config.h
+	$(AM_V_CCLD)$(MKDIR_P) $(@D) && $(FUZZ_CC) $(fuzz_cppflags) $(FUZZ_CFLAGS) \
+		-o $@ $(filter %.c,$^) $(fuzz_daemon_libs)
+
+tests/fuzz/fuzz-journal-libfuzzer: $(top_srcdir)/tests/fuzz/fuzz-journal.c $(fuzz_proto_c) \
 		$(fuzz_daemon_c) $(fuzz_headers) config.h
 	$(AM_V_CCLD)$(MKDIR_P) $(@D) && $(FUZZ_CC) $(fuzz_cppflags) $(FUZZ_CFLAGS) \
 		-o $@ $(filter %.c,$^) $(fuzz_daemon_libs)
