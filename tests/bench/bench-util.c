@@ -127,13 +127,53 @@ static void daemon_free(struct bench_daemon *d)
         free(d);
 }
 
+/* Runs the daemon of @d on its directories and waits until its socket accepts. */
+static int daemon_run(struct bench_daemon *d, uint64_t *ret_ns)
+{
+        char *const argv[] = {
+                (char *) d->bin, (char *) "--socket", d->dirs.socket_path,
+                (char *) "--policy", d->dirs.policy_path,
+                (char *) "--shm-dir", d->dirs.shm_dir,
+                (char *) "--state-dir", d->dirs.state_dir,
+                (char *) "--log-level", (char *) "warning", NULL,
+        };
+        uint64_t t0 = tl_now_ns(), deadline = t0 + (uint64_t) TIMEOUT_MS * 1000000;
+        pid_t pid;
+        int r;
+
+        r = tl_daemon_spawn(d->bin, argv, d->dirs.log_path, &pid);
+        if (r < 0)
+                return r;
+        d->pid = pid;
+        for (;;) {
+                int status;
+
+                if (waitpid(pid, &status, WNOHANG) == pid) {
+                        fprintf(stderr, "shmb-bench: shmbrokerd exited before listening "
+                                "(status 0x%x)\n", (unsigned) status);
+                        print_file(d->dirs.log_path, "shmbrokerd log");
+                        d->pid = -1;
+                        return -ECHILD;
+                }
+                if (tl_socket_accepts(d->dirs.socket_path))
+                        break;
+                if (tl_now_ns() > deadline || bench_interrupted) {
+                        fprintf(stderr, "shmb-bench: shmbrokerd did not listen on '%s'\n",
+                                d->dirs.socket_path);
+                        return -ETIMEDOUT;
+                }
+                bench_sleep_ms(1);
+        }
+        if (ret_ns)
+                *ret_ns = tl_now_ns() - t0;
+        return 0;
+}
+
 int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon **ret)
 {
         struct bench_daemon *d;
-        uint64_t deadline;
         size_t slot;
         int r;
-        pid_t pid;
 
         for (slot = 0; slot < MAX_DAEMONS && daemons[slot]; slot++)
                 ;
@@ -143,91 +183,70 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
         if (!d)
                 return -ENOMEM;
         d->pid = -1;
+        d->bin = bin;
         daemons[slot] = d;
         r = tl_daemon_dirs_make(&d->dirs, "shmb-bench", policy);
-        if (r < 0)
-                goto fail;
-
-        {
-                char *const argv[] = {
-                        (char *) bin, (char *) "--socket", d->dirs.socket_path,
-                        (char *) "--policy", d->dirs.policy_path,
-                        (char *) "--shm-dir", d->dirs.shm_dir,
-                        (char *) "--state-dir", d->dirs.state_dir,
-                        (char *) "--log-level", (char *) "warning", NULL,
-                };
-
-                r = tl_daemon_spawn(bin, argv, d->dirs.log_path, &pid);
-                if (r < 0)
-                        goto fail;
-        }
-        d->pid = pid;
-
-        deadline = tl_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
-        for (;;) {
-                int status;
-
-                if (waitpid(pid, &status, WNOHANG) == pid) {
-                        fprintf(stderr, "shmb-bench: shmbrokerd exited before listening "
-                                "(status 0x%x)\n", (unsigned) status);
-                        print_file(d->dirs.log_path, "shmbrokerd log");
-                        d->pid = -1;
-                        r = -ECHILD;
-                        goto fail;
-                }
-                if (tl_socket_accepts(d->dirs.socket_path))
-                        break;
-                if (tl_now_ns() > deadline || bench_interrupted) {
-                        fprintf(stderr, "shmb-bench: shmbrokerd did not listen on '%s'\n",
-                                d->dirs.socket_path);
-                        r = -ETIMEDOUT;
-                        goto fail;
-                }
-                bench_sleep_ms(5);
+        if (r >= 0)
+                r = daemon_run(d, NULL);
+        if (r < 0) {
+                (void) bench_daemon_stop(d);
+                return r;
         }
         *ret = d;
         return 0;
+}
 
-fail:
-        (void) bench_daemon_stop(d);
+/* SIGTERM and wait: 0 when it exited 0. */
+static int daemon_terminate(struct bench_daemon *d)
+{
+        uint64_t deadline;
+        int status = 0, r = 0;
+
+        if (d->pid <= 0)
+                return 0;
+        (void) kill(d->pid, SIGTERM);
+        deadline = tl_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
+        for (;;) {
+                pid_t w = waitpid(d->pid, &status, WNOHANG);
+
+                if (w == d->pid || (w < 0 && errno != EINTR))
+                        break;
+                if (tl_now_ns() > deadline) {
+                        fprintf(stderr, "shmb-bench: shmbrokerd did not exit on SIGTERM, "
+                                "killing it\n");
+                        (void) kill(d->pid, SIGKILL);
+                        (void) waitpid(d->pid, &status, 0);
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                bench_sleep_ms(2);
+        }
+        if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+                fprintf(stderr, "shmb-bench: shmbrokerd exited with status 0x%x\n",
+                        (unsigned) status);
+                print_file(d->dirs.log_path, "shmbrokerd log");
+                r = -EPROTO;
+        }
+        d->pid = -1;
         return r;
 }
 
 int bench_daemon_stop(struct bench_daemon *d)
 {
-        uint64_t deadline;
-        int status = 0, r = 0;
+        int r;
 
         if (!d)
                 return 0;
-        if (d->pid > 0) {
-                (void) kill(d->pid, SIGTERM);
-                deadline = tl_now_ns() + (uint64_t) TIMEOUT_MS * 1000000;
-                for (;;) {
-                        pid_t w = waitpid(d->pid, &status, WNOHANG);
-
-                        if (w == d->pid || (w < 0 && errno != EINTR))
-                                break;
-                        if (tl_now_ns() > deadline) {
-                                fprintf(stderr, "shmb-bench: shmbrokerd did not exit on "
-                                        "SIGTERM, killing it\n");
-                                (void) kill(d->pid, SIGKILL);
-                                (void) waitpid(d->pid, &status, 0);
-                                r = -ETIMEDOUT;
-                                break;
-                        }
-                        bench_sleep_ms(2);
-                }
-                if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-                        fprintf(stderr, "shmb-bench: shmbrokerd exited with status 0x%x\n",
-                                (unsigned) status);
-                        print_file(d->dirs.log_path, "shmbrokerd log");
-                        r = -EPROTO;
-                }
-                d->pid = -1;
-        }
+        r = daemon_terminate(d);
         daemon_free(d);
         return r;
+}
+
+int bench_daemon_restart(struct bench_daemon *d, uint64_t *ret_ns)
+{
+        int r = daemon_terminate(d);
+
+        return r < 0 ? r : daemon_run(d, ret_ns);
 }
 
 void bench_daemon_stop_all(void)

@@ -41,6 +41,7 @@ void bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *ret);
 
 struct bench_daemon {
         pid_t pid;
+        const char *bin;
         struct tl_daemon_dirs dirs;     /* shmb-bench.XXXXXX in /tmp and /dev/shm */
 };
 
@@ -52,6 +53,10 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
 
 /* SIGTERM, wait (SIGKILL after 10 s), print the log if it exited badly, remove directories. */
 int bench_daemon_stop(struct bench_daemon *d);
+
+/* Stops @d (it must exit 0) and starts it again on the same directories: its objects and
+ * registry. *ret_ns: from the exec until the socket accepted. */
+int bench_daemon_restart(struct bench_daemon *d, uint64_t *ret_ns);
 
 /* Stops every daemon still running (for the exit path). */
 void bench_daemon_stop_all(void);

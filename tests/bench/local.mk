@@ -20,7 +20,7 @@ tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
 # -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
 tests_bench_shmb_bench_LDFLAGS = $(test_ld_flags) -no-install
-tests_bench_shmb_bench_LDADD = client/libshmbroker.la $(LIBACL_LIBS) -lm
+tests_bench_shmb_bench_LDADD = client/libshmbroker.la proto/libshmbproto.la $(LIBACL_LIBS) -lm
 CLEANFILES += tests/bench/shmb-bench$(EXEEXT)
 EXTRA_DIST += BENCHMARKS.md
 

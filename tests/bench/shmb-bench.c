@@ -308,6 +308,10 @@ static void BENCH_PRINTF(1, 2) progress(const char *fmt, ...)
  */
 static char *policy_text(size_t n_rules, bool leading_glob)
 {
+        /* Root makes every bench object: up to cfg.objects of them. */
+        static const char quota[] =
+                "[Quota]\n"
+                "MaxObjectsPerUser=10000000\n\n";
         static const char open_rule[] =
                 "[Segment bench-open]\n"
                 "Names=bench-*\n"
@@ -332,10 +336,11 @@ static char *policy_text(size_t n_rules, bool leading_glob)
                  "Mode=0640\n"
                  "MaxSize=1M\n",
                  UID_ACL_RW, UID_ACL_RO, GID_ACL_RO, UID_OWNER, GID_OWNER);
-        cap = fillers * 160 + sizeof(open_rule) + sizeof(create_rule) + 64;
+        cap = fillers * 160 + sizeof(quota) + sizeof(open_rule) + sizeof(create_rule) + 64;
         s = malloc(cap);
         if (!s)
                 return NULL;
+        len += (size_t) snprintf(s + len, cap - len, "%s", quota);
         for (i = 0; i < fillers; i++)
                 len += (size_t) snprintf(s + len, cap - len,
                                          "[Segment filler%05zu]\n"
@@ -1077,8 +1082,33 @@ static void scenario_rules(const struct bench_daemon *base, bool leading_glob)
                 row_note(row, "info: defeats the prefix index");
 }
 
-/* Fills @d's object directory up to @n objects, as files its rule would accept. */
-static int populate(const struct bench_daemon *d, size_t from, size_t n)
+/* Objects bench-p-FROM .. bench-p-(N-1), made through the broker: the registry's. */
+static int broker_fill(const struct bench_daemon *d, size_t from, size_t n)
+{
+        struct shmb_client *c = NULL;
+        size_t i;
+        int r;
+
+        r = shmb_connect(d->dirs.socket_path, &c);
+        for (i = from; r >= 0 && i < n; i++) {
+                char name[64];
+
+                if (bench_interrupted) {
+                        r = -EINTR;
+                        break;
+                }
+                snprintf(name, sizeof(name), "bench-p-%07zu", i);
+                r = shmb_create(c, name, OBJECT_SIZE, SHMB_ACCESS_NONE, NULL, NULL);
+                if (r < 0)
+                        fprintf(stderr, "shmb-bench: create '%s': %s\n", name, strerror(-r));
+        }
+        shmb_client_free(c);
+        return r;
+}
+
+/* The same names as files planted in @d's object directory, looking like the rule's objects
+ * (root:root 0666): what a writer of the directory can do. They are not objects. */
+static int plant(const struct bench_daemon *d, size_t from, size_t n)
 {
         size_t i;
         int r = 0, dir_fd;
@@ -1086,7 +1116,6 @@ static int populate(const struct bench_daemon *d, size_t from, size_t n)
         dir_fd = open(d->dirs.shm_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return -errno;
-        /* root:root 0666, as the bench-open rule's Owner=0 Group=0 Mode=0666 give. */
         for (i = from; r >= 0 && i < n; i++) {
                 char name[64];
                 int fd;
@@ -1108,43 +1137,160 @@ static int populate(const struct bench_daemon *d, size_t from, size_t n)
         return r;
 }
 
+/* One LIST page after @cursor on @sock, raw: the reply's names are counted, not kept. */
+static int list_page(int sock, const char *cursor, uint32_t seq, uint32_t *ret_names)
+{
+        static uint8_t buf[SHMB_PROTO_MSG_MAX];
+        struct shmb_proto_reply reply;
+        int fds[SHMB_PROTO_FDS_MAX];
+        size_t n_fds = 0;
+        ssize_t n;
+        int r;
+
+        r = shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_LIST, seq, cursor);
+        if (r < 0)
+                return r;
+        r = tl_raw_send(sock, buf, (size_t) r, NULL, 0, 0);
+        if (r < 0)
+                return r;
+        n = tl_raw_recv(sock, buf, sizeof(buf), fds, &n_fds, 0);
+        if (n <= 0)
+                return n < 0 ? (int) n : -ECONNRESET;
+        r = shmb_proto_decode_reply(buf, (size_t) n, n_fds, &reply);
+        if (r < 0)
+                return r;
+        if (reply.type != SHMB_PROTO_REPLY_LIST)
+                return reply.type == SHMB_PROTO_REPLY_ERROR ? -reply.error : -EBADMSG;
+        *ret_names = reply.n_names;
+        return 0;
+}
+
 /*
- * Open latency in a daemon whose object directory holds 10 objects and in one whose holds
- * cfg.objects, interleaved, so that both sides see the same machine.
+ * Latency of a LIST page (from a cursor in the middle of the names) on two daemons,
+ * interleaved, as a client of uid UID_CLIENT_BASE that may read every bench-* object.
+ */
+static int measure_list(const struct bench_daemon *const *d, double seconds,
+                        struct bench_stats *ret)
+{
+        enum { SAMPLES_MAX = 20000 };
+        uint32_t *samples[2] = { calloc(SAMPLES_MAX, 4), calloc(SAMPLES_MAX, 4) };
+        size_t n = 0, k;
+        uint64_t end;
+        int socks[2] = { -1, -1 }, r = 0;
+
+        if (!samples[0] || !samples[1])
+                r = -ENOMEM;
+        for (k = 0; r >= 0 && k < 2; k++) {
+                /* SO_PEERCRED records the effective uid at connect(). */
+                if (setresuid((uid_t) -1, UID_CLIENT_BASE, (uid_t) -1) < 0)
+                        r = -errno;
+                else {
+                        socks[k] = tl_connect_seqpacket(d[k]->dirs.socket_path);
+                        if (socks[k] < 0)
+                                r = socks[k];
+                        if (setresuid((uid_t) -1, 0, (uid_t) -1) < 0)
+                                abort();
+                }
+        }
+        end = tl_now_ns() + (uint64_t) (seconds * 1e9);
+        while (r >= 0 && n < SAMPLES_MAX && tl_now_ns() < end && !bench_interrupted) {
+                for (k = 0; r >= 0 && k < 2; k++) {
+                        uint64_t t0 = tl_now_ns();
+                        uint32_t names = 0;
+
+                        r = list_page(socks[k], "bench-p-0000005", (uint32_t) n + 1, &names);
+                        samples[k][n] = (uint32_t) (tl_now_ns() - t0);
+                        /* Both pages are full: the same work on each side. */
+                        if (r >= 0 && names < 100)
+                                r = -ENODATA;
+                }
+                n++;
+        }
+        if (r >= 0)
+                for (k = 0; k < 2; k++)
+                        bench_stats_compute(samples[k], n, &ret[k]);
+        for (k = 0; k < 2; k++) {
+                if (socks[k] >= 0)
+                        close(socks[k]);
+                free(samples[k]);
+        }
+        return r;
+}
+
+/* A row whose target is B's time itself, not a ratio. */
+static void row_time(struct row *row, const char *a_name, uint64_t a_ns, const char *b_name,
+                     uint64_t b_ns, double limit_s)
+{
+        row_set(row, a_name, (double) a_ns / 1e3, b_name, (double) b_ns / 1e3, "us",
+                "start-up time ratio", '<', 1e9);
+        snprintf(row->target_txt, sizeof(row->target_txt), "< %.0f s", limit_s);
+        row->verdict = (double) b_ns / 1e9 < limit_s ? VERDICT_PASS : VERDICT_MISS;
+}
+
+#define LIST_SMALL_OBJECTS 5000   /* more than a LIST page holds after the cursor */
+
+/*
+ * Three daemons: one with 10 objects; one with LIST_SMALL_OBJECTS objects and files planted in
+ * its object directory up to cfg.objects (a finding of the review: LIST and start-up walked the
+ * directory); one with cfg.objects objects made through it. Open latency (10 against many)
+ * and LIST page latency (a full page on both sides) interleaved, then the start-up time of
+ * each on its own registry.
  */
 static void scenario_objects(void)
 {
-        struct bench_daemon *small = NULL, *big = NULL;
-        struct bench_stats s[2];
+        struct bench_daemon *tiny = NULL, *small = NULL, *big = NULL;
+        struct bench_stats s[2], l[2];
         struct op_spec ops[2] = { { .kind = OP_BROKER_OPEN }, { .kind = OP_BROKER_OPEN } };
-        struct row *row;
-        char key[64], label[96], b_name[32];
-        uint64_t t0;
+        struct row *row, *row_list, *row_start;
+        char key[64], label[128], b_name[32];
+        uint64_t t0, start_tiny = 0, start_big = 0;
         int r;
 
         snprintf(key, sizeof(key), "objects_%zu_vs_10", cfg.objects);
         snprintf(label, sizeof(label), "open latency, %zu objects vs 10: median", cfg.objects);
         snprintf(b_name, sizeof(b_name), "%zuk", cfg.objects / 1000);
         row = row_new(key, label);
+        snprintf(key, sizeof(key), "list_page_%zu_vs_%d", cfg.objects, LIST_SMALL_OBJECTS);
+        snprintf(label, sizeof(label), "LIST page, %zu objects vs %dk: median", cfg.objects,
+                 LIST_SMALL_OBJECTS / 1000);
+        row_list = row_new(key, label);
+        snprintf(key, sizeof(key), "startup_%zu_vs_10", cfg.objects);
+        snprintf(label, sizeof(label), "start-up, %zu objects vs 10", cfg.objects);
+        row_start = row_new(key, label);
 
         progress("%zu live objects vs 10 (%.1f s)", cfg.objects, cfg.lat_seconds);
-        r = start_daemon(10, false, &small);
+        r = start_daemon(10, false, &tiny);
         if (r >= 0)
-                r = broker_create_objects(small, 10);
+                r = broker_create_objects(tiny, 10);
+        if (r >= 0)
+                r = start_daemon(10, false, &small);
+        if (r >= 0)
+                r = broker_fill(small, 0, LIST_SMALL_OBJECTS);
+        if (r >= 0)
+                r = plant(small, LIST_SMALL_OBJECTS, cfg.objects);
         if (r >= 0)
                 r = start_daemon(10, false, &big);
         if (r >= 0)
                 r = broker_create_objects(big, 10);
         t0 = tl_now_ns();
         if (r >= 0)
-                r = populate(big, 10, cfg.objects);
+                r = broker_fill(big, 0, cfg.objects);
         if (r >= 0) {
-                progress("  created %zu files in %.1f s", cfg.objects - 10,
+                progress("  created %zu objects through the broker in %.1f s", cfg.objects,
                          (double) (tl_now_ns() - t0) / 1e9);
-                ops[0].d = small;
+                ops[0].d = tiny;
                 ops[1].d = big;
                 r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
         }
+        if (r >= 0)
+                r = measure_list((const struct bench_daemon *const[]) { small, big },
+                                 cfg.lat_seconds, l);
+        if (r >= 0)
+                r = bench_daemon_restart(tiny, &start_tiny);
+        if (r >= 0)
+                r = bench_daemon_restart(big, &start_big);
+        if (bench_daemon_stop(tiny) < 0 && r >= 0)
+                r = -EPROTO;
         if (bench_daemon_stop(small) < 0 && r >= 0)
                 r = -EPROTO;
         if (big)
@@ -1153,12 +1299,22 @@ static void scenario_objects(void)
                 r = -EPROTO;
         if (r < 0) {
                 row_error(row, r);
+                row_error(row_list, r);
+                row_error(row_start, r);
                 return;
         }
         row_set(row, "10", s[0].median_us, b_name, s[1].median_us, "us",
                 "many-objects/10-objects latency", '<', 1.2);
         row->a_p99 = s[0].p99_us;
         row->b_p99 = s[1].p99_us;
+        snprintf(key, sizeof(key), "%dk", LIST_SMALL_OBJECTS / 1000);
+        row_set(row_list, key, l[0].median_us, b_name, l[1].median_us, "us",
+                "many-objects/5k-objects LIST page", '<', 1.2);
+        row_list->a_p99 = l[0].p99_us;
+        row_list->b_p99 = l[1].p99_us;
+        row_note(row_list, "info: the %s side has %zu files planted", key,
+                 cfg.objects - LIST_SMALL_OBJECTS);
+        row_time(row_start, "10", start_tiny, b_name, start_big, 1.0);
 }
 
 /* Waits until the daemon holds @want fds, or the count stops moving for @stable_ms. */

@@ -222,21 +222,33 @@ void tl_daemon_dirs_remove(struct tl_daemon_dirs *dirs)
         dirs->shm_dir[0] = dirs->run_dir[0] = '\0';
 }
 
-bool tl_socket_accepts(const char *path)
+int tl_connect_seqpacket(const char *path)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        bool ok;
-        int fd;
+        int fd, r;
 
         if (strlen(path) >= sizeof(sa.sun_path))
-                return false;
+                return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        return fd;
+}
+
+bool tl_socket_accepts(const char *path)
+{
+        int fd = tl_connect_seqpacket(path);
+
+        if (fd < 0)
                 return false;
-        ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
         (void) close(fd);
-        return ok;
+        return true;
 }
 
 void tl_unset_service_env(void)

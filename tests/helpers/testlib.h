@@ -65,6 +65,9 @@ int tl_daemon_dirs_make(struct tl_daemon_dirs *dirs, const char *name, const cha
 /* Removes both directories and forgets them. */
 void tl_daemon_dirs_remove(struct tl_daemon_dirs *dirs);
 
+/* A SOCK_SEQPACKET socket connected to @path (CLOEXEC), or -errno. */
+int tl_connect_seqpacket(const char *path);
+
 /* Whether a SOCK_SEQPACKET connect() to @path succeeds now. */
 bool tl_socket_accepts(const char *path);
 
