@@ -412,9 +412,12 @@ static void mark_broken(struct shmb_client *c)
 
 /*
  * Checks that an fd the broker handed out is what the reply says it is, so that a caller who
- * asked for (and was told it got) a read-only fd really holds one.
+ * asked for (and was told it got) a read-only fd really holds one. The size a caller maps is
+ * the kernel's, never the broker's word: a broker that overstated it would have the caller
+ * take SIGBUS. A sealed memfd cannot change size, so there the two must agree.
  */
-static int check_fd(int fd, int asked, uint32_t granted)
+static int check_fd(int fd, int asked, uint32_t granted, uint32_t backend, uint64_t size,
+                    uint64_t *ret_size)
 {
         struct stat st;
         int fl, mode;
@@ -435,8 +438,11 @@ static int check_fd(int fd, int asked, uint32_t granted)
         /* Segments are regular files (tmpfs or memfd); anything else cannot be one. */
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
+        if (!S_ISREG(st.st_mode) || st.st_size < 0)
                 return -EPROTO;
+        if (backend == SHMB_PROTO_BACKEND_MEMFD && (uint64_t) st.st_size != size)
+                return -EPROTO;
+        *ret_size = (uint64_t) st.st_size;
         return 0;
 }
 
@@ -444,16 +450,18 @@ static int check_fd(int fd, int asked, uint32_t granted)
 static int fd_reply_finish(struct shmb_client *c, int *pfd, int asked,
                            int *ret_fd, struct shmb_fd_info *ret_info)
 {
+        uint64_t size;
         int r;
 
-        r = check_fd(*pfd, asked, c->reply.fd.access);
+        r = check_fd(*pfd, asked, c->reply.fd.access, c->reply.fd.backend, c->reply.fd.size,
+                     &size);
         if (r < 0) {
                 mark_broken(c);
                 return r;
         }
         if (ret_info)
                 *ret_info = (struct shmb_fd_info) {
-                        .size = c->reply.fd.size,
+                        .size = size,
                         .access = c->reply.fd.access,
                         .backend = c->reply.fd.backend,
                 };
@@ -539,7 +547,7 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
                     SHMB_BATCH_MAX * (sizeof(struct shmb_proto_batch_item) +
                                       SHMB_PROTO_NAME_MAX)];
         int fds[SHMB_PROTO_FDS_MAX];
-        size_t i, k = 0;
+        size_t i, k = 0, n_fds = 0;
         uint32_t seq;
         int r, len, ok = 0;
 
@@ -562,24 +570,29 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
         r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_BATCH, fds);
         if (r < 0)
                 return r;
+        /* The decoder has checked: one fd per successful result, of every result. */
+        for (i = 0; i < c->reply.n_results; i++)
+                n_fds += c->reply.results[i].error == 0;
         if (c->reply.n_results != n) {
-                /* Fds of a reply that does not match the request are not the caller's. */
-                for (i = 0; i < n && i < c->reply.n_results; i++)
-                        if (c->reply.results[i].error == 0)
-                                safe_close(fds[k++]);
+                /* Fds of a reply that does not match the request are not the caller's: all
+                 * of them go, however many results the broker made up. */
+                close_fds(fds, n_fds);
                 mark_broken(c);
                 return -EPROTO;
         }
 
         for (i = 0; i < n; i++) {
                 const struct shmb_proto_batch_result *res = &c->reply.results[i];
+                uint64_t size;
 
                 reqs[i].fd = -1;
                 if (res->error != 0) {
-                        reqs[i].error = -res->error;
+                        reqs[i].error = res->error > 0 && res->error < 4096 ? -res->error
+                                                                           : -EPROTO;
                         continue;
                 }
-                r = check_fd(fds[k], reqs[i].access, res->access);
+                r = check_fd(fds[k], reqs[i].access, res->access, res->backend, res->size,
+                             &size);
                 if (r < 0) {
                         safe_close(fds[k++]);
                         reqs[i].error = r;
@@ -588,7 +601,7 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
                 reqs[i].fd = fds[k++];
                 reqs[i].error = 0;
                 reqs[i].info = (struct shmb_fd_info) {
-                        .size = res->size, .access = res->access, .backend = res->backend,
+                        .size = size, .access = res->access, .backend = res->backend,
                 };
                 ok++;
         }

@@ -89,7 +89,8 @@ struct shmb_stat {
 
 /* What an fd returned by shmb_open() or shmb_create() gives. */
 struct shmb_fd_info {
-        uint64_t size;          /* the segment's size when it was opened */
+        uint64_t size;          /* the segment's size when it was opened: fstat(2) of the fd
+                                 * itself, never only the broker's word */
         uint32_t access;        /* SHMB_ACCESS_RDONLY or SHMB_ACCESS_RDWR */
         uint32_t backend;       /* SHMB_BACKEND_* */
 };
