@@ -138,8 +138,9 @@ fi
 
 # ---- 6. references to documents outside the tree
 echo "== references"
+# debian/: the packaging files, not what a package build leaves there.
 for f in $pages "$srcdir"/README.md "$srcdir"/units/* "$srcdir"/examples/* \
-	$(find "$srcdir/debian" -type f 2>/dev/null); do
+	"$srcdir"/debian/* "$srcdir"/debian/source/*; do
 	[ -f "$f" ] || continue
 	grep -HnE 'PRODUCT\.md|STYLE\.md|security\.md|\.\./shared' "$f" && fail "$f points outside the tree"
 done
