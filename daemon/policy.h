@@ -17,7 +17,8 @@
 
 #include "identity.h"
 
-#define POLICY_DEFAULT_DIR "/etc/shmbroker/policy.d"
+/* $(sysconfdir)/shmbroker/policy.d, passed by the build (Makefile.am). */
+#define POLICY_DEFAULT_DIR SHMB_POLICY_DIR
 
 enum policy_backend {
         POLICY_BACKEND_SHM = 1,         /* same values as SHMB_PROTO_BACKEND_* */

@@ -10,8 +10,10 @@
 #   make check                  also runs test-systemd (this test plays the service manager)
 #                               and check-static.sh (systemd-analyze verify and security)
 #   make check-systemd-static   check-static.sh alone, printing the security table
-#   make check-systemd          (root) boots Debian 12 with systemd in systemd-nspawn and
-#                               checks the installed units for real; slow, not in "make check"
+#   make check-systemd          (root) builds the Debian packages (debian/), checks them with
+#                               lintian, installs them into Debian 12 booted with systemd in
+#                               systemd-nspawn and checks them for real; slow, not in
+#                               "make check"
 
 # ---------------------------------------------------------------- units
 dist_systemdsystemunit_DATA = units/shmbrokerd.socket
@@ -68,6 +70,7 @@ EXTRA_DIST += \
 	tests/systemd/check-static.sh \
 	tests/systemd/run-nspawn.sh \
 	tests/systemd/nspawn-inner.sh \
+	tests/systemd/pkg-client.c \
 	tests/systemd/shmb-nspawn-test.service \
 	$(NULL)
 
@@ -76,8 +79,8 @@ check-systemd-static: daemon/shmbrokerd
 		SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
 		$(SHELL) '$(abs_top_srcdir)/tests/systemd/check-static.sh'
 
-# A separate build, configured with --prefix=/usr and the real unit directories, is installed
-# into a cached Debian 12 root; see run-nspawn.sh for the cache and its variables.
+# The packages are built from a copy of the source tree and installed into a cached Debian 12
+# root; see run-nspawn.sh for the cache and its variables.
 check-systemd:
 	$(AM_V_at)SHMB_TOP_SRCDIR='$(abs_top_srcdir)' \
 		$(SHELL) '$(abs_top_srcdir)/tests/systemd/run-nspawn.sh'

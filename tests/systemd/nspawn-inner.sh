@@ -6,13 +6,19 @@
 #
 # Each check prints and appends "PASS name" or "FAIL name: why" to /var/lib/shmb-nspawn/results;
 # "DONE" ends the file. The host script counts them. The checks run in order and build on each
-# other: socket activation, READY and the sandbox, a regular user's segment, policy reload (good
-# and bad), the watchdog, restart with memfd objects kept through the fd store, the audit
-# records in the journal, and a clean stop. Users alice (2001) and bob (2002) come from a
-# sysusers.d entry of run-nspawn.sh; the shmbroker user from the installed shmbroker.conf.
+# other: the packages installed with dpkg on the running system (user, directories, socket
+# enabled and started by the maintainer scripts), socket activation, READY and the sandbox, a
+# regular user's segment, policy reload (good and bad), a segment shared between two users and
+# its ACL, a client built against libshmbroker-dev, the watchdog, restart with memfd objects
+# kept through the fd store, an upgrade (the service restarted, the memfd objects kept), the
+# audit records in the journal, a clean stop, and purging the packages. Users alice (2001) and
+# bob (2002) come from a sysusers.d entry of run-nspawn.sh; the shmbroker user from the
+# package's shmbroker.conf.
 set -u
 
 RESULTS=/var/lib/shmb-nspawn/results
+DEBS=/var/lib/shmb-nspawn/debs
+PKG_CLIENT=/usr/local/lib/shmb-nspawn/pkg-client
 AUDIT_ID=9c1f3a5e2b7d4c8e9a6f0b1d2e3c4a5b
 SVC=shmbrokerd.service
 SOCK=/run/shmbroker/socket
@@ -71,18 +77,41 @@ wait_for() {
 }
 
 # ------------------------------------------------------------------------------------------
-t_boot() {
+t_install() {
+	local f
+	for f in "$DEBS"/libshmbroker0_*.deb "$DEBS"/shmbroker_*.deb "$DEBS"/libshmbroker-dev_*.deb; do
+		[ -e "$f" ] || { echo "no package $f"; return 1; }
+	done
+	# As an administrator would, on the running system: the maintainer scripts apply the
+	# sysusers.d and tmpfiles.d entries and enable and start the socket.
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/libshmbroker0_*.deb "$DEBS"/shmbroker_*.deb \
+		"$DEBS"/libshmbroker-dev_*.deb || return 1
+	info "installed: $(dpkg-query -W -f='${Package} ${Version}, ' shmbroker libshmbroker0 libshmbroker-dev)"
+	for f in /usr/sbin/shmbrokerd /usr/bin/shmbrokerctl /usr/include/shmbroker.h \
+		/usr/share/doc/shmbroker/examples/multi-tenant.conf /usr/share/man/man3/shmb_open.3.gz \
+		/usr/share/man/man8/shmbrokerd.8.gz; do
+		[ -e "$f" ] || { echo "$f not installed"; return 1; }
+	done
+}
+
+t_installed() {
 	local st
 	getent passwd shmbroker || { echo "no shmbroker user: sysusers.d entry not applied"; return 1; }
 	[ "$(id -u shmbroker)" -lt 1000 ] || { echo "shmbroker is not a system user"; return 1; }
 	getent passwd alice >/dev/null && getent passwd bob >/dev/null || { echo "no test users"; return 1; }
-	[ -d "$POLICY_DIR" ] || { echo "$POLICY_DIR missing: tmpfiles.d entry not applied"; return 1; }
+	[ -d "$POLICY_DIR" ] || { echo "$POLICY_DIR missing"; return 1; }
 	st=$(stat -c '%a %U %G' /run/shmbroker) || return 1
 	[ "$st" = "755 root root" ] || { echo "/run/shmbroker: $st"; return 1; }
+	# Enabled (it comes back at the next boot) and started, by the package.
+	st=$(systemctl is-enabled shmbrokerd.socket)
+	[ "$st" = enabled ] || { echo "systemctl is-enabled shmbrokerd.socket: $st"; return 1; }
 	[ "$(systemctl is-active shmbrokerd.socket)" = active ] || { systemctl status shmbrokerd.socket; return 1; }
 	st=$(stat -c '%a %U %G %F' "$SOCK") || return 1
 	[ "$st" = "666 root root socket" ] || { echo "$SOCK: $st"; return 1; }
-	# Nobody has connected yet: the service must not be running.
+	# The service is socket-activated: not enabled on its own, and not running before the
+	# first connection.
+	st=$(systemctl is-enabled "$SVC")
+	[ "$st" = static ] || { echo "systemctl is-enabled $SVC: $st"; return 1; }
 	st=$(systemctl is-active "$SVC")
 	[ "$st" = inactive ] || { echo "$SVC is $st before the first connection"; return 1; }
 }
@@ -236,6 +265,41 @@ t_reload_bad() {
 	systemctl reload "$SVC" || return 1
 }
 
+t_shared_acl() {
+	local got acl want
+	# Made by alice (ReadWrite=alice), read by bob (ReadOnly=bob) in t_reload.
+	ctl alice create shared-acl --size 4096 || return 1
+	printf 'acl bytes' | ctl alice write shared-acl || return 1
+	[ "$(ctl bob read shared-acl --length 9)" = "acl bytes" ] || return 1
+	if printf 'x' | ctl bob write shared-acl 2>/dev/null; then
+		echo "bob (ReadOnly=) could write"
+		return 1
+	fi
+	# The object's ACL says the same as the policy: owner (the daemon's user, no Owner=) rw,
+	# alice rw, bob r, nobody else anything.
+	acl=$(getfacl -cp /dev/shm/shared-acl | grep -v '^$' | sort | tr '\n' ' ') || return 1
+	want=$(printf '%s\n' group::--- mask::rw- other::--- user::rw- user:alice:rw- user:bob:r-- |
+		sort | tr '\n' ' ')
+	[ "$acl" = "$want" ] || { echo "getfacl /dev/shm/shared-acl: $acl, want $want"; return 1; }
+	[ "$(stat -c %U /dev/shm/shared-acl)" = shmbroker ] || { stat -c %U /dev/shm/shared-acl; return 1; }
+	info "getfacl /dev/shm/shared-acl: $acl"
+	# And a process of bob's that opens the file itself gets the same: read, not write.
+	got=$(as bob head -c 9 /dev/shm/shared-acl) || return 1
+	[ "$got" = "acl bytes" ] || return 1
+	if as bob sh -c 'printf x >> /dev/shm/shared-acl' 2>/dev/null; then
+		echo "bob could write /dev/shm/shared-acl directly"
+		return 1
+	fi
+}
+
+# A client built on the host against the libshmbroker-dev package alone (pkg-client.c).
+t_library_client() {
+	[ -x "$PKG_CLIENT" ] || { echo "no $PKG_CLIENT (its build failed on the host)"; return 1; }
+	timeout 15 runuser -u alice -- "$PKG_CLIENT" create shared-lib 4096 'from libshmbroker' || return 1
+	[ "$(ctl bob read shared-lib --length 18)" = "from libshmbroker" ] || return 1
+	[ "$(timeout 15 runuser -u bob -- "$PKG_CLIENT" read shared-lib 18)" = "from libshmbroker" ]
+}
+
 t_watchdog() {
 	local pid t1 t2 n
 	[ "$(prop "$SVC" WatchdogUSec)" = 30s ] || { echo "WatchdogUSec=$(prop "$SVC" WatchdogUSec)"; return 1; }
@@ -287,6 +351,24 @@ t_restart_fdstore() {
 	[ "$got" = "bytes in a memfd" ] || { echo "mem-keep after a crash: '$got'"; return 1; }
 }
 
+# Installing the same version again is an upgrade for the maintainer scripts: the service is
+# restarted (try-restart: it is running) and keeps its memfd objects; the socket is left alone.
+t_upgrade() {
+	local pid1 pid2 sock1 sock2 got
+	pid1=$(prop "$SVC" MainPID)
+	[ "${pid1:-0}" -gt 0 ] || { echo "$SVC is not running"; return 1; }
+	sock1=$(prop shmbrokerd.socket ActiveEnterTimestampMonotonic)
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/shmbroker_*.deb || return 1
+	pid2=$(prop "$SVC" MainPID)
+	[ "${pid2:-0}" -gt 0 ] && [ "$pid2" != "$pid1" ] || { echo "MainPID $pid1 -> $pid2: not restarted"; return 1; }
+	[ "$(prop "$SVC" SubState)" = running ] || return 1
+	sock2=$(prop shmbrokerd.socket ActiveEnterTimestampMonotonic)
+	[ "$sock1" = "$sock2" ] || { echo "the socket was restarted"; return 1; }
+	got=$(ctl alice read mem-keep --length 16) || return 1
+	[ "$got" = "bytes in a memfd" ] || { echo "mem-keep after the upgrade: '$got'"; return 1; }
+	[ "$(systemctl is-enabled shmbrokerd.socket)" = enabled ]
+}
+
 t_journal() {
 	local recs v
 	journalctl --sync 2>/dev/null || true
@@ -325,17 +407,37 @@ t_stop() {
 	[ "$(systemctl is-active "$SVC")" = active ]
 }
 
+# Removing stops the socket and with it the service; purging disables the socket and removes
+# the policy directory (emptied first: dpkg keeps directories holding files it does not know).
+t_purge() {
+	local st
+	rm -f "$POLICY_DIR"/*.conf
+	DEBIAN_FRONTEND=noninteractive dpkg --purge libshmbroker-dev shmbroker || return 1
+	st=$(systemctl is-active shmbrokerd.socket "$SVC" | tr '\n' ' ')
+	[ "$st" = "inactive inactive " ] || { echo "after purge: $st"; return 1; }
+	[ ! -e "$SOCK" ] || { echo "$SOCK is still there"; return 1; }
+	[ ! -e /etc/systemd/system/sockets.target.wants/shmbrokerd.socket ] || { echo "still enabled"; return 1; }
+	[ ! -e /etc/shmbroker ] || { echo "/etc/shmbroker is still there"; ls -la /etc/shmbroker; return 1; }
+	# Objects are never removed on their own: alice's segment outlives the package.
+	[ -e /dev/shm/alice-seg ] || { echo "/dev/shm/alice-seg is gone"; return 1; }
+}
+
 info "systemd $(systemctl --version | head -n 1)"
-run boot-units-sysusers-tmpfiles t_boot
+run install-packages-dpkg t_install
+run installed-sysusers-tmpfiles-socket-enabled t_installed
 run socket-activation-ready t_activation
 run sandbox-caps-hardening t_sandbox
 run regular-user-segment t_user_segment
 run reload-new-policy t_reload
 run reload-bad-policy-kept t_reload_bad
+run shared-segment-acl-getfacl t_shared_acl
+run client-built-against-dev-package t_library_client
 run watchdog t_watchdog
 run restart-keeps-memfd-via-fdstore t_restart_fdstore
+run upgrade-restarts-service-keeps-memfd t_upgrade
 run journal-audit-records t_journal
 run stop-exit-0-and-reactivation t_stop
+run purge-packages t_purge
 if grep -q '^FAIL' "$RESULTS"; then
 	{
 		echo "---- journal of $SVC ----"

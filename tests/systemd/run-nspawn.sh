@@ -1,22 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# run-nspawn.sh - "make check-systemd": the units under a real systemd, booted in a container.
+# run-nspawn.sh - "make check-systemd": the Debian packages under a real systemd, booted in a
+# container.
 #
 # 1. A Debian 12 root made by debootstrap (minbase + systemd, systemd-sysv, dbus, acl, procps)
 #    is cached in $CACHE/base-$ROOT_KEY and reused while ROOT_KEY is unchanged (bump it when
 #    the package list changes). Each run copies it afresh to $CACHE/root-$TREE.
-# 2. shmbroker is configured in its own build directory ($CACHE/build-$TREE) with --prefix=/usr,
-#    --sysconfdir=/etc and the real unit, sysusers.d and tmpfiles.d directories, built, and
-#    installed into the copy with DESTDIR. Nothing else of the host is used inside.
-# 3. The copy gets two test users (a sysusers.d entry: systemd-sysusers.service creates them at
-#    boot together with the shmbroker user from the installed shmbroker.conf),
-#    shmbrokerd.socket enabled, and a oneshot shmb-nspawn-test.service that runs
-#    nspawn-inner.sh, writes /var/lib/shmb-nspawn/results and powers the container off.
+# 2. The packages are built from a copy of the source tree (the files git knows, committed or
+#    not, or the whole tree outside git) in $CACHE/build-$TREE with
+#    "dpkg-buildpackage -us -uc -b" (DEB_BUILD_OPTIONS=nocheck: "make check" runs those tests),
+#    and checked with lintian (errors and warnings fail) when lintian is installed. A small
+#    client (pkg-client.c) is built against the libshmbroker-dev package alone.
+# 3. The .debs, pkg-client, two test users (a sysusers.d entry: created at boot) and a oneshot
+#    shmb-nspawn-test.service that runs nspawn-inner.sh go into the copy. Inside, the checks
+#    install the packages with dpkg on the running system, as an administrator would, so the
+#    maintainer scripts create the user and directories, enable and start the socket; then
+#    they exercise the daemon, upgrade and purge; they write /var/lib/shmb-nspawn/results and
+#    power the container off.
 # 4. systemd-nspawn --boot --register=no --keep-unit boots it, bounded by $SHMB_NSPAWN_TIMEOUT
-#    seconds; the results are printed as "N passed, N failed".
+#    seconds; the results (host and container) are printed as "N passed, N failed".
 #
-# Needs root, debootstrap and systemd-nspawn (Debian: debootstrap, systemd-container; installed
-# with apt-get when missing), and a Debian mirror (the host's apt sources are used). It works
+# "make install" with DESTDIR is not used here: the packages install what it installs, and
+# "make distcheck" covers it.
+#
+# Needs root, debootstrap, systemd-nspawn and the packages' build dependencies (Debian:
+# debootstrap, systemd-container, dpkg-dev and debian/control's Build-Depends; installed with
+# apt-get when missing), and a Debian mirror (the host's apt sources are used). It works
 # without systemd as PID 1 on the host. Exit: 0 all passed, 1 a failure, 77 not root.
 #
 # Environment: SHMB_TOP_SRCDIR (the source tree; default: two levels up), SHMB_NSPAWN_CACHE
@@ -52,6 +61,7 @@ fi
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+command -v dpkg-buildpackage >/dev/null || need+=(dpkg-dev)
 if [ ${#need[@]} -gt 0 ]; then
 	step "installing ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -87,45 +97,100 @@ if [ ! -e "$base/.shmb-complete" ]; then
 	mv "$base.tmp" "$base"
 fi
 
-# ---- 2. build and install with the real paths
-step "configure and build in $build"
-mkdir -p "$build"
-multiarch=$(gcc -print-multiarch 2>/dev/null || true)
-cfg=(--prefix=/usr --sysconfdir=/etc --localstatedir=/var
-	--libdir="/usr/lib${multiarch:+/$multiarch}"
-	--with-systemdsystemunitdir=/usr/lib/systemd/system
-	--with-sysusersdir=/usr/lib/sysusers.d
-	--with-tmpfilesdir=/usr/lib/tmpfiles.d)
-stamp="$build/.shmb-configure-args"
-if [ ! -e "$build/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${cfg[*]}" ]; then
-	(cd "$build" && "$srcdir/configure" --quiet "${cfg[@]}") > "$build/configure.log" 2>&1 || {
-		tail -n 30 "$build/configure.log"
-		echo "FAIL: configure"
-		exit 1
-	}
-	printf '%s' "${cfg[*]}" > "$stamp"
+# ---- 2. the packages, from a copy of the source tree
+# debian/ is in the git tree, not in release tarballs (an upstream tarball carries none).
+if [ ! -f "$srcdir/debian/control" ]; then
+	echo "SKIP: $srcdir has no debian/ (a release tarball?): check-systemd needs the git tree"
+	exit 77
 fi
-make -C "$build" -j"$(nproc)" > "$build/make.log" 2>&1 || {
-	tail -n 30 "$build/make.log"
-	echo "FAIL: make"
+src="$build/src"
+step "copy of the source tree in $src"
+rm -rf "$build"
+mkdir -p "$src"
+if git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# What git knows, committed or not, that still exists: no build output.
+	(cd "$srcdir" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		tar --null -T - -cf -) | tar -xf - -C "$src"
+else
+	if [ -e "$srcdir/config.status" ]; then
+		echo "FAIL: $srcdir is configured in place; run 'make distclean' there, or build out of tree"
+		exit 1
+	fi
+	tar -C "$srcdir" --exclude=./build --exclude='./build-*' --exclude=./debian/build \
+		--exclude=./debian/tmp -cf - . | tar -xf - -C "$src"
+fi
+
+if ! (cd "$src" && dpkg-checkbuilddeps) >/dev/null 2>&1; then
+	step "installing the build dependencies of debian/control"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get build-dep -y -qq "$src" >/dev/null
+fi
+step "dpkg-buildpackage -us -uc -b in $src"
+(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
+	> "$build/dpkg-buildpackage.log" 2>&1 || {
+	tail -n 40 "$build/dpkg-buildpackage.log"
+	echo "FAIL: dpkg-buildpackage (log: $build/dpkg-buildpackage.log)"
 	exit 1
 }
+changes=$(ls "$build"/shmbroker_*.changes)
+debs=()
+for p in shmbroker libshmbroker0 libshmbroker-dev; do
+	f=$(ls "$build/${p}"_*.deb 2>/dev/null | head -n 1)
+	[ -n "$f" ] || { echo "FAIL: dpkg-buildpackage made no $p package"; exit 1; }
+	debs+=("$f")
+done
 
-step "fresh root copy in $root, make install DESTDIR=$root"
+# Checks on the host: each adds a PASS or FAIL line to the results.
+host_results="$build/host-results"
+: > "$host_results"
+host_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		echo "PASS $name" >> "$host_results"
+	else
+		echo "FAIL $name: $(printf '%s' "$out" | tail -n 20 | tr '\n' ' ')" >> "$host_results"
+	fi
+}
+if command -v lintian >/dev/null 2>&1; then
+	step "lintian $(basename "$changes")"
+	# Info tags are advice, errors and warnings fail (overrides, with their reasons, in debian/).
+	lintian_check() {
+		lintian --fail-on error,warning --display-info "$changes" 2>&1 |
+			grep -v 'running with root privileges is not recommended'
+		return "${PIPESTATUS[0]}"
+	}
+	host_check lintian-errors-and-warnings lintian_check
+else
+	echo "SKIP lintian: not installed (Debian: lintian)" >> "$host_results"
+fi
+
+# pkg-client against the -dev package (and the library package it links to) alone.
+dev="$build/dev-root"
+pkg_client() {
+	local multiarch
+	rm -rf "$dev"
+	mkdir -p "$dev"
+	for f in "${debs[@]:1}"; do dpkg-deb -x "$f" "$dev"; done
+	multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	# shellcheck disable=SC2046
+	gcc -Wall -Wextra -Werror -o "$build/pkg-client" "$here/pkg-client.c" $(
+		PKG_CONFIG_SYSROOT_DIR="$dev" PKG_CONFIG_LIBDIR="$dev/usr/lib/$multiarch/pkgconfig" \
+		pkg-config --cflags --libs shmbroker)
+}
+step "pkg-client against libshmbroker-dev"
+host_check build-against-libshmbroker-dev pkg_client
+
+step "fresh root copy in $root"
 rm -rf "$root"
 cp -a --reflink=auto "$base" "$root"
-make -C "$build" install DESTDIR="$root" > "$build/install.log" 2>&1 || {
-	tail -n 30 "$build/install.log"
-	echo "FAIL: make install"
-	exit 1
-}
-for f in usr/lib/systemd/system/shmbrokerd.socket usr/lib/systemd/system/shmbrokerd.service \
-	usr/lib/sysusers.d/shmbroker.conf usr/lib/tmpfiles.d/shmbroker.conf usr/sbin/shmbrokerd \
-	usr/bin/shmbrokerctl; do
-	[ -e "$root/$f" ] || { echo "FAIL: make install did not install /$f"; exit 1; }
-done
-# The policy directory must come from tmpfiles.d at boot, not from here.
-rm -rf "$root/etc/shmbroker"
+mkdir -p "$root/var/lib/shmb-nspawn/debs"
+cp "${debs[@]}" "$root/var/lib/shmb-nspawn/debs/"
+if [ -x "$build/pkg-client" ]; then
+	install -D -m 0755 "$build/pkg-client" "$root/usr/local/lib/shmb-nspawn/pkg-client"
+fi
 
 # ---- 3. test users, the test unit, enablement
 mkdir -p "$root/etc/sysusers.d"
@@ -137,8 +202,9 @@ EOF
 install -D -m 0755 "$here/nspawn-inner.sh" "$root/usr/local/lib/shmb-nspawn/inner.sh"
 install -D -m 0644 "$here/shmb-nspawn-test.service" \
 	"$root/etc/systemd/system/shmb-nspawn-test.service"
-systemctl --root="$root" enable shmbrokerd.socket shmb-nspawn-test.service >/dev/null 2>&1
-# sysusers and the first-boot units run only when /etc is older than /usr.
+# Only the test unit: the packages' maintainer scripts enable shmbrokerd.socket.
+systemctl --root="$root" enable shmb-nspawn-test.service >/dev/null 2>&1
+# sysusers (the test users) and the first-boot units run only when /etc is older than /usr.
 rm -f "$root/etc/.updated" "$root/var/.updated"
 # A container has no use for these, and they only slow the boot.
 systemctl --root="$root" mask systemd-networkd-wait-online.service \
@@ -168,9 +234,9 @@ if [ ! -s "$results" ]; then
 	echo "FAIL: no results from the container (nspawn status $rc)"
 	exit 1
 fi
-cat "$results"
-passed=$(grep -c '^PASS ' "$results" || true)
-failed=$(grep -c '^FAIL ' "$results" || true)
+cat "$host_results" "$results"
+passed=$(cat "$host_results" "$results" | grep -c '^PASS ' || true)
+failed=$(cat "$host_results" "$results" | grep -c '^FAIL ' || true)
 if ! grep -q '^DONE' "$results"; then
 	echo "FAIL: the in-container checks did not finish (see $log)"
 	failed=$((failed + 1))
