@@ -11,7 +11,9 @@
  * The capabilities shmbrokerd keeps, and why:
  *   CAP_CHOWN         fchown() a new object to the policy's Owner= and Group=.
  *   CAP_FOWNER        fchmod() and acl_set_fd() on an object it no longer owns after that
- *                     fchown().
+ *                     fchown(); linkat() of such an object into place under
+ *                     fs.protected_hardlinks, and renameat2() of it out of a sticky object
+ *                     directory (/dev/shm is 1777) for removal (trash.c).
  *   CAP_DAC_OVERRIDE  open an existing object for a client when the object's mode and ACL do
  *                     not name the daemon's user (Owner=%u, Mode=0600): the alternative, an
  *                     ACL entry for the daemon on every object, would put an entry in every
