@@ -132,39 +132,27 @@ static int encode_error(void *buf, size_t size, uint32_t seq, int r)
 
 /* ---- quota: what each uid's objects cost ---- */
 
-static void usage_uncharge(struct broker *b, uid_t uid, uint64_t size)
+/*
+ * Charges @o's object and its bytes to @uid, within @q's limits (NULL: past them). O(1): the
+ * charges are exact, so nothing needs counting again.
+ */
+static int charge_object(struct broker *b, struct object *o, uid_t uid,
+                         const struct policy_quota *q)
 {
-        struct uid_usage *u = usage_get(&b->usage, uid, false);
-
-        if (!u)
-                return;
-        u->objects -= u->objects > 0;
-        u->bytes -= size < u->bytes ? size : u->bytes;
-        usage_release(&b->usage, u);
-}
-
-static int usage_charge(struct broker *b, uid_t uid, uint64_t size)
-{
-        struct uid_usage *u = usage_get(&b->usage, uid, true);
+        struct user *u = user_get(&b->users, uid);
+        int r;
 
         if (!u)
                 return -ENOMEM;
-        u->objects++;
-        u->bytes += size;
-        return 0;
-}
-
-/* May @uid create one more object of @size bytes? O(1): the charges are always exact. */
-static int quota_check(struct broker *b, uid_t uid, uint64_t size)
-{
-        const struct policy_quota *q = &b->policy->quota;
-        const struct uid_usage *u = usage_get(&b->usage, uid, false);
-
-        if (size > q->max_bytes)
-                return -EDQUOT;
-        if (u && (u->objects >= q->max_objects || u->bytes > q->max_bytes - size))
-                return -EDQUOT;
-        return 0;
+        r = user_charge(u, &o->charge_objects, USER_SLOT_OBJECTS, 1,
+                        q ? q->max_objects : USER_UNLIMITED);
+        if (r >= 0)
+                r = user_charge(u, &o->charge_bytes, USER_SLOT_BYTES, o->size,
+                                q ? q->max_bytes : USER_UNLIMITED);
+        if (r < 0)
+                user_charge_release(&o->charge_objects);
+        user_unref(u);
+        return r;
 }
 
 int broker_charge_all(struct broker *b)
@@ -173,7 +161,7 @@ int broker_charge_all(struct broker *b)
         int r;
 
         for (o = registry_first(b->registry); o; o = registry_next(b->registry, o)) {
-                r = usage_charge(b, o->creator.uid, o->size);
+                r = charge_object(b, o, o->creator.uid, NULL);
                 if (r < 0)
                         return r;
         }
@@ -182,7 +170,6 @@ int broker_charge_all(struct broker *b)
 
 void broker_forget(struct broker *b, struct object *o)
 {
-        usage_uncharge(b, o->creator.uid, o->size);
         registry_drop(b->registry, o);
 }
 
@@ -206,7 +193,7 @@ int broker_new(struct policy *policy, struct registry *registry, struct backend 
         b->registry = registry;
         b->backends[POLICY_BACKEND_SHM] = shm;
         b->backends[POLICY_BACKEND_MEMFD] = memfd;
-        r = usage_init(&b->usage);
+        r = user_table_init(&b->users);
         if (r < 0) {
                 broker_free(b);
                 return r;
@@ -219,12 +206,13 @@ struct broker *broker_free(struct broker *b)
 {
         if (!b)
                 return NULL;
-        usage_deinit(&b->usage);
-        /* The registry first: it closes the memfds before their backend goes. */
+        /* The registry first: it closes the memfds before their backend goes, and releases
+         * the objects' charges before the users go. */
         registry_free(b->registry);
         backend_free(b->backends[POLICY_BACKEND_SHM]);
         backend_free(b->backends[POLICY_BACKEND_MEMFD]);
         policy_free(b->policy);
+        user_table_deinit(&b->users);
         free(b);
         return NULL;
 }
@@ -421,9 +409,6 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         /* A name is one object, whatever its rule or backend. */
         if (registry_lookup(c->b->registry, c->name))
                 return -EEXIST;
-        r = quota_check(c->b, c->id->uid, sz);
-        if (r < 0)
-                return r;
         if (c->rule->backend == POLICY_BACKEND_SHM) {
                 r = object_attrs_for(c->rule, c->id, &a);
                 if (r < 0)
@@ -434,6 +419,12 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         r = object_new(c->name, c->rule->backend, c->id, sz, &o);
         if (r < 0)
                 return r;
+        /* Charged before anything is made: over quota, nothing is. */
+        r = charge_object(c->b, o, c->id->uid, &c->b->policy->quota);
+        if (r < 0) {
+                object_free(o);
+                return r;
+        }
         o->rule = c->rule;
         o->ctime_usec = (uint64_t) time(NULL) * 1000000u;
         r = object_set_rule_id(o, c->rule->id);
@@ -454,12 +445,6 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         r = be->ops->publish(be, o, fd);
         if (r < 0) {
                 /* Not reachable, not charged: as if it had never been. */
-                registry_drop(c->b->registry, o);
-                return r;
-        }
-        r = usage_charge(c->b, c->id->uid, sz);
-        if (r < 0) {
-                (void) be->ops->unlink(be, o);
                 registry_drop(c->b->registry, o);
                 return r;
         }

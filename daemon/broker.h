@@ -16,13 +16,13 @@
 #include "policy.h"
 #include "protocol.h"
 #include "registry.h"
-#include "usage.h"
+#include "user.h"
 
 struct broker {
         struct policy *policy;          /* owned; replaced whole on reload */
         struct registry *registry;      /* owned */
         struct backend *backends[POLICY_BACKEND_MEMFD + 1];     /* owned, by enum value */
-        struct usage_table usage;       /* connections, objects and bytes per uid */
+        struct user_table users;        /* what each uid holds, and whose turn it is */
 };
 
 /* Takes over @policy, @registry, @shm and @memfd (consumed, also on failure). The objects of
@@ -33,10 +33,11 @@ struct broker *broker_free(struct broker *b);
 
 struct backend *broker_backend(const struct broker *b, enum policy_backend kind);
 
-/* Charges every object of the registry to its creator (at start). */
+/* Charges every object of the registry to its creator (at start), past any quota: they
+ * exist. */
 int broker_charge_all(struct broker *b);
 
-/* Forgets @o: its charge, its registry entry. Its storage must be gone already. */
+/* Forgets @o: its registry entry and its charges. Its storage must be gone already. */
 void broker_forget(struct broker *b, struct object *o);
 
 /* May @id see every object and remove orphans (root, or the policy's Admins=)? */

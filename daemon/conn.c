@@ -21,10 +21,10 @@
 #include <time.h>
 
 #include "clock.h"
+#include "closer.h"
 #include "conn.h"
 #include "fdpass.h"
 #include "limits.h"
-#include "listener.h"
 #include "log.h"
 #include "macro.h"
 
@@ -44,20 +44,16 @@ struct conn {
         int fd;
         struct loop_source *source;
         struct identity id;
+        struct user *user;              /* referenced; its uid is id.uid */
+        struct user_charge charge_conn; /* MaxConnectionsPerUser= */
+        struct user_charge charge_fds;  /* fds sent and not yet seen read */
+        struct list_node ready;         /* in user->ready while a request waits its turn */
         struct reply *queue, *queue_tail;
         size_t n_queued;
         bool closing;           /* send what is queued, read nothing more, then close */
         bool throttled;         /* too many fds the client has not read: wait for it */
         unsigned fds_unread;    /* fds sent since the socket was last seen drained */
 };
-
-/*
- * Requests handled per wakeup. One: most clients send a request and wait for its reply, so a
- * second recvmsg() would only return EAGAIN (a wasted syscall on every request, seen in the
- * profile). A client that pipelines stays readable and epoll reports it again next round,
- * which is also what keeps one busy client from starving the others.
- */
-#define CONN_REQUESTS_PER_WAKEUP 1
 
 static void conn_log(struct conn *c, int level, int error, const char *what);
 static void conn_fds_uncharge(struct conn *c);
@@ -130,8 +126,10 @@ struct conn *conn_free(struct conn *c)
         /* Unlink from the server first, so nothing can reach a half-freed connection. */
         conn_unlink(c);
         c->server->n_conns--;
+        server_unready(c->server, c->user, &c->ready);
         conn_fds_uncharge(c);
-        server_uid_unref(c->server, c->id.uid);
+        user_charge_release(&c->charge_conn);
+        user_unref(c->user);
 
         while (c->queue) {
                 struct reply *r = c->queue;
@@ -145,7 +143,7 @@ struct conn *conn_free(struct conn *c)
         identity_deinit(&c->id);
 
         /* A slot is free again: a listener paused at a limit may accept once more. */
-        listener_resume_all(c->server);
+        server_connection_closed(c->server);
         free(c);
         return NULL;
 }
@@ -169,24 +167,16 @@ static void conn_update_events(struct conn *c)
  * Fds in flight. Every fd the daemon has sent and the client has not yet received counts
  * against the daemon's uid in the kernel; past RLIMIT_NOFILE every fd-carrying send fails with
  * ETOOMANYREFS, for every client (CVE-2014-3532). So fds sent are counted per connection, per
- * uid and in total, and a connection whose budget is spent gets nothing more until its socket
- * is seen drained (SIOCOUTQ 0: the client has read everything).
+ * uid (the user's USER_SLOT_FDS) and in total, and a connection whose budget is spent gets
+ * nothing more until its socket is seen drained (SIOCOUTQ 0: the client has read everything).
  */
-static struct uid_usage *conn_usage(const struct conn *c)
-{
-        return usage_get(&c->server->broker->usage, c->id.uid, false);
-}
-
 static void conn_fds_uncharge(struct conn *c)
 {
-        struct uid_usage *u = conn_usage(c);
-
         if (c->fds_unread == 0)
                 return;
         c->server->fds_unread_total -= c->fds_unread;
-        if (u)
-                u->fds_unread -= c->fds_unread < u->fds_unread ? c->fds_unread : u->fds_unread;
         c->fds_unread = 0;
+        user_charge_release(&c->charge_fds);
 }
 
 /* The client has read all it was sent: its fds are no longer in flight. */
@@ -201,10 +191,9 @@ static void conn_fds_refresh(struct conn *c)
 static bool conn_fds_over(const struct conn *c, size_t n)
 {
         const struct server *s = c->server;
-        const struct uid_usage *u = conn_usage(c);
 
         return c->fds_unread + n > LIMIT_FDS_UNREAD_PER_CONN ||
-               (u && u->fds_unread + n > s->fds_unread_uid_max) ||
+               c->user->used[USER_SLOT_FDS] + n > s->fds_unread_uid_max ||
                s->fds_unread_total + n > s->fds_unread_total_max;
 }
 
@@ -219,12 +208,16 @@ static bool conn_fds_admit(struct conn *c, size_t n)
 
 static void conn_fds_charge(struct conn *c, size_t n)
 {
-        struct uid_usage *u = conn_usage(c);
-
+        if (n == 0)
+                return;
         c->fds_unread += (unsigned) n;
         c->server->fds_unread_total += n;
-        if (u)
-                u->fds_unread += (uint32_t) n;
+        /* Admitted just before, so within the per-uid budget: no limit to check again. */
+        if (c->charge_fds.user)
+                user_charge_set(&c->charge_fds, c->fds_unread);
+        else
+                (void) user_charge(c->user, &c->charge_fds, USER_SLOT_FDS, c->fds_unread,
+                                   USER_UNLIMITED);
 }
 
 /*
@@ -359,7 +352,16 @@ static int conn_read_one(struct conn *c)
         int r;
 
         /* Requests are small; the buffer is the largest packet so MSG_TRUNC is exact. */
-        n = fdpass_recv(c->fd, s->in, sizeof(s->in), fds, ELEMENTSOF(fds), &n_fds);
+        n = fdpass_recv(c->fd, s->in, sizeof(s->in), fds, &n_fds);
+        /* Requests carry no fds; any that came (before Linux 6.16 the kernel cannot refuse
+         * them) go to the closer thread, whatever happens next: their close() may block. */
+        if (n_fds > 0) {
+                closer_push(s->closer, c->user, fds, n_fds);
+                if (n > 0) {
+                        conn_fail(c, 0, -EBADMSG, "fds attached to a request");
+                        return 0;
+                }
+        }
         if (n == -EAGAIN || n == -EINTR)
                 return 0;
         if (n == 0)
@@ -373,10 +375,7 @@ static int conn_read_one(struct conn *c)
                 return (int) n;
 
         conn_touch(c);
-        r = shmb_proto_decode_request(s->in, (size_t) n, n_fds, &req);
-        /* Requests carry no fds in this protocol: whatever came is closed, whatever the
-         * outcome (and if any came, decoding has already failed). */
-        fdpass_close_all(fds, n_fds);
+        r = shmb_proto_decode_request(s->in, (size_t) n, 0, &req);
         if (r == -EOPNOTSUPP) {
                 /* A well-formed request of a type we do not know: answer, and carry on. */
                 n = shmb_proto_encode_error(s->out, sizeof(s->out), req.seq, EOPNOTSUPP);
@@ -387,8 +386,7 @@ static int conn_read_one(struct conn *c)
                 return 0;
         }
         if (r < 0) {
-                conn_fail(c, 0, -EBADMSG, n_fds > 0 ? "fds attached to a request"
-                                                   : "malformed request");
+                conn_fail(c, 0, -EBADMSG, "malformed request");
                 return 0;
         }
 
@@ -409,23 +407,14 @@ static int conn_read_one(struct conn *c)
 static void conn_dispatch(struct loop_source *source, uint32_t events, void *userdata)
 {
         struct conn *c = userdata;
-        int i, r = 0;
 
         if (events & EPOLLOUT) {
-                r = conn_flush(c);
-                if (r < 0)
+                if (conn_flush(c) < 0)
                         goto close;
         }
-        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing) {
-                for (i = 0; i < CONN_REQUESTS_PER_WAKEUP && c->n_queued == 0 && !c->closing;
-                     i++) {
-                        r = conn_read_one(c);
-                        if (r <= 0)
-                                break;
-                }
-                if (r < 0)
-                        goto close;
-        }
+        /* A request (or the hang-up) waits for its uid's turn: see server_serve_round(). */
+        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing && c->n_queued == 0)
+                server_ready(c->server, c->user, &c->ready);
         if (c->closing && c->n_queued == 0)
                 goto close;
         if ((events & (EPOLLHUP | EPOLLERR)) && c->n_queued > 0)
@@ -435,7 +424,23 @@ close:
         conn_free(c);
 }
 
-int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret)
+struct conn *conn_of_ready(struct list_node *n)
+{
+        return list_entry(n, struct conn, ready);
+}
+
+void conn_serve(struct conn *c)
+{
+        int r = 0;
+
+        if (!c->closing && c->n_queued == 0)
+                r = conn_read_one(c);
+        if (r < 0 || (c->closing && c->n_queued == 0))
+                conn_free(c);
+}
+
+int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
+             struct conn **ret)
 {
         struct conn *c;
         int r;
@@ -443,7 +448,7 @@ int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret)
         c = calloc(1, sizeof(*c));
         if (!c) {
                 safe_close(fd);
-                server_uid_unref(s, id->uid);
+                user_charge_release(charge);
                 identity_deinit(id);
                 return -ENOMEM;
         }
@@ -451,6 +456,9 @@ int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret)
         c->fd = fd;
         c->id = *id;
         *id = (struct identity) { .uid = (uid_t) -1 };
+        c->user = user_ref(charge->user);
+        user_charge_move(&c->charge_conn, charge);
+        list_node_init(&c->ready);
         c->serial = s->next_conn_id++;
 
         /* Linked and counted before anything can fail, so conn_free() undoes it all. */

@@ -8,9 +8,21 @@
 
 #include "identity.h"
 #include "server.h"
+#include "user.h"
 
-/* Takes over @fd and @id (both consumed, also on failure) and starts serving the client. */
-int conn_new(struct server *s, int fd, struct identity *id, struct conn **ret);
+/*
+ * Takes over @fd, @id and @charge (its connection charge for the uid; all consumed, also on
+ * failure) and starts serving the client.
+ */
+int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
+             struct conn **ret);
+
+/* The connection whose ready node (see server_ready()) @n is. */
+struct conn *conn_of_ready(struct list_node *n);
+
+/* Its turn (server_serve_round()): reads and answers one request, or closes the connection
+ * when the client hung up. @c may be freed. */
+void conn_serve(struct conn *c);
 
 /* Closes the connection: unlinks it from the server first, then frees what it holds. */
 struct conn *conn_free(struct conn *c);

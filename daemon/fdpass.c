@@ -8,7 +8,6 @@
  * request.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -24,13 +23,15 @@ void fdpass_close_all(int *fds, size_t n)
                 fds[i] = safe_close(fds[i]);
 }
 
-/* Collects every SCM_RIGHTS fd of a received message; those that do not fit are closed. */
-static size_t collect_fds(struct msghdr *mh, int *fds, size_t max_fds, bool *ret_overflow)
+/*
+ * Collects every SCM_RIGHTS fd of a received message. The control buffer holds at most
+ * SHMB_PROTO_FDS_MAX fds (the kernel truncates past it, MSG_CTRUNC), so they all fit.
+ */
+static size_t collect_fds(struct msghdr *mh, int *fds)
 {
         struct cmsghdr *c;
         size_t n = 0;
 
-        *ret_overflow = false;
         for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
                 size_t i, k;
                 int *p;
@@ -39,23 +40,13 @@ static size_t collect_fds(struct msghdr *mh, int *fds, size_t max_fds, bool *ret
                         continue;
                 k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
                 p = (int *) CMSG_DATA(c);
-                for (i = 0; i < k; i++) {
-                        int fd;
-
-                        memcpy(&fd, p + i, sizeof(fd));
-                        if (n < max_fds)
-                                fds[n++] = fd;
-                        else {
-                                safe_close(fd);
-                                *ret_overflow = true;
-                        }
-                }
+                for (i = 0; i < k && n < SHMB_PROTO_FDS_MAX; i++)
+                        memcpy(&fds[n++], p + i, sizeof(int));
         }
         return n;
 }
 
-ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds,
-                    size_t *ret_n_fds)
+ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t *ret_n_fds)
 {
         union {
                 struct cmsghdr align;
@@ -68,31 +59,20 @@ ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds,
                 .msg_control = &control,
                 .msg_controllen = sizeof(control),
         };
-        bool overflow;
         ssize_t n;
-        size_t n_fds;
 
         *ret_n_fds = 0;
         n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
         if (n < 0)
                 return -errno; /* msg_controllen is not updated on error: parse nothing */
 
-        n_fds = collect_fds(&mh, fds, max_fds, &overflow);
-        if (overflow || (mh.msg_flags & MSG_CTRUNC)) {
-                fdpass_close_all(fds, n_fds);
+        *ret_n_fds = collect_fds(&mh, fds);
+        if (mh.msg_flags & MSG_CTRUNC)
                 return -ECHRNG;
-        }
         /* With MSG_TRUNC, recvmsg() returns the packet's real length. */
-        if ((mh.msg_flags & MSG_TRUNC) || (size_t) n > size) {
-                fdpass_close_all(fds, n_fds);
+        if ((mh.msg_flags & MSG_TRUNC) || (size_t) n > size)
                 return -EMSGSIZE;
-        }
-        if (n == 0) {
-                /* A zero-length SEQPACKET packet reads like EOF, and may still carry fds. */
-                fdpass_close_all(fds, n_fds);
-                return 0;
-        }
-        *ret_n_fds = n_fds;
+        /* A zero-length SEQPACKET packet reads like EOF, and may still carry fds. */
         return n;
 }
 

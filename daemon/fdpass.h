@@ -9,18 +9,18 @@
 
 /*
  * fdpass_recv() - receive one packet without blocking.
- * @fds: room for @max_fds fds; on success the received fds, owned by the caller.
+ * @fds: room for SHMB_PROTO_FDS_MAX fds: whatever fds arrived, owned by the caller in every
+ *       case, *ret_n_fds of them. The caller disposes of them (closer.c): closing the last
+ *       reference to a file can block, so it is not done here.
  *
  * Every fd is received O_CLOEXEC. The fd count is taken from cmsg_len, never from the buffer
  * size. Control data is parsed only when recvmsg() succeeded.
  *
- * Return: the packet's length (0: the peer hung up, or sent an empty packet; any fds that came
- * with it are already closed), or -errno: -EAGAIN, -EMSGSIZE (the packet was larger than
- * @size), -ECHRNG (more fds than fit, MSG_CTRUNC), -ECONNRESET... On every error all the fds
- * that did arrive are closed.
+ * Return: the packet's length (0: the peer hung up, or sent an empty packet), or -errno:
+ * -EAGAIN, -EMSGSIZE (the packet was larger than @size), -ECHRNG (more fds than fit,
+ * MSG_CTRUNC), -ECONNRESET...
  */
-ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds,
-                    size_t *ret_n_fds);
+ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t *ret_n_fds);
 
 /*
  * fdpass_send() - send one packet without blocking and without SIGPIPE.

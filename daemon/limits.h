@@ -27,6 +27,11 @@
 #define LIMIT_FDS_UNREAD_PER_CONN 64
 #define LIMIT_FDS_UNREAD_PER_UID 1024
 
+/* Fds a uid's clients sent that the closer thread has yet to close (kernels before 6.16,
+ * which cannot refuse them): past this, the uid's new connections are refused until it
+ * catches up. */
+#define LIMIT_FDS_CLOSING_PER_UID 256
+
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */

@@ -19,12 +19,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "fdpass.h"
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
 #include "macro.h"
+#include "server.h"
 
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS 83 /* Linux 6.16 */
@@ -163,8 +163,10 @@ static void refuse_connection(int fd, int error)
 static void listener_accept_one(struct listener *l, int fd)
 {
         struct server *s = l->server;
+        struct user_charge charge = {};
         struct identity id;
-        int one = 0, r;
+        struct user *u;
+        int r;
 
         r = listener_peer_identity(fd, &id);
         if (r < 0) {
@@ -184,11 +186,15 @@ static void listener_accept_one(struct listener *l, int fd)
                 refuse_connection(fd, -EACCES);
                 return;
         }
-        r = server_uid_ref(s, id.uid);
+        u = user_get(&s->broker->users, id.uid);
+        r = u ? user_charge(u, &charge, USER_SLOT_CONNECTIONS, 1,
+                            s->broker->policy->quota.max_connections)
+              : -ENOMEM;
+        user_unref(u);
         if (r < 0) {
                 unsigned suppressed = 0;
 
-                if (log_ratelimit_uid(id.uid, &suppressed))
+                if (r == -EDQUOT && log_ratelimit_uid(id.uid, &suppressed))
                         log_notice("uid=%u pid=%d: over MaxConnectionsPerUser=%" PRIu64
                                    ", closing the new connection", (unsigned) id.uid,
                                    (int) id.pid, s->broker->policy->quota.max_connections);
@@ -196,10 +202,22 @@ static void listener_accept_one(struct listener *l, int fd)
                 refuse_connection(fd, r);
                 return;
         }
-        /* Refuse fds outright where the kernel can (6.16+): the client's sendmsg fails. */
-        (void) setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &one, sizeof(one));
 
-        r = conn_new(s, fd, &id, NULL);
+        /* Requests carry no fds; on kernels that cannot refuse them, a uid whose fds still
+         * wait for the closer thread gets no new connection until they are closed. */
+        if (charge.user->used[USER_SLOT_CLOSING] > LIMIT_FDS_CLOSING_PER_UID) {
+                unsigned suppressed = 0;
+
+                if (log_ratelimit_uid(id.uid, &suppressed))
+                        log_notice("uid=%u pid=%d: %" PRIu64 " fds it sent are still being "
+                                   "closed, refusing the new connection", (unsigned) id.uid,
+                                   (int) id.pid, charge.user->used[USER_SLOT_CLOSING]);
+                user_charge_release(&charge);
+                identity_deinit(&id);
+                refuse_connection(fd, -EBUSY);
+                return;
+        }
+        r = server_connection_new(s, fd, &id, &charge);
         if (r < 0)
                 log_error_errno(r, "Cannot set up a connection: %m");
 }
@@ -240,7 +258,7 @@ static void listener_dispatch(struct loop_source *source, uint32_t events, void 
 int listener_add(struct server *s, int fd, const char *path)
 {
         struct listener *l;
-        int flags, r;
+        int flags, r, zero = 0;
 
         l = calloc(1, sizeof(*l));
         if (!l) {
@@ -257,6 +275,16 @@ int listener_add(struct server *s, int fd, const char *path)
                 safe_close(fd);
                 free(l);
                 return r;
+        }
+        /* Requests carry no fds. Set on the listening socket (Linux 6.16+), the refusal holds
+         * for every connection from the moment it exists, before accept(): a client's sendmsg()
+         * with fds fails with EPERM and nothing reaches the daemon. */
+        if (setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &zero, sizeof(zero)) < 0 &&
+            !s->passrights_refused) {
+                s->passrights_refused = true;
+                log_full_errno(LOG_NOTICE, -errno, "This kernel cannot refuse fds on the socket "
+                                 "(SO_PASSRIGHTS, Linux 6.16); fds clients send are closed by "
+                                 "a thread of their own: %m");
         }
         if (path) {
                 l->path = strdup(path);

@@ -24,6 +24,7 @@
 #include "backend.h"
 #include "broker.h"
 #include "clock.h"
+#include "closer.h"
 #include "conn.h"
 #include "fdstore.h"
 #include "limits.h"
@@ -611,9 +612,17 @@ static int run(void)
                 goto out;
         }
 
+        /* Threads only now that privileges are dropped: credentials and capabilities are per
+         * thread, and a thread made earlier would keep root's. */
+        r = closer_new(s.loop, &s.closer);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start the closer thread: %m");
+                goto out;
+        }
+
         status_notify(&s, "READY=1\n", NULL);
         while (!loop_exiting(s.loop)) {
-                r = loop_run_once(s.loop, -1);
+                r = server_run_once(&s, -1);
                 if (r < 0) {
                         log_error_errno(r, "Event loop failed: %m");
                         goto out;
@@ -627,7 +636,7 @@ static int run(void)
         listener_free_all(&s);
         conn_stop_reading_all(&s);
         for (int i = 0; i < 10 && conn_any_pending(&s); i++)
-                if (loop_run_once(s.loop, 100) < 0)
+                if (server_run_once(&s, 100) < 0)
                         break;
 out:
         loop_remove(sig_source);

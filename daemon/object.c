@@ -54,6 +54,8 @@ struct object *object_free(struct object *o)
 {
         if (!o)
                 return NULL;
+        user_charge_release(&o->charge_objects);
+        user_charge_release(&o->charge_bytes);
         safe_close(o->fd);
         free(o->name);
         free(o->rule_id);

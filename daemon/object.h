@@ -17,6 +17,7 @@
 #include "hashmap.h"
 #include "identity.h"
 #include "policy.h"
+#include "user.h"
 
 /* Who created an object: the connection's identity as the kernel gave it. */
 struct creator {
@@ -48,6 +49,8 @@ struct object {
 
         struct creator creator;
         uint64_t size;                  /* bytes charged to the creator */
+        struct user_charge charge_objects;      /* the creator's, while the object is held */
+        struct user_charge charge_bytes;
         uint64_t ctime_usec;            /* CLOCK_REALTIME when it was created */
         dev_t dev;                      /* Backend=shm: the inode made for it */
         ino_t ino;

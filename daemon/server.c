@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "closer.h"
 #include "conn.h"
 #include "limits.h"
 #include "listener.h"
@@ -25,6 +26,7 @@ int server_init(struct server *s, struct broker *broker)
 
         *s = (struct server) { .broker = broker, .next_conn_id = 1, .tick_fd = -1,
                                .idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC };
+        list_node_init(&s->turns);
 
         /* The kernel refuses fd-carrying sends once the daemon's uid has RLIMIT_NOFILE fds in
          * flight: keep well below, and let no single uid take more than an eighth. Never
@@ -52,6 +54,7 @@ void server_deinit(struct server *s)
         listener_free_all(s);
         while (s->conns)
                 conn_free(s->conns);
+        s->closer = closer_free(s->closer);
         broker_free(s->broker);
         loop_free(s->loop);
         *s = (struct server) { .tick_fd = -1 };
@@ -97,28 +100,71 @@ int server_start_ticker(struct server *s)
         return r;
 }
 
-int server_uid_ref(struct server *s, uid_t uid)
+int server_connection_new(struct server *s, int fd, struct identity *id,
+                          struct user_charge *charge)
 {
-        struct usage_table *t = &s->broker->usage;
-        struct uid_usage *u = usage_get(t, uid, true);
-
-        if (!u)
-                return -ENOMEM;
-        if (u->connections >= s->broker->policy->quota.max_connections) {
-                usage_release(t, u);
-                return -EDQUOT;
-        }
-        u->connections++;
-        return 0;
+        return conn_new(s, fd, id, charge, NULL);
 }
 
-void server_uid_unref(struct server *s, uid_t uid)
+void server_connection_closed(struct server *s)
 {
-        struct usage_table *t = &s->broker->usage;
-        struct uid_usage *u = usage_get(t, uid, false);
+        listener_resume_all(s);
+}
 
-        if (!u || u->connections == 0)
+void server_ready(struct server *s, struct user *u, struct list_node *n)
+{
+        if (list_linked(n))
                 return;
-        u->connections--;
-        usage_release(t, u);
+        list_append(&u->ready, n);
+        if (!list_linked(&u->turn)) {
+                list_append(&s->turns, &u->turn);
+                s->n_turns++;
+        }
+}
+
+void server_unready(struct server *s, struct user *u, struct list_node *n)
+{
+        if (!list_linked(n))
+                return;
+        list_remove(n);
+        if (list_empty(&u->ready) && list_linked(&u->turn)) {
+                list_remove(&u->turn);
+                s->n_turns--;
+        }
+}
+
+size_t server_serve_round(struct server *s)
+{
+        size_t n = s->n_turns, served = 0;
+
+        /* Each uid waiting when the round starts gets one request served; a uid that has
+         * more goes to the back, for the next round. */
+        while (n-- > 0 && !list_empty(&s->turns)) {
+                struct user *u = list_entry(list_first(&s->turns), struct user, turn);
+                struct list_node *c = list_first(&u->ready);
+
+                /* Held across the request: the connection may close and drop its reference. */
+                user_ref(u);
+                list_remove(&u->turn);
+                s->n_turns--;
+                list_remove(c);
+                if (!list_empty(&u->ready)) {
+                        list_append(&s->turns, &u->turn);
+                        s->n_turns++;
+                }
+                conn_serve(conn_of_ready(c));
+                user_unref(u);
+                served++;
+        }
+        return served;
+}
+
+int server_run_once(struct server *s, int timeout_msec)
+{
+        int r;
+
+        r = loop_run_once(s->loop, list_empty(&s->turns) ? timeout_msec : 0);
+        if (r < 0)
+                return r;
+        return r + (int) server_serve_round(s);
 }

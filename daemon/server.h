@@ -11,9 +11,13 @@
 #include <sys/types.h>
 
 #include "broker.h"
+#include "identity.h"
+#include "list.h"
 #include "loop.h"
 #include "protocol.h"
+#include "user.h"
 
+struct closer;
 struct conn;
 struct listener;
 
@@ -35,6 +39,10 @@ struct server {
         size_t fds_unread_uid_max;      /* per uid: LIMIT_FDS_UNREAD_PER_UID, or less */
         int tick_fd;                    /* timerfd: idle sweep, watchdog, listener retry */
         struct loop_source *tick_source;
+        struct closer *closer;          /* fds clients sent, closed off the loop; NULL: here */
+        bool passrights_refused;        /* a listener could not set SO_PASSRIGHTS=0 */
+        struct list_node turns;         /* uids with a request waiting, in serving order */
+        size_t n_turns;
         /* Scratch space for the single thread: one request in, one reply out at a time. */
         uint8_t in[SHMB_PROTO_MSG_MAX];
         uint8_t out[SHMB_PROTO_MSG_MAX];
@@ -46,7 +54,28 @@ int server_init(struct server *s, struct broker *broker);
 int server_start_ticker(struct server *s);
 void server_deinit(struct server *s);
 
-/* Per-uid connection accounting; server_uid_ref() fails with -EDQUOT at the policy's
- * MaxConnectionsPerUser=. */
-int server_uid_ref(struct server *s, uid_t uid);
-void server_uid_unref(struct server *s, uid_t uid);
+/*
+ * server_connection_new() - serve a client just accepted: takes over @fd, @id and @charge (the
+ * uid's connection charge), also on failure.
+ */
+int server_connection_new(struct server *s, int fd, struct identity *id,
+                          struct user_charge *charge);
+
+/* A connection closed: listeners paused at a limit may accept again. */
+void server_connection_closed(struct server *s);
+
+/*
+ * Fairness between uids. A connection with a request waiting is queued on its uid (@n is its
+ * node); each round serves one request of each uid that has one, in turn, before the loop
+ * looks for more: one uid with many busy connections delays another uid's request by at most
+ * one of its own per round, not by all of them.
+ */
+void server_ready(struct server *s, struct user *u, struct list_node *n);
+void server_unready(struct server *s, struct user *u, struct list_node *n);
+/* Returns the number of requests served. */
+size_t server_serve_round(struct server *s);
+
+/* One turn of the daemon: wait for events (not at all while requests wait their turn, else at
+ * most @timeout_msec), dispatch them, then serve one round. Returns the number of events and
+ * requests handled (0: nothing happened), or -errno. */
+int server_run_once(struct server *s, int timeout_msec);

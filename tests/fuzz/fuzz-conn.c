@@ -55,6 +55,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "macro.h"
+#include "closer.h"
 #include "restore.h"
 #include "policy.h"
 #include "protocol.h"
@@ -237,6 +238,9 @@ static void server_start(void)
         FUZZ_CHECK(state_fd >= 0);
         FUZZ_CHECK(broker_restore(p, state_fd, dir_fd, NULL, 0, 0, &b) >= 0);
         FUZZ_CHECK(server_init(&server, b) >= 0);
+        /* As the daemon runs: fds a client sends (a socketpair has no SO_PASSRIGHTS) go to
+         * the closer thread; server_deinit() waits for it. */
+        FUZZ_CHECK(closer_new(server.loop, &server.closer) >= 0);
         server_up = true;
 }
 
@@ -482,7 +486,7 @@ static bool pump(int sock, bool *peer_open)
         int i, n = 0;
 
         for (i = 0; i < ROUNDS_MAX; i++) {
-                n = loop_run_once(server.loop, 0);
+                n = server_run_once(&server, 0);
                 FUZZ_CHECK(n >= 0);
                 if (*peer_open)
                         *peer_open = drain(sock);
@@ -494,6 +498,7 @@ static bool pump(int sock, bool *peer_open)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+        struct user_charge charge = {};
         struct identity id;
         size_t pos = 1;
         bool peer_open = true, sending = true;
@@ -509,15 +514,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               fds) == 0);
         make_identity(data[0], &id);
         /* As listener.c does: the connection counts against its uid from the start. */
-        r = server_uid_ref(&server, id.uid);
-        FUZZ_CHECK(r == 0);
+        {
+                struct user *u = user_get(&server.broker->users, id.uid);
+
+                FUZZ_CHECK(u);
+                FUZZ_CHECK(user_charge(u, &charge, USER_SLOT_CONNECTIONS, 1,
+                                       USER_UNLIMITED) == 0);
+                user_unref(u);
+        }
         if (data[0] & 4) {
                 int one = 1;
 
                 /* The kernel rounds this up to its minimum, a few packets' worth. */
                 FUZZ_CHECK(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
         }
-        r = conn_new(&server, fds[0], &id, NULL);
+        r = conn_new(&server, fds[0], &id, &charge, NULL);
         FUZZ_CHECK(r == 0);
         FUZZ_CHECK(server.n_conns == 1);
 
@@ -554,7 +565,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         break;
                 }
                 if (flags & 8) {
-                        FUZZ_CHECK(loop_run_once(server.loop, 0) >= 0);
+                        FUZZ_CHECK(server_run_once(&server, 0) >= 0);
                         if ((flags & 0x10) && peer_open)
                                 peer_open = drain(fds[1]);
                 }
@@ -569,7 +580,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void) pump(fds[1], &peer_open);
         close(fds[1]);
         for (i = 0; i < ROUNDS_MAX && server.n_conns > 0; i++)
-                FUZZ_CHECK(loop_run_once(server.loop, 0) >= 0);
+                FUZZ_CHECK(server_run_once(&server, 0) >= 0);
         if (server.n_conns > 0)
                 dprintf(STDERR_FILENO, "fuzz-conn: connection still open %d rounds after "
                         "the client hung up\n", ROUNDS_MAX);

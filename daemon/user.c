@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * user.c - the per-uid table and charges (see user.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "user.h"
+
+#define USER_TABLE_INITIAL 64
+
+static size_t bucket_of(const struct user_table *t, uid_t uid)
+{
+        return ((uint32_t) uid * UINT32_C(2654435761)) & (t->n_buckets - 1);
+}
+
+int user_table_init(struct user_table *t)
+{
+        *t = (struct user_table) { .n_buckets = USER_TABLE_INITIAL };
+        t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
+        return t->buckets ? 0 : -ENOMEM;
+}
+
+void user_table_deinit(struct user_table *t)
+{
+        free(t->buckets);
+        *t = (struct user_table) {};
+}
+
+struct user *user_find(const struct user_table *t, uid_t uid)
+{
+        struct user *u;
+
+        for (u = t->buckets[bucket_of(t, uid)]; u; u = u->hash_next)
+                if (u->uid == uid)
+                        return u;
+        return NULL;
+}
+
+/* Doubles the table when it is as full as it is wide; on ENOMEM it just stays as it is. */
+static void grow(struct user_table *t)
+{
+        struct user **old = t->buckets;
+        size_t i, n = t->n_buckets;
+
+        t->buckets = calloc(n * 2, sizeof(*t->buckets));
+        if (!t->buckets) {
+                t->buckets = old;
+                return;
+        }
+        t->n_buckets = n * 2;
+        for (i = 0; i < n; i++)
+                while (old[i]) {
+                        struct user *u = old[i];
+                        size_t b = bucket_of(t, u->uid);
+
+                        old[i] = u->hash_next;
+                        u->hash_next = t->buckets[b];
+                        t->buckets[b] = u;
+                }
+        free(old);
+}
+
+struct user *user_get(struct user_table *t, uid_t uid)
+{
+        struct user *u = user_find(t, uid);
+        size_t b;
+
+        if (u)
+                return user_ref(u);
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return NULL;
+        u->table = t;
+        u->uid = uid;
+        u->n_refs = 1;
+        list_node_init(&u->ready);
+        list_node_init(&u->turn);
+        if (t->n_users >= t->n_buckets)
+                grow(t);
+        b = bucket_of(t, uid);
+        u->hash_next = t->buckets[b];
+        t->buckets[b] = u;
+        t->n_users++;
+        return u;
+}
+
+struct user *user_ref(struct user *u)
+{
+        if (u)
+                u->n_refs++;
+        return u;
+}
+
+struct user *user_unref(struct user *u)
+{
+        struct user **p;
+
+        if (!u || --u->n_refs > 0)
+                return NULL;
+        for (p = &u->table->buckets[bucket_of(u->table, u->uid)]; *p != u; p = &(*p)->hash_next)
+                ;
+        *p = u->hash_next;
+        u->table->n_users--;
+        /* Nothing can be waiting: a waiting connection holds a reference. */
+        list_remove(&u->turn);
+        free(u);
+        return NULL;
+}
+
+int user_charge(struct user *u, struct user_charge *c, enum user_slot slot, uint64_t amount,
+                uint64_t limit)
+{
+        uint64_t used = u->used[slot];
+
+        if (used > limit || amount > limit - used)
+                return -EDQUOT;
+        u->used[slot] = used + amount;
+        *c = (struct user_charge) { .user = user_ref(u), .slot = slot, .amount = amount };
+        return 0;
+}
+
+void user_charge_set(struct user_charge *c, uint64_t amount)
+{
+        if (!c->user)
+                return;
+        c->user->used[c->slot] += amount - c->amount;
+        c->amount = amount;
+}
+
+void user_charge_release(struct user_charge *c)
+{
+        if (!c->user)
+                return;
+        c->user->used[c->slot] -= c->amount;
+        user_unref(c->user);
+        *c = (struct user_charge) {};
+}
+
+void user_charge_move(struct user_charge *dst, struct user_charge *src)
+{
+        *dst = *src;
+        *src = (struct user_charge) {};
+}

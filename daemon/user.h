@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * user.h - per-uid accounting and scheduling: what each uid holds in the daemon, and whose
+ * turn it is.
+ *
+ * Modelled on dbus-broker's user charges. Every resource a uid holds is a charge, embedded in
+ * the thing that holds it and released by that thing alone: a connection holds a connection
+ * charge and a charge for the fds sent to it that its client has not read yet; an object holds
+ * an object and a byte charge for its creator, until the daemon knows nobody holds the object
+ * any more. Limits are checked when a charge is taken, in O(1); nobody edits counters directly.
+ *
+ * A struct user exists while something holds a charge or a reference on it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "list.h"
+
+enum user_slot {
+        USER_SLOT_CONNECTIONS,
+        USER_SLOT_FDS,          /* fds sent to its connections, not yet seen read */
+        USER_SLOT_OBJECTS,
+        USER_SLOT_BYTES,
+        USER_SLOT_CLOSING,      /* fds it sent that the closer thread has yet to close */
+        _USER_SLOT_MAX,
+};
+
+#define USER_UNLIMITED UINT64_MAX
+
+struct user_table;
+
+struct user {
+        struct user_table *table;
+        struct user *hash_next;
+        uid_t uid;
+        unsigned n_refs;
+        uint64_t used[_USER_SLOT_MAX];
+        /* Scheduling (server.c): this uid's connections with a request waiting, and its place
+         * in the round of uids to serve. */
+        struct list_node ready;
+        struct list_node turn;
+};
+
+struct user_table {
+        struct user **buckets;
+        size_t n_buckets;       /* a power of two */
+        size_t n_users;
+};
+
+int user_table_init(struct user_table *t);
+/* Every user must be gone (every charge released) before. */
+void user_table_deinit(struct user_table *t);
+
+/* The uid's user, made if needed, with a reference for the caller; NULL on ENOMEM. */
+struct user *user_get(struct user_table *t, uid_t uid);
+/* The uid's user if it exists (no reference taken). */
+struct user *user_find(const struct user_table *t, uid_t uid);
+struct user *user_ref(struct user *u);
+/* Drops a reference; the user goes when nothing holds it. Returns NULL. */
+struct user *user_unref(struct user *u);
+
+/* A charge: @amount of @slot held for @user by whatever embeds it. All zero: none held. */
+struct user_charge {
+        struct user *user;      /* referenced while the charge is held */
+        enum user_slot slot;
+        uint64_t amount;
+};
+
+/*
+ * user_charge() - take @amount of @slot for @u into @c (which must hold nothing).
+ * @limit: the most @u may hold of @slot in all (USER_UNLIMITED: no limit).
+ * Return: 0, or -EDQUOT when that would pass @limit (nothing is taken).
+ */
+int user_charge(struct user *u, struct user_charge *c, enum user_slot slot, uint64_t amount,
+                uint64_t limit);
+
+/* Sets what @c holds to @amount, past any limit: for growth the daemon finds after the fact. */
+void user_charge_set(struct user_charge *c, uint64_t amount);
+
+/* Gives back what @c holds; harmless on a charge that holds nothing. */
+void user_charge_release(struct user_charge *c);
+
+/* Moves what @src holds to @dst (which must hold nothing). */
+void user_charge_move(struct user_charge *dst, struct user_charge *src);
