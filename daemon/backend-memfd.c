@@ -108,11 +108,21 @@ static int memfd_backend_stat(struct backend *b, struct object *o, struct stat *
         return acl_read_fd(o->fd, acl, max);
 }
 
-static int memfd_backend_unlink(struct backend *b, struct object *o)
+static int memfd_backend_peek(struct backend *b, struct object *o, struct stat *ret_st)
+{
+        return fstat(o->fd, ret_st) < 0 ? -errno : 0;
+}
+
+static int memfd_backend_unlink(struct backend *b, struct object *o, int *ret_fd)
 {
         struct memfd_backend *m = memfd_of(b);
         char name[64];
+        int fd;
 
+        /* The daemon's own fd goes with the object; a fresh read-only one stays to tell when
+         * the clients' are gone too. */
+        fd = fd_reopen(o->fd, O_RDONLY);
+        *ret_fd = fd >= 0 ? fd : -1;
         store_name(o, name, sizeof(name));
         fdstore_remove(name);
         if (m->n_objects > 0)
@@ -229,6 +239,7 @@ static const struct backend_ops memfd_ops = {
         .publish = memfd_backend_publish,
         .open = memfd_backend_open,
         .stat = memfd_backend_stat,
+        .peek = memfd_backend_peek,
         .unlink = memfd_backend_unlink,
         .reapply = memfd_backend_reapply,
         .adopt = memfd_backend_adopt,

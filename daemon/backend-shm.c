@@ -61,6 +61,18 @@ static int shm_backend_open(struct backend *b, struct object *o, int flags, int 
         return shm_open_inode(shm_of(b)->dir_fd, o->name, flags, o->dev, o->ino, ret_fd, ret_st);
 }
 
+static int shm_backend_peek(struct backend *b, struct object *o, struct stat *ret_st)
+{
+        struct stat st;
+
+        if (fstatat(shm_of(b)->dir_fd, o->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? -ENOENT : -errno;
+        if (!S_ISREG(st.st_mode) || st.st_dev != o->dev || st.st_ino != o->ino)
+                return -ENOENT;
+        *ret_st = st;
+        return 0;
+}
+
 static int shm_backend_stat(struct backend *b, struct object *o, struct stat *ret_st,
                             struct shmb_proto_acl_entry *acl, size_t max)
 {
@@ -73,11 +85,11 @@ static int shm_backend_stat(struct backend *b, struct object *o, struct stat *re
         return acl_read_fd(fd, acl, max);
 }
 
-static int shm_backend_unlink(struct backend *b, struct object *o)
+static int shm_backend_unlink(struct backend *b, struct object *o, int *ret_fd)
 {
         struct shm_backend *s = shm_of(b);
 
-        return trash_remove(&s->trash, o->name, o->serial, o->dev, o->ino);
+        return trash_remove(&s->trash, o->name, o->serial, o->dev, o->ino, ret_fd);
 }
 
 static int shm_backend_reapply(struct backend *b, struct object *o, const struct object_attrs *a)
@@ -149,8 +161,7 @@ static int shm_backend_adopt(struct backend *b, struct registry *reg)
                 next = registry_next(reg, o);
                 if (o->backend != POLICY_BACKEND_SHM)
                         continue;
-                if (fstatat(s->dir_fd, o->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISREG(st.st_mode) && st.st_dev == o->dev && st.st_ino == o->ino) {
+                if (shm_backend_peek(b, o, &st) >= 0) {
                         adopted++;
                         continue;
                 }
@@ -179,6 +190,7 @@ static const struct backend_ops shm_ops = {
         .publish = shm_backend_publish,
         .open = shm_backend_open,
         .stat = shm_backend_stat,
+        .peek = shm_backend_peek,
         .unlink = shm_backend_unlink,
         .reapply = shm_backend_reapply,
         .adopt = shm_backend_adopt,

@@ -58,9 +58,14 @@ struct backend_ops {
          * Return: the number of ACL entries, or -errno as open(). */
         int (*stat)(struct backend *b, struct object *o, struct stat *ret_st,
                     struct shmb_proto_acl_entry *acl, size_t max);
-        /* unlink() - remove a published @o's storage, and never anything else. -ENOENT: it
-         * was not there any more (gone or replaced behind the daemon's back). */
-        int (*unlink)(struct backend *b, struct object *o);
+        /* unlink() - remove a published @o's storage, and never anything else; *ret_fd is a
+         * read-only fd of what was removed (the caller's), for telling when nobody holds it
+         * any more, or -1. -ENOENT: it was not there any more (gone or replaced behind the
+         * daemon's back). */
+        int (*unlink)(struct backend *b, struct object *o, int *ret_fd);
+        /* peek() - @o's stat by its name, without opening it: -ENOENT when the name is gone or
+         * holds another inode. */
+        int (*peek)(struct backend *b, struct object *o, struct stat *ret_st);
         /* reapply() - bring @o's owner, group, mode and ACL in line with @a. */
         int (*reapply)(struct backend *b, struct object *o, const struct object_attrs *a);
         /*

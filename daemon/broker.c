@@ -193,6 +193,7 @@ int broker_new(struct policy *policy, struct registry *registry, struct backend 
         b->registry = registry;
         b->backends[POLICY_BACKEND_SHM] = shm;
         b->backends[POLICY_BACKEND_MEMFD] = memfd;
+        held_init(&b->held);
         r = user_table_init(&b->users);
         if (r < 0) {
                 broker_free(b);
@@ -209,6 +210,7 @@ struct broker *broker_free(struct broker *b)
         /* The registry first: it closes the memfds before their backend goes, and releases
          * the objects' charges before the users go. */
         registry_free(b->registry);
+        held_deinit(&b->held);
         backend_free(b->backends[POLICY_BACKEND_SHM]);
         backend_free(b->backends[POLICY_BACKEND_MEMFD]);
         policy_free(b->policy);
@@ -221,6 +223,68 @@ struct backend *broker_backend(const struct broker *b, enum policy_backend kind)
 {
         return kind == POLICY_BACKEND_SHM || kind == POLICY_BACKEND_MEMFD ? b->backends[kind]
                                                                            : NULL;
+}
+
+/*
+ * A Backend=shm object's writers hold plain tmpfs fds and may grow it (ftruncate(),
+ * fallocate()); the daemon sees that when it opens or stats the object, and in its sweep, and
+ * charges the creator for the new size, past the quota if need be (the bytes exist): further
+ * creates are then refused until the creator is within it again.
+ */
+static void charge_growth(struct broker *b, struct object *o, uint64_t size)
+{
+        int r;
+
+        if (size <= o->size)
+                return;
+        o->size = size;
+        user_charge_set(&o->charge_bytes, size);
+        r = registry_save(b->registry, o);
+        if (r < 0)
+                log_warning_errno(r, "Registry: cannot record the new size of '%s', ignoring: "
+                                  "%m", o->name);
+}
+
+/* Held objects and live objects looked at per tick: round and round, so that every one is
+ * seen every few seconds without any tick taking long. */
+#define HELD_CHECKS_PER_TICK 256
+#define SWEEP_CHECKS_PER_TICK 256
+
+/*
+ * The sweep: each Backend=shm object, in turn, is looked up in the object directory: grown by
+ * a writer, it is charged for it; gone or replaced (removed by someone who may write the
+ * directory, by logind's RemoveIPC=), it is forgotten.
+ */
+static void sweep(struct broker *b)
+{
+        struct backend *be = broker_backend(b, POLICY_BACKEND_SHM);
+        struct object *o = registry_first_after(b->registry, b->sweep_cursor), *next;
+        size_t n;
+
+        for (n = 0; n < SWEEP_CHECKS_PER_TICK && o; o = next, n++) {
+                struct stat st;
+                int r;
+
+                next = registry_next(b->registry, o);
+                snprintf(b->sweep_cursor, sizeof(b->sweep_cursor), "%s", o->name);
+                if (o->backend != POLICY_BACKEND_SHM || o->orphan)
+                        continue;
+                r = be->ops->peek(be, o, &st);
+                if (r == -ENOENT) {
+                        log_notice("Object '%s' is gone from the object directory or was "
+                                   "replaced there; forgetting it.", o->name);
+                        broker_forget(b, o);
+                } else if (r >= 0)
+                        charge_growth(b, o, (uint64_t) st.st_size);
+        }
+        if (!o)
+                b->sweep_cursor[0] = '\0'; /* round again from the start */
+}
+
+void broker_tick(struct broker *b)
+{
+        (void) held_sweep(&b->held, HELD_CHECKS_PER_TICK);
+        sweep(b);
 }
 
 bool broker_is_admin(const struct broker *b, const struct identity *id)
@@ -487,6 +551,7 @@ static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_rep
                 if (r < 0)
                         return r;
         }
+        charge_growth(c->b, o, (uint64_t) st.st_size);
         *ret = (struct shmb_proto_fd_reply) {
                 .size = (uint64_t) st.st_size, .access = access,
                 .backend = (uint32_t) o->backend,
@@ -508,17 +573,19 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
         return reply_fd(c, fd, &fr, buf, size, fds, ret_n_fds);
 }
 
-/* Removes @o's storage and forgets it. */
+/* Removes @o's storage and forgets it; its charges stay while clients hold it. */
 static int remove_object(struct request_ctx *c, struct object *o)
 {
         struct backend *be = broker_backend(c->b, o->backend);
-        int r;
+        int r, fd = -1;
 
-        r = be->ops->unlink(be, o);
+        r = be->ops->unlink(be, o, &fd);
         if (r == -ENOENT)
                 return lost(c, o);
         if (r < 0)
                 return r;
+        if (fd >= 0)
+                (void) held_add(&c->b->held, fd, o);
         broker_forget(c->b, o);
         return 0;
 }
@@ -588,6 +655,7 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
                 return lost(c, o);
         if (r < 0)
                 return r;
+        charge_growth(c->b, o, (uint64_t) st.st_size);
         sr.n_acl = (uint32_t) r;
         sr.backend = (uint32_t) o->backend;
         sr.size = (uint64_t) st.st_size;

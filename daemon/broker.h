@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "held.h"
 #include "identity.h"
 #include "policy.h"
 #include "protocol.h"
@@ -23,6 +24,8 @@ struct broker {
         struct registry *registry;      /* owned */
         struct backend *backends[POLICY_BACKEND_MEMFD + 1];     /* owned, by enum value */
         struct user_table users;        /* what each uid holds, and whose turn it is */
+        struct held_set held;           /* removed objects clients still hold, charged */
+        char sweep_cursor[SHMB_PROTO_NAME_MAX + 1];     /* where the tick's sweep goes on */
 };
 
 /* Takes over @policy, @registry, @shm and @memfd (consumed, also on failure). The objects of
@@ -39,6 +42,9 @@ int broker_charge_all(struct broker *b);
 
 /* Forgets @o: its registry entry and its charges. Its storage must be gone already. */
 void broker_forget(struct broker *b, struct object *o);
+
+/* The tick: asks about removed objects still held (held.h). */
+void broker_tick(struct broker *b);
 
 /* May @id see every object and remove orphans (root, or the policy's Admins=)? */
 bool broker_is_admin(const struct broker *b, const struct identity *id);

@@ -599,7 +599,7 @@ static int run(void)
                         log_error_errno(r, "Cannot drop privileges to '%s': %m", arg_user);
                 if (r < 0)
                         goto out;
-                log_info("Running as '%s' with CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE.",
+                log_info("Running as '%s' with CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE, CAP_LEASE.",
                          arg_user);
         }
 
@@ -673,6 +673,9 @@ int main(int argc, char *argv[])
         audit_init();
         /* A client that hangs up must cost it an EPIPE, never the daemon a SIGPIPE. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* The lease the daemon takes for an instant to ask whether a removed object is still
+         * held (held.c) sends SIGIO if someone opens the file in that instant. */
+        (void) signal(SIGIO, SIG_IGN);
         raise_nofile();
 
         return run() < 0 ? 1 : 0;

@@ -18,8 +18,11 @@
  *                     not name the daemon's user (Owner=%u, Mode=0600): the alternative, an
  *                     ACL entry for the daemon on every object, would put an entry in every
  *                     ACL that the policy did not ask for.
+ *   CAP_LEASE         ask, with a write lease taken and dropped at once, whether a removed
+ *                     object it does not own is still open or mapped somewhere, so that its
+ *                     creator stays charged for it until it is not (held.c).
  */
-#define PRIVS_KEEP_CAPS { CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE }
+#define PRIVS_KEEP_CAPS { CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE, CAP_LEASE }
 
 /*
  * privs_drop() - become @user, keeping only PRIVS_KEEP_CAPS in the effective, permitted and

@@ -51,6 +51,11 @@ static int compare_bucket(const struct avl_node *a, const struct avl_node *b)
                       container_of(b, struct object, in_bucket)->name);
 }
 
+static int compare_all_key(const struct avl_node *n, const void *key)
+{
+        return strcmp(container_of(n, struct object, in_all)->name, key);
+}
+
 static int compare_bucket_key(const struct avl_node *n, const void *key)
 {
         return strcmp(container_of(n, struct object, in_bucket)->name, key);
@@ -484,6 +489,13 @@ int registry_bind(struct registry *reg, const struct policy *p, struct object *o
 struct object *registry_first(const struct registry *reg)
 {
         struct avl_node *n = avl_first(&reg->all);
+
+        return n ? container_of(n, struct object, in_all) : NULL;
+}
+
+struct object *registry_first_after(const struct registry *reg, const char *name)
+{
+        struct avl_node *n = avl_first_after(&reg->all, name, compare_all_key);
 
         return n ? container_of(n, struct object, in_all) : NULL;
 }

@@ -83,6 +83,8 @@ int registry_set_policy(struct registry *reg, const struct policy *p);
 /* Every object in name order. The current one may be dropped once the next is fetched. */
 struct object *registry_first(const struct registry *reg);
 struct object *registry_next(const struct registry *reg, const struct object *o);
+/* The first object whose name sorts after @name, or NULL. */
+struct object *registry_first_after(const struct registry *reg, const char *name);
 
 /*
  * registry_list() - the names @id may see under @p after @cursor, in strcmp() order: objects

@@ -70,6 +70,7 @@ static void server_tick(struct loop_source *source, uint32_t events, void *userd
                 log_debug_errno(-errno, "Reading the timer failed, ignoring: %m");
         conn_unthrottle_all(s);
         conn_sweep_idle(s, s->idle_timeout_usec);
+        broker_tick(s->broker);
         listener_resume_all(s);
         if (s->watchdog_usec > 0)
                 (void) sd_notify(false, "WATCHDOG=1");

@@ -124,24 +124,33 @@ static int move_aside(struct trash *t, const char *name, const char *entry)
         return renameat2(t->dir_fd, name, t->fd, entry, RENAME_NOREPLACE) < 0 ? -errno : 0;
 }
 
-int trash_remove(struct trash *t, const char *name, uint64_t serial, dev_t dev, ino_t ino)
+int trash_remove(struct trash *t, const char *name, uint64_t serial, dev_t dev, ino_t ino,
+                 int *ret_fd)
 {
         char entry[64];
         struct stat st;
-        int r;
+        int r, fd;
 
         (void) snprintf(entry, sizeof(entry), "%" PRIu64 ".%" PRIu64, serial, ++t->counter);
         r = move_aside(t, name, entry);
         if (r < 0)
                 return r;
 
-        /* In here nobody else can rename, replace or remove anything. */
-        if (fstatat(t->fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            st.st_dev == dev && st.st_ino == ino) {
-                if (unlinkat(t->fd, entry, 0) < 0)
-                        return -errno;
+        /* In here nobody else can rename, replace or remove anything: what is opened here is
+         * what is checked and removed. */
+        *ret_fd = -1;
+        fd = openat(t->fd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev &&
+            st.st_ino == ino) {
+                if (unlinkat(t->fd, entry, 0) < 0) {
+                        r = -errno;
+                        safe_close(fd);
+                        return r;
+                }
+                *ret_fd = fd;
                 return 0;
         }
+        safe_close(fd);
 
         /* Not ours: it goes back where it was. */
         if (renameat2(t->fd, entry, t->dir_fd, name, RENAME_NOREPLACE) < 0)

@@ -35,10 +35,12 @@ void trash_close(struct trash *t);
  * trash_remove() - remove @name from the object directory if it is the inode @dev/@ino.
  * @serial: names the entry while it is in the trash, so that a crash in between can be
  *          cleaned up at the next start.
+ * @ret_fd: a read-only fd of the inode removed (the caller's), or -1 if it could not be had.
  * Return: 0 when removed; -ENOENT when the name was gone or held another inode (which is back
  * at its name, or, if someone took the name meanwhile, kept in the trash and logged).
  */
-int trash_remove(struct trash *t, const char *name, uint64_t serial, dev_t dev, ino_t ino);
+int trash_remove(struct trash *t, const char *name, uint64_t serial, dev_t dev, ino_t ino,
+                 int *ret_fd);
 
 /*
  * trash_cleanup() - empty the trash directories of earlier runs: an entry is removed when

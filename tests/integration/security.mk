@@ -25,3 +25,22 @@ tests_integration_test_security_LDADD = client/libshmbroker.la proto/libshmbprot
 	$(LIBACL_LIBS) $(CMOCKA_LIBS)
 
 TESTS += tests/integration/test-security
+
+# Fairness under attack: quotas that hold while clients hold objects, growth charged, uids
+# served in turn. Its own binary, on the same helpers.
+check_PROGRAMS += tests/integration/test-fairness
+tests_integration_test_fairness_SOURCES = \
+	tests/helpers/harness.c \
+	tests/helpers/harness.h \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
+	tests/helpers/security.c \
+	tests/helpers/security.h \
+	tests/integration/test-fairness.c \
+	$(NULL)
+tests_integration_test_fairness_CPPFLAGS = $(tests_integration_test_security_CPPFLAGS)
+tests_integration_test_fairness_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
+tests_integration_test_fairness_LDFLAGS = $(test_ld_flags)
+tests_integration_test_fairness_LDADD = $(tests_integration_test_security_LDADD)
+
+TESTS += tests/integration/test-fairness

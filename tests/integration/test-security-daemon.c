@@ -520,8 +520,8 @@ static void assert_ids(pid_t pid, pid_t tid, const char *field, unsigned id)
 
 static void test_f91_capabilities(void **state)
 {
-        /* CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3). */
-        const unsigned long long kept = (1ull << 0) | (1ull << 1) | (1ull << 3);
+        /* CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3), CAP_LEASE (28). */
+        const unsigned long long kept = (1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 28);
         static const char policy_own[] =
                 "[Segment own]\n"
                 "Names=own-*\n"

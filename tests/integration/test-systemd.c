@@ -70,7 +70,7 @@ extern char **environ;
 
 /* daemon/privs.h's PRIVS_KEEP_CAPS, as a mask. */
 #define KEPT_CAPS ((UINT64_C(1) << CAP_CHOWN) | (UINT64_C(1) << CAP_FOWNER) | \
-                   (UINT64_C(1) << CAP_DAC_OVERRIDE))
+                   (UINT64_C(1) << CAP_DAC_OVERRIDE) | (UINT64_C(1) << CAP_LEASE))
 
 /* ------------------------------------------------------------------------------------------
  * Small helpers

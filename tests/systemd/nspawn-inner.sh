@@ -23,8 +23,8 @@ AUDIT_ID=9c1f3a5e2b7d4c8e9a6f0b1d2e3c4a5b
 SVC=shmbrokerd.service
 SOCK=/run/shmbroker/socket
 POLICY_DIR=/etc/shmbroker/policy.d
-# daemon/privs.h: CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3).
-CAPS=000000000000000b
+# daemon/privs.h: CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3), CAP_LEASE (28).
+CAPS=000000001000000b
 
 mkdir -p "${RESULTS%/*}"
 : > "$RESULTS"
