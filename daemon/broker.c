@@ -676,7 +676,8 @@ struct list_ctx {
 static bool list_one(struct object *o, void *userdata)
 {
         struct list_ctx *l = userdata;
-        int r = shmb_proto_list_append(&l->lb, o->name);
+        int r = l->lb.n_names < LIMIT_LIST_PAGE_NAMES ? shmb_proto_list_append(&l->lb, o->name)
+                                                       : -ENOBUFS;
 
         if (r == -ENOBUFS) {
                 l->flags |= SHMB_PROTO_LIST_MORE;

@@ -43,3 +43,13 @@
 
 /* Events handled per epoll_wait() round. */
 #define LIMIT_EVENTS_PER_ROUND 64
+
+/* Connections accepted per listener and round. Who connects is not known before accept(), so
+ * accepting cannot be fair between uids; it is kept short instead: a flood of connects delays
+ * the requests waiting in a round by at most this many accepts. The listener stays readable,
+ * and the rest is accepted in the next rounds. */
+#define LIMIT_ACCEPTS_PER_ROUND 4
+
+/* Names in one LIST page: a page (a request) costs at most this many lookups, whatever the
+ * registry holds, and delays other users' requests by that much. */
+#define LIMIT_LIST_PAGE_NAMES 256

@@ -227,7 +227,7 @@ static void listener_dispatch(struct loop_source *source, uint32_t events, void 
         struct listener *l = userdata;
         int i;
 
-        for (i = 0; i < 64; i++) {
+        for (i = 0; i < LIMIT_ACCEPTS_PER_ROUND; i++) {
                 int fd;
 
                 if (l->server->n_conns >= LIMIT_CONNECTIONS_TOTAL) {

@@ -43,6 +43,8 @@
 /* Test identities: numeric ids unlikely to exist; the policy names them by number. */
 #define UID_CLIENT_BASE 43100           /* open clients: 43100 .. 43163 */
 #define UID_IDLE_BASE 45000             /* idle connections: 45000 .. */
+#define UID_VICTIM 46000                /* fairness: the well-behaved user (the hostile one
+                                         * is root, which the bench policy lets create) */
 #define UID_OWNER 43000                 /* the create rule's owner, group, ACL principals */
 #define GID_OWNER 44000
 #define UID_ACL_RW 43001
@@ -311,7 +313,8 @@ static char *policy_text(size_t n_rules, bool leading_glob)
         /* Root makes every bench object: up to cfg.objects of them. */
         static const char quota[] =
                 "[Quota]\n"
-                "MaxObjectsPerUser=10000000\n\n";
+                "MaxObjectsPerUser=10000000\n"
+                "MaxConnectionsPerUser=10000\n\n";
         static const char open_rule[] =
                 "[Segment bench-open]\n"
                 "Names=bench-*\n"
@@ -1434,6 +1437,264 @@ static void scenario_idle(void)
         row->verdict = row->ratio <= 2048 ? VERDICT_PASS : VERDICT_MISS;
 }
 
+/* ====================================================================== fairness */
+
+/*
+ * The victim's open latency alone, then while another uid runs a hostile load, paired: each
+ * load is measured right after its own "alone" run, so both see the same machine. Nothing is
+ * pinned: the scheduler shares the CPUs between the daemon, the victim and the attackers.
+ */
+enum attack {
+        ATTACK_LIST,            /* 8 connections listing 5000 names over and over */
+        ATTACK_OPEN64,          /* 64 connections (4 processes x 16, pipelined) opening */
+        ATTACK_CHURN,           /* 4 processes creating and removing 64 KiB objects */
+        ATTACK_FDS,             /* 4 processes connecting and sending fds, then hanging up */
+        ATTACK_IDLE,            /* 5000 idle connections */
+        _ATTACK_MAX,
+};
+
+static const struct {
+        const char *key, *label;
+        size_t processes;
+} attacks[_ATTACK_MAX] = {
+        [ATTACK_LIST] = { "list_flood", "LIST flood (8 connections)", 8 },
+        [ATTACK_OPEN64] = { "open_flood_64", "open flood (64 connections)", 4 },
+        [ATTACK_CHURN] = { "create_churn", "create/unlink churn (4 processes)", 4 },
+        [ATTACK_FDS] = { "fd_connects", "fd-carrying connects (4 processes)", 4 },
+        [ATTACK_IDLE] = { "idle_5000", "5000 idle connections", 1 },
+};
+
+#define FAIR_LIST_OBJECTS 5000
+#define FAIR_PIPELINE 16
+
+struct attack_job {
+        enum attack kind;
+        const struct bench_daemon *d;
+        volatile int *stop;     /* shared: set by the parent */
+};
+
+static int attack_list(const struct attack_job *j, void (*wait_go)(void))
+{
+        static uint8_t buf[SHMB_PROTO_MSG_MAX];
+        int fd = tl_connect_seqpacket(j->d->dirs.socket_path), fds[SHMB_PROTO_FDS_MAX];
+        uint32_t seq = 1;
+
+        if (fd < 0)
+                return 1;
+        wait_go();
+        while (!*j->stop) {
+                char cursor[SHMB_PROTO_NAME_MAX + 1] = "";
+                struct shmb_proto_reply reply;
+                size_t n_fds;
+                ssize_t n;
+
+                do {
+                        int len = shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_LIST,
+                                                             seq++, cursor);
+                        size_t at = 0;
+                        const char *name;
+                        size_t name_len;
+
+                        if (len < 0 || tl_raw_send(fd, buf, (size_t) len, NULL, 0, 0) < 0)
+                                return 1;
+                        n = tl_raw_recv(fd, buf, sizeof(buf), fds, &n_fds, 0);
+                        if (n <= 0 || shmb_proto_decode_reply(buf, (size_t) n, n_fds, &reply) < 0 ||
+                            reply.type != SHMB_PROTO_REPLY_LIST)
+                                return 1;
+                        while (shmb_proto_list_next(&reply, &at, &name, &name_len) > 0)
+                                snprintf(cursor, sizeof(cursor), "%.*s", (int) name_len, name);
+                } while ((reply.list_flags & SHMB_PROTO_LIST_MORE) && !*j->stop);
+        }
+        close(fd);
+        return 0;
+}
+
+static int attack_open64(const struct attack_job *j, size_t idx, void (*wait_go)(void))
+{
+        static uint8_t buf[SHMB_PROTO_MSG_MAX];
+        int socks[FAIR_PIPELINE], fds[SHMB_PROTO_FDS_MAX];
+        size_t i, n_fds;
+        char name[64];
+        int len;
+
+        broker_name(name, sizeof(name), idx);
+        for (i = 0; i < FAIR_PIPELINE; i++) {
+                socks[i] = tl_connect_seqpacket(j->d->dirs.socket_path);
+                if (socks[i] < 0)
+                        return 1;
+        }
+        len = shmb_proto_encode_open(buf, sizeof(buf), 1, name, SHMB_PROTO_ACCESS_RDWR);
+        if (len < 0)
+                return 1;
+        wait_go();
+        /* One request in flight on each connection at all times. */
+        for (i = 0; i < FAIR_PIPELINE; i++)
+                if (tl_raw_send(socks[i], buf, (size_t) len, NULL, 0, 0) < 0)
+                        return 1;
+        while (!*j->stop)
+                for (i = 0; i < FAIR_PIPELINE; i++) {
+                        uint8_t in[256];
+                        size_t k;
+
+                        if (tl_raw_recv(socks[i], in, sizeof(in), fds, &n_fds, 0) <= 0)
+                                return 1;
+                        for (k = 0; k < n_fds; k++)
+                                close(fds[k]);
+                        if (tl_raw_send(socks[i], buf, (size_t) len, NULL, 0, 0) < 0)
+                                return 1;
+                }
+        for (i = 0; i < FAIR_PIPELINE; i++)
+                close(socks[i]);
+        return 0;
+}
+
+static int attack_churn(const struct attack_job *j, size_t idx, void (*wait_go)(void))
+{
+        struct shmb_client *c = NULL;
+        char name[64];
+
+        snprintf(name, sizeof(name), "bench-churn-%zu", idx);
+        if (shmb_connect(j->d->dirs.socket_path, &c) < 0)
+                return 1;
+        wait_go();
+        while (!*j->stop) {
+                if (shmb_create(c, name, 64 * 1024, SHMB_ACCESS_NONE, NULL, NULL) < 0 ||
+                    shmb_unlink(c, name) < 0) {
+                        shmb_client_free(c);
+                        return 1;
+                }
+        }
+        shmb_client_free(c);
+        return 0;
+}
+
+static int attack_fds(const struct attack_job *j, void (*wait_go)(void))
+{
+        int p[2];
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return 1;
+        wait_go();
+        while (!*j->stop) {
+                int fd = tl_connect_seqpacket(j->d->dirs.socket_path);
+
+                if (fd < 0)
+                        continue; /* a full backlog: try again */
+                /* Refused at the sender where the kernel has SO_PASSRIGHTS; else taken in,
+                 * and the connection dropped. Either way, the daemon did an accept. */
+                (void) tl_raw_send(fd, "x", 1, p, 2, 0);
+                close(fd);
+        }
+        return 0;
+}
+
+static int attack_idle(const struct attack_job *j, void (*wait_go)(void))
+{
+        enum { N = 5000 };
+        static int socks[N];
+        size_t i;
+
+        for (i = 0; i < N; i++) {
+                socks[i] = tl_connect_seqpacket(j->d->dirs.socket_path);
+                if (socks[i] < 0)
+                        return 1;
+        }
+        wait_go();
+        while (!*j->stop)
+                bench_sleep_ms(5);
+        for (i = 0; i < N; i++)
+                close(socks[i]);
+        return 0;
+}
+
+static int attack_child(size_t idx, void *userdata, void (*wait_go)(void))
+{
+        const struct attack_job *j = userdata;
+
+        switch (j->kind) {
+        case ATTACK_LIST:
+                return attack_list(j, wait_go);
+        case ATTACK_OPEN64:
+                return attack_open64(j, idx, wait_go);
+        case ATTACK_CHURN:
+                return attack_churn(j, idx, wait_go);
+        case ATTACK_FDS:
+                return attack_fds(j, wait_go);
+        case ATTACK_IDLE:
+                return attack_idle(j, wait_go);
+        default:
+                return 1;
+        }
+}
+
+static void scenario_fairness(void)
+{
+        struct bench_daemon *d = NULL;
+        struct op_spec op = { .kind = OP_BROKER_OPEN, .object = 0 };
+        volatile int *stop = bench_shared_alloc(sizeof(int));
+        enum pin_mode pin = cfg.pin;
+        enum attack k;
+        int r;
+
+        progress("fairness: the victim's open latency alone and under each hostile load "
+                 "(%.1f s each)", cfg.lat_seconds);
+        if (!stop)
+                return;
+        /* The daemon's own scheduling is what is measured: nothing pinned. */
+        cfg.pin = PIN_NONE;
+        r = start_daemon(10, false, &d);
+        if (r >= 0)
+                r = broker_create_objects(d, N_OPEN_OBJECTS);
+        if (r >= 0)
+                r = broker_fill(d, 0, FAIR_LIST_OBJECTS);
+        op.d = d;
+        for (k = 0; k < _ATTACK_MAX; k++) {
+                struct attack_job j = { .kind = k, .d = d, .stop = stop };
+                struct bench_stats alone, loaded;
+                struct bench_children ch;
+                char key[64], label[96];
+                struct row *row;
+
+                snprintf(key, sizeof(key), "victim_p99_%s", attacks[k].key);
+                snprintf(label, sizeof(label), "victim open p99, %s", attacks[k].label);
+                row = row_new(key, label);
+                if (r < 0) {
+                        row_error(row, r);
+                        continue;
+                }
+                *stop = 0;
+                r = measure_latency(&op, 1, UID_VICTIM, cfg.lat_seconds, &alone);
+                if (r >= 0)
+                        r = bench_children_start(attacks[k].processes, 0, attack_child, &j,
+                                                 &ch);
+                if (r >= 0) {
+                        /* All root: the attacker is one user, however many processes. */
+                        r = bench_children_wait_ready(&ch, 30000);
+                        if (r >= 0) {
+                                bench_children_go(&ch);
+                                r = measure_latency(&op, 1, UID_VICTIM, cfg.lat_seconds,
+                                                    &loaded);
+                        }
+                        *stop = 1;
+                        if (bench_children_finish(&ch, 10000) < 0 && r >= 0)
+                                r = -EPROTO;
+                }
+                if (r < 0) {
+                        row_error(row, r);
+                        continue;
+                }
+                row_set(row, "alone", alone.p99_us, "attacked", loaded.p99_us, "us",
+                        "victim p99 under attack / alone", '<', 3.0);
+                row->a_p99 = alone.p99_us;
+                row->b_p99 = loaded.p99_us;
+                row_note(row, "median %.1f -> %.1f us", alone.median_us, loaded.median_us);
+        }
+        cfg.pin = pin;
+        if (bench_daemon_stop(d) < 0)
+                fprintf(stderr, "shmb-bench: the fairness daemon did not stop cleanly\n");
+        bench_shared_free((void *) stop, sizeof(int));
+}
+
 /* ====================================================================== main */
 
 static void help(void)
@@ -1445,7 +1706,7 @@ static void help(void)
                "  --pin MODE   one-client latency runs: same (default: client and daemon\n"
                "               on one CPU), split (on two CPUs) or none (unpinned)\n"
                "  --only LIST  run only these of latency, throughput, create, batch, rules,\n"
-               "               objects, idle (comma-separated; for profiling)\n"
+               "               objects, idle, fairness (comma-separated; for profiling)\n"
                "  -h, --help   show this help\n\n"
                "The daemon is $SHMBROKERD, else %s. Needs root.\n", SHMB_BENCH_DAEMON);
 }
@@ -1631,6 +1892,8 @@ int main(int argc, char *argv[])
                 scenario_objects();
         if (want("idle"))
                 scenario_idle();
+        if (want("fairness"))
+                scenario_fairness();
 
         if (bench_daemon_stop(base) < 0)
                 errors++;
