@@ -1017,15 +1017,21 @@ long harness_proc_syscall(pid_t pid, pid_t tid)
         return nr < 0 ? -EBUSY : nr;
 }
 
-int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms)
+/* Waits until @pid is blocked in one of the @n system calls @nrs; *ret_last is what was seen
+ * last. */
+static int wait_syscall_in(pid_t pid, const long *nrs, size_t n, unsigned timeout_ms,
+                           long *ret_last)
 {
         uint64_t deadline = tl_now_ms() + timeout_ms;
+        size_t i;
         long r;
 
         for (;;) {
                 r = harness_proc_syscall(pid, 0);
-                if (r == nr)
-                        return 0;
+                *ret_last = r;
+                for (i = 0; r >= 0 && i < n; i++)
+                        if (r == nrs[i])
+                                return 0;
                 if (r < 0 && r != -EBUSY)
                         return (int) r;
                 if (tl_now_ms() >= deadline)
@@ -1034,51 +1040,38 @@ int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms)
         }
 }
 
-static bool is_epoll_wait(long nr)
+int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms)
 {
-#ifdef SYS_epoll_wait
-        if (nr == SYS_epoll_wait)
-                return true;
-#endif
-#ifdef SYS_epoll_pwait2
-        if (nr == SYS_epoll_pwait2)
-                return true;
-#endif
-        return nr == SYS_epoll_pwait;
+        long last;
+
+        return wait_syscall_in(pid, &nr, 1, timeout_ms, &last);
 }
 
 int harness_daemon_wait_idle(const struct harness_daemon *d, unsigned timeout_ms)
 {
-        uint64_t deadline = tl_now_ms() + timeout_ms;
-        long r;
+        static const long epoll_waits[] = {
+#ifdef SYS_epoll_wait
+                SYS_epoll_wait,
+#endif
+#ifdef SYS_epoll_pwait2
+                SYS_epoll_pwait2,
+#endif
+                SYS_epoll_pwait,
+        };
+        long last;
+        int r;
 
-        for (;;) {
-                r = harness_proc_syscall(d->pid, 0);
-                if (r >= 0 && is_epoll_wait(r))
-                        return 0;
-                if (r < 0 && r != -EBUSY)
-                        return (int) r;
-                if (tl_now_ms() >= deadline) {
-                        if (r == -EBUSY)
-                                fprintf(stderr, "harness: shmbrokerd (pid %d) not idle after "
-                                        "%u ms: last seen running\n", (int) d->pid, timeout_ms);
-                        else
-                                fprintf(stderr, "harness: shmbrokerd (pid %d) not idle after "
-                                        "%u ms: last seen in system call %ld\n", (int) d->pid,
-                                        timeout_ms, r);
-                        return -ETIMEDOUT;
-                }
-                tl_sleep_ms(1);
+        r = wait_syscall_in(d->pid, epoll_waits, ELEMENTSOF(epoll_waits), timeout_ms, &last);
+        if (r == -ETIMEDOUT) {
+                if (last == -EBUSY)
+                        fprintf(stderr, "harness: shmbrokerd (pid %d) not idle after %u ms: "
+                                "last seen running\n", (int) d->pid, timeout_ms);
+                else
+                        fprintf(stderr, "harness: shmbrokerd (pid %d) not idle after %u ms: "
+                                "last seen in system call %ld\n", (int) d->pid, timeout_ms,
+                                last);
         }
-}
-
-static bool child_exited(pid_t pid)
-{
-        siginfo_t si = {};
-
-        if (waitid(P_PID, (id_t) pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-                return true; /* no such child: nothing to wait for */
-        return si.si_pid != 0;
+        return r;
 }
 
 int harness_wait_exit(pid_t pid, unsigned timeout_ms)
@@ -1087,21 +1080,10 @@ int harness_wait_exit(pid_t pid, unsigned timeout_ms)
         struct pollfd p;
         int r;
 
-        /* A pidfd becomes readable when the process exits; no polling of /proc. */
+        /* A pidfd (Linux 5.3) becomes readable when the process exits. */
         pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0) {
-                uint64_t deadline = tl_now_ms() + timeout_ms;
-
-                if (errno != ENOSYS)
-                        return -errno;
-                /* Before Linux 5.3: look every few ms. */
-                while (!child_exited(pid)) {
-                        if (tl_now_ms() >= deadline)
-                                return -ETIMEDOUT;
-                        tl_sleep_ms(2);
-                }
-                return 0;
-        }
+        if (pidfd < 0)
+                return -errno;
         p = (struct pollfd) { .fd = pidfd, .events = POLLIN };
         do
                 r = poll(&p, 1, (int) timeout_ms);
