@@ -106,7 +106,7 @@ static struct ratelimit log_ratelimit;
 bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed)
 {
         struct ratelimit_slot *s = NULL, *oldest = &rl->slots[0];
-        uint64_t now = now_usec();
+        uint64_t now = rl->now ? rl->now() : now_usec();
         size_t i;
 
         for (i = 0; i < ELEMENTSOF(rl->slots); i++) {

@@ -58,6 +58,9 @@ struct ratelimit_slot {
 
 struct ratelimit {
         struct ratelimit_slot slots[LIMIT_LOG_UIDS];
+        /* The clock in microseconds; NULL (as in every zero-initialised limiter): now_usec(),
+         * CLOCK_MONOTONIC. Set only by the unit tests, which move time themselves. */
+        uint64_t (*now)(void);
 };
 
 bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed);

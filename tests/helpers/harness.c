@@ -336,6 +336,9 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
                 tl_unset_service_env();
                 /* Log lines go to the log file, not to a journal the test cannot read. */
                 (void) unsetenv("JOURNAL_STREAM");
+                for (i = 0; opts && opts->env && opts->env[i]; i++)
+                        if (putenv((char *) opts->env[i]) < 0)
+                                _exit(126);
                 execv(argv[0], (char *const *) argv);
                 fprintf(stderr, "harness: cannot execute '%s': %m\n", argv[0]);
                 _exit(127);
@@ -798,6 +801,20 @@ int harness_daemon_wait_log(const struct harness_daemon *d, size_t mark, const c
         }
 }
 
+int harness_daemon_wait_log_lines(const struct harness_daemon *d, size_t mark, const char *needle,
+                                  int n, unsigned timeout_ms)
+{
+        uint64_t deadline = tl_now_ms() + timeout_ms;
+        int k;
+
+        for (;;) {
+                k = harness_daemon_log_count(d, mark, needle, NULL);
+                if (k < 0 || k >= n || tl_now_ms() >= deadline)
+                        return k;
+                tl_sleep_ms(5);
+        }
+}
+
 /* The state letter of /proc/PID/stat, or 0. */
 static char proc_state(pid_t pid)
 {
@@ -965,4 +982,120 @@ int harness_connect_as(const char *path, int type, const struct harness_id *id)
         if (r < 0)
                 return r;
         return TAKE_FD(fd);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Waiting on what a process is doing
+ */
+
+long harness_proc_syscall(pid_t pid, pid_t tid)
+{
+        char path[96], buf[256], *end;
+        _cleanup_(closep) int fd = -1;
+        ssize_t n;
+        long nr;
+
+        if (tid > 0)
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int) pid, (int) tid);
+        else
+                snprintf(path, sizeof(path), "/proc/%d/syscall", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        /* "running", "-1 SP PC" (blocked, but not in a system call: a stop, a page fault), or
+         * "NR ARG1 ... ARG6 SP PC". */
+        if (strncmp(buf, "running", 7) == 0)
+                return -EBUSY;
+        errno = 0;
+        nr = strtol(buf, &end, 10);
+        if (errno != 0 || end == buf)
+                return -EIO;
+        return nr < 0 ? -EBUSY : nr;
+}
+
+/* Waits until @pid is blocked in one of the @n system calls @nrs; *ret_last is what was seen
+ * last. */
+static int wait_syscall_in(pid_t pid, const long *nrs, size_t n, unsigned timeout_ms,
+                           long *ret_last)
+{
+        uint64_t deadline = tl_now_ms() + timeout_ms;
+        size_t i;
+        long r;
+
+        for (;;) {
+                r = harness_proc_syscall(pid, 0);
+                *ret_last = r;
+                for (i = 0; r >= 0 && i < n; i++)
+                        if (r == nrs[i])
+                                return 0;
+                if (r < 0 && r != -EBUSY)
+                        return (int) r;
+                if (tl_now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                tl_sleep_ms(1);
+        }
+}
+
+int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms)
+{
+        long last;
+
+        return wait_syscall_in(pid, &nr, 1, timeout_ms, &last);
+}
+
+int harness_daemon_wait_idle(const struct harness_daemon *d, unsigned timeout_ms)
+{
+        static const long epoll_waits[] = {
+#ifdef SYS_epoll_wait
+                SYS_epoll_wait,
+#endif
+#ifdef SYS_epoll_pwait2
+                SYS_epoll_pwait2,
+#endif
+                SYS_epoll_pwait,
+        };
+        long last;
+        int r;
+
+        r = wait_syscall_in(d->pid, epoll_waits, ELEMENTSOF(epoll_waits), timeout_ms, &last);
+        if (r == -ETIMEDOUT) {
+                if (last == -EBUSY)
+                        fprintf(stderr, "harness: shmbrokerd (pid %d) not idle after %u ms: "
+                                "last seen running\n", (int) d->pid, timeout_ms);
+                else
+                        fprintf(stderr, "harness: shmbrokerd (pid %d) not idle after %u ms: "
+                                "last seen in system call %ld\n", (int) d->pid, timeout_ms,
+                                last);
+        }
+        return r;
+}
+
+int harness_wait_exit(pid_t pid, unsigned timeout_ms)
+{
+        _cleanup_(closep) int pidfd = -1;
+        struct pollfd p;
+        int r;
+
+        /* A pidfd (Linux 5.3) becomes readable when the process exits. */
+        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return -errno;
+        p = (struct pollfd) { .fd = pidfd, .events = POLLIN };
+        do
+                r = poll(&p, 1, (int) timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return -errno;
+        return r == 0 ? -ETIMEDOUT : 0;
+}
+
+int harness_daemon_wait_exit(const struct harness_daemon *d, unsigned timeout_ms)
+{
+        if (!d || d->pid <= 0)
+                return -ESRCH;
+        return harness_wait_exit(d->pid, timeout_ms);
 }

@@ -93,6 +93,8 @@ struct harness_daemon_options {
         bool seccomp_deny_resources;    /* setrlimit, prlimit64 and openat2 fail with EPERM,
                                          * as under SystemCallFilter=~@resources and
                                          * RestrictSUIDSGID=yes */
+        const char *const *env;         /* NULL-terminated "NAME=VALUE" strings added to the
+                                         * daemon's environment, or NULL */
 };
 
 /**
@@ -252,6 +254,11 @@ int harness_daemon_log_count(const struct harness_daemon *d, size_t mark, const 
 int harness_daemon_wait_log(const struct harness_daemon *d, size_t mark, const char *needle,
                             unsigned timeout_ms);
 
+/* Waits until at least @n lines after @mark contain @needle. Return: the count then (less
+ * than @n after @timeout_ms), or -errno. */
+int harness_daemon_wait_log_lines(const struct harness_daemon *d, size_t mark, const char *needle,
+                                  int n, unsigned timeout_ms);
+
 /* SIGSTOP the daemon and wait until it is stopped; SIGCONT it. Return: 0 or -errno. */
 int harness_daemon_pause(const struct harness_daemon *d);
 int harness_daemon_resume(const struct harness_daemon *d);
@@ -283,3 +290,34 @@ void harness_unbecome(void);
 /* A SOCK_SEQPACKET (or @type) socket connected to @path as @id (NULL: root), with 5 s send
  * and receive timeouts. Return: the fd, or -errno. */
 int harness_connect_as(const char *path, int type, const struct harness_id *id);
+
+/* ------------------------------------------------------------------------------------------
+ * Waiting on what a process is doing, instead of sleeping (tests/helpers/harness.c).
+ */
+
+/* The system call that @pid (its thread @tid if > 0) is blocked in, from /proc/PID/syscall:
+ * its number, or -EBUSY while the thread runs (or is blocked outside a system call), or
+ * -errno. A thread is only reported blocked in a call while it really sleeps there: one that
+ * has been woken is "running". */
+long harness_proc_syscall(pid_t pid, pid_t tid);
+
+/* Waits until @pid is blocked in system call @nr (a SYS_* number). Return: 0, -ETIMEDOUT,
+ * or -errno. */
+int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms);
+
+/*
+ * harness_daemon_wait_idle() - wait until the daemon's event loop sleeps in epoll_wait().
+ *
+ * The loop is level-triggered, so it only sleeps when no fd it watches is ready: once it does,
+ * everything a client sent before the call has been read, or the daemon has chosen not to read
+ * it (a connection held back for its unread replies, a listener paused at EMFILE). What it
+ * holds then (fds, replies) is what it holds at rest, not a moment in the middle of a request.
+ * A daemon that spins never sleeps there. Return: 0, -ETIMEDOUT, or -errno.
+ */
+int harness_daemon_wait_idle(const struct harness_daemon *d, unsigned timeout_ms);
+
+/* Waits until the child @pid has exited, without reaping it (waitpid() still sees its
+ * status). Return: 0, -ETIMEDOUT, or -errno. */
+int harness_wait_exit(pid_t pid, unsigned timeout_ms);
+/* The same for the daemon (harness_daemon_stop() still sees its status). */
+int harness_daemon_wait_exit(const struct harness_daemon *d, unsigned timeout_ms);

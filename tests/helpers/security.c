@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,15 @@ void sec_assert_serving(const struct harness_daemon *d)
         assert_int_equal(sec_unlink(d, &sec_id_control, "ctl-check"), 0);
 }
 
+void sec_wait_idle(const struct harness_daemon *d)
+{
+        int r = harness_daemon_wait_idle(d, 5000);
+
+        if (r < 0)
+                fail_msg("shmbrokerd never came to rest in epoll_wait() within 5 s (%s): it "
+                         "spins, or is stuck in a system call", strerror(-r));
+}
+
 void sec_assert_fds_baseline(const struct harness_daemon *d)
 {
         int n = harness_daemon_wait_fd_count(d, d->n_fds_start, 3000);
@@ -162,6 +172,97 @@ void sec_write_file(const char *path, const char *text)
         assert_int_equal(write(fd, text, len), (ssize_t) len);
 }
 
+static unsigned n_skipped;
+
+void sec_skip(const char *fmt, ...)
+{
+        char reason[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(reason, sizeof(reason), fmt, ap);
+        va_end(ap);
+        print_message("%s; skipped (the suite will report SKIP)\n", reason);
+        n_skipped++;
+        skip();
+}
+
+unsigned sec_n_skipped(void)
+{
+        return n_skipped;
+}
+
+/* The file that holds the offset of the fake clock, removed in teardown. */
+static char fakeclock_file[64];
+static char fakeclock_env_file[PATH_MAX];
+static char fakeclock_env_preload[PATH_MAX];
+static char fakeclock_env_asan[1024];
+static const char *fakeclock_env[4];
+
+const char *const *sec_fakeclock_env(void)
+{
+        const char *shim = getenv("SHMB_FAKECLOCK"), *asan = getenv("ASAN_OPTIONS");
+        int64_t zero = 0;
+        size_t n = 0;
+        int fd;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_FAKECLOCK ('%s') is not the fake clock shim "
+                         "(tests/helpers/.libs/fakeclock.so); run the suite with make check",
+                         shim ? shim : "");
+        assert_int_equal(fakeclock_file[0], '\0');
+        strcpy(fakeclock_file, "/tmp/shmb-sec-clock.XXXXXX");
+        fd = mkstemp(fakeclock_file);
+        assert_true(fd >= 0);
+        assert_int_equal(fchmod(fd, 0644), 0); /* also for a daemon run as --user */
+        assert_int_equal(write(fd, &zero, sizeof(zero)), (ssize_t) sizeof(zero));
+        assert_int_equal(close(fd), 0);
+        snprintf(fakeclock_env_file, sizeof(fakeclock_env_file), "SHMB_FAKECLOCK_FILE=%s",
+                 fakeclock_file);
+        snprintf(fakeclock_env_preload, sizeof(fakeclock_env_preload), "LD_PRELOAD=%s", shim);
+        fakeclock_env[n++] = fakeclock_env_file;
+        fakeclock_env[n++] = fakeclock_env_preload;
+        /* A sanitized daemon wants its runtime first among the loaded libraries; the shim
+         * only defines clock_gettime(), which the runtime's interceptor then calls. */
+        if (sec_daemon_sanitized()) {
+                snprintf(fakeclock_env_asan, sizeof(fakeclock_env_asan),
+                         "ASAN_OPTIONS=%s%sverify_asan_link_order=0", asan ? asan : "",
+                         asan && *asan ? ":" : "");
+                fakeclock_env[n++] = fakeclock_env_asan;
+        }
+        fakeclock_env[n] = NULL;
+        return fakeclock_env;
+}
+
+void sec_fakeclock_advance(uint64_t usec)
+{
+        _cleanup_(closep) int fd = -1;
+        int64_t *p;
+
+        assert_true(fakeclock_file[0] != '\0');
+        fd = open(fakeclock_file, O_RDWR | O_CLOEXEC);
+        assert_true(fd >= 0);
+        p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        assert_true(p != MAP_FAILED);
+        /* One aligned 8-byte store: the daemon reads the old offset or the new one. */
+        __atomic_store_n(p, *p + (int64_t) usec, __ATOMIC_RELEASE);
+        assert_int_equal(munmap(p, sizeof(*p)), 0);
+}
+
+void sec_assert_fakeclock(const struct harness_daemon *d)
+{
+        _cleanup_(freep) char *maps = NULL;
+        const char *shim = getenv("SHMB_FAKECLOCK");
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/maps", (int) d->pid);
+        maps = tl_read_text(path);
+        assert_non_null(maps);
+        if (!shim || !strstr(maps, strrchr(shim, '/') ? strrchr(shim, '/') + 1 : shim))
+                fail_msg("the daemon (pid %d) runs without the fake clock shim '%s'",
+                         (int) d->pid, shim ? shim : "");
+}
+
 static int read_small_file(const char *path, char *buf, size_t size)
 {
         _cleanup_(closep) int fd = -1;
@@ -203,10 +304,8 @@ void sec_set_sysctl(const char *path, const char *value)
                         fail_msg("cannot read %s: %s", path, strerror(errno));
                 snprintf(sysctl_undo[i].path, sizeof(sysctl_undo[i].path), "%s", path);
         }
-        if (write_small_file(path, value) < 0) {
-                print_message("cannot set %s to %s: %s\n", path, value, strerror(errno));
-                skip();
-        }
+        if (write_small_file(path, value) < 0)
+                sec_skip("cannot set %s to %s: %s", path, value, strerror(errno));
 }
 
 void sec_remove_later(const char *path)
@@ -236,8 +335,7 @@ const char *sec_mount_tmpfs(const char *options)
 
                 (void) rmdir(mount_undo[i]);
                 mount_undo[i][0] = '\0';
-                print_message("cannot mount a tmpfs (%s): %s\n", options, strerror(e));
-                skip();
+                sec_skip("cannot mount a tmpfs (%s): %s", options, strerror(e));
         }
         return mount_undo[i];
 }
@@ -248,6 +346,10 @@ int sec_teardown(void **state)
 
         if (cur)
                 (void) harness_daemon_stop(TAKE_PTR(cur));
+        if (fakeclock_file[0]) {
+                (void) unlink(fakeclock_file);
+                fakeclock_file[0] = '\0';
+        }
         for (i = 0; i < SEC_UNDO_MAX; i++) {
                 if (sysctl_undo[i].path[0]) {
                         if (write_small_file(sysctl_undo[i].path, sysctl_undo[i].value) < 0)
@@ -305,13 +407,12 @@ const char *sec_service_user(uid_t *ret_uid, gid_t *ret_gid)
                         return names[i];
                 }
         }
-        print_message("no system user to run the daemon as; skipped\n");
-        skip();
+        sec_skip("no system user to run the daemon as (neither %s nor daemon)", SERVICE_USER);
         return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------
- * Feature probes: a feature the lead has not landed yet skips its cases, saying so.
+ * Running the daemon by hand
  */
 
 void sec_run_daemon(const char *const *args, struct harness_exec_result *ret)
@@ -330,50 +431,6 @@ void sec_run_daemon(const char *const *args, struct harness_exec_result *ret)
         r = harness_exec(NULL, argv, NULL, 0, ret);
         if (r < 0)
                 fail_msg("running shmbrokerd: %s", strerror(-r));
-}
-
-void sec_require_quota(void)
-{
-        static int known = -1;
-
-        if (known < 0) {
-                char path[] = "/tmp/shmb-sec-quota.XXXXXX";
-                struct harness_exec_result res = {};
-                int fd = mkstemp(path);
-
-                assert_true(fd >= 0);
-                (void) close(fd);
-                sec_write_file(path, "[Quota]\nMaxObjectsPerUser=2\n\n" HARNESS_CONTROL_RULE);
-                sec_run_daemon((const char *const[]) { "--check-policy", "--policy", path,
-                                                       NULL }, &res);
-                known = res.status == 0;
-                (void) unlink(path);
-                harness_exec_result_done(&res);
-        }
-        if (!known) {
-                print_message("not implemented: shmbrokerd refuses a [Quota] section "
-                              "(MaxObjectsPerUser=, MaxBytesPerUser=, "
-                              "MaxConnectionsPerUser=); skipped\n");
-                skip();
-        }
-}
-
-void sec_require_idle_timeout(void)
-{
-        static int known = -1;
-
-        if (known < 0) {
-                struct harness_exec_result res = {};
-
-                sec_run_daemon((const char *const[]) { "--help", NULL }, &res);
-                known = res.status == 0 && strstr(res.out, "--idle-timeout") != NULL;
-                harness_exec_result_done(&res);
-        }
-        if (!known) {
-                print_message("not implemented: shmbrokerd has no --idle-timeout option; "
-                              "skipped\n");
-                skip();
-        }
 }
 
 void sec_expect_log(const struct harness_daemon *d, size_t mark, const char *needle,

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "macro.h"
 #include "protocol.h"
 #include "shmbroker.h"
 
@@ -72,6 +73,10 @@ void sec_finish_keeping_objects(void);
 /* The daemon was killed on purpose: reap it and clean up without expecting exit 0. */
 void sec_forget_killed(void);
 
+/* Waits (at most 5 s) until the daemon's event loop sleeps in epoll_wait() with nothing
+ * ready (harness_daemon_wait_idle()): what it holds then is what it holds at rest. Asserts. */
+void sec_wait_idle(const struct harness_daemon *d);
+
 /* a. and b. alone, for the middle of a case. */
 void sec_assert_serving(const struct harness_daemon *d);
 void sec_assert_fds_baseline(const struct harness_daemon *d);
@@ -95,10 +100,25 @@ const char *sec_mount_tmpfs(const char *options);
 /* Writes @text to @path (mode 0644). */
 void sec_write_file(const char *path, const char *text);
 
-/* Skips the case with a "not implemented" reason unless the daemon accepts a [Quota] section /
- * the --idle-timeout option. */
-void sec_require_quota(void);
-void sec_require_idle_timeout(void);
+/*
+ * Skips the case, saying why: for what this environment cannot do (mount a tmpfs, set a
+ * sysctl, have a system user), never for something the daemon lacks. cmocka counts a skipped
+ * case as passed, so every skip is also counted here, and the suite's main() exits 77 (SKIP
+ * for automake) when any case was skipped and none failed.
+ */
+void sec_skip(const char *fmt, ...) _printf_(1, 2);
+unsigned sec_n_skipped(void);
+
+/*
+ * A daemon whose CLOCK_MONOTONIC the case moves (tests/helpers/fakeclock.c, preloaded): put
+ * sec_fakeclock_env() in harness_daemon_options.env, then sec_fakeclock_advance() makes the
+ * daemon see that much more time passed, at once. The shim is $SHMB_FAKECLOCK (set by
+ * make check). Only the daemon's reading of the clock moves; its timerfd tick does not.
+ */
+const char *const *sec_fakeclock_env(void);
+void sec_fakeclock_advance(uint64_t usec);
+/* Asserts that the daemon really runs with the shim loaded. */
+void sec_assert_fakeclock(const struct harness_daemon *d);
 
 /*
  * d. The number of log lines after @mark containing @needle (and @needle2, if not NULL) is in

@@ -44,3 +44,14 @@ tests_integration_test_fairness_LDFLAGS = $(test_ld_flags)
 tests_integration_test_fairness_LDADD = $(tests_integration_test_security_LDADD)
 
 TESTS += tests/integration/test-fairness
+
+# An LD_PRELOAD shim that moves a daemon's CLOCK_MONOTONIC while it runs (test_d76: the log
+# rate limit's 10 s interval passes at once). Built as a module (the .so in .libs/); not
+# installed, not instrumented.
+check_LTLIBRARIES += tests/helpers/fakeclock.la
+tests_helpers_fakeclock_la_SOURCES = tests/helpers/fakeclock.c
+tests_helpers_fakeclock_la_CFLAGS = $(WARN_CFLAGS)
+tests_helpers_fakeclock_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+AM_TESTS_ENVIRONMENT += \
+	SHMB_FAKECLOCK=$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so; \
+	export SHMB_FAKECLOCK;
