@@ -66,12 +66,8 @@ static const char *request_verb(uint16_t type)
 static void log_refusal(const struct request_ctx *c, int level, int r)
 {
         char esc[LOG_ESCAPE_MAX];
-        unsigned suppressed = 0;
-
-        if (!log_ratelimit_uid(c->id->uid, &suppressed))
+        if (!log_ratelimit_uid(c->id->uid))
                 return;
-        if (suppressed > 0)
-                log_notice("uid=%u: %u messages suppressed", (unsigned) c->id->uid, suppressed);
         /* An invalid name is logged as the client sent it, hence escaped; so is a valid one,
          * which may hold bytes above 0x7f. */
         if (c->name[0])
@@ -340,9 +336,7 @@ static int lookup_own(struct request_ctx *c, struct object **ret)
 static int lost(struct request_ctx *c, struct object *o)
 {
         char esc[LOG_ESCAPE_MAX];
-        unsigned suppressed = 0;
-
-        if (log_ratelimit_uid(o->creator.uid, &suppressed))
+        if (log_ratelimit_uid(o->creator.uid))
                 log_warning("Object '%s' is gone from the object directory or was replaced "
                             "there; forgetting it.",
                             log_escape(o->name, strlen(o->name), esc, sizeof(esc)));

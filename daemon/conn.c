@@ -319,9 +319,7 @@ void conn_unthrottle_all(struct server *s)
 /* Rate-limited, since every one of these is triggered by the client. */
 static void conn_log(struct conn *c, int level, int error, const char *what)
 {
-        unsigned suppressed = 0;
-
-        if (!log_ratelimit_uid(c->id.uid, &suppressed))
+        if (!log_ratelimit_uid(c->id.uid))
                 return;
         log_full_errno(level, error, "conn %" PRIu64 " (uid=%u pid=%d): %s: %m", c->serial,
                        (unsigned) c->id.uid, (int) c->id.pid, what);

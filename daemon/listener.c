@@ -177,9 +177,7 @@ static void listener_accept_one(struct listener *l, int fd)
         /* In a user namespace, a peer whose ids are not mapped into it shows up as the
          * overflow uid (65534): we cannot tell who it is, so it gets nothing. */
         if (s->in_userns && (id.uid == s->overflow_uid || id.gid == s->overflow_gid)) {
-                unsigned suppressed = 0;
-
-                if (log_ratelimit_uid(id.uid, &suppressed))
+                if (log_ratelimit_uid(id.uid))
                         log_warning("pid=%d: peer's ids are not mapped into our user namespace, "
                                     "closing the connection", (int) id.pid);
                 identity_deinit(&id);
@@ -192,9 +190,7 @@ static void listener_accept_one(struct listener *l, int fd)
               : -ENOMEM;
         user_unref(u);
         if (r < 0) {
-                unsigned suppressed = 0;
-
-                if (r == -EDQUOT && log_ratelimit_uid(id.uid, &suppressed))
+                if (r == -EDQUOT && log_ratelimit_uid(id.uid))
                         log_notice("uid=%u pid=%d: over MaxConnectionsPerUser=%" PRIu64
                                    ", closing the new connection", (unsigned) id.uid,
                                    (int) id.pid, s->broker->policy->quota.max_connections);
@@ -206,9 +202,7 @@ static void listener_accept_one(struct listener *l, int fd)
         /* Requests carry no fds; on kernels that cannot refuse them, a uid whose fds still
          * wait for the closer thread gets no new connection until they are closed. */
         if (charge.user->used[USER_SLOT_CLOSING] > LIMIT_FDS_CLOSING_PER_UID) {
-                unsigned suppressed = 0;
-
-                if (log_ratelimit_uid(id.uid, &suppressed))
+                if (log_ratelimit_uid(id.uid))
                         log_notice("uid=%u pid=%d: %" PRIu64 " fds it sent are still being "
                                    "closed, refusing the new connection", (unsigned) id.uid,
                                    (int) id.pid, charge.user->used[USER_SLOT_CLOSING]);

@@ -137,7 +137,14 @@ bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed)
         return true;
 }
 
-bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed)
+bool log_ratelimit_uid(uid_t uid)
 {
-        return ratelimit_uid(&log_ratelimit, uid, ret_suppressed);
+        unsigned suppressed = 0;
+
+        if (!ratelimit_uid(&log_ratelimit, uid, &suppressed))
+                return false;
+        /* Whoever logs next for this uid says how many were dropped before. */
+        if (suppressed > 0)
+                log_notice("uid=%u: %u messages suppressed", (unsigned) uid, suppressed);
+        return true;
 }

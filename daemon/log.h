@@ -65,5 +65,6 @@ struct ratelimit {
 
 bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed);
 
-/* The log's own limiter, for messages that a client can trigger. */
-bool log_ratelimit_uid(uid_t uid, unsigned *ret_suppressed);
+/* The log's own limiter, for messages that a client can trigger: true when a message for
+ * @uid may be logged now (and then, first, how many were suppressed before it). */
+bool log_ratelimit_uid(uid_t uid);

@@ -145,7 +145,7 @@ static int get_uint(const unsigned char *p, size_t len, size_t want, void *ret)
 static int decode_field(struct record *r, uint16_t tag, const unsigned char *p, size_t len)
 {
         struct record_str *s = NULL;
-        uint32_t type;
+        uint32_t type = 0;
         int k;
 
         switch (tag) {

@@ -132,8 +132,7 @@ static void test_b32_daemon_in_userns(void **state)
         int r;
 
         if (access(wrap[0], X_OK) < 0) {
-                print_message("no %s here; skipped\n", wrap[0]);
-                skip();
+                sec_skip("no %s here", wrap[0]);
         }
         /* Only root is mapped: every client would look like 65534. The daemon must refuse to
          * start, or at least say so loudly; and it must never grant anything as a result. */
