@@ -152,6 +152,10 @@ struct policy *policy_free(struct policy *p);
 const struct policy_rule *policy_match(const struct policy *p, const char *name,
                                        const struct identity *id);
 
+/* Does a Names= pattern of @rule match @name for @id? Pure, like policy_match(). */
+bool policy_rule_matches(const struct policy_rule *rule, const char *name,
+                         const struct identity *id);
+
 /* The POLICY_RIGHT_* bits @rule gives @id. WRITE implies READ. */
 unsigned policy_rights(const struct policy_rule *rule, const struct identity *id);
 

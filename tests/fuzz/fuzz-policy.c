@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz-policy.c - the policy parser and the decisions built on it (daemon/policy.c).
+ * fuzz-policy.c - the policy parser and the decisions built on it (daemon/policy*.c,
+ * daemon/pattern.c).
  *
  * Input: policy text (cut at the first NUL, as a file read by the daemon could not be; the
  * parser takes C strings). A refused policy must come with a "<fuzz>..." message; an accepted
@@ -27,7 +28,7 @@
 #include "protocol.h"
 
 #define ORIGIN "<fuzz>"
-#define EXPAND_MAX 4096         /* policy.c's POLICY_EXPAND_MAX: bytes with the NUL */
+#define EXPAND_MAX 4096         /* pattern.h's PATTERN_EXPAND_MAX: bytes with the NUL */
 #define RULES_MAX 16            /* rules and patterns per rule that seed names: keep it fast */
 #define PATTERNS_MAX 8
 

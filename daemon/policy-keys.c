@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy-keys.c - the value of each policy key: patterns, principals, owners, modes, sizes,
+ * backends and quotas.
+ *
+ * User and group names are resolved here, once, at load (nss.c). Structure (sections, lines,
+ * IDs) is policy-parse.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nss.h"
+#include "parse.h"
+#include "pattern.h"
+#include "policy-parser.h"
+
+static const struct {
+        const char *name;
+        bool list;      /* space separated, may repeat, empty resets; else once per section */
+} segment_keys[_POLICY_KEY_MAX] = {
+        [POLICY_KEY_NAMES] = { "Names", true },
+        [POLICY_KEY_CREATE] = { "Create", true },
+        [POLICY_KEY_READ_WRITE] = { "ReadWrite", true },
+        [POLICY_KEY_READ_ONLY] = { "ReadOnly", true },
+        [POLICY_KEY_OWNER] = { "Owner", false },
+        [POLICY_KEY_GROUP] = { "Group", false },
+        [POLICY_KEY_MODE] = { "Mode", false },
+        [POLICY_KEY_MAX_SIZE] = { "MaxSize", false },
+        [POLICY_KEY_BACKEND] = { "Backend", false },
+};
+
+static const char *const quota_keys[_POLICY_QUOTA_KEY_MAX] = {
+        [POLICY_QUOTA_MAX_OBJECTS] = "MaxObjectsPerUser",
+        [POLICY_QUOTA_MAX_BYTES] = "MaxBytesPerUser",
+        [POLICY_QUOTA_MAX_CONNECTIONS] = "MaxConnectionsPerUser",
+};
+
+/*
+ * Makes room for element @n of an array that only ever grows by one through this function:
+ * its capacity is then the smallest power of two >= n, so it is full exactly when n is 0 or a
+ * power of two.
+ */
+static int array_reserve(void **array, size_t n, size_t size)
+{
+        void *p;
+
+        if (n != 0 && (n & (n - 1)) != 0)
+                return 0;
+        if (n > SIZE_MAX / 2 / size)
+                return -ENOMEM;
+        p = realloc(*array, (n ? n * 2 : 1) * size);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        return 0;
+}
+
+static struct policy_rule *open_rule(struct policy_parser *ps)
+{
+        return &ps->policy->rules[ps->policy->n_rules - 1];
+}
+
+void policy_rule_done(struct policy_rule *rule)
+{
+        size_t i;
+
+        free(rule->id);
+        free(rule->file);
+        for (i = 0; i < rule->n_names; i++)
+                free(rule->names[i]);
+        free(rule->names);
+        free(rule->create);
+        free(rule->read_write);
+        free(rule->read_only);
+}
+
+/* ------------------------------------------------------------------ Names= */
+
+static int add_pattern(struct policy_parser *ps, struct policy_rule *rule, char *pattern)
+{
+        int r;
+
+        /* Names are normalised without their leading '/', so patterns are too. */
+        if (pattern[0] == '/')
+                pattern++;
+        if (!*pattern)
+                return policy_parser_error(ps, "empty pattern '/' in Names=");
+        if (strchr(pattern, '/'))
+                return policy_parser_error(ps, "pattern '%s' contains '/', which no name can "
+                                           "hold", pattern);
+        if (pattern_check(pattern) < 0)
+                return policy_parser_error(ps, "pattern '%s' has an unknown %% specifier "
+                                           "(only %%u, %%U and %%%% are known)", pattern);
+        if (rule->n_names >= POLICY_LIST_MAX)
+                return policy_parser_error(ps, "too many entries in Names= (the limit is %d)",
+                                           POLICY_LIST_MAX);
+        r = array_reserve((void **) &rule->names, rule->n_names, sizeof(char *));
+        if (r < 0)
+                return r;
+        rule->names[rule->n_names] = strdup(pattern);
+        if (!rule->names[rule->n_names])
+                return -ENOMEM;
+        rule->n_names++;
+        return 0;
+}
+
+static int parse_names(struct policy_parser *ps, struct policy_rule *rule, char *value)
+{
+        char *save = NULL, *tok;
+        size_t i;
+        int r;
+
+        if (!*value) {
+                /* As in systemd units, an empty assignment resets the list. */
+                for (i = 0; i < rule->n_names; i++)
+                        free(rule->names[i]);
+                free(rule->names);
+                rule->names = NULL;
+                rule->n_names = 0;
+                return 0;
+        }
+        for (tok = strtok_r(value, WHITESPACE, &save); tok;
+             tok = strtok_r(NULL, WHITESPACE, &save)) {
+                r = add_pattern(ps, rule, tok);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------------ principals */
+
+static int lookup_error(struct policy_parser *ps, int r, const char *what, const char *key,
+                        const char *name)
+{
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return policy_parser_error(ps, "unknown %s '%s' in %s=", what, name, key);
+        return policy_parser_error(ps, "failed to look up %s '%s' in %s=: %s", what, name, key,
+                                   strerror(-r));
+}
+
+/*
+ * A principal: "*", "@group", "@gid", a user name or a uid. A string of digits is always a
+ * number, as for chown(1) --from and systemd; a user whose name is all digits cannot be named.
+ */
+static int parse_principal(struct policy_parser *ps, const char *key, const char *s,
+                           struct principal *ret)
+{
+        uint32_t id;
+        int r;
+
+        if (strcmp(s, "*") == 0) {
+                *ret = (struct principal) { .kind = PRINCIPAL_ANY };
+                return 0;
+        }
+        if (s[0] == '@') {
+                const char *g = s + 1;
+
+                if (!*g)
+                        return policy_parser_error(ps, "empty group name '@' in %s=", key);
+                if (parse_is_digits(g)) {
+                        if (parse_id(g, &id) < 0)
+                                return policy_parser_error(ps, "invalid gid '%s' in %s=", g,
+                                                           key);
+                } else {
+                        gid_t gid;
+
+                        r = nss_group_by_name(g, &gid);
+                        if (r < 0)
+                                return lookup_error(ps, r, "group", key, g);
+                        id = gid;
+                }
+                *ret = (struct principal) { .kind = PRINCIPAL_GROUP, .id = id };
+                return 0;
+        }
+        if (parse_is_digits(s)) {
+                if (parse_id(s, &id) < 0)
+                        return policy_parser_error(ps, "invalid uid '%s' in %s=", s, key);
+        } else {
+                uid_t uid;
+
+                r = nss_user_by_name(s, &uid);
+                if (r < 0)
+                        return lookup_error(ps, r, "user", key, s);
+                id = uid;
+        }
+        *ret = (struct principal) { .kind = PRINCIPAL_USER, .id = id };
+        return 0;
+}
+
+static int parse_principals(struct policy_parser *ps, const char *key, char *value,
+                            struct principal **list, size_t *n)
+{
+        char *save = NULL, *tok;
+        int r;
+
+        if (!*value) {
+                free(*list);
+                *list = NULL;
+                *n = 0;
+                return 0;
+        }
+        for (tok = strtok_r(value, WHITESPACE, &save); tok;
+             tok = strtok_r(NULL, WHITESPACE, &save)) {
+                if (*n >= POLICY_LIST_MAX)
+                        return policy_parser_error(ps, "too many entries in %s= (the limit is "
+                                                   "%d)", key, POLICY_LIST_MAX);
+                r = array_reserve((void **) list, *n, sizeof(**list));
+                if (r < 0)
+                        return r;
+                r = parse_principal(ps, key, tok, &(*list)[*n]);
+                if (r < 0)
+                        return r;
+                (*n)++;
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------------ Owner=, Group= */
+
+/* Owner= (@group false) or Group= (@group true): a name, a number, %u or %U. */
+static int parse_id_spec(struct policy_parser *ps, const char *key, const char *value,
+                         bool group, struct id_spec *ret)
+{
+        const char *what = group ? "group" : "user";
+        uint32_t id;
+        int r;
+
+        if (strcmp(value, "%u") == 0) {
+                *ret = (struct id_spec) { .kind = ID_SPEC_REQUESTER_NAME };
+                return 0;
+        }
+        if (strcmp(value, "%U") == 0) {
+                *ret = (struct id_spec) { .kind = ID_SPEC_REQUESTER_ID };
+                return 0;
+        }
+        if (strchr(value, '%'))
+                return policy_parser_error(ps, "%s= takes a %s name, a number, %%u or %%U, not "
+                                           "'%s'", key, what, value);
+        if (parse_is_digits(value)) {
+                if (parse_id(value, &id) < 0)
+                        return policy_parser_error(ps, "invalid %cid '%s' in %s=",
+                                                   group ? 'g' : 'u', value, key);
+        } else if (group) {
+                gid_t gid;
+
+                r = nss_group_by_name(value, &gid);
+                if (r < 0)
+                        return lookup_error(ps, r, what, key, value);
+                id = gid;
+        } else {
+                uid_t uid;
+
+                r = nss_user_by_name(value, &uid);
+                if (r < 0)
+                        return lookup_error(ps, r, what, key, value);
+                id = uid;
+        }
+        *ret = (struct id_spec) { .kind = ID_SPEC_FIXED, .id = id };
+        return 0;
+}
+
+/* ------------------------------------------------------------------ [Segment] */
+
+int policy_parse_segment_key(struct policy_parser *ps, const char *key, char *value)
+{
+        struct policy_rule *rule = open_rule(ps);
+        enum policy_key k;
+        int r;
+
+        for (k = 0; k < _POLICY_KEY_MAX; k++)
+                if (strcmp(segment_keys[k].name, key) == 0)
+                        break;
+        if (k == _POLICY_KEY_MAX)
+                return policy_parser_error(ps, "unknown key '%s'", key);
+
+        if (!segment_keys[k].list) {
+                if (ps->key_line[k] > 0)
+                        return policy_parser_error(ps, "%s= is already set on line %u", key,
+                                                   ps->key_line[k]);
+                if (!*value)
+                        return policy_parser_error(ps, "%s= needs a value", key);
+                ps->key_line[k] = ps->line;
+        }
+
+        switch (k) {
+        case POLICY_KEY_NAMES:
+                return parse_names(ps, rule, value);
+        case POLICY_KEY_CREATE:
+                return parse_principals(ps, key, value, &rule->create, &rule->n_create);
+        case POLICY_KEY_READ_WRITE:
+                return parse_principals(ps, key, value, &rule->read_write,
+                                        &rule->n_read_write);
+        case POLICY_KEY_READ_ONLY:
+                return parse_principals(ps, key, value, &rule->read_only, &rule->n_read_only);
+        case POLICY_KEY_OWNER:
+                return parse_id_spec(ps, key, value, false, &rule->owner);
+        case POLICY_KEY_GROUP:
+                return parse_id_spec(ps, key, value, true, &rule->group);
+        case POLICY_KEY_MODE:
+                /*
+                 * Segments are data. An exec bit would let mmap(PROT_EXEC) through on a
+                 * tmpfs without noexec, and setuid/setgid/sticky have no meaning here but would
+                 * surprise an auditor.
+                 */
+                r = parse_mode(value, 0666, &rule->mode);
+                if (r == -ERANGE)
+                        return policy_parser_error(ps, "Mode=%s has bits outside 0666 (setuid, "
+                                                   "setgid, sticky and execute bits are not "
+                                                   "allowed)", value);
+                if (r < 0)
+                        return policy_parser_error(ps, "invalid Mode= '%s' (1 to 4 octal "
+                                                   "digits)", value);
+                return 0;
+        case POLICY_KEY_MAX_SIZE:
+                r = parse_size(value, &rule->max_size);
+                if (r == -ERANGE)
+                        return policy_parser_error(ps, "MaxSize= '%s' is too large", value);
+                if (r < 0)
+                        return policy_parser_error(ps, "invalid MaxSize= '%s' (a number > 0 "
+                                                   "with an optional K, M, G or T suffix)",
+                                                   value);
+                return 0;
+        case POLICY_KEY_BACKEND:
+                if (strcmp(value, "shm") == 0)
+                        rule->backend = POLICY_BACKEND_SHM;
+                else if (strcmp(value, "memfd") == 0)
+                        rule->backend = POLICY_BACKEND_MEMFD;
+                else
+                        return policy_parser_error(ps, "invalid Backend= '%s' (shm or memfd)",
+                                                   value);
+                return 0;
+        case _POLICY_KEY_MAX:
+                break;
+        }
+        return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ [Quota] */
+
+int policy_parse_quota_key(struct policy_parser *ps, const char *key, char *value)
+{
+        struct policy_quota *q = &ps->policy->quota;
+        enum policy_quota_key k;
+        uint64_t v;
+        int r;
+
+        for (k = 0; k < _POLICY_QUOTA_KEY_MAX; k++)
+                if (strcmp(quota_keys[k], key) == 0)
+                        break;
+        if (k == _POLICY_QUOTA_KEY_MAX)
+                return policy_parser_error(ps, "unknown key '%s' in [Quota]", key);
+        if (ps->quota_where[k])
+                return policy_parser_error(ps, "%s= is already set at %s", key,
+                                           ps->quota_where[k]);
+        if (asprintf(&ps->quota_where[k], "%s:%u", ps->file, ps->line) < 0) {
+                ps->quota_where[k] = NULL;
+                return -ENOMEM;
+        }
+
+        if (strcmp(value, "infinity") == 0 && k != POLICY_QUOTA_MAX_CONNECTIONS)
+                v = POLICY_UNLIMITED;
+        else if (k == POLICY_QUOTA_MAX_BYTES) {
+                r = parse_size(value, &v);
+                if (r < 0)
+                        return policy_parser_error(ps, "invalid %s= '%s' (a size with an "
+                                                   "optional K, M, G or T suffix, or "
+                                                   "infinity)", key, value);
+        } else {
+                uint32_t n;
+
+                /* parse_id() takes any uint32 but (uint32_t) -1: plenty for a count. */
+                r = parse_id(value, &n);
+                if (r < 0 || (k == POLICY_QUOTA_MAX_CONNECTIONS &&
+                              (n == 0 || n > POLICY_CONNECTIONS_MAX)))
+                        return policy_parser_error(ps, "invalid %s= '%s' (%s)", key, value,
+                                                   k == POLICY_QUOTA_MAX_CONNECTIONS ?
+                                                   "1 to 16384" : "a count, or infinity");
+                v = n;
+        }
+        switch (k) {
+        case POLICY_QUOTA_MAX_OBJECTS:
+                q->max_objects = v;
+                break;
+        case POLICY_QUOTA_MAX_BYTES:
+                q->max_bytes = v;
+                break;
+        case POLICY_QUOTA_MAX_CONNECTIONS:
+                q->max_connections = v;
+                break;
+        case _POLICY_QUOTA_KEY_MAX:
+                break;
+        }
+        return 0;
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-policy-load.c - unit tests of reading policies from files and directories
+ * (daemon/policy-load.c): *.conf order, hidden files, symlinks and masking, errors that name
+ * their file, and size limits.
+ *
+ * Needs no root: it writes only below a fresh directory in $TMPDIR.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy-util.h"
+
+struct dir_fixture {
+        char dir[4096];
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+static int dir_setup(void **state)
+{
+        struct dir_fixture *f = calloc(1, sizeof(*f));
+        const char *tmp = getenv("TMPDIR");
+
+        if (!f)
+                return -1;
+        (void) snprintf(f->dir, sizeof(f->dir), "%s/test-policy.XXXXXX", tmp ? tmp : "/tmp");
+        if (!mkdtemp(f->dir)) {
+                free(f);
+                return -1;
+        }
+        *state = f;
+        return 0;
+}
+
+static int dir_teardown(void **state)
+{
+        struct dir_fixture *f = *state;
+
+        (void) nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(f);
+        return 0;
+}
+
+static char *dir_path(const struct dir_fixture *f, const char *name)
+{
+        char *path;
+
+        assert_true(asprintf(&path, "%s/%s", f->dir, name) >= 0);
+        return path;
+}
+
+static void write_file(const struct dir_fixture *f, const char *name, const char *text)
+{
+        _cleanup_(freep) char *path = dir_path(f, name);
+        FILE *file = fopen(path, "we");
+
+        assert_non_null(file);
+        assert_int_equal(fputs(text, file) >= 0, 1);
+        assert_int_equal(fclose(file), 0);
+}
+
+static int load_dir(const struct dir_fixture *f, struct policy **ret, char **ret_error)
+{
+        return policy_load(f->dir, ret, ret_error);
+}
+
+static void test_dir_empty(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(freep) char *error = NULL, *sub = dir_path(f, "sub.conf");
+        struct identity root = ident(0, 0, "root");
+
+        /* Nothing that counts: a README, a hidden file and a directory named like a file. */
+        write_file(f, "README", "not a policy\n");
+        write_file(f, ".hidden.conf", "not a policy\n");
+        write_file(f, "x.conf~", "not a policy\n");
+        assert_int_equal(mkdir(sub, 0755), 0);
+        assert_int_equal(load_dir(f, &p, &error), 0);
+        assert_null(error);
+        assert_non_null(p);
+        assert_int_equal(p->n_rules, 0);
+        assert_null(policy_match(p, "root-x", &root));
+}
+
+static void test_dir_order(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(freep) char *error = NULL, *sub = dir_path(f, "subdir"),
+                              *subconf = dir_path(f, "25-dir.conf"),
+                              *link = dir_path(f, "15-link.conf"),
+                              *target = dir_path(f, "subdir/linked"),
+                              *masked = dir_path(f, "16-masked.conf");
+        _cleanup_(freep) char *a = dir_path(f, "10-a.conf");
+        struct identity root = ident(0, 0, "root");
+
+        /* Written out of order; read in strcmp() order: "10-a" < "15-link" < "20-b" < "9-z". */
+        write_file(f, "9-z.conf", "[Segment z]\nNames=*\n");
+        write_file(f, "20-b.conf", "# b\n[Segment b]\nNames=b-* a-1\n");
+        write_file(f, "10-a.conf", "[Segment a]\nNames=a-*\n");
+        write_file(f, "30-c.txt", "this is not read\n");
+        write_file(f, "30-c.conf.bak", "this is not read\n");
+        assert_int_equal(mkdir(sub, 0755), 0);
+        assert_int_equal(mkdir(subconf, 0755), 0);
+        write_file(f, "subdir/linked", "[Segment link]\nNames=l-*\n");
+        write_file(f, "subdir/99-inner.conf", "this is not read\n");
+        assert_int_equal(symlink(target, link), 0);
+        assert_int_equal(symlink("/dev/null", masked), 0);
+
+        assert_int_equal(load_dir(f, &p, &error), 4);
+        assert_null(error);
+        assert_int_equal(p->n_rules, 4);
+        assert_string_equal(p->rules[0].id, "a");
+        assert_string_equal(p->rules[0].file, a);
+        assert_int_equal(p->rules[0].line, 1);
+        assert_string_equal(p->rules[1].id, "link");
+        assert_string_equal(p->rules[2].id, "b");
+        assert_int_equal(p->rules[2].line, 2);
+        assert_string_equal(p->rules[3].id, "z");
+        assert_string_equal(match_id(p, "a-1", &root), "a");
+        assert_string_equal(match_id(p, "b-1", &root), "b");
+        assert_string_equal(match_id(p, "l-1", &root), "link");
+        assert_string_equal(match_id(p, "other", &root), "z");
+
+        /* A single file works too, and counts as one. */
+        policy_free(TAKE_PTR(p));
+        assert_int_equal(policy_load(a, &p, &error), 1);
+        assert_int_equal(p->n_rules, 1);
+        /* And a trailing slash on the directory changes nothing. */
+        {
+                _cleanup_(policy_freep) struct policy *q = NULL;
+                _cleanup_(freep) char *slash = dir_path(f, "");
+
+                assert_int_equal(policy_load(slash, &q, &error), 4);
+                assert_int_equal(q->n_rules, 4);
+        }
+}
+
+static void expect_dir_error(const struct dir_fixture *f, const char *file, unsigned line,
+                             const char *what)
+{
+        _cleanup_(freep) char *error = NULL, *prefix = NULL;
+        struct policy *p = NULL;
+
+        assert_int_equal(load_dir(f, &p, &error), -EINVAL);
+        assert_null(p);
+        assert_non_null(error);
+        if (line > 0)
+                assert_true(asprintf(&prefix, "%s/%s:%u: ", f->dir, file, line) >= 0);
+        else
+                assert_true(asprintf(&prefix, "%s/%s: ", f->dir, file) >= 0);
+        if (strncmp(error, prefix, strlen(prefix)) != 0 || !strstr(error, what))
+                fail_msg("message '%s', expected '%s...%s'", error, prefix, what);
+}
+
+static void test_dir_errors(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(freep) char *big = dir_path(f, "50-big.conf"),
+                              *dangling = dir_path(f, "60-dangling.conf"),
+                              *b = dir_path(f, "20-b.conf"), *msg = NULL;
+        int fd;
+
+        write_file(f, "10-a.conf", "[Segment a]\nNames=a-*\n");
+        write_file(f, "20-b.conf", "[Segment b]\nNames=b-*\nMode=0777\n");
+        /* An error in one file refuses the whole policy and names that file. */
+        expect_dir_error(f, "20-b.conf", 3, "Mode=0777");
+
+        /* Duplicate IDs across files. */
+        write_file(f, "20-b.conf", "\n[Segment a]\nNames=b-*\n");
+        assert_true(asprintf(&msg, "first used at %s/10-a.conf:1", f->dir) >= 0);
+        expect_dir_error(f, "20-b.conf", 2, msg);
+
+        /* A section does not continue into the next file. */
+        write_file(f, "20-b.conf", "Names=b-*\n");
+        expect_dir_error(f, "20-b.conf", 1, "outside");
+
+        /* Too large, without reading 4 MiB of it. */
+        assert_int_equal(unlink(b), 0);
+        fd = open(big, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, (4 << 20) + 1), 0);
+        assert_int_equal(close(fd), 0);
+        expect_dir_error(f, "50-big.conf", 0, "larger than");
+        assert_int_equal(unlink(big), 0);
+
+        /* A dangling symlink must not silently drop rules. */
+        assert_int_equal(symlink("/nonexistent/shmb-test", dangling), 0);
+        expect_dir_error(f, "60-dangling.conf", 0, "dangling");
+}
+
+static void test_load_missing(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(freep) char *missing = dir_path(f, "missing"), *error = NULL;
+        struct policy *p = NULL;
+
+        assert_int_equal(policy_load(missing, &p, &error), -ENOENT);
+        assert_null(p);
+        assert_null(error);
+        assert_int_equal(policy_load("/dev/null", &p, &error), -EINVAL);
+        assert_null(p);
+        assert_non_null(error);
+        assert_string_equal(error, "/dev/null: not a regular file or directory");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_dir_empty, dir_setup, dir_teardown),
+                cmocka_unit_test_setup_teardown(test_dir_order, dir_setup, dir_teardown),
+                cmocka_unit_test_setup_teardown(test_dir_errors, dir_setup, dir_teardown),
+                cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
