@@ -57,6 +57,21 @@ size_t pattern_literal_len(const char *pattern)
         return strcspn(pattern, PATTERN_NOT_LITERAL);
 }
 
+size_t pattern_plain_len(const char *pattern)
+{
+        return strcspn(pattern, PATTERN_GLOB);
+}
+
+bool pattern_is_prefix(const char *pattern, size_t *ret_len)
+{
+        size_t n = pattern_plain_len(pattern);
+
+        if (pattern[n] != '*' || pattern[n + strspn(pattern + n, "*")] != '\0')
+                return false;
+        *ret_len = n;
+        return true;
+}
+
 static bool buf_put(char *buf, size_t size, size_t *n, char c)
 {
         if (*n + 1 >= size)

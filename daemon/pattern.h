@@ -34,6 +34,17 @@ bool pattern_has_specifier(const char *pattern, char c);
 /* The length of the literal prefix: every name @pattern matches starts with these bytes. */
 size_t pattern_literal_len(const char *pattern);
 
+/* Glob characters: where the plain part of a pattern (literal text and specifiers) ends. */
+#define PATTERN_GLOB "*?[\\"
+
+/* The length of the plain part: what @pattern has before its first glob character. It expands
+ * to literal text, the same for every pattern that starts with it. */
+size_t pattern_plain_len(const char *pattern);
+
+/* Is @pattern a plain part followed by nothing but '*' ("a-*", "%u-*", "*")? Then it matches
+ * exactly the names that start with the plain part's expansion, and *@ret_len is its length. */
+bool pattern_is_prefix(const char *pattern, size_t *ret_len);
+
 /**
  * pattern_expand() - replace the specifiers of @pattern for @id.
  * @pattern: a pattern that passed pattern_check().

@@ -57,6 +57,11 @@ static int array_reserve(void **array, size_t n, size_t size)
         return 0;
 }
 
+const char *policy_segment_key_name(enum policy_key k)
+{
+        return k < _POLICY_KEY_MAX ? segment_keys[k].name : "?";
+}
+
 static struct policy_rule *open_rule(struct policy_parser *ps)
 {
         return &ps->policy->rules[ps->policy->n_rules - 1];
@@ -93,9 +98,6 @@ static int add_pattern(struct policy_parser *ps, struct policy_rule *rule, char 
         if (pattern_check(pattern) < 0)
                 return policy_parser_error(ps, "pattern '%s' has an unknown %% specifier "
                                            "(only %%u, %%U and %%%% are known)", pattern);
-        if (rule->n_names >= POLICY_LIST_MAX)
-                return policy_parser_error(ps, "too many entries in Names= (the limit is %d)",
-                                           POLICY_LIST_MAX);
         r = array_reserve((void **) &rule->names, rule->n_names, sizeof(char *));
         if (r < 0)
                 return r;
@@ -121,10 +123,14 @@ static int parse_names(struct policy_parser *ps, struct policy_rule *rule, char 
                 rule->n_names = 0;
                 return 0;
         }
+        /* Each entry on its own: a bad one is reported and the others still count. */
         for (tok = strtok_r(value, WHITESPACE, &save); tok;
              tok = strtok_r(NULL, WHITESPACE, &save)) {
+                if (rule->n_names >= POLICY_LIST_MAX)
+                        return policy_parser_error(ps, "too many entries in Names= (the limit "
+                                                   "is %d)", POLICY_LIST_MAX);
                 r = add_pattern(ps, rule, tok);
-                if (r < 0)
+                if (r < 0 && r != -EINVAL)
                         return r;
         }
         return 0;
@@ -213,6 +219,8 @@ static int parse_principals(struct policy_parser *ps, const char *key, char *val
                 if (r < 0)
                         return r;
                 r = parse_principal(ps, key, tok, &(*list)[*n]);
+                if (r == -EINVAL)
+                        continue;
                 if (r < 0)
                         return r;
                 (*n)++;

@@ -18,7 +18,7 @@
 #include "policy-parser.h"
 
 /* Reads and parses one regular file. */
-static int load_file(struct policy_parser *ps, const char *path)
+static int read_and_parse(struct policy_parser *ps, const char *path)
 {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *text = NULL;
@@ -70,6 +70,18 @@ static int load_file(struct policy_parser *ps, const char *path)
         return policy_parser_feed(ps, path, text, len);
 }
 
+/* Reads and parses one file. Returns 0 (problems are recorded) or -ENOMEM. */
+static int load_file(struct policy_parser *ps, const char *path)
+{
+        int r = read_and_parse(ps, path);
+
+        if (r >= 0 || r == -ENOMEM)
+                return r;
+        if (r != -EINVAL)
+                r = policy_parser_error_at(ps, 0, "cannot read: %s", strerror(-r));
+        return r == -EINVAL ? 0 : r;
+}
+
 static int conf_filter(const struct dirent *de)
 {
         size_t n = strlen(de->d_name);
@@ -84,7 +96,8 @@ static int conf_compare(const struct dirent **a, const struct dirent **b)
         return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Returns the number of files read, or -errno. */
+/* Returns the number of files read, or -errno when the directory cannot be listed or on
+ * -ENOMEM. Problems with single files are recorded, and the others are read all the same. */
 static int load_dir(struct policy_parser *ps, const char *dir)
 {
         struct dirent **list = NULL;
@@ -111,12 +124,18 @@ static int load_dir(struct policy_parser *ps, const char *dir)
                  * dangling link is an error: skipping it could let a later, wider rule decide.
                  */
                 if (stat(path, &st) < 0) {
+                        int e = errno;
+
                         ps->file = path;
-                        r = errno == ENOENT ? policy_parser_error_at(ps, 0, "dangling symlink "
-                                                                     "or file removed while "
-                                                                     "reading")
-                                            : -errno;
-                        break;
+                        if (e == ENOENT)
+                                r = policy_parser_error_at(ps, 0, "dangling symlink or file "
+                                                           "removed while reading");
+                        else
+                                r = policy_parser_error_at(ps, 0, "cannot read: %s",
+                                                           strerror(e));
+                        if (r == -EINVAL)
+                                r = 0;
+                        continue;
                 }
                 if (!S_ISREG(st.st_mode))
                         continue;
@@ -131,30 +150,57 @@ static int load_dir(struct policy_parser *ps, const char *dir)
         return r < 0 ? r : n_read;
 }
 
-int policy_load(const char *path, struct policy **ret, char **ret_error)
+/* The path's own problems are errors of the load, not -errno, once it exists. */
+static int load_path(struct policy_parser *ps, const char *path)
 {
-        struct policy_parser ps;
         struct stat st;
         int r;
 
         if (stat(path, &st) < 0)
                 return -errno;
-        r = policy_parser_init(&ps);
-        if (r < 0) {
-                policy_parser_deinit(&ps);
-                return r;
-        }
         if (S_ISDIR(st.st_mode))
-                r = load_dir(&ps, path);
-        else if (S_ISREG(st.st_mode)) {
-                r = load_file(&ps, path);
-                if (r >= 0)
-                        r = 1;
-        } else {
-                ps.file = path;
-                r = policy_parser_error_at(&ps, 0, "not a regular file or directory");
+                return load_dir(ps, path);
+        if (S_ISREG(st.st_mode)) {
+                r = load_file(ps, path);
+                return r < 0 ? r : 1;
         }
+        ps->file = path;
+        r = policy_parser_error_at(ps, 0, "not a regular file or directory");
+        return r == -EINVAL ? 0 : r;
+}
+
+int policy_load_diags(const char *path, struct policy_diags *diags, struct policy **ret)
+{
+        struct policy_parser ps;
+        int r;
+
+        r = policy_parser_init(&ps, diags);
+        if (r >= 0)
+                r = load_path(&ps, path);
+        return policy_parser_finish(&ps, r, ret, NULL);
+}
+
+int policy_load(const char *path, struct policy **ret, char **ret_error)
+{
+        struct policy_parser ps;
+        int r;
+
+        r = policy_parser_init(&ps, NULL);
+        if (r >= 0)
+                r = load_path(&ps, path);
         return policy_parser_finish(&ps, r, ret, ret_error);
+}
+
+int policy_load_text(const char *text, size_t size, const char *origin,
+                     struct policy_diags *diags, struct policy **ret)
+{
+        struct policy_parser ps;
+        int r;
+
+        r = policy_parser_init(&ps, diags);
+        if (r >= 0)
+                r = policy_parser_feed(&ps, origin, text, size);
+        return policy_parser_finish(&ps, r, ret, NULL);
 }
 
 int policy_load_string(const char *text, const char *origin, struct policy **ret,
@@ -163,13 +209,38 @@ int policy_load_string(const char *text, const char *origin, struct policy **ret
         struct policy_parser ps;
         int r;
 
-        r = policy_parser_init(&ps);
-        if (r < 0) {
-                policy_parser_deinit(&ps);
+        r = policy_parser_init(&ps, NULL);
+        if (r >= 0)
+                r = policy_parser_feed(&ps, origin, text, strlen(text));
+        return policy_parser_finish(&ps, r, ret, ret_error);
+}
+
+int policy_load_configured(const char *path, struct policy_diags *diags, struct policy **ret,
+                           const char **ret_origin)
+{
+        struct policy *p = NULL;
+        int r;
+
+        r = policy_load_diags(path ? path : POLICY_DEFAULT_DIR, diags, &p);
+        if (r == -ENOENT && !path)
+                r = 0;
+        if (r < 0)
                 return r;
+        if (r > 0 || path) {
+                *ret = p;
+                *ret_origin = path ? path : POLICY_DEFAULT_DIR;
+                return 0;
         }
-        r = policy_parser_feed(&ps, origin, text, strlen(text));
-        return policy_parser_finish(&ps, r < 0 ? r : 0, ret, ret_error);
+        /* No --policy, and no *.conf in the default directory. */
+        policy_free(p);
+        p = NULL;
+        r = policy_load_text(policy_default_text, strlen(policy_default_text),
+                             POLICY_DEFAULT_ORIGIN, diags, &p);
+        if (r < 0)
+                return r;
+        *ret = p;
+        *ret_origin = "the embedded default policy";
+        return 0;
 }
 
 /**

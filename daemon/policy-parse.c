@@ -34,32 +34,64 @@ static char *strip(char *s)
         return s;
 }
 
-int policy_parser_error_at(struct policy_parser *ps, unsigned line, const char *fmt, ...)
+static int _printf_(4, 0) record(struct policy_parser *ps, enum policy_diag_level level,
+                                  unsigned line, const char *fmt, va_list ap)
 {
         _cleanup_(freep) char *msg = NULL;
+        int r;
+
+        r = vasprintf(&msg, fmt, ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (level == POLICY_DIAG_ERROR && !ps->first_error) {
+                _cleanup_(freep) char *escaped = policy_diag_escape(msg);
+
+                if (!escaped)
+                        return -ENOMEM;
+                if (line > 0)
+                        r = asprintf(&ps->first_error, "%s:%u: %s", ps->file, line, escaped);
+                else
+                        r = asprintf(&ps->first_error, "%s: %s", ps->file, escaped);
+                if (r < 0) {
+                        ps->first_error = NULL;
+                        return -ENOMEM;
+                }
+        }
+        return policy_diags_add(ps->diags, level, ps->file, line, "%s", msg);
+}
+
+int policy_parser_error_at(struct policy_parser *ps, unsigned line, const char *fmt, ...)
+{
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = record(ps, POLICY_DIAG_ERROR, line, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(ps->error);
-        if (line > 0)
-                r = asprintf(&ps->error, "%s:%u: %s", ps->file, line, msg);
-        else
-                r = asprintf(&ps->error, "%s: %s", ps->file, msg);
-        if (r < 0) {
-                ps->error = NULL;
-                return -ENOMEM;
-        }
-        return -EINVAL;
+        return r < 0 ? r : -EINVAL;
 }
 
-int policy_parser_init(struct policy_parser *ps)
+int policy_parser_warning_at(struct policy_parser *ps, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = record(ps, POLICY_DIAG_WARNING, line, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+bool policy_parser_failed(const struct policy_parser *ps)
+{
+        return ps->diags->n_errors > ps->errors_before;
+}
+
+int policy_parser_init(struct policy_parser *ps, struct policy_diags *diags)
 {
         *ps = (struct policy_parser) {};
+        ps->diags = diags ? diags : &ps->own;
+        ps->errors_before = ps->diags->n_errors;
         ps->policy = calloc(1, sizeof(struct policy));
         if (!ps->policy)
                 return -ENOMEM;
@@ -83,8 +115,9 @@ void policy_parser_deinit(struct policy_parser *ps)
                 hashmap_deinit(&ps->ids);
         }
         ps->policy = policy_free(ps->policy);
-        free(ps->error);
-        ps->error = NULL;
+        free(ps->first_error);
+        ps->first_error = NULL;
+        policy_diags_clear(&ps->own);
         for (i = 0; i < _POLICY_QUOTA_KEY_MAX; i++) {
                 free(ps->quota_where[i]);
                 ps->quota_where[i] = NULL;
@@ -96,11 +129,38 @@ static struct policy_rule *open_rule(struct policy_parser *ps)
         return &ps->policy->rules[ps->policy->n_rules - 1];
 }
 
+/* Keys that mean nothing for a memfd object, which belongs to the daemon with mode 0600. */
+static int check_backend_keys(struct policy_parser *ps, const struct policy_rule *rule)
+{
+        static const enum policy_key shm_only[] = {
+                POLICY_KEY_OWNER, POLICY_KEY_GROUP, POLICY_KEY_MODE,
+        };
+        size_t i;
+        int r;
+
+        if (rule->backend != POLICY_BACKEND_MEMFD)
+                return 0;
+        for (i = 0; i < ELEMENTSOF(shm_only); i++) {
+                enum policy_key k = shm_only[i];
+
+                if (ps->key_line[k] == 0)
+                        continue;
+                r = policy_parser_warning_at(ps, ps->key_line[k], "%s= does not apply to "
+                                             "Backend=memfd (memfd objects belong to the "
+                                             "daemon, mode 0600) and is ignored",
+                                             policy_segment_key_name(k));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Closes the open section, if any: the checks that need the whole section happen here. */
 static int end_section(struct policy_parser *ps)
 {
         struct policy_rule *rule;
         size_t i;
+        int r;
 
         if (ps->section != POLICY_SECTION_SEGMENT) {
                 ps->section = POLICY_SECTION_NONE;
@@ -108,6 +168,9 @@ static int end_section(struct policy_parser *ps)
         }
         ps->section = POLICY_SECTION_NONE;
         rule = open_rule(ps);
+        r = check_backend_keys(ps, rule);
+        if (r < 0)
+                return r;
         if (rule->n_names == 0)
                 return policy_parser_error_at(ps, rule->line, "[Segment %s] has no Names=",
                                               rule->id);
@@ -129,7 +192,9 @@ static int end_section(struct policy_parser *ps)
         return 0;
 }
 
-static int add_rule(struct policy_parser *ps, const char *id)
+/* Adds the rule that the section opens. A duplicate's keys are still checked, but its ID is
+ * not registered again. */
+static int add_rule(struct policy_parser *ps, const char *id, bool duplicate)
 {
         struct policy_rule *rule;
         struct rule_id *e;
@@ -154,11 +219,13 @@ static int add_rule(struct policy_parser *ps, const char *id)
         };
         rule->id = strdup(id);
         rule->file = strdup(ps->file);
-        e = calloc(1, sizeof(*e));
-        if (!rule->id || !rule->file || !e) {
-                free(e);
+        if (!rule->id || !rule->file)
                 return -ENOMEM;
-        }
+        if (duplicate)
+                return 0;
+        e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
         e->index = ps->policy->n_rules - 1;
         e->entry.key = rule->id;
         hashmap_put(&ps->ids, &e->entry);
@@ -173,8 +240,10 @@ static int parse_section(struct policy_parser *ps, char *s)
         int r;
 
         r = end_section(ps);
-        if (r < 0)
+        if (r < 0 && r != -EINVAL)
                 return r;
+        /* Until this header proves good, the keys that follow belong to nothing. */
+        ps->section = POLICY_SECTION_INVALID;
 
         if (s[n - 1] != ']')
                 return policy_parser_error(ps, "section header does not end in ']'");
@@ -188,9 +257,9 @@ static int parse_section(struct policy_parser *ps, char *s)
         if (!*type)
                 return policy_parser_error(ps, "empty section header");
         if (strcmp(type, "Quota") == 0) {
+                ps->section = POLICY_SECTION_QUOTA;
                 if (*id)
                         return policy_parser_error(ps, "[Quota] takes no ID");
-                ps->section = POLICY_SECTION_QUOTA;
                 return 0;
         }
         if (strcmp(type, "Segment") != 0)
@@ -200,7 +269,19 @@ static int parse_section(struct policy_parser *ps, char *s)
         /* The ID names the rule in messages and in logs: one word, no brackets. */
         if (id[strcspn(id, WHITESPACE "[]")])
                 return policy_parser_error(ps, "invalid section ID '%s'", id);
+        if (ps->rules_full)
+                return 0;
+        if (ps->policy->n_rules >= POLICY_RULES_MAX) {
+                ps->rules_full = true;
+                return policy_parser_error(ps, "too many rules (the limit is %d); the rest "
+                                           "is not read", POLICY_RULES_MAX);
+        }
         dup = hashmap_get(&ps->ids, id);
+        r = add_rule(ps, id, dup);
+        if (r < 0)
+                return r;
+        ps->section = POLICY_SECTION_SEGMENT;
+        memset(ps->key_line, 0, sizeof(ps->key_line));
         if (dup) {
                 const struct policy_rule *first =
                         &ps->policy->rules[container_of(dup, struct rule_id, entry)->index];
@@ -208,30 +289,55 @@ static int parse_section(struct policy_parser *ps, char *s)
                 return policy_parser_error(ps, "duplicate section ID '%s', first used at %s:%u",
                                            id, first->file, first->line);
         }
-        if (ps->policy->n_rules >= POLICY_RULES_MAX)
-                return policy_parser_error(ps, "too many rules (the limit is %d)",
-                                           POLICY_RULES_MAX);
-        r = add_rule(ps, id);
-        if (r < 0)
-                return r;
-        ps->section = POLICY_SECTION_SEGMENT;
-        memset(ps->key_line, 0, sizeof(ps->key_line));
+        return 0;
+}
+
+/*
+ * Mistakes that parse: "Names=a-*  # all of a" adds the patterns '#', 'all', 'of' and 'a', and
+ * "Names=\"a-*\"" a pattern with quotes that no name matches. The values are taken as written
+ * (as systemd does), with a warning.
+ */
+static int check_value(struct policy_parser *ps, const char *key, const char *value)
+{
+        const char *hash;
+        int r;
+
+        for (hash = strchr(value, '#'); hash; hash = strchr(hash + 1, '#'))
+                if (hash == value || strchr(WHITESPACE, hash[-1]))
+                        break;
+        if (hash) {
+                r = policy_parser_warning(ps, "'#' does not start a comment inside a value "
+                                          "(comments stand on their own lines): '%s' is part "
+                                          "of %s=", hash, key);
+                if (r < 0)
+                        return r;
+        }
+        if (strpbrk(value, "\"'")) {
+                r = policy_parser_warning(ps, "quotes are not special in values: %s= gets "
+                                          "'%s' with its quote characters", key, value);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
 static int parse_line(struct policy_parser *ps, char *buf, size_t len)
 {
-        char *s, *eq;
+        char *s, *eq, *key, *value;
         size_t i;
+        int r;
 
         /*
          * Control characters have no business in a policy and could rewrite a terminal when
-         * echoed in an error message. NUL would cut the line short behind our back.
+         * echoed in a message. NUL would cut the line short behind our back. A carriage return
+         * may end a line (CRLF files), and nowhere else.
          */
         for (i = 0; i < len; i++) {
                 unsigned char c = (unsigned char) buf[i];
 
-                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+                if (c == '\r' && strspn(buf + i, "\r") == len - i)
+                        break;
+                if ((c < 0x20 && c != '\t') || c == 0x7f)
                         return policy_parser_error(ps, "control character 0x%02x in line", c);
         }
 
@@ -245,18 +351,20 @@ static int parse_line(struct policy_parser *ps, char *buf, size_t len)
         if (!eq)
                 return policy_parser_error(ps, "expected 'Key=Value' or '[Segment ID]'");
         *eq = '\0';
-        s = strip(s);
-        if (!*s)
+        key = strip(s);
+        value = strip(eq + 1);
+        if (!*key)
                 return policy_parser_error(ps, "missing key before '='");
-        switch (ps->section) {
-        case POLICY_SECTION_QUOTA:
-                return policy_parse_quota_key(ps, s, strip(eq + 1));
-        case POLICY_SECTION_SEGMENT:
-                return policy_parse_segment_key(ps, s, strip(eq + 1));
-        case POLICY_SECTION_NONE:
-                break;
-        }
-        return policy_parser_error(ps, "key '%s' outside of a [Segment] section", s);
+        if (ps->section == POLICY_SECTION_INVALID)
+                return 0;
+        if (ps->section == POLICY_SECTION_NONE)
+                return policy_parser_error(ps, "key '%s' outside of a [Segment] section", key);
+        r = check_value(ps, key, value);
+        if (r < 0)
+                return r;
+        if (ps->section == POLICY_SECTION_QUOTA)
+                return policy_parse_quota_key(ps, key, value);
+        return policy_parse_segment_key(ps, key, value);
 }
 
 int policy_parser_feed(struct policy_parser *ps, const char *file, const char *text, size_t len)
@@ -268,8 +376,10 @@ int policy_parser_feed(struct policy_parser *ps, const char *file, const char *t
         ps->file = file;
         ps->line = 0;
         ps->section = POLICY_SECTION_NONE;
-        if (len > POLICY_FILE_MAX)
-                return policy_parser_error_at(ps, 0, "larger than %u bytes", POLICY_FILE_MAX);
+        if (len > POLICY_FILE_MAX) {
+                r = policy_parser_error_at(ps, 0, "larger than %u bytes", POLICY_FILE_MAX);
+                return r == -EINVAL ? 0 : r;
+        }
 
         while (pos < len) {
                 const char *start = text + pos, *nl = memchr(start, '\n', len - pos);
@@ -278,15 +388,18 @@ int policy_parser_feed(struct policy_parser *ps, const char *file, const char *t
                 pos += n + (nl ? 1 : 0);
                 ps->line++;
                 if (n > POLICY_LINE_MAX)
-                        return policy_parser_error(ps, "line longer than %d bytes",
-                                                   POLICY_LINE_MAX);
-                memcpy(buf, start, n);
-                buf[n] = '\0';
-                r = parse_line(ps, buf, n);
-                if (r < 0)
+                        r = policy_parser_error(ps, "line longer than %d bytes",
+                                                POLICY_LINE_MAX);
+                else {
+                        memcpy(buf, start, n);
+                        buf[n] = '\0';
+                        r = parse_line(ps, buf, n);
+                }
+                if (r < 0 && r != -EINVAL)
                         return r;
         }
-        return end_section(ps);
+        r = end_section(ps);
+        return r == -EINVAL ? 0 : r;
 }
 
 int policy_parser_finish(struct policy_parser *ps, int r, struct policy **ret, char **ret_error)
@@ -294,16 +407,26 @@ int policy_parser_finish(struct policy_parser *ps, int r, struct policy **ret, c
         struct policy_index *x = NULL;
 
         if (r >= 0) {
-                int k = policy_index_new(ps->policy, &x);
+                int k = policy_lint(ps->policy, ps->diags);
 
                 if (k < 0)
                         r = k;
         }
+        if (r >= 0 && policy_parser_failed(ps)) {
+                r = -EINVAL;
+                if (ret_error)
+                        *ret_error = TAKE_PTR(ps->first_error);
+        }
         if (r >= 0) {
-                ps->policy->index = x;
-                *ret = TAKE_PTR(ps->policy);
-        } else if (r == -EINVAL && ps->error && ret_error)
-                *ret_error = TAKE_PTR(ps->error);
+                int k = policy_index_new(ps->policy, &x);
+
+                if (k < 0)
+                        r = k;
+                else {
+                        ps->policy->index = x;
+                        *ret = TAKE_PTR(ps->policy);
+                }
+        }
         policy_parser_deinit(ps);
         return r;
 }

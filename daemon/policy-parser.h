@@ -13,6 +13,7 @@
 
 #include "hashmap.h"
 #include "macro.h"
+#include "policy-diag.h"
 #include "policy.h"
 
 /*
@@ -53,6 +54,7 @@ enum policy_section {
         POLICY_SECTION_NONE,            /* before the first header of a file */
         POLICY_SECTION_SEGMENT,         /* the open rule is the policy's last */
         POLICY_SECTION_QUOTA,
+        POLICY_SECTION_INVALID,         /* after a bad header: keys are skipped unchecked */
 };
 
 struct policy_parser {
@@ -64,23 +66,53 @@ struct policy_parser {
         enum policy_section section;
         unsigned key_line[_POLICY_KEY_MAX];     /* where each scalar key of the open rule was set */
         char *quota_where[_POLICY_QUOTA_KEY_MAX]; /* "FILE:LINE" where each [Quota] key was set */
-        char *error;                    /* the first error, "FILE:LINE: text" */
+        bool rules_full;                /* POLICY_RULES_MAX reached: later rules are skipped */
+
+        struct policy_diags *diags;     /* the caller's list, or own */
+        struct policy_diags own;
+        size_t errors_before;           /* diags->n_errors when this load started */
+        char *first_error;              /* "FILE:LINE: text" of the first error, for ret_error */
 };
 
-int policy_parser_init(struct policy_parser *ps);
+/* @diags: where diagnostics go, or NULL to keep them only until policy_parser_finish(). */
+int policy_parser_init(struct policy_parser *ps, struct policy_diags *diags);
 void policy_parser_deinit(struct policy_parser *ps);
 
-/* Parses one file's text of @len bytes; sections end with their file. Returns 0, -EINVAL
- * after recording an error, or -ENOMEM. */
+/*
+ * Parses one file's text of @len bytes; sections end with their file. Every error is recorded
+ * and parsing goes on, so that one pass reports them all. Returns 0 (whether or not there were
+ * errors) or -ENOMEM.
+ */
 int policy_parser_feed(struct policy_parser *ps, const char *file, const char *text, size_t len);
 
-/* Hands out the policy, indexed, if @r >= 0 and nothing was wrong; returns @r or the error. */
+/* Has this load recorded an error so far? */
+bool policy_parser_failed(const struct policy_parser *ps);
+
+/*
+ * Ends the load: runs the whole-policy checks (policy-lint.c), and hands out the policy,
+ * indexed, if @r >= 0 and no error was recorded. Returns @r, or -EINVAL when there were errors
+ * (with the first one in *@ret_error if @ret_error is not NULL), or -ENOMEM.
+ */
 int policy_parser_finish(struct policy_parser *ps, int r, struct policy **ret, char **ret_error);
 
-/* Records "FILE:LINE: text" (or "FILE: text" for @line 0) and returns -EINVAL, or -ENOMEM. */
+/*
+ * Record a diagnostic about @line of the current file (0: the whole file). The error variant
+ * returns -EINVAL, which callers pass up so that the rest of the line is skipped; the warning
+ * variant returns 0. Both return -ENOMEM when even that fails.
+ */
 int policy_parser_error_at(struct policy_parser *ps, unsigned line, const char *fmt, ...)
         _printf_(3, 4);
+int policy_parser_warning_at(struct policy_parser *ps, unsigned line, const char *fmt, ...)
+        _printf_(3, 4);
 #define policy_parser_error(ps, ...) policy_parser_error_at((ps), (ps)->line, __VA_ARGS__)
+#define policy_parser_warning(ps, ...) policy_parser_warning_at((ps), (ps)->line, __VA_ARGS__)
+
+/* policy-lint.c: warnings that need the whole policy (shadowed rules, overlapping per-user
+ * prefixes). Returns 0 or -ENOMEM. */
+int policy_lint(const struct policy *p, struct policy_diags *diags);
+
+/* policy-keys.c: the name of a [Segment] key, "Names" for POLICY_KEY_NAMES. */
+const char *policy_segment_key_name(enum policy_key k);
 
 /* policy-keys.c: one "Key=Value" of the open [Segment] or [Quota] section. @value is stripped
  * and may be cut up. */

@@ -16,8 +16,11 @@
 #include <sys/types.h>
 
 #include "identity.h"
+#include "policy-diag.h"
 
 #define POLICY_DEFAULT_DIR "/etc/shmbroker/policy.d"
+/* The file name that messages about the embedded default policy give. */
+#define POLICY_DEFAULT_ORIGIN "<default>"
 
 enum policy_backend {
         POLICY_BACKEND_SHM = 1,         /* same values as SHMB_PROTO_BACKEND_* */
@@ -115,27 +118,59 @@ struct policy {
 extern const char policy_default_text[];
 
 /**
- * policy_load() - parse a policy file, or every *.conf file of a directory.
+ * policy_load_diags() - parse a policy file, or every *.conf file of a directory.
  * @path: a regular file or a directory.
+ * @diags: where every error and warning goes, each with its file and line, in the order found;
+ *         or NULL. Appended to: the caller clears it (policy_diags_clear()).
  * @ret: on success, the new policy.
- * @ret_error: on a parse error, a malloc'ed message "FILE:LINE: what is wrong" (or "FILE: ..."
- *             for errors that have no line); the caller frees it. Untouched on success.
  *
- * The policy is refused whole on any error: unknown section or key, key outside a section,
- * missing or empty Names=, bad Mode= (not octal, or setuid/setgid/sticky/exec bits), bad
- * MaxSize=, bad Backend=, unknown user or group, duplicate rule ID, over-long line, too many
- * rules.
+ * One pass reports every error. The policy is refused whole on any error: unknown section or
+ * key, key outside a section, missing or empty Names=, bad Mode= (not octal, or setuid/setgid/
+ * sticky/exec bits), bad MaxSize=, bad Backend=, duplicate rule ID, over-long line, too many
+ * rules, an unreadable file. Warnings do not refuse it: a '#' or quotes inside a value, keys
+ * that do not apply to the rule's backend, shadowed rules, overlapping per-user prefixes.
  *
  * Return: the number of files read (0 for a directory with no *.conf), or -errno: -ENOENT
- * when @path does not exist, -EINVAL for a parse error (with @ret_error set), -ENOMEM, or
- * another error from reading the files.
+ * when @path does not exist, -EINVAL when there were errors (see @diags), -ENOMEM, or another
+ * error from opening @path itself.
+ */
+int policy_load_diags(const char *path, struct policy_diags *diags, struct policy **ret);
+
+/**
+ * policy_load_text() - parse policy text, as policy_load_diags() parses a file.
+ * @text: @size bytes, not necessarily NUL-terminated; a NUL in a line is an error.
+ * @origin: the file name used in messages and in rule->file (e.g. POLICY_DEFAULT_ORIGIN).
+ *
+ * Return: 0, -EINVAL when there were errors, or -ENOMEM.
+ */
+int policy_load_text(const char *text, size_t size, const char *origin,
+                     struct policy_diags *diags, struct policy **ret);
+
+/**
+ * policy_load_configured() - the policy the daemon runs with.
+ * @path: the --policy argument; or NULL for POLICY_DEFAULT_DIR if it holds a *.conf file, and
+ *        else the embedded default policy.
+ * @diags: as for policy_load_diags().
+ * @ret: on success, the new policy.
+ * @ret_origin: on success, what was read, for messages: @path, POLICY_DEFAULT_DIR or "the
+ *              embedded default policy" (static or @path: not to be freed).
+ *
+ * Return: 0, or a negative errno as policy_load_diags() (-ENOENT only when @path is given).
+ */
+int policy_load_configured(const char *path, struct policy_diags *diags, struct policy **ret,
+                           const char **ret_origin);
+
+/**
+ * policy_load() - policy_load_diags() for callers that want only the first error.
+ * @ret_error: on -EINVAL, the first error as a malloc'ed "FILE:LINE: what is wrong" (or
+ *             "FILE: ..." for errors that have no line); the caller frees it. Untouched
+ *             otherwise. Warnings are dropped.
  */
 int policy_load(const char *path, struct policy **ret, char **ret_error);
 
 /**
- * policy_load_string() - parse policy text.
- * @text: the whole text, NUL-terminated.
- * @origin: the name used in messages and in rule->file (e.g. "<default>").
+ * policy_load_string() - policy_load_text() of a NUL-terminated @text, with the first error in
+ * @ret_error as for policy_load().
  */
 int policy_load_string(const char *text, const char *origin, struct policy **ret,
                        char **ret_error);

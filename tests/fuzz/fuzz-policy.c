@@ -3,9 +3,10 @@
  * fuzz-policy.c - the policy parser and the decisions built on it (daemon/policy*.c,
  * daemon/pattern.c).
  *
- * Input: policy text (cut at the first NUL, as a file read by the daemon could not be; the
- * parser takes C strings). A refused policy must come with a "<fuzz>..." message; an accepted
- * one is queried for three fixed requesters (root, nobody 65534 named "nobody", uid 41001 with
+ * Input: policy text. Loaded whole with policy_load_text(), every diagnostic must be about
+ * "<fuzz>" and free of control characters, and the load must fail exactly when one is an error.
+ * Loaded again cut at the first NUL with policy_load_string(), a refused policy must come with a
+ * "<fuzz>..." first error; an accepted one is queried for three fixed requesters (root, nobody 65534 named "nobody", uid 41001 with
  * no name) on names made from its own patterns, and the answers are checked:
  *
  *  - policy_match() (prefix index) returns the rule a plain first-match scan written here
@@ -279,11 +280,29 @@ static void check_pattern(const struct policy *p, const char *pattern)
         }
 }
 
+/* Every diagnostic is about the input, and is safe to print: no control characters. */
+static void check_diags(const struct policy_diags *d)
+{
+        const unsigned char *c;
+        size_t i;
+
+        FUZZ_CHECK(d->n + d->n_dropped == d->n_errors + d->n_warnings);
+        for (i = 0; i < d->n; i++) {
+                FUZZ_CHECK(d->items[i].level == POLICY_DIAG_ERROR ||
+                           d->items[i].level == POLICY_DIAG_WARNING);
+                FUZZ_CHECK(d->items[i].file && strcmp(d->items[i].file, ORIGIN) == 0);
+                FUZZ_CHECK(d->items[i].message);
+                for (c = (const unsigned char *) d->items[i].message; *c; c++)
+                        FUZZ_CHECK(*c >= 0x20 && *c != 0x7f);
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const char *const fixed_names[] = {
                 "x", "root-a", "nobody-a", "41001-a", "65534-x", "0-x", "demo-board", "a*b",
         };
+        struct policy_diags diags = {};
         struct policy *p = NULL;
         char *text, *error = NULL;
         size_t i, j;
@@ -294,6 +313,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         memcpy(text, data, size);
         text[size] = '\0';
+
+        /* The whole input, NULs included: they are errors in their lines. */
+        r = policy_load_text(text, size, ORIGIN, &diags, &p);
+        FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM);
+        if (r != -ENOMEM) {
+                check_diags(&diags);
+                FUZZ_CHECK((r == -EINVAL) == (diags.n_errors > 0));
+        }
+        policy_diags_clear(&diags);
+        p = policy_free(p);
 
         r = policy_load_string(text, ORIGIN, &p, &error);
         free(text);

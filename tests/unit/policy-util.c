@@ -76,3 +76,49 @@ const char *match_id(const struct policy *p, const char *name, const struct iden
 
         return r ? r->id : NULL;
 }
+
+static void dump_diags(const struct policy_diags *d)
+{
+        size_t i;
+
+        for (i = 0; i < d->n; i++) {
+                char *line = policy_diag_format(&d->items[i]);
+
+                print_message("  %s\n", line ? line : "(no memory)");
+                free(line);
+        }
+}
+
+struct policy *expect_diags(const char *text, const struct expected_diag *want, size_t n)
+{
+        struct policy_diags d = {};
+        struct policy *p = NULL;
+        bool any_error = false;
+        size_t i;
+        int r;
+
+        for (i = 0; i < n; i++)
+                any_error = any_error || want[i].level == POLICY_DIAG_ERROR;
+        r = policy_load_text(text, strlen(text), ORIGIN, &d, &p);
+        if (d.n != n || r != (any_error ? -EINVAL : 0)) {
+                dump_diags(&d);
+                fail_msg("got %d and %zu diagnostics, expected %d and %zu\n--\n%s--", r, d.n,
+                         any_error ? -EINVAL : 0, n, text);
+        }
+        assert_true((p != NULL) == !any_error);
+        for (i = 0; i < n; i++) {
+                const struct policy_diag *g = &d.items[i];
+
+                if (g->level != want[i].level || g->line != want[i].line ||
+                    !g->file || strcmp(g->file, ORIGIN) != 0 ||
+                    !strstr(g->message, want[i].what)) {
+                        dump_diags(&d);
+                        fail_msg("diagnostic %zu: expected %s on line %u mentioning '%s'\n--\n"
+                                 "%s--", i, want[i].level == POLICY_DIAG_ERROR ? "an error" :
+                                 "a warning", want[i].line, want[i].what, text);
+                }
+        }
+        assert_int_equal(d.n_errors + d.n_warnings, n);
+        policy_diags_clear(&d);
+        return p;
+}

@@ -33,3 +33,17 @@ struct policy *load_rule(const char *extra);
 
 /* The ID of the rule that decides @name for @id, or NULL. */
 const char *match_id(const struct policy *p, const char *name, const struct identity *id);
+
+/* One diagnostic a test expects: its level, line, and a part of its message. */
+struct expected_diag {
+        enum policy_diag_level level;
+        unsigned line;
+        const char *what;
+};
+
+/*
+ * Loads @text with policy_load_text() and checks that it produced exactly the @n diagnostics
+ * of @want, in that order, all about ORIGIN; and that the load failed if and only if one of them
+ * is an error. Returns the policy when it loaded, else NULL.
+ */
+struct policy *expect_diags(const char *text, const struct expected_diag *want, size_t n);
