@@ -67,6 +67,15 @@ static struct policy_rule *open_rule(struct policy_parser *ps)
         return &ps->policy->rules[ps->policy->n_rules - 1];
 }
 
+static void principals_free(struct principal *v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                free(v[i].name);
+        free(v);
+}
+
 void policy_rule_done(struct policy_rule *rule)
 {
         size_t i;
@@ -76,9 +85,12 @@ void policy_rule_done(struct policy_rule *rule)
         for (i = 0; i < rule->n_names; i++)
                 free(rule->names[i]);
         free(rule->names);
-        free(rule->create);
-        free(rule->read_write);
-        free(rule->read_only);
+        principals_free(rule->create, rule->n_create);
+        principals_free(rule->read_write, rule->n_read_write);
+        principals_free(rule->read_only, rule->n_read_only);
+        free(rule->owner.name);
+        free(rule->group.name);
+        free(rule->create_refusal);
 }
 
 /* ------------------------------------------------------------------ Names= */
@@ -138,15 +150,50 @@ static int parse_names(struct policy_parser *ps, struct policy_rule *rule, char 
 
 /* ------------------------------------------------------------------ principals */
 
-static int lookup_error(struct policy_parser *ps, int r, const char *what, const char *key,
-                        const char *name)
+/* Why a name does not resolve, for messages: "no such user", or what NSS said. */
+static const char *lookup_failure(int r, const char *what, char *buf, size_t size)
 {
+        if (r == -ENOENT)
+                (void) snprintf(buf, size, "no such %s", what);
+        else
+                (void) snprintf(buf, size, "lookup failed: %s", strerror(-r));
+        return buf;
+}
+
+/*
+ * A user or group name that does not resolve (a deleted user, a directory service that is
+ * down) must not keep the daemon from starting: the principal matches nobody, with a warning,
+ * and the next load tries again.
+ */
+static int unresolved_principal(struct policy_parser *ps, int r, const char *what,
+                                const char *key, const char *s, struct principal *ret)
+{
+        char why[128];
+        char *name;
+
         if (r == -ENOMEM)
                 return r;
-        if (r == -ENOENT)
-                return policy_parser_error(ps, "unknown %s '%s' in %s=", what, name, key);
-        return policy_parser_error(ps, "failed to look up %s '%s' in %s=: %s", what, name, key,
-                                   strerror(-r));
+        name = strdup(s);
+        if (!name)
+                return -ENOMEM;
+        *ret = (struct principal) { .kind = PRINCIPAL_UNRESOLVED, .name = name };
+        r = policy_parser_warning(ps, "%s '%s' in %s= does not resolve (%s): it matches "
+                                  "nobody until a reload finds it", what, s, key,
+                                  lookup_failure(r, what, why, sizeof(why)));
+        return r;
+}
+
+/*
+ * What no user or group name holds on any system we know of: the passwd and group field
+ * separators, a path separator, glob and specifier characters, quotes, white space; nor does
+ * one start with '-' (a negative number, or an option). A principal like that is a mistake in
+ * the policy, not a user who is missing, and so an error rather than a warning.
+ */
+#define NAME_INVALID ":,/%*?[]\\\"' \t"
+
+static bool name_valid(const char *s)
+{
+        return *s && *s != '-' && !s[strcspn(s, NAME_INVALID)];
 }
 
 /*
@@ -172,12 +219,15 @@ static int parse_principal(struct policy_parser *ps, const char *key, const char
                         if (parse_id(g, &id) < 0)
                                 return policy_parser_error(ps, "invalid gid '%s' in %s=", g,
                                                            key);
+                } else if (!name_valid(g)) {
+                        return policy_parser_error(ps, "invalid group name '%s' in %s=", g,
+                                                   key);
                 } else {
                         gid_t gid;
 
                         r = nss_group_by_name(g, &gid);
                         if (r < 0)
-                                return lookup_error(ps, r, "group", key, g);
+                                return unresolved_principal(ps, r, "group", key, s, ret);
                         id = gid;
                 }
                 *ret = (struct principal) { .kind = PRINCIPAL_GROUP, .id = id };
@@ -186,12 +236,14 @@ static int parse_principal(struct policy_parser *ps, const char *key, const char
         if (parse_is_digits(s)) {
                 if (parse_id(s, &id) < 0)
                         return policy_parser_error(ps, "invalid uid '%s' in %s=", s, key);
+        } else if (!name_valid(s)) {
+                return policy_parser_error(ps, "invalid user name '%s' in %s=", s, key);
         } else {
                 uid_t uid;
 
                 r = nss_user_by_name(s, &uid);
                 if (r < 0)
-                        return lookup_error(ps, r, "user", key, s);
+                        return unresolved_principal(ps, r, "user", key, s, ret);
                 id = uid;
         }
         *ret = (struct principal) { .kind = PRINCIPAL_USER, .id = id };
@@ -205,7 +257,7 @@ static int parse_principals(struct policy_parser *ps, const char *key, char *val
         int r;
 
         if (!*value) {
-                free(*list);
+                principals_free(*list, *n);
                 *list = NULL;
                 *n = 0;
                 return 0;
@@ -230,6 +282,33 @@ static int parse_principals(struct policy_parser *ps, const char *key, char *val
 
 /* ------------------------------------------------------------------ Owner=, Group= */
 
+/* Owner= or Group= names someone who does not resolve: the rule refuses creates, and says why
+ * in create_refusal for the daemon's log. */
+static int unresolved_id_spec(struct policy_parser *ps, int r, const char *what, const char *key,
+                              const char *value, struct id_spec *ret)
+{
+        struct policy_rule *rule = open_rule(ps);
+        char why[128];
+        char *name;
+
+        if (r == -ENOMEM)
+                return r;
+        lookup_failure(r, what, why, sizeof(why));
+        name = strdup(value);
+        if (!name)
+                return -ENOMEM;
+        *ret = (struct id_spec) { .kind = ID_SPEC_UNRESOLVED, .name = name };
+        if (!rule->create_refusal &&
+            asprintf(&rule->create_refusal, "%s= %s '%s' does not resolve (%s)", key, what,
+                     value, why) < 0) {
+                rule->create_refusal = NULL;
+                return -ENOMEM;
+        }
+        return policy_parser_warning(ps, "%s= %s '%s' does not resolve (%s): [Segment %s] "
+                                     "refuses creates until a reload finds it", key, what,
+                                     value, why, rule->id);
+}
+
 /* Owner= (@group false) or Group= (@group true): a name, a number, %u or %U. */
 static int parse_id_spec(struct policy_parser *ps, const char *key, const char *value,
                          bool group, struct id_spec *ret)
@@ -253,19 +332,22 @@ static int parse_id_spec(struct policy_parser *ps, const char *key, const char *
                 if (parse_id(value, &id) < 0)
                         return policy_parser_error(ps, "invalid %cid '%s' in %s=",
                                                    group ? 'g' : 'u', value, key);
+        } else if (!name_valid(value) || value[0] == '@') {
+                return policy_parser_error(ps, "%s= takes a %s name, a number, %%u or %%U, not "
+                                           "'%s'", key, what, value);
         } else if (group) {
                 gid_t gid;
 
                 r = nss_group_by_name(value, &gid);
                 if (r < 0)
-                        return lookup_error(ps, r, what, key, value);
+                        return unresolved_id_spec(ps, r, what, key, value, ret);
                 id = gid;
         } else {
                 uid_t uid;
 
                 r = nss_user_by_name(value, &uid);
                 if (r < 0)
-                        return lookup_error(ps, r, what, key, value);
+                        return unresolved_id_spec(ps, r, what, key, value, ret);
                 id = uid;
         }
         *ret = (struct id_spec) { .kind = ID_SPEC_FIXED, .id = id };

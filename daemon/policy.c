@@ -75,6 +75,8 @@ static bool principals_match(const struct principal *v, size_t n, const struct i
                         if (identity_in_group(id, (gid_t) v[i].id))
                                 return true;
                         break;
+                case PRINCIPAL_UNRESOLVED:
+                        break;
                 }
         return false;
 }
@@ -109,6 +111,10 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
         gid_t gid;
         int r;
 
+        /* Before anything that depends on the creator: the rule cannot make objects at all. */
+        if (rule->owner.kind == ID_SPEC_UNRESOLVED || rule->group.kind == ID_SPEC_UNRESOLVED)
+                return -ENXIO;
+
         switch (rule->owner.kind) {
         case ID_SPEC_DAEMON:
                 uid = geteuid();
@@ -124,6 +130,8 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
         case ID_SPEC_REQUESTER_ID:
                 uid = creator->uid;
                 break;
+        case ID_SPEC_UNRESOLVED:
+                return -ENXIO;
         default:
                 return -EINVAL;
         }
@@ -145,6 +153,8 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
         case ID_SPEC_REQUESTER_ID:
                 gid = (gid_t) creator->uid;
                 break;
+        case ID_SPEC_UNRESOLVED:
+                return -ENXIO;
         default:
                 return -EINVAL;
         }

@@ -31,11 +31,15 @@ enum principal_kind {
         PRINCIPAL_ANY,                  /* "*" */
         PRINCIPAL_USER,                 /* user name or numeric uid */
         PRINCIPAL_GROUP,                /* "@group" or "@gid" */
+        PRINCIPAL_UNRESOLVED,           /* a user or group name that did not resolve at load:
+                                         * matches nobody, gives no ACL entry */
 };
 
 struct principal {
         enum principal_kind kind;
-        uint32_t id;                    /* uid or gid; unused for PRINCIPAL_ANY */
+        uint32_t id;                    /* uid or gid of PRINCIPAL_USER, PRINCIPAL_GROUP */
+        char *name;                     /* owned; PRINCIPAL_UNRESOLVED: the principal as
+                                         * written ("bob", "@staff"); else NULL */
 };
 
 enum id_spec_kind {
@@ -45,11 +49,14 @@ enum id_spec_kind {
                                          * that name) */
         ID_SPEC_REQUESTER_ID,           /* %U: the requesting uid (Group=%U: the gid of the
                                          * same number) */
+        ID_SPEC_UNRESOLVED,             /* a name that did not resolve at load: the rule
+                                         * refuses creates (see create_refusal) */
 };
 
 struct id_spec {
         enum id_spec_kind kind;
         uint32_t id;                    /* ID_SPEC_FIXED only */
+        char *name;                     /* owned; ID_SPEC_UNRESOLVED: the name; else NULL */
 };
 
 /* Rights, same bits as SHMB_PROTO_RIGHT_*. */
@@ -90,6 +97,13 @@ struct policy_rule {
          * their owner.
          */
         bool per_user;
+
+        /*
+         * Why policy_resolve_owner() refuses creates under this rule, for the log: Owner= or
+         * Group= names a user or group that did not resolve at load ("Owner= user 'bob' does
+         * not resolve (no such user)"). NULL when creates are possible. Owned.
+         */
+        char *create_refusal;
 };
 
 /* [Quota]: limits that apply to each uid separately. */
@@ -196,9 +210,16 @@ unsigned policy_rights(const struct policy_rule *rule, const struct identity *id
 
 /**
  * policy_resolve_owner() - the owner and group a new object gets when @creator creates it.
+ * @rule: the deciding rule.
+ * @creator: the requester.
+ * @ret_uid, @ret_gid: the owner and group; written on success only.
  *
- * ID_SPEC_DAEMON gives geteuid()/getegid(). Group=%u looks up the group named as the creator
- * (getgrnam_r): -ENOENT if there is none, -ENOENT for Owner=%u when the creator has no name.
+ * ID_SPEC_DAEMON gives geteuid()/getegid(). Group=%u looks up the group named as the creator.
+ *
+ * Return: 0; -ENXIO when Owner= or Group= names a user or group that did not resolve when the
+ * policy was loaded (rule->create_refusal says which; the rule refuses every create until a
+ * reload resolves it); -ENOENT for Owner=%u or Group=%u when the creator has no user name, or
+ * for Group=%u when there is no group of that name; another -errno from that lookup.
  */
 int policy_resolve_owner(const struct policy_rule *rule, const struct identity *creator,
                          uid_t *ret_uid, gid_t *ret_gid);
@@ -219,7 +240,7 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
  * policy_acl_entries() - the named ACL entries a rule asks for.
  * @ret_users / @ret_groups: arrays of ids with their permission (4 = r, 6 = rw), one entry per
  * id (an id named in both ReadWrite= and ReadOnly= gets rw), in the order first named.
- * PRINCIPAL_ANY gives no entry. The caller frees both arrays.
+ * PRINCIPAL_ANY and PRINCIPAL_UNRESOLVED give no entry. The caller frees both arrays.
  */
 struct policy_acl_entry {
         uint32_t id;

@@ -3,6 +3,8 @@
  * test-nss.c - unit tests of the NSS lookups (daemon/nss.c) and of
  * identity_resolve_user_name(), which goes through them.
  *
+ * And a policy loaded while the name service fails: its names do not resolve, and it loads.
+ *
  * The four libc calls are wrapped (-Wl,--wrap=getpwnam_r,...): a wrapper can refuse buffers
  * smaller than a bound with ERANGE, fail with EINTR a number of times, or fail with a chosen
  * error, and otherwise calls the real function. So the retry loop is tested against the real
@@ -23,6 +25,7 @@
 #include "identity.h"
 #include "macro.h"
 #include "nss.h"
+#include "policy.h"
 
 /* What the wrappers do; reset before each case. */
 static struct {
@@ -255,12 +258,46 @@ static void test_identity_resolve(void **state)
         }
 }
 
+/*
+ * A directory service that is down when the policy loads: the names do not resolve, which is
+ * a warning that says why, and the policy still loads. Numbers need no lookup.
+ */
+static void test_policy_directory_down(void **state)
+{
+        static const char text[] =
+                "[Segment a]\nNames=a-*\nCreate=alice 1000\nReadOnly=@staff\nOwner=alice\n";
+        struct policy_diags d = {};
+        struct policy *p = NULL;
+        size_t i;
+
+        w = (typeof(w)) { .error = ETIMEDOUT };
+        assert_int_equal(policy_load_text(text, strlen(text), "t.conf", &d, &p), 0);
+        assert_non_null(p);
+        assert_int_equal(d.n_errors, 0);
+        assert_int_equal(d.n_warnings, 3);
+        for (i = 0; i < d.n; i++)
+                assert_non_null(strstr(d.items[i].message, strerror(ETIMEDOUT)));
+        assert_int_equal(p->rules[0].create[0].kind, PRINCIPAL_UNRESOLVED);
+        assert_int_equal(p->rules[0].create[1].kind, PRINCIPAL_USER);
+        assert_int_equal(p->rules[0].create[1].id, 1000);
+        assert_int_equal(p->rules[0].read_only[0].kind, PRINCIPAL_UNRESOLVED);
+        assert_int_equal(p->rules[0].owner.kind, ID_SPEC_UNRESOLVED);
+        policy_diags_clear(&d);
+        policy_free(p);
+
+        /* Out of memory is not "does not resolve": the load fails. */
+        w = (typeof(w)) { .error = ENOMEM };
+        assert_int_equal(policy_load_text(text, strlen(text), "t.conf", &d, &p), -ENOMEM);
+        policy_diags_clear(&d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lookups),
                 cmocka_unit_test(test_missing),
                 cmocka_unit_test(test_identity_resolve),
+                cmocka_unit_test(test_policy_directory_down),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,6 +79,90 @@ static void test_rights(void **state)
         assert_int_equal(policy_rights(NULL, &(struct identity) { 0 }), 0);
 }
 
+/* A name that did not resolve matches nobody and gives no ACL entry. */
+static void test_unresolved_principals(void **state)
+{
+        static const gid_t groups[] = { 0, 1, 65534 };
+        static const struct {
+                uid_t uid;
+                gid_t gid;
+                const char *user;
+        } who[] = {
+                { 0, 0, "root" }, { 1, 1, "daemon" }, { 65534, 65534, "nobody" },
+                { 4242, 4242, NULL },
+        };
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(freep) struct policy_acl_entry *users = NULL, *groups_acl = NULL;
+        size_t i, n_users, n_groups;
+
+        p = load_ok("[Segment u]\nNames=u\n"
+                    "Create=no-such-user-shmb @no-such-group-shmb\n"
+                    "ReadWrite=no-such-user-shmb\n"
+                    "ReadOnly=@no-such-group-shmb daemon\n");
+        assert_int_equal(p->rules[0].n_create, 2);
+        assert_int_equal(p->rules[0].create[0].kind, PRINCIPAL_UNRESOLVED);
+        assert_string_equal(p->rules[0].create[0].name, "no-such-user-shmb");
+        assert_int_equal(p->rules[0].create[1].kind, PRINCIPAL_UNRESOLVED);
+        assert_string_equal(p->rules[0].create[1].name, "@no-such-group-shmb");
+        for (i = 0; i < ELEMENTSOF(who); i++) {
+                struct identity id = ident(who[i].uid, who[i].gid, who[i].user);
+
+                id.groups = (gid_t *) groups;
+                id.n_groups = ELEMENTSOF(groups);
+                assert_int_equal(policy_rights(&p->rules[0], &id),
+                                 who[i].uid == 1 ? POLICY_RIGHT_READ : 0);
+        }
+        assert_int_equal(policy_acl_entries(&p->rules[0], &users, &n_users, &groups_acl,
+                                            &n_groups), 0);
+        assert_int_equal(n_users, 1);
+        assert_int_equal(users[0].id, 1);
+        assert_int_equal(users[0].perm, 4);
+        assert_int_equal(n_groups, 0);
+}
+
+/* Owner=/Group= that did not resolve: every create under the rule fails with ENXIO, and the
+ * rule says why. */
+static void test_unresolved_owner(void **state)
+{
+        static const struct {
+                const char *lines;
+                const char *refusal;    /* NULL: creates work */
+        } cases[] = {
+                { "Owner=no-such-user-shmb", "Owner= user 'no-such-user-shmb' does not resolve "
+                                             "(no such user)" },
+                { "Group=no-such-group-shmb", "Group= group 'no-such-group-shmb' does not "
+                                              "resolve (no such group)" },
+                { "Owner=%u\nGroup=no-such-group-shmb", "Group= group 'no-such-group-shmb'" },
+                { "Owner=no-such-user-shmb\nGroup=no-such-group-shmb",
+                  "Owner= user 'no-such-user-shmb'" },
+                { "Owner=root\nGroup=root", NULL },
+        };
+        struct identity root = ident(0, 0, "root");
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(policy_freep) struct policy *p = load_rule(cases[i].lines);
+                const struct policy_rule *r = &p->rules[0];
+                uid_t uid = 12345;
+                gid_t gid = 12345;
+
+                if (!cases[i].refusal) {
+                        assert_null(r->create_refusal);
+                        assert_int_equal(policy_resolve_owner(r, &root, &uid, &gid), 0);
+                        continue;
+                }
+                assert_non_null(r->create_refusal);
+                if (strncmp(r->create_refusal, cases[i].refusal, strlen(cases[i].refusal)) != 0)
+                        fail_msg("case %zu: refusal '%s'", i, r->create_refusal);
+                assert_int_equal(policy_resolve_owner(r, &root, &uid, &gid), -ENXIO);
+                assert_int_equal(uid, 12345);
+                assert_int_equal(gid, 12345);
+                /* Nothing can have been made under it, either. */
+                assert_false(policy_owner_plausible(r, "x-1", 0, 0));
+                assert_false(policy_owner_plausible(r, "x-1", geteuid(), getegid()));
+        }
+}
+
 static void test_resolve_owner(void **state)
 {
         static const struct {
@@ -307,6 +391,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rights),
+                cmocka_unit_test(test_unresolved_principals),
+                cmocka_unit_test(test_unresolved_owner),
                 cmocka_unit_test(test_resolve_owner),
                 cmocka_unit_test(test_owner_plausible),
                 cmocka_unit_test(test_acl_entries),

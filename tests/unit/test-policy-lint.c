@@ -177,6 +177,32 @@ static void test_overlaps(void **state)
         run_cases(cases, ELEMENTSOF(cases));
 }
 
+/* Names that do not resolve are warnings: the policy loads, and they match nobody. */
+static void test_unresolved(void **state)
+{
+        static const struct lint_case cases[] = {
+                { "[Segment a]\nNames=a\nCreate=no-such-user-shmb\n",
+                  { { W, 3, "user 'no-such-user-shmb' in Create= does not resolve (no such "
+                            "user): it matches nobody" } }, 1 },
+                { "[Segment a]\nNames=a\nReadWrite=root no-such-user-shmb @no-such-group-shmb\n",
+                  { { W, 3, "user 'no-such-user-shmb' in ReadWrite=" },
+                    { W, 3, "group '@no-such-group-shmb' in ReadWrite= does not resolve (no "
+                            "such group)" } }, 2 },
+                { "[Segment a]\nNames=a\nReadOnly=no-such-user-shmb\n",
+                  { { W, 3, "in ReadOnly=" } }, 1 },
+                { "[Segment a]\nNames=a\nOwner=no-such-user-shmb\n",
+                  { { W, 3, "Owner= user 'no-such-user-shmb' does not resolve (no such user): "
+                            "[Segment a] refuses creates" } }, 1 },
+                { "[Segment a]\nNames=a\nGroup=no-such-group-shmb\n",
+                  { { W, 3, "Group= group 'no-such-group-shmb' does not resolve" } }, 1 },
+                /* Next to real errors, still a warning. */
+                { "[Segment a]\nNames=a\nCreate=no-such-user-shmb 4294967295\n",
+                  { { W, 3, "does not resolve" }, { E, 3, "invalid uid" } }, 2 },
+        };
+
+        run_cases(cases, ELEMENTSOF(cases));
+}
+
 /* The embedded default policy loads without a word. */
 static void test_default_is_clean(void **state)
 {
@@ -274,6 +300,7 @@ int main(void)
                 cmocka_unit_test(test_values),
                 cmocka_unit_test(test_backend_keys),
                 cmocka_unit_test(test_overlaps),
+                cmocka_unit_test(test_unresolved),
                 cmocka_unit_test(test_default_is_clean),
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_add_format),
