@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "policy-util.h"
@@ -206,6 +208,81 @@ static void test_dir_errors(void **state)
         expect_dir_error(f, "60-dangling.conf", 0, "dangling");
 }
 
+/*
+ * What a directory may hold besides policy files, and what may be swapped in: nothing makes
+ * the load wait (a FIFO opened for reading would block without O_NONBLOCK; the alarm turns a
+ * hang into a failure), and nothing but regular files is read.
+ */
+static void test_dir_special(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(freep) char *fifo = dir_path(f, "sub/fifo"), *sub = dir_path(f, "sub"),
+                              *fifo_conf = dir_path(f, "31-fifo.conf"),
+                              *sock_path = dir_path(f, "sub/sock");
+        static const struct {
+                const char *name;       /* linked to target */
+                const char *target;     /* relative to the directory, or absolute */
+                const char *what;
+        } links[] = {
+                { "30-fifo.conf", "sub/fifo", "not a regular file" },
+                { "32-zero.conf", "/dev/zero", "not a regular file" },
+                { "33-proc.conf", "/proc/self/status", "pseudo file system" },
+                { "34-sock.conf", "sub/sock", "not a regular file" },
+                { "35-kmsg.conf", "/proc/kmsg", NULL },         /* root only */
+        };
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(closep) int sock = -1;
+        size_t i;
+
+        assert_int_equal(mkdir(sub, 0755), 0);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(mkfifo(fifo_conf, 0644), 0);
+        sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(sock >= 0);
+        assert_true(strlen(sock_path) < sizeof(sa.sun_path));
+        strcpy(sa.sun_path, sock_path);
+        assert_int_equal(bind(sock, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        write_file(f, "10-a.conf", "[Segment a]\nNames=a-*\n");
+
+        alarm(20);
+        /* A FIFO itself is left out unopened, as systemd leaves it. */
+        {
+                _cleanup_(policy_freep) struct policy *p = NULL;
+                _cleanup_(freep) char *error = NULL;
+
+                assert_int_equal(load_dir(f, &p, &error), 1);
+                assert_int_equal(p->n_rules, 1);
+        }
+        for (i = 0; i < ELEMENTSOF(links); i++) {
+                _cleanup_(freep) char *link = dir_path(f, links[i].name), *target = NULL;
+
+                if (links[i].target[0] == '/')
+                        target = strdup(links[i].target);
+                else
+                        target = dir_path(f, links[i].target);
+                assert_non_null(target);
+                assert_int_equal(symlink(target, link), 0);
+                if (links[i].what)
+                        expect_dir_error(f, links[i].name, 0, links[i].what);
+                else if (geteuid() == 0) {
+                        /* /proc/kmsg as root: refused unread, so it neither blocks nor
+                         * swallows the kernel's messages. */
+                        expect_dir_error(f, links[i].name, 0, "pseudo file system");
+                }
+                assert_int_equal(unlink(link), 0);
+        }
+        /* --policy naming a FIFO or a device: refused, without waiting. */
+        {
+                struct policy *p = NULL;
+                _cleanup_(freep) char *error = NULL;
+
+                assert_int_equal(policy_load(fifo, &p, &error), -EINVAL);
+                assert_null(p);
+                assert_non_null(strstr(error, "not a regular file or directory"));
+        }
+        alarm(0);
+}
+
 static void test_load_missing(void **state)
 {
         struct dir_fixture *f = *state;
@@ -227,6 +304,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dir_empty, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_dir_order, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_dir_errors, dir_setup, dir_teardown),
+                cmocka_unit_test_setup_teardown(test_dir_special, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
         };
 
