@@ -333,6 +333,19 @@ int policy_load_text(const char *text, size_t size, const char *origin,
         return policy_parser_finish(&ps, r, ret, NULL);
 }
 
+int policy_load_sources(const struct policy_source *src, size_t n, struct policy_diags *diags,
+                        struct policy **ret)
+{
+        struct policy_parser ps;
+        size_t i;
+        int r;
+
+        r = policy_parser_init(&ps, diags);
+        for (i = 0; i < n && r >= 0; i++)
+                r = policy_parser_feed(&ps, src[i].path, src[i].text, src[i].size);
+        return policy_parser_finish(&ps, r < 0 ? r : 0, ret, NULL);
+}
+
 int policy_load_string(const char *text, const char *origin, struct policy **ret,
                        char **ret_error)
 {
@@ -389,6 +402,11 @@ struct policy *policy_free(struct policy *p)
         for (i = 0; i < p->n_rules; i++)
                 policy_rule_done(&p->rules[i]);
         free(p->rules);
+        for (i = 0; i < p->n_sources; i++) {
+                free((char *) p->sources[i].path);
+                free((char *) p->sources[i].text);
+        }
+        free(p->sources);
         free(p);
         return NULL;
 }

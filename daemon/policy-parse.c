@@ -367,6 +367,34 @@ static int parse_line(struct policy_parser *ps, char *buf, size_t len)
         return policy_parse_segment_key(ps, key, value);
 }
 
+/* Keeps a copy of what is parsed, for policy_load_sources(). */
+static int add_source(struct policy_parser *ps, const char *file, const char *text, size_t len)
+{
+        struct policy *p = ps->policy;
+        struct policy_source *v;
+        char *path, *copy;
+
+        if ((p->n_sources & (p->n_sources - 1)) == 0) {
+                v = reallocarray(p->sources, p->n_sources ? p->n_sources * 2 : 1, sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                p->sources = v;
+        }
+        path = strdup(file);
+        copy = malloc(len + 1);
+        if (!path || !copy) {
+                free(path);
+                free(copy);
+                return -ENOMEM;
+        }
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        p->sources[p->n_sources++] = (struct policy_source) {
+                .path = path, .text = copy, .size = len,
+        };
+        return 0;
+}
+
 int policy_parser_feed(struct policy_parser *ps, const char *file, const char *text, size_t len)
 {
         char buf[POLICY_LINE_MAX + 1];
@@ -376,6 +404,11 @@ int policy_parser_feed(struct policy_parser *ps, const char *file, const char *t
         ps->file = file;
         ps->line = 0;
         ps->section = POLICY_SECTION_NONE;
+        r = add_source(ps, file, text, len);
+        if (r < 0)
+                return r;
+        /* rule->file and messages point at the copy, which lives as long as the policy. */
+        ps->file = file = ps->policy->sources[ps->policy->n_sources - 1].path;
         if (len > POLICY_FILE_MAX) {
                 r = policy_parser_error_at(ps, 0, "larger than %u bytes", POLICY_FILE_MAX);
                 return r == -EINVAL ? 0 : r;

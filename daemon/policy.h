@@ -118,6 +118,16 @@ struct policy_quota {
         uint64_t max_connections;       /* MaxConnectionsPerUser= */
 };
 
+/*
+ * One text a policy was read from. policy_load_sources() parses a list of them again, so that
+ * a policy can be kept (say, in a sealed memfd) and rebuilt when the files have gone bad.
+ */
+struct policy_source {
+        const char *path;               /* the file name, as in messages and rule->file */
+        const char *text;               /* @size bytes; need not be NUL-terminated */
+        size_t size;
+};
+
 struct policy {
         struct policy_rule *rules;
         size_t n_rules;
@@ -125,6 +135,14 @@ struct policy {
         bool needs_user_names;          /* %u in some Names=, Owner= or Group= */
         /* private lookup index, if any, lives behind this */
         void *index;
+
+        /*
+         * The texts the policy was parsed from, in order: each file read (not those masked or
+         * skipped), or the string given. Owned, path and text both (the text with a NUL after
+         * its @size bytes).
+         */
+        struct policy_source *sources;
+        size_t n_sources;
 };
 
 /* The embedded default policy: every user may create, read and write USERNAME-* segments,
@@ -173,6 +191,21 @@ int policy_load_text(const char *text, size_t size, const char *origin,
  */
 int policy_load_configured(const char *path, struct policy_diags *diags, struct policy **ret,
                            const char **ret_origin);
+
+/**
+ * policy_load_sources() - parse texts that a policy was once read from.
+ * @src: @n texts, in order, each with the file name it had (policy->sources of an earlier
+ *       policy, or a copy of them).
+ * @diags: as for policy_load_diags().
+ * @ret: on success, the new policy; its sources are copies of @src.
+ *
+ * The result is what the original load gave (rules, files and lines, quota, sources), as far
+ * as user and group names resolve as they did then: names are resolved again.
+ *
+ * Return: 0, -EINVAL when there were errors, or -ENOMEM.
+ */
+int policy_load_sources(const struct policy_source *src, size_t n, struct policy_diags *diags,
+                        struct policy **ret);
 
 /**
  * policy_load() - policy_load_diags() for callers that want only the first error.

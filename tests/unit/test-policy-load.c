@@ -283,6 +283,137 @@ static void test_dir_special(void **state)
         alarm(0);
 }
 
+static void assert_principals_equal(const struct principal *a, size_t na,
+                                    const struct principal *b, size_t nb)
+{
+        size_t i;
+
+        assert_int_equal(na, nb);
+        for (i = 0; i < na; i++) {
+                assert_int_equal(a[i].kind, b[i].kind);
+                assert_int_equal(a[i].id, b[i].id);
+                assert_true((a[i].name == NULL) == (b[i].name == NULL));
+                if (a[i].name)
+                        assert_string_equal(a[i].name, b[i].name);
+        }
+}
+
+/* Everything a load produces, compared field by field. */
+static void assert_policy_equal(const struct policy *a, const struct policy *b)
+{
+        size_t i, j;
+
+        assert_int_equal(a->n_rules, b->n_rules);
+        assert_memory_equal(&a->quota, &b->quota, sizeof(a->quota));
+        assert_int_equal(a->needs_user_names, b->needs_user_names);
+        assert_int_equal(a->n_sources, b->n_sources);
+        for (i = 0; i < a->n_sources; i++) {
+                assert_string_equal(a->sources[i].path, b->sources[i].path);
+                assert_int_equal(a->sources[i].size, b->sources[i].size);
+                assert_memory_equal(a->sources[i].text, b->sources[i].text, a->sources[i].size);
+        }
+        for (i = 0; i < a->n_rules; i++) {
+                const struct policy_rule *x = &a->rules[i], *y = &b->rules[i];
+
+                assert_string_equal(x->id, y->id);
+                assert_string_equal(x->file, y->file);
+                assert_int_equal(x->line, y->line);
+                assert_int_equal(x->n_names, y->n_names);
+                for (j = 0; j < x->n_names; j++)
+                        assert_string_equal(x->names[j], y->names[j]);
+                assert_principals_equal(x->create, x->n_create, y->create, y->n_create);
+                assert_principals_equal(x->read_write, x->n_read_write, y->read_write,
+                                        y->n_read_write);
+                assert_principals_equal(x->read_only, x->n_read_only, y->read_only,
+                                        y->n_read_only);
+                assert_int_equal(x->owner.kind, y->owner.kind);
+                assert_int_equal(x->owner.id, y->owner.id);
+                assert_int_equal(x->group.kind, y->group.kind);
+                assert_int_equal(x->group.id, y->group.id);
+                assert_int_equal(x->mode, y->mode);
+                assert_true(x->max_size == y->max_size);
+                assert_int_equal(x->backend, y->backend);
+                assert_int_equal(x->per_user, y->per_user);
+                assert_true((x->create_refusal == NULL) == (y->create_refusal == NULL));
+        }
+}
+
+/* A policy keeps the texts it was read from, and they give the same policy again. */
+static void test_sources(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(policy_freep) struct policy *p = NULL, *q = NULL;
+        _cleanup_(freep) char *error = NULL, *a = dir_path(f, "10-a.conf"),
+                              *c = dir_path(f, "30-c.conf"), *masked = dir_path(f, "20-m.conf");
+        struct policy_diags d = {};
+        struct identity alice = ident(1000, 1000, "alice");
+
+        write_file(f, "10-a.conf", "[Quota]\nMaxObjectsPerUser=7\n[Segment a]\nNames=a-*\n"
+                   "Create=root no-such-user-shmb\nOwner=%u\nGroup=no-such-group-shmb\n");
+        write_file(f, "30-c.conf", "# c\n\n[Segment c]\nNames=%u-*\nReadOnly=@root 7\n"
+                   "Mode=0640\nMaxSize=1M\nBackend=memfd\n");
+        assert_int_equal(symlink("/dev/null", masked), 0);
+        assert_int_equal(load_dir(f, &p, &error), 2);
+
+        /* Only the files read, in order, with their exact bytes. */
+        assert_int_equal(p->n_sources, 2);
+        assert_string_equal(p->sources[0].path, a);
+        assert_string_equal(p->sources[1].path, c);
+        assert_int_equal(p->sources[1].size, strlen(p->sources[1].text));
+        assert_string_equal(p->sources[1].text, "# c\n\n[Segment c]\nNames=%u-*\n"
+                            "ReadOnly=@root 7\nMode=0640\nMaxSize=1M\nBackend=memfd\n");
+
+        /* The files may go; the sources stay enough. */
+        assert_int_equal(unlink(a), 0);
+        assert_int_equal(unlink(c), 0);
+        assert_int_equal(policy_load_sources(p->sources, p->n_sources, &d, &q), 0);
+        assert_int_equal(d.n_errors, 0);
+        assert_int_equal(d.n_warnings, 3);      /* the unresolved names, and memfd's Mode= */
+        assert_policy_equal(p, q);
+        assert_string_equal(match_id(q, "alice-x", &alice), "c");
+        policy_diags_clear(&d);
+
+        /* Broken sources are refused like broken files, naming the source's path. */
+        {
+                const struct policy_source bad[] = {
+                        { "first.conf", "[Segment x]\nNames=x\n", 20 },
+                        { "second.conf", "[Segment x]\nNames=y\nNope=1", 26 },
+                };
+                struct policy *r = NULL;
+
+                assert_int_equal(policy_load_sources(bad, ELEMENTSOF(bad), &d, &r), -EINVAL);
+                assert_null(r);
+                assert_int_equal(d.n_errors, 2);
+                assert_string_equal(d.items[0].file, "second.conf");
+                assert_int_equal(d.items[0].line, 1);
+                assert_non_null(strstr(d.items[0].message, "first used at first.conf:1"));
+                assert_int_equal(d.items[1].line, 3);
+                policy_diags_clear(&d);
+        }
+        /* No sources: an empty policy. */
+        {
+                _cleanup_(policy_freep) struct policy *e = NULL;
+
+                assert_int_equal(policy_load_sources(NULL, 0, NULL, &e), 0);
+                assert_int_equal(e->n_rules, 0);
+                assert_int_equal(e->n_sources, 0);
+        }
+}
+
+/* The embedded default, round trip: one source, "<default>". */
+static void test_sources_default(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL, *q = NULL;
+
+        assert_int_equal(policy_load_text(policy_default_text, strlen(policy_default_text),
+                                          POLICY_DEFAULT_ORIGIN, NULL, &p), 0);
+        assert_int_equal(p->n_sources, 1);
+        assert_string_equal(p->sources[0].path, POLICY_DEFAULT_ORIGIN);
+        assert_string_equal(p->sources[0].text, policy_default_text);
+        assert_int_equal(policy_load_sources(p->sources, p->n_sources, NULL, &q), 0);
+        assert_policy_equal(p, q);
+}
+
 static void test_load_missing(void **state)
 {
         struct dir_fixture *f = *state;
@@ -305,6 +436,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dir_order, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_dir_errors, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_dir_special, dir_setup, dir_teardown),
+                cmocka_unit_test_setup_teardown(test_sources, dir_setup, dir_teardown),
+                cmocka_unit_test(test_sources_default),
                 cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
         };
 
