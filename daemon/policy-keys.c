@@ -67,7 +67,7 @@ static struct policy_rule *open_rule(struct policy_parser *ps)
         return &ps->policy->rules[ps->policy->n_rules - 1];
 }
 
-static void principals_free(struct principal *v, size_t n)
+void policy_principals_free(struct principal *v, size_t n)
 {
         size_t i;
 
@@ -85,9 +85,9 @@ void policy_rule_done(struct policy_rule *rule)
         for (i = 0; i < rule->n_names; i++)
                 free(rule->names[i]);
         free(rule->names);
-        principals_free(rule->create, rule->n_create);
-        principals_free(rule->read_write, rule->n_read_write);
-        principals_free(rule->read_only, rule->n_read_only);
+        policy_principals_free(rule->create, rule->n_create);
+        policy_principals_free(rule->read_write, rule->n_read_write);
+        policy_principals_free(rule->read_only, rule->n_read_only);
         free(rule->owner.name);
         free(rule->group.name);
         free(rule->create_refusal);
@@ -250,14 +250,15 @@ static int parse_principal(struct policy_parser *ps, const char *key, const char
         return 0;
 }
 
-static int parse_principals(struct policy_parser *ps, const char *key, char *value,
+/* A principal list; Admins= (@admins) takes users and groups only. */
+static int parse_principals(struct policy_parser *ps, const char *key, char *value, bool admins,
                             struct principal **list, size_t *n)
 {
         char *save = NULL, *tok;
         int r;
 
         if (!*value) {
-                principals_free(*list, *n);
+                policy_principals_free(*list, *n);
                 *list = NULL;
                 *n = 0;
                 return 0;
@@ -275,6 +276,13 @@ static int parse_principals(struct policy_parser *ps, const char *key, char *val
                         continue;
                 if (r < 0)
                         return r;
+                if (admins && (*list)[*n].kind == PRINCIPAL_ANY) {
+                        r = policy_parser_error(ps, "%s= takes users and @groups, not '%s'",
+                                                key, tok);
+                        if (r != -EINVAL)
+                                return r;
+                        continue;
+                }
                 (*n)++;
         }
         return 0;
@@ -381,12 +389,14 @@ int policy_parse_segment_key(struct policy_parser *ps, const char *key, char *va
         case POLICY_KEY_NAMES:
                 return parse_names(ps, rule, value);
         case POLICY_KEY_CREATE:
-                return parse_principals(ps, key, value, &rule->create, &rule->n_create);
+                return parse_principals(ps, key, value, false, &rule->create,
+                                        &rule->n_create);
         case POLICY_KEY_READ_WRITE:
-                return parse_principals(ps, key, value, &rule->read_write,
+                return parse_principals(ps, key, value, false, &rule->read_write,
                                         &rule->n_read_write);
         case POLICY_KEY_READ_ONLY:
-                return parse_principals(ps, key, value, &rule->read_only, &rule->n_read_only);
+                return parse_principals(ps, key, value, false, &rule->read_only,
+                                        &rule->n_read_only);
         case POLICY_KEY_OWNER:
                 return parse_id_spec(ps, key, value, false, &rule->owner);
         case POLICY_KEY_GROUP:
@@ -486,4 +496,16 @@ int policy_parse_quota_key(struct policy_parser *ps, const char *key, char *valu
                 break;
         }
         return 0;
+}
+
+/* ------------------------------------------------------------------ [Broker] */
+
+int policy_parse_broker_key(struct policy_parser *ps, const char *key, char *value)
+{
+        struct policy *p = ps->policy;
+
+        /* A list key like Create=: may repeat (in any file), and an empty value resets it. */
+        if (strcmp(key, "Admins") == 0)
+                return parse_principals(ps, key, value, true, &p->admins, &p->n_admins);
+        return policy_parser_error(ps, "unknown key '%s' in [Broker]", key);
 }

@@ -402,6 +402,7 @@ struct policy *policy_free(struct policy *p)
         for (i = 0; i < p->n_rules; i++)
                 policy_rule_done(&p->rules[i]);
         free(p->rules);
+        policy_principals_free(p->admins, p->n_admins);
         for (i = 0; i < p->n_sources; i++) {
                 free((char *) p->sources[i].path);
                 free((char *) p->sources[i].text);

@@ -256,10 +256,10 @@ static int parse_section(struct policy_parser *ps, char *s)
 
         if (!*type)
                 return policy_parser_error(ps, "empty section header");
-        if (strcmp(type, "Quota") == 0) {
-                ps->section = POLICY_SECTION_QUOTA;
+        if (strcmp(type, "Quota") == 0 || strcmp(type, "Broker") == 0) {
+                ps->section = type[0] == 'Q' ? POLICY_SECTION_QUOTA : POLICY_SECTION_BROKER;
                 if (*id)
-                        return policy_parser_error(ps, "[Quota] takes no ID");
+                        return policy_parser_error(ps, "[%s] takes no ID", type);
                 return 0;
         }
         if (strcmp(type, "Segment") != 0)
@@ -349,7 +349,7 @@ static int parse_line(struct policy_parser *ps, char *buf, size_t len)
 
         eq = strchr(s, '=');
         if (!eq)
-                return policy_parser_error(ps, "expected 'Key=Value' or '[Segment ID]'");
+                return policy_parser_error(ps, "expected 'Key=Value' or a section header");
         *eq = '\0';
         key = strip(s);
         value = strip(eq + 1);
@@ -358,13 +358,18 @@ static int parse_line(struct policy_parser *ps, char *buf, size_t len)
         if (ps->section == POLICY_SECTION_INVALID)
                 return 0;
         if (ps->section == POLICY_SECTION_NONE)
-                return policy_parser_error(ps, "key '%s' outside of a [Segment] section", key);
+                return policy_parser_error(ps, "key '%s' outside of a section", key);
         r = check_value(ps, key, value);
         if (r < 0)
                 return r;
-        if (ps->section == POLICY_SECTION_QUOTA)
+        switch (ps->section) {
+        case POLICY_SECTION_QUOTA:
                 return policy_parse_quota_key(ps, key, value);
-        return policy_parse_segment_key(ps, key, value);
+        case POLICY_SECTION_BROKER:
+                return policy_parse_broker_key(ps, key, value);
+        default:
+                return policy_parse_segment_key(ps, key, value);
+        }
 }
 
 /* Keeps a copy of what is parsed, for policy_load_sources(). */

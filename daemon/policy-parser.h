@@ -54,6 +54,7 @@ enum policy_section {
         POLICY_SECTION_NONE,            /* before the first header of a file */
         POLICY_SECTION_SEGMENT,         /* the open rule is the policy's last */
         POLICY_SECTION_QUOTA,
+        POLICY_SECTION_BROKER,
         POLICY_SECTION_INVALID,         /* after a bad header: keys are skipped unchecked */
 };
 
@@ -118,6 +119,10 @@ const char *policy_segment_key_name(enum policy_key k);
  * and may be cut up. */
 int policy_parse_segment_key(struct policy_parser *ps, const char *key, char *value);
 int policy_parse_quota_key(struct policy_parser *ps, const char *key, char *value);
+int policy_parse_broker_key(struct policy_parser *ps, const char *key, char *value);
+
+/* Frees a principal list (names included). */
+void policy_principals_free(struct principal *v, size_t n);
 
 /* Frees what a rule owns, not the rule itself. */
 void policy_rule_done(struct policy_rule *rule);

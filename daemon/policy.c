@@ -81,6 +81,15 @@ static bool principals_match(const struct principal *v, size_t n, const struct i
         return false;
 }
 
+bool policy_is_admin(const struct policy *p, const struct identity *id)
+{
+        if (!id)
+                return false;
+        if (id->uid == 0)
+                return true;
+        return p && principals_match(p->admins, p->n_admins, id);
+}
+
 /**
  * policy_rights() - what @rule lets @id do.
  * @rule: the rule policy_match() returned, or NULL (no rights).

@@ -136,6 +136,11 @@ struct policy {
         /* private lookup index, if any, lives behind this */
         void *index;
 
+        /* [Broker] Admins=: users and groups (PRINCIPAL_USER, _GROUP, _UNRESOLVED) who, besides
+         * root, see every object's metadata; see policy_is_admin(). */
+        struct principal *admins;
+        size_t n_admins;
+
         /*
          * The texts the policy was parsed from, in order: each file read (not those masked or
          * skipped), or the string given. Owned, path and text both (the text with a NUL after
@@ -233,6 +238,16 @@ struct policy *policy_free(struct policy *p);
  */
 const struct policy_rule *policy_match(const struct policy *p, const char *name,
                                        const struct identity *id);
+
+/**
+ * policy_is_admin() - may @id see every object's metadata and remove orphans?
+ * @p: the policy, or NULL (then only root is).
+ * @id: the requester.
+ *
+ * Root (uid 0) always is; so are the users and group members of [Broker] Admins=. Being an
+ * admin gives no segment fds: those the rules alone decide, for admins as for anyone. Pure.
+ */
+bool policy_is_admin(const struct policy *p, const struct identity *id);
 
 /* Does a Names= pattern of @rule match @name for @id? Pure, like policy_match(). */
 bool policy_rule_matches(const struct policy_rule *rule, const char *name,

@@ -163,6 +163,46 @@ static void test_unresolved_owner(void **state)
         }
 }
 
+static void test_is_admin(void **state)
+{
+        static const gid_t extra[] = { 2000 };
+        static const struct {
+                uid_t uid;
+                gid_t gid;
+                bool extra;             /* member of group 2000 */
+                bool admin;
+        } cases[] = {
+                { 0, 0, false, true },          /* root, always */
+                { 0, 4242, false, true },
+                { 1, 1, false, true },          /* daemon, by name */
+                { 1000, 1000, false, true },    /* by uid */
+                { 4242, 65534, false, true },   /* @nogroup, primary */
+                { 4242, 4242, true, true },     /* @2000, supplementary */
+                { 4242, 4242, false, false },
+                { 65534, 4242, false, false },  /* nobody is not in the list */
+        };
+        _cleanup_(policy_freep) struct policy *p = NULL, *none = NULL;
+        size_t i;
+
+        p = load_ok("[Broker]\nAdmins=daemon 1000 @nogroup @2000 no-such-user-shmb\n");
+        none = load_ok("[Segment a]\nNames=a\nCreate=*\n");
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                struct identity id = ident(cases[i].uid, cases[i].gid, NULL);
+
+                if (cases[i].extra) {
+                        id.groups = (gid_t *) extra;
+                        id.n_groups = 1;
+                }
+                if (policy_is_admin(p, &id) != cases[i].admin)
+                        fail_msg("case %zu: uid %u gid %u: admin %d", i, (unsigned) cases[i].uid,
+                                 (unsigned) cases[i].gid, !cases[i].admin);
+                /* Without Admins=, and without a policy: root only. */
+                assert_int_equal(policy_is_admin(none, &id), cases[i].uid == 0);
+                assert_int_equal(policy_is_admin(NULL, &id), cases[i].uid == 0);
+        }
+        assert_false(policy_is_admin(p, NULL));
+}
+
 static void test_resolve_owner(void **state)
 {
         static const struct {
@@ -391,6 +431,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rights),
+                cmocka_unit_test(test_is_admin),
                 cmocka_unit_test(test_unresolved_principals),
                 cmocka_unit_test(test_unresolved_owner),
                 cmocka_unit_test(test_resolve_owner),

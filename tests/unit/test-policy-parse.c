@@ -201,6 +201,41 @@ static void test_principals(void **state)
                 }
 }
 
+/* [Broker] Admins=: users and groups, appended across sections and files, reset by an empty
+ * assignment. */
+static void test_broker(void **state)
+{
+        static const struct {
+                const char *text;
+                size_t n;
+                enum principal_kind kinds[4];
+                uint32_t ids[4];
+        } cases[] = {
+                { "[Broker]\nAdmins=root @daemon 1000 @65534\n", 4,
+                  { PRINCIPAL_USER, PRINCIPAL_GROUP, PRINCIPAL_USER, PRINCIPAL_GROUP },
+                  { 0, 1, 1000, 65534 } },
+                { "[Broker]\nAdmins=root\n[Segment a]\nNames=a\n[Broker]\nAdmins=nobody\n", 2,
+                  { PRINCIPAL_USER, PRINCIPAL_USER }, { 0, 65534 } },
+                { "[Broker]\nAdmins=root\nAdmins=\nAdmins=@root\n", 1, { PRINCIPAL_GROUP },
+                  { 0 } },
+                { "[Broker]\nAdmins=no-such-user-shmb\n", 1, { PRINCIPAL_UNRESOLVED }, { 0 } },
+                { "[Broker]\n", 0, { }, { } },
+                { "", 0, { }, { } },
+        };
+        size_t i, j;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(policy_freep) struct policy *p = load_ok(cases[i].text);
+
+                assert_int_equal(p->n_admins, cases[i].n);
+                for (j = 0; j < cases[i].n; j++) {
+                        assert_int_equal(p->admins[j].kind, cases[i].kinds[j]);
+                        if (cases[i].kinds[j] != PRINCIPAL_UNRESOLVED)
+                                assert_int_equal(p->admins[j].id, cases[i].ids[j]);
+                }
+        }
+}
+
 /* List keys append when repeated; an empty assignment resets them. */
 static void test_list_append_reset(void **state)
 {
@@ -304,6 +339,13 @@ static void test_errors(void **state)
                 { "[Segment a]\nNames=x\nNames=\n", 1, "has no Names=" },
                 { "[Segment a]\nNames=x\n\n[Segment b]\n", 4, "has no Names=" },
                 { "[Segment a]\n", 1, "has no Names=" },
+                /* [Broker] */
+                { "[Broker x]\nAdmins=root\n", 1, "[Broker] takes no ID" },
+                { "[Broker]\nAdmin=root\n", 2, "unknown key 'Admin' in [Broker]" },
+                { "[Broker]\nNames=x\n", 2, "unknown key 'Names' in [Broker]" },
+                { "[Broker]\nAdmins=*\n", 2, "Admins= takes users and @groups, not '*'" },
+                { "[Broker]\nAdmins=root 4294967295\n", 2, "invalid uid" },
+                { "[Quota x]\n", 1, "[Quota] takes no ID" },
                 /* scalar keys: once per section, with a value */
                 { "[Segment a]\nNames=x\nMode=0600\nMode=0600\n", 4, "already set on line 3" },
                 { "[Segment a]\nNames=x\nOwner=root\nOwner=root\n", 4, "Owner=" },
@@ -464,6 +506,7 @@ int main(void)
                 cmocka_unit_test(test_backend),
                 cmocka_unit_test(test_owner_group),
                 cmocka_unit_test(test_principals),
+                cmocka_unit_test(test_broker),
                 cmocka_unit_test(test_list_append_reset),
                 cmocka_unit_test(test_names_patterns),
                 cmocka_unit_test(test_several_rules),
