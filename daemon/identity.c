@@ -13,6 +13,7 @@ void identity_deinit(struct identity *id)
 {
         free(id->groups);
         free(id->user_name);
+        free(id->app_id);
         *id = (struct identity) { .uid = (uid_t) -1, .gid = (gid_t) -1 };
 }
 

@@ -19,7 +19,7 @@
 
 static bool specifier_known(char c)
 {
-        return c == 'u' || c == 'U' || c == '%';
+        return c == 'u' || c == 'U' || c == 'a' || c == '%';
 }
 
 int pattern_check(const char *pattern)
@@ -91,7 +91,8 @@ static bool buf_put_escaped(char *buf, size_t size, size_t *n, const char *s)
         return true;
 }
 
-bool pattern_expand(const char *pattern, const struct identity *id, char *buf, size_t size)
+bool pattern_expand(const char *pattern, const struct identity *id, unsigned flags, char *buf,
+                    size_t size)
 {
         char num[sizeof(uint32_t) * 3 + 1];
         const char *p;
@@ -109,6 +110,15 @@ bool pattern_expand(const char *pattern, const struct identity *id, char *buf, s
                 switch (*p) {
                 case 'u':
                         if (!id->user_name || !buf_put_escaped(buf, size, &n, id->user_name))
+                                return false;
+                        break;
+                case 'a':
+                        /* Any app: '*' is no wider than an app id can be, since app ids
+                         * hold no '/' and no glob character. */
+                        if (flags & PATTERN_ANY_APP) {
+                                if (!buf_put(buf, size, &n, '*'))
+                                        return false;
+                        } else if (!id->app_id || !buf_put_escaped(buf, size, &n, id->app_id))
                                 return false;
                         break;
                 case 'U':
@@ -129,13 +139,14 @@ bool pattern_expand(const char *pattern, const struct identity *id, char *buf, s
         return true;
 }
 
-bool pattern_matches(const char *pattern, const char *name, const struct identity *id)
+bool pattern_matches(const char *pattern, const char *name, const struct identity *id,
+                     unsigned flags)
 {
         char buf[PATTERN_EXPAND_MAX];
 
         if (!strchr(pattern, '%'))
                 return fnmatch(pattern, name, 0) == 0;
-        if (!pattern_expand(pattern, id, buf, sizeof(buf)))
+        if (!pattern_expand(pattern, id, flags, buf, sizeof(buf)))
                 return false;
         return fnmatch(buf, name, 0) == 0;
 }

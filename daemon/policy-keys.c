@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appid.h"
 #include "nss.h"
 #include "parse.h"
 #include "pattern.h"
@@ -109,7 +110,7 @@ static int add_pattern(struct policy_parser *ps, struct policy_rule *rule, char 
                                            "hold", pattern);
         if (pattern_check(pattern) < 0)
                 return policy_parser_error(ps, "pattern '%s' has an unknown %% specifier "
-                                           "(only %%u, %%U and %%%% are known)", pattern);
+                                           "(only %%u, %%U, %%a and %%%% are known)", pattern);
         r = array_reserve((void **) &rule->names, rule->n_names, sizeof(char *));
         if (r < 0)
                 return r;
@@ -196,8 +197,33 @@ static bool name_valid(const char *s)
         return *s && *s != '-' && !s[strcspn(s, NAME_INVALID)];
 }
 
+#define APP_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+#define GLOB_CHARS "*?[]!^\\"
+
 /*
- * A principal: "*", "@group", "@gid", a user name or a uid. A string of digits is always a
+ * "app:GLOB": app id characters and glob syntax only, so that a typo that could never match
+ * an app id is an error; a GLOB without glob characters must be a valid app id itself.
+ */
+static int parse_app_principal(struct policy_parser *ps, const char *key, const char *s,
+                               struct principal *ret)
+{
+        const char *glob = s + strlen("app:");
+        char *name;
+
+        if (!*glob || glob[strspn(glob, APP_ID_CHARS GLOB_CHARS)] ||
+            (!strpbrk(glob, "*?[\\") && !shmb_app_id_valid(glob, strlen(glob))))
+                return policy_parser_error(ps, "invalid app id pattern '%s' in %s= (app ids "
+                                           "look like org.example.App; globs are allowed)",
+                                           glob, key);
+        name = strdup(glob);
+        if (!name)
+                return -ENOMEM;
+        *ret = (struct principal) { .kind = PRINCIPAL_APP, .name = name };
+        return 0;
+}
+
+/*
+ * A principal: "*", "app:GLOB", "@group", "@gid", a user name or a uid. A string of digits is always a
  * number, as for chown(1) --from and systemd; a user whose name is all digits cannot be named.
  */
 static int parse_principal(struct policy_parser *ps, const char *key, const char *s,
@@ -210,6 +236,8 @@ static int parse_principal(struct policy_parser *ps, const char *key, const char
                 *ret = (struct principal) { .kind = PRINCIPAL_ANY };
                 return 0;
         }
+        if (strncmp(s, "app:", strlen("app:")) == 0)
+                return parse_app_principal(ps, key, s, ret);
         if (s[0] == '@') {
                 const char *g = s + 1;
 
@@ -276,7 +304,10 @@ static int parse_principals(struct policy_parser *ps, const char *key, char *val
                         continue;
                 if (r < 0)
                         return r;
-                if (admins && (*list)[*n].kind == PRINCIPAL_ANY) {
+                if (admins && ((*list)[*n].kind == PRINCIPAL_ANY ||
+                               (*list)[*n].kind == PRINCIPAL_APP)) {
+                        /* Apps are never admins: see policy_is_admin(). */
+                        free((*list)[*n].name);
                         r = policy_parser_error(ps, "%s= takes users and @groups, not '%s'",
                                                 key, tok);
                         if (r != -EINVAL)

@@ -155,6 +155,23 @@ static int check_backend_keys(struct policy_parser *ps, const struct policy_rule
         return 0;
 }
 
+static bool list_names_an_app(const struct principal *v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (v[i].kind == PRINCIPAL_APP)
+                        return true;
+        return false;
+}
+
+static bool names_an_app(const struct policy_rule *rule)
+{
+        return list_names_an_app(rule->create, rule->n_create) ||
+               list_names_an_app(rule->read_write, rule->n_read_write) ||
+               list_names_an_app(rule->read_only, rule->n_read_only);
+}
+
 /* Closes the open section, if any: the checks that need the whole section happen here. */
 static int end_section(struct policy_parser *ps)
 {
@@ -178,17 +195,24 @@ static int end_section(struct policy_parser *ps)
         /* Derived once here, so that requests never scan the patterns for them. */
         rule->per_user = rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
                          rule->owner.kind == ID_SPEC_REQUESTER_ID;
+        rule->per_app = true;
         for (i = 0; i < rule->n_names; i++) {
                 bool u = pattern_has_specifier(rule->names[i], 'u');
 
                 if (!u && !pattern_has_specifier(rule->names[i], 'U'))
                         rule->per_user = false;
+                if (!pattern_has_specifier(rule->names[i], 'a'))
+                        rule->per_app = false;
                 if (u)
                         ps->policy->needs_user_names = true;
         }
         if (rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
             rule->group.kind == ID_SPEC_REQUESTER_NAME)
                 ps->policy->needs_user_names = true;
+        if (rule->per_app && !names_an_app(rule))
+                return policy_parser_warning_at(ps, rule->line, "[Segment %s] matches only app "
+                                                "connections (every Names= pattern holds %%a) "
+                                                "but grants nothing to an app: principal", rule->id);
         return 0;
 }
 

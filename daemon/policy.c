@@ -12,6 +12,7 @@
  * (shm.c, memfd.c, acl.c).
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,15 +26,21 @@
 /**
  * policy_rule_matches() - does one of @rule's Names= patterns match @name for @id?
  */
-bool policy_rule_matches(const struct policy_rule *rule, const char *name,
-                         const struct identity *id)
+static bool rule_matches(const struct policy_rule *rule, const char *name,
+                         const struct identity *id, unsigned flags)
 {
         size_t i;
 
         for (i = 0; i < rule->n_names; i++)
-                if (pattern_matches(rule->names[i], name, id))
+                if (pattern_matches(rule->names[i], name, id, flags))
                         return true;
         return false;
+}
+
+bool policy_rule_matches(const struct policy_rule *rule, const char *name,
+                         const struct identity *id)
+{
+        return rule_matches(rule, name, id, 0);
 }
 
 static const struct policy_rule *match_linear(const struct policy *p, const char *name,
@@ -63,6 +70,13 @@ static bool principals_match(const struct principal *v, size_t n, const struct i
 {
         size_t i;
 
+        /* An app connection is its app, never its user: see struct principal. */
+        if (id->app_id) {
+                for (i = 0; i < n; i++)
+                        if (v[i].kind == PRINCIPAL_APP && fnmatch(v[i].name, id->app_id, 0) == 0)
+                                return true;
+                return false;
+        }
         for (i = 0; i < n; i++)
                 switch (v[i].kind) {
                 case PRINCIPAL_ANY:
@@ -76,6 +90,7 @@ static bool principals_match(const struct principal *v, size_t n, const struct i
                                 return true;
                         break;
                 case PRINCIPAL_UNRESOLVED:
+                case PRINCIPAL_APP:
                         break;
                 }
         return false;
@@ -83,7 +98,7 @@ static bool principals_match(const struct principal *v, size_t n, const struct i
 
 bool policy_is_admin(const struct policy *p, const struct identity *id)
 {
-        if (!id)
+        if (!id || id->app_id)
                 return false;
         if (id->uid == 0)
                 return true;
@@ -228,7 +243,7 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
         }
         creator.user_name = user_name;
 
-        if (!policy_rule_matches(rule, name, &creator))
+        if (!rule_matches(rule, name, &creator, PATTERN_ANY_APP))
                 return false;
         if (policy_resolve_owner(rule, &creator, &want_uid, &want_gid) < 0)
                 return false;

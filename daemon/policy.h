@@ -33,13 +33,21 @@ enum principal_kind {
         PRINCIPAL_GROUP,                /* "@group" or "@gid" */
         PRINCIPAL_UNRESOLVED,           /* a user or group name that did not resolve at load:
                                          * matches nobody, gives no ACL entry */
+        PRINCIPAL_APP,                  /* "app:GLOB": connections on an app socket whose app
+                                         * id matches GLOB (fnmatch(3), no flags) */
 };
 
+/*
+ * Who a principal matches depends on the socket a connection came in on: PRINCIPAL_APP matches
+ * only connections with an app id, and every other kind ("*" included) only connections
+ * without one. An app never gets what its user has by being that user.
+ */
 struct principal {
         enum principal_kind kind;
         uint32_t id;                    /* uid or gid of PRINCIPAL_USER, PRINCIPAL_GROUP */
         char *name;                     /* owned; PRINCIPAL_UNRESOLVED: the principal as
-                                         * written ("bob", "@staff"); else NULL */
+                                         * written ("bob", "@staff"); PRINCIPAL_APP: the glob
+                                         * ("org.example.*"); else NULL */
 };
 
 enum id_spec_kind {
@@ -74,7 +82,7 @@ struct policy_rule {
         unsigned line;
 
         char **names;                   /* Names= globs, leading '/' stripped; may hold %u,
-                                         * %U, %% */
+                                         * %U, %a, %% */
         size_t n_names;
 
         struct principal *create;       /* Create= */
@@ -97,6 +105,14 @@ struct policy_rule {
          * their owner.
          */
         bool per_user;
+
+        /*
+         * Every Names= pattern holds %a: each app gets a namespace of its own, and only app
+         * connections can match. App ids may be prefixes of each other up to a '-' ("org.a"
+         * and "org.a-b": "%u-%a-*" for org.a also matches "alice-org.a-b-x"), so an object of
+         * such a rule must be handed only to the app that created it.
+         */
+        bool per_app;
 
         /*
          * Why policy_resolve_owner() refuses creates under this rule, for the log: Owner= or
@@ -232,9 +248,10 @@ struct policy *policy_free(struct policy *p);
 /**
  * policy_match() - the rule that decides for @name, or NULL (denied).
  * @name: a normalised name (see shmb_name_normalize()).
- * @id: the requester; %u and %U in Names= expand to its user name and uid. A pattern with %u
- *      matches nothing for a uid that has no name. The expanded user name is escaped, so a
- *      user name holding glob characters matches only itself.
+ * @id: the requester; %u, %U and %a in Names= expand to its user name, uid and app id. A
+ *      pattern with %u matches nothing for a uid that has no name, one with %a nothing for a
+ *      connection without an app id. The expanded user name and app id are escaped, so a user
+ *      name holding glob characters matches only itself.
  */
 const struct policy_rule *policy_match(const struct policy *p, const char *name,
                                        const struct identity *id);
@@ -244,8 +261,10 @@ const struct policy_rule *policy_match(const struct policy *p, const char *name,
  * @p: the policy, or NULL (then only root is).
  * @id: the requester.
  *
- * Root (uid 0) always is; so are the users and group members of [Broker] Admins=. Being an
- * admin gives no segment fds: those the rules alone decide, for admins as for anyone. Pure.
+ * Root (uid 0) always is; so are the users and group members of [Broker] Admins=. A
+ * connection with an app id never is, root's included: a sandboxed app must not see what
+ * other apps and users hold. Being an admin gives no segment fds: those the rules alone
+ * decide, for admins as for anyone. Pure.
  */
 bool policy_is_admin(const struct policy *p, const struct identity *id);
 
@@ -279,7 +298,7 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
  * Used before handing out an existing shm object, so that a file planted by someone else is
  * refused. For a fixed owner and group, equality; for %u/%U, the owner must be a user for whom
  * the rule's Names= matches @name, and the group must be what policy_resolve_owner() would give
- * that user.
+ * that user. The file does not say which app created it, so %a stands for any app id here.
  */
 bool policy_owner_plausible(const struct policy_rule *rule, const char *name, uid_t uid,
                             gid_t gid);
@@ -288,7 +307,8 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
  * policy_acl_entries() - the named ACL entries a rule asks for.
  * @ret_users / @ret_groups: arrays of ids with their permission (4 = r, 6 = rw), one entry per
  * id (an id named in both ReadWrite= and ReadOnly= gets rw), in the order first named.
- * PRINCIPAL_ANY and PRINCIPAL_UNRESOLVED give no entry. The caller frees both arrays.
+ * PRINCIPAL_ANY, PRINCIPAL_UNRESOLVED and PRINCIPAL_APP give no entry (an app has no file
+ * system identity of its own: an entry for its uid would be one for its user). The caller frees both arrays.
  */
 struct policy_acl_entry {
         uint32_t id;

@@ -10,9 +10,11 @@
  * no name) on names made from its own patterns, and the answers are checked:
  *
  *  - policy_match() (prefix index) returns the rule a plain first-match scan written here
- *    returns, following shmbroker.conf(5): %u is the glob-escaped user name, %U the uid, %% a
- *    '%'; %u matches nothing for a uid with no name, nor does an expansion that does not fit;
- *  - policy_rights() gives what the rule's principal lists say, and WRITE implies READ;
+ *    returns, following shmbroker.conf(5): %u is the glob-escaped user name, %U the uid, %a
+ *    the app id, %% a '%'; %u matches nothing for a uid with no name, %a nothing without an
+ *    app id, nor does an expansion that does not fit;
+ *  - policy_rights() gives what the rule's principal lists say (app: principals for app
+ *    connections only, the others for the rest), and WRITE implies READ;
  *  - an owner policy_resolve_owner() gives is one policy_owner_plausible() accepts;
  *  - policy_acl_entries() has each id once, with perm 4 or 6.
  *
@@ -39,6 +41,10 @@ static struct identity identities[] = {
         { .uid = 0, .gid = 0, .user_name = (char *) "root" },
         { .uid = 65534, .gid = 65534, .user_name = (char *) "nobody" },
         { .uid = 41001, .gid = 41001, .groups = groups_41001, .n_groups = 2 },
+        /* Apps: the same users, on an app socket. */
+        { .uid = 0, .gid = 0, .user_name = (char *) "root", .app_id = (char *) "org.example.App" },
+        { .uid = 41001, .gid = 41001, .groups = groups_41001, .n_groups = 2,
+          .app_id = (char *) "a.b-c" },
 };
 
 /* Does NSS agree with identities[i]? Only then can owner plausibility be checked. */
@@ -99,11 +105,13 @@ static bool ref_expand(const char *pattern, const struct identity *id, struct st
                         for (q = num; *q; q++)
                                 sb_put(b, *q);
                 } else {
-                        /* The parser lets only %u, %U and %% through. */
-                        FUZZ_CHECK(*p == 'u');
-                        if (!id->user_name)
+                        /* The parser lets only %u, %U, %a and %% through. */
+                        const char *v = *p == 'u' ? id->user_name : id->app_id;
+
+                        FUZZ_CHECK(*p == 'u' || *p == 'a');
+                        if (!v)
                                 return false;
-                        for (q = id->user_name; *q; q++) {
+                        for (q = v; *q; q++) {
                                 if (strchr("*?[]\\", *q))
                                         sb_put(b, '\\');
                                 sb_put(b, *q);
@@ -137,11 +145,18 @@ static const struct policy_rule *ref_match(const struct policy *p, const char *n
         return NULL;
 }
 
+/* An app connection matches app: principals only, any other connection everything else. */
 static bool ref_in(const struct principal *v, size_t n, const struct identity *id)
 {
         size_t i, k;
 
         for (i = 0; i < n; i++) {
+                if (id->app_id || v[i].kind == PRINCIPAL_APP) {
+                        if (id->app_id && v[i].kind == PRINCIPAL_APP &&
+                            fnmatch(v[i].name, id->app_id, 0) == 0)
+                                return true;
+                        continue;
+                }
                 if (v[i].kind == PRINCIPAL_ANY)
                         return true;
                 if (v[i].kind == PRINCIPAL_USER && v[i].id == (uint32_t) id->uid)
@@ -301,6 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const char *const fixed_names[] = {
                 "x", "root-a", "nobody-a", "41001-a", "65534-x", "0-x", "demo-board", "a*b",
+                "root-org.example.App-x", "41001-a.b-c-x",
         };
         struct policy_diags diags = {};
         struct policy *p = NULL;

@@ -3,7 +3,7 @@
  * test-pattern.c - unit tests of Names= pattern expansion and matching (daemon/pattern.c).
  *
  * Pure functions, table-driven: the specifier check, the literal prefix, expansion (escaping,
- * missing names, buffer bounds) and matching.
+ * missing names and app ids, any-app, buffer bounds) and matching.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,12 @@ static struct identity ident(uid_t uid, const char *user_name)
         return (struct identity) { .uid = uid, .gid = uid, .user_name = (char *) user_name };
 }
 
+static struct identity app(uid_t uid, const char *user_name, const char *app_id)
+{
+        return (struct identity) { .uid = uid, .gid = uid, .user_name = (char *) user_name,
+                                   .app_id = (char *) app_id };
+}
+
 static void test_check(void **state)
 {
         static const struct {
@@ -30,6 +36,7 @@ static void test_check(void **state)
                 int r;
         } cases[] = {
                 { "a-*", 0 }, { "%u-*", 0 }, { "%U.%%", 0 }, { "%%u", 0 }, { "", 0 },
+                { "%u-%a-*", 0 }, { "%a", 0 },
                 { "%x-*", -EINVAL }, { "x-%", -EINVAL }, { "%%%", -EINVAL }, { "%", -EINVAL },
                 { "%g", -EINVAL }, { "%u%", -EINVAL },
         };
@@ -50,6 +57,7 @@ static void test_has_specifier(void **state)
                 { "%u-*", 'u', true }, { "x-%u", 'u', true }, { "%U-*", 'u', false },
                 { "%U-*", 'U', true }, { "%%u", 'u', false }, { "%%%u", 'u', true },
                 { "u", 'u', false }, { "%", 'u', false }, { "", 'u', false },
+                { "%u-%a-*", 'a', true }, { "%%a", 'a', false },
         };
         size_t i;
 
@@ -106,6 +114,9 @@ static void test_expand(void **state)
                 /* unknown specifiers expand to nothing that could match */
                 { "%x", 1000, "alice", 0, NULL },
                 { "a%", 1000, "alice", 0, NULL },
+                /* %a needs an app id */
+                { "%u-%a-*", 1000, "alice", 0, NULL },
+                { "%a", 0, "root", 0, NULL },
         };
         size_t i;
 
@@ -113,7 +124,40 @@ static void test_expand(void **state)
                 struct identity id = ident(cases[i].uid, cases[i].user);
                 char buf[PATTERN_EXPAND_MAX];
                 size_t size = cases[i].size ? cases[i].size : sizeof(buf);
-                bool ok = pattern_expand(cases[i].pattern, &id, buf, size);
+                bool ok = pattern_expand(cases[i].pattern, &id, 0, buf, size);
+
+                if (ok != (cases[i].expanded != NULL))
+                        fail_msg("case %zu: '%s' expanded: %d", i, cases[i].pattern, ok);
+                if (ok)
+                        assert_string_equal(buf, cases[i].expanded);
+        }
+}
+
+/* %a: the requester's app id, escaped like %u; or, with PATTERN_ANY_APP, any. */
+static void test_expand_app(void **state)
+{
+        static const struct {
+                const char *pattern;
+                const char *app_id;     /* NULL: the main socket */
+                unsigned flags;
+                const char *expanded;   /* NULL: cannot match */
+        } cases[] = {
+                { "%u-%a-*", "org.example.App", 0, "alice-org.example.App-*" },
+                { "%a", "a.b-c", 0, "a.b-c" },
+                { "%a", "a*.b", 0, "a\\*.b" },        /* not a valid id, escaped all the same */
+                { "%%a", NULL, 0, "%a" },
+                { "%u-%a-*", NULL, 0, NULL },
+                { "%u-%a-*", NULL, PATTERN_ANY_APP, "alice-*-*" },
+                { "%u-%a-*", "org.x.y", PATTERN_ANY_APP, "alice-*-*" },
+                { "%u-*", NULL, PATTERN_ANY_APP, "alice-*" },
+        };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                struct identity id = app(1000, "alice", cases[i].app_id);
+                char buf[PATTERN_EXPAND_MAX];
+                bool ok = pattern_expand(cases[i].pattern, &id, cases[i].flags, buf,
+                                         sizeof(buf));
 
                 if (ok != (cases[i].expanded != NULL))
                         fail_msg("case %zu: '%s' expanded: %d", i, cases[i].pattern, ok);
@@ -150,7 +194,7 @@ static void test_matches(void **state)
         for (i = 0; i < ELEMENTSOF(cases); i++) {
                 struct identity id = ident(1000, cases[i].user);
 
-                if (pattern_matches(cases[i].pattern, cases[i].name, &id) != cases[i].match)
+                if (pattern_matches(cases[i].pattern, cases[i].name, &id, 0) != cases[i].match)
                         fail_msg("case %zu: '%s' ~ '%s' as %s != %d", i, cases[i].name,
                                  cases[i].pattern, cases[i].user ? cases[i].user : "(none)",
                                  cases[i].match);
@@ -168,11 +212,11 @@ static void test_matches_long(void **state)
         user[PATTERN_EXPAND_MAX + 9] = '\0';
         id = ident(1000, user);
         assert_true(asprintf(&name, "%s-x", user) > 0);
-        assert_false(pattern_matches("%u-*", name, &id));
+        assert_false(pattern_matches("%u-*", name, &id, 0));
         user[PATTERN_EXPAND_MAX - 3] = '\0';            /* "aaa...-*" fits exactly */
         name[PATTERN_EXPAND_MAX - 3] = '-';
         name[PATTERN_EXPAND_MAX - 2] = '\0';
-        assert_true(pattern_matches("%u-*", name, &id));
+        assert_true(pattern_matches("%u-*", name, &id, 0));
 }
 
 int main(void)
@@ -182,6 +226,7 @@ int main(void)
                 cmocka_unit_test(test_has_specifier),
                 cmocka_unit_test(test_literal_len),
                 cmocka_unit_test(test_expand),
+                cmocka_unit_test(test_expand_app),
                 cmocka_unit_test(test_matches),
                 cmocka_unit_test(test_matches_long),
         };

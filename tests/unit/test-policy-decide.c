@@ -385,46 +385,148 @@ static void test_acl_entries_many(void **state)
 
 /* ---------------------------------------------------------------------- the default policy */
 
+/*
+ * The default policy: each user a prefix on the main socket, each app of each user one on its
+ * app socket; what each requester gets for each name, and who cannot reach what.
+ */
 static void test_default_policy(void **state)
 {
         static const struct {
                 const char *name;
                 uid_t uid;
                 const char *user;
-                bool match;
+                const char *app;        /* NULL: the main socket */
+                const char *rule;       /* NULL: no rule */
+                bool granted;           /* create, read, write; else nothing */
         } cases[] = {
-                { "root-x", 0, "root", true },
-                { "nobody-cache", 65534, "nobody", true },
-                { "root-x", 65534, "nobody", false },
-                { "nobody-cache", 0, "root", false },
-                { "root", 0, "root", false },
-                { "shared", 0, "root", false },
-                { "u1000-x", 1000, NULL, false },
+                /* main socket */
+                { "root-x", 0, "root", NULL, "user-private", true },
+                { "nobody-cache", 65534, "nobody", NULL, "user-private", true },
+                { "root-x", 65534, "nobody", NULL, NULL, false },
+                { "nobody-cache", 0, "root", NULL, NULL, false },
+                { "root", 0, "root", NULL, NULL, false },
+                { "shared", 0, "root", NULL, NULL, false },
+                { "u1000-x", 1000, NULL, NULL, NULL, false },
+                /* The shell is decided by user-private even for an app's names: the broker
+                 * will not hand it an object that app-private made. */
+                { "root-org.example.App-x", 0, "root", NULL, "user-private", true },
+                /* app socket: its own prefix, and nothing of its user's */
+                { "root-org.example.App-x", 0, "root", "org.example.App", "app-private", true },
+                { "root-org.example.App-", 0, "root", "org.example.App", "app-private", true },
+                { "root-x", 0, "root", "org.example.App", "user-private", false },
+                { "root-org.example.Other-x", 0, "root", "org.example.App", "user-private",
+                  false },
+                { "nobody-org.example.App-x", 0, "root", "org.example.App", NULL, false },
+                { "nobody-org.example.App-x", 65534, "nobody", "org.example.App", "app-private",
+                  true },
+                { "u1000-org.example.App-x", 1000, NULL, "org.example.App", NULL, false },
         };
         _cleanup_(policy_freep) struct policy *p = load_ok(policy_default_text);
         const struct policy_rule *r;
         size_t i;
 
-        assert_int_equal(p->n_rules, 1);
-        r = &p->rules[0];
-        assert_int_equal(r->owner.kind, ID_SPEC_REQUESTER_NAME);
-        assert_int_equal(r->group.kind, ID_SPEC_DAEMON);
-        assert_int_equal(r->mode, 0600);
-        assert_true(r->max_size == UINT64_C(64) << 20);
-        assert_int_equal(r->backend, POLICY_BACKEND_SHM);
+        assert_int_equal(p->n_rules, 2);
+        for (i = 0; i < 2; i++) {
+                r = &p->rules[i];
+                assert_int_equal(r->owner.kind, ID_SPEC_REQUESTER_NAME);
+                assert_int_equal(r->group.kind, ID_SPEC_DAEMON);
+                assert_int_equal(r->mode, 0600);
+                assert_true(r->max_size == UINT64_C(64) << 20);
+                assert_int_equal(r->backend, POLICY_BACKEND_SHM);
+                assert_true(r->per_user);
+                assert_int_equal(r->per_app, i == 0);
+        }
+        assert_string_equal(p->rules[0].id, "app-private");
+        assert_string_equal(p->rules[1].id, "user-private");
 
         for (i = 0; i < ELEMENTSOF(cases); i++) {
                 struct identity id = ident(cases[i].uid, cases[i].uid, cases[i].user);
+                unsigned rights;
 
+                id.app_id = (char *) cases[i].app;
                 r = policy_match(p, cases[i].name, &id);
-                assert_int_equal(r != NULL, cases[i].match);
-                if (r)
-                        assert_int_equal(policy_rights(r, &id), POLICY_RIGHT_READ |
-                                         POLICY_RIGHT_WRITE | POLICY_RIGHT_CREATE);
+                if ((r == NULL) != (cases[i].rule == NULL) ||
+                    (r && strcmp(r->id, cases[i].rule) != 0))
+                        fail_msg("case %zu: '%s': rule %s, expected %s", i, cases[i].name,
+                                 r ? r->id : "(none)", cases[i].rule ? cases[i].rule : "(none)");
+                rights = policy_rights(r, &id);
+                assert_int_equal(rights, cases[i].granted ? POLICY_RIGHT_READ |
+                                 POLICY_RIGHT_WRITE | POLICY_RIGHT_CREATE : 0);
         }
-        r = &p->rules[0];
+        r = &p->rules[1];
         assert_true(policy_owner_plausible(r, "nobody-x", 65534, getegid()));
         assert_false(policy_owner_plausible(r, "nobody-x", 0, getegid()));
+        /* An app's object: the file does not say which app, any will do. */
+        r = &p->rules[0];
+        assert_true(policy_owner_plausible(r, "nobody-org.example.App-x", 65534, getegid()));
+        assert_false(policy_owner_plausible(r, "nobody-org.example.App-x", 0, getegid()));
+        assert_false(policy_owner_plausible(r, "nobody-x", 65534, getegid()));
+}
+
+/* app: principals match app connections only; everything else, the main socket only. */
+static void test_app_rights(void **state)
+{
+        static const struct {
+                uid_t uid;
+                const char *app;
+                unsigned rights;
+        } cases[] = {
+                { 0, NULL, POLICY_RIGHT_CREATE | POLICY_RIGHT_READ },
+                { 1000, NULL, POLICY_RIGHT_CREATE },
+                { 0, "org.example.A", POLICY_RIGHT_CREATE | POLICY_RIGHT_READ |
+                                      POLICY_RIGHT_WRITE },
+                { 0, "org.example.A.b", POLICY_RIGHT_CREATE | POLICY_RIGHT_READ |
+                                        POLICY_RIGHT_WRITE },
+                { 1000, "org.other.B", POLICY_RIGHT_READ | POLICY_RIGHT_WRITE },
+                { 1000, "com.viewer.V", POLICY_RIGHT_READ | POLICY_RIGHT_WRITE },
+                { 1000, "com.viewer.W", POLICY_RIGHT_READ | POLICY_RIGHT_WRITE },
+        };
+        _cleanup_(policy_freep) struct policy *p = NULL, *only = NULL;
+        _cleanup_(freep) struct policy_acl_entry *users = NULL, *groups = NULL;
+        size_t i, n_users, n_groups;
+
+        p = load_ok("[Segment s]\nNames=s\nCreate=app:org.example.* *\nReadWrite=app:*\n"
+                    "ReadOnly=@root app:com.viewer.[VW] root\n");
+        assert_int_equal(p->rules[0].create[0].kind, PRINCIPAL_APP);
+        assert_string_equal(p->rules[0].create[0].name, "org.example.*");
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                struct identity id = ident(cases[i].uid, cases[i].uid, NULL);
+
+                id.app_id = (char *) cases[i].app;
+                if (policy_rights(&p->rules[0], &id) != cases[i].rights)
+                        fail_msg("case %zu: rights %u, expected %u", i,
+                                 policy_rights(&p->rules[0], &id), cases[i].rights);
+        }
+        /* Apps get no ACL entry: they have no file system identity of their own. */
+        assert_int_equal(policy_acl_entries(&p->rules[0], &users, &n_users, &groups, &n_groups),
+                         0);
+        assert_int_equal(n_users, 1);
+        assert_int_equal(users[0].id, 0);
+        assert_int_equal(n_groups, 1);
+        assert_int_equal(groups[0].id, 0);
+
+        /* A rule for apps only gives main-socket connections nothing, root included. */
+        only = load_ok("[Segment a]\nNames=a\nCreate=app:*\nReadWrite=app:x.y\n");
+        {
+                struct identity root = ident(0, 0, "root");
+
+                assert_int_equal(policy_rights(&only->rules[0], &root), 0);
+        }
+}
+
+/* Root on an app socket is an app, not an admin. */
+static void test_app_not_admin(void **state)
+{
+        _cleanup_(policy_freep) struct policy *p = load_ok("[Broker]\nAdmins=daemon\n");
+        struct identity root = ident(0, 0, "root"), daemon = ident(1, 1, "daemon");
+
+        assert_true(policy_is_admin(p, &root));
+        assert_true(policy_is_admin(p, &daemon));
+        root.app_id = (char *) "org.example.App";
+        daemon.app_id = (char *) "org.example.App";
+        assert_false(policy_is_admin(p, &root));
+        assert_false(policy_is_admin(p, &daemon));
+        assert_false(policy_is_admin(NULL, &root));
 }
 
 int main(void)
@@ -439,6 +541,8 @@ int main(void)
                 cmocka_unit_test(test_acl_entries),
                 cmocka_unit_test(test_acl_entries_many),
                 cmocka_unit_test(test_default_policy),
+                cmocka_unit_test(test_app_rights),
+                cmocka_unit_test(test_app_not_admin),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,6 +203,21 @@ static void test_unresolved(void **state)
         run_cases(cases, ELEMENTSOF(cases));
 }
 
+/* A rule only apps can match that no app may use. */
+static void test_app_rules(void **state)
+{
+        static const struct lint_case cases[] = {
+                { "[Segment a]\nNames=%u-%a-*\nCreate=*\nReadWrite=*\n",
+                  { { W, 1, "[Segment a] matches only app connections" } }, 1 },
+                { "[Segment a]\nNames=%u-%a-* x-%a\n",
+                  { { W, 1, "grants nothing to an app: principal" } }, 1 },
+                { "[Segment a]\nNames=%u-%a-*\nReadOnly=app:org.x.*\n", { }, 0 },
+                { "[Segment a]\nNames=%u-%a-* plain\nCreate=*\n", { }, 0 },
+        };
+
+        run_cases(cases, ELEMENTSOF(cases));
+}
+
 /* The embedded default policy loads without a word. */
 static void test_default_is_clean(void **state)
 {
@@ -301,6 +316,7 @@ int main(void)
                 cmocka_unit_test(test_backend_keys),
                 cmocka_unit_test(test_overlaps),
                 cmocka_unit_test(test_unresolved),
+                cmocka_unit_test(test_app_rules),
                 cmocka_unit_test(test_default_is_clean),
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_add_format),

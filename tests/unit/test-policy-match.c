@@ -84,6 +84,47 @@ static void test_match(void **state)
         }
 }
 
+/* %a: app connections only, each its own names. */
+static void test_match_apps(void **state)
+{
+        static const char text[] =
+                "[Segment app]\nNames=%u-%a-*\n"
+                "[Segment any-app]\nNames=shared-%a\n"
+                "[Segment user]\nNames=%u-*\n";
+        static const struct {
+                const char *name;
+                const char *app;
+                const char *rule;
+        } cases[] = {
+                { "alice-org.x.y-1", NULL, "user" },
+                { "alice-org.x.y-1", "org.x.y", "app" },
+                { "alice-org.x.y-", "org.x.y", "app" },
+                { "alice-org.x.y", "org.x.y", "user" },
+                { "alice-org.x.y-1", "org.x.z", "user" },
+                { "alice-org.x.y-b-1", "org.x.y", "app" },      /* see per_app */
+                { "alice-org.x.y-b-1", "org.x.y-b", "app" },
+                { "shared-org.x.y", "org.x.y", "any-app" },
+                { "shared-org.x.y", "org.x.z", NULL },
+                { "shared-org.x.y", NULL, NULL },
+                { "shared-", NULL, NULL },
+        };
+        _cleanup_(policy_freep) struct policy *p = load_ok(text);
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                struct identity id = ident(1000, 1000, "alice");
+                const char *got;
+
+                id.app_id = (char *) cases[i].app;
+                got = match_id(p, cases[i].name, &id);
+                if ((got == NULL) != (cases[i].rule == NULL) ||
+                    (got && strcmp(got, cases[i].rule) != 0))
+                        fail_msg("case %zu: '%s' as %s: got %s, expected %s", i, cases[i].name,
+                                 cases[i].app ? cases[i].app : "(main)", got ? got : "(none)",
+                                 cases[i].rule ? cases[i].rule : "(none)");
+        }
+}
+
 /* The user name is glob-escaped when %u is expanded. */
 static void test_match_glob_user_names(void **state)
 {
@@ -288,6 +329,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_match),
+                cmocka_unit_test(test_match_apps),
                 cmocka_unit_test(test_match_glob_user_names),
                 cmocka_unit_test(test_match_long_expansion),
                 cmocka_unit_test(test_match_first_wins),

@@ -236,6 +236,33 @@ static void test_broker(void **state)
         }
 }
 
+/* app:GLOB principals, and %a in Names=. */
+static void test_apps(void **state)
+{
+        static const char *const globs[] = {
+                "org.example.App", "org.example.*", "*", "org.example.[AB]pp", "a.b?",
+                "org.my-app.X_1",
+        };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(globs); i++) {
+                _cleanup_(policy_freep) struct policy *p = NULL;
+                _cleanup_(freep) char *text = NULL;
+
+                assert_true(asprintf(&text, "[Segment a]\nNames=%%u-%%a-*\nCreate=app:%s\n"
+                                     "ReadWrite=app:%s *\n", globs[i], globs[i]) > 0);
+                p = load_ok(text);
+                assert_int_equal(p->rules[0].n_create, 1);
+                assert_int_equal(p->rules[0].create[0].kind, PRINCIPAL_APP);
+                assert_string_equal(p->rules[0].create[0].name, globs[i]);
+                assert_int_equal(p->rules[0].n_read_write, 2);
+                assert_int_equal(p->rules[0].read_write[1].kind, PRINCIPAL_ANY);
+                assert_string_equal(p->rules[0].names[0], "%u-%a-*");
+                assert_true(p->rules[0].per_app);
+                assert_true(p->rules[0].per_user == false);     /* no Owner=%u */
+        }
+}
+
 /* List keys append when repeated; an empty assignment resets them. */
 static void test_list_append_reset(void **state)
 {
@@ -346,6 +373,17 @@ static void test_errors(void **state)
                 { "[Broker]\nAdmins=*\n", 2, "Admins= takes users and @groups, not '*'" },
                 { "[Broker]\nAdmins=root 4294967295\n", 2, "invalid uid" },
                 { "[Quota x]\n", 1, "[Quota] takes no ID" },
+                /* apps */
+                { "[Segment a]\nNames=x\nCreate=app:\n", 3, "invalid app id pattern ''" },
+                { "[Segment a]\nNames=x\nCreate=app:org\n", 3, "invalid app id pattern 'org'" },
+                { "[Segment a]\nNames=x\nCreate=app:org..x\n", 3, "'org..x'" },
+                { "[Segment a]\nNames=x\nCreate=app:org.2x\n", 3, "'org.2x'" },
+                { "[Segment a]\nNames=x\nReadOnly=app:org/x.*\n", 3, "'org/x.*'" },
+                { "[Segment a]\nNames=x\nReadOnly=app:org.%u\n", 3, "'org.%u'" },
+                { "[Segment a]\nNames=x\nReadWrite=App:org.x\n", 3, "invalid user name" },
+                { "[Broker]\nAdmins=app:*\n", 2, "Admins= takes users and @groups, not 'app:*'" },
+                { "[Segment a]\nNames=x\nOwner=%a\n", 3, "not '%a'" },
+                { "[Segment a]\nNames=x\nGroup=%a\n", 3, "not '%a'" },
                 /* scalar keys: once per section, with a value */
                 { "[Segment a]\nNames=x\nMode=0600\nMode=0600\n", 4, "already set on line 3" },
                 { "[Segment a]\nNames=x\nOwner=root\nOwner=root\n", 4, "Owner=" },
@@ -507,6 +545,7 @@ int main(void)
                 cmocka_unit_test(test_owner_group),
                 cmocka_unit_test(test_principals),
                 cmocka_unit_test(test_broker),
+                cmocka_unit_test(test_apps),
                 cmocka_unit_test(test_list_append_reset),
                 cmocka_unit_test(test_names_patterns),
                 cmocka_unit_test(test_several_rules),
