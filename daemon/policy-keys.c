@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * policy-keys.c - the value of each policy key: patterns, principals, owners, modes, sizes,
- * backends and quotas.
+ * backends, lifetimes, quotas and admins.
  *
  * User and group names are resolved here, once, at load (nss.c). Structure (sections, lines,
  * IDs) is policy-parse.c's.
@@ -30,6 +30,7 @@ static const struct {
         [POLICY_KEY_MODE] = { "Mode", false },
         [POLICY_KEY_MAX_SIZE] = { "MaxSize", false },
         [POLICY_KEY_BACKEND] = { "Backend", false },
+        [POLICY_KEY_LIFETIME] = { "Lifetime", false },
 };
 
 static const char *const quota_keys[_POLICY_QUOTA_KEY_MAX] = {
@@ -464,6 +465,16 @@ int policy_parse_segment_key(struct policy_parser *ps, const char *key, char *va
                 else
                         return policy_parser_error(ps, "invalid Backend= '%s' (shm or memfd)",
                                                    value);
+                return 0;
+        case POLICY_KEY_LIFETIME:
+                r = policy_lifetime_parse(value, &rule->lifetime);
+                if (r == -ERANGE)
+                        return policy_parser_error(ps, "Lifetime=%s is out of range (1s to "
+                                                   "365d)", value);
+                if (r < 0)
+                        return policy_parser_error(ps, "invalid Lifetime= '%s' (persistent, "
+                                                   "process, or a time span such as 30s, "
+                                                   "5min, 2h, 1d)", value);
                 return 0;
         case _POLICY_KEY_MAX:
                 break;

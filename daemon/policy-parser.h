@@ -39,6 +39,7 @@ enum policy_key {
         POLICY_KEY_MODE,
         POLICY_KEY_MAX_SIZE,
         POLICY_KEY_BACKEND,
+        POLICY_KEY_LIFETIME,
         _POLICY_KEY_MAX,
 };
 

@@ -76,6 +76,29 @@ enum {
 
 #define POLICY_SIZE_UNLIMITED UINT64_MAX
 
+/*
+ * How long an object may live: Lifetime= of a rule is the longest it allows, a create asks for
+ * one within it. Ordered: persistent allows anything; a span S allows process and spans up to
+ * S; process allows only process.
+ */
+enum policy_lifetime_kind {
+        POLICY_LIFETIME_PERSISTENT = 0, /* until unlinked: the default */
+        POLICY_LIFETIME_PROCESS,        /* until the creating process exits */
+        POLICY_LIFETIME_SPAN,           /* until @usec after the last open through the broker */
+};
+
+#define POLICY_LIFETIME_SPAN_MIN_USEC UINT64_C(1000000)                 /* 1s */
+#define POLICY_LIFETIME_SPAN_MAX_USEC (UINT64_C(365) * 86400 * 1000000) /* 365d */
+
+struct policy_lifetime {
+        enum policy_lifetime_kind kind;
+        uint64_t usec;                  /* POLICY_LIFETIME_SPAN only: within the bounds above */
+};
+
+/* "persistent", "process", or a span as "1d", "2h", "5min", "30s", "1500ms", "7us": the largest
+ * unit that divides it. */
+#define POLICY_LIFETIME_STRING_MAX 32
+
 struct policy_rule {
         char *id;                       /* the ID of [Segment ID] */
         char *file;                     /* where the rule was read, for messages */
@@ -97,6 +120,8 @@ struct policy_rule {
         mode_t mode;                    /* Mode=, a subset of 0666; default 0600 */
         uint64_t max_size;              /* MaxSize=, POLICY_SIZE_UNLIMITED when not set */
         enum policy_backend backend;    /* Backend=, default shm */
+        struct policy_lifetime lifetime; /* Lifetime=, the longest a create may ask for;
+                                         * default persistent */
 
         /*
          * Every Names= pattern holds %u or %U and Owner= is %u or %U: each user gets a
@@ -302,6 +327,32 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
  */
 bool policy_owner_plausible(const struct policy_rule *rule, const char *name, uid_t uid,
                             gid_t gid);
+
+/**
+ * policy_lifetime_parse() - a lifetime as Lifetime= takes it.
+ * @s: "persistent", "process", or a time span (parse_timespan(): "30s", "5min", "2h", "1d",
+ *     plain seconds) from POLICY_LIFETIME_SPAN_MIN_USEC to POLICY_LIFETIME_SPAN_MAX_USEC.
+ * @ret: the lifetime, written on success only.
+ *
+ * Return: 0, -EINVAL (malformed) or -ERANGE (a span out of bounds).
+ */
+int policy_lifetime_parse(const char *s, struct policy_lifetime *ret);
+
+/* Formats @l into @buf (POLICY_LIFETIME_STRING_MAX bytes); policy_lifetime_parse() reads it
+ * back. Returns @buf. */
+const char *policy_lifetime_to_string(const struct policy_lifetime *l, char *buf, size_t size);
+
+/**
+ * policy_lifetime_allows() - may a creator ask @rule for @requested?
+ * @rule: the deciding rule (its Lifetime= is the limit).
+ * @requested: what the create asks for.
+ *
+ * Return: true when @requested is valid (a known kind; a span within the bounds) and no longer
+ * than the rule's limit: persistent allows anything, a span S allows process and spans up to
+ * S, process allows only process. Pure.
+ */
+bool policy_lifetime_allows(const struct policy_rule *rule,
+                            const struct policy_lifetime *requested);
 
 /**
  * policy_acl_entries() - the named ACL entries a rule asks for.

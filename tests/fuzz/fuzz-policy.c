@@ -363,6 +363,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(rule->max_size > 0);
                 FUZZ_CHECK(rule->backend == POLICY_BACKEND_SHM ||
                            rule->backend == POLICY_BACKEND_MEMFD);
+                /* Its own Lifetime= is one the rule allows; "process" any rule allows. */
+                FUZZ_CHECK(policy_lifetime_allows(rule, &rule->lifetime));
+                FUZZ_CHECK(policy_lifetime_allows(rule, &(struct policy_lifetime) {
+                                                          POLICY_LIFETIME_PROCESS, 0 }));
                 check_acl(rule);
                 if (i >= RULES_MAX)
                         continue;

@@ -334,6 +334,9 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b)
                 assert_true(x->max_size == y->max_size);
                 assert_int_equal(x->backend, y->backend);
                 assert_int_equal(x->per_user, y->per_user);
+                assert_int_equal(x->per_app, y->per_app);
+                assert_int_equal(x->lifetime.kind, y->lifetime.kind);
+                assert_true(x->lifetime.usec == y->lifetime.usec);
                 assert_true((x->create_refusal == NULL) == (y->create_refusal == NULL));
         }
 }
@@ -351,7 +354,7 @@ static void test_sources(void **state)
         write_file(f, "10-a.conf", "[Quota]\nMaxObjectsPerUser=7\n[Segment a]\nNames=a-*\n"
                    "Create=root no-such-user-shmb\nOwner=%u\nGroup=no-such-group-shmb\n");
         write_file(f, "30-c.conf", "# c\n\n[Segment c]\nNames=%u-*\nReadOnly=@root 7\n"
-                   "Mode=0640\nMaxSize=1M\nBackend=memfd\n");
+                   "Mode=0640\nMaxSize=1M\nBackend=memfd\nLifetime=2h\n");
         assert_int_equal(symlink("/dev/null", masked), 0);
         assert_int_equal(load_dir(f, &p, &error), 2);
 
@@ -361,7 +364,8 @@ static void test_sources(void **state)
         assert_string_equal(p->sources[1].path, c);
         assert_int_equal(p->sources[1].size, strlen(p->sources[1].text));
         assert_string_equal(p->sources[1].text, "# c\n\n[Segment c]\nNames=%u-*\n"
-                            "ReadOnly=@root 7\nMode=0640\nMaxSize=1M\nBackend=memfd\n");
+                            "ReadOnly=@root 7\nMode=0640\nMaxSize=1M\nBackend=memfd\n"
+                            "Lifetime=2h\n");
 
         /* The files may go; the sources stay enough. */
         assert_int_equal(unlink(a), 0);
