@@ -418,6 +418,43 @@ static void test_sources_default(void **state)
         assert_policy_equal(p, q);
 }
 
+/* --policy given: that path, whatever it holds; missing, -ENOENT (no fallback to the default). */
+static void test_load_configured(void **state)
+{
+        struct dir_fixture *f = *state;
+        _cleanup_(freep) char *a = dir_path(f, "a.conf"), *missing = dir_path(f, "missing"),
+                              *empty = dir_path(f, "empty");
+        struct policy_diags d = {};
+        const char *origin = NULL;
+        struct policy *p = NULL;
+
+        write_file(f, "a.conf", "[Segment a]\nNames=a-*\nNames=#x\n");
+        assert_int_equal(policy_load_configured(a, &d, &p, &origin), 0);
+        assert_ptr_equal(origin, a);
+        assert_int_equal(p->n_rules, 1);
+        assert_int_equal(d.n_warnings, 1);
+        p = policy_free(p);
+        policy_diags_clear(&d);
+
+        /* A directory without *.conf given explicitly: an empty policy, not the default. */
+        assert_int_equal(mkdir(empty, 0755), 0);
+        assert_int_equal(policy_load_configured(empty, &d, &p, &origin), 0);
+        assert_ptr_equal(origin, empty);
+        assert_int_equal(p->n_rules, 0);
+        p = policy_free(p);
+
+        origin = NULL;
+        assert_int_equal(policy_load_configured(missing, &d, &p, &origin), -ENOENT);
+        assert_null(p);
+        assert_null(origin);
+
+        write_file(f, "a.conf", "[Segment a]\nNames=a-*\nNope=1\n");
+        assert_int_equal(policy_load_configured(a, &d, &p, &origin), -EINVAL);
+        assert_null(p);
+        assert_int_equal(d.n_errors, 1);
+        policy_diags_clear(&d);
+}
+
 static void test_load_missing(void **state)
 {
         struct dir_fixture *f = *state;
@@ -442,6 +479,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dir_special, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_sources, dir_setup, dir_teardown),
                 cmocka_unit_test(test_sources_default),
+                cmocka_unit_test_setup_teardown(test_load_configured, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_load_missing, dir_setup, dir_teardown),
         };
 
