@@ -22,16 +22,66 @@ static bool specifier_known(char c)
         return c == 'u' || c == 'U' || c == 'a' || c == '%';
 }
 
+/*
+ * Where the bracket expression that the '[' at @p opens ends (its ']'), or NULL when that '['
+ * opens none and fnmatch() takes it literally. As fnmatch(): an optional '!' or '^', then a
+ * ']' that is a member, backslash escapes, and [:class:], [=c=] and [.c.] inside.
+ */
+static const char *bracket_end(const char *p)
+{
+        const char *q = p + 1;
+
+        if (*q == '!' || *q == '^')
+                q++;
+        if (*q == ']')
+                q++;
+        for (; *q; q++) {
+                if (*q == '\\' && q[1]) {
+                        q++;
+                        continue;
+                }
+                if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+                        const char *e;
+
+                        for (e = q + 2; *e && !(e[0] == q[1] && e[1] == ']'); e++)
+                                ;
+                        if (*e) {
+                                q = e + 1;
+                                continue;
+                        }
+                }
+                if (*q == ']')
+                        return q;
+        }
+        return NULL;
+}
+
 int pattern_check(const char *pattern)
 {
-        const char *p;
+        const char *p, *end = NULL;     /* end: of the bracket expression we are in */
 
         for (p = pattern; *p; p++) {
+                if (end && p > end)
+                        end = NULL;
+                if (*p == '[' && !end)
+                        end = bracket_end(p);
+                /* "\[" is no bracket; "\%u" is still %u (expansion does not look at '\'). */
+                if (*p == '\\' && p[1] && p[1] != '%') {
+                        p++;
+                        continue;
+                }
                 if (*p != '%')
                         continue;
                 p++;
                 if (!specifier_known(*p))
                         return -EINVAL;
+                /*
+                 * A specifier inside [...] makes each of its characters a member. For %a the
+                 * owner check, which knows no app id, stands '*' in for any app: right for a
+                 * name, wrong for a set of members. So %a may not stand there.
+                 */
+                if (*p == 'a' && end)
+                        return -EDOM;
         }
         return 0;
 }

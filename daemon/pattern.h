@@ -25,8 +25,8 @@
  * pattern_check() - are the specifiers of @pattern all known?
  * @pattern: the pattern.
  *
- * Return: 0, or -EINVAL for a '%' followed by anything but 'u', 'U', 'a' or '%' (or by
- * nothing).
+ * Return: 0; -EINVAL for a '%' followed by anything but 'u', 'U', 'a' or '%' (or by
+ * nothing); -EDOM for %a inside a bracket expression ("[%a]").
  */
 int pattern_check(const char *pattern);
 

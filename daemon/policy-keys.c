@@ -109,7 +109,11 @@ static int add_pattern(struct policy_parser *ps, struct policy_rule *rule, char 
         if (strchr(pattern, '/'))
                 return policy_parser_error(ps, "pattern '%s' contains '/', which no name can "
                                            "hold", pattern);
-        if (pattern_check(pattern) < 0)
+        r = pattern_check(pattern);
+        if (r == -EDOM)
+                return policy_parser_error(ps, "pattern '%s' has %%a inside [...], which is "
+                                           "not allowed", pattern);
+        if (r < 0)
                 return policy_parser_error(ps, "pattern '%s' has an unknown %% specifier "
                                            "(only %%u, %%U, %%a and %%%% are known)", pattern);
         r = array_reserve((void **) &rule->names, rule->n_names, sizeof(char *));

@@ -39,6 +39,11 @@ static void test_check(void **state)
                 { "%u-%a-*", 0 }, { "%a", 0 },
                 { "%x-*", -EINVAL }, { "x-%", -EINVAL }, { "%%%", -EINVAL }, { "%", -EINVAL },
                 { "%g", -EINVAL }, { "%u%", -EINVAL },
+                /* %a inside a bracket expression, and what is not one */
+                { "[%a]", -EDOM }, { "x-[!%a]-*", -EDOM }, { "[]%a]", -EDOM },
+                { "[[:alpha:]%a]", -EDOM }, { "[\\]%a]", -EDOM },
+                { "[%u]", 0 }, { "[%%a]", 0 }, { "[x]%a", 0 }, { "[%a", 0 },
+                { "\\[%a]", 0 }, { "[[:alpha:]]%a]", 0 }, { "[%x]", -EINVAL },
         };
         size_t i;
 

@@ -451,6 +451,7 @@ static void test_errors(void **state)
                 { "[Segment a]\nNames=%x-*\n", 2, "'%x-*'" },
                 { "[Segment a]\nNames=x-%\n", 2, "'x-%'" },
                 { "[Segment a]\nNames=%%%\n", 2, "'%%%'" },
+                { "[Segment a]\nNames=x-[%a]\n", 2, "%a inside [...]" },
         };
         size_t i;
 
