@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy.c - the decisions: which rule decides a name, what it grants, whom a new object
- * belongs to, and which ACL entries it gets.
+ * policy.c - the decisions: which rule decides a name, what it grants (to users, groups and
+ * apps), who is an admin, whom a new object belongs to, and which ACL entries it gets.
  *
- * Matching (policy_match(), policy_rights()) is pure: no I/O, no NSS and no allocation; the
- * prefix index (policy-index.c) keeps policy_match() roughly independent of the number of
- * rules. Owners may need NSS (Group=%u, and checking an existing object's owner).
+ * Matching (policy_match(), policy_rights(), policy_is_admin()) is pure: no I/O, no NSS and no
+ * allocation; the prefix index (policy-index.c) keeps policy_match() roughly independent of
+ * the number of rules. Owners may need NSS (Group=%u, and checking an existing object's owner).
  *
- * Not here: reading the policy (policy-load.c, policy-parse.c, policy-keys.c), name validation
- * (shmb_name_normalize() runs before any policy decision), creating objects or setting their ACL
- * (shm.c, memfd.c, acl.c).
+ * Not here: reading the policy (policy-load.c, policy-parse.c, policy-keys.c), lifetimes
+ * (policy-lifetime.c), name validation (shmb_name_normalize() runs before any policy
+ * decision), creating objects or setting their ACL (shm.c, memfd.c, acl.c).
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -103,6 +103,19 @@ bool policy_is_admin(const struct policy *p, const struct identity *id)
         if (id->uid == 0)
                 return true;
         return p && principals_match(p->admins, p->n_admins, id);
+}
+
+bool policy_creator_matches(const struct policy_rule *rule, const struct identity *id,
+                            uid_t creator_uid, const char *creator_app_id)
+{
+        if (!rule || !id)
+                return false;
+        if (rule->per_user && creator_uid != id->uid)
+                return false;
+        if (rule->per_app && (!creator_app_id || !id->app_id ||
+                              strcmp(creator_app_id, id->app_id) != 0))
+                return false;
+        return true;
 }
 
 /**

@@ -3,9 +3,17 @@
  * policy.h - the administrator's policy: parsed rules and access decisions.
  *
  * A policy is a list of [Segment ID] rules read from one file or from the *.conf files of a
- * directory in strcmp() order. The first rule whose Names= matches a normalised name decides;
- * no match means denied, for every uid including root. Parsing resolves user and group names
- * once, at load; matching does no I/O and no NSS lookups.
+ * directory in strcmp() order, plus [Quota] limits and [Broker] admins. The first rule whose
+ * Names= matches a normalised name decides; no match means denied, for every uid including
+ * root. Loading reports every error and warning (policy-diag.h) and resolves user and group
+ * names, anew at every load; a name that does not resolve matches nobody. Matching does no I/O
+ * and no NSS lookups.
+ *
+ * The module's files: policy-load.c (files, directories, sources), policy-parse.c and
+ * policy-keys.c (the syntax), policy-lint.c (whole-policy warnings), policy-diag.c (the
+ * diagnostics list), policy-index.c (the prefix index), policy-lifetime.c (lifetimes),
+ * policy.c (the decisions), policy-default.c (the embedded default); pattern.c, parse.c and
+ * nss.c are theirs to share with the rest of the daemon.
  *
  * Not here: the objects themselves (shm.c, memfd.c), the ACL on them (acl.c), and sockets.
  */
@@ -297,7 +305,24 @@ bool policy_is_admin(const struct policy *p, const struct identity *id);
 bool policy_rule_matches(const struct policy_rule *rule, const char *name,
                          const struct identity *id);
 
-/* The POLICY_RIGHT_* bits @rule gives @id. WRITE implies READ. */
+/**
+ * policy_creator_matches() - may an existing object of @rule go to @id, given who made it?
+ * @rule: the object's rule, which is also the rule that decides the name for @id.
+ * @id: the requester.
+ * @creator_uid: the uid that created the object.
+ * @creator_app_id: the app id of the creating connection, or NULL for the main socket.
+ *
+ * Per-user rules (rule->per_user) hand an object only to its creator's uid, per-app rules
+ * (rule->per_app) only to its creator's app: their namespaces can overlap ("alice-*" holds
+ * alice-x's names; "%u-org.a-*" holds org.a-b's). Pure.
+ *
+ * Return: true unless one of these says no.
+ */
+bool policy_creator_matches(const struct policy_rule *rule, const struct identity *id,
+                            uid_t creator_uid, const char *creator_app_id);
+
+/* The POLICY_RIGHT_* bits @rule gives @id (app connections: by app: principals only; others:
+ * by the rest). WRITE implies READ. */
 unsigned policy_rights(const struct policy_rule *rule, const struct identity *id);
 
 /**

@@ -514,6 +514,51 @@ static void test_app_rights(void **state)
         }
 }
 
+/* Who may be handed an object, by who created it: per-user and per-app rules. */
+static void test_creator_matches(void **state)
+{
+        static const struct {
+                const char *rule;
+                uid_t uid;
+                const char *app;
+                uid_t creator;
+                const char *creator_app;
+                bool ok;
+        } cases[] = {
+                /* neither: anyone the rights allow */
+                { "Names=x-*", 1000, NULL, 1001, NULL, true },
+                { "Names=x-* %u-*\nOwner=%u", 1000, NULL, 1001, NULL, true },
+                /* per-user */
+                { "Names=%u-*\nOwner=%u", 1000, NULL, 1000, NULL, true },
+                { "Names=%u-*\nOwner=%u", 1000, NULL, 1001, NULL, false },
+                { "Names=%u-*\nOwner=%u", 1000, "a.b", 1000, "c.d", true },
+                /* per-app */
+                { "Names=%u-%a-*", 1000, "org.a", 1000, "org.a", true },
+                { "Names=%u-%a-*", 1000, "org.a", 1000, "org.a-b", false },
+                { "Names=%u-%a-*", 1000, "org.a", 1001, "org.a", true },
+                { "Names=%u-%a-*", 1000, "org.a", 1000, NULL, false },
+                { "Names=%u-%a-*", 1000, NULL, 1000, "org.a", false },
+                /* both */
+                { "Names=%u-%a-*\nOwner=%u", 1000, "org.a", 1001, "org.a", false },
+                { "Names=%u-%a-*\nOwner=%u", 1000, "org.a", 1000, "org.a", true },
+        };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(policy_freep) struct policy *p = NULL;
+                _cleanup_(freep) char *text = NULL;
+                struct identity id = ident(cases[i].uid, cases[i].uid, "alice");
+
+                id.app_id = (char *) cases[i].app;
+                assert_true(asprintf(&text, "[Segment r]\n%s\nCreate=app:*\n",
+                                     cases[i].rule) > 0);
+                p = load_ok(text);
+                if (policy_creator_matches(&p->rules[0], &id, cases[i].creator,
+                                           cases[i].creator_app) != cases[i].ok)
+                        fail_msg("case %zu: expected %d", i, cases[i].ok);
+        }
+}
+
 /* Root on an app socket is an app, not an admin. */
 static void test_app_not_admin(void **state)
 {
@@ -543,6 +588,7 @@ int main(void)
                 cmocka_unit_test(test_default_policy),
                 cmocka_unit_test(test_app_rights),
                 cmocka_unit_test(test_app_not_admin),
+                cmocka_unit_test(test_creator_matches),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
