@@ -137,3 +137,18 @@ struct hashmap_entry *hashmap_next(const struct hashmap *m, struct hashmap_entry
                         return m->buckets[*i];
         return NULL;
 }
+
+void hashmap_clear(struct hashmap *m, void (*free_entry)(struct hashmap_entry *e))
+{
+        size_t i;
+
+        for (i = 0; i < m->n_buckets; i++)
+                while (m->buckets[i]) {
+                        struct hashmap_entry *e = m->buckets[i];
+
+                        m->buckets[i] = e->next;
+                        m->n_entries--;
+                        if (free_entry)
+                                free_entry(e);
+                }
+}

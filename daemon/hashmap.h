@@ -51,6 +51,10 @@ void hashmap_put(struct hashmap *m, struct hashmap_entry *e);
 /* Unlinks and returns the entry under @key, or NULL. */
 struct hashmap_entry *hashmap_remove(struct hashmap *m, const char *key);
 
+/* Unlinks every entry, calling @free_entry (if not NULL) on each once it is unlinked; the map
+ * stays usable. O(buckets + entries), where removing hashmap_first() in a loop is quadratic. */
+void hashmap_clear(struct hashmap *m, void (*free_entry)(struct hashmap_entry *e));
+
 /* Iteration: for (e = hashmap_first(m, &i); e; e = hashmap_next(m, e, &i)). The current entry
  * may be removed once the next one has been fetched; nothing may be added meanwhile. */
 struct hashmap_entry *hashmap_first(const struct hashmap *m, size_t *i);

@@ -48,17 +48,17 @@ static void prefix_list_free(struct prefix_list *l)
         free(l);
 }
 
+static void prefix_list_free_entry(struct hashmap_entry *e)
+{
+        prefix_list_free(container_of(e, struct prefix_list, entry));
+}
+
 struct policy_index *policy_index_free(struct policy_index *x)
 {
-        struct hashmap_entry *e;
-        size_t i;
-
         if (!x)
                 return NULL;
         if (x->lists.buckets) {
-                while ((e = hashmap_first(&x->lists, &i)))
-                        prefix_list_free(container_of(hashmap_remove(&x->lists, e->key),
-                                                      struct prefix_list, entry));
+                hashmap_clear(&x->lists, prefix_list_free_entry);
                 hashmap_deinit(&x->lists);
         }
         free(x->lengths);

@@ -103,15 +103,17 @@ int policy_parser_init(struct policy_parser *ps, struct policy_diags *diags)
         return hashmap_init(&ps->ids);
 }
 
+static void rule_id_free(struct hashmap_entry *e)
+{
+        free(container_of(e, struct rule_id, entry));
+}
+
 void policy_parser_deinit(struct policy_parser *ps)
 {
-        struct hashmap_entry *e;
         size_t i;
 
         if (ps->ids.buckets) {
-                while ((e = hashmap_first(&ps->ids, &i)))
-                        free(container_of(hashmap_remove(&ps->ids, e->key), struct rule_id,
-                                          entry));
+                hashmap_clear(&ps->ids, rule_id_free);
                 hashmap_deinit(&ps->ids);
         }
         ps->policy = policy_free(ps->policy);

@@ -3,7 +3,7 @@
  * test-hashmap.c - unit tests of the daemon's hash table and its FNV-1a hash (daemon/hashmap.c).
  *
  * The hash against published FNV-1a test vectors and its incremental form; lookups by
- * NUL-terminated key and by (bytes, length, hash); growth; removal while iterating.
+ * NUL-terminated key and by (bytes, length, hash); growth; removal while iterating; clearing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,12 +96,46 @@ static void test_get_put_remove(void **state)
         free(items);
 }
 
+static unsigned freed;
+
+static void count_free(struct hashmap_entry *e)
+{
+        freed++;
+        e->next = NULL;
+}
+
+/* Clearing unlinks and hands back every entry once; the map can be used again. */
+static void test_clear(void **state)
+{
+        struct hashmap m;
+        struct item items[300];
+        size_t i;
+
+        assert_int_equal(hashmap_init(&m), 0);
+        for (i = 0; i < ELEMENTSOF(items); i++) {
+                (void) snprintf(items[i].key, sizeof(items[i].key), "c%zu", i);
+                items[i].entry.key = items[i].key;
+                hashmap_put(&m, &items[i].entry);
+        }
+        freed = 0;
+        hashmap_clear(&m, count_free);
+        assert_int_equal(freed, ELEMENTSOF(items));
+        assert_int_equal(m.n_entries, 0);
+        assert_null(hashmap_get(&m, "c1"));
+        hashmap_put(&m, &items[1].entry);
+        assert_ptr_equal(hashmap_get(&m, "c1"), &items[1].entry);
+        hashmap_clear(&m, NULL);
+        assert_int_equal(m.n_entries, 0);
+        hashmap_deinit(&m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hash_vectors),
                 cmocka_unit_test(test_hash_incremental),
                 cmocka_unit_test(test_get_put_remove),
+                cmocka_unit_test(test_clear),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
