@@ -126,11 +126,6 @@ void policy_parser_deinit(struct policy_parser *ps)
         }
 }
 
-static struct policy_rule *open_rule(struct policy_parser *ps)
-{
-        return &ps->policy->rules[ps->policy->n_rules - 1];
-}
-
 /* Keys that mean nothing for a memfd object, which belongs to the daemon with mode 0600. */
 static int check_backend_keys(struct policy_parser *ps, const struct policy_rule *rule)
 {
@@ -186,7 +181,7 @@ static int end_section(struct policy_parser *ps)
                 return 0;
         }
         ps->section = POLICY_SECTION_NONE;
-        rule = open_rule(ps);
+        rule = policy_parser_rule(ps);
         r = check_backend_keys(ps, rule);
         if (r < 0)
                 return r;
@@ -214,7 +209,8 @@ static int end_section(struct policy_parser *ps)
         if (rule->per_app && !names_an_app(rule))
                 return policy_parser_warning_at(ps, rule->line, "[Segment %s] matches only app "
                                                 "connections (every Names= pattern holds %%a) "
-                                                "but grants nothing to an app: principal", rule->id);
+                                                "but grants nothing to an app: principal",
+                                                rule->id);
         return 0;
 }
 

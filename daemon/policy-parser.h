@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy-parser.h - the policy text parser's state, shared by its two halves: policy-parse.c
- * (lines, sections, rule IDs, the checks at the end of a section) and policy-keys.c (the value
- * of each key). policy-load.c feeds it file texts.
+ * policy-parser.h - the policy text parser's state, shared by its parts: policy-parse.c
+ * (lines, sections, rule IDs, the checks at the end of a section), policy-keys.c (the value of
+ * each key), policy-principals.c (principals and owners). policy-load.c feeds it file texts,
+ * policy-lint.c checks the result.
  *
  * Internal to the policy module.
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "hashmap.h"
 #include "macro.h"
@@ -122,8 +126,42 @@ int policy_parse_segment_key(struct policy_parser *ps, const char *key, char *va
 int policy_parse_quota_key(struct policy_parser *ps, const char *key, char *value);
 int policy_parse_broker_key(struct policy_parser *ps, const char *key, char *value);
 
-/* Frees a principal list (names included). */
+/* policy-principals.c: a principal list (appended to @list; Admins= (@admins) takes users and
+ * groups only), Owner= (@group false) or Group= (@group true), and freeing a list. Return 0,
+ * -EINVAL after recording an error, or -ENOMEM. */
+int policy_parse_principals(struct policy_parser *ps, const char *key, char *value, bool admins,
+                            struct principal **list, size_t *n);
+int policy_parse_id_spec(struct policy_parser *ps, const char *key, const char *value, bool group,
+                         struct id_spec *ret);
 void policy_principals_free(struct principal *v, size_t n);
+
+/* The rule of the open [Segment] section. */
+static inline struct policy_rule *policy_parser_rule(struct policy_parser *ps)
+{
+        return &ps->policy->rules[ps->policy->n_rules - 1];
+}
+
+/*
+ * Makes room for element @n of an array that only ever grows by one through this function:
+ * its capacity is then the smallest power of two >= n, so it is full exactly when n is 0 or a
+ * power of two.
+ */
+static inline int policy_array_reserve(void **array, size_t n, size_t size)
+{
+        void *p;
+
+        if (n != 0 && (n & (n - 1)) != 0)
+                return 0;
+        if (n > SIZE_MAX / 2 / size)
+                return -ENOMEM;
+        p = realloc(*array, (n ? n * 2 : 1) * size);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        return 0;
+}
+
+
 
 /* Frees what a rule owns, not the rule itself. */
 void policy_rule_done(struct policy_rule *rule);

@@ -384,7 +384,8 @@ bool policy_lifetime_allows(const struct policy_rule *rule,
  * @ret_users / @ret_groups: arrays of ids with their permission (4 = r, 6 = rw), one entry per
  * id (an id named in both ReadWrite= and ReadOnly= gets rw), in the order first named.
  * PRINCIPAL_ANY, PRINCIPAL_UNRESOLVED and PRINCIPAL_APP give no entry (an app has no file
- * system identity of its own: an entry for its uid would be one for its user). The caller frees both arrays.
+ * system identity of its own: an entry for its uid would be one for its user). The caller
+ * frees both arrays.
  */
 struct policy_acl_entry {
         uint32_t id;

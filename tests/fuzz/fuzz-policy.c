@@ -6,8 +6,9 @@
  * Input: policy text. Loaded whole with policy_load_text(), every diagnostic must be about
  * "<fuzz>" and free of control characters, and the load must fail exactly when one is an error.
  * Loaded again cut at the first NUL with policy_load_string(), a refused policy must come with a
- * "<fuzz>..." first error; an accepted one is queried for three fixed requesters (root, nobody 65534 named "nobody", uid 41001 with
- * no name) on names made from its own patterns, and the answers are checked:
+ * "<fuzz>..." first error; an accepted one is queried for fixed requesters (root, nobody 65534
+ * named "nobody", uid 41001 with no name, and root and 41001 as apps) on names made from its
+ * own patterns, and the answers are checked:
  *
  *  - policy_match() (prefix index) returns the rule a plain first-match scan written here
  *    returns, following shmbroker.conf(5): %u is the glob-escaped user name, %U the uid, %a
@@ -16,7 +17,8 @@
  *  - policy_rights() gives what the rule's principal lists say (app: principals for app
  *    connections only, the others for the rest), and WRITE implies READ;
  *  - an owner policy_resolve_owner() gives is one policy_owner_plausible() accepts;
- *  - policy_acl_entries() has each id once, with perm 4 or 6.
+ *  - policy_acl_entries() has each id once, with perm 4 or 6;
+ *  - every rule allows its own Lifetime=, and process.
  *
  * Everything is freed, so LeakSanitizer reports leaks on the parser's error paths.
  */
