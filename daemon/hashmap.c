@@ -10,15 +10,30 @@
 
 #define HASHMAP_INITIAL 64
 
-static uint64_t hash_key(const char *s)
-{
-        uint64_t h = UINT64_C(0xcbf29ce484222325);
+#define FNV_PRIME UINT64_C(0x100000001b3)
 
-        for (; *s; s++) {
-                h ^= (unsigned char) *s;
-                h *= UINT64_C(0x100000001b3);
+/**
+ * hashmap_hash_update() - feed @len bytes of @s into the FNV-1a hash @h.
+ * @h: HASHMAP_HASH_INIT, or what an earlier call returned.
+ * @s: the bytes; NUL is hashed like any other byte.
+ * @len: how many.
+ *
+ * Return: the new hash.
+ */
+uint64_t hashmap_hash_update(uint64_t h, const char *s, size_t len)
+{
+        size_t i;
+
+        for (i = 0; i < len; i++) {
+                h ^= (unsigned char) s[i];
+                h *= FNV_PRIME;
         }
         return h;
+}
+
+static uint64_t hash_key(const char *s)
+{
+        return hashmap_hash(s, strlen(s));
 }
 
 int hashmap_init(struct hashmap *m)
@@ -34,15 +49,23 @@ void hashmap_deinit(struct hashmap *m)
         *m = (struct hashmap) {};
 }
 
-struct hashmap_entry *hashmap_get(const struct hashmap *m, const char *key)
+struct hashmap_entry *hashmap_get_hashed(const struct hashmap *m, const char *key, size_t len,
+                                         uint64_t hash)
 {
-        uint64_t h = hash_key(key);
         struct hashmap_entry *e;
 
-        for (e = m->buckets[h & (m->n_buckets - 1)]; e; e = e->next)
-                if (e->hash == h && strcmp(e->key, key) == 0)
+        /* strncmp() stops at the end of e->key, and then the NUL check tells the lengths apart. */
+        for (e = m->buckets[hash & (m->n_buckets - 1)]; e; e = e->next)
+                if (e->hash == hash && strncmp(e->key, key, len) == 0 && e->key[len] == '\0')
                         return e;
         return NULL;
+}
+
+struct hashmap_entry *hashmap_get(const struct hashmap *m, const char *key)
+{
+        size_t len = strlen(key);
+
+        return hashmap_get_hashed(m, key, len, hashmap_hash(key, len));
 }
 
 /* On ENOMEM the table keeps its size and the chains get longer: slower, never wrong. */
@@ -113,4 +136,19 @@ struct hashmap_entry *hashmap_next(const struct hashmap *m, struct hashmap_entry
                 if (m->buckets[*i])
                         return m->buckets[*i];
         return NULL;
+}
+
+void hashmap_clear(struct hashmap *m, void (*free_entry)(struct hashmap_entry *e))
+{
+        size_t i;
+
+        for (i = 0; i < m->n_buckets; i++)
+                while (m->buckets[i]) {
+                        struct hashmap_entry *e = m->buckets[i];
+
+                        m->buckets[i] = e->next;
+                        m->n_entries--;
+                        if (free_entry)
+                                free_entry(e);
+                }
 }

@@ -3,11 +3,11 @@
  * identity.c - small helpers on struct identity. Filling one from a socket is listener.c's job.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "identity.h"
+#include "nss.h"
 
 void identity_deinit(struct identity *id)
 {
@@ -31,16 +31,16 @@ bool identity_in_group(const struct identity *id, gid_t gid)
 
 int identity_resolve_user_name(struct identity *id)
 {
-        struct passwd pw, *pwr = NULL;
-        char buf[4096];
+        char *name = NULL;
+        int r;
 
         if (id->user_name_resolved || id->user_name)
                 return 0;
-        if (getpwuid_r(id->uid, &pw, buf, sizeof(buf), &pwr) == 0 && pwr) {
-                id->user_name = strdup(pwr->pw_name);
-                if (!id->user_name)
-                        return -ENOMEM;
-        }
+        r = nss_user_name_by_uid(id->uid, &name);
+        if (r == -ENOMEM)
+                return r;
+        /* No name, or a name service that cannot say: %u matches nothing for this uid. */
+        id->user_name = r >= 0 ? name : NULL;
         id->user_name_resolved = true;
         return 0;
 }

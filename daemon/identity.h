@@ -2,7 +2,8 @@
 /*
  * identity.h - who a client is, as the kernel told us when it connected.
  *
- * Filled once at accept from SO_PEERCRED and SO_PEERGROUPS and never from request payloads.
+ * Filled once at accept from SO_PEERCRED and SO_PEERGROUPS and never from request payloads;
+ * the app id comes from the socket the connection arrived on, not from the peer.
  * The user name is looked up at most once per connection, and only when the policy has a %u
  * that needs it: an NSS lookup can be slow (LDAP), and most policies never ask.
  */
@@ -22,7 +23,8 @@ struct identity {
         size_t n_groups;
         char *user_name;        /* owned; NULL when the uid has no name, or not looked up */
         bool user_name_resolved;
-        char *app_id;           /* owned; NULL for a connection on the main socket */
+        char *app_id;           /* owned; the app of a connection on an app socket (a valid
+                                 * shmb_app_id_valid() id); NULL on the main socket */
 };
 
 void identity_deinit(struct identity *id);

@@ -164,37 +164,44 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
 
 /*
  * The policy: --policy if given; else the default directory if it holds *.conf files; else
- * the embedded default. Errors name the file and line, and refuse the whole policy.
+ * the embedded default. Every error and warning is logged with its file and line; an error
+ * refuses the whole policy.
  */
 static int load_policy(struct policy **ret, const char **ret_origin, char **ret_error)
 {
-        _cleanup_(freep) char *error = NULL;
+        struct policy_diags diags = {};
         struct policy *p = NULL;
-        const char *path = arg_policy ? arg_policy : POLICY_DEFAULT_DIR;
+        const char *origin = NULL;
+        size_t i;
         int r;
 
-        r = policy_load(path, &p, &error);
-        if (r == -EINVAL && error) {
-                log_error("Policy refused: %s", error);
-                if (ret_error)
-                        *ret_error = TAKE_PTR(error);
+        r = policy_load_configured(arg_policy, &diags, &p, &origin);
+        for (i = 0; i < diags.n; i++) {
+                _cleanup_(freep) char *line = policy_diag_format(&diags.items[i]);
+
+                if (line)
+                        log_full_errno((int) diags.items[i].level, 0, "%s", line);
+        }
+        if (diags.n_dropped > 0)
+                log_warning("... and %zu more policy diagnostics.", diags.n_dropped);
+        if (r == -EINVAL) {
+                log_error("Policy refused: %zu error(s), %zu warning(s).", diags.n_errors,
+                          diags.n_warnings);
+                if (ret_error) {
+                        /* The first error, for the service manager's status line. */
+                        for (i = 0; i < diags.n && !*ret_error; i++)
+                                if (diags.items[i].level == POLICY_DIAG_ERROR)
+                                        *ret_error = policy_diag_format(&diags.items[i]);
+                }
+                policy_diags_clear(&diags);
                 return r;
         }
-        if (r == -ENOENT && !arg_policy)
-                r = 0;
+        policy_diags_clear(&diags);
         if (r < 0)
-                return log_error_errno(r, "Cannot read policy '%s': %m", path);
-        if (r == 0 && !arg_policy) {
-                policy_free(p);
-                p = NULL;
-                r = policy_load_string(policy_default_text, "<default>", &p, &error);
-                if (r < 0)
-                        return log_error_errno(r, "Embedded default policy refused: %s",
-                                               error ? error : "?");
-                path = "the embedded default policy";
-        }
+                return log_error_errno(r, "Cannot read policy '%s': %m",
+                                       arg_policy ? arg_policy : POLICY_DEFAULT_DIR);
         *ret = p;
-        *ret_origin = path;
+        *ret_origin = origin;
         return 0;
 }
 
@@ -656,15 +663,43 @@ int main(int argc, char *argv[])
                 return r < 0 ? 2 : 0;
 
         if (check_only) {
-                struct policy *p;
-                const char *origin;
+                /* Every diagnostic, compiler-style; the <N> log prefixes only where a journal
+                 * may read them, not on a terminal. Warnings alone still pass. */
+                bool tty = isatty(STDERR_FILENO);
+                struct policy_diags diags = {};
+                struct policy *p = NULL;
+                const char *origin = NULL;
+                size_t i;
 
-                r = load_policy(&p, &origin, NULL);
-                if (r < 0)
-                        return 1;
-                printf("%s: %zu rules, OK\n", origin, p->n_rules);
+                r = policy_load_configured(arg_policy, &diags, &p, &origin);
+                for (i = 0; i < diags.n; i++) {
+                        _cleanup_(freep) char *line = policy_diag_format(&diags.items[i]);
+
+                        if (!line)
+                                continue;
+                        if (tty)
+                                fprintf(stderr, "%s\n", line);
+                        else
+                                fprintf(stderr, "<%d>%s\n", (int) diags.items[i].level, line);
+                }
+                if (diags.n_dropped > 0)
+                        fprintf(stderr, "%s... and %zu more\n", tty ? "" : "<4>",
+                                diags.n_dropped);
+                if (r == -EINVAL)
+                        fprintf(stderr, "%s%s: %zu error(s), %zu warning(s)\n", tty ? "" : "<3>",
+                                arg_policy ? arg_policy : POLICY_DEFAULT_DIR, diags.n_errors,
+                                diags.n_warnings);
+                else if (r < 0)
+                        fprintf(stderr, "%sCannot read policy '%s': %s\n", tty ? "" : "<3>",
+                                arg_policy ? arg_policy : POLICY_DEFAULT_DIR, strerror(-r));
+                else if (diags.n_warnings > 0)
+                        printf("%s: %zu rules, %zu warning(s), OK\n", origin, p->n_rules,
+                               diags.n_warnings);
+                else
+                        printf("%s: %zu rules, OK\n", origin, p->n_rules);
+                policy_diags_clear(&diags);
                 policy_free(p);
-                return 0;
+                return r < 0 ? 1 : 0;
         }
 
         /* Objects get exactly the policy's mode through fchmod/ACLs; anything else the

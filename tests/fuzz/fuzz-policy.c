@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz-policy.c - the policy parser and the decisions built on it (daemon/policy.c).
+ * fuzz-policy.c - the policy parser and the decisions built on it (daemon/policy*.c,
+ * daemon/pattern.c).
  *
- * Input: policy text (cut at the first NUL, as a file read by the daemon could not be; the
- * parser takes C strings). A refused policy must come with a "<fuzz>..." message; an accepted
- * one is queried for three fixed requesters (root, nobody 65534 named "nobody", uid 41001 with
- * no name) on names made from its own patterns, and the answers are checked:
+ * Input: policy text. Loaded whole with policy_load_text(), every diagnostic must be about
+ * "<fuzz>" and free of control characters, and the load must fail exactly when one is an error.
+ * Loaded again cut at the first NUL with policy_load_string(), a refused policy must come with a
+ * "<fuzz>..." first error; an accepted one is queried for fixed requesters (root, nobody 65534
+ * named "nobody", uid 41001 with no name, and root and 41001 as apps) on names made from its
+ * own patterns, and the answers are checked:
  *
  *  - policy_match() (prefix index) returns the rule a plain first-match scan written here
- *    returns, following shmbroker.conf(5): %u is the glob-escaped user name, %U the uid, %% a
- *    '%'; %u matches nothing for a uid with no name, nor does an expansion that does not fit;
- *  - policy_rights() gives what the rule's principal lists say, and WRITE implies READ;
+ *    returns, following shmbroker.conf(5): %u is the glob-escaped user name, %U the uid, %a
+ *    the app id, %% a '%'; %u matches nothing for a uid with no name, %a nothing without an
+ *    app id, nor does an expansion that does not fit;
+ *  - policy_rights() gives what the rule's principal lists say (app: principals for app
+ *    connections only, the others for the rest), and WRITE implies READ;
  *  - an owner policy_resolve_owner() gives is one policy_owner_plausible() accepts;
- *  - policy_acl_entries() has each id once, with perm 4 or 6.
+ *  - policy_acl_entries() has each id once, with perm 4 or 6;
+ *  - every rule allows its own Lifetime=, and process.
  *
  * Everything is freed, so LeakSanitizer reports leaks on the parser's error paths.
  */
@@ -27,7 +33,7 @@
 #include "protocol.h"
 
 #define ORIGIN "<fuzz>"
-#define EXPAND_MAX 4096         /* policy.c's POLICY_EXPAND_MAX: bytes with the NUL */
+#define EXPAND_MAX 4096         /* pattern.h's PATTERN_EXPAND_MAX: bytes with the NUL */
 #define RULES_MAX 16            /* rules and patterns per rule that seed names: keep it fast */
 #define PATTERNS_MAX 8
 
@@ -37,6 +43,10 @@ static struct identity identities[] = {
         { .uid = 0, .gid = 0, .user_name = (char *) "root" },
         { .uid = 65534, .gid = 65534, .user_name = (char *) "nobody" },
         { .uid = 41001, .gid = 41001, .groups = groups_41001, .n_groups = 2 },
+        /* Apps: the same users, on an app socket. */
+        { .uid = 0, .gid = 0, .user_name = (char *) "root", .app_id = (char *) "org.example.App" },
+        { .uid = 41001, .gid = 41001, .groups = groups_41001, .n_groups = 2,
+          .app_id = (char *) "a.b-c" },
 };
 
 /* Does NSS agree with identities[i]? Only then can owner plausibility be checked. */
@@ -97,11 +107,13 @@ static bool ref_expand(const char *pattern, const struct identity *id, struct st
                         for (q = num; *q; q++)
                                 sb_put(b, *q);
                 } else {
-                        /* The parser lets only %u, %U and %% through. */
-                        FUZZ_CHECK(*p == 'u');
-                        if (!id->user_name)
+                        /* The parser lets only %u, %U, %a and %% through. */
+                        const char *v = *p == 'u' ? id->user_name : id->app_id;
+
+                        FUZZ_CHECK(*p == 'u' || *p == 'a');
+                        if (!v)
                                 return false;
-                        for (q = id->user_name; *q; q++) {
+                        for (q = v; *q; q++) {
                                 if (strchr("*?[]\\", *q))
                                         sb_put(b, '\\');
                                 sb_put(b, *q);
@@ -135,11 +147,18 @@ static const struct policy_rule *ref_match(const struct policy *p, const char *n
         return NULL;
 }
 
+/* An app connection matches app: principals only, any other connection everything else. */
 static bool ref_in(const struct principal *v, size_t n, const struct identity *id)
 {
         size_t i, k;
 
         for (i = 0; i < n; i++) {
+                if (id->app_id || v[i].kind == PRINCIPAL_APP) {
+                        if (id->app_id && v[i].kind == PRINCIPAL_APP &&
+                            fnmatch(v[i].name, id->app_id, 0) == 0)
+                                return true;
+                        continue;
+                }
                 if (v[i].kind == PRINCIPAL_ANY)
                         return true;
                 if (v[i].kind == PRINCIPAL_USER && v[i].id == (uint32_t) id->uid)
@@ -278,11 +297,30 @@ static void check_pattern(const struct policy *p, const char *pattern)
         }
 }
 
+/* Every diagnostic is about the input, and is safe to print: no control characters. */
+static void check_diags(const struct policy_diags *d)
+{
+        const unsigned char *c;
+        size_t i;
+
+        FUZZ_CHECK(d->n + d->n_dropped == d->n_errors + d->n_warnings);
+        for (i = 0; i < d->n; i++) {
+                FUZZ_CHECK(d->items[i].level == POLICY_DIAG_ERROR ||
+                           d->items[i].level == POLICY_DIAG_WARNING);
+                FUZZ_CHECK(d->items[i].file && strcmp(d->items[i].file, ORIGIN) == 0);
+                FUZZ_CHECK(d->items[i].message);
+                for (c = (const unsigned char *) d->items[i].message; *c; c++)
+                        FUZZ_CHECK(*c >= 0x20 && *c != 0x7f);
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const char *const fixed_names[] = {
                 "x", "root-a", "nobody-a", "41001-a", "65534-x", "0-x", "demo-board", "a*b",
+                "root-org.example.App-x", "41001-a.b-c-x",
         };
+        struct policy_diags diags = {};
         struct policy *p = NULL;
         char *text, *error = NULL;
         size_t i, j;
@@ -293,6 +331,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         memcpy(text, data, size);
         text[size] = '\0';
+
+        /* The whole input, NULs included: they are errors in their lines. */
+        r = policy_load_text(text, size, ORIGIN, &diags, &p);
+        FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM);
+        if (r != -ENOMEM) {
+                check_diags(&diags);
+                FUZZ_CHECK((r == -EINVAL) == (diags.n_errors > 0));
+        }
+        policy_diags_clear(&diags);
+        p = policy_free(p);
 
         r = policy_load_string(text, ORIGIN, &p, &error);
         free(text);
@@ -317,6 +365,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(rule->max_size > 0);
                 FUZZ_CHECK(rule->backend == POLICY_BACKEND_SHM ||
                            rule->backend == POLICY_BACKEND_MEMFD);
+                /* Its own Lifetime= is one the rule allows; "process" any rule allows. */
+                FUZZ_CHECK(policy_lifetime_allows(rule, &rule->lifetime));
+                FUZZ_CHECK(policy_lifetime_allows(rule, &(struct policy_lifetime) {
+                                                          POLICY_LIFETIME_PROCESS, 0 }));
                 check_acl(rule);
                 if (i >= RULES_MAX)
                         continue;

@@ -1040,8 +1040,6 @@ static void test_a23_bad_policy_files(void **state)
         } bad[] = {
                 { "[Segment a]\nNames=a-*\nCreate=41001\nColour=blue\n", 4 },
                 { "[Segment a]\nNames=a-*\nCreate=41001\nMode=999\n", 4 },
-                { "[Segment a]\nNames=a-*\nCreate=no-such-user-shmb\n", 3 },
-                { "[Segment a]\nNames=a-*\nReadOnly=@no-such-group-shmb\n", 3 },
                 { "[Segment a]\nNames=a-*\nCreate=4294967295\n", 3 },
                 { "[Segment a]\nNames=a-*\nCreate=4294967296\n", 3 },
                 { "[Segment a]\nNames=a-*\nCreate=-1\n", 3 },
@@ -1086,6 +1084,21 @@ static void test_a23_bad_policy_files(void **state)
                 if (res.status != 1 || !strstr(res.err, where))
                         fail_msg("policy #%zu: --check-policy exited %d, stderr '%.300s' "
                                  "(expected 1 and '%s')", i, res.status, res.err, where);
+                harness_exec_result_done(&res);
+        }
+
+        /* A user or group that does not resolve is a warning, not an error: it matches nobody,
+         * and the policy loads (a userdel must not keep the daemon from starting). */
+        for (i = 0; i < 2; i++) {
+                sec_write_file(path, i == 0 ?
+                               "[Segment a]\nNames=a-*\nCreate=no-such-user-shmb\n" :
+                               "[Segment a]\nNames=a-*\nReadOnly=@no-such-group-shmb\n");
+                sec_run_daemon((const char *const[]) { "--check-policy", "--policy", path,
+                                                       NULL }, &res);
+                snprintf(where, sizeof(where), "%s:3: warning:", path);
+                if (res.status != 0 || !strstr(res.err, where))
+                        fail_msg("warning #%zu: --check-policy exited %d, stderr '%.300s' "
+                                 "(expected 0 and '%s')", i, res.status, res.err, where);
                 harness_exec_result_done(&res);
         }
 
