@@ -323,9 +323,10 @@ static int lookup_own(struct request_ctx *c, struct object **ret)
                 return refuse(c, -ENOENT, o->orphan ? "the object is an orphan"
                                                     : "the object belongs to another rule");
         }
-        if (c->rule->per_user && !object_created_by(o, c->id)) {
+        if (!policy_creator_matches(c->rule, c->id, o->creator.uid, o->creator.app_id)) {
                 c->audit = true;
-                return refuse(c, -ENOENT, "another creator's object under a per-user rule");
+                return refuse(c, -ENOENT, "another creator's object under a per-user or "
+                                          "per-app rule");
         }
         *ret = o;
         return 0;
@@ -470,8 +471,11 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         if (c->rule->backend == POLICY_BACKEND_SHM) {
                 r = object_attrs_for(c->rule, c->id, &a);
                 if (r < 0)
-                        return refuse_misconfig(c, r, "the rule's Owner= or Group= does not "
-                                                      "resolve for this creator");
+                        return refuse_misconfig(c, r == -ENXIO ? -EACCES : r,
+                                                r == -ENXIO && c->rule->create_refusal
+                                                        ? c->rule->create_refusal
+                                                        : "the rule's Owner= or Group= does "
+                                                          "not resolve for this creator");
         }
 
         r = object_new(c->name, c->rule->backend, c->id, sz, &o);

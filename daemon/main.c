@@ -32,6 +32,7 @@
 #include "log.h"
 #include "macro.h"
 #include "policy.h"
+#include "policy-store.h"
 #include "privs.h"
 #include "registry.h"
 #include "restore.h"
@@ -47,6 +48,12 @@ static const char *arg_policy = NULL;
 static const char *arg_shm_dir = DEFAULT_SHM_DIR;
 static const char *arg_user = NULL;
 static const char *arg_state_dir = STATE_DIR_DEFAULT;
+
+/* The last good policy in the service manager's fd store (policy-store.h). */
+static struct policy_store kept_policy;
+/* Why the daemon runs on another policy than the one on disk, for STATUS=; NULL when it
+ * does not. */
+static char *running_on_kept;
 static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
 
 static void help(void)
@@ -209,9 +216,22 @@ static void status_notify(const struct server *s, const char *state, const char 
 {
         const struct broker *b = s->broker;
 
-        (void) sd_notifyf(false, "%sSTATUS=%zu connections, %zu objects, %zu rules%s%s", state,
-                          s->n_conns, registry_count(b->registry), b->policy->n_rules,
-                          extra ? "; " : "", extra ? extra : "");
+        (void) sd_notifyf(false, "%sSTATUS=%zu connections, %zu objects, %zu rules%s%s%s%s",
+                          state, s->n_conns, registry_count(b->registry), b->policy->n_rules,
+                          extra ? "; " : "", extra ? extra : "",
+                          running_on_kept ? "; " : "", running_on_kept ? running_on_kept : "");
+}
+
+/* Keeps @p, just bound, as the last good policy; the store is best effort (it is not there
+ * without a service manager). */
+static void keep_policy(const struct broker *b)
+{
+        int r = policy_store_save(&kept_policy, b->policy, registry_generation(b->registry));
+
+        if (r < 0 && r != -EOPNOTSUPP)
+                log_warning_errno(r, "Cannot keep the policy in the fd store; a restart that "
+                                  "meets a broken policy will not be able to fall back to it: "
+                                  "%m");
 }
 
 static void reload(struct server *s)
@@ -239,6 +259,9 @@ static void reload(struct server *s)
                 return;
         }
         log_info("Policy reloaded from %s: %zu rules.", origin, s->broker->policy->n_rules);
+        free(running_on_kept);
+        running_on_kept = NULL;
+        keep_policy(s->broker);
         if (orphans > 0)
                 (void) snprintf(status, sizeof(status), "%zu orphaned object(s)", orphans);
         status_notify(s, "READY=1\n", status[0] ? status : NULL);
@@ -530,6 +553,42 @@ static int open_broker(struct policy *p, int state_fd, struct passed_fds *passed
         return 0;
 }
 
+/*
+ * The policy on disk was refused at start (@error says why). Losing nothing matters more
+ * than starting as configured: run on the last good policy from the fd store, or, with none
+ * but memfd objects handed back, on a policy that grants nothing (so that they survive until
+ * the policy is mended and reloaded). With neither, nothing can be lost: refuse to start.
+ */
+static int fall_back(struct passed_fds *passed, int error, struct policy **ret)
+{
+        struct policy_diags diags = {};
+        uint64_t generation;
+        int r;
+
+        r = policy_store_take(&kept_policy, passed->policies, passed->n_policies, ret,
+                              &generation);
+        passed->n_policies = 0;
+        if (r >= 0) {
+                log_error("The policy on disk was refused; running on the last good policy "
+                          "(generation %" PRIu64 ", from the fd store) until it is mended and "
+                          "reloaded.", generation);
+                running_on_kept = strdup("the policy on disk was refused: running on the last "
+                                         "good policy");
+                return 0;
+        }
+        if (passed->n_objects == 0)
+                return error;
+        log_error("The policy on disk was refused and no earlier one was kept; running on a "
+                  "policy that grants nothing, so that the %zu memfd object(s) handed back "
+                  "survive until the policy is mended and reloaded.", passed->n_objects);
+        r = policy_load_text("", 0, "<nothing>", &diags, ret);
+        policy_diags_clear(&diags);
+        if (r < 0)
+                return r;
+        running_on_kept = strdup("the policy on disk was refused: granting nothing");
+        return 0;
+}
+
 static int run(void)
 {
         _cleanup_(closep) int sig_fd = -1, state_fd = -1;
@@ -557,13 +616,22 @@ static int run(void)
                 goto out_passed;
 
         r = load_policy(&p, &origin, NULL);
-        if (r < 0)
-                goto out_passed;
-        log_info("Policy loaded from %s: %zu rules.", origin, p->n_rules);
+        if (r < 0) {
+                r = fall_back(&passed, r, &p);
+                if (r < 0)
+                        goto out_passed;
+        } else {
+                log_info("Policy loaded from %s: %zu rules.", origin, p->n_rules);
+                /* What the store kept before is superseded by what is on disk. */
+                policy_store_forget(&kept_policy, passed.policies, passed.n_policies);
+                passed.n_policies = 0;
+        }
 
         r = open_broker(p, state_fd, &passed, &b);
         if (r < 0)
                 goto out_passed;
+        if (!running_on_kept)
+                keep_policy(b);
         r = server_init(&s, b);
         if (r < 0) {
                 broker_free(b);

@@ -63,13 +63,21 @@ static int compare_bucket_key(const struct avl_node *n, const void *key)
 
 /* ---- buckets ---- */
 
-/* "INDEX" for a shared rule; "INDEX:UID:APP" for a per-user rule. */
+/*
+ * "INDEX" for a shared rule; "INDEX:UID:" for a per-user rule, "INDEX::APP" for a per-app one,
+ * "INDEX:UID:APP" for both: a creator's objects under such a rule go to that creator alone
+ * (policy_creator_matches()), so LIST looks only at the caller's own bucket.
+ */
 static void bucket_key(char *buf, size_t size, size_t rule_index, const struct policy_rule *rule,
                        uid_t uid, const char *app_id)
 {
+        char u[16] = "";
+
         if (rule->per_user)
-                (void) snprintf(buf, size, "%zu:%u:%s", rule_index, (unsigned) uid,
-                                app_id ? app_id : "");
+                (void) snprintf(u, sizeof(u), "%u", (unsigned) uid);
+        if (rule->per_user || rule->per_app)
+                (void) snprintf(buf, size, "%zu:%s:%s", rule_index, u,
+                                rule->per_app && app_id ? app_id : "");
         else
                 (void) snprintf(buf, size, "%zu", rule_index);
 }
