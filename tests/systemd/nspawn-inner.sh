@@ -351,6 +351,42 @@ t_restart_fdstore() {
 	[ "$got" = "bytes in a memfd" ] || { echo "mem-keep after a crash: '$got'"; return 1; }
 }
 
+# A policy refused at start must cost nothing: with the policy on disk broken, the daemon is
+# killed; Restart= starts it again, it runs on the last good policy (kept in the fd store) and
+# says so, and the memfd object is there with its bytes. Before, it exited on the policy, each
+# restart too, until the start limit failed the unit and systemd emptied its fd store.
+t_broken_policy_restart() {
+	local pid1 got
+	pid1=$(prop "$SVC" MainPID)
+	[ "${pid1:-0}" -gt 0 ] || { echo "$SVC has no main process"; return 1; }
+	printf '[Segment broken]\nNames=broken-*\nNoSuchKey=1\n' > "$POLICY_DIR/60-bad.conf"
+	kill -KILL "$pid1"
+	wait_for 20 sh -c "[ \"\$(systemctl show -P MainPID $SVC)\" != $pid1 ] &&
+		[ \"\$(systemctl show -P SubState $SVC)\" = running ]" || {
+		echo "after the kill: $(prop "$SVC" ActiveState)/$(prop "$SVC" SubState), Result=$(prop "$SVC" Result)"
+		journalctl -u "$SVC" --no-pager | tail -n 15
+		return 1
+	}
+	wait_for 10 sh -c "systemctl show -P StatusText $SVC | grep -q 'last good policy'" || {
+		echo "StatusText: $(prop "$SVC" StatusText)"
+		return 1
+	}
+	info "StatusText on a broken policy: $(prop "$SVC" StatusText)"
+	got=$(ctl alice read mem-keep --length 16) || return 1
+	[ "$got" = "bytes in a memfd" ] || { echo "mem-keep after the restart: '$got'"; return 1; }
+	# The rules of the last good policy serve: alice's own segment too.
+	[ "$(ctl alice read alice-seg --length 16)" = "hello from alice" ] || return 1
+	# Mended and reloaded: the policy on disk again, nothing lost.
+	rm -f "$POLICY_DIR/60-bad.conf"
+	systemctl reload "$SVC" || return 1
+	wait_for 10 sh -c "! systemctl show -P StatusText $SVC | grep -q 'last good policy'" || {
+		echo "StatusText after the reload: $(prop "$SVC" StatusText)"
+		return 1
+	}
+	got=$(ctl alice read mem-keep --length 16) || return 1
+	[ "$got" = "bytes in a memfd" ]
+}
+
 # Installing the same version again is an upgrade for the maintainer scripts: the service is
 # restarted (try-restart: it is running) and keeps its memfd objects; the socket is left alone.
 t_upgrade() {
@@ -434,6 +470,7 @@ run shared-segment-acl-getfacl t_shared_acl
 run client-built-against-dev-package t_library_client
 run watchdog t_watchdog
 run restart-keeps-memfd-via-fdstore t_restart_fdstore
+run broken-policy-restart-keeps-memfd t_broken_policy_restart
 run upgrade-restarts-service-keeps-memfd t_upgrade
 run journal-audit-records t_journal
 run stop-exit-0-and-reactivation t_stop
