@@ -26,6 +26,7 @@
 #include "limits.h"
 #include "log.h"
 #include "macro.h"
+#include "resolver.h"
 
 /* What one request is about, once the name and the rule are known. */
 struct request_ctx {
@@ -809,11 +810,10 @@ int broker_handle(struct broker *b, struct identity *id,
         int r;
 
         *ret_n_fds = 0;
-        if (b->policy->needs_user_names) {
-                r = identity_resolve_user_name(id);
-                if (r < 0)
-                        return encode_error(buf, size, req->seq, r);
-        }
+        /* Looked up when the connection was accepted (resolver.c); only a policy that came
+         * to need names after that makes it happen here, once per connection. */
+        if (b->policy->needs_user_names && !id->user_name_resolved)
+                resolver_resolve(id);
         if (req->type == SHMB_PROTO_OPEN_BATCH) {
                 r = handle_open_batch(b, id, req, buf, size, fds, ret_n_fds);
                 if (r >= 0)

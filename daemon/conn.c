@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "closer.h"
+#include "resolver.h"
 #include "conn.h"
 #include "fdpass.h"
 #include "limits.h"
@@ -48,6 +49,7 @@ struct conn {
         struct user_charge charge_conn; /* MaxConnectionsPerUser= */
         struct user_charge charge_fds;  /* fds sent and not yet seen read */
         struct list_node ready;         /* in user->ready while a request waits its turn */
+        struct resolve_job *resolving;  /* its user name is being looked up: read nothing */
         struct reply *queue, *queue_tail;
         size_t n_queued;
         bool closing;           /* send what is queued, read nothing more, then close */
@@ -127,6 +129,7 @@ struct conn *conn_free(struct conn *c)
         conn_unlink(c);
         c->server->n_conns--;
         server_unready(c->server, c->user, &c->ready);
+        resolver_cancel(c->resolving);
         conn_fds_uncharge(c);
         user_charge_release(&c->charge_conn);
         user_unref(c->user);
@@ -153,8 +156,8 @@ static void conn_update_events(struct conn *c)
         uint32_t ev = 0;
 
         /* Throttled: neither readable nor writable interests us until the tick finds the
-         * client has read what it was sent. */
-        if (c->throttled)
+         * client has read what it was sent. Resolving: its requests wait for its name. */
+        if (c->throttled || c->resolving)
                 ev = 0;
         else if (c->n_queued > 0)
                 ev |= EPOLLOUT;
@@ -406,6 +409,13 @@ static void conn_dispatch(struct loop_source *source, uint32_t events, void *use
 {
         struct conn *c = userdata;
 
+        /* Only a hang-up is reported while its name is looked up: nobody waits for answers. */
+        if (c->resolving) {
+                if (events & (EPOLLHUP | EPOLLERR))
+                        conn_free(c);
+                return;
+        }
+
         if (events & EPOLLOUT) {
                 if (conn_flush(c) < 0)
                         goto close;
@@ -435,6 +445,14 @@ void conn_serve(struct conn *c)
                 r = conn_read_one(c);
         if (r < 0 || (c->closing && c->n_queued == 0))
                 conn_free(c);
+}
+
+static void conn_resolved(void *userdata)
+{
+        struct conn *c = userdata;
+
+        c->resolving = NULL;
+        conn_update_events(c);
 }
 
 int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
@@ -471,6 +489,15 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         }
         log_debug("conn %" PRIu64 ": uid=%u gid=%u pid=%d connected", c->serial,
                   (unsigned) c->id.uid, (unsigned) c->id.gid, (int) c->id.pid);
+        /* The policy wants user names (%u): looked up now, once, off the loop. */
+        if (s->broker->policy->needs_user_names) {
+                r = resolver_lookup(s->resolver, &c->id, conn_resolved, c, &c->resolving);
+                if (r < 0) {
+                        conn_free(c);
+                        return r;
+                }
+                conn_update_events(c);
+        }
         if (ret)
                 *ret = c;
         return 0;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 struct hashmap_entry {
         struct hashmap_entry *next;
         uint64_t hash;
@@ -59,6 +61,3 @@ void hashmap_clear(struct hashmap *m, void (*free_entry)(struct hashmap_entry *e
  * may be removed once the next one has been fetched; nothing may be added meanwhile. */
 struct hashmap_entry *hashmap_first(const struct hashmap *m, size_t *i);
 struct hashmap_entry *hashmap_next(const struct hashmap *m, struct hashmap_entry *e, size_t *i);
-
-#define container_of(ptr, type, member) \
-        ((type *) ((char *) (ptr) - offsetof(type, member)))

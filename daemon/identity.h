@@ -23,6 +23,10 @@ struct identity {
         size_t n_groups;
         char *user_name;        /* owned; NULL when the uid has no name, or not looked up */
         bool user_name_resolved;
+        /* The group named like the user (for Group=%u), looked up with the name. */
+        bool user_group_resolved;
+        bool has_user_group;
+        gid_t user_group;
         char *app_id;           /* owned; the app of a connection on an app socket (a valid
                                  * shmb_app_id_valid() id); NULL on the main socket */
 };

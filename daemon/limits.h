@@ -32,6 +32,10 @@
  * catches up. */
 #define LIMIT_FDS_CLOSING_PER_UID 256
 
+/* Threads looking up user names for new connections (resolver.c): a lookup that hangs (a
+ * directory server for that uid not answering) holds one, and the others go on. */
+#define LIMIT_RESOLVER_THREADS 4
+
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */

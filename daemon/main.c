@@ -24,7 +24,7 @@
 #include "backend.h"
 #include "broker.h"
 #include "clock.h"
-#include "closer.h"
+#include "worker.h"
 #include "conn.h"
 #include "fdstore.h"
 #include "limits.h"
@@ -689,9 +689,11 @@ static int run(void)
 
         /* Threads only now that privileges are dropped: credentials and capabilities are per
          * thread, and a thread made earlier would keep root's. */
-        r = closer_new(s.loop, &s.closer);
+        r = worker_new(s.loop, 1, &s.closer);
+        if (r >= 0)
+                r = worker_new(s.loop, LIMIT_RESOLVER_THREADS, &s.resolver);
         if (r < 0) {
-                log_error_errno(r, "Cannot start the closer thread: %m");
+                log_error_errno(r, "Cannot start the worker threads: %m");
                 goto out;
         }
 

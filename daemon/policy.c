@@ -183,6 +183,14 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
         case ID_SPEC_REQUESTER_NAME:
                 if (!creator->user_name)
                         return -ENOENT;
+                /* Looked up when the client connected (resolver.c), off the event loop; for a
+                 * creator's identity rebuilt from the registry (a reload), here. */
+                if (creator->user_group_resolved) {
+                        if (!creator->has_user_group)
+                                return -ENOENT;
+                        gid = creator->user_group;
+                        break;
+                }
                 r = nss_group_by_name(creator->user_name, &gid);
                 if (r < 0)
                         return r;

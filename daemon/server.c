@@ -10,7 +10,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "closer.h"
+#include "worker.h"
 #include "conn.h"
 #include "limits.h"
 #include "listener.h"
@@ -54,7 +54,8 @@ void server_deinit(struct server *s)
         listener_free_all(s);
         while (s->conns)
                 conn_free(s->conns);
-        s->closer = closer_free(s->closer);
+        s->closer = worker_free(s->closer);
+        s->resolver = worker_free(s->resolver);
         broker_free(s->broker);
         loop_free(s->loop);
         *s = (struct server) { .tick_fd = -1 };

@@ -17,8 +17,8 @@
 #include "protocol.h"
 #include "user.h"
 
-struct closer;
 struct conn;
+struct worker;
 struct listener;
 
 struct server {
@@ -39,7 +39,8 @@ struct server {
         size_t fds_unread_uid_max;      /* per uid: LIMIT_FDS_UNREAD_PER_UID, or less */
         int tick_fd;                    /* timerfd: idle sweep, watchdog, listener retry */
         struct loop_source *tick_source;
-        struct closer *closer;          /* fds clients sent, closed off the loop; NULL: here */
+        struct worker *closer;          /* fds clients sent, closed off the loop; NULL: here */
+        struct worker *resolver;        /* name lookups off the loop; NULL: in the loop */
         bool passrights_refused;        /* a listener could not set SO_PASSRIGHTS=0 */
         struct list_node turns;         /* uids with a request waiting, in serving order */
         size_t n_turns;

@@ -55,7 +55,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "macro.h"
-#include "closer.h"
+#include "worker.h"
 #include "restore.h"
 #include "policy.h"
 #include "protocol.h"
@@ -240,7 +240,7 @@ static void server_start(void)
         FUZZ_CHECK(server_init(&server, b) >= 0);
         /* As the daemon runs: fds a client sends (a socketpair has no SO_PASSRIGHTS) go to
          * the closer thread; server_deinit() waits for it. */
-        FUZZ_CHECK(closer_new(server.loop, &server.closer) >= 0);
+        FUZZ_CHECK(worker_new(server.loop, 1, &server.closer) >= 0);
         server_up = true;
 }
 

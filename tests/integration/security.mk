@@ -55,3 +55,14 @@ tests_helpers_fakeclock_la_LDFLAGS = -module -avoid-version -shared -rpath /nowh
 AM_TESTS_ENVIRONMENT += \
 	SHMB_FAKECLOCK=$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so; \
 	export SHMB_FAKECLOCK;
+
+# An LD_PRELOAD shim that makes the name service slow for one uid until the test opens a gate
+# (test-fairness: a slow lookup delays only the connection that needs it).
+check_LTLIBRARIES += tests/helpers/slownss.la
+tests_helpers_slownss_la_SOURCES = tests/helpers/slownss.c
+tests_helpers_slownss_la_CFLAGS = $(WARN_CFLAGS)
+tests_helpers_slownss_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_helpers_slownss_la_LIBADD = -ldl
+AM_TESTS_ENVIRONMENT += \
+	SHMB_SLOWNSS=$(abs_top_builddir)/tests/helpers/.libs/slownss.so; \
+	export SHMB_SLOWNSS;

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -249,6 +251,72 @@ static void test_round_robin(void **state)
         sec_finish();
 }
 
+/*
+ * A name service that is slow for one uid (tests/helpers/slownss.c: its getpwuid_r() waits
+ * for a gate the test opens) delays that uid's connection alone: another uid is served from
+ * start to end meanwhile. Before, the name was looked up on the first request, in the loop,
+ * and everyone waited behind it.
+ */
+static void test_slow_name_service(void **state)
+{
+        static const char policy[] =
+                "[Segment mine]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "\n";
+        const char *shim = getenv("SHMB_SLOWNSS");
+        char gate[] = "/tmp/shmb-gate.XXXXXX", gate_env[64], preload_env[PATH_MAX + 16];
+        const char *env[] = { "SHMB_SLOWNSS_UID=41004", gate_env, preload_env, NULL };
+        struct harness_daemon_options opts = { .env = env };
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        struct pollfd pfd;
+        size_t n;
+        int slow, fd;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
+                         "suite with make check", shim ? shim : "");
+        if (sec_daemon_sanitized())
+                sec_skip("a sanitized daemon wants its runtime first among preloads");
+        /* The gate is a name that does not exist yet. */
+        fd = mkstemp(gate);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(gate), 0);
+        snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GATE=%s", gate);
+        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
+        d = sec_start(policy, &opts);
+
+        /* 41004 connects and asks: its lookup hangs at the gate. */
+        slow = sec_raw_connect(d, &sec_id_outsider);
+        n = sec_enc_open(pkt, 3, "x-1", SHMB_PROTO_ACCESS_RDONLY);
+        assert_int_equal(sec_raw_send(slow, pkt, n, NULL, 0), 0);
+
+        /* Meanwhile 41005 (the harness's control client) is served, start to end. */
+        sec_assert_serving(d);
+        assert_int_equal(sec_create(d, &sec_id_control, "ctl-1", 4096, SHMB_ACCESS_RDWR, &fd),
+                         0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_control, "ctl-1"), 0);
+        /* ... and 41004 still waits: no answer before its name is known. */
+        pfd = (struct pollfd) { .fd = slow, .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 0), 0);
+
+        /* The name service answers (41004 has no name: %u matches nothing for it). */
+        fd = open(gate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(reply.error, EACCES);
+        assert_int_equal(close(slow), 0);
+        assert_int_equal(unlink(gate), 0);
+        sec_finish();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -258,6 +326,7 @@ int main(void)
                 SEC_TEST(test_shm_growth),
                 SEC_TEST(test_shm_growth_swept),
                 SEC_TEST(test_round_robin),
+                SEC_TEST(test_slow_name_service),
         };
 
         if (geteuid() != 0) {

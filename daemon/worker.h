@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.h - a thread for work that may block, off the event loop.
+ *
+ * Some calls can take long for reasons a client controls or nobody controls: close() of the
+ * last reference to a lingering TCP socket a client sent (closer.c), a name service lookup
+ * when LDAP is slow (resolver.c). Done in the loop, they would stall every client of every
+ * user. A worker runs them in threads of its own and hands each job back to the loop's thread
+ * when it is done: all the daemon's state stays in the loop's thread,
+ * the job's run() touches only the job.
+ */
+#pragma once
+
+#include "loop.h"
+
+struct worker_job {
+        struct worker_job *next;
+        void (*run)(struct worker_job *j);      /* in the worker's thread */
+        void (*done)(struct worker_job *j);     /* then in the loop's; may free the job */
+};
+
+struct worker;
+
+/* Starts @n_threads threads taking jobs in turn (1: jobs run in order). Make workers only after
+ * privileges are dropped: credentials and capabilities are per thread. */
+int worker_new(struct loop *loop, size_t n_threads, struct worker **ret);
+/* Runs what is still queued, completes everything, stops the thread. */
+struct worker *worker_free(struct worker *w);
+
+/* Queues @j (the caller keeps it alive until its done() runs). */
+void worker_push(struct worker *w, struct worker_job *j);
+
+/* Waits until every job pushed so far is done (its done() has run): for tests and exit. */
+void worker_drain(struct worker *w);
