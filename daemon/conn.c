@@ -20,6 +20,7 @@
 #include <linux/sockios.h>
 #include <time.h>
 
+#include "appsock.h"
 #include "clock.h"
 #include "closer.h"
 #include "resolver.h"
@@ -55,6 +56,8 @@ struct conn {
         bool closing;           /* send what is queued, read nothing more, then close */
         bool throttled;         /* too many fds the client has not read: wait for it */
         unsigned fds_unread;    /* fds sent since the socket was last seen drained */
+        struct appsock *via;    /* referenced: the app socket it came in on, or NULL */
+        struct list_node minted;        /* app sockets it asked for; closed with it */
 };
 
 static void conn_log(struct conn *c, int level, int error, const char *what);
@@ -133,6 +136,12 @@ struct conn *conn_free(struct conn *c)
         conn_fds_uncharge(c);
         user_charge_release(&c->charge_conn);
         user_unref(c->user);
+        while (!list_empty(&c->minted))
+                appsock_close(appsock_of_minter_node(c->minted.next));
+        if (c->via) {
+                c->via->n_conns--;
+                c->via = appsock_unref(c->via);
+        }
 
         while (c->queue) {
                 struct reply *r = c->queue;
@@ -456,7 +465,7 @@ static void conn_resolved(void *userdata)
 }
 
 int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
-             struct conn **ret)
+             struct appsock *via, struct conn **ret)
 {
         struct conn *c;
         int r;
@@ -475,6 +484,11 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         c->user = user_ref(charge->user);
         user_charge_move(&c->charge_conn, charge);
         list_node_init(&c->ready);
+        list_node_init(&c->minted);
+        if (via) {
+                c->via = appsock_ref(via);
+                via->n_conns++;
+        }
         c->serial = s->next_conn_id++;
 
         /* Linked and counted before anything can fail, so conn_free() undoes it all. */

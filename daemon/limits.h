@@ -36,6 +36,13 @@
  * directory server for that uid not answering) holds one, and the others go on. */
 #define LIMIT_RESOLVER_THREADS 4
 
+/* App sockets (appsock.h): how many one uid may hold open at once (each is a listening socket
+ * and a name in the app directory), and how many of the uid's connections (its
+ * MaxConnectionsPerUser=) the apps on one socket may take: half, so that an app cannot lock
+ * its user, or the user's other apps, out of the broker. */
+#define LIMIT_APP_SOCKETS_PER_UID 64
+#define LIMIT_APP_SOCKET_CONNECTIONS_SHARE 2  /* at most half of MaxConnectionsPerUser= */
+
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "appsock.h"
 #include "fdpass.h"
 #include "limits.h"
 #include "listener.h"
@@ -37,6 +38,7 @@ struct listener {
         char *path;             /* unlinked at exit when we bound it */
         struct loop_source *source;
         bool paused;
+        struct appsock *app;    /* an app socket's: every connection is that app */
 };
 
 int listener_bind(const char *path, int *ret_fd)
@@ -184,6 +186,39 @@ static void listener_accept_one(struct listener *l, int fd)
                 refuse_connection(fd, -EACCES);
                 return;
         }
+        if (l->app) {
+                struct appsock *a = l->app;
+                uint64_t max = s->broker->policy->quota.max_connections /
+                               LIMIT_APP_SOCKET_CONNECTIONS_SHARE;
+
+                /* Only the asker's uid may connect (mode 0600), but root can: it would be that
+                 * app in the asker's sandbox, which is not root's to be. */
+                if (id.uid != a->uid) {
+                        if (log_ratelimit_uid(id.uid))
+                                log_notice("uid=%u pid=%d: connected to app socket '%s' of uid "
+                                           "%u, closing the connection", (unsigned) id.uid,
+                                           (int) id.pid, a->path, (unsigned) a->uid);
+                        identity_deinit(&id);
+                        refuse_connection(fd, -EACCES);
+                        return;
+                }
+                if (a->n_conns >= (max > 0 ? max : 1)) {
+                        if (log_ratelimit_uid(id.uid))
+                                log_notice("uid=%u pid=%d app=%s: over half of "
+                                           "MaxConnectionsPerUser= on one app socket, closing "
+                                           "the new connection", (unsigned) id.uid,
+                                           (int) id.pid, a->app_id);
+                        identity_deinit(&id);
+                        refuse_connection(fd, -EDQUOT);
+                        return;
+                }
+                id.app_id = strdup(a->app_id);
+                if (!id.app_id) {
+                        identity_deinit(&id);
+                        refuse_connection(fd, -ENOMEM);
+                        return;
+                }
+        }
         u = user_get(&s->broker->users, id.uid);
         r = u ? user_charge(u, &charge, USER_SLOT_CONNECTIONS, 1,
                             s->broker->policy->quota.max_connections)
@@ -211,7 +246,7 @@ static void listener_accept_one(struct listener *l, int fd)
                 refuse_connection(fd, -EBUSY);
                 return;
         }
-        r = server_connection_new(s, fd, &id, &charge);
+        r = server_connection_new(s, fd, &id, &charge, l->app);
         if (r < 0)
                 log_error_errno(r, "Cannot set up a connection: %m");
 }
@@ -249,7 +284,8 @@ static void listener_dispatch(struct loop_source *source, uint32_t events, void 
         }
 }
 
-int listener_add(struct server *s, int fd, const char *path)
+int listener_add(struct server *s, int fd, const char *path, struct appsock *app,
+                 struct listener **ret)
 {
         struct listener *l;
         int flags, r, zero = 0;
@@ -295,22 +331,35 @@ int listener_add(struct server *s, int fd, const char *path)
                 free(l);
                 return r;
         }
+        l->app = app;
         l->next = s->listeners;
         s->listeners = l;
+        if (ret)
+                *ret = l;
         return 0;
+}
+
+struct listener *listener_free(struct listener *l)
+{
+        struct listener **p;
+
+        if (!l)
+                return NULL;
+        for (p = &l->server->listeners; *p && *p != l; p = &(*p)->next)
+                ;
+        if (*p)
+                *p = l->next;
+        loop_remove(l->source);
+        safe_close(l->fd);
+        if (l->path)
+                (void) unlink(l->path);
+        free(l->path);
+        free(l);
+        return NULL;
 }
 
 void listener_free_all(struct server *s)
 {
-        while (s->listeners) {
-                struct listener *l = s->listeners;
-
-                s->listeners = l->next;
-                loop_remove(l->source);
-                safe_close(l->fd);
-                if (l->path)
-                        (void) unlink(l->path);
-                free(l->path);
-                free(l);
-        }
+        while (s->listeners)
+                listener_free(s->listeners);
 }

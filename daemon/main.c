@@ -37,6 +37,7 @@
 #include "registry.h"
 #include "restore.h"
 #include "server.h"
+#include "appsock.h"
 #include "shm.h"
 #include "statedir.h"
 
@@ -48,6 +49,7 @@ static const char *arg_policy = NULL;
 static const char *arg_shm_dir = DEFAULT_SHM_DIR;
 static const char *arg_user = NULL;
 static const char *arg_state_dir = STATE_DIR_DEFAULT;
+static const char *arg_app_dir = NULL;   /* NULL: "apps" beside --socket */
 
 /* The last good policy in the service manager's fd store (policy-store.h). */
 static struct policy_store kept_policy;
@@ -67,6 +69,8 @@ static void help(void)
                "  --shm-dir DIR            where shm objects live (default %s; must be tmpfs)\n"
                "  --state-dir DIR          the registry of objects (default %s; 0700, the\n"
                "                           daemon's own)\n"
+               "  --app-dir DIR            where app sockets are made (default: apps beside\n"
+               "                           the socket, %s; 0755, the daemon's own)\n"
                "  --user NAME              when started as root, run as this user with only\n"
                "                           the capabilities it needs\n"
                "  --idle-timeout SEC       close connections idle for this long (default 300)\n"
@@ -76,7 +80,8 @@ static void help(void)
                "  -h, --help               show this help\n"
                "      --version            show the version\n\n"
                "See shmbrokerd(8) and shmbroker.conf(5).\n",
-               DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT);
+               DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT,
+               APPSOCK_DIR_DEFAULT);
 }
 
 enum {
@@ -84,6 +89,7 @@ enum {
         ARG_POLICY,
         ARG_SHM_DIR,
         ARG_STATE_DIR,
+        ARG_APP_DIR,
         ARG_USER,
         ARG_IDLE_TIMEOUT,
         ARG_LOG_LEVEL,
@@ -100,6 +106,7 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 { "policy", required_argument, NULL, ARG_POLICY },
                 { "shm-dir", required_argument, NULL, ARG_SHM_DIR },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "app-dir", required_argument, NULL, ARG_APP_DIR },
                 { "user", required_argument, NULL, ARG_USER },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
@@ -125,6 +132,9 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                         break;
                 case ARG_STATE_DIR:
                         arg_state_dir = optarg;
+                        break;
+                case ARG_APP_DIR:
+                        arg_app_dir = optarg;
                         break;
                 case ARG_USER:
                         arg_user = optarg;
@@ -427,7 +437,7 @@ static int setup_listeners(struct server *s, struct passed_fds *passed)
                         return log_error_errno(-EINVAL, "Passed fd %d is not a listening "
                                                "AF_UNIX SOCK_SEQPACKET socket.", fd);
                 }
-                r = listener_add(s, fd, NULL);
+                r = listener_add(s, fd, NULL, NULL, NULL);
                 if (r < 0)
                         return log_error_errno(r, "Cannot listen on passed fd %d: %m", fd);
         }
@@ -445,7 +455,7 @@ static int setup_listeners(struct server *s, struct passed_fds *passed)
                                        "to replace it.", arg_socket);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen on '%s': %m", arg_socket);
-        r = listener_add(s, fd, arg_socket);
+        r = listener_add(s, fd, arg_socket, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen on '%s': %m", arg_socket);
         log_info("Listening on '%s'.", arg_socket);
@@ -589,6 +599,35 @@ static int fall_back(struct passed_fds *passed, int error, struct policy **ret)
         return 0;
 }
 
+/* App sockets are a feature, not a condition to run: without their directory, APP_SOCKET
+ * requests are refused (EOPNOTSUPP) and everything else works. */
+static void setup_app_dir(struct server *s)
+{
+        static char beside[PATH_MAX];
+        const char *slash;
+        int r;
+
+        if (!arg_app_dir) {
+                slash = strrchr(arg_socket, '/');
+                if (!slash || (size_t) snprintf(beside, sizeof(beside), "%.*s/apps",
+                                                (int) (slash - arg_socket), arg_socket) >=
+                                      sizeof(beside)) {
+                        log_warning("No directory for app sockets beside '%s' (give "
+                                    "--app-dir); app sockets are off.", arg_socket);
+                        return;
+                }
+                arg_app_dir = beside;
+        }
+        s->app_dir = arg_app_dir;
+        r = appsock_dir_open(arg_app_dir, &s->app_dir_fd);
+        if (r == -EPERM)
+                log_warning("App directory '%s' is writable by others or owned by another "
+                            "user; app sockets are off.", arg_app_dir);
+        else if (r < 0)
+                log_warning_errno(r, "Cannot open app directory '%s', app sockets are off: %m",
+                                  arg_app_dir);
+}
+
 static int run(void)
 {
         _cleanup_(closep) int sig_fd = -1, state_fd = -1;
@@ -664,6 +703,7 @@ static int run(void)
         r = setup_listeners(&s, &passed);
         if (r < 0)
                 goto out;
+        setup_app_dir(&s);
 
         /* Everything that needs root is open now: the socket, the object directory. */
         if (arg_user) {

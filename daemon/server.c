@@ -25,7 +25,7 @@ int server_init(struct server *s, struct broker *broker)
         struct rlimit rl;
 
         *s = (struct server) { .broker = broker, .next_conn_id = 1, .tick_fd = -1,
-                               .idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC };
+                               .app_dir_fd = -1, .idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC };
         list_node_init(&s->turns);
 
         /* The kernel refuses fd-carrying sends once the daemon's uid has RLIMIT_NOFILE fds in
@@ -51,14 +51,16 @@ void server_deinit(struct server *s)
 {
         loop_remove(s->tick_source);
         safe_close(s->tick_fd);
-        listener_free_all(s);
+        /* Connections first: those that asked for app sockets close them (appsock.h). */
         while (s->conns)
                 conn_free(s->conns);
+        listener_free_all(s);
+        safe_close(s->app_dir_fd);
         s->closer = worker_free(s->closer);
         s->resolver = worker_free(s->resolver);
         broker_free(s->broker);
         loop_free(s->loop);
-        *s = (struct server) { .tick_fd = -1 };
+        *s = (struct server) { .tick_fd = -1, .app_dir_fd = -1 };
 }
 
 static void server_tick(struct loop_source *source, uint32_t events, void *userdata)
@@ -103,9 +105,9 @@ int server_start_ticker(struct server *s)
 }
 
 int server_connection_new(struct server *s, int fd, struct identity *id,
-                          struct user_charge *charge)
+                          struct user_charge *charge, struct appsock *via)
 {
-        return conn_new(s, fd, id, charge, NULL);
+        return conn_new(s, fd, id, charge, via, NULL);
 }
 
 void server_connection_closed(struct server *s)

@@ -20,6 +20,7 @@
 struct conn;
 struct worker;
 struct listener;
+struct appsock;
 
 struct server {
         struct loop *loop;
@@ -42,6 +43,9 @@ struct server {
         struct worker *closer;          /* fds clients sent, closed off the loop; NULL: here */
         struct worker *resolver;        /* name lookups off the loop; NULL: in the loop */
         bool passrights_refused;        /* a listener could not set SO_PASSRIGHTS=0 */
+        const char *app_dir;            /* --app-dir */
+        int app_dir_fd;                 /* -1: app sockets are not available */
+        size_t n_app_sockets;
         struct list_node turns;         /* uids with a request waiting, in serving order */
         size_t n_turns;
         /* Scratch space for the single thread: one request in, one reply out at a time. */
@@ -57,10 +61,10 @@ void server_deinit(struct server *s);
 
 /*
  * server_connection_new() - serve a client just accepted: takes over @fd, @id and @charge (the
- * uid's connection charge), also on failure.
+ * uid's connection charge), also on failure. @via: the app socket it came in on, or NULL.
  */
 int server_connection_new(struct server *s, int fd, struct identity *id,
-                          struct user_charge *charge);
+                          struct user_charge *charge, struct appsock *via);
 
 /* A connection closed: listeners paused at a limit may accept again. */
 void server_connection_closed(struct server *s);

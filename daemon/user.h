@@ -26,6 +26,7 @@ enum user_slot {
         USER_SLOT_OBJECTS,
         USER_SLOT_BYTES,
         USER_SLOT_CLOSING,      /* fds it sent that the closer thread has yet to close */
+        USER_SLOT_APP_SOCKETS,  /* app sockets it asked for and still holds (appsock.h) */
         _USER_SLOT_MAX,
 };
 
