@@ -298,8 +298,12 @@ static int daemon_spawn(struct harness_daemon *d, const char *bin,
         argv[k++] = d->policy_path;
         argv[k++] = "--shm-dir";
         argv[k++] = d->shm_dir;
-        argv[k++] = "--state-dir";
-        argv[k++] = d->state_dir;
+        /* SHMB_TEST_NO_STATE_DIR: for running the suite against a daemon from before the
+         * registry (which refuses an unknown option), to show what a regression test catches. */
+        if (!getenv("SHMB_TEST_NO_STATE_DIR")) {
+                argv[k++] = "--state-dir";
+                argv[k++] = d->state_dir;
+        }
         for (i = 0; i < n_extra; i++)
                 argv[k++] = opts->extra_args[i];
         argv[k] = NULL;

@@ -103,7 +103,9 @@ struct harness_daemon_options {
  * @opts: extra arguments and umask, or NULL.
  * @ret: on success, the running daemon; stop it with harness_daemon_stop().
  *
- * Runs "$SHMBROKERD --socket SOCK --policy FILE --shm-dir DIR [extra args]" with stdin from
+ * Runs "$SHMBROKERD --socket SOCK --policy FILE --shm-dir DIR --state-dir STATE [extra args]"
+ * (without --state-dir when $SHMB_TEST_NO_STATE_DIR is set: a daemon from before the registry
+ * refuses the option; only for running regression tests against old code) with stdin from
  * /dev/null and stdout and stderr to the log file, then polls the socket every 10 ms until a
  * connection succeeds. Fails when $SHMBROKERD is unset, when the daemon exits first (its log
  * is printed), or after HARNESS_TIMEOUT_MS.

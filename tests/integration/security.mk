@@ -66,3 +66,30 @@ tests_helpers_slownss_la_LIBADD = -ldl
 AM_TESTS_ENVIRONMENT += \
 	SHMB_SLOWNSS=$(abs_top_builddir)/tests/helpers/.libs/slownss.so; \
 	export SHMB_SLOWNSS;
+
+# The registry suite of issue 8: each finding of the outside review as a regression test,
+# plus hostile timing. Needs root; skips itself (exit 77) without.
+check_PROGRAMS += tests/integration/test-registry
+tests_integration_test_registry_SOURCES = \
+	tests/helpers/harness.c \
+	tests/helpers/harness.h \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
+	tests/helpers/security.c \
+	tests/helpers/security.h \
+	tests/helpers/registry.c \
+	tests/helpers/registry.h \
+	tests/integration/test-registry.c \
+	tests/integration/test-registry-list.c \
+	tests/integration/test-registry-reload.c \
+	tests/integration/test-registry-restart.c \
+	tests/integration/test-registry-race.c \
+	$(NULL)
+tests_integration_test_registry_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
+	-I$(top_srcdir)/tests/helpers
+tests_integration_test_registry_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
+tests_integration_test_registry_LDFLAGS = $(test_ld_flags)
+tests_integration_test_registry_LDADD = client/libshmbroker.la proto/libshmbproto.la \
+	$(LIBACL_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/integration/test-registry
