@@ -25,3 +25,6 @@ void object_attrs_orphan(struct object_attrs *ret);
  * orphan. Equal hashes: reapplying would change nothing. */
 int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret);
 #define ATTRS_SPEC_ORPHAN UINT64_C(1)
+/* No rule's (object_attrs_spec() never returns it): what the file holds is not known - an
+ * apply failed half-way, or a reload was cut short - so the next reconcile sets it again. */
+#define ATTRS_SPEC_UNKNOWN UINT64_C(0)

@@ -80,8 +80,13 @@ static int memfd_backend_publish(struct backend *b, struct object *o, int fd)
 
         store_name(o, name, sizeof(name));
         r = fdstore_push(o->fd, name);
-        if (r < 0 && r != -EOPNOTSUPP)
-                return r;
+        if (r < 0 && r != -EOPNOTSUPP) {
+                /* What the notify socket said is the daemon's business, not the client's:
+                 * the client learns that its object could not be kept (EIO). */
+                log_warning_errno(r, "fd store: cannot keep memfd object '%s', refusing its "
+                                  "create: %m", o->name);
+                return -EIO;
+        }
         m->n_objects++;
         return 0;
 }

@@ -608,8 +608,8 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
 
 /*
  * An orphan (no rule of the current policy governs it) is refused to everyone, but its creator
- * and the admins may remove it. Returns 1 when this request was such a removal, 0 when it is
- * not one (the normal path decides), or -errno.
+ * and the admins may remove it. Returns the reply's length (> 0) when this request was such a
+ * removal, 0 when it is not one (the normal path decides), or -errno.
  */
 static int unlink_orphan(struct request_ctx *c, void *buf, size_t size)
 {
@@ -629,8 +629,8 @@ static int unlink_orphan(struct request_ctx *c, void *buf, size_t size)
         if (r < 0)
                 return r;
         audit_grant(c, SHMB_PROTO_ACCESS_NONE);
-        r = shmb_proto_encode_ok(buf, size, c->req->seq);
-        return r < 0 ? r : 1;
+        /* The reply's length (never 0): this request was the removal. */
+        return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
 static int handle_stat(struct request_ctx *c, void *buf, size_t size)

@@ -74,6 +74,9 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                         if (++st->failed <= REPORT_NAMES_MAX)
                                 log_warning_errno(r, "Object '%s': cannot set its owner, mode or "
                                                   "ACL: %m", o->name);
+                        /* It may be half set: tried again at the next reload. */
+                        o->spec = ATTRS_SPEC_UNKNOWN;
+                        changed = true;
                 } else {
                         o->spec = spec;
                         st->reapplied++;
@@ -102,7 +105,7 @@ int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret)
         struct reconcile_stats st = {};
         _cleanup_(freep) uint64_t *specs = NULL;
         struct object *o, *next;
-        size_t i;
+        size_t i, unrecorded = 0;
         int r;
 
         specs = calloc(p->n_rules ? p->n_rules : 1, sizeof(*specs));
@@ -139,10 +142,20 @@ int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret)
                                           o->name);
                 if (r > 0) {
                         r = registry_save(b->registry, o);
-                        if (r < 0)
+                        if (r < 0) {
                                 log_warning_errno(r, "Registry: cannot record '%s', ignoring: "
                                                   "%m", o->name);
+                                unrecorded++;
+                        }
                 }
+        }
+        /* Only once every change is on record: a daemon killed before this line sets every
+         * object's attributes again when it restarts, whatever policy it then runs on. */
+        if (unrecorded == 0) {
+                r = registry_settle(b->registry);
+                if (r < 0)
+                        log_warning_errno(r, "Registry: cannot record the end of the policy "
+                                          "change, ignoring: %m");
         }
 
         /* Every object points into @p now. */

@@ -112,6 +112,8 @@ int record_encode(const struct record *r, void *buf, size_t size)
                 break;
         case RECORD_GEN:
                 put_u64(&w, TAG_GENERATION, r->generation);
+                if (r->flags != 0)
+                        put_u32(&w, TAG_FLAGS, r->flags);
                 break;
         default:
                 return -EINVAL;

@@ -37,6 +37,14 @@ enum {
         RECORD_F_ORPHAN = 1u << 0,      /* no rule of the current policy governs the object */
 };
 
+/* GEN flags. A GEN without SETTLED starts a policy change (a reload, or the start-up's); the
+ * same generation again with SETTLED ends it: every object's file is then as that policy
+ * says. A journal whose last generation never settled was cut short in the middle of one,
+ * and what the files hold is not known. */
+enum {
+        RECORD_F_SETTLED = 1u << 1,
+};
+
 /* A string inside a decoded record: not NUL-terminated, points into the decoded bytes. */
 struct record_str {
         const char *s;
@@ -47,9 +55,9 @@ struct record {
         uint16_t type;
         uint64_t serial;                /* PUT, DEL: the object's number, never reused */
         uint64_t generation;            /* PUT: policy generation of its rule binding; GEN */
+        uint32_t flags;                 /* PUT: RECORD_F_ORPHAN; GEN: RECORD_F_SETTLED */
         /* PUT only: */
         uint32_t backend;               /* POLICY_BACKEND_* */
-        uint32_t flags;                 /* RECORD_F_* */
         uint32_t creator_uid;
         uint64_t size;                  /* bytes charged */
         uint64_t dev, ino;              /* Backend=shm: the inode the daemon made */

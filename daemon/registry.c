@@ -28,6 +28,7 @@ struct registry {
         struct avl_tree all;
         uint64_t next_serial;
         uint64_t generation;
+        bool settled;           /* the generation's policy change finished (RECORD_F_SETTLED) */
         /* Per rule of the bound policy: how many objects it governs, so that LIST visits only
          * rules that have some; and scratch space for LIST's merge, one slot per rule. */
         size_t n_rules;
@@ -272,8 +273,10 @@ static int replay_one(const struct record *r, void *userdata)
 
         switch (r->type) {
         case RECORD_GEN:
-                if (r->generation > reg->generation)
+                if (r->generation >= reg->generation) {
                         reg->generation = r->generation;
+                        reg->settled = r->flags & RECORD_F_SETTLED;
+                }
                 return 0;
         case RECORD_DEL:
                 old = registry_lookup_serial(reg, r->serial);
@@ -465,7 +468,26 @@ int registry_set_policy(struct registry *reg, const struct policy *p)
         if (k < 0)
                 return k;
         reg->generation++;
+        reg->settled = false;
         return 0;
+}
+
+int registry_settle(struct registry *reg)
+{
+        struct record r = { .type = RECORD_GEN, .generation = reg->generation,
+                            .flags = RECORD_F_SETTLED };
+        int k;
+
+        k = append(reg, &r);
+        if (k < 0)
+                return k;
+        reg->settled = true;
+        return 0;
+}
+
+bool registry_settled(const struct registry *reg)
+{
+        return reg->settled;
 }
 
 int registry_bind(struct registry *reg, const struct policy *p, struct object *o,
@@ -609,7 +631,8 @@ static int compact_next(void *userdata, struct record *r)
 
         if (!c->gen_done) {
                 c->gen_done = true;
-                *r = (struct record) { .type = RECORD_GEN, .generation = c->reg->generation };
+                *r = (struct record) { .type = RECORD_GEN, .generation = c->reg->generation,
+                                       .flags = c->reg->settled ? RECORD_F_SETTLED : 0 };
                 return 1;
         }
         if (!c->next)

@@ -80,6 +80,15 @@ int registry_bind(struct registry *reg, const struct policy *p, struct object *o
  */
 int registry_set_policy(struct registry *reg, const struct policy *p);
 
+/*
+ * registry_settle() - the policy change that registry_set_policy() began is done: every
+ * object's file is as the policy says, and every object's record says so. Until this is in
+ * the journal, a daemon killed and restarted cannot trust what the files hold
+ * (registry_settled() is false, and restore sets every object's attributes again).
+ */
+int registry_settle(struct registry *reg);
+bool registry_settled(const struct registry *reg);
+
 /* Every object in name order. The current one may be dropped once the next is fetched. */
 struct object *registry_first(const struct registry *reg);
 struct object *registry_next(const struct registry *reg, const struct object *o);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 
+#include "attrs.h"
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
@@ -61,6 +62,18 @@ int broker_restore(struct policy *p, int state_fd, int shm_fd, struct passed_fd 
         if (rst.replay.bad_offset >= 0)
                 log_warning("Registry: %zu byte(s) at the end of the journal did not check out "
                             "(a write cut short), dropped.", rst.replay.bad_bytes);
+
+        /* Killed during a policy change: some files may hold the new policy's owner, mode and
+         * ACL and their records the old one's. Set them all again. */
+        if (!registry_settled(reg) && registry_count(reg) > 0) {
+                struct object *o;
+
+                log_notice("Registry: the last policy change did not finish (the daemon was "
+                           "killed during a reload); setting the owner, mode and ACL of all "
+                           "%zu object(s) again.", registry_count(reg));
+                for (o = registry_first(reg); o; o = registry_next(reg, o))
+                        o->spec = ATTRS_SPEC_UNKNOWN;
+        }
 
         adopted_shm = shm->ops->adopt(shm, reg);
         adopted_memfd = memfd->ops->adopt(memfd, reg);

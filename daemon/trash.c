@@ -83,8 +83,19 @@ int trash_open(int dir_fd, struct trash *ret)
 
 void trash_close(struct trash *t)
 {
+        struct stat ours, there;
+
         if (t->fd < 0)
                 return;
+        if (fstat(t->fd, &ours) < 0 ||
+            fstatat(t->dir_fd, t->name, &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+            ours.st_dev != there.st_dev || ours.st_ino != there.st_ino) {
+                /* Moved away, and maybe another's put at its name: remove nothing by name. */
+                log_notice("The daemon's directory for removals is no longer at '%s'; leaving "
+                           "it.", t->name);
+                t->fd = safe_close(t->fd);
+                return;
+        }
         t->fd = safe_close(t->fd);
         if (unlinkat(t->dir_fd, t->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 log_warning_errno(-errno, "Cannot remove '%s' from the object directory, "

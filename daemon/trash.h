@@ -28,7 +28,9 @@ struct trash {
 
 /* Makes this run's directory in @dir_fd. */
 int trash_open(int dir_fd, struct trash *ret);
-/* Removes this run's directory if it is empty, and closes it. */
+/* Removes this run's directory if it is empty and still at its name (in a directory others
+ * may write, someone may have moved it and put theirs there: that one is left alone), and
+ * closes it. */
 void trash_close(struct trash *t);
 
 /*

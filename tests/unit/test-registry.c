@@ -470,6 +470,38 @@ static void test_registry_compaction(void **state)
         registry_free(reg);
 }
 
+/* A policy change is settled only once its end is on record; compaction keeps the answer. */
+static void test_registry_settle(void **state)
+{
+        struct fixture *f = *state;
+        struct registry *reg = open_reg(f);
+
+        (void) add(reg, f->policy, "41001-a", 41001, 1);
+        assert_false(registry_settled(reg));
+        assert_int_equal(registry_settle(reg), 0);
+        assert_true(registry_settled(reg));
+        registry_free(reg);
+
+        assert_int_equal(registry_open(f->dir_fd, &reg, NULL), 0);
+        assert_true(registry_settled(reg));
+        /* A reload begins, and the daemon is killed before it ends. */
+        assert_int_equal(registry_set_policy(reg, f->policy), 0);
+        registry_free(reg);
+        assert_int_equal(registry_open(f->dir_fd, &reg, NULL), 0);
+        assert_false(registry_settled(reg));
+        assert_int_equal(registry_compact(reg), 0);
+        registry_free(reg);
+        assert_int_equal(registry_open(f->dir_fd, &reg, NULL), 0);
+        assert_false(registry_settled(reg));
+        assert_int_equal(registry_set_policy(reg, f->policy), 0);
+        assert_int_equal(registry_settle(reg), 0);
+        assert_int_equal(registry_compact(reg), 0);
+        registry_free(reg);
+        assert_int_equal(registry_open(f->dir_fd, &reg, NULL), 0);
+        assert_true(registry_settled(reg));
+        registry_free(reg);
+}
+
 struct page {
         char names[32][32];
         size_t n, max;
@@ -599,6 +631,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_journal_torn_tail, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_registry_persist, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_registry_compaction, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_registry_settle, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_registry_list, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_registry_rebind, setup, teardown),
         };
