@@ -167,6 +167,7 @@ int broker_charge_all(struct broker *b)
 
 void broker_forget(struct broker *b, struct object *o)
 {
+        lifetime_untrack(&b->lifetimes, o);
         registry_drop(b->registry, o);
 }
 
@@ -191,6 +192,15 @@ int broker_new(struct policy *policy, struct registry *registry, struct backend 
         b->backends[POLICY_BACKEND_SHM] = shm;
         b->backends[POLICY_BACKEND_MEMFD] = memfd;
         held_init(&b->held);
+        r = broker_lifetimes_init(b);
+        if (r < 0) {
+                free(b);
+                policy_free(policy);
+                registry_free(registry);
+                backend_free(shm);
+                backend_free(memfd);
+                return r;
+        }
         r = user_table_init(&b->users);
         if (r < 0) {
                 broker_free(b);
@@ -204,8 +214,9 @@ struct broker *broker_free(struct broker *b)
 {
         if (!b)
                 return NULL;
-        /* The registry first: it closes the memfds before their backend goes, and releases
-         * the objects' charges before the users go. */
+        /* The registry first (after the trackers that point into it): it closes the memfds
+         * before their backend goes, and releases the objects' charges before the users go. */
+        lifetime_deinit(&b->lifetimes);
         registry_free(b->registry);
         held_deinit(&b->held);
         backend_free(b->backends[POLICY_BACKEND_SHM]);
@@ -280,6 +291,7 @@ static void sweep(struct broker *b)
 
 void broker_tick(struct broker *b)
 {
+        lifetime_tick(&b->lifetimes);
         (void) held_sweep(&b->held, HELD_CHECKS_PER_TICK);
         sweep(b);
 }

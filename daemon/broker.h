@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "held.h"
 #include "identity.h"
+#include "lifetime.h"
 #include "policy.h"
 #include "protocol.h"
 #include "registry.h"
@@ -25,6 +26,7 @@ struct broker {
         struct backend *backends[POLICY_BACKEND_MEMFD + 1];     /* owned, by enum value */
         struct user_table users;        /* what each uid holds, and whose turn it is */
         struct held_set held;           /* removed objects clients still hold, charged */
+        struct lifetimes lifetimes;     /* objects that end on their own */
         char sweep_cursor[SHMB_PROTO_NAME_MAX + 1];     /* where the tick's sweep goes on */
 };
 
@@ -42,6 +44,20 @@ int broker_charge_all(struct broker *b);
 
 /* Forgets @o: its registry entry and its charges. Its storage must be gone already. */
 void broker_forget(struct broker *b, struct object *o);
+
+/*
+ * broker_remove() - remove @o as an unlink does: its storage, then the object (which stays
+ * charged while clients hold it, held.h). Return: 0, -ENOENT if its storage was gone already
+ * (it is forgotten all the same), or -errno (nothing changed).
+ */
+int broker_remove(struct broker *b, struct object *o);
+
+/* Lifetimes (broker-lifetime.c): set up b->lifetimes, whose ends remove objects with
+ * broker_remove(), audited and logged. */
+int broker_lifetimes_init(struct broker *b);
+/* At start, once the objects are bound and charged: watch their lifetimes, and remove those
+ * whose creating process exited while the daemon was down. */
+void broker_resume_lifetimes(struct broker *b);
 
 /* The tick: asks about removed objects still held (held.h). */
 void broker_tick(struct broker *b);

@@ -311,6 +311,8 @@ struct passed_fds {
         size_t n_objects;
         struct passed_fd *policies;     /* the fd store's last good policies */
         size_t n_policies;
+        struct passed_fd *pidfds;       /* the fd store's creators of lifetime=process objects */
+        size_t n_pidfds;
 };
 
 static void passed_fd_array_free(struct passed_fd *v, size_t n)
@@ -333,6 +335,7 @@ static void passed_fds_done(struct passed_fds *p)
         free(p->sockets);
         passed_fd_array_free(p->objects, p->n_objects);
         passed_fd_array_free(p->policies, p->n_policies);
+        passed_fd_array_free(p->pidfds, p->n_pidfds);
         *p = (struct passed_fds) {};
 }
 
@@ -363,7 +366,8 @@ static int take_passed_fds(struct passed_fds *ret)
         p.sockets = calloc((size_t) n, sizeof(int));
         p.objects = calloc((size_t) n, sizeof(struct passed_fd));
         p.policies = calloc((size_t) n, sizeof(struct passed_fd));
-        if (!p.sockets || !p.objects || !p.policies)
+        p.pidfds = calloc((size_t) n, sizeof(struct passed_fd));
+        if (!p.sockets || !p.objects || !p.policies || !p.pidfds)
                 r = log_error_errno(-ENOMEM, "Out of memory.");
         for (i = 0; i < n; i++) {
                 int fd = SD_LISTEN_FDS_START + i;
@@ -377,6 +381,8 @@ static int take_passed_fds(struct passed_fds *ret)
                         pf = &p.objects[p.n_objects++];
                 else if (has_prefix(names[i], FDSTORE_POLICY_PREFIX))
                         pf = &p.policies[p.n_policies++];
+                else if (has_prefix(names[i], FDSTORE_PIDFD_PREFIX))
+                        pf = &p.pidfds[p.n_pidfds++];
                 else if (has_prefix(names[i], FDSTORE_LEGACY_META_PREFIX)) {
                         fdstore_remove(names[i]);
                         safe_close(fd);
@@ -560,6 +566,9 @@ static int open_broker(struct policy *p, int state_fd, struct passed_fds *passed
                 return log_error_errno(r, "Cannot take back the objects (state directory '%s', "
                                        "object directory '%s'): %m", arg_state_dir,
                                        arg_shm_dir);
+        /* Lifetimes go on where they were; creators that exited meanwhile end theirs. */
+        lifetime_take_pidfds(&(*ret)->lifetimes, passed->pidfds, passed->n_pidfds);
+        broker_resume_lifetimes(*ret);
         return 0;
 }
 
@@ -678,6 +687,11 @@ static int run(void)
                 goto out_passed;
         }
         detect_userns(&s);
+        r = lifetime_attach(&b->lifetimes, s.loop);
+        if (r < 0) {
+                log_error_errno(r, "Cannot watch the creators of lifetime=process objects: %m");
+                goto out;
+        }
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);

@@ -16,6 +16,7 @@
 #include "avl.h"
 #include "hashmap.h"
 #include "identity.h"
+#include "list.h"
 #include "policy.h"
 #include "user.h"
 
@@ -24,7 +25,22 @@ struct creator {
         uid_t uid;
         char *user_name;        /* owned; NULL when the uid had no name */
         char *app_id;           /* owned; NULL for a connection on the main socket */
+        /* The process that opened the connection; recorded for lifetime=process objects. */
+        pid_t pid;
+        uint64_t pidfs_ino;     /* its pidfd's inode on pidfs (Linux 6.9+: unique), or 0 */
+        uint64_t start;         /* its start time in clock ticks after boot, or 0: unknown */
 };
+
+/* Object state flags (o->flags); the journal's RECORD_F_* of the same names. */
+enum {
+        OBJECT_PUBLISHED = 1u << 0,     /* no writable fd is handed out any more */
+        OBJECT_SEAL_WRITE = 1u << 1,    /* memfd: F_SEAL_WRITE holds: the bytes are final */
+        OBJECT_SEAL_FUTURE = 1u << 2,   /* memfd: F_SEAL_FUTURE_WRITE holds */
+        OBJECT_FRESH = 1u << 3,         /* made unsized: its creator may size it once, before
+                                         * anyone else opens it */
+};
+
+struct proc;
 
 struct bucket;
 
@@ -55,6 +71,16 @@ struct object {
         dev_t dev;                      /* Backend=shm: the inode made for it */
         ino_t ino;
         int fd;                         /* Backend=memfd: the daemon's memfd (owned); else -1 */
+        uint32_t flags;                 /* OBJECT_* */
+
+        /* How long it lives (lifetime.c). */
+        struct policy_lifetime lifetime;
+        uint64_t last_open_usec;        /* SPAN: CLOCK_BOOTTIME of the last handout */
+        uint64_t last_open_saved_usec;  /* ... as the journal has it */
+        uint64_t deadline_usec;         /* SPAN: where it sits in the expiry tree */
+        struct avl_node in_expiry;      /* SPAN: in the expiry tree */
+        struct proc *proc;              /* PROCESS: its creator's tracker (lifetime.c) */
+        struct list_node proc_node;     /* in proc's objects */
 };
 
 /*

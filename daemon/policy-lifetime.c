@@ -70,7 +70,7 @@ const char *policy_lifetime_to_string(const struct policy_lifetime *l, char *buf
         return buf;
 }
 
-static bool lifetime_valid(const struct policy_lifetime *l)
+bool policy_lifetime_valid(const struct policy_lifetime *l)
 {
         switch (l->kind) {
         case POLICY_LIFETIME_PERSISTENT:
@@ -88,7 +88,7 @@ bool policy_lifetime_allows(const struct policy_rule *rule,
 {
         const struct policy_lifetime *limit;
 
-        if (!rule || !requested || !lifetime_valid(requested))
+        if (!rule || !requested || !policy_lifetime_valid(requested))
                 return false;
         limit = &rule->lifetime;
         switch (limit->kind) {

@@ -364,6 +364,9 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
  */
 int policy_lifetime_parse(const char *s, struct policy_lifetime *ret);
 
+/* A kind this daemon knows and, for a span, within the bounds. */
+bool policy_lifetime_valid(const struct policy_lifetime *l);
+
 /* Formats @l into @buf (POLICY_LIFETIME_STRING_MAX bytes); policy_lifetime_parse() reads it
  * back. Returns @buf. */
 const char *policy_lifetime_to_string(const struct policy_lifetime *l, char *buf, size_t size);

@@ -24,6 +24,12 @@ enum tag {
         TAG_RULE_ID,
         TAG_USER_NAME,
         TAG_APP_ID,
+        TAG_LIFETIME,
+        TAG_LIFETIME_USEC,
+        TAG_LAST_OPEN,
+        TAG_CREATOR_PID,
+        TAG_CREATOR_PIDFS_INO,
+        TAG_CREATOR_START,
 };
 
 #define FIELD_HEADER 4
@@ -106,6 +112,19 @@ int record_encode(const struct record *r, void *buf, size_t size)
                 put_str(&w, TAG_RULE_ID, &r->rule_id);
                 put_str(&w, TAG_USER_NAME, &r->user_name);
                 put_str(&w, TAG_APP_ID, &r->app_id);
+                /* Lifecycle fields only where they say something. */
+                if (r->lifetime != 0)
+                        put_u32(&w, TAG_LIFETIME, r->lifetime);
+                if (r->lifetime_usec != 0)
+                        put_u64(&w, TAG_LIFETIME_USEC, r->lifetime_usec);
+                if (r->last_open_usec != 0)
+                        put_u64(&w, TAG_LAST_OPEN, r->last_open_usec);
+                if (r->creator_pid != 0)
+                        put_u32(&w, TAG_CREATOR_PID, r->creator_pid);
+                if (r->creator_pidfs_ino != 0)
+                        put_u64(&w, TAG_CREATOR_PIDFS_INO, r->creator_pidfs_ino);
+                if (r->creator_start != 0)
+                        put_u64(&w, TAG_CREATOR_START, r->creator_start);
                 break;
         case RECORD_DEL:
                 put_u64(&w, TAG_SERIAL, r->serial);
@@ -177,6 +196,18 @@ static int decode_field(struct record *r, uint16_t tag, const unsigned char *p, 
                 return get_uint(p, len, 8, &r->ctime_usec);
         case TAG_SPEC:
                 return get_uint(p, len, 8, &r->spec);
+        case TAG_LIFETIME:
+                return get_uint(p, len, 4, &r->lifetime);
+        case TAG_LIFETIME_USEC:
+                return get_uint(p, len, 8, &r->lifetime_usec);
+        case TAG_LAST_OPEN:
+                return get_uint(p, len, 8, &r->last_open_usec);
+        case TAG_CREATOR_PID:
+                return get_uint(p, len, 4, &r->creator_pid);
+        case TAG_CREATOR_PIDFS_INO:
+                return get_uint(p, len, 8, &r->creator_pidfs_ino);
+        case TAG_CREATOR_START:
+                return get_uint(p, len, 8, &r->creator_start);
         case TAG_NAME:
                 s = &r->name;
                 break;

@@ -35,6 +35,10 @@ enum record_type {
 /* PUT flags. */
 enum {
         RECORD_F_ORPHAN = 1u << 0,      /* no rule of the current policy governs the object */
+        RECORD_F_PUBLISHED = 1u << 2,   /* no writable fd is handed out any more */
+        RECORD_F_SEAL_WRITE = 1u << 3,  /* memfd: F_SEAL_WRITE is set */
+        RECORD_F_SEAL_FUTURE = 1u << 4, /* memfd: F_SEAL_FUTURE_WRITE is set */
+        RECORD_F_FRESH = 1u << 5,       /* made unsized, not yet sized or opened by others */
 };
 
 /* GEN flags. A GEN without SETTLED starts a policy change (a reload, or the start-up's); the
@@ -67,6 +71,13 @@ struct record {
         struct record_str rule_id;      /* the rule that governs it (for an orphan: last did) */
         struct record_str user_name;    /* the creator's user name, if it had one */
         struct record_str app_id;       /* the creator's app id, if it was an app */
+        /* PUT, lifecycle (absent: persistent, no process recorded). */
+        uint32_t lifetime;              /* POLICY_LIFETIME_* */
+        uint64_t lifetime_usec;         /* POLICY_LIFETIME_SPAN */
+        uint64_t last_open_usec;        /* CLOCK_BOOTTIME of a recent handout (SPAN) */
+        uint32_t creator_pid;           /* the creating process (PROCESS) */
+        uint64_t creator_pidfs_ino;     /* its pidfd's inode on pidfs (unique per boot), or 0 */
+        uint64_t creator_start;         /* its start time (/proc/PID/stat, ticks), or 0 */
 };
 
 /*

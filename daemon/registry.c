@@ -206,7 +206,21 @@ static void object_to_record(const struct object *o, struct record *r)
                 .rule_id = rstr(o->rule_id),
                 .user_name = rstr(o->creator.user_name),
                 .app_id = rstr(o->creator.app_id),
+                .lifetime = (uint32_t) o->lifetime.kind,
+                .lifetime_usec = o->lifetime.usec,
+                .last_open_usec = o->last_open_saved_usec,
+                .creator_pid = (uint32_t) o->creator.pid,
+                .creator_pidfs_ino = o->creator.pidfs_ino,
+                .creator_start = o->creator.start,
         };
+        if (o->flags & OBJECT_PUBLISHED)
+                r->flags |= RECORD_F_PUBLISHED;
+        if (o->flags & OBJECT_SEAL_WRITE)
+                r->flags |= RECORD_F_SEAL_WRITE;
+        if (o->flags & OBJECT_SEAL_FUTURE)
+                r->flags |= RECORD_F_SEAL_FUTURE;
+        if (o->flags & OBJECT_FRESH)
+                r->flags |= RECORD_F_FRESH;
 }
 
 static char *rstrdup(const struct record_str *s)
@@ -218,6 +232,7 @@ static char *rstrdup(const struct record_str *s)
 static int object_from_record(const struct record *r, struct object **ret)
 {
         char name[SHMB_PROTO_NAME_MAX + 1];
+        struct policy_lifetime lifetime;
         struct object *o;
 
         if (shmb_name_normalize(r->name.s, r->name.len, name) < 0 ||
@@ -225,10 +240,29 @@ static int object_from_record(const struct record *r, struct object **ret)
                 return -EBADMSG;
         if (r->backend != POLICY_BACKEND_SHM && r->backend != POLICY_BACKEND_MEMFD)
                 return -EBADMSG;
+        lifetime = (struct policy_lifetime) { .kind = (enum policy_lifetime_kind) r->lifetime,
+                                              .usec = r->lifetime_usec };
+        if (!policy_lifetime_valid(&lifetime) ||
+            (lifetime.kind == POLICY_LIFETIME_PROCESS && r->creator_pid == 0))
+                return -EBADMSG;
         o = calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
         o->fd = -1;
+        list_node_init(&o->proc_node);
+        o->lifetime = lifetime;
+        o->last_open_usec = o->last_open_saved_usec = r->last_open_usec;
+        o->creator.pid = (pid_t) r->creator_pid;
+        o->creator.pidfs_ino = r->creator_pidfs_ino;
+        o->creator.start = r->creator_start;
+        if (r->flags & RECORD_F_PUBLISHED)
+                o->flags |= OBJECT_PUBLISHED;
+        if (r->flags & RECORD_F_SEAL_WRITE)
+                o->flags |= OBJECT_SEAL_WRITE;
+        if (r->flags & RECORD_F_SEAL_FUTURE)
+                o->flags |= OBJECT_SEAL_FUTURE;
+        if (r->flags & RECORD_F_FRESH)
+                o->flags |= OBJECT_FRESH;
         o->name = strdup(name);
         o->rule_id = rstrdup(&r->rule_id);
         o->creator.user_name = rstrdup(&r->user_name);
