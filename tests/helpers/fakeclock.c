@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fakeclock.c - an LD_PRELOAD shim for the integration tests: CLOCK_MONOTONIC, as the process
- * reads it through clock_gettime(), runs ahead of the real one by an offset that the test sets
- * while the process runs.
+ * fakeclock.c - an LD_PRELOAD shim for the integration tests: CLOCK_MONOTONIC and
+ * CLOCK_BOOTTIME (lifetimes), as the process reads them through clock_gettime(), run ahead of
+ * the real ones by an offset that the test sets while the process runs.
  *
  * The offset is an int64_t of microseconds (native byte order) at the start of the file named
  * by $SHMB_FAKECLOCK_FILE, mapped shared, so a write by the test is seen at the next call. It
@@ -55,7 +55,7 @@ int clock_gettime(clockid_t id, struct timespec *ts)
         /* The system call, not the vDSO: slower, but there is no "next" clock_gettime() to
          * look up, and nothing else in the process is affected. */
         r = syscall(SYS_clock_gettime, id, ts);
-        if (r < 0 || id != CLOCK_MONOTONIC)
+        if (r < 0 || (id != CLOCK_MONOTONIC && id != CLOCK_BOOTTIME))
                 return (int) r;
         m = offset();
         if (!m)
