@@ -54,6 +54,24 @@ static uint64_t hash_entries(uint64_t h, const struct policy_acl_entry *e, size_
         return h;
 }
 
+void object_attrs_published(struct object_attrs *a)
+{
+        size_t i;
+
+        a->mode &= ~(mode_t) 0222;
+        for (i = 0; i < a->n_users; i++)
+                a->users[i].perm &= ~2u;
+        for (i = 0; i < a->n_groups; i++)
+                a->groups[i].perm &= ~2u;
+}
+
+uint64_t object_attrs_spec_published(uint64_t spec)
+{
+        uint64_t h = hash_u64(spec, UINT64_C(0x7075626c69736864)); /* "published" */
+
+        return h > ATTRS_SPEC_ORPHAN && h != spec ? h : h + 2;
+}
+
 int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret)
 {
         struct policy_acl_entry *users = NULL, *groups = NULL;

@@ -24,6 +24,12 @@ void object_attrs_orphan(struct object_attrs *ret);
 /* A hash of what @rule asks for (owner, group, mode, ACL, backend); ATTRS_SPEC_ORPHAN for an
  * orphan. Equal hashes: reapplying would change nothing. */
 int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret);
+
+/* A published object's: what its rule gives, with write taken from the mode and from every
+ * ACL entry (nobody opens it writable through the file system). */
+void object_attrs_published(struct object_attrs *a);
+/* The spec of @spec's attributes once published (never equal to @spec, nor 0 or 1). */
+uint64_t object_attrs_spec_published(uint64_t spec);
 #define ATTRS_SPEC_ORPHAN UINT64_C(1)
 /* No rule's (object_attrs_spec() never returns it): what the file holds is not known - an
  * apply failed half-way, or a reload was cut short - so the next reconcile sets it again. */

@@ -59,7 +59,11 @@ static int memfd_backend_create(struct backend *b, struct object *o, const struc
          * restart, so it is not made. */
         if (m->max_objects > 0 && m->n_objects >= m->max_objects)
                 return -ENOSPC;
-        r = memfd_new_sealed(o->size, &fd);
+        /* A fresh object gets its size (and its seals) from RESIZE. */
+        r = o->flags & OBJECT_FRESH ? memfd_new_unsized(&fd) : memfd_new_sealed(o->size, &fd);
+        if (r >= 0 && !(o->flags & OBJECT_FRESH) && o->rule &&
+            o->rule->publish == POLICY_PUBLISH_NO && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+                r = -errno;
         if (r < 0)
                 return r;
         out = fd_reopen(fd, O_RDWR);
@@ -140,6 +144,30 @@ static int memfd_backend_unlink(struct backend *b, struct object *o, int *ret_fd
 static int memfd_backend_reapply(struct backend *b, struct object *o,
                                  const struct object_attrs *a)
 {
+        return 0;
+}
+
+static int memfd_backend_seal(struct backend *b, struct object *o, bool future,
+                              const struct object_attrs *a)
+{
+        if (fcntl(o->fd, F_ADD_SEALS, future ? F_SEAL_FUTURE_WRITE : F_SEAL_WRITE) < 0)
+                return -errno;
+        /* Final: no writer can add or change anything any more. */
+        if (fcntl(o->fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+                return -errno;
+        return 0;
+}
+
+static int memfd_backend_resize(struct backend *b, struct object *o, uint64_t size)
+{
+        int r;
+
+        r = memfd_size_and_seal(o->fd, size);
+        if (r < 0)
+                return r;
+        if (o->rule && o->rule->publish == POLICY_PUBLISH_NO &&
+            fcntl(o->fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+                return -errno;
         return 0;
 }
 
@@ -247,6 +275,8 @@ static const struct backend_ops memfd_ops = {
         .peek = memfd_backend_peek,
         .unlink = memfd_backend_unlink,
         .reapply = memfd_backend_reapply,
+        .seal = memfd_backend_seal,
+        .resize = memfd_backend_resize,
         .adopt = memfd_backend_adopt,
         .free = memfd_backend_free,
 };

@@ -104,6 +104,35 @@ static int shm_backend_reapply(struct backend *b, struct object *o, const struct
         return shm_apply_attrs(fd, a);
 }
 
+static int shm_backend_seal(struct backend *b, struct object *o, bool future,
+                            const struct object_attrs *a)
+{
+        return shm_backend_reapply(b, o, a);
+}
+
+static int shm_backend_resize(struct backend *b, struct object *o, uint64_t size)
+{
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        int r;
+
+        r = shm_backend_open(b, o, O_RDWR, &fd, &st);
+        if (r < 0)
+                return r;
+        if (ftruncate(fd, (off_t) size) < 0)
+                return -errno;
+        /* Reserved, as at create: running out of memory fails the resize, not a later touch. */
+        r = posix_fallocate(fd, 0, (off_t) size);
+        if (r != 0) {
+                /* Back to nothing, as it was: a resize fails whole. */
+                if (ftruncate(fd, 0) < 0)
+                        log_debug_errno(-errno, "Object '%s': cannot shrink it back: %m",
+                                        o->name);
+                return r == ENOSPC || r == EFBIG ? -ENOSPC : -r;
+        }
+        return 0;
+}
+
 static bool trash_entry_ours(uint64_t serial, dev_t dev, ino_t ino, void *userdata)
 {
         struct object *o = registry_lookup_serial(userdata, serial);
@@ -193,6 +222,8 @@ static const struct backend_ops shm_ops = {
         .peek = shm_backend_peek,
         .unlink = shm_backend_unlink,
         .reapply = shm_backend_reapply,
+        .seal = shm_backend_seal,
+        .resize = shm_backend_resize,
         .adopt = shm_backend_adopt,
         .free = shm_backend_free,
 };

@@ -69,6 +69,19 @@ struct backend_ops {
         /* reapply() - bring @o's owner, group, mode and ACL in line with @a. */
         int (*reapply)(struct backend *b, struct object *o, const struct object_attrs *a);
         /*
+         * seal() - publish @o: from now on nobody writes it through a new fd. memfd: adds
+         * F_SEAL_FUTURE_WRITE (@future: writable mappings that exist go on) or F_SEAL_WRITE
+         * (-EBUSY while a writable mapping exists), then F_SEAL_SEAL. shm: applies @a (the
+         * rule's attributes with write taken away); fds handed out stay as they are.
+         * Return: 0 or -errno (-EPERM: the memfd was sealed for good at create).
+         */
+        int (*seal)(struct backend *b, struct object *o, bool future, const struct object_attrs *a);
+        /*
+         * resize() - give a fresh (unsized) @o its size, @size bytes, reserved; a memfd is
+         * then sealed as any other. -ENOSPC as create().
+         */
+        int (*resize)(struct backend *b, struct object *o, uint64_t size);
+        /*
          * adopt() - at start: take back this backend's objects of @reg from the previous
          * instance, drop (and report) those whose storage is gone or is something else, and
          * report what is there that the registry does not know. Return: objects adopted.

@@ -29,6 +29,7 @@ static const struct {
         [POLICY_KEY_MAX_SIZE] = { "MaxSize", false },
         [POLICY_KEY_BACKEND] = { "Backend", false },
         [POLICY_KEY_LIFETIME] = { "Lifetime", false },
+        [POLICY_KEY_PUBLISH] = { "Publish", false },
 };
 
 static const char *const quota_keys[_POLICY_QUOTA_KEY_MAX] = {
@@ -199,6 +200,17 @@ int policy_parse_segment_key(struct policy_parser *ps, const char *key, char *va
                         return policy_parser_error(ps, "invalid Lifetime= '%s' (persistent, "
                                                    "process, or a time span such as 30s, "
                                                    "5min, 2h, 1d)", value);
+                return 0;
+        case POLICY_KEY_PUBLISH:
+                if (strcmp(value, "creator") == 0)
+                        rule->publish = POLICY_PUBLISH_CREATOR;
+                else if (strcmp(value, "writers") == 0)
+                        rule->publish = POLICY_PUBLISH_WRITERS;
+                else if (strcmp(value, "no") == 0)
+                        rule->publish = POLICY_PUBLISH_NO;
+                else
+                        return policy_parser_error(ps, "invalid Publish= '%s' (creator, writers "
+                                                   "or no)", value);
                 return 0;
         case _POLICY_KEY_MAX:
                 break;

@@ -44,6 +44,7 @@ enum policy_key {
         POLICY_KEY_MAX_SIZE,
         POLICY_KEY_BACKEND,
         POLICY_KEY_LIFETIME,
+        POLICY_KEY_PUBLISH,
         _POLICY_KEY_MAX,
 };
 

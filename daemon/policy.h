@@ -99,6 +99,14 @@ enum policy_lifetime_kind {
 #define POLICY_LIFETIME_SPAN_MIN_USEC UINT64_C(1000000)                 /* 1s */
 #define POLICY_LIFETIME_SPAN_MAX_USEC (UINT64_C(365) * 86400 * 1000000) /* 365d */
 
+/* Who may publish an object (take write away for good): Publish=. */
+enum policy_publish {
+        POLICY_PUBLISH_CREATOR = 0,     /* its creator: the default */
+        POLICY_PUBLISH_WRITERS,         /* anyone the rule lets write */
+        POLICY_PUBLISH_NO,              /* nobody; memfd objects are sealed for good at create
+                                         * (F_SEAL_SEAL: not even a writer can add a seal) */
+};
+
 struct policy_lifetime {
         enum policy_lifetime_kind kind;
         uint64_t usec;                  /* POLICY_LIFETIME_SPAN only: within the bounds above */
@@ -131,6 +139,7 @@ struct policy_rule {
         enum policy_backend backend;    /* Backend=, default shm */
         struct policy_lifetime lifetime; /* Lifetime=, the longest a create may ask for;
                                          * default persistent */
+        enum policy_publish publish;    /* Publish=, who may publish; default creator */
 
         /*
          * Every Names= pattern holds %u or %U and Owner= is %u or %U: each user gets a

@@ -36,6 +36,8 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
                 r = object_attrs_for(rule, &creator, &a);
                 if (r < 0)
                         return r;
+                if (o->flags & OBJECT_PUBLISHED)
+                        object_attrs_published(&a);
         } else
                 object_attrs_orphan(&a);
         return be->ops->reapply(be, o, &a);
@@ -56,6 +58,8 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
         bool was_orphan = o->orphan, changed = false;
         int r;
 
+        if (rule && (o->flags & OBJECT_PUBLISHED))
+                spec = object_attrs_spec_published(spec);
         if (spec != o->spec) {
                 r = apply(b, o, rule);
                 if (r == -ENOENT)

@@ -75,7 +75,8 @@ int shm_create_unnamed(int dir_fd, uint64_t size, const struct object_attrs *a, 
         fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        r = posix_fallocate(fd, 0, (off_t) size);
+        /* A fresh object (RESIZE gives it its size) has no bytes to reserve yet. */
+        r = size > 0 ? posix_fallocate(fd, 0, (off_t) size) : 0;
         if (r != 0)
                 return -r;
         r = shm_apply_attrs(fd, a);

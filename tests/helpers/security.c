@@ -48,6 +48,9 @@ const char sec_policy[] =
         "Mode=0640\n"
         "MaxSize=1M\n"
         "Backend=memfd\n"
+        /* Sealed for good at create (F_SEAL_SEAL): b39 and c54 check that no writer can add a
+         * seal. Rules that allow publishing leave that seal for the publish. */
+        "Publish=no\n"
         "\n"
         "[Segment big]\n"
         "Names=big-*\n"

@@ -320,7 +320,9 @@ static void test_sigkill_during_reload(void **state)
                 cur = next;
                 d = reg_restart_killed(cur);
                 sec_expect_log(d, 0, "is gone", NULL, 0, 0);
-                sec_expect_log(d, 0, "did not check out", NULL, 0, 0);
+                /* SIGKILL can cut a journal write short where it crosses a page (the kernel
+                 * stops copying at a fatal signal): one torn record at the end, dropped. */
+                sec_expect_log(d, 0, "did not check out", NULL, 0, 1);
                 assert_kr_objects(d, cur);
         }
         print_message("%u of %u kills landed before the reload was done\n", during, KR_ROUNDS);
@@ -368,7 +370,9 @@ static void test_sigkill_during_reload_reverted(void **state)
                 /* The administrator puts the old policy back; the daemon starts with it. */
                 d = reg_restart_killed(cur);
                 sec_expect_log(d, 0, "is gone", NULL, 0, 0);
-                sec_expect_log(d, 0, "did not check out", NULL, 0, 0);
+                /* SIGKILL can cut a journal write short where it crosses a page (the kernel
+                 * stops copying at a fatal signal): one torn record at the end, dropped. */
+                sec_expect_log(d, 0, "did not check out", NULL, 0, 1);
                 assert_kr_objects(d, cur);
         }
         print_message("%u of %u kills landed before the reload was done\n", during,
