@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench-util.h"
+#include "naive-broker.h"
 
 #define TIMEOUT_MS 10000
 #define MAX_DAEMONS 8
@@ -127,16 +128,23 @@ static void daemon_free(struct bench_daemon *d)
         free(d);
 }
 
+static const char *daemon_what(const struct bench_daemon *d)
+{
+        return d->naive ? "naive-broker" : "shmbrokerd";
+}
+
 /* Runs the daemon of @d on its directories and waits until its socket accepts. */
 static int daemon_run(struct bench_daemon *d, uint64_t *ret_ns)
 {
-        char *const argv[] = {
+        char *const broker_argv[] = {
                 (char *) d->bin, (char *) "--socket", d->dirs.socket_path,
                 (char *) "--policy", d->dirs.policy_path,
                 (char *) "--shm-dir", d->dirs.shm_dir,
                 (char *) "--state-dir", d->dirs.state_dir,
                 (char *) "--log-level", (char *) "warning", NULL,
         };
+        char *const naive_argv[] = { (char *) d->bin, d->dirs.socket_path, NULL };
+        char *const *argv = d->naive ? naive_argv : broker_argv;
         uint64_t t0 = tl_now_ns(), deadline = t0 + (uint64_t) TIMEOUT_MS * 1000000;
         pid_t pid;
         int r;
@@ -149,17 +157,17 @@ static int daemon_run(struct bench_daemon *d, uint64_t *ret_ns)
                 int status;
 
                 if (waitpid(pid, &status, WNOHANG) == pid) {
-                        fprintf(stderr, "shmb-bench: shmbrokerd exited before listening "
-                                "(status 0x%x)\n", (unsigned) status);
-                        print_file(d->dirs.log_path, "shmbrokerd log");
+                        fprintf(stderr, "shmb-bench: %s exited before listening "
+                                "(status 0x%x)\n", daemon_what(d), (unsigned) status);
+                        print_file(d->dirs.log_path, daemon_what(d));
                         d->pid = -1;
                         return -ECHILD;
                 }
                 if (tl_socket_accepts(d->dirs.socket_path))
                         break;
                 if (tl_now_ns() > deadline || bench_interrupted) {
-                        fprintf(stderr, "shmb-bench: shmbrokerd did not listen on '%s'\n",
-                                d->dirs.socket_path);
+                        fprintf(stderr, "shmb-bench: %s did not listen on '%s'\n",
+                                daemon_what(d), d->dirs.socket_path);
                         return -ETIMEDOUT;
                 }
                 bench_sleep_ms(1);
@@ -169,7 +177,8 @@ static int daemon_run(struct bench_daemon *d, uint64_t *ret_ns)
         return 0;
 }
 
-int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon **ret)
+static int daemon_start(const char *bin, bool naive, const char *policy,
+                        struct bench_daemon **ret)
 {
         struct bench_daemon *d;
         size_t slot;
@@ -184,8 +193,9 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
                 return -ENOMEM;
         d->pid = -1;
         d->bin = bin;
+        d->naive = naive;
         daemons[slot] = d;
-        r = tl_daemon_dirs_make(&d->dirs, "shmb-bench", policy);
+        r = tl_daemon_dirs_make(&d->dirs, naive ? "shmb-bench-naive" : "shmb-bench", policy);
         if (r >= 0)
                 r = daemon_run(d, NULL);
         if (r < 0) {
@@ -194,6 +204,16 @@ int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon 
         }
         *ret = d;
         return 0;
+}
+
+int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon **ret)
+{
+        return daemon_start(bin, false, policy, ret);
+}
+
+int bench_naive_start(const char *bin, struct bench_daemon **ret)
+{
+        return daemon_start(bin, true, "", ret);
 }
 
 /* SIGTERM and wait: 0 when it exited 0. */
@@ -212,8 +232,8 @@ static int daemon_terminate(struct bench_daemon *d)
                 if (w == d->pid || (w < 0 && errno != EINTR))
                         break;
                 if (tl_now_ns() > deadline) {
-                        fprintf(stderr, "shmb-bench: shmbrokerd did not exit on SIGTERM, "
-                                "killing it\n");
+                        fprintf(stderr, "shmb-bench: %s did not exit on SIGTERM, "
+                                "killing it\n", daemon_what(d));
                         (void) kill(d->pid, SIGKILL);
                         (void) waitpid(d->pid, &status, 0);
                         r = -ETIMEDOUT;
@@ -222,9 +242,9 @@ static int daemon_terminate(struct bench_daemon *d)
                 bench_sleep_ms(2);
         }
         if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-                fprintf(stderr, "shmb-bench: shmbrokerd exited with status 0x%x\n",
-                        (unsigned) status);
-                print_file(d->dirs.log_path, "shmbrokerd log");
+                fprintf(stderr, "shmb-bench: %s exited with status 0x%x\n",
+                        daemon_what(d), (unsigned) status);
+                print_file(d->dirs.log_path, daemon_what(d));
                 r = -EPROTO;
         }
         d->pid = -1;
@@ -268,6 +288,32 @@ int bench_daemon_fd_count(const struct bench_daemon *d)
         return tl_proc_fd_count(d->pid);
 }
 
+double bench_proc_cpu_seconds(pid_t pid)
+{
+        unsigned long long utime, stime;
+        char path[64], buf[1024], *p;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NAN;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return NAN;
+        buf[n] = '\0';
+        /* The name (field 2) may hold anything: the fields go on after its last ')'. Then
+         * state (3), ppid, pgrp, session, tty_nr, tpgid, flags, minflt, cminflt, majflt,
+         * cmajflt (13), utime (14), stime (15). */
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                         &utime, &stime) != 2)
+                return NAN;
+        return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+}
+
 int bench_policy_accepted(const char *bin, const char *policy)
 {
         char dir[] = "/tmp/shmb-bench-check.XXXXXX", path[sizeof(dir) + 16];
@@ -303,6 +349,48 @@ int bench_policy_accepted(const char *bin, const char *policy)
 out:
         (void) tl_rm_rf(dir);
         return r;
+}
+
+/* ---------------------------------------------------------------- the naive broker */
+
+int naive_open(int sock, const char *name, int flags)
+{
+        char req[1 + NAIVE_NAME_MAX];
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int))];
+        } control;
+        int32_t error = 0;
+        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                             .msg_controllen = sizeof(control) };
+        struct cmsghdr *cm;
+        size_t len = strlen(name);
+        ssize_t n;
+        int fd = -1;
+
+        if (len == 0 || len > NAIVE_NAME_MAX)
+                return -EINVAL;
+        req[0] = (flags & O_ACCMODE) == O_RDWR ? NAIVE_REQ_RDWR : NAIVE_REQ_RDONLY;
+        memcpy(req + 1, name, len);
+        if (send(sock, req, 1 + len, MSG_NOSIGNAL) < 0)
+                return -errno;
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        cm = CMSG_FIRSTHDR(&mh);
+        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+            cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        if (n != (ssize_t) sizeof(error) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+            (error == 0) != (fd >= 0) || error < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return n == 0 ? -ECONNRESET : -EBADMSG;
+        }
+        return error ? -error : fd;
 }
 
 /* ---------------------------------------------------------------- client processes */

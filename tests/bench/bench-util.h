@@ -42,6 +42,7 @@ void bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *ret);
 struct bench_daemon {
         pid_t pid;
         const char *bin;
+        bool naive;                     /* the naive broker, not shmbrokerd */
         struct tl_daemon_dirs dirs;     /* shmb-bench.XXXXXX in /tmp and /dev/shm */
 };
 
@@ -50,6 +51,13 @@ struct bench_daemon {
  * written to P, and waits until the socket accepts. The daemon's stderr goes to the log.
  */
 int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon **ret);
+
+/*
+ * Starts the naive broker "$bin SOCKET" (tests/bench/naive-broker.c) the same way, in its own
+ * directories (shmb-bench-naive.XXXXXX; it uses only the socket and the log). Stop it with
+ * bench_daemon_stop(). Talk to it with naive_open() (naive-broker.h).
+ */
+int bench_naive_start(const char *bin, struct bench_daemon **ret);
 
 /* SIGTERM, wait (SIGKILL after 10 s), print the log if it exited badly, remove directories. */
 int bench_daemon_stop(struct bench_daemon *d);
@@ -66,6 +74,10 @@ long bench_daemon_rss_kib(const struct bench_daemon *d);
 
 /* Entries of /proc/PID/fd, or -errno. */
 int bench_daemon_fd_count(const struct bench_daemon *d);
+
+/* CPU time of process @pid (all its threads), utime + stime from /proc/PID/stat, in seconds
+ * (a resolution of one clock tick, 1/sysconf(_SC_CLK_TCK) s), or NaN. */
+double bench_proc_cpu_seconds(pid_t pid);
 
 /* Runs "$bin --check-policy --policy FILE" on @policy: 1 accepted, 0 refused, <0 error. */
 int bench_policy_accepted(const char *bin, const char *policy);

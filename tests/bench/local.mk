@@ -6,28 +6,37 @@
 #   make bench BENCH_ARGS=--quick   # a ~20 s smoke run
 #   make bench BENCH_ARGS='--json bench.json'
 
-EXTRA_PROGRAMS += tests/bench/shmb-bench
+EXTRA_PROGRAMS += tests/bench/shmb-bench tests/bench/naive-broker
 tests_bench_shmb_bench_SOURCES = \
 	tests/bench/shmb-bench.c \
 	tests/bench/bench-util.c \
 	tests/helpers/testlib.c \
 	tests/helpers/testlib.h \
 	tests/bench/bench-util.h \
+	tests/bench/naive-broker.h \
 	$(NULL)
 tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 	-I$(top_srcdir)/proto \
-	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"'
+	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"' \
+	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"'
 tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
 # -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
 tests_bench_shmb_bench_LDFLAGS = $(test_ld_flags) -no-install
 tests_bench_shmb_bench_LDADD = client/libshmbroker.la proto/libshmbproto.la $(LIBACL_LIBS) -lm
 CLEANFILES += tests/bench/shmb-bench$(EXEEXT)
+
+# The baseline of the "naive" rows: shm_open and send the fd, nothing else. Not installed.
+tests_bench_naive_broker_SOURCES = tests/bench/naive-broker.c tests/bench/naive-broker.h
+tests_bench_naive_broker_CFLAGS = $(prog_c_flags)
+tests_bench_naive_broker_LDFLAGS = $(prog_ld_flags) -no-install
+CLEANFILES += tests/bench/naive-broker$(EXEEXT)
 EXTRA_DIST += BENCHMARKS.md
 
 BENCH_ARGS =
 
 .PHONY: bench
-bench: tests/bench/shmb-bench$(EXEEXT) daemon/shmbrokerd$(EXEEXT)
+bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT)
 	@SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
+		SHMB_NAIVE_BROKER='$(abs_top_builddir)/tests/bench/naive-broker' \
 		'$(abs_top_builddir)/tests/bench/shmb-bench$(EXEEXT)' $(BENCH_ARGS); \
 	r=$$?; test $$r -eq 0 -o $$r -eq 77

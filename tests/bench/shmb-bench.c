@@ -4,7 +4,8 @@
  *
  * Starts its own shmbrokerd ($SHMBROKERD, else the build tree's) on temporary sockets and
  * object directories, runs client processes of several uids against it, and prints one table
- * with ratios and the targets they are held to. BENCHMARKS.md explains each row. Needs root:
+ * with ratios and the targets they are held to. The "naive" scenario also runs the naive broker
+ * (naive-broker.c, $SHMB_NAIVE_BROKER) beside it. BENCHMARKS.md explains each row. Needs root:
  * it switches uids, chowns, and reads the daemon's /proc entries.
  *
  *   shmb-bench [--quick] [--json FILE] [--pin same|split|none] [--only LIST]
@@ -28,13 +29,18 @@
 #include <unistd.h>
 
 #include "bench-util.h"
+#include "naive-broker.h"
 #include "shmbroker.h"
 
 #ifndef SHMB_BENCH_DAEMON
 #define SHMB_BENCH_DAEMON "daemon/shmbrokerd"
 #endif
+#ifndef SHMB_BENCH_NAIVE
+#define SHMB_BENCH_NAIVE "tests/bench/naive-broker"
+#endif
 
 #define OBJECT_SIZE 4096
+#define MAP_OBJECT_SIZE (1024 * 1024)   /* the naive-broker comparison's objects (issue 12) */
 #define N_OPEN_OBJECTS 64               /* one per concurrent client */
 #define BATCH_N 16
 #define CONNS_PER_UID 50                /* below the per-uid connection limit ([Quota]
@@ -67,6 +73,7 @@ struct config {
         size_t rules;
         const char *json_path;
         const char *daemon_bin;
+        const char *naive_bin;
         const char *only;               /* comma-separated scenario names, or NULL: all */
 };
 
@@ -94,9 +101,40 @@ struct row {
         char note[96];
 };
 
-#define MAX_ROWS 24
+#define MAX_ROWS 48
 static struct row rows[MAX_ROWS];
 static size_t n_rows;
+/* Failures outside any row (a server that did not stop cleanly). */
+static size_t other_errors;
+
+/* A window of throughput measurement of one side (one operation, one server). */
+struct tput_window {
+        double rate;            /* all clients' operations per second of the window (for
+                                 * several rounds: the mean of the rounds' rates) */
+        uint64_t ops;           /* operations done in the window(s), all clients */
+        double server_cpu_s;    /* the server's utime + stime over the window(s), or NaN */
+        double wall_s;          /* the window(s), from go until every client exited */
+};
+
+/* The naive-broker comparison (issue 12), also printed as its own table and JSON object. */
+enum { SIDE_DIRECT, SIDE_NAIVE, SIDE_BROKER, _SIDE_MAX };
+
+struct naive_level {
+        size_t clients;
+        bool done;
+        struct tput_window w[_SIDE_MAX];
+        struct bench_stats lat[_SIDE_MAX];      /* 1 client only */
+};
+
+#define N_NAIVE_LEVELS 3
+static const size_t naive_levels[N_NAIVE_LEVELS] = { 1, 16, 64 };
+static struct naive_level naive_results[N_NAIVE_LEVELS];
+
+/* Server CPU per operation in microseconds. */
+static double cpu_us_per_op(const struct tput_window *w)
+{
+        return w->ops ? w->server_cpu_s * 1e6 / (double) w->ops : NAN;
+}
 
 static struct row *row_new(const char *key, const char *label)
 {
@@ -202,10 +240,54 @@ static void print_table(FILE *f, const struct bench_machine *m)
         }
 }
 
+/* The naive-broker comparison in the issue's layout, if it ran. */
+static void print_naive_table(FILE *f)
+{
+        static const char *const side_name[_SIDE_MAX] = { "direct shm_open", "naive broker",
+                                                          "shmbroker" };
+        size_t i, k;
+
+        for (i = 0; i < N_NAIVE_LEVELS && !naive_results[i].done; i++)
+                ;
+        if (i == N_NAIVE_LEVELS)
+                return;
+        fprintf(f, "\nnaive-broker baseline: a 1 MiB object, each operation gets a read-write fd, "
+                "fstats, maps, unmaps, closes\n");
+        fprintf(f, "%-8s", "clients");
+        for (k = 0; k < _SIDE_MAX; k++)
+                fprintf(f, " %-22s", side_name[k]);
+        fprintf(f, " %-10s %-11s %s\n", "shmb/naive", "shmb/direct",
+                "daemon CPU per op (naive, shmbroker)");
+        for (i = 0; i < N_NAIVE_LEVELS; i++) {
+                const struct naive_level *lv = &naive_results[i];
+                char cell[64], rate[24], us[24], cpu[2][24];
+
+                if (!lv->done)
+                        continue;
+                fprintf(f, "%-8zu", lv->clients);
+                for (k = 0; k < _SIDE_MAX; k++) {
+                        fmt_rate(rate, sizeof(rate), lv->w[k].rate);
+                        if (lv->clients == 1) {
+                                fmt_us(us, sizeof(us), lv->lat[k].median_us);
+                                snprintf(cell, sizeof(cell), "%s (p50 %s)", rate, us);
+                        } else
+                                snprintf(cell, sizeof(cell), "%s", rate);
+                        fprintf(f, " %-22s", cell);
+                }
+                fmt_us(cpu[0], sizeof(cpu[0]), cpu_us_per_op(&lv->w[SIDE_NAIVE]));
+                fmt_us(cpu[1], sizeof(cpu[1]), cpu_us_per_op(&lv->w[SIDE_BROKER]));
+                snprintf(cell, sizeof(cell), "%.2fx",
+                         lv->w[SIDE_BROKER].rate / lv->w[SIDE_NAIVE].rate);
+                snprintf(rate, sizeof(rate), "%.2fx",
+                         lv->w[SIDE_BROKER].rate / lv->w[SIDE_DIRECT].rate);
+                fprintf(f, " %-10s %-11s %s, %s\n", cell, rate, cpu[0], cpu[1]);
+        }
+}
+
 static int write_json(const char *path, const struct bench_machine *m, int argc, char **argv)
 {
         FILE *f = fopen(path, "we");
-        size_t i;
+        size_t i, n_naive;
         int k;
 
         if (!f) {
@@ -282,7 +364,43 @@ static int write_json(const char *path, const struct bench_machine *m, int argc,
                 bench_json_string(f, r->note);
                 fprintf(f, "}%s\n", i + 1 < n_rows ? "," : "");
         }
-        fprintf(f, "  ]\n}\n");
+        fprintf(f, "  ],\n  \"naive_baseline\": [\n");
+        for (i = 0, n_naive = 0; i < N_NAIVE_LEVELS; i++) {
+                static const char *const side_key[_SIDE_MAX] = { "direct", "naive", "shmbroker" };
+                const struct naive_level *lv = &naive_results[i];
+                size_t s;
+
+                if (!lv->done)
+                        continue;
+                fprintf(f, "%s    {\"clients\": %zu", n_naive++ ? ",\n" : "", lv->clients);
+                for (s = 0; s < _SIDE_MAX; s++) {
+                        fprintf(f, ", \"%s\": {\"ops_per_s\": ", side_key[s]);
+                        bench_json_number(f, lv->w[s].rate);
+                        fprintf(f, ", \"ops\": %llu", (unsigned long long) lv->w[s].ops);
+                        if (lv->clients == 1) {
+                                fprintf(f, ", \"p50_us\": ");
+                                bench_json_number(f, lv->lat[s].median_us);
+                                fprintf(f, ", \"p99_us\": ");
+                                bench_json_number(f, lv->lat[s].p99_us);
+                        }
+                        if (s != SIDE_DIRECT) {
+                                fprintf(f, ", \"daemon_cpu_s\": ");
+                                bench_json_number(f, lv->w[s].server_cpu_s);
+                                fprintf(f, ", \"daemon_cpu_us_per_op\": ");
+                                bench_json_number(f, cpu_us_per_op(&lv->w[s]));
+                                fprintf(f, ", \"daemon_busy_pct\": ");
+                                bench_json_number(f, 100 * lv->w[s].server_cpu_s /
+                                                             lv->w[s].wall_s);
+                        }
+                        fputc('}', f);
+                }
+                fprintf(f, ", \"shmbroker_vs_naive\": ");
+                bench_json_number(f, lv->w[SIDE_BROKER].rate / lv->w[SIDE_NAIVE].rate);
+                fprintf(f, ", \"shmbroker_vs_direct\": ");
+                bench_json_number(f, lv->w[SIDE_BROKER].rate / lv->w[SIDE_DIRECT].rate);
+                fputc('}', f);
+        }
+        fprintf(f, "%s  ]\n}\n", n_naive ? "\n" : "");
         if (fclose(f) != 0) {
                 fprintf(stderr, "shmb-bench: cannot write '%s': %m\n", path);
                 return -EIO;
@@ -383,13 +501,26 @@ static void direct_name(char *buf, size_t size, size_t i)
         snprintf(buf, size, "/shmb-bench.%d.o%03zu", (int) bench_pid, i);
 }
 
+/* The naive-broker comparison's 1 MiB objects: through the broker, and in /dev/shm (opened
+ * both directly and by the naive broker). */
+static void broker_map_name(char *buf, size_t size, size_t i)
+{
+        snprintf(buf, size, "bench-m-%03zu", i);
+}
+
+static void direct_map_name(char *buf, size_t size, size_t i)
+{
+        snprintf(buf, size, "/shmb-bench.%d.m%03zu", (int) bench_pid, i);
+}
+
 static void direct_create_name(char *buf, size_t size)
 {
         snprintf(buf, size, "/shmb-bench.%d.c", (int) bench_pid);
 }
 
-/* bench-o-000 .. bench-o-(n-1) through the broker, as root (Create=0). */
-static int broker_create_objects(const struct bench_daemon *d, size_t n)
+/* bench-o-000 .. bench-o-(n-1) (4 KiB) or bench-m-000 .. (@map: 1 MiB) through the broker,
+ * as root (Create=0). */
+static int broker_create_objects_sized(const struct bench_daemon *d, size_t n, bool map)
 {
         struct shmb_client *c = NULL;
         char name[64];
@@ -403,8 +534,12 @@ static int broker_create_objects(const struct bench_daemon *d, size_t n)
                 return r;
         }
         for (i = 0; i < n && r >= 0; i++) {
-                broker_name(name, sizeof(name), i);
-                r = shmb_create(c, name, OBJECT_SIZE, SHMB_ACCESS_NONE, NULL, NULL);
+                if (map)
+                        broker_map_name(name, sizeof(name), i);
+                else
+                        broker_name(name, sizeof(name), i);
+                r = shmb_create(c, name, map ? MAP_OBJECT_SIZE : OBJECT_SIZE, SHMB_ACCESS_NONE,
+                                NULL, NULL);
                 if (r < 0)
                         fprintf(stderr, "shmb-bench: create '%s': %s\n", name, strerror(-r));
         }
@@ -412,8 +547,14 @@ static int broker_create_objects(const struct bench_daemon *d, size_t n)
         return r < 0 ? r : 0;
 }
 
-/* The direct side's objects, root-owned 0666 like the broker's rule makes them. */
-static int direct_create_objects(size_t n)
+static int broker_create_objects(const struct bench_daemon *d, size_t n)
+{
+        return broker_create_objects_sized(d, n, false);
+}
+
+/* The direct side's objects (@map: the 1 MiB ones), root-owned 0666 like the broker's rule
+ * makes them. */
+static int direct_create_objects_sized(size_t n, bool map)
 {
         char name[64];
         size_t i;
@@ -421,9 +562,13 @@ static int direct_create_objects(size_t n)
         for (i = 0; i < n; i++) {
                 int fd;
 
-                direct_name(name, sizeof(name), i);
+                if (map)
+                        direct_map_name(name, sizeof(name), i);
+                else
+                        direct_name(name, sizeof(name), i);
                 fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-                if (fd < 0 || fchmod(fd, 0666) < 0 || ftruncate(fd, OBJECT_SIZE) < 0) {
+                if (fd < 0 || fchmod(fd, 0666) < 0 ||
+                    ftruncate(fd, map ? MAP_OBJECT_SIZE : OBJECT_SIZE) < 0) {
                         int r = -errno;
 
                         fprintf(stderr, "shmb-bench: shm_open '%s': %m\n", name);
@@ -436,6 +581,22 @@ static int direct_create_objects(size_t n)
         return 0;
 }
 
+static int direct_create_objects(size_t n)
+{
+        return direct_create_objects_sized(n, false);
+}
+
+static void direct_remove_map_objects(void)
+{
+        char name[64];
+        size_t i;
+
+        for (i = 0; i < N_OPEN_OBJECTS; i++) {
+                direct_map_name(name, sizeof(name), i);
+                (void) shm_unlink(name);
+        }
+}
+
 static void direct_remove_objects(void)
 {
         char name[64];
@@ -445,6 +606,7 @@ static void direct_remove_objects(void)
                 direct_name(name, sizeof(name), i);
                 (void) shm_unlink(name);
         }
+        direct_remove_map_objects();
         direct_create_name(name, sizeof(name));
         (void) shm_unlink(name);
 }
@@ -458,6 +620,11 @@ enum op_kind {
         OP_BROKER_CREATE,       /* shmb_create + shmb_unlink */
         OP_BROKER_OPEN16,       /* 16 x (shmb_open + close) */
         OP_BROKER_BATCH16,      /* shmb_open_batch of 16 + close */
+        /* Issue 12's operation on a 1 MiB object: get an RDWR fd, fstat, mmap(size), munmap,
+         * close. */
+        OP_DIRECT_MAP,          /* shm_open */
+        OP_NAIVE_MAP,           /* naive_open: the naive broker */
+        OP_BROKER_MAP,          /* shmb_open (which fstats the fd itself) */
 };
 
 struct op_spec {
@@ -469,6 +636,7 @@ struct op_spec {
 struct op_state {
         struct op_spec spec;
         struct shmb_client *c;
+        int sock;               /* the naive broker's connection */
         char name[64];
         char names[BATCH_N][64];
         acl_t acl;
@@ -479,11 +647,26 @@ static int op_init(struct op_state *s, const struct op_spec *spec)
         size_t i;
         int r;
 
-        *s = (struct op_state) { .spec = *spec };
+        *s = (struct op_state) { .spec = *spec, .sock = -1 };
         switch (spec->kind) {
         case OP_DIRECT_OPEN:
                 direct_name(s->name, sizeof(s->name), spec->object);
                 return 0;
+        case OP_DIRECT_MAP:
+                direct_map_name(s->name, sizeof(s->name), spec->object);
+                return 0;
+        case OP_NAIVE_MAP:
+                direct_map_name(s->name, sizeof(s->name), spec->object);
+                s->sock = tl_connect_seqpacket(spec->d->dirs.socket_path);
+                if (s->sock < 0) {
+                        fprintf(stderr, "shmb-bench: connect '%s': %s\n",
+                                spec->d->dirs.socket_path, strerror(-s->sock));
+                        return s->sock;
+                }
+                return 0;
+        case OP_BROKER_MAP:
+                broker_map_name(s->name, sizeof(s->name), spec->object);
+                break;
         case OP_DIRECT_CREATE:
                 direct_create_name(s->name, sizeof(s->name));
                 /* What the broker's rule gives: mode 0640 and three named entries. */
@@ -516,7 +699,9 @@ static void op_done(struct op_state *s)
         shmb_client_free(s->c);
         if (s->acl)
                 acl_free(s->acl);
-        *s = (struct op_state) {};
+        if (s->sock >= 0)
+                close(s->sock);
+        *s = (struct op_state) { .sock = -1 };
 }
 
 static int map_unmap(int fd, size_t size)
@@ -526,6 +711,22 @@ static int map_unmap(int fd, size_t size)
         if (p == MAP_FAILED)
                 return -errno;
         return munmap(p, size) < 0 ? -errno : 0;
+}
+
+/* fstat, mmap of the size fstat says (which must be the object's), munmap, close. */
+static int fstat_map_close(int fd)
+{
+        struct stat st;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (st.st_size != MAP_OBJECT_SIZE)
+                r = -EBADMSG;
+        else
+                r = map_unmap(fd, (size_t) st.st_size);
+        close(fd);
+        return r;
 }
 
 static int op_run(struct op_state *s)
@@ -564,6 +765,27 @@ static int op_run(struct op_state *s)
                 close(fd);
                 if (shm_unlink(s->name) < 0 && r == 0)
                         r = -errno;
+                return r;
+
+        case OP_DIRECT_MAP:
+                fd = shm_open(s->name, O_RDWR | O_CLOEXEC, 0);
+                return fd < 0 ? -errno : fstat_map_close(fd);
+
+        case OP_NAIVE_MAP:
+                fd = naive_open(s->sock, s->name, O_RDWR);
+                return fd < 0 ? fd : fstat_map_close(fd);
+
+        case OP_BROKER_MAP:
+                /* shmb_open() fstats the fd it receives (info.size is st_size): the fstat of
+                 * the operation is that one, not a second. */
+                r = shmb_open(s->c, s->name, SHMB_ACCESS_RDWR, &fd, &info);
+                if (r < 0)
+                        return r;
+                if (info.size != MAP_OBJECT_SIZE)
+                        r = -EBADMSG;
+                else
+                        r = map_unmap(fd, (size_t) info.size);
+                close(fd);
                 return r;
 
         case OP_BROKER_CREATE:
@@ -620,6 +842,12 @@ static const char *op_what(enum op_kind k)
                 return "16 broker opens";
         case OP_BROKER_BATCH16:
                 return "broker batch open";
+        case OP_DIRECT_MAP:
+                return "direct 1 MiB open+map";
+        case OP_NAIVE_MAP:
+                return "naive-broker 1 MiB open+map";
+        case OP_BROKER_MAP:
+                return "broker 1 MiB open+map";
         }
         return "?";
 }
@@ -642,22 +870,23 @@ static int pin_to(pid_t pid, int cpu)
         return sched_setaffinity(pid, sizeof(set), &set) < 0 ? -errno : 0;
 }
 
-/* Pins the daemons of @ops where cfg.pin says, or (@undo) lets them run anywhere again. */
+/* Pins daemon @d where cfg.pin says, or (@undo) lets it run anywhere again. */
+static void pin_daemon(const struct bench_daemon *d, bool undo)
+{
+        if (cfg.pin == PIN_NONE || cpu_client < 0 || !d)
+                return;
+        if (undo)
+                (void) sched_setaffinity(d->pid, sizeof(cpus_all), &cpus_all);
+        else
+                (void) pin_to(d->pid, cfg.pin == PIN_SPLIT ? cpu_daemon : cpu_client);
+}
+
 static void pin_daemons(const struct op_spec *ops, size_t n_ops, bool undo)
 {
         size_t k;
 
-        if (cfg.pin == PIN_NONE || cpu_client < 0)
-                return;
-        for (k = 0; k < n_ops; k++) {
-                if (!ops[k].d)
-                        continue;
-                if (undo)
-                        (void) sched_setaffinity(ops[k].d->pid, sizeof(cpus_all), &cpus_all);
-                else
-                        (void) pin_to(ops[k].d->pid,
-                                      cfg.pin == PIN_SPLIT ? cpu_daemon : cpu_client);
-        }
+        for (k = 0; k < n_ops; k++)
+                pin_daemon(ops[k].d, undo);
 }
 
 struct lat_shared {
@@ -775,70 +1004,115 @@ out:
 
 /* ====================================================================== throughput */
 
+/* One side of a throughput comparison: an operation, and the server it talks to (if any). */
+struct tput_side {
+        enum op_kind kind;
+        const struct bench_daemon *d;
+};
+
 struct tput_result {
         uint64_t ops;
-        uint64_t ns;
+        uint64_t t0, end;       /* CLOCK_MONOTONIC: when this client started and stopped */
         int error;
 };
 
+/* Per-operation latencies, shared with the (single) client of a measured window. */
+struct tput_samples {
+        size_t count, cap;
+        uint32_t ns[];
+};
+
 struct tput_job {
-        enum op_kind kind;
-        const struct bench_daemon *d;
-        double seconds;
+        struct tput_side side;
+        bool pin;                       /* the client on cpu_client (cfg.pin permitting) */
+        volatile uint64_t *deadline_ns; /* shared: one end for all, set before go */
         struct tput_result *res;        /* shared, one per client */
+        struct tput_samples *samples;   /* shared, or NULL: client 0 times each operation */
 };
 
 static int tput_child(size_t idx, void *userdata, void (*wait_go)(void))
 {
         struct tput_job *j = userdata;
-        struct op_spec spec = { .kind = j->kind, .d = j->d, .object = idx };
+        struct op_spec spec = { .kind = j->side.kind, .d = j->side.d, .object = idx };
         struct tput_result *res = &j->res[idx];
+        struct tput_samples *smp = idx == 0 ? j->samples : NULL;
         struct op_state st;
         uint64_t t0, now, deadline, ops = 0;
         /* Names opened per operation: opens/s counts names. */
-        uint64_t per_op = j->kind == OP_BROKER_OPEN16 || j->kind == OP_BROKER_BATCH16 ? BATCH_N : 1;
+        uint64_t per_op = spec.kind == OP_BROKER_OPEN16 || spec.kind == OP_BROKER_BATCH16 ? BATCH_N : 1;
         int r;
 
+        if (j->pin && cfg.pin != PIN_NONE && cpu_client >= 0)
+                (void) pin_to(0, cpu_client);
         r = op_init(&st, &spec);
+        /* One operation before the barrier: the connection is set up (its peer's name
+         * resolved, ...) before the window opens. */
+        if (r >= 0)
+                r = op_run(&st);
         if (r < 0) {
                 res->error = r;
                 return 1;
         }
         wait_go();
         t0 = tl_now_ns();
-        deadline = t0 + (uint64_t) (j->seconds * 1e9);
+        deadline = *j->deadline_ns;
         do {
                 int n;
 
                 for (n = 0; n < 16; n++) {
+                        uint64_t t1 = smp ? tl_now_ns() : 0;
+
                         r = op_run(&st);
                         if (r < 0) {
                                 res->error = r;
                                 return 0;
+                        }
+                        if (smp && smp->count < smp->cap) {
+                                uint64_t dt = tl_now_ns() - t1;
+
+                                smp->ns[smp->count++] = dt > UINT32_MAX ? UINT32_MAX
+                                                                        : (uint32_t) dt;
                         }
                 }
                 ops += 16 * per_op;
                 now = tl_now_ns();
         } while (now < deadline);
         res->ops = ops;
-        res->ns = now - t0;
+        res->t0 = t0;
+        res->end = now;
         op_done(&st);
         return 0;
 }
 
-/* Operations per second summed over @n clients (uids UID_CLIENT_BASE + i), for @seconds. */
-static int measure_throughput(enum op_kind kind, const struct bench_daemon *d, size_t n,
-                              double seconds, double *ret)
+/*
+ * One window: @n clients (uids UID_CLIENT_BASE + i) run @side after a barrier, all until the
+ * same deadline, @seconds after "go". The rate is all their operations over the window, from
+ * "go" until the last one stopped (not a sum of each client's own rate, which counts twice
+ * when the clients' windows do not overlap: 64 clients on 2 CPUs start over several
+ * milliseconds). The server's CPU time is read from /proc/PID/stat once every client is set
+ * up (and has done one operation) and again once every client has exited. With @pin (one
+ * client), the client and the server are pinned as cfg.pin says; with @samples, client 0
+ * times each operation.
+ */
+static int measure_throughput(const struct tput_side *side, size_t n, double seconds, bool pin,
+                              struct tput_samples *samples, struct tput_window *ret)
 {
-        struct tput_job j = { .kind = kind, .d = d, .seconds = seconds };
-        size_t size = n * sizeof(struct tput_result), i;
+        struct tput_job j = { .side = *side, .pin = pin, .samples = samples };
+        size_t size = sizeof(uint64_t) + n * sizeof(struct tput_result), i;
         struct bench_children ch;
-        double total = 0;
+        double cpu0 = NAN;
+        uint64_t t0, end = 0;
+        void *sh;
         int r;
 
-        j.res = bench_shared_alloc(size);
-        if (!j.res)
+        *ret = (struct tput_window) { .server_cpu_s = NAN };
+        sh = bench_shared_alloc(size);
+        if (!sh)
                 return -ENOMEM;
+        j.deadline_ns = sh;
+        j.res = (struct tput_result *) ((uint64_t *) sh + 1);
+        if (pin)
+                pin_daemon(side->d, false);
         r = bench_children_start(n, UID_CLIENT_BASE, tput_child, &j, &ch);
         if (r < 0)
                 goto out;
@@ -847,52 +1121,113 @@ static int measure_throughput(enum op_kind kind, const struct bench_daemon *d, s
                 (void) bench_children_finish(&ch, 0);
                 goto out;
         }
+        if (side->d)
+                cpu0 = bench_proc_cpu_seconds(side->d->pid);
+        t0 = tl_now_ns();
+        *j.deadline_ns = t0 + (uint64_t) (seconds * 1e9);
         bench_children_go(&ch);
         r = bench_children_finish(&ch, (unsigned) (seconds * 1000) + 30000);
+        ret->wall_s = (double) (tl_now_ns() - t0) / 1e9;
+        if (side->d)
+                ret->server_cpu_s = bench_proc_cpu_seconds(side->d->pid) - cpu0;
         for (i = 0; r == 0 && i < n; i++) {
                 if (j.res[i].error < 0) {
                         fprintf(stderr, "shmb-bench: %s (client %zu) failed: %s\n",
-                                op_what(kind), i, strerror(-j.res[i].error));
+                                op_what(side->kind), i, strerror(-j.res[i].error));
                         r = j.res[i].error;
                         break;
                 }
-                total += (double) j.res[i].ops / ((double) j.res[i].ns / 1e9);
+                ret->ops += j.res[i].ops;
+                if (j.res[i].end > end)
+                        end = j.res[i].end;
         }
-        *ret = total;
+        if (r == 0)
+                ret->rate = (double) ret->ops / ((double) (end - t0) / 1e9);
 out:
-        bench_shared_free(j.res, size);
+        if (pin)
+                pin_daemon(side->d, true);
+        bench_shared_free(sh, size);
         return r;
 }
 
 /*
- * Direct and broker throughput, in alternating rounds (direct, broker, direct, ...) so that
- * a change in the machine's load hits both sides alike. Returns the mean rate of each.
+ * @n_sides sides in alternating rounds (A, B, C, A, B, C, ...) so that a change in the
+ * machine's load hits every side alike: TPUT_ROUNDS windows of cfg.tput_seconds / TPUT_ROUNDS
+ * per side. Fills ret[k] for side k: the mean rate over its rounds, and its operations, server
+ * CPU time and wall time summed over them. With @lat_stats (one client), the latency of every
+ * operation of side k goes into lat_stats[k].
  */
 #define TPUT_ROUNDS 4
+#define TPUT_SIDES_MAX 3
 
+static int measure_throughput_sides(const struct tput_side *sides, size_t n_sides, size_t n,
+                                    bool pin, struct tput_window *ret,
+                                    struct bench_stats *lat_stats)
+{
+        struct tput_samples *smp[TPUT_SIDES_MAX] = {};
+        size_t round, k, smp_size = 0;
+        int r = 0;
+
+        if (n_sides > TPUT_SIDES_MAX)
+                return -EINVAL;
+        for (k = 0; k < n_sides; k++)
+                ret[k] = (struct tput_window) {};
+        if (lat_stats) {
+                /* At most one sample per microsecond is plenty. */
+                size_t cap = (size_t) (cfg.tput_seconds * 1e6) + 64;
+
+                smp_size = sizeof(struct tput_samples) + cap * sizeof(uint32_t);
+                for (k = 0; k < n_sides; k++) {
+                        smp[k] = bench_shared_alloc(smp_size);
+                        if (!smp[k]) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        smp[k]->cap = cap;
+                }
+        }
+        for (round = 0; round < TPUT_ROUNDS; round++)
+                for (k = 0; k < n_sides; k++) {
+                        struct tput_window w;
+
+                        if (bench_interrupted) {
+                                r = -EINTR;
+                                goto out;
+                        }
+                        r = measure_throughput(&sides[k], n, cfg.tput_seconds / TPUT_ROUNDS,
+                                               pin, smp[k], &w);
+                        if (r < 0)
+                                goto out;
+                        ret[k].rate += w.rate / TPUT_ROUNDS;
+                        ret[k].ops += w.ops;
+                        ret[k].server_cpu_s += w.server_cpu_s;
+                        ret[k].wall_s += w.wall_s;
+                }
+        if (lat_stats)
+                for (k = 0; k < n_sides; k++)
+                        bench_stats_compute(smp[k]->ns, smp[k]->count, &lat_stats[k]);
+out:
+        for (k = 0; k < n_sides; k++)
+                bench_shared_free(smp[k], smp_size);
+        return r;
+}
+
+/* Two sides, unpinned: the mean rate of each. */
 static int measure_throughput_pair(enum op_kind kind_a, const struct bench_daemon *d_a,
                                    enum op_kind kind_b, const struct bench_daemon *d_b, size_t n,
                                    double *ret_a, double *ret_b)
 {
-        double sum[2] = { 0, 0 }, rate;
-        size_t round, side;
+        const struct tput_side sides[2] = { { kind_a, d_a }, { kind_b, d_b } };
+        struct tput_window w[2];
         int r;
 
-        for (round = 0; round < TPUT_ROUNDS; round++)
-                for (side = 0; side < 2; side++) {
-                        if (bench_interrupted)
-                                return -EINTR;
-                        r = measure_throughput(side ? kind_b : kind_a, side ? d_b : d_a, n,
-                                               cfg.tput_seconds / TPUT_ROUNDS, &rate);
-                        if (r < 0)
-                                return r;
-                        sum[side] += rate;
-                }
-        *ret_a = sum[0] / TPUT_ROUNDS;
-        *ret_b = sum[1] / TPUT_ROUNDS;
+        r = measure_throughput_sides(sides, 2, n, false, w, NULL);
+        if (r < 0)
+                return r;
+        *ret_a = w[0].rate;
+        *ret_b = w[1].rate;
         return 0;
 }
-
 /* ====================================================================== scenarios */
 
 static void row_error(struct row *row, int r)
@@ -976,6 +1311,104 @@ static void scenario_throughput(const struct bench_daemon *d)
                         "broker/direct throughput", levels[i] == 64 ? '>' : 0, 0.5);
         }
 }
+
+/*
+ * Issue 12's baseline: the same operation (a 1 MiB object: get a read-write fd, fstat, mmap,
+ * munmap, close) done directly, through the naive broker (naive-broker.c: shm_open and send
+ * the fd, nothing else) and through shmbrokerd, in alternating rounds at 1, 16 and 64
+ * clients. The servers' CPU time per operation comes from /proc/PID/stat.
+ */
+static void scenario_naive(const struct bench_daemon *d)
+{
+        struct bench_daemon *naive = NULL;
+        size_t i, k;
+        int r;
+
+        progress("1 MiB open+fstat+mmap+munmap+close: direct, naive broker, shmbroker "
+                 "(3 x %.1f s in %d rounds per client count)", cfg.tput_seconds, TPUT_ROUNDS);
+        if (access(cfg.naive_bin, X_OK) < 0) {
+                r = -errno;
+                fprintf(stderr, "shmb-bench: '%s' is not executable: %m (set "
+                        "$SHMB_NAIVE_BROKER)\n", cfg.naive_bin);
+        } else
+                r = bench_naive_start(cfg.naive_bin, &naive);
+        if (r >= 0)
+                r = broker_create_objects_sized(d, N_OPEN_OBJECTS, true);
+        if (r >= 0)
+                r = direct_create_objects_sized(N_OPEN_OBJECTS, true);
+
+        for (i = 0; i < N_NAIVE_LEVELS; i++) {
+                const struct tput_side sides[_SIDE_MAX] = {
+                        [SIDE_DIRECT] = { OP_DIRECT_MAP, NULL },
+                        [SIDE_NAIVE] = { OP_NAIVE_MAP, naive },
+                        [SIDE_BROKER] = { OP_BROKER_MAP, d },
+                };
+                struct naive_level *lv = &naive_results[i];
+                size_t n = naive_levels[i];
+                struct row *p50 = NULL, *rate, *rate_direct, *cpu;
+                char key[64], label[96];
+                double busy[_SIDE_MAX];
+
+                if (bench_interrupted)
+                        break;
+                lv->clients = n;
+                if (n == 1)
+                        p50 = row_new("naive_p50_1", "1 MiB op, 1 client: p50, naive vs shmbroker");
+                snprintf(key, sizeof(key), "naive_ops_per_s_%zu", n);
+                snprintf(label, sizeof(label), "1 MiB ops/s, %zu client%s: naive vs shmbroker", n,
+                         n > 1 ? "s" : "");
+                rate = row_new(key, label);
+                snprintf(key, sizeof(key), "naive_direct_ops_per_s_%zu", n);
+                rate_direct = row_new(key, "  same, direct vs shmbroker");
+                snprintf(key, sizeof(key), "naive_cpu_us_per_op_%zu", n);
+                cpu = row_new(key, "  daemon CPU per op: naive vs shmbroker");
+                if (r >= 0) {
+                        progress("  %zu client%s", n, n > 1 ? "s" : "");
+                        r = measure_throughput_sides(sides, _SIDE_MAX, n, n == 1, lv->w,
+                                                     n == 1 ? lv->lat : NULL);
+                }
+                if (r < 0) {
+                        if (p50)
+                                row_error(p50, r);
+                        row_error(rate, r);
+                        row_error(rate_direct, r);
+                        row_error(cpu, r);
+                        continue;
+                }
+                lv->done = true;
+                for (k = 0; k < _SIDE_MAX; k++)
+                        busy[k] = 100 * lv->w[k].server_cpu_s / lv->w[k].wall_s;
+                if (p50) {
+                        row_set(p50, "naive", lv->lat[SIDE_NAIVE].median_us, "shmbroker",
+                                lv->lat[SIDE_BROKER].median_us, "us", "shmbroker/naive latency",
+                                '<', 1.0);
+                        p50->a_p99 = lv->lat[SIDE_NAIVE].p99_us;
+                        p50->b_p99 = lv->lat[SIDE_BROKER].p99_us;
+                        row_note(p50, "direct %.2f us; p99 %.1f / %.1f us",
+                                 lv->lat[SIDE_DIRECT].median_us, lv->lat[SIDE_NAIVE].p99_us,
+                                 lv->lat[SIDE_BROKER].p99_us);
+                }
+                row_set(rate, "naive", lv->w[SIDE_NAIVE].rate, "shmbroker",
+                        lv->w[SIDE_BROKER].rate, "ops/s", "shmbroker/naive throughput",
+                        n == 64 ? '>' : 0, 1.2);
+                if (n == 1 && cfg.pin != PIN_NONE)
+                        row_note(rate, "info: pinned (--pin %s)",
+                                 cfg.pin == PIN_SAME ? "same" : "split");
+                row_set(rate_direct, "direct", lv->w[SIDE_DIRECT].rate, "shmbroker",
+                        lv->w[SIDE_BROKER].rate, "ops/s", "shmbroker/direct throughput", 0, 0);
+                row_set(cpu, "naive", cpu_us_per_op(&lv->w[SIDE_NAIVE]), "shmbroker",
+                        cpu_us_per_op(&lv->w[SIDE_BROKER]), "us",
+                        "shmbroker/naive daemon CPU per operation", n == 64 ? '<' : 0, 1.0);
+                row_note(cpu, "busy %.0f%% / %.0f%% of a CPU", busy[SIDE_NAIVE],
+                         busy[SIDE_BROKER]);
+        }
+        if (bench_daemon_stop(naive) < 0) {
+                fprintf(stderr, "shmb-bench: the naive broker did not stop cleanly\n");
+                other_errors++;
+        }
+        direct_remove_map_objects();
+}
+
 
 static void scenario_create(const struct bench_daemon *d)
 {
@@ -1705,10 +2138,12 @@ static void help(void)
                "  --json FILE  also write the figures and the machine as JSON\n"
                "  --pin MODE   one-client latency runs: same (default: client and daemon\n"
                "               on one CPU), split (on two CPUs) or none (unpinned)\n"
-               "  --only LIST  run only these of latency, throughput, create, batch, rules,\n"
-               "               objects, idle, fairness (comma-separated; for profiling)\n"
+               "  --only LIST  run only these of latency, throughput, naive, create, batch,\n"
+               "               rules, objects, idle, fairness (comma-separated; for profiling)\n"
                "  -h, --help   show this help\n\n"
-               "The daemon is $SHMBROKERD, else %s. Needs root.\n", SHMB_BENCH_DAEMON);
+               "The daemon is $SHMBROKERD, else %s; the naive broker (the \"naive\"\n"
+               "baseline) is $SHMB_NAIVE_BROKER, else %s. Needs root.\n",
+               SHMB_BENCH_DAEMON, SHMB_BENCH_NAIVE);
 }
 
 static int parse_argv(int argc, char *argv[])
@@ -1819,6 +2254,8 @@ int main(int argc, char *argv[])
         }
         env = getenv("SHMBROKERD");
         cfg.daemon_bin = env && env[0] ? env : SHMB_BENCH_DAEMON;
+        env = getenv("SHMB_NAIVE_BROKER");
+        cfg.naive_bin = env && env[0] ? env : SHMB_BENCH_NAIVE;
         if (access(cfg.daemon_bin, X_OK) < 0) {
                 fprintf(stderr, "shmb-bench: '%s' is not executable: %m (set $SHMBROKERD)\n",
                         cfg.daemon_bin);
@@ -1879,6 +2316,8 @@ int main(int argc, char *argv[])
                 scenario_open_latency(base);
         if (want("throughput"))
                 scenario_throughput(base);
+        if (want("naive"))
+                scenario_naive(base);
         if (want("create"))
                 scenario_create(base);
         if (want("batch"))
@@ -1908,6 +2347,8 @@ int main(int argc, char *argv[])
         }
 
         print_table(stdout, &m);
+        print_naive_table(stdout);
+        errors += other_errors;
         for (i = 0; i < n_rows; i++) {
                 pass += rows[i].verdict == VERDICT_PASS;
                 miss += rows[i].verdict == VERDICT_MISS;
