@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * protocol.h - the shmbroker wire protocol, version 1.
+ * protocol.h - the shmbroker wire protocol, version 2.
  *
  * Every structure, constant and limit that crosses the socket is defined here and nowhere
  * else. proto/PROTOCOL.md describes the same thing in prose. This header is shared by the
@@ -32,7 +32,7 @@
  *
  * The packet is exactly sizeof(header) + len bytes, and n_fds equals the number of fds
  * attached with SCM_RIGHTS. Anything else is a protocol error: the receiver closes every fd
- * that arrived and drops the connection. Requests carry no fds in version 1.
+ * that arrived and drops the connection. Requests carry no fds.
  *
  * Names on the wire are a 16-bit length followed by that many bytes, not NUL-terminated. The
  * wire allows up to SHMB_PROTO_NAME_WIRE_MAX bytes so that a name that is merely too long gets
@@ -72,7 +72,9 @@
 #define SHMB_PROTO_APP_ID_MAX 255      /* bytes of an app id */
 #define SHMB_PROTO_USER_NAME_MAX 255   /* bytes of a user name (EXPLAIN) */
 #define SHMB_PROTO_GROUPS_MAX 1024     /* supplementary groups in one EXPLAIN */
-#define SHMB_PROTO_PATH_MAX 108        /* bytes of a socket path (sun_path) */
+#define SHMB_PROTO_PATH_MAX 108        /* sizeof(sun_path): a socket path on the wire is 1 ..
+                                        * SHMB_PROTO_PATH_MAX - 1 bytes, so that it fits
+                                        * with its NUL */
 
 enum {
         /* requests: client to daemon */
@@ -679,28 +681,33 @@ struct shmb_proto_list_builder {
         size_t size;
         size_t len;
         uint32_t n_names;
+        uint32_t flags;     /* LIST_DETAILS once an entry with details is in: a page is all
+                             * plain or all detailed, never mixed */
 };
 
 int shmb_proto_list_begin(struct shmb_proto_list_builder *b, void *buf, size_t size,
                           uint32_t seq);
 int shmb_proto_list_append(struct shmb_proto_list_builder *b, const char *name);
-/* With LIST_DETAILS (every entry of the page must have them): @d's rule_len and app_len are
- * set from @rule and @app (NULL: none; a longer rule ID is cut). */
+/* With LIST_DETAILS (every entry of the page must have them: mixing is -EINVAL): @d's
+ * rule_len and app_len are set from @rule and @app (NULL: none; a longer rule ID is cut). */
 int shmb_proto_list_append_detailed(struct shmb_proto_list_builder *b, const char *name,
                                     const struct shmb_proto_list_detail *d, const char *rule,
                                     const char *app);
+/* @flags: SHMB_PROTO_LIST_*; LIST_DETAILS is added when the entries have details (an empty
+ * page may carry it, plain entries may not). */
 int shmb_proto_list_finish(struct shmb_proto_list_builder *b, uint32_t flags);
 
 /*
- * Walks the names of a decoded list reply. *cursor starts at 0. Returns 1 and the name (not
- * NUL-terminated) with its length, 0 at the end, -EBADMSG if the entries are malformed (the
- * decoder has already checked them, so that means a caller bug).
+ * Walks the names of a decoded list reply (with LIST_DETAILS too: the details are skipped).
+ * *cursor starts at 0. Returns 1 and the name (not NUL-terminated) with its length, 0 at the
+ * end, -EBADMSG if the entries are malformed (the decoder has already checked them, so that
+ * means a caller bug).
  */
 int shmb_proto_list_next(const struct shmb_proto_reply *r, size_t *cursor, const char **ret_name,
                          size_t *ret_len);
 
-/* As shmb_proto_list_next() for a reply with LIST_DETAILS: also the details, the rule ID and
- * the app id (not NUL-terminated; their lengths are in the detail). */
+/* As shmb_proto_list_next() for a reply with LIST_DETAILS (-EINVAL without): also the
+ * details, the rule ID and the app id (not NUL-terminated; their lengths are in the detail). */
 int shmb_proto_list_next_detailed(const struct shmb_proto_reply *r, size_t *cursor,
                                   const char **ret_name, size_t *ret_len,
                                   struct shmb_proto_list_detail *ret_detail,
