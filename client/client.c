@@ -494,7 +494,10 @@ int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int acce
                 return r;
 
         seq = next_seq(c);
-        len = shmb_proto_encode_create(req, sizeof(req), seq, canon, size, (uint32_t) access);
+        len = shmb_proto_encode_create(req, sizeof(req), seq, canon,
+                                       &(struct shmb_proto_create_args) {
+                                               .size = size, .access = (uint32_t) access,
+                                       });
         if (len < 0)
                 return len;
         if (access == SHMB_ACCESS_NONE) {
@@ -616,7 +619,7 @@ static int name_transact(struct shmb_client *c, uint16_t type, const char *name,
         uint32_t seq = next_seq(c);
         int len;
 
-        len = shmb_proto_encode_name_req(req, sizeof(req), type, seq, name);
+        len = shmb_proto_encode_name_req(req, sizeof(req), type, seq, name, 0);
         if (len < 0)
                 return len;
         return transact(c, req, (size_t) len, seq, expected, NULL);
