@@ -681,7 +681,8 @@ struct shmb_event {
 /**
  * shmb_watch() - watch segments come and go.
  * @c: the client; from now on it serves the watch only.
- * @pattern: a glob of names to watch ("cam-*"), "" for every name the caller may open.
+ * @pattern: a glob of names to watch ("cam-*"; fnmatch(3) without flags), "" for every name
+ *           the caller may open. One leading '/' is dropped, as from names.
  * @ret_fd: on success, a descriptor that polls readable when an event is waiting (or the
  *          broker went away). It is @c's: do not close it or read from it; it is valid until
  *          shmb_client_free().
@@ -689,8 +690,9 @@ struct shmb_event {
  * After it, every other request on @c fails with -EBUSY: connect another client for them.
  * Read the events with shmb_watch_next().
  *
- * Return: 0, or -errno: -EINVAL (bad pattern, NULL @ret_fd), -EBUSY (@c watches already),
- * -EMFILE (SHMB_REASON_LIMIT), -EOPNOTSUPP, and the connection errors.
+ * Return: 0, or -errno: -EINVAL (bad pattern, NULL @ret_fd), -ENAMETOOLONG (a pattern over
+ * 1024 bytes), -EBUSY (@c watches already), -EMFILE (SHMB_REASON_LIMIT), -EOPNOTSUPP, and the
+ * connection errors.
  */
 int shmb_watch(struct shmb_client *c, const char *pattern, int *ret_fd);
 
