@@ -13,8 +13,11 @@
 #include <assert.h> /* static_assert */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -22,8 +25,10 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "appid.h"
 #include "macro.h"
 #include "protocol.h"
 #include "shmbroker.h"
@@ -50,12 +55,89 @@ ASSERT_SAME(SHMB_ACL_GROUP_OBJ, SHMB_PROTO_ACL_GROUP_OBJ);
 ASSERT_SAME(SHMB_ACL_GROUP, SHMB_PROTO_ACL_GROUP);
 ASSERT_SAME(SHMB_ACL_MASK, SHMB_PROTO_ACL_MASK);
 ASSERT_SAME(SHMB_ACL_OTHER, SHMB_PROTO_ACL_OTHER);
+ASSERT_SAME(SHMB_RULE_ID_MAX, SHMB_PROTO_RULE_ID_MAX);
+ASSERT_SAME(SHMB_APP_ID_MAX, SHMB_PROTO_APP_ID_MAX);
+ASSERT_SAME(SHMB_USER_NAME_MAX, SHMB_PROTO_USER_NAME_MAX);
+ASSERT_SAME(SHMB_GROUPS_MAX, SHMB_PROTO_GROUPS_MAX);
+ASSERT_SAME(SHMB_BATCH_MAX, SHMB_PROTO_BATCH_MAX);
+ASSERT_SAME(SHMB_REASON_NONE, SHMB_PROTO_REASON_NONE);
+ASSERT_SAME(SHMB_REASON_NO_RULE, SHMB_PROTO_REASON_NO_RULE);
+ASSERT_SAME(SHMB_REASON_NO_CREATE, SHMB_PROTO_REASON_NO_CREATE);
+ASSERT_SAME(SHMB_REASON_NO_READ, SHMB_PROTO_REASON_NO_READ);
+ASSERT_SAME(SHMB_REASON_NO_WRITE, SHMB_PROTO_REASON_NO_WRITE);
+ASSERT_SAME(SHMB_REASON_NO_OBJECT, SHMB_PROTO_REASON_NO_OBJECT);
+ASSERT_SAME(SHMB_REASON_EXISTS, SHMB_PROTO_REASON_EXISTS);
+ASSERT_SAME(SHMB_REASON_TOO_BIG, SHMB_PROTO_REASON_TOO_BIG);
+ASSERT_SAME(SHMB_REASON_QUOTA_OBJECTS, SHMB_PROTO_REASON_QUOTA_OBJECTS);
+ASSERT_SAME(SHMB_REASON_QUOTA_BYTES, SHMB_PROTO_REASON_QUOTA_BYTES);
+ASSERT_SAME(SHMB_REASON_QUOTA_CONNECTIONS, SHMB_PROTO_REASON_QUOTA_CONNECTIONS);
+ASSERT_SAME(SHMB_REASON_ORPHAN, SHMB_PROTO_REASON_ORPHAN);
+ASSERT_SAME(SHMB_REASON_NOT_BROKERED, SHMB_PROTO_REASON_NOT_BROKERED);
+ASSERT_SAME(SHMB_REASON_OTHER_RULE, SHMB_PROTO_REASON_OTHER_RULE);
+ASSERT_SAME(SHMB_REASON_OTHER_CREATOR, SHMB_PROTO_REASON_OTHER_CREATOR);
+ASSERT_SAME(SHMB_REASON_POLICY_ERROR, SHMB_PROTO_REASON_POLICY_ERROR);
+ASSERT_SAME(SHMB_REASON_STORE_FULL, SHMB_PROTO_REASON_STORE_FULL);
+ASSERT_SAME(SHMB_REASON_LIFETIME, SHMB_PROTO_REASON_LIFETIME);
+ASSERT_SAME(SHMB_REASON_PUBLISHED, SHMB_PROTO_REASON_PUBLISHED);
+ASSERT_SAME(SHMB_REASON_NOT_CREATOR, SHMB_PROTO_REASON_NOT_CREATOR);
+ASSERT_SAME(SHMB_REASON_NOT_FRESH, SHMB_PROTO_REASON_NOT_FRESH);
+ASSERT_SAME(SHMB_REASON_NOT_ADMIN, SHMB_PROTO_REASON_NOT_ADMIN);
+ASSERT_SAME(SHMB_REASON_APP_SOCKET, SHMB_PROTO_REASON_APP_SOCKET);
+ASSERT_SAME(SHMB_REASON_LIMIT, SHMB_PROTO_REASON_LIMIT);
+ASSERT_SAME(SHMB_REASON_BUSY, SHMB_PROTO_REASON_BUSY);
+ASSERT_SAME(SHMB_REASON_BUSY + 1, _SHMB_PROTO_REASON_MAX);
+ASSERT_SAME(SHMB_OBJ_ORPHAN, SHMB_PROTO_OBJ_ORPHAN);
+ASSERT_SAME(SHMB_OBJ_PUBLISHED, SHMB_PROTO_OBJ_PUBLISHED);
+ASSERT_SAME(SHMB_OBJ_SEAL_WRITE, SHMB_PROTO_OBJ_SEAL_WRITE);
+ASSERT_SAME(SHMB_OBJ_SEAL_FUTURE_WRITE, SHMB_PROTO_OBJ_SEAL_FUTURE_WRITE);
+ASSERT_SAME(SHMB_OBJ_FRESH, SHMB_PROTO_OBJ_FRESH);
+ASSERT_SAME(SHMB_OBJ_CREATOR_GONE, SHMB_PROTO_OBJ_CREATOR_GONE);
+ASSERT_SAME(SHMB_LIFETIME_DEFAULT, SHMB_PROTO_LIFETIME_DEFAULT);
+ASSERT_SAME(SHMB_LIFETIME_PERSISTENT, SHMB_PROTO_LIFETIME_PERSISTENT);
+ASSERT_SAME(SHMB_LIFETIME_PROCESS, SHMB_PROTO_LIFETIME_PROCESS);
+ASSERT_SAME(SHMB_LIFETIME_SPAN, SHMB_PROTO_LIFETIME_SPAN);
+ASSERT_SAME(SHMB_CREATE_UNSIZED, SHMB_PROTO_CREATE_UNSIZED);
+ASSERT_SAME(SHMB_PUBLISH_SEAL, SHMB_PROTO_PUBLISH_SEAL);
+ASSERT_SAME(SHMB_PUBLISH_FUTURE, SHMB_PROTO_PUBLISH_FUTURE);
+ASSERT_SAME(SHMB_WAIT_PUBLISHED, SHMB_PROTO_WAIT_PUBLISHED);
+ASSERT_SAME(SHMB_STAT_ALL, SHMB_PROTO_NAME_ALL);
+ASSERT_SAME(SHMB_LIST_ALL, SHMB_PROTO_NAME_ALL);
+ASSERT_SAME(SHMB_STATUS_KEPT_POLICY, SHMB_PROTO_STATUS_KEPT_POLICY);
+ASSERT_SAME(SHMB_VERB_CREATE, SHMB_PROTO_VERB_CREATE);
+ASSERT_SAME(SHMB_VERB_OPEN_RW, SHMB_PROTO_VERB_OPEN_RW);
+ASSERT_SAME(SHMB_VERB_OPEN_RO, SHMB_PROTO_VERB_OPEN_RO);
+ASSERT_SAME(SHMB_VERB_UNLINK, SHMB_PROTO_VERB_UNLINK);
+ASSERT_SAME(SHMB_VERB_STAT, SHMB_PROTO_VERB_STAT);
+ASSERT_SAME(SHMB_VERB_MAX, _SHMB_PROTO_VERB_MAX);
+ASSERT_SAME(SHMB_EXPLAIN_RULE, SHMB_PROTO_EXPLAIN_RULE);
+ASSERT_SAME(SHMB_EXPLAIN_OBJECT, SHMB_PROTO_EXPLAIN_OBJECT);
+ASSERT_SAME(SHMB_EXPLAIN_HANDED, SHMB_PROTO_EXPLAIN_HANDED);
+ASSERT_SAME(SHMB_EXPLAIN_DETAILED, SHMB_PROTO_EXPLAIN_DETAILED);
+ASSERT_SAME(SHMB_EVENT_CREATED, SHMB_PROTO_EVENT_CREATED);
+ASSERT_SAME(SHMB_EVENT_PUBLISHED, SHMB_PROTO_EVENT_PUBLISHED);
+ASSERT_SAME(SHMB_EVENT_REMOVED, SHMB_PROTO_EVENT_REMOVED);
+ASSERT_SAME(SHMB_EVENT_OVERFLOW, SHMB_PROTO_EVENT_OVERFLOW);
+static_assert(sizeof(struct shmb_status_user) == sizeof(struct shmb_proto_status_user),
+              "status user");
 
 #define CLIENT_TIMEOUT_MSEC 30000u
 
-/* A request is a header, the largest fixed part, and a normalised name. */
+/* A request is a header, the largest fixed part, and a name (a watch pattern may be as long
+ * as the wire allows). EXPLAIN, with its groups, has a buffer of its own. */
 #define CLIENT_REQ_MAX (sizeof(struct shmb_proto_header) + sizeof(struct shmb_proto_create) + \
-                        SHMB_PROTO_NAME_MAX)
+                        SHMB_PROTO_NAME_WIRE_MAX)
+#define CLIENT_EXPLAIN_MAX (sizeof(struct shmb_proto_header) +                          \
+                            sizeof(struct shmb_proto_explain) +                         \
+                            SHMB_PROTO_GROUPS_MAX * sizeof(uint32_t) +                  \
+                            SHMB_PROTO_NAME_MAX + SHMB_PROTO_USER_NAME_MAX +            \
+                            SHMB_PROTO_APP_ID_MAX)
+
+/* The most users shmb_status() gathers: a broker that made up more would have the library
+ * allocate without end. */
+#define CLIENT_STATUS_USERS_MAX (1u << 20)
+
+/* transact_wait(): no poll before the receive; the socket's timeout applies. */
+#define NO_POLL (-2)
 
 struct shmb_client {
         int fd;
@@ -67,6 +149,13 @@ struct shmb_client {
          * -ENOTCONN instead of misreading stale packets.
          */
         bool broken;
+        /* After shmb_watch(): the connection carries the events of the WATCH of watch_seq,
+         * and no other request. */
+        bool watching;
+        uint32_t watch_seq;
+        /* The SHMB_REASON_* of the last request's refusal, 0 for none. */
+        int last_reason;
+        unsigned int timeout_msec;
         /* One byte more than the largest packet, so that an oversized one shows as MSG_TRUNC. */
         uint8_t rbuf[SHMB_PROTO_MSG_MAX + 1];
         struct shmb_proto_reply reply;
@@ -146,6 +235,10 @@ int shmb_connect(const char *path, struct shmb_client **ret)
         c->fd = TAKE_FD(fd);
         c->seq = 0;
         c->broken = false;
+        c->watching = false;
+        c->watch_seq = 0;
+        c->last_reason = SHMB_REASON_NONE;
+        c->timeout_msec = CLIENT_TIMEOUT_MSEC;
         *ret = c;
         return 0;
 }
@@ -161,9 +254,27 @@ struct shmb_client *shmb_client_free(struct shmb_client *c)
 
 int shmb_client_set_timeout(struct shmb_client *c, unsigned int msec)
 {
+        int r;
+
         if (!c)
                 return -EINVAL;
-        return set_timeout(c->fd, msec);
+        r = set_timeout(c->fd, msec);
+        if (r < 0)
+                return r;
+        c->timeout_msec = msec;
+        return 0;
+}
+
+int shmb_client_last_reason(const struct shmb_client *c)
+{
+        return c ? c->last_reason : SHMB_REASON_NONE;
+}
+
+const char *shmb_reason_text(int reason)
+{
+        if (reason < 0)
+                return NULL;
+        return shmb_proto_reason_text((uint32_t) reason);
 }
 
 static void close_fds(int *fds, size_t n)
@@ -227,6 +338,9 @@ static int recv_reply(struct shmb_client *c, int *fds, size_t *ret_n_fds, int fl
                 /* Nothing was received, so there is no control data to look at. */
                 if (errno == EINTR)
                         continue;
+                /* Asked not to wait, nothing is there; else the timeout passed. */
+                if ((errno == EAGAIN || errno == EWOULDBLOCK) && (flags & MSG_DONTWAIT))
+                        return -EAGAIN;
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                         return -ETIMEDOUT;
                 return -errno;
@@ -292,7 +406,44 @@ static int farewell(struct shmb_client *c, int r)
             c->reply.type != SHMB_PROTO_REPLY_ERROR || c->reply.seq != 0 ||
             c->reply.error <= 0 || c->reply.error >= 4096)
                 return r;
+        c->last_reason = (int) c->reply.reason;
         return -c->reply.error;
+}
+
+static uint64_t now_msec(void)
+{
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Waits up to @msec (-1: for ever) for the reply to be there, signals or not. The socket's own
+ * timeout is for one receive; a request the broker answers late on purpose (WAIT) needs
+ * longer.
+ */
+static int wait_readable(struct shmb_client *c, int msec)
+{
+        uint64_t deadline = msec < 0 ? 0 : now_msec() + (uint64_t) msec;
+        struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+        for (;;) {
+                int left = -1, n;
+
+                if (msec >= 0) {
+                        uint64_t t = now_msec();
+
+                        left = t >= deadline ? 0 : (int) (deadline - t);
+                }
+                n = poll(&p, 1, left);
+                if (n > 0)
+                        return 0;
+                if (n == 0)
+                        return -ETIMEDOUT;
+                if (errno != EINTR)
+                        return -errno;
+        }
 }
 
 /*
@@ -305,7 +456,7 @@ static int farewell(struct shmb_client *c, int r)
  * c->reply.
  */
 static int transact_once(struct shmb_client *c, const void *req, size_t req_len, uint32_t seq,
-                         uint16_t expected, int *ret_fd, int *ret_error)
+                         uint16_t expected, int poll_msec, int *ret_fd, int *ret_error)
 {
         int fds[SHMB_PROTO_FDS_MAX];
         struct shmb_proto_reply *reply = &c->reply;
@@ -317,6 +468,11 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
                 return farewell(c, r);
         if (r < 0)
                 return r;
+        if (poll_msec != NO_POLL) {
+                r = wait_readable(c, poll_msec);
+                if (r < 0)
+                        return r;
+        }
         len = recv_reply(c, fds, &n_fds, 0);
         /* A socket closed with our request unread reports ECONNRESET before the packet that
          * says why is read: look for it. */
@@ -334,8 +490,10 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
         /* seq 0 answers no request: it is the broker saying why it closes the connection
          * (a protocol error, or MaxConnectionsPerUser= reached at connect). */
         if (reply->seq == 0 && reply->type == SHMB_PROTO_REPLY_ERROR && reply->error > 0 &&
-            reply->error < 4096)
+            reply->error < 4096) {
+                c->last_reason = (int) reply->reason;
                 return -reply->error;
+        }
         if (reply->seq != seq) {
                 close_fds(fds, n_fds);
                 return -EPROTO;
@@ -346,6 +504,7 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
                 if (reply->error <= 0 || reply->error >= 4096)
                         return -EPROTO;
                 *ret_error = reply->error;
+                c->last_reason = (int) reply->reason;
                 return 0;
         }
         if (reply->type != expected) {
@@ -372,14 +531,20 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
         return 0;
 }
 
-static int transact(struct shmb_client *c, const void *req, size_t req_len, uint32_t seq,
-                    uint16_t expected, int *ret_fd)
+/* As transact(), but first waits @poll_msec (-1: for ever; NO_POLL: not) for the reply. */
+static int transact_wait(struct shmb_client *c, const void *req, size_t req_len, uint32_t seq,
+                         uint16_t expected, int poll_msec, int *ret_fd)
 {
         int r, error = 0;
 
+        c->last_reason = SHMB_REASON_NONE;
         if (c->broken)
                 return -ENOTCONN;
-        r = transact_once(c, req, req_len, seq, expected, ret_fd, &error);
+        /* A watching connection carries events; a reply to anything else would be lost
+         * among them. */
+        if (c->watching)
+                return -EBUSY;
+        r = transact_once(c, req, req_len, seq, expected, poll_msec, ret_fd, &error);
         if (r < 0) {
                 /*
                  * Anything but an answer from the broker leaves us unsure where the stream
@@ -395,6 +560,12 @@ static int transact(struct shmb_client *c, const void *req, size_t req_len, uint
                 return -error;
         }
         return 0;
+}
+
+static int transact(struct shmb_client *c, const void *req, size_t req_len, uint32_t seq,
+                    uint16_t expected, int *ret_fd)
+{
+        return transact_wait(c, req, req_len, seq, expected, NO_POLL, ret_fd);
 }
 
 static uint32_t next_seq(struct shmb_client *c)
@@ -464,6 +635,7 @@ static int fd_reply_finish(struct shmb_client *c, int *pfd, int asked,
                         .size = size,
                         .access = c->reply.fd.access,
                         .backend = c->reply.fd.backend,
+                        .flags = c->reply.fd.flags,
                 };
         *ret_fd = TAKE_FD(*pfd);
         return 0;
@@ -476,16 +648,36 @@ static int normalize(const char *name, char *ret)
         return shmb_name_normalize(name, strlen(name), ret);
 }
 
-int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int access,
-                int *ret_fd, struct shmb_fd_info *ret_info)
+/* The checks shmb_create2() makes of its options before anything is sent. */
+static bool create_opts_valid(uint64_t size, const struct shmb_create_opts *o)
 {
+        if ((o->flags & ~(uint32_t) SHMB_CREATE_UNSIZED) != 0 ||
+            o->lifetime > SHMB_LIFETIME_SPAN)
+                return false;
+        /* Unsized is size 0 until shmb_resize(); any other create has a size. */
+        if ((o->flags & SHMB_CREATE_UNSIZED) ? size != 0 : size == 0)
+                return false;
+        /* A span is at least a second; no other lifetime has one. */
+        if (o->lifetime == SHMB_LIFETIME_SPAN)
+                return o->lifetime_usec >= 1000000;
+        return o->lifetime_usec == 0;
+}
+
+int shmb_create2(struct shmb_client *c, const char *name, uint64_t size, int access,
+                 const struct shmb_create_opts *opts, int *ret_fd,
+                 struct shmb_fd_info *ret_info)
+{
+        static const struct shmb_create_opts defaults = {};
         char canon[SHMB_PROTO_NAME_MAX + 1];
         uint8_t req[CLIENT_REQ_MAX];
         _cleanup_(closep) int fd = -1;
         uint32_t seq;
         int r, len;
 
-        if (!c || access < SHMB_ACCESS_NONE || access > SHMB_ACCESS_ANY || size == 0)
+        if (!opts)
+                opts = &defaults;
+        if (!c || access < SHMB_ACCESS_NONE || access > SHMB_ACCESS_ANY ||
+            !create_opts_valid(size, opts))
                 return -EINVAL;
         if (access != SHMB_ACCESS_NONE && !ret_fd)
                 return -EINVAL;
@@ -494,7 +686,13 @@ int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int acce
                 return r;
 
         seq = next_seq(c);
-        len = shmb_proto_encode_create(req, sizeof(req), seq, canon, size, (uint32_t) access);
+        len = shmb_proto_encode_create(req, sizeof(req), seq, canon,
+                                       &(struct shmb_proto_create_args) {
+                                               .size = size, .access = (uint32_t) access,
+                                               .flags = (uint16_t) opts->flags,
+                                               .lifetime = opts->lifetime,
+                                               .lifetime_usec = opts->lifetime_usec,
+                                       });
         if (len < 0)
                 return len;
         if (access == SHMB_ACCESS_NONE) {
@@ -511,6 +709,15 @@ int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int acce
         if (r < 0)
                 return r;
         return fd_reply_finish(c, &fd, access, ret_fd, ret_info);
+}
+
+int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int access,
+                int *ret_fd, struct shmb_fd_info *ret_info)
+{
+        /* Size 0 is refused here, as it always was, whatever shmb_create2() makes of it. */
+        if (size == 0)
+                return -EINVAL;
+        return shmb_create2(c, name, size, access, NULL, ret_fd, ret_info);
 }
 
 int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
@@ -586,9 +793,13 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
                 uint64_t size;
 
                 reqs[i].fd = -1;
+                reqs[i].reason = SHMB_REASON_NONE;
                 if (res->error != 0) {
+                        /* The decoder has checked that flags is a reason here. */
                         reqs[i].error = res->error > 0 && res->error < 4096 ? -res->error
                                                                            : -EPROTO;
+                        if (reqs[i].error != -EPROTO)
+                                reqs[i].reason = (int) res->flags;
                         continue;
                 }
                 r = check_fd(fds[k], reqs[i].access, res->access, res->backend, res->size,
@@ -602,21 +813,22 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
                 reqs[i].error = 0;
                 reqs[i].info = (struct shmb_fd_info) {
                         .size = size, .access = res->access, .backend = res->backend,
+                        .flags = res->flags,
                 };
                 ok++;
         }
         return ok;
 }
 
-/* One UNLINK, STAT or LIST request for @name (canonical, or a list cursor) and its reply. */
+/* One request of a name and its reply: UNLINK, STAT, LIST, STATUS, WATCH. */
 static int name_transact(struct shmb_client *c, uint16_t type, const char *name,
-                         uint16_t expected)
+                         uint32_t flags, uint16_t expected)
 {
         uint8_t req[CLIENT_REQ_MAX];
         uint32_t seq = next_seq(c);
         int len;
 
-        len = shmb_proto_encode_name_req(req, sizeof(req), type, seq, name);
+        len = shmb_proto_encode_name_req(req, sizeof(req), type, seq, name, flags);
         if (len < 0)
                 return len;
         return transact(c, req, (size_t) len, seq, expected, NULL);
@@ -632,27 +844,40 @@ int shmb_unlink(struct shmb_client *c, const char *name)
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-        return name_transact(c, SHMB_PROTO_UNLINK, canon, SHMB_PROTO_REPLY_OK);
+        return name_transact(c, SHMB_PROTO_UNLINK, canon, 0, SHMB_PROTO_REPLY_OK);
 }
 
-int shmb_stat(struct shmb_client *c, const char *name, struct shmb_stat *ret)
+/* An app id the broker reports: none, or a valid one. The broker has no business sending
+ * anything else, and a caller may show it or match on it. */
+static bool reported_app_valid(const char *app, size_t len)
+{
+        return len == 0 || shmb_app_id_valid(app, len);
+}
+
+int shmb_stat2(struct shmb_client *c, const char *name, unsigned int flags,
+               struct shmb_stat *ret)
 {
         char canon[SHMB_PROTO_NAME_MAX + 1];
         const struct shmb_proto_stat_reply *st;
         uint32_t i;
         int r;
 
-        if (!c || !ret)
+        if (!c || !ret || (flags & ~(unsigned int) SHMB_STAT_ALL) != 0)
                 return -EINVAL;
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-        r = name_transact(c, SHMB_PROTO_STAT, canon, SHMB_PROTO_REPLY_STAT);
+        r = name_transact(c, SHMB_PROTO_STAT, canon, flags, SHMB_PROTO_REPLY_STAT);
         if (r < 0)
                 return r;
 
-        /* The decoder has checked n_acl <= SHMB_PROTO_ACL_MAX against the packet length. */
+        /* The decoder has checked n_acl <= SHMB_PROTO_ACL_MAX against the packet length, the
+         * lifetime and the flags, and that the rule ID and the app id hold no NUL. */
         st = &c->reply.stat;
+        if (!reported_app_valid(c->reply.app, st->app_len)) {
+                mark_broken(c);
+                return -EPROTO;
+        }
         ret->size = st->size;
         ret->uid = st->uid;
         ret->gid = st->gid;
@@ -666,13 +891,27 @@ int shmb_stat(struct shmb_client *c, const char *name, struct shmb_stat *ret)
                         .id = c->reply.acl[i].id,
                         .perm = c->reply.acl[i].perm,
                 };
+        ret->creator = st->creator;
+        ret->flags = st->flags;
+        ret->ctime_usec = st->ctime_usec;
+        ret->lifetime_usec = st->lifetime_usec;
+        ret->lifetime = st->lifetime;
+        memcpy(ret->rule, c->reply.rule, st->rule_len);
+        ret->rule[st->rule_len] = '\0';
+        memcpy(ret->app, c->reply.app, st->app_len);
+        ret->app[st->app_len] = '\0';
         return 0;
+}
+
+int shmb_stat(struct shmb_client *c, const char *name, struct shmb_stat *ret)
+{
+        return shmb_stat2(c, name, 0, ret);
 }
 
 /*
  * Checks a list page: each name canonical (so no NUL reaches the callback) and sorting after
- * the one before, starting after the cursor. That also guarantees the paging ends, whatever
- * the broker answers.
+ * the one before, starting after the cursor, and with details each app id an app id. That
+ * also guarantees the paging ends, whatever the broker answers.
  */
 static int list_page_check(const struct shmb_proto_reply *page, const char *cursor)
 {
@@ -690,28 +929,89 @@ static int list_page_check(const struct shmb_proto_reply *page, const char *curs
                         return -EPROTO;
                 memcpy(prev, canon, n + 1);
         }
-        return r < 0 ? -EPROTO : 0;
+        if (r < 0)
+                return -EPROTO;
+        if (!(page->list_flags & SHMB_PROTO_LIST_DETAILS))
+                return 0;
+        pos = 0;
+        for (;;) {
+                struct shmb_proto_list_detail d;
+                const char *rule, *app;
+
+                r = shmb_proto_list_next_detailed(page, &pos, &p, &n, &d, &rule, &app);
+                if (r <= 0)
+                        return r < 0 ? -EPROTO : 0;
+                if (!reported_app_valid(app, d.app_len))
+                        return -EPROTO;
+        }
 }
 
-int shmb_list(struct shmb_client *c, int (*cb)(const char *name, void *userdata),
-              void *userdata)
+/* A name, or a name with its details: what one listing hands its callback. */
+struct list_cb {
+        int (*name)(const char *name, void *userdata);
+        int (*info)(const struct shmb_object_info *info, void *userdata);
+        void *userdata;
+};
+
+/* Calls the callback for one entry of a page that list_page_check() accepted, and counts it.
+ * Returns 1, 0 at the end of the page, or what the callback returned. */
+static int list_call(const struct list_cb *cb, const struct shmb_proto_reply *page,
+                     size_t *pos, char *cursor, int *count)
+{
+        char rule[SHMB_PROTO_RULE_ID_MAX + 1], app[SHMB_PROTO_APP_ID_MAX + 1];
+        struct shmb_proto_list_detail d;
+        const char *p, *rp, *ap;
+        size_t n;
+        int r;
+
+        if (!cb->info) {
+                r = shmb_proto_list_next(page, pos, &p, &n);
+                if (r <= 0)
+                        return r;
+                if (*count == INT_MAX)
+                        return -EOVERFLOW;
+                (*count)++;
+                /* Checked: n <= SHMB_PROTO_NAME_MAX, no NUL inside. */
+                memcpy(cursor, p, n);
+                cursor[n] = '\0';
+                r = cb->name(cursor, cb->userdata);
+                return r < 0 ? r : 1;
+        }
+        r = shmb_proto_list_next_detailed(page, pos, &p, &n, &d, &rp, &ap);
+        if (r <= 0)
+                return r;
+        if (*count == INT_MAX)
+                return -EOVERFLOW;
+        (*count)++;
+        memcpy(cursor, p, n);
+        cursor[n] = '\0';
+        memcpy(rule, rp, d.rule_len);
+        rule[d.rule_len] = '\0';
+        memcpy(app, ap, d.app_len);
+        app[d.app_len] = '\0';
+        r = cb->info(&(struct shmb_object_info) {
+                        .name = cursor, .size = d.size, .ctime_usec = d.ctime_usec,
+                        .lifetime_usec = d.lifetime_usec, .backend = d.backend,
+                        .flags = d.flags, .creator = d.creator, .lifetime = d.lifetime,
+                        .rule = rule, .app = app,
+                     }, cb->userdata);
+        return r < 0 ? r : 1;
+}
+
+static int list_run(struct shmb_client *c, uint32_t name_flags, const struct list_cb *cb)
 {
         /* The cursor is the last name seen: the next page starts after it. */
         char cursor[SHMB_PROTO_NAME_MAX + 1] = "";
+        bool detailed = name_flags & SHMB_PROTO_NAME_DETAILS;
         int count = 0;
-
-        if (!c || !cb)
-                return -EINVAL;
 
         for (;;) {
                 _cleanup_(freep) uint8_t *copy = NULL;
                 struct shmb_proto_reply page = {};
                 size_t pos = 0;
-                const char *p;
-                size_t n;
                 int r;
 
-                r = name_transact(c, SHMB_PROTO_LIST, cursor, SHMB_PROTO_REPLY_LIST);
+                r = name_transact(c, SHMB_PROTO_LIST, cursor, name_flags, SHMB_PROTO_REPLY_LIST);
                 if (r < 0)
                         return r;
 
@@ -728,6 +1028,11 @@ int shmb_list(struct shmb_client *c, int (*cb)(const char *name, void *userdata)
                 page.n_names = c->reply.n_names;
                 page.list_flags = c->reply.list_flags;
 
+                /* Details come when asked for, and only then. */
+                if (!(page.list_flags & SHMB_PROTO_LIST_DETAILS) != !detailed) {
+                        mark_broken(c);
+                        return -EPROTO;
+                }
                 r = list_page_check(&page, cursor);
                 if (r < 0) {
                         mark_broken(c);
@@ -739,21 +1044,406 @@ int shmb_list(struct shmb_client *c, int (*cb)(const char *name, void *userdata)
                         return -EPROTO;
                 }
 
-                while (shmb_proto_list_next(&page, &pos, &p, &n) > 0) {
-                        if (count == INT_MAX)
-                                return -EOVERFLOW;
-                        /* Checked above: n <= SHMB_PROTO_NAME_MAX, no NUL inside. */
-                        memcpy(cursor, p, n);
-                        cursor[n] = '\0';
-                        count++;
-                        r = cb(cursor, userdata);
-                        if (r < 0)
-                                return r;
-                }
+                while ((r = list_call(cb, &page, &pos, cursor, &count)) > 0)
+                        ;
+                if (r < 0)
+                        return r;
                 if (!(page.list_flags & SHMB_PROTO_LIST_MORE))
                         break;
         }
         return count;
+}
+
+int shmb_list2(struct shmb_client *c, unsigned int flags,
+               int (*cb)(const char *name, void *userdata), void *userdata)
+{
+        if (!c || !cb || (flags & ~(unsigned int) SHMB_LIST_ALL) != 0)
+                return -EINVAL;
+        return list_run(c, flags, &(struct list_cb) { .name = cb, .userdata = userdata });
+}
+
+int shmb_list(struct shmb_client *c, int (*cb)(const char *name, void *userdata),
+              void *userdata)
+{
+        return shmb_list2(c, 0, cb, userdata);
+}
+
+int shmb_list_details(struct shmb_client *c, unsigned int flags,
+                      int (*cb)(const struct shmb_object_info *info, void *userdata),
+                      void *userdata)
+{
+        if (!c || !cb || (flags & ~(unsigned int) SHMB_LIST_ALL) != 0)
+                return -EINVAL;
+        return list_run(c, flags | SHMB_PROTO_NAME_DETAILS,
+                        &(struct list_cb) { .info = cb, .userdata = userdata });
+}
+
+int shmb_resize(struct shmb_client *c, const char *name, uint64_t size)
+{
+        char canon[SHMB_PROTO_NAME_MAX + 1];
+        uint8_t req[CLIENT_REQ_MAX];
+        uint32_t seq;
+        int r, len;
+
+        if (!c || size == 0)
+                return -EINVAL;
+        r = normalize(name, canon);
+        if (r < 0)
+                return r;
+        seq = next_seq(c);
+        len = shmb_proto_encode_resize(req, sizeof(req), seq, canon, size);
+        if (len < 0)
+                return len;
+        return transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_OK, NULL);
+}
+
+int shmb_publish(struct shmb_client *c, const char *name, int mode)
+{
+        char canon[SHMB_PROTO_NAME_MAX + 1];
+        uint8_t req[CLIENT_REQ_MAX];
+        uint32_t seq;
+        int r, len;
+
+        if (!c || (mode != SHMB_PUBLISH_SEAL && mode != SHMB_PUBLISH_FUTURE))
+                return -EINVAL;
+        r = normalize(name, canon);
+        if (r < 0)
+                return r;
+        seq = next_seq(c);
+        len = shmb_proto_encode_publish(req, sizeof(req), seq, canon, (uint32_t) mode);
+        if (len < 0)
+                return len;
+        return transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_OK, NULL);
+}
+
+/* How long to poll for the answer to a WAIT of @timeout_usec: that, and the connection's own
+ * timeout for the broker to answer; -1 for ever. */
+static int wait_poll_msec(const struct shmb_client *c, uint64_t timeout_usec)
+{
+        uint64_t msec;
+
+        if (timeout_usec == 0 || c->timeout_msec == 0)
+                return -1;
+        msec = timeout_usec / 1000 + (timeout_usec % 1000 != 0);
+        if (msec > (uint64_t) INT_MAX - c->timeout_msec)
+                return INT_MAX;
+        return (int) (msec + c->timeout_msec);
+}
+
+int shmb_wait(struct shmb_client *c, const char *name, unsigned int flags,
+              uint64_t timeout_usec)
+{
+        char canon[SHMB_PROTO_NAME_MAX + 1];
+        uint8_t req[CLIENT_REQ_MAX];
+        uint32_t seq;
+        int r, len;
+
+        if (!c || (flags & ~(unsigned int) SHMB_WAIT_PUBLISHED) != 0)
+                return -EINVAL;
+        r = normalize(name, canon);
+        if (r < 0)
+                return r;
+        seq = next_seq(c);
+        len = shmb_proto_encode_wait(req, sizeof(req), seq, canon, timeout_usec, flags);
+        if (len < 0)
+                return len;
+        return transact_wait(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_OK,
+                             wait_poll_msec(c, timeout_usec), NULL);
+}
+
+int shmb_app_socket(struct shmb_client *c, const char *app_id, char **ret_path)
+{
+        _cleanup_(freep) char *path = NULL;
+        uint8_t req[CLIENT_REQ_MAX];
+        uint32_t seq;
+        int r, len;
+
+        if (!c || !app_id || !ret_path || !shmb_app_id_valid(app_id, strlen(app_id)))
+                return -EINVAL;
+        /* Allocated first: once the broker has made the socket, the caller must hear of it. */
+        path = malloc(SHMB_PROTO_PATH_MAX);
+        if (!path)
+                return -ENOMEM;
+        seq = next_seq(c);
+        len = shmb_proto_encode_app_socket(req, sizeof(req), seq, app_id);
+        if (len < 0)
+                return len;
+        r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_APP_SOCKET, NULL);
+        if (r < 0)
+                return r;
+        /* The decoder has checked 1 .. SHMB_PROTO_PATH_MAX - 1 bytes, no NUL: so no abstract
+         * socket. Relative would mean relative to the broker's directory, not ours. */
+        if (c->reply.path[0] != '/') {
+                mark_broken(c);
+                return -EPROTO;
+        }
+        memcpy(path, c->reply.path, c->reply.path_len);
+        path[c->reply.path_len] = '\0';
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+struct shmb_status *shmb_status_free(struct shmb_status *s)
+{
+        if (!s)
+                return NULL;
+        free(s->version);
+        free(s->origin);
+        free(s->users);
+        free(s);
+        return NULL;
+}
+
+static void shmb_status_freep(struct shmb_status **s)
+{
+        shmb_status_free(*s);
+}
+
+static char *string_dup(const char *s, size_t len)
+{
+        char *d = malloc(len + 1);
+
+        if (!d)
+                return NULL;
+        memcpy(d, s, len);
+        d[len] = '\0';
+        return d;
+}
+
+/* Takes the summary of the first STATUS page. */
+static int status_summary(const struct shmb_proto_reply *r, struct shmb_status *s)
+{
+        const struct shmb_proto_status_reply *st = &r->status;
+
+        s->uptime_usec = st->uptime_usec;
+        s->generation = st->generation;
+        s->n_rules = st->n_rules;
+        s->n_connections = st->n_connections;
+        s->n_objects = st->n_objects;
+        s->n_orphans = st->n_orphans;
+        s->n_held = st->n_held;
+        s->n_app_sockets = st->n_app_sockets;
+        s->flags = st->flags & SHMB_STATUS_KEPT_POLICY;
+        s->max_connections = st->max_connections;
+        s->max_objects = st->max_objects;
+        s->max_bytes = st->max_bytes;
+        /* The decoder has checked that neither holds a NUL. */
+        s->version = string_dup(r->version, st->version_len);
+        s->origin = string_dup(r->origin, st->origin_len);
+        return s->version && s->origin ? 0 : -ENOMEM;
+}
+
+int shmb_status(struct shmb_client *c, struct shmb_status **ret)
+{
+        _cleanup_(shmb_status_freep) struct shmb_status *s = NULL;
+        /* The cursor is the last uid seen, in decimal; empty for the first page. */
+        char cursor[16] = "";
+        size_t cap = 0;
+        int r;
+
+        if (!c || !ret)
+                return -EINVAL;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+
+        for (bool first = true;; first = false) {
+                const struct shmb_proto_status_reply *st;
+                size_t i;
+
+                r = name_transact(c, SHMB_PROTO_STATUS, cursor, 0, SHMB_PROTO_REPLY_STATUS);
+                if (r < 0)
+                        return r;
+                st = &c->reply.status;
+                if (first) {
+                        r = status_summary(&c->reply, s);
+                        if (r < 0)
+                                return r;
+                }
+                if (st->n_users > CLIENT_STATUS_USERS_MAX - s->n_users)
+                        return -EOVERFLOW;
+                if (s->n_users + st->n_users > cap) {
+                        size_t n = s->n_users + st->n_users;
+                        struct shmb_status_user *u;
+
+                        n = n > 2 * cap ? n : 2 * cap;
+                        u = realloc(s->users, n * sizeof(*u));
+                        if (!u)
+                                return -ENOMEM;
+                        s->users = u;
+                        cap = n;
+                }
+                for (i = 0; i < st->n_users; i++) {
+                        struct shmb_proto_status_user u;
+
+                        shmb_proto_status_user_get(&c->reply, i, &u);
+                        /* In uid order across pages: so that paging ends, whatever the broker
+                         * answers, and no user is counted twice. */
+                        if (s->n_users > 0 && u.uid <= s->users[s->n_users - 1].uid) {
+                                mark_broken(c);
+                                return -EPROTO;
+                        }
+                        s->users[s->n_users++] = (struct shmb_status_user) {
+                                .uid = u.uid, .connections = u.connections,
+                                .objects = u.objects, .bytes = u.bytes,
+                        };
+                }
+                if (!(st->flags & SHMB_PROTO_STATUS_MORE))
+                        break;
+                /* "More" after an empty page would ask for the same page for ever. */
+                if (st->n_users == 0) {
+                        mark_broken(c);
+                        return -EPROTO;
+                }
+                snprintf(cursor, sizeof(cursor), "%" PRIu32, s->users[s->n_users - 1].uid);
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* Checks what shmb_explain() is asked about before anything is sent. */
+static int explain_args_valid(const struct shmb_identity *who, const char *app_id)
+{
+        if (who && (who->n_groups > SHMB_GROUPS_MAX || (who->n_groups > 0 && !who->groups) ||
+                    (who->user_name && strlen(who->user_name) > SHMB_USER_NAME_MAX)))
+                return -EINVAL;
+        if (app_id && !shmb_app_id_valid(app_id, strlen(app_id)))
+                return -EINVAL;
+        return 0;
+}
+
+int shmb_explain(struct shmb_client *c, const char *name, const struct shmb_identity *who,
+                 const char *app_id, struct shmb_explanation *ret)
+{
+        char canon[SHMB_PROTO_NAME_MAX + 1];
+        uint8_t req[CLIENT_EXPLAIN_MAX];
+        const struct shmb_proto_explain_reply *ex;
+        uint32_t seq;
+        size_t i;
+        int r, len;
+
+        if (!c || !ret)
+                return -EINVAL;
+        r = explain_args_valid(who, app_id);
+        if (r < 0)
+                return r;
+        r = normalize(name, canon);
+        if (r < 0)
+                return r;
+
+        seq = next_seq(c);
+        len = shmb_proto_encode_explain(req, sizeof(req), seq, canon,
+                                        who ? &(struct shmb_proto_explain_user) {
+                                                .uid = who->uid, .gid = who->gid,
+                                                .groups = who->groups,
+                                                .n_groups = who->n_groups,
+                                                .user_name = who->user_name,
+                                        } : NULL, app_id);
+        if (len < 0)
+                return len;
+        r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_EXPLAIN, NULL);
+        if (r < 0)
+                return r;
+
+        /* The decoder has checked the flags, the reasons and the strings; what it cannot know
+         * is whom we asked about, and which errnos a caller could handle. */
+        ex = &c->reply.explain;
+        if (who && ex->uid != who->uid) {
+                mark_broken(c);
+                return -EPROTO;
+        }
+        for (i = 0; i < SHMB_VERB_MAX; i++)
+                if (ex->error[i] >= 4096) {
+                        mark_broken(c);
+                        return -EPROTO;
+                }
+        ret->flags = ex->flags;
+        ret->uid = ex->uid;
+        ret->rights = ex->rights;
+        ret->object_reason = (int) ex->object_reason;
+        for (i = 0; i < SHMB_VERB_MAX; i++) {
+                ret->error[i] = -ex->error[i];
+                ret->reason[i] = (int) ex->reason[i];
+        }
+        memcpy(ret->rule, c->reply.rule, ex->rule_len);
+        ret->rule[ex->rule_len] = '\0';
+        memcpy(ret->user_name, c->reply.user_name, ex->user_name_len);
+        ret->user_name[ex->user_name_len] = '\0';
+        return 0;
+}
+
+int shmb_watch(struct shmb_client *c, const char *pattern, int *ret_fd)
+{
+        int r;
+
+        if (!c || !pattern || !ret_fd)
+                return -EINVAL;
+        /* One leading '/' names the same as none, as in names. */
+        if (pattern[0] == '/')
+                pattern++;
+        r = name_transact(c, SHMB_PROTO_WATCH, pattern, 0, SHMB_PROTO_REPLY_OK);
+        if (r < 0)
+                return r;
+        c->watching = true;
+        c->watch_seq = c->seq;
+        *ret_fd = c->fd;
+        return 0;
+}
+
+/* An event as the broker sent it: of our watch, and of a name as names are. */
+static int event_take(struct shmb_client *c, struct shmb_event *ret)
+{
+        const struct shmb_proto_reply *r = &c->reply;
+        char canon[SHMB_PROTO_NAME_MAX + 1] = "";
+
+        /* seq 0: the broker says why it closes the connection. */
+        if (r->type == SHMB_PROTO_REPLY_ERROR && r->seq == 0 && r->error > 0 &&
+            r->error < 4096) {
+                c->last_reason = (int) r->reason;
+                return -r->error;
+        }
+        if (r->type != SHMB_PROTO_REPLY_EVENT || r->seq != c->watch_seq)
+                return -EPROTO;
+        /* The decoder has checked: a name for every event but an overflow, none for it. */
+        if (r->event.event != SHMB_PROTO_EVENT_OVERFLOW &&
+            (shmb_name_normalize(r->event_name, r->event.name_len, canon) < 0 ||
+             strlen(canon) != r->event.name_len))
+                return -EPROTO;
+        ret->kind = (int) r->event.event;
+        memcpy(ret->name, canon, sizeof(canon));
+        return 0;
+}
+
+int shmb_watch_next(struct shmb_client *c, struct shmb_event *ret)
+{
+        int fds[SHMB_PROTO_FDS_MAX];
+        size_t n_fds = 0;
+        int r, len;
+
+        if (!c || !ret || !c->watching)
+                return -EINVAL;
+        if (c->broken)
+                return -ENOTCONN;
+        c->last_reason = SHMB_REASON_NONE;
+        len = recv_reply(c, fds, &n_fds, MSG_DONTWAIT);
+        if (len == -EAGAIN)
+                return -EAGAIN;
+        if (len < 0) {
+                mark_broken(c);
+                return len;
+        }
+        r = shmb_proto_decode_reply(c->rbuf, (size_t) len, n_fds, &c->reply);
+        /* Events bring no fds; whatever came goes. */
+        close_fds(fds, n_fds);
+        if (r < 0) {
+                mark_broken(c);
+                return r == -EPROTONOSUPPORT ? r : -EPROTO;
+        }
+        r = event_take(c, ret);
+        /* After an overflow nothing follows: the watch has ended. */
+        if (r < 0 || ret->kind == SHMB_EVENT_OVERFLOW)
+                mark_broken(c);
+        return r;
 }
 
 int shmb_map(int fd, int access, void **ret_addr, size_t *ret_size)

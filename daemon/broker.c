@@ -124,7 +124,7 @@ static void audit_grant(const struct request_ctx *c, uint32_t access)
 
 static int encode_error(void *buf, size_t size, uint32_t seq, int r)
 {
-        return shmb_proto_encode_error(buf, size, seq, r < 0 ? -r : EIO);
+        return shmb_proto_encode_error(buf, size, seq, r < 0 ? -r : EIO, 0);
 }
 
 /* ---- quota: what each uid's objects cost ---- */
@@ -673,7 +673,8 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
         sr.uid = st.st_uid;
         sr.gid = st.st_gid;
         sr.mode = st.st_mode & 07777;
-        return shmb_proto_encode_stat_reply(buf, size, c->req->seq, &sr, acl);
+        sr.lifetime = SHMB_PROTO_LIFETIME_PERSISTENT;
+        return shmb_proto_encode_stat_reply(buf, size, c->req->seq, &sr, NULL, NULL, acl);
 }
 
 /* ---- list ---- */
@@ -814,6 +815,28 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
         }
 }
 
+/*
+ * Protocol version 2 requests and options that the broker does not implement yet: answered
+ * EOPNOTSUPP, as an unknown request type is, rather than decided without them.
+ * TODO: goes as the broker implements them.
+ */
+static bool request_implemented(const struct shmb_proto_request *req)
+{
+        switch (req->type) {
+        case SHMB_PROTO_CREATE:
+                return req->flags == 0 && req->lifetime == SHMB_PROTO_LIFETIME_DEFAULT;
+        case SHMB_PROTO_STAT:
+        case SHMB_PROTO_LIST:
+                return req->flags == 0;
+        case SHMB_PROTO_OPEN:
+        case SHMB_PROTO_UNLINK:
+        case SHMB_PROTO_OPEN_BATCH:
+                return true;
+        default:
+                return false;
+        }
+}
+
 int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds)
@@ -822,6 +845,8 @@ int broker_handle(struct broker *b, struct identity *id,
         int r;
 
         *ret_n_fds = 0;
+        if (!request_implemented(req))
+                return encode_error(buf, size, req->seq, -EOPNOTSUPP);
         /* Looked up when the connection was accepted (resolver.c); only a policy that came
          * to need names after that makes it happen here, once per connection. */
         if (b->policy->needs_user_names && !id->user_name_resolved)

@@ -343,7 +343,7 @@ static void conn_fail(struct conn *c, uint32_t seq, int error, const char *what)
         int n;
 
         conn_log(c, LOG_NOTICE, error, what);
-        n = shmb_proto_encode_error(c->server->out, sizeof(c->server->out), seq, -error);
+        n = shmb_proto_encode_error(c->server->out, sizeof(c->server->out), seq, -error, 0);
         if (n > 0)
                 (void) conn_send(c, c->server->out, (size_t) n, NULL, 0);
         c->closing = true;
@@ -388,7 +388,7 @@ static int conn_read_one(struct conn *c)
         r = shmb_proto_decode_request(s->in, (size_t) n, 0, &req);
         if (r == -EOPNOTSUPP) {
                 /* A well-formed request of a type we do not know: answer, and carry on. */
-                n = shmb_proto_encode_error(s->out, sizeof(s->out), req.seq, EOPNOTSUPP);
+                n = shmb_proto_encode_error(s->out, sizeof(s->out), req.seq, EOPNOTSUPP, 0);
                 return conn_send(c, s->out, (size_t) n, NULL, 0) < 0 ? -EPIPE : 1;
         }
         if (r == -EPROTONOSUPPORT) {

@@ -156,7 +156,7 @@ static void refuse_connection(int fd, int error)
         uint8_t buf[64];
         int n;
 
-        n = shmb_proto_encode_error(buf, sizeof(buf), 0, -error);
+        n = shmb_proto_encode_error(buf, sizeof(buf), 0, -error, 0);
         if (n > 0)
                 (void) fdpass_send(fd, buf, (size_t) n, NULL, 0);
         safe_close(fd);

@@ -20,6 +20,14 @@ man_subst_pages = \
 	man/shmb_stat.3 \
 	man/shmb_list.3 \
 	man/shmb_map.3 \
+	man/shmb_reason_text.3 \
+	man/shmb_resize.3 \
+	man/shmb_publish.3 \
+	man/shmb_wait.3 \
+	man/shmb_watch.3 \
+	man/shmb_app_socket.3 \
+	man/shmb_status.3 \
+	man/shmb_explain.3 \
 	$(NULL)
 
 # Calls documented on another call's page.
@@ -31,11 +39,22 @@ man_connect_links = \
 man_open_links = \
 	man/shmb_open_batch.3 \
 	$(NULL)
+# Each of these is documented on the page named by its link target, below.
+man_other_links = \
+	man/shmb_create2.3 \
+	man/shmb_stat2.3 \
+	man/shmb_list2.3 \
+	man/shmb_list_details.3 \
+	man/shmb_client_last_reason.3 \
+	man/shmb_watch_next.3 \
+	man/shmb_status_free.3 \
+	$(NULL)
 
 nodist_man_MANS = \
 	$(man_subst_pages) \
 	$(man_connect_links) \
 	$(man_open_links) \
+	$(man_other_links) \
 	$(NULL)
 EXTRA_DIST += $(man_subst_pages:=.in)
 CLEANFILES += $(nodist_man_MANS)
@@ -46,6 +65,18 @@ $(man_connect_links): Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_connect.3' > $@
 $(man_open_links): Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_open.3' > $@
+man/shmb_create2.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_create.3' > $@
+man/shmb_stat2.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_stat.3' > $@
+man/shmb_list2.3 man/shmb_list_details.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_list.3' > $@
+man/shmb_client_last_reason.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_reason_text.3' > $@
+man/shmb_watch_next.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_watch.3' > $@
+man/shmb_status_free.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_status.3' > $@
 
 # ---------------------------------------------------------------- check-docs.sh
 # Runs in the build directory (the built pages are in man/), with $SHMBROKERD, $SHMBROKERCTL

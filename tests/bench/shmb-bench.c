@@ -1583,7 +1583,7 @@ static int list_page(int sock, const char *cursor, uint32_t seq, uint32_t *ret_n
         ssize_t n;
         int r;
 
-        r = shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_LIST, seq, cursor);
+        r = shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_LIST, seq, cursor, 0);
         if (r < 0)
                 return r;
         r = tl_raw_send(sock, buf, (size_t) r, NULL, 0, 0);
@@ -1923,7 +1923,7 @@ static int attack_list(const struct attack_job *j, void (*wait_go)(void))
 
                 do {
                         int len = shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_LIST,
-                                                             seq++, cursor);
+                                                             seq++, cursor, 0);
                         size_t at = 0;
                         const char *name;
                         size_t name_len;

@@ -631,7 +631,10 @@ void sec_expect_closed(int fd, int error)
 
 size_t sec_enc_create(void *buf, uint32_t seq, const char *name, uint64_t size, uint32_t access)
 {
-        int n = shmb_proto_encode_create(buf, SHMB_PROTO_MSG_MAX, seq, name, size, access);
+        int n = shmb_proto_encode_create(buf, SHMB_PROTO_MSG_MAX, seq, name,
+                                         &(struct shmb_proto_create_args) {
+                                                 .size = size, .access = access,
+                                         });
 
         assert_true(n > 0);
         return (size_t) n;
@@ -647,7 +650,7 @@ size_t sec_enc_open(void *buf, uint32_t seq, const char *name, uint32_t access)
 
 size_t sec_enc_name(void *buf, uint16_t type, uint32_t seq, const char *name)
 {
-        int n = shmb_proto_encode_name_req(buf, SHMB_PROTO_MSG_MAX, type, seq, name);
+        int n = shmb_proto_encode_name_req(buf, SHMB_PROTO_MSG_MAX, type, seq, name, 0);
 
         assert_true(n > 0);
         return (size_t) n;

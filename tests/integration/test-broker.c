@@ -1398,14 +1398,17 @@ static int raw_encode(void *buf, size_t size, uint16_t type, uint32_t seq, const
         tmp[len] = '\0';
         switch (type) {
         case SHMB_PROTO_CREATE:
-                n = shmb_proto_encode_create(buf, size, seq, tmp, 4096,
-                                             SHMB_PROTO_ACCESS_RDWR);
+                n = shmb_proto_encode_create(buf, size, seq, tmp,
+                                             &(struct shmb_proto_create_args) {
+                                                     .size = 4096,
+                                                     .access = SHMB_PROTO_ACCESS_RDWR,
+                                             });
                 break;
         case SHMB_PROTO_OPEN:
                 n = shmb_proto_encode_open(buf, size, seq, tmp, SHMB_PROTO_ACCESS_RDWR);
                 break;
         default:
-                n = shmb_proto_encode_name_req(buf, size, type, seq, tmp);
+                n = shmb_proto_encode_name_req(buf, size, type, seq, tmp, 0);
         }
         if (n < 0)
                 return n;
@@ -1478,8 +1481,10 @@ static int child_names_raw(void *userdata)
         }
 
         /* The same connection still serves a good request. */
-        n = shmb_proto_encode_create(req, sizeof(req), seq, "/demo-raw", 4096,
-                                     SHMB_PROTO_ACCESS_RDWR);
+        n = shmb_proto_encode_create(req, sizeof(req), seq, "/demo-raw",
+                                     &(struct shmb_proto_create_args) {
+                                             .size = 4096, .access = SHMB_PROTO_ACCESS_RDWR,
+                                     });
         CHILD_CHECK(n > 0);
         CHILD_CHECK_EQ(raw_call(fd, req, (size_t) n, &reply, &obj), 0);
         CHILD_CHECK_EQ(reply.seq, seq);
@@ -1493,7 +1498,7 @@ static int child_names_raw(void *userdata)
         CHILD_CHECK_EQ(fcntl(obj, F_GETFL) & O_ACCMODE, O_RDWR);
         CHILD_CHECK_EQ(close(obj), 0);
         seq++;
-        n = shmb_proto_encode_name_req(req, sizeof(req), SHMB_PROTO_UNLINK, seq, "demo-raw");
+        n = shmb_proto_encode_name_req(req, sizeof(req), SHMB_PROTO_UNLINK, seq, "demo-raw", 0);
         CHILD_CHECK(n > 0);
         CHILD_CHECK_EQ(raw_call(fd, req, (size_t) n, &reply, NULL), 0);
         CHILD_CHECK_EQ(reply.seq, seq);

@@ -195,8 +195,10 @@ static int child_handover(void *userdata)
 
         /* uid 41004 now, holding a socket that 41001 connected. */
         CHILD_CHECK_EQ(geteuid(), HARNESS_UID_4);
-        n = shmb_proto_encode_create(buf, sizeof(buf), 34, "sec-handed", 4096,
-                                     SHMB_PROTO_ACCESS_RDWR);
+        n = shmb_proto_encode_create(buf, sizeof(buf), 34, "sec-handed",
+                                     &(struct shmb_proto_create_args) {
+                                             .size = 4096, .access = SHMB_PROTO_ACCESS_RDWR,
+                                     });
         CHILD_CHECK(n > 0);
         CHILD_CHECK_EQ(sec_raw_call(h->fd, buf, (size_t) n, &reply, &ofd), 0);
         CHILD_CHECK_EQ(reply.type, SHMB_PROTO_REPLY_FD);

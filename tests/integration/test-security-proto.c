@@ -342,7 +342,7 @@ static void test_a07_unknown_type_version_flags(void **state)
         /* Another version: EPROTONOSUPPORT, seq 0, in a header of the daemon's version; then
          * the connection is closed. */
         for (i = 0; i < 3; i++) {
-                static const uint16_t versions[] = { 0, 2, 0xffff };
+                static const uint16_t versions[] = { 0, 1, 0xffff };
 
                 fd = sec_raw_connect(d, &sec_id_creator);
                 n = good_create(pkt, 9);
@@ -452,7 +452,7 @@ static void test_a08_missing_trailing_duplicate(void **state)
         expect_protocol_error(d, pkt, n);
         n = sec_enc_name(pkt, SHMB_PROTO_STAT, 27, "sec-a");
         memcpy(&nr, pkt + sizeof(h), sizeof(nr));
-        nr.reserved2 = 1;
+        nr.reserved = 1;
         memcpy(pkt + sizeof(h), &nr, sizeof(nr));
         expect_protocol_error(d, pkt, n);
         sec_expect_log_error(d, mark, HARNESS_UID_1, EBADMSG, 8, 8);

@@ -574,7 +574,7 @@ static int check_conns(uintptr_t arg)
 
         for (i = 0; i <= SOAK_MAX_CONNECTIONS; i++) {
                 int n = shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_STAT, i + 1,
-                                                   "m-conn-check");
+                                                   "m-conn-check", 0);
 
                 fds[i] = soak_raw_connect(socket_path, 10000);
                 if (fds[i] < 0) {

@@ -298,14 +298,17 @@ static size_t enc_open(uint32_t seq, const char *name, uint32_t access)
 
 static size_t enc_create(uint32_t seq, const char *name, uint64_t size, uint32_t access)
 {
-        int n = shmb_proto_encode_create(out, sizeof(out), seq, name, size, access);
+        int n = shmb_proto_encode_create(out, sizeof(out), seq, name,
+                                         &(struct shmb_proto_create_args) {
+                                                 .size = size, .access = access,
+                                         });
 
         return n > 0 ? (size_t) n : 0;
 }
 
 static size_t enc_name(uint16_t type, uint32_t seq, const char *name)
 {
-        int n = shmb_proto_encode_name_req(out, sizeof(out), type, seq, name);
+        int n = shmb_proto_encode_name_req(out, sizeof(out), type, seq, name, 0);
 
         return n > 0 ? (size_t) n : 0;
 }
@@ -866,7 +869,7 @@ static void sc_garbage(void)
         case 2: /* another version */
                 len = enc_open(seq, name, SHMB_PROTO_ACCESS_RDONLY);
                 memcpy(&h, out, sizeof(h));
-                h.version = (uint16_t) (2 + rnd(1000));
+                h.version = (uint16_t) (SHMB_PROTO_VERSION + 1 + rnd(1000));
                 memcpy(out, &h, sizeof(h));
                 error = EPROTONOSUPPORT;
                 snprintf(what, sizeof(what), "version %u", h.version);
@@ -889,7 +892,7 @@ static void sc_garbage(void)
                 break;
         }
         case 5: /* a type the daemon does not know, well-formed: answered */
-                len = enc_raw(tl_proto_header((uint16_t) (0x07 + rnd(0x70)), seq, 0), NULL, 0);
+                len = enc_raw(tl_proto_header((uint16_t) (0x0e + rnd(0x70)), seq, 0), NULL, 0);
                 e = EXPECT_ANSWER;
                 error = EOPNOTSUPP;
                 snprintf(what, sizeof(what), "unknown request type");

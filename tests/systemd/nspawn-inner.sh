@@ -79,14 +79,14 @@ wait_for() {
 # ------------------------------------------------------------------------------------------
 t_install() {
 	local f
-	for f in "$DEBS"/libshmbroker0_*.deb "$DEBS"/shmbroker_*.deb "$DEBS"/libshmbroker-dev_*.deb; do
+	for f in "$DEBS"/libshmbroker1_*.deb "$DEBS"/shmbroker_*.deb "$DEBS"/libshmbroker-dev_*.deb; do
 		[ -e "$f" ] || { echo "no package $f"; return 1; }
 	done
 	# As an administrator would, on the running system: the maintainer scripts apply the
 	# sysusers.d and tmpfiles.d entries and enable and start the socket.
-	DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/libshmbroker0_*.deb "$DEBS"/shmbroker_*.deb \
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/libshmbroker1_*.deb "$DEBS"/shmbroker_*.deb \
 		"$DEBS"/libshmbroker-dev_*.deb || return 1
-	info "installed: $(dpkg-query -W -f='${Package} ${Version}, ' shmbroker libshmbroker0 libshmbroker-dev)"
+	info "installed: $(dpkg-query -W -f='${Package} ${Version}, ' shmbroker libshmbroker1 libshmbroker-dev)"
 	for f in /usr/sbin/shmbrokerd /usr/bin/shmbrokerctl /usr/include/shmbroker.h \
 		/usr/share/doc/shmbroker/examples/multi-tenant.conf /usr/share/man/man3/shmb_open.3.gz \
 		/usr/share/man/man8/shmbrokerd.8.gz; do

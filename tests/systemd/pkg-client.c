@@ -2,7 +2,7 @@
 /*
  * pkg-client.c - a client built by "make check-systemd" against the libshmbroker-dev package
  * alone (its header, .so link and pkg-config file), then run in the container against the
- * installed libshmbroker0: proof that the packages are enough to build and run a program.
+ * installed libshmbroker1: proof that the packages are enough to build and run a program.
  *
  *   pkg-client create NAME SIZE TEXT   create NAME read-write, map it, copy TEXT to its start
  *   pkg-client read NAME LENGTH        open NAME read-only, map it, print LENGTH bytes

@@ -136,7 +136,7 @@ step "dpkg-buildpackage -us -uc -b in $src"
 }
 changes=$(ls "$build"/shmbroker_*.changes)
 debs=()
-for p in shmbroker libshmbroker0 libshmbroker-dev; do
+for p in shmbroker libshmbroker1 libshmbroker-dev; do
 	f=$(ls "$build/${p}"_*.deb 2>/dev/null | head -n 1)
 	[ -n "$f" ] || { echo "FAIL: dpkg-buildpackage made no $p package"; exit 1; }
 	debs+=("$f")
