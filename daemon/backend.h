@@ -71,7 +71,7 @@ struct backend_ops {
         /*
          * seal() - publish @o: from now on nobody writes it through a new fd. memfd: adds
          * F_SEAL_FUTURE_WRITE (@future: writable mappings that exist go on) or F_SEAL_WRITE
-         * (-EBUSY while a writable mapping exists), then F_SEAL_SEAL. shm: applies @a (the
+         * (-EBUSY while a writable mapping exists) and then F_SEAL_SEAL. shm: applies @a (the
          * rule's attributes with write taken away); fds handed out stay as they are.
          * Return: 0 or -errno (-EPERM: the memfd was sealed for good at create).
          */
