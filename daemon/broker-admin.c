@@ -382,6 +382,12 @@ int broker_handle_explain(struct request_ctx *c, void *buf, size_t size)
                         ex.flags &= ~SHMB_PROTO_EXPLAIN_OBJECT;
                         ex.object_reason = SHMB_PROTO_REASON_NONE;
                 }
+        } else if (detailed) {
+                struct backend *shm = broker_backend(c->b, POLICY_BACKEND_SHM);
+
+                /* A file the daemon did not make is no object; the admins hear of it. */
+                if (shm->ops->probe(shm, c->name) > 0)
+                        ex.object_reason = SHMB_PROTO_REASON_NOT_BROKERED;
         }
         if (rule)
                 ex.flags |= SHMB_PROTO_EXPLAIN_RULE;
