@@ -159,6 +159,12 @@ static int memfd_backend_seal(struct backend *b, struct object *o, bool future,
         return 0;
 }
 
+/* memfds have no names but the registry's. */
+static int memfd_backend_probe(struct backend *b, const char *name)
+{
+        return 0;
+}
+
 static int memfd_backend_resize(struct backend *b, struct object *o, uint64_t size)
 {
         int r;
@@ -278,6 +284,7 @@ static const struct backend_ops memfd_ops = {
         .reapply = memfd_backend_reapply,
         .seal = memfd_backend_seal,
         .resize = memfd_backend_resize,
+        .probe = memfd_backend_probe,
         .adopt = memfd_backend_adopt,
         .free = memfd_backend_free,
 };

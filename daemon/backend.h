@@ -81,6 +81,9 @@ struct backend_ops {
          * then sealed as any other. -ENOSPC as create().
          */
         int (*resize)(struct backend *b, struct object *o, uint64_t size);
+        /* probe() - is anything at @name in this backend's namespace, object or not (EXPLAIN
+         * tells the admins of files the daemon did not make)? 1 yes, 0 no, or -errno. */
+        int (*probe)(struct backend *b, const char *name);
         /*
          * adopt() - at start: take back this backend's objects of @reg from the previous
          * instance, drop (and report) those whose storage is gone or is something else, and

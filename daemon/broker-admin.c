@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "appid.h"
+#include "audit.h"
 #include "broker-internal.h"
 #include "clock.h"
 #include "limits.h"
@@ -149,6 +150,12 @@ static void detail_of(const struct broker *b, const struct object *o,
                 .creator = (uint32_t) o->creator.uid,
                 .lifetime = broker_proto_lifetime(&o->lifetime),
         };
+        if (o->lifetime.kind == POLICY_LIFETIME_SPAN) {
+                uint64_t end = lifetime_deadline(o), now = lifetime_now();
+                uint64_t sec = end > now ? (end - now + 999999) / 1000000 : 1;
+
+                ret->ends_in_sec = sec == 0 ? 1 : sec > UINT32_MAX ? UINT32_MAX : (uint32_t) sec;
+        }
 }
 
 static bool all_one(struct object *o, void *userdata)
@@ -229,6 +236,31 @@ int broker_list_all(struct request_ctx *c, void *buf, size_t size)
         if (a.error < 0)
                 return a.error;
         return shmb_proto_list_finish(&a.lb, a.flags);
+}
+
+/* UNLINK with NAME_ALL: the admins clean up, whatever the rules say of the name for them. */
+int broker_unlink_any(struct request_ctx *c, void *buf, size_t size)
+{
+        struct object *o;
+        int r;
+
+        r = require_admin(c);
+        if (r < 0)
+                return r;
+        r = shmb_name_normalize(c->req->name, c->req->name_len, c->name);
+        if (r < 0) {
+                c->name[0] = '\0';
+                return r;
+        }
+        o = registry_lookup(c->b->registry, c->name);
+        if (!o)
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
+        c->rule = o->rule;
+        r = broker_remove(c->b, o);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        audit_record(c->id, "unlink", c->name, "none", c->rule ? c->rule->id : NULL, 0);
+        return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
 /* ---- EXPLAIN ---- */
@@ -382,6 +414,12 @@ int broker_handle_explain(struct request_ctx *c, void *buf, size_t size)
                         ex.flags &= ~SHMB_PROTO_EXPLAIN_OBJECT;
                         ex.object_reason = SHMB_PROTO_REASON_NONE;
                 }
+        } else if (detailed) {
+                struct backend *shm = broker_backend(c->b, POLICY_BACKEND_SHM);
+
+                /* A file the daemon did not make is no object; the admins hear of it. */
+                if (shm->ops->probe(shm, c->name) > 0)
+                        ex.object_reason = SHMB_PROTO_REASON_NOT_BROKERED;
         }
         if (rule)
                 ex.flags |= SHMB_PROTO_EXPLAIN_RULE;

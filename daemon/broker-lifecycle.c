@@ -38,6 +38,7 @@ static void expire(void *userdata, struct object *o, const char *why)
 {
         struct broker *b = userdata;
         char name[SHMB_PROTO_NAME_MAX + 1], rule[SHMB_PROTO_RULE_ID_MAX + 1];
+        char app[SHMB_PROTO_APP_ID_MAX + 1];
         struct identity creator = { .uid = o->creator.uid, .gid = (gid_t) -1,
                                     .pid = o->creator.pid };
         int r;
@@ -45,6 +46,8 @@ static void expire(void *userdata, struct object *o, const char *why)
         /* @o is about to go: keep what the log and the audit record need. */
         (void) snprintf(name, sizeof(name), "%s", o->name);
         (void) snprintf(rule, sizeof(rule), "%s", o->rule_id ? o->rule_id : "");
+        (void) snprintf(app, sizeof(app), "%s", o->creator.app_id ? o->creator.app_id : "");
+        creator.app_id = app[0] ? app : NULL;
         r = broker_remove(b, o);
         if (r < 0 && r != -ENOENT) {
                 log_warning_errno(r, "Object '%s': %s, but it cannot be removed, keeping it: %m",
