@@ -25,13 +25,16 @@
 #include "lifecycle.h"
 #include "macro.h"
 
+/* Creates @userdata with lifetime=process and closes its connection: the process alone keeps
+ * the object. */
 static int proc_object_fn(struct lc_proc *p, void *userdata)
 {
         struct shmb_client *c = lc_child_connect();
+        int r;
 
-        if (!c || lc_child_create(c, userdata, 4096, SHMB_LIFETIME_PROCESS, 0, NULL) < 0)
-                return 1;
-        return 0;
+        r = c ? lc_child_create(c, userdata, 4096, SHMB_LIFETIME_PROCESS, 0, NULL) : -ENOTCONN;
+        shmb_client_free(c);
+        return r < 0;
 }
 
 static int count_cb(const struct shmb_object_info *info, void *userdata)
@@ -124,6 +127,91 @@ static void test_view_status_and_list(void **state)
         assert_int_equal(sec_unlink(d, &sec_id_creator, "lifem-u"), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "lifem-pub"), 0);
         lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
+/*
+ * What ends soon: a span object's ends_in_sec counts down with the clock, goes back up to the
+ * whole span at an open, and is 0 for the other lifetimes. (The fake clock moves; the real
+ * seconds a case takes may take a few more off.)
+ */
+static uint32_t ends_in(const struct harness_daemon *d, const char *name)
+{
+        struct lc_list l;
+        const struct lc_obj *o;
+        uint32_t v;
+
+        lc_list_all(d, &l);
+        o = lc_list_find(&l, name);
+        if (!o)
+                fail_msg("'%s' is not listed", name);
+        v = o->info.ends_in_sec;
+        lc_list_done(&l);
+        return v;
+}
+
+static void expect_ends_in(const struct harness_daemon *d, const char *name, uint32_t want)
+{
+        uint32_t v = ends_in(d, name);
+
+        /* At most what is left; no more than 5 s of real time less. */
+        if (v > want || v + 5 < want)
+                fail_msg("'%s' ends in %u s, expected %u s (or a few seconds less)", name, v,
+                         want);
+}
+
+static void test_view_ends_soon(void **state)
+{
+        struct harness_daemon *d = lc_start(lc_policy, true);
+        int fd = -1;
+
+        assert_int_equal(lc_create(d, &sec_id_creator, "span-e", 4096, SHMB_LIFETIME_DEFAULT, 0,
+                                   NULL), 0);
+        assert_int_equal(lc_create(d, &sec_id_creator, "life-e", 4096, SHMB_LIFETIME_PROCESS, 0,
+                                   NULL), 0);
+        assert_int_equal(lc_create(d, &sec_id_creator, "life-f", 4096, SHMB_LIFETIME_DEFAULT, 0,
+                                   NULL), 0);
+        expect_ends_in(d, "span-e", 3600);
+        assert_int_equal(ends_in(d, "life-e"), 0);
+        assert_int_equal(ends_in(d, "life-f"), 0);
+        lc_advance(50 * LC_MIN);
+        expect_ends_in(d, "span-e", 600);
+        assert_int_equal(sec_open(d, &sec_id_reader, "span-e", SHMB_ACCESS_RDONLY, &fd), 0);
+        assert_int_equal(close(fd), 0);
+        expect_ends_in(d, "span-e", 3600);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "span-e"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "life-e"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "life-f"), 0);
+        sec_finish();
+}
+
+/* Bulk clean-up: an admin removes another user's object whatever the rules say of its name for
+ * the admin; a process object's tracker goes with it. Nobody else may. */
+static void test_view_admin_unlink(void **state)
+{
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        struct shmb_client *c;
+        struct lc_proc p;
+
+        lc_proc_start(&p, &sec_id_creator, proc_object_fn, (void *) "proc-adm");
+        assert_int_equal(lc_proc_next(&p), 0);
+        /* Its pidfd. */
+        assert_int_equal(harness_daemon_wait_fd_count(d, d->n_fds_start + 1, 3000),
+                         d->n_fds_start + 1);
+        c = sec_client(d, &sec_id_writer);
+        assert_int_equal(shmb_unlink2(c, "proc-adm", SHMB_UNLINK_ALL), -EPERM);
+        assert_int_equal(shmb_client_last_reason(c), SHMB_REASON_NOT_ADMIN);
+        shmb_client_free(c);
+        /* Root is in no rule's Create= here. */
+        assert_int_equal(sec_unlink(d, &sec_id_root, "proc-adm"), -EACCES);
+        c = sec_client(d, &sec_id_root);
+        assert_int_equal(shmb_unlink2(c, "proc-adm", SHMB_UNLINK_ALL), 0);
+        shmb_client_free(c);
+        assert_false(lc_exists(d, "proc-adm"));
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        /* The creator lives on; the daemon holds nothing of it any more. */
+        sec_assert_fds_baseline(d);
+        lc_proc_release(&p);
         sec_finish();
 }
 
@@ -263,6 +351,8 @@ static void test_view_span_removal_fails(void **state)
 const struct CMUnitTest lc_tests_view[] = {
         LC_TEST(test_view_status_and_list),
         LC_TEST(test_view_list_details_empty),
+        LC_TEST(test_view_ends_soon),
+        LC_TEST(test_view_admin_unlink),
         cmocka_unit_test_teardown(test_view_creator_gone_removal_fails, view_teardown),
         cmocka_unit_test_teardown(test_view_span_removal_fails, view_teardown),
 };
