@@ -543,6 +543,86 @@ static void test_process_restart_creator_died(void **state)
         sec_finish();
 }
 
+/*
+ * The creator dies while the daemon is down and its pid is given to another process before the
+ * daemon starts again: that process is not the creator (its pidfs inode differs), so the
+ * object goes at start, not when the stranger exits. The pid is handed out on purpose through
+ * /proc/sys/kernel/ns_last_pid (another process forking at that moment can take it: retried).
+ */
+static int idle_fn(struct lc_proc *p, void *userdata)
+{
+        return 0;
+}
+
+static bool start_with_pid(struct lc_proc *p, pid_t want)
+{
+        char text[32];
+        int tries;
+
+        for (tries = 0; tries < 50; tries++) {
+                snprintf(text, sizeof(text), "%d", (int) want - 1);
+                if (tl_write_text("/proc/sys/kernel/ns_last_pid", text) < 0)
+                        return false;
+                lc_proc_start(p, &sec_id_outsider, idle_fn, NULL);
+                if (p->pid == want)
+                        return true;
+                lc_proc_release(p);
+        }
+        return false;
+}
+
+static void test_process_restart_pid_reused(void **state)
+{
+        static const char *const names[] = { "proc-reuse", NULL };
+        const struct creator_args a = { .names = names };
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        struct lc_proc p, q;
+        pid_t pid;
+
+        start_creator(&p, &a);
+        pid = p.pid;
+        lc_kill_daemon();
+        lc_proc_kill(&p, true);
+        if (!start_with_pid(&q, pid))
+                sec_skip("could not get pid %d again for another process", (int) pid);
+        assert_int_equal(lc_proc_next(&q), 0);
+        d = lc_start_again(lc_policy);
+        if (lc_exists(d, "proc-reuse"))
+                fail_msg("'proc-reuse' kept at start: its creator's pid %d now belongs to "
+                         "another process, taken for the creator", (int) pid);
+        lc_proc_release(&q);
+        sec_finish();
+}
+
+/* A reload leaves a process object without a rule (an orphan): its lifetime still ends it. */
+static void test_process_orphan(void **state)
+{
+        static const char *const names[] = { "proc-orphan", NULL };
+        const struct creator_args a = { .names = names };
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        _cleanup_(freep) char *no_proc = NULL;
+        struct shmb_stat st;
+        struct lc_proc p;
+        const char *rule;
+
+        start_creator(&p, &a);
+        /* The same policy without [Segment proc]. */
+        no_proc = strdup(lc_policy);
+        assert_non_null(no_proc);
+        rule = strstr(no_proc, "[Segment proc]");
+        assert_non_null(rule);
+        memmove((char *) rule, strstr(rule, "[Segment span]"),
+                strlen(strstr(rule, "[Segment span]")) + 1);
+        reg_reload(d, no_proc);
+        assert_int_equal(lc_stat(d, "proc-orphan", &st), 0);
+        assert_int_equal(st.flags & SHMB_OBJ_ORPHAN, SHMB_OBJ_ORPHAN);
+        assert_int_equal(st.lifetime, SHMB_LIFETIME_PROCESS);
+        lc_proc_release(&p);
+        (void) lc_wait_gone(d, "proc-orphan", LC_REMOVAL_MS);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
 const struct CMUnitTest lc_tests_process[] = {
         LC_TEST(test_process_exit),
         LC_TEST(test_process_sigkill_held),
@@ -556,5 +636,7 @@ const struct CMUnitTest lc_tests_process[] = {
         LC_TEST(test_process_restart_alive_sigterm),
         LC_TEST(test_process_restart_alive_sigkill),
         LC_TEST(test_process_restart_creator_died),
+        LC_TEST(test_process_restart_pid_reused),
+        LC_TEST(test_process_orphan),
 };
 const size_t lc_n_tests_process = ELEMENTSOF(lc_tests_process);

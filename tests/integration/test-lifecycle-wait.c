@@ -113,6 +113,29 @@ static void test_wait_appears(void **state)
         sec_finish();
 }
 
+/* Many waiters for one name, one answer each when it comes. */
+static void test_wait_many(void **state)
+{
+        enum { N = 50 };        /* below MaxConnectionsPerUser= (64) */
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        int fds[N];
+        size_t i;
+
+        for (i = 0; i < N; i++) {
+                fds[i] = sec_raw_connect(d, &sec_id_reader);
+                send_wait(fds[i], (uint32_t) i + 1, "/life-many", 10 * LC_SEC, 0);
+        }
+        for (i = 0; i < N; i++)
+                expect_no_answer(d, fds[i]);
+        create_as_creator(d, "life-many");
+        for (i = 0; i < N; i++) {
+                expect_ok(fds[i], (uint32_t) i + 1);
+                assert_int_equal(close(fds[i]), 0);
+        }
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "life-many"), 0);
+        sec_finish();
+}
+
 static void test_wait_published(void **state)
 {
         static const char *const names[] = { "life-w3", "lifem-w3" };
@@ -459,6 +482,7 @@ static void test_watch_request_busy(void **state)
 const struct CMUnitTest lc_tests_wait[] = {
         LC_TEST(test_wait_exists),
         LC_TEST(test_wait_appears),
+        LC_TEST(test_wait_many),
         LC_TEST(test_wait_published),
         LC_TEST(test_wait_timeout),
         LC_TEST(test_wait_refused),
