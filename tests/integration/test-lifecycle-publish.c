@@ -314,6 +314,88 @@ static void test_publish_shm(void **state)
         sec_finish();
 }
 
+/*
+ * A fresh (unsized) memfd object published before its size was given: whatever the answer,
+ * what PUBLISH leaves must be safe. Answered OK, the object must be sealed against resizing
+ * (F_SEAL_SHRINK and F_SEAL_GROW: no holder of a writable fd, the creator's from its create
+ * included, can shrink it under a reader's mapping) and no longer fresh (a RESIZE can no
+ * longer succeed half-way), and readers must be able to open it.
+ */
+static void test_publish_fresh_memfd(void **state)
+{
+        struct harness_daemon *d = lc_start(pub_policy, false);
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c = sec_client(d, &sec_id_creator);
+        char problems[512] = "";
+        struct shmb_stat st;
+        int cfd = -1, rfd = -1, seals, r;
+
+        assert_int_equal(shmb_create2(c, "pubm-fresh", 0, SHMB_ACCESS_RDWR, &o, &cfd, NULL), 0);
+        assert_int_equal(shmb_publish(c, "pubm-fresh", SHMB_PUBLISH_SEAL), 0);
+        seals = fcntl(cfd, F_GET_SEALS);
+        if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW))
+                strcat(problems, " no F_SEAL_SHRINK|F_SEAL_GROW;");
+        assert_int_equal(lc_stat(d, "pubm-fresh", &st), 0);
+        if (st.flags & SHMB_OBJ_FRESH)
+                strcat(problems, " still OBJ_FRESH;");
+        r = shmb_resize(c, "pubm-fresh", 4096);
+        if (r != -EPERM || shmb_client_last_reason(c) != SHMB_REASON_NOT_FRESH) {
+                char m[96];
+
+                snprintf(m, sizeof(m), " RESIZE answered %s (reason %d), not EPERM/NOT_FRESH;",
+                         strerror(-r), shmb_client_last_reason(c));
+                strcat(problems, m);
+        }
+        assert_int_equal(lc_stat(d, "pubm-fresh", &st), 0);
+        if (st.size != 0) {
+                char m[64];
+
+                snprintf(m, sizeof(m), " its size became %llu;", (unsigned long long) st.size);
+                strcat(problems, m);
+        }
+        if (ftruncate(cfd, 8192) == 0)
+                strcat(problems, " the creator's fd can resize it;");
+        r = open_as(d, &sec_id_reader, "pubm-fresh", SHMB_ACCESS_RDONLY, &rfd, NULL, NULL);
+        if (r < 0) {
+                char m[64];
+
+                snprintf(m, sizeof(m), " a reader's open fails: %s;", strerror(-r));
+                strcat(problems, m);
+        } else
+                assert_int_equal(close(rfd), 0);
+        shmb_client_free(c);
+        assert_int_equal(close(cfd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "pubm-fresh"), 0);
+        if (problems[0])
+                fail_msg("a fresh memfd object, published:%s", problems);
+        sec_finish();
+}
+
+/* The same on shm: published means final, so a RESIZE afterwards is too late (NOT_FRESH),
+ * as after any other end of freshness; the object keeps the size it was published with. */
+static void test_publish_fresh_shm(void **state)
+{
+        struct harness_daemon *d = lc_start(pub_policy, false);
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c = sec_client(d, &sec_id_creator);
+        struct shmb_stat st;
+        int r, reason;
+
+        assert_int_equal(shmb_create2(c, "pub-fresh", 0, SHMB_ACCESS_NONE, &o, NULL, NULL), 0);
+        assert_int_equal(shmb_publish(c, "pub-fresh", SHMB_PUBLISH_SEAL), 0);
+        r = shmb_resize(c, "pub-fresh", 4096);
+        reason = shmb_client_last_reason(c);
+        shmb_client_free(c);
+        assert_int_equal(lc_stat(d, "pub-fresh", &st), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "pub-fresh"), 0);
+        if (r != -EPERM || reason != SHMB_REASON_NOT_FRESH || st.size != 0 ||
+            (st.flags & SHMB_OBJ_FRESH))
+                fail_msg("RESIZE of a published (fresh) shm object: %s (reason %d), size now "
+                         "%llu, flags 0x%x; expected EPERM, NOT_FRESH, size 0, not fresh",
+                         strerror(-r), reason, (unsigned long long) st.size, st.flags);
+        sec_finish();
+}
+
 /* ------------------------------------------------------------------------------------------
  * Who may publish
  */
@@ -539,6 +621,8 @@ const struct CMUnitTest lc_tests_publish[] = {
         LC_TEST(test_publish_memfd_seal),
         LC_TEST(test_publish_memfd_future),
         LC_TEST(test_publish_shm),
+        LC_TEST(test_publish_fresh_memfd),
+        LC_TEST(test_publish_fresh_shm),
         LC_TEST(test_publish_who_creator),
         LC_TEST(test_publish_who_policy),
         LC_TEST(test_publish_race_memfd),
