@@ -479,6 +479,57 @@ static void test_watch_request_busy(void **state)
         sec_finish();
 }
 
+/* The daemon takes at most 1024 watches (daemon/limits.h LIMIT_WATCHES, shmbrokerd(8)); the
+ * next is refused with EMFILE, LIMIT, and one that ends makes room. */
+static void test_watch_limit(void **state)
+{
+        enum { LIMIT = 1024 };
+        static const char policy[] =
+                "[Quota]\n"
+                "MaxConnectionsPerUser=2000\n"
+                "\n"
+                "[Segment life]\n"
+                "Names=life-*\n"
+                "Create=41001\n"
+                "ReadOnly=41003\n"
+                "Owner=41001\n"
+                "Group=42002\n"
+                "Mode=0640\n";
+        struct harness_daemon *d = lc_start(policy, false);
+        struct shmb_proto_reply reply;
+        static int fds[LIMIT + 1];
+        size_t n, i;
+        int extra;
+
+        n = sec_enc_name(pkt, SHMB_PROTO_WATCH, 1, "");
+        for (i = 0; i < LIMIT; i++) {
+                fds[i] = sec_raw_connect(d, &sec_id_reader);
+                assert_int_equal(sec_raw_call(fds[i], pkt, n, &reply, NULL), 0);
+                if (reply.type != SHMB_PROTO_REPLY_OK)
+                        fail_msg("watch %zu of %d refused: %d (reason %u)", i + 1, LIMIT,
+                                 reply.error, reply.reason);
+        }
+        extra = sec_raw_connect(d, &sec_id_reader);
+        assert_int_equal(sec_raw_call(extra, pkt, n, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(reply.error, EMFILE);
+        assert_int_equal(reply.reason, SHMB_PROTO_REASON_LIMIT);
+        /* The refused connection is not a watcher: it is served. */
+        n = sec_enc_name(pkt, SHMB_PROTO_STAT, 2, "life-x");
+        assert_int_equal(sec_raw_send(extra, pkt, n, NULL, 0), 0);
+        sec_expect_error(extra, 2, ENOENT);
+        assert_int_equal(close(fds[0]), 0);
+        assert_int_equal(harness_daemon_wait_fd_count(d, d->n_fds_start + LIMIT, 3000),
+                         d->n_fds_start + LIMIT);
+        n = sec_enc_name(pkt, SHMB_PROTO_WATCH, 3, "");
+        assert_int_equal(sec_raw_call(extra, pkt, n, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_OK);
+        assert_int_equal(close(extra), 0);
+        for (i = 1; i < LIMIT; i++)
+                assert_int_equal(close(fds[i]), 0);
+        sec_finish();
+}
+
 const struct CMUnitTest lc_tests_wait[] = {
         LC_TEST(test_wait_exists),
         LC_TEST(test_wait_appears),
@@ -491,5 +542,6 @@ const struct CMUnitTest lc_tests_wait[] = {
         LC_TEST(test_watch_only_visible),
         LC_TEST(test_watch_overflow),
         LC_TEST(test_watch_request_busy),
+        LC_TEST(test_watch_limit),
 };
 const size_t lc_n_tests_wait = ELEMENTSOF(lc_tests_wait);
