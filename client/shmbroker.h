@@ -84,6 +84,7 @@ enum {
         SHMB_REASON_APP_SOCKET = 22,            /* not on an app socket */
         SHMB_REASON_LIMIT = 23,                 /* a limit of the broker (app sockets, ...) */
         SHMB_REASON_BUSY = 24,                  /* a writable mapping exists */
+        SHMB_REASON_NO_PUBLISH = 25,            /* the rule does not let the caller publish */
 };
 
 /* What a segment is: shmb_fd_info.flags, shmb_stat.flags, shmb_object_info.flags. */

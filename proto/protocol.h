@@ -138,6 +138,9 @@ enum {
         SHMB_PROTO_REASON_APP_SOCKET = 22,      /* not on an app socket (app-socket again) */
         SHMB_PROTO_REASON_LIMIT = 23,           /* a daemon limit (app sockets, watches...) */
         SHMB_PROTO_REASON_BUSY = 24,            /* a writable mapping exists (F_SEAL_WRITE) */
+        SHMB_PROTO_REASON_NO_PUBLISH = 25,      /* the rule does not let the caller publish
+                                                 * (Publish=), or the object was sealed for
+                                                 * good at create */
         _SHMB_PROTO_REASON_MAX,
 };
 
