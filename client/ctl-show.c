@@ -107,7 +107,7 @@ static void print_stat(const char *name, const struct shmb_stat *st)
                 uint64_t now = ctl_now_usec();
 
                 ctl_format_time(buf, sizeof(buf), st->ctime_usec);
-                ctl_format_span(age, sizeof(age), now > st->ctime_usec ? now - st->ctime_usec : 0);
+                ctl_format_age(age, sizeof(age), now > st->ctime_usec ? now - st->ctime_usec : 0);
                 printf("created:  %s (%s ago)\n", buf, age);
         } else
                 printf("created:  -\n");
@@ -250,7 +250,7 @@ static int list_detail(const struct shmb_object_info *info, void *userdata)
         ctl_format_user(creator, sizeof(creator), info->creator);
         ctl_escape(app, sizeof(app), info->app);
         if (info->ctime_usec > 0)
-                ctl_format_span(age, sizeof(age),
+                ctl_format_age(age, sizeof(age),
                                 l->now > info->ctime_usec ? l->now - info->ctime_usec : 0);
         else
                 snprintf(age, sizeof(age), "-");

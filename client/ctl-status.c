@@ -58,7 +58,7 @@ static int print_status(struct shmb_client *c, const struct shmb_status *s)
 
         ctl_escape(buf, sizeof(buf), s->version);
         printf("version:      %s\n", buf);
-        ctl_format_span(buf, sizeof(buf), s->uptime_usec);
+        ctl_format_age(buf, sizeof(buf), s->uptime_usec);
         printf("uptime:       %s\n", buf);
         ctl_escape(buf, sizeof(buf), s->origin);
         printf("policy:       %s, generation %" PRIu64 "%s\n", buf, s->generation,

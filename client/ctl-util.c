@@ -231,6 +231,11 @@ void ctl_format_span(char *buf, size_t size, uint64_t usec)
                 snprintf(buf, size, "0s");
 }
 
+void ctl_format_age(char *buf, size_t size, uint64_t usec)
+{
+        ctl_format_span(buf, size, usec - usec % USEC_PER_SEC);
+}
+
 void ctl_format_time(char *buf, size_t size, uint64_t usec)
 {
         time_t t = (time_t) (usec / USEC_PER_SEC);
@@ -397,6 +402,7 @@ const char *ctl_reason_id(int reason)
                 [SHMB_REASON_APP_SOCKET] = "app_socket",
                 [SHMB_REASON_LIMIT] = "limit",
                 [SHMB_REASON_BUSY] = "busy",
+                [SHMB_REASON_NO_PUBLISH] = "no_publish",
         };
 
         if (reason <= 0 || (size_t) reason >= ELEMENTSOF(ids))

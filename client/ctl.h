@@ -83,6 +83,8 @@ int ctl_parse_lifetime(const char *s, uint32_t *ret_lifetime, uint64_t *ret_usec
 void ctl_format_size(char *buf, size_t size, uint64_t bytes);
 /* "2h 5min", "3d 4h", "12s", "250ms": at most two units, rounded down. */
 void ctl_format_span(char *buf, size_t size, uint64_t usec);
+/* An age or uptime: ctl_format_span() to the second ("0s" under one). */
+void ctl_format_age(char *buf, size_t size, uint64_t usec);
 /* A CLOCK_REALTIME time in microseconds as RFC 3339 UTC, "2026-12-02T10:00:00Z". */
 void ctl_format_time(char *buf, size_t size, uint64_t usec);
 /* Microseconds since the epoch, now. */
