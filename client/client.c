@@ -835,17 +835,24 @@ static int name_transact(struct shmb_client *c, uint16_t type, const char *name,
         return transact(c, req, (size_t) len, seq, expected, NULL);
 }
 
-int shmb_unlink(struct shmb_client *c, const char *name)
+int shmb_unlink2(struct shmb_client *c, const char *name, unsigned int flags)
 {
         char canon[SHMB_PROTO_NAME_MAX + 1];
         int r;
 
-        if (!c)
+        if (!c || (flags & ~SHMB_UNLINK_ALL))
                 return -EINVAL;
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-        return name_transact(c, SHMB_PROTO_UNLINK, canon, 0, SHMB_PROTO_REPLY_OK);
+        return name_transact(c, SHMB_PROTO_UNLINK, canon,
+                             flags & SHMB_UNLINK_ALL ? SHMB_PROTO_NAME_ALL : 0,
+                             SHMB_PROTO_REPLY_OK);
+}
+
+int shmb_unlink(struct shmb_client *c, const char *name)
+{
+        return shmb_unlink2(c, name, 0);
 }
 
 /* An app id the broker reports: none, or a valid one. The broker has no business sending

@@ -436,6 +436,18 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
  */
 int shmb_unlink(struct shmb_client *c, const char *name);
 
+#define SHMB_UNLINK_ALL (1u << 0)       /* admins: any segment, whatever the rules */
+
+/**
+ * shmb_unlink2() - shmb_unlink() with flags.
+ * @flags: 0, or SHMB_UNLINK_ALL: the broker's admins remove any segment it holds, whatever
+ *         the policy says of its name for them (clean-up; -EPERM for anyone else).
+ *
+ * Return: as shmb_unlink(); -EPERM (SHMB_REASON_NOT_ADMIN) for SHMB_UNLINK_ALL from someone
+ * who is not an admin.
+ */
+int shmb_unlink2(struct shmb_client *c, const char *name, unsigned int flags);
+
 /* shmb_stat2(), shmb_list2(), shmb_list_details() flags. */
 #define SHMB_STAT_ALL (1u << 0)         /* admins: any segment, orphans included */
 #define SHMB_LIST_ALL (1u << 0)         /* admins: every segment, orphans included */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "appid.h"
+#include "audit.h"
 #include "broker-internal.h"
 #include "clock.h"
 #include "limits.h"
@@ -229,6 +230,31 @@ int broker_list_all(struct request_ctx *c, void *buf, size_t size)
         if (a.error < 0)
                 return a.error;
         return shmb_proto_list_finish(&a.lb, a.flags);
+}
+
+/* UNLINK with NAME_ALL: the admins clean up, whatever the rules say of the name for them. */
+int broker_unlink_any(struct request_ctx *c, void *buf, size_t size)
+{
+        struct object *o;
+        int r;
+
+        r = require_admin(c);
+        if (r < 0)
+                return r;
+        r = shmb_name_normalize(c->req->name, c->req->name_len, c->name);
+        if (r < 0) {
+                c->name[0] = '\0';
+                return r;
+        }
+        o = registry_lookup(c->b->registry, c->name);
+        if (!o)
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
+        c->rule = o->rule;
+        r = broker_remove(c->b, o);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        audit_record(c->id, "unlink", c->name, "none", c->rule ? c->rule->id : NULL, 0);
+        return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
 /* ---- EXPLAIN ---- */

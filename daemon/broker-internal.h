@@ -87,6 +87,7 @@ static inline uint32_t broker_proto_lifetime(const struct policy_lifetime *l)
 int broker_handle_status(struct request_ctx *c, void *buf, size_t size);
 int broker_handle_explain(struct request_ctx *c, void *buf, size_t size);
 int broker_list_all(struct request_ctx *c, void *buf, size_t size);
+int broker_unlink_any(struct request_ctx *c, void *buf, size_t size);
 int broker_stat_reply(struct request_ctx *c, struct object *o, void *buf, size_t size);
 int broker_handle_publish(struct request_ctx *c, void *buf, size_t size);
 int broker_handle_resize(struct request_ctx *c, void *buf, size_t size);

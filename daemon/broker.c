@@ -1039,6 +1039,8 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
         case SHMB_PROTO_EXPLAIN:
                 return broker_handle_explain(c, buf, size);
         case SHMB_PROTO_UNLINK:
+                if (c->req->flags & SHMB_PROTO_NAME_ALL)
+                        return broker_unlink_any(c, buf, size);
                 r = unlink_orphan(c, buf, size);
                 if (r != 0)
                         return r;

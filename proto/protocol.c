@@ -47,6 +47,7 @@ static uint32_t name_req_flags(uint16_t type)
         case SHMB_PROTO_LIST:
                 return SHMB_PROTO_NAME_ALL | SHMB_PROTO_NAME_DETAILS;
         case SHMB_PROTO_STAT:
+        case SHMB_PROTO_UNLINK:
                 return SHMB_PROTO_NAME_ALL;
         default:
                 return 0;
