@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl-data.c - the shmbrokerctl commands that make, fill, read, size, publish and remove one
- * segment: create, write, read, resize, publish, unlink.
+ * ctl-data.c - the shmbrokerctl commands that make, fill, read, size, publish and remove
+ * segments: create, write, read, resize, publish, unlink (and the admins' unlink --all).
  *
  * write and read use pwrite(2)/pread(2) on the fd, never a mapping, so that a segment shrunk
  * meanwhile cannot make them fault. Not here: describing segments (ctl-show.c), exec.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,10 +58,70 @@ int cmd_publish(struct shmb_client *c, char **args)
         return 0;
 }
 
+struct matches {
+        const char *pattern;
+        char **names;
+        size_t n, cap;
+};
+
+static int match_one(const char *name, void *userdata)
+{
+        struct matches *m = userdata;
+        char *copy;
+
+        if (fnmatch(m->pattern, name, 0) != 0)
+                return 0;
+        if (m->n == m->cap) {
+                size_t n = m->cap ? 2 * m->cap : 16;
+                char **names = realloc(m->names, n * sizeof(*names));
+
+                if (!names)
+                        return -ENOMEM;
+                m->names = names;
+                m->cap = n;
+        }
+        copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        m->names[m->n++] = copy;
+        return 0;
+}
+
+/*
+ * unlink --all PATTERN: the admins' clean-up. Every segment the broker holds whose name the
+ * glob matches is removed, each with its own request (SHMB_UNLINK_ALL), which the broker
+ * decides. One that is gone by then is what was wanted; any other failure is reported and the
+ * rest are still removed.
+ */
+static int unlink_all(struct shmb_client *c, const char *pattern)
+{
+        struct matches m = { .pattern = pattern[0] == '/' ? pattern + 1 : pattern };
+        int r, status = 0;
+        size_t i;
+
+        r = shmb_list2(c, SHMB_LIST_ALL, match_one, &m);
+        if (r >= 0 && m.n == 0)
+                r = -ENOENT;
+        if (r < 0)
+                status = ctl_fail(r == -ENOENT ? NULL : c, pattern, r);
+        for (i = 0; r >= 0 && i < m.n; i++) {
+                int k = shmb_unlink2(c, m.names[i], SHMB_UNLINK_ALL);
+
+                if (k < 0 && k != -ENOENT)
+                        status = ctl_fail(c, m.names[i], k);
+        }
+        for (i = 0; i < m.n; i++)
+                free(m.names[i]);
+        free(m.names);
+        return status;
+}
+
 int cmd_unlink(struct shmb_client *c, char **args)
 {
         int r;
 
+        if (arg_given & OPT_ALL)
+                return unlink_all(c, args[0]);
         r = shmb_unlink(c, args[0]);
         if (r < 0)
                 return ctl_fail(c, args[0], r);

@@ -40,6 +40,7 @@ static void help(void)
               "       " PROG " [--socket PATH] stat NAME [--all] [--json]\n"
               "       " PROG " [--socket PATH] list [--all] [--long] [--json]\n"
               "       " PROG " [--socket PATH] unlink NAME\n"
+              "       " PROG " [--socket PATH] unlink --all PATTERN\n"
               "       " PROG " [--socket PATH] wait NAME [--published] [--timeout SPAN]\n"
               "       " PROG " [--socket PATH] watch [PATTERN] [--json]\n"
               "       " PROG " [--socket PATH] exec [--size SIZE [--lifetime LIFETIME]]\n"
@@ -64,6 +65,7 @@ static void help(void)
               "                     creator, lifetime, state and ACL\n"
               "  list               list the segments you may open, one per line\n"
               "  unlink NAME        remove a segment's name\n"
+              "  unlink --all PATTERN  remove every segment PATTERN matches (admins)\n"
               "  wait NAME          wait until the segment exists (or is published)\n"
               "  watch [PATTERN]    print a line as segments are created, published, removed\n"
               "  exec NAME... -- COMMAND [ARG...]\n"
@@ -86,7 +88,7 @@ static void help(void)
               "  --future             publish: let fds handed out before go on writing\n"
               "  --published          wait: until the segment is also published\n"
               "  --timeout SPAN       wait: fail after SPAN (0: do not wait; default: never)\n"
-              "  --all                stat, list: any segment, orphans too (admins)\n"
+              "  --all                stat, list, unlink: any segment, orphans too (admins)\n"
               "  --long               list: a table with each segment's details\n"
               "  --json               list, stat, status, explain, watch: JSON output\n"
               "  --user USER          explain: for this user (name or uid; admins)\n"
@@ -146,7 +148,7 @@ static const struct verb verbs[] = {
         { "publish", 1, 1, OPT_FUTURE, cmd_publish },
         { "stat", 1, 1, OPT_ALL | OPT_JSON, cmd_stat },
         { "list", 0, 0, OPT_ALL | OPT_LONG | OPT_JSON, cmd_list },
-        { "unlink", 1, 1, 0, cmd_unlink },
+        { "unlink", 1, 1, OPT_ALL, cmd_unlink },
         { "wait", 1, 1, OPT_PUBLISHED | OPT_TIMEOUT, cmd_wait },
         { "watch", 0, 1, OPT_JSON, cmd_watch },
         { "exec", 1, MANY, OPT_SIZE | OPT_LIFETIME, NULL },
