@@ -67,18 +67,6 @@ static const char *event_name(int kind)
         }
 }
 
-/* Names are raw for scripts, as list prints them; escaped for a terminal, as ls(1) does. */
-static void print_name_line(const char *prefix, const char *name)
-{
-        char shown[4 * SHMB_NAME_MAX + 1];
-
-        if (isatty(STDOUT_FILENO)) {
-                ctl_escape(shown, sizeof(shown), name);
-                name = shown;
-        }
-        printf("%s%s\n", prefix, name);
-}
-
 static int print_event(const struct shmb_event *ev)
 {
         const char *what = event_name(ev->kind);
@@ -96,8 +84,7 @@ static int print_event(const struct shmb_event *ev)
                 return ctl_json_print(o, true);
         }
         snprintf(prefix, sizeof(prefix), "%s ", what);
-        print_name_line(prefix, ev->name);
-        return 0;
+        return ctl_print_name(prefix, ev->name);
 }
 
 int cmd_watch(struct shmb_client *c, char **args)

@@ -211,7 +211,10 @@ static int json_explanation(const char *name, const struct shmb_explanation *ex)
         verbs_o = json_object_new_object();
         ctl_json_set(o, "name", ctl_json_string(name));
         ctl_json_set(o, "uid", ctl_json_u64(ex->uid));
-        ctl_json_set(o, "user", ctl_json_string_or_null(ex->user_name));
+        /* The broker's name for the identity; it looks names up only when its policy needs
+         * them, so else this system's, as the text output shows. */
+        ctl_json_set(o, "user", ex->user_name[0] ? ctl_json_string(ex->user_name)
+                                                  : ctl_json_string(ctl_user_name(ex->uid)));
         ctl_json_set(o, "app", ctl_json_string_or_null(arg_app));
         ctl_json_set(o, "rule", (ex->flags & SHMB_EXPLAIN_RULE) ? ctl_json_string(ex->rule)
                                                                 : NULL);

@@ -211,12 +211,8 @@ static int list_name(const char *name, void *userdata)
         struct list_ctx *l = userdata;
         struct json_object *o;
 
-        if (!l->array) {
-                char shown[CELL];
-
-                ctl_escape(shown, sizeof(shown), name);
-                return puts(shown) == EOF ? (errno > 0 ? -errno : -EIO) : 0;
-        }
+        if (!l->array)
+                return ctl_print_name("", name);
         o = json_object_new_object();
         if (!o || json_object_array_add(l->array, o) < 0) {
                 json_object_put(o);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -346,6 +347,19 @@ void ctl_escape(char *buf, size_t size, const char *s)
                 p += n;
         }
         buf[used] = '\0';
+}
+
+int ctl_print_name(const char *prefix, const char *name)
+{
+        char shown[4 * SHMB_NAME_MAX + 1];
+
+        if (isatty(STDOUT_FILENO)) {
+                ctl_escape(shown, sizeof(shown), name);
+                name = shown;
+        }
+        if (printf("%s%s\n", prefix, name) < 0)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
 }
 
 const char *ctl_backend_name(uint32_t backend)

@@ -101,6 +101,10 @@ size_t ctl_utf8_len(const unsigned char *s);
 /* @s with control characters and bytes that are not UTF-8 shown as \xNN, for a terminal. */
 void ctl_escape(char *buf, size_t size, const char *s);
 
+/* "PREFIXNAME\n" on stdout: raw for scripts (names hold no control characters), escaped
+ * for a terminal, as ls(1) does. Return: 0 or -errno. */
+int ctl_print_name(const char *prefix, const char *name);
+
 /* Stable names, as the JSON output and the man page use them. NULL for unknown values. */
 const char *ctl_backend_name(uint32_t backend);
 const char *ctl_lifetime_name(uint32_t lifetime);
