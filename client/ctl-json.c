@@ -89,38 +89,37 @@ struct json_object *ctl_json_bool(bool b)
         return checked(json_object_new_boolean(b));
 }
 
-int ctl_json_object_fields(struct json_object *obj, const char *name, uint64_t size,
-                           uint32_t backend, const char *rule, uint32_t creator,
-                           const char *app, uint64_t ctime_usec, uint32_t lifetime,
-                           uint64_t lifetime_usec, uint32_t flags)
+int ctl_json_object_fields(struct json_object *obj, const struct ctl_object *o)
 {
         const char *seal = NULL;
         char when[64];
 
-        if (flags & SHMB_OBJ_SEAL_WRITE)
+        if (o->flags & SHMB_OBJ_SEAL_WRITE)
                 seal = "write";
-        else if (flags & SHMB_OBJ_SEAL_FUTURE_WRITE)
+        else if (o->flags & SHMB_OBJ_SEAL_FUTURE_WRITE)
                 seal = "future-write";
-        if (ctime_usec > 0)
-                ctl_format_time(when, sizeof(when), ctime_usec);
+        if (o->ctime_usec > 0)
+                ctl_format_time(when, sizeof(when), o->ctime_usec);
 
-        ctl_json_set(obj, "name", ctl_json_string(name));
-        ctl_json_set(obj, "size", ctl_json_u64(size));
-        ctl_json_set(obj, "backend", ctl_json_string(ctl_backend_name(backend)));
-        ctl_json_set(obj, "rule", ctl_json_string_or_null(rule));
-        ctl_json_set(obj, "creator_uid", ctl_json_u64(creator));
-        ctl_json_set(obj, "creator_user", ctl_json_string(ctl_user_name(creator)));
-        ctl_json_set(obj, "app", ctl_json_string_or_null(app));
-        ctl_json_set(obj, "created", ctime_usec > 0 ? ctl_json_string(when) : NULL);
-        ctl_json_set(obj, "created_usec", ctime_usec > 0 ? ctl_json_u64(ctime_usec) : NULL);
-        ctl_json_set(obj, "lifetime", ctl_json_string(ctl_lifetime_name(lifetime)));
-        ctl_json_set(obj, "lifetime_usec", lifetime == SHMB_LIFETIME_SPAN ?
-                                                   ctl_json_u64(lifetime_usec) : NULL);
-        ctl_json_set(obj, "orphan", ctl_json_bool(flags & SHMB_OBJ_ORPHAN));
-        ctl_json_set(obj, "published", ctl_json_bool(flags & SHMB_OBJ_PUBLISHED));
+        ctl_json_set(obj, "name", ctl_json_string(o->name));
+        ctl_json_set(obj, "size", ctl_json_u64(o->size));
+        ctl_json_set(obj, "backend", ctl_json_string(ctl_backend_name(o->backend)));
+        ctl_json_set(obj, "rule", ctl_json_string_or_null(o->rule));
+        ctl_json_set(obj, "creator_uid", ctl_json_u64(o->creator));
+        ctl_json_set(obj, "creator_user", ctl_json_string(ctl_user_name(o->creator)));
+        ctl_json_set(obj, "app", ctl_json_string_or_null(o->app));
+        ctl_json_set(obj, "created", o->ctime_usec > 0 ? ctl_json_string(when) : NULL);
+        ctl_json_set(obj, "created_usec", o->ctime_usec > 0 ? ctl_json_u64(o->ctime_usec) : NULL);
+        ctl_json_set(obj, "lifetime", ctl_json_string(ctl_lifetime_name(o->lifetime)));
+        ctl_json_set(obj, "lifetime_usec", o->lifetime == SHMB_LIFETIME_SPAN ?
+                                                   ctl_json_u64(o->lifetime_usec) : NULL);
+        ctl_json_set(obj, "ends_in_sec", o->ends_in_sec > 0 ? ctl_json_u64(o->ends_in_sec)
+                                                             : NULL);
+        ctl_json_set(obj, "orphan", ctl_json_bool(o->flags & SHMB_OBJ_ORPHAN));
+        ctl_json_set(obj, "published", ctl_json_bool(o->flags & SHMB_OBJ_PUBLISHED));
         ctl_json_set(obj, "seal", ctl_json_string(seal));
-        ctl_json_set(obj, "fresh", ctl_json_bool(flags & SHMB_OBJ_FRESH));
-        ctl_json_set(obj, "creator_gone", ctl_json_bool(flags & SHMB_OBJ_CREATOR_GONE));
+        ctl_json_set(obj, "fresh", ctl_json_bool(o->flags & SHMB_OBJ_FRESH));
+        ctl_json_set(obj, "creator_gone", ctl_json_bool(o->flags & SHMB_OBJ_CREATOR_GONE));
         return json_oom ? -ENOMEM : 0;
 }
 

@@ -77,6 +77,7 @@ static void print_acl_entry(const struct shmb_acl_entry *e)
 
 static void print_stat(const char *name, const struct shmb_stat *st)
 {
+        struct ctl_object o;
         char buf[CELL], who[CELL];
         const char *b = ctl_backend_name(st->backend);
         uint32_t i;
@@ -111,7 +112,8 @@ static void print_stat(const char *name, const struct shmb_stat *st)
                 printf("created:  %s (%s ago)\n", buf, age);
         } else
                 printf("created:  -\n");
-        ctl_format_lifetime(buf, sizeof(buf), st->lifetime, st->lifetime_usec, st->flags);
+        ctl_object_from_stat(&o, name, st);
+        ctl_format_lifetime(buf, sizeof(buf), &o);
         printf("lifetime: %s\n", buf);
         ctl_format_obj_flags(buf, sizeof(buf), st->flags);
         printf("state:    %s\n", buf);
@@ -124,13 +126,14 @@ static int json_stat(const char *name, const struct shmb_stat *st)
 {
         _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
         struct json_object *acl, *rights;
+        struct ctl_object obj;
         char mode[8];
         uint32_t i;
 
         if (!o)
                 return -ENOMEM;
-        ctl_json_object_fields(o, name, st->size, st->backend, st->rule, st->creator, st->app,
-                               st->ctime_usec, st->lifetime, st->lifetime_usec, st->flags);
+        ctl_object_from_stat(&obj, name, st);
+        ctl_json_object_fields(o, &obj);
         ctl_json_set(o, "uid", ctl_json_u64(st->uid));
         ctl_json_set(o, "user", ctl_json_string(ctl_user_name(st->uid)));
         ctl_json_set(o, "gid", ctl_json_u64(st->gid));
@@ -226,8 +229,10 @@ static int list_detail(const struct shmb_object_info *info, void *userdata)
         struct list_ctx *l = userdata;
         char name[CELL], size[32], rule[CELL], creator[CELL], app[CELL], age[64], state[128],
                 lifetime[128];
+        struct ctl_object obj;
         const char *b;
 
+        ctl_object_from_info(&obj, info);
         if (l->array) {
                 struct json_object *o = json_object_new_object();
 
@@ -235,10 +240,7 @@ static int list_detail(const struct shmb_object_info *info, void *userdata)
                         json_object_put(o);
                         return -ENOMEM;
                 }
-                return ctl_json_object_fields(o, info->name, info->size, info->backend,
-                                              info->rule, info->creator, info->app,
-                                              info->ctime_usec, info->lifetime,
-                                              info->lifetime_usec, info->flags);
+                return ctl_json_object_fields(o, &obj);
         }
         ctl_escape(name, sizeof(name), info->name);
         ctl_format_size(size, sizeof(size), info->size);
@@ -251,8 +253,7 @@ static int list_detail(const struct shmb_object_info *info, void *userdata)
         else
                 snprintf(age, sizeof(age), "-");
         ctl_format_obj_flags(state, sizeof(state), info->flags);
-        ctl_format_lifetime(lifetime, sizeof(lifetime), info->lifetime, info->lifetime_usec,
-                            info->flags);
+        ctl_format_lifetime(lifetime, sizeof(lifetime), &obj);
         b = ctl_backend_name(info->backend);
         return ctl_table_add(l->table, name, rule[0] ? rule : "-", creator, app[0] ? app : "-",
                              b ? b : "?", size, age, state, lifetime);

@@ -475,24 +475,49 @@ void ctl_format_obj_flags(char *buf, size_t size, uint32_t flags)
                 snprintf(buf, size, "-");
 }
 
-void ctl_format_lifetime(char *buf, size_t size, uint32_t lifetime, uint64_t usec, uint32_t flags)
+void ctl_object_from_stat(struct ctl_object *o, const char *name, const struct shmb_stat *st)
 {
-        char span[64];
+        *o = (struct ctl_object) {
+                .name = name, .size = st->size, .ctime_usec = st->ctime_usec,
+                .lifetime_usec = st->lifetime_usec, .backend = st->backend, .flags = st->flags,
+                .creator = st->creator, .lifetime = st->lifetime, .rule = st->rule,
+                .app = st->app,
+        };
+}
 
-        switch (lifetime) {
+void ctl_object_from_info(struct ctl_object *o, const struct shmb_object_info *info)
+{
+        *o = (struct ctl_object) {
+                .name = info->name, .size = info->size, .ctime_usec = info->ctime_usec,
+                .lifetime_usec = info->lifetime_usec, .backend = info->backend,
+                .flags = info->flags, .creator = info->creator, .lifetime = info->lifetime,
+                .ends_in_sec = info->lifetime == SHMB_LIFETIME_SPAN ? info->ends_in_sec : 0,
+                .rule = info->rule, .app = info->app,
+        };
+}
+
+void ctl_format_lifetime(char *buf, size_t size, const struct ctl_object *o)
+{
+        char span[64], ends[64];
+
+        switch (o->lifetime) {
         case SHMB_LIFETIME_PERSISTENT:
                 snprintf(buf, size, "persistent");
                 break;
         case SHMB_LIFETIME_PROCESS:
-                snprintf(buf, size, "%s", (flags & SHMB_OBJ_CREATOR_GONE) ?
+                snprintf(buf, size, "%s", (o->flags & SHMB_OBJ_CREATOR_GONE) ?
                          "process; its creator is gone" : "until its creator exits");
                 break;
         case SHMB_LIFETIME_SPAN:
-                ctl_format_span(span, sizeof(span), usec);
-                snprintf(buf, size, "%s after its last open", span);
+                ctl_format_span(span, sizeof(span), o->lifetime_usec);
+                if (o->ends_in_sec > 0) {
+                        ctl_format_span(ends, sizeof(ends), o->ends_in_sec * USEC_PER_SEC);
+                        snprintf(buf, size, "%s after its last open: ends in %s", span, ends);
+                } else
+                        snprintf(buf, size, "%s after its last open", span);
                 break;
         default:
-                snprintf(buf, size, "unknown (%" PRIu32 ")", lifetime);
+                snprintf(buf, size, "unknown (%" PRIu32 ")", o->lifetime);
                 break;
         }
 }

@@ -115,8 +115,25 @@ const char *ctl_errno_name(int r);
 void ctl_format_rights(char *buf, size_t size, uint32_t rights);
 /* "orphan,published,..." for SHMB_OBJ_*, "-" for none. */
 void ctl_format_obj_flags(char *buf, size_t size, uint32_t flags);
-/* For people: "persistent", "until its creator exits", "30s after its last open". */
-void ctl_format_lifetime(char *buf, size_t size, uint32_t lifetime, uint64_t usec, uint32_t flags);
+/* What shmbrokerctl shows of a segment, from a stat or from list details. */
+struct ctl_object {
+        const char *name;
+        uint64_t size;
+        uint64_t ctime_usec;            /* 0: the broker does not say */
+        uint64_t lifetime_usec;
+        uint32_t backend;
+        uint32_t flags;
+        uint32_t creator;
+        uint32_t lifetime;
+        uint32_t ends_in_sec;           /* list details only; 0: unknown or not a span */
+        const char *rule;
+        const char *app;
+};
+void ctl_object_from_stat(struct ctl_object *o, const char *name, const struct shmb_stat *st);
+void ctl_object_from_info(struct ctl_object *o, const struct shmb_object_info *info);
+/* For people: "persistent", "until its creator exits", "30s after its last open" (": ends in
+ * 25s" when the broker says). */
+void ctl_format_lifetime(char *buf, size_t size, const struct ctl_object *o);
 
 /* ---------------------------------------------------------------- ctl-table.c */
 
@@ -141,10 +158,7 @@ struct json_object *ctl_json_bool(bool b);
 /* Sets @key of @obj to @val (consumed). Return: 0 or -ENOMEM. */
 int ctl_json_set(struct json_object *obj, const char *key, struct json_object *val);
 /* The fields every description of a segment shares (list --long, status, stat). */
-int ctl_json_object_fields(struct json_object *obj, const char *name, uint64_t size,
-                           uint32_t backend, const char *rule, uint32_t creator,
-                           const char *app, uint64_t ctime_usec, uint32_t lifetime,
-                           uint64_t lifetime_usec, uint32_t flags);
+int ctl_json_object_fields(struct json_object *obj, const struct ctl_object *o);
 /* Prints @obj as one document (pretty) or one line (@one_line), then a newline. */
 int ctl_json_print(struct json_object *obj, bool one_line);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -329,7 +330,7 @@ void ctl_assert_row(const char *text, const char *const *want)
                         fail_msg("row '%s' has %zu cells, expected %zu, in:\n%s", want[0], n,
                                  n_want, text);
                 for (j = 1; j < n; j++)
-                        if (strcmp(want[j], "*") != 0 && strcmp(cells[j], want[j]) != 0)
+                        if (fnmatch(want[j], cells[j], 0) != 0)
                                 fail_msg("row '%s', cell %zu is '%s', expected '%s', in:\n%s",
                                          want[0], j, cells[j], want[j], text);
                 return;

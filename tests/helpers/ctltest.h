@@ -71,7 +71,7 @@ bool ctl_line_starting(const char *text, const char *prefix, char *buf, size_t s
  * number of cells. The cells point into @row, which is modified. */
 size_t ctl_cells(char *row, char **cells, size_t max);
 /* Asserts the row of a table in @text whose first cell is @first has exactly the cells given
- * (NULL-terminated; a cell "*" matches anything). */
+ * (NULL-terminated; but for the first, each is an fnmatch(3) pattern: "*" matches anything). */
 #define CTL_ASSERT_ROW(text, ...) \
         ctl_assert_row((text), (const char *const[]) { __VA_ARGS__, NULL })
 void ctl_assert_row(const char *text, const char *const *cells);

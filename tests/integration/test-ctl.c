@@ -360,6 +360,7 @@ static void test_list(void **state)
         ctl_assert_jnull(j, "2.app");
         ctl_assert_jstr(j, "2.lifetime", "persistent");
         ctl_assert_jnull(j, "2.lifetime_usec");
+        ctl_assert_jnull(j, "2.ends_in_sec");
         ctl_assert_jbool(j, "2.orphan", false);
         ctl_assert_jbool(j, "2.published", false);
         ctl_assert_jnull(j, "2.seal");
@@ -552,6 +553,9 @@ static void test_status(void **state)
         ctl_assert_ju64(j, line, 30000000);
         snprintf(line, sizeof(line), "objects.%d.rule", i);
         ctl_assert_jstr(j, line, "life");
+        /* A span says when it ends unless opened again: within its span. */
+        snprintf(line, sizeof(line), "objects.%d.ends_in_sec", i);
+        assert_in_range(json_object_get_uint64(ctl_jget(j, line)), 1, 30);
         assert_int_equal(json_object_array_length(ctl_jget(j, "objects")), 3);
         json_object_put(j);
 
@@ -573,7 +577,7 @@ static void test_status(void **state)
         CTL_ASSERT_ROW(res.out, "41001", name1, "0", "3", "1036K");
         CTL_ASSERT_ROW(res.out, "41004", name4, "1", "0", "0");
         CTL_ASSERT_ROW(res.out, "life-s", "life", who1, "-", "shm", "8K", "*", "-",
-                       "30s after its last open");
+                       "30s after its last open: ends in [1-3]*s");
         CTL_ASSERT_ROW(res.out, "mem-c", "mem", who1, "-", "memfd", "1M", "*", "-",
                        "persistent");
         harness_exec_result_done(&ver);
@@ -812,7 +816,7 @@ static void test_lifetimes(void **state)
         ctl_assert_ok(&res);
         CTL(d, &id_reader, &res, "list", "--long");
         CTL_ASSERT_ROW(res.out, "demo-l", "demo", who1, "-", "shm", "4K", "*", "-",
-                       "2h after its last open");
+                       "2h after its last open: ends in *");
 
         /* process: the creator is shmbrokerctl, which has exited once harness_ctl returns. */
         CTL(d, &id_creator, &res, "create", "life-q", "--size", "4K", "--lifetime", "process");
