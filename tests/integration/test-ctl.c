@@ -849,6 +849,16 @@ static void test_exec_create(void **state)
         ctl_assert_ok(&res);
         assert_string_equal(res.out, "");
 
+        /* A command that crashes (SIGKILL) takes its segments along as well. */
+        CTL(d, &id_creator, &res, "exec", "--size", "4K", "life-k", "--", "/bin/sh", "-c",
+            "\"$SHMBROKERCTL\" --socket \"$0\" list; kill -KILL $$", d->socket_path);
+        assert_int_equal(res.status, -SIGKILL);
+        assert_string_equal(res.out, "life-k\n");
+        assert_int_equal(harness_daemon_wait_idle(d, HARNESS_TIMEOUT_MS), 0);
+        CTL(d, &id_creator, &res, "stat", "life-k");
+        ctl_assert_fails(&res, 1, "shmbrokerctl: life-k: No such file or directory "
+                                  "(no such object)\n");
+
         /* It exists already: nothing runs. */
         make(d, "demo-a", "4K");
         CTL(d, &id_creator, &res, "exec", "--size", "4K", "demo-a", "--", "/bin/echo", "ran");
