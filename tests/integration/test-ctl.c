@@ -494,6 +494,45 @@ static void test_names_not_utf8(void **state)
         harness_exec_result_done(&res);
 }
 
+/*
+ * Nothing to show is still an answer: the table's header, an empty JSON array, a status with
+ * no segments. The daemon's reply to a detailed LIST with no names must still say
+ * LIST_DETAILS (PROTOCOL.md: "also on an empty page"), or the library rejects it (EPROTO).
+ */
+static void test_empty_lists(void **state)
+{
+        const struct harness_daemon *d = *state;
+        struct harness_exec_result res = {};
+        struct json_object *j;
+
+        make(d, "demo-a", "4K");        /* the admin may see it with --all only */
+        CTL(d, &id_admin, &res, "list", "--long");
+        if (res.status != 0 && strcmp(res.err, "shmbrokerctl: list: Protocol error\n") == 0)
+                fail_msg("DAEMON: an empty page of LIST with NAME_DETAILS comes without "
+                         "LIST_DETAILS (broker_list_all() passes only its own flags to "
+                         "shmb_proto_list_finish()), which the library rejects as EPROTO: "
+                         "'list --long' with nothing to list, and 'status' of a broker without "
+                         "segments, fail with 'Protocol error'");
+        ctl_assert_ok(&res);
+        assert_string_equal(res.out, "NAME  RULE  CREATOR  APP  BACKEND  SIZE  AGE  STATE  "
+                                     "LIFETIME\n");
+        CTL(d, &id_admin, &res, "list", "--long", "--json");
+        ctl_assert_ok(&res);
+        j = ctl_json(res.out);
+        assert_int_equal(json_object_array_length(j), 0);
+        json_object_put(j);
+
+        CTL(d, NULL, &res, "unlink", "demo-a", "--all");
+        ctl_assert_ok(&res);
+        CTL(d, NULL, &res, "status", "--json");
+        ctl_assert_ok(&res);
+        j = ctl_json(res.out);
+        ctl_assert_ju64(j, "counts.objects", 0);
+        assert_int_equal(json_object_array_length(ctl_jget(j, "objects")), 0);
+        json_object_put(j);
+        harness_exec_result_done(&res);
+}
+
 /* ------------------------------------------------------------------------------------------
  * status
  */
@@ -1309,6 +1348,7 @@ int main(void)
                 T(test_list),
                 T(test_stat),
                 T(test_names_not_utf8),
+                T(test_empty_lists),
                 T(test_status),
                 T(test_explain_self),
                 T(test_explain_user),
