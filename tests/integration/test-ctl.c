@@ -160,15 +160,31 @@ static void assert_juser(struct json_object *j, const char *path, uid_t uid)
  * Fixtures
  */
 
+/* What a case ran last and the JSON it read: released after the case, whatever happened. */
 static struct ctl_bg bg = CTL_BG_NONE;
+static struct harness_exec_result res;
+static struct json_object *j;
+
+static void jparse(const char *text)
+{
+        json_object_put(j);
+        j = ctl_json(text);
+}
+
+static void case_release(void)
+{
+        ctl_bg_kill(&bg);
+        harness_exec_result_done(&res);
+        json_object_put(j);
+        j = NULL;
+}
 
 /* A case's leftovers go (as root, an admin), and a control user is still served. */
 static int case_teardown(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
 
-        ctl_bg_kill(&bg);
+        case_release();
         (void) harness_daemon_wait_idle(d, HARNESS_TIMEOUT_MS);
         CTL(d, NULL, &res, "unlink", "--all", "*");
         if (res.status != 0 &&
@@ -219,11 +235,8 @@ static int group_teardown(void **state)
 /* Creates @name as the creator, with @size, and asserts it worked. */
 static void make(const struct harness_daemon *d, const char *name, const char *size)
 {
-        struct harness_exec_result res = {};
-
         CTL(d, &id_creator, &res, "create", name, "--size", size);
         ctl_assert_ok(&res);
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -233,7 +246,6 @@ static void make(const struct harness_daemon *d, const char *name, const char *s
 static void test_usage(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
 
         CTL(d, &id_reader, &res, "frob");
         ctl_assert_fails(&res, 2, "shmbrokerctl: unknown command 'frob'\n" USAGE_HINT);
@@ -278,13 +290,11 @@ static void test_usage(void **state)
         CTL(d, &id_reader, &res, "--help");
         ctl_assert_ok(&res);
         assert_true(strncmp(res.out, "Usage: shmbrokerctl [--socket PATH] create ", 43) == 0);
-        harness_exec_result_done(&res);
 }
 
 static void test_reasons(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
 
         make(d, "demo-r", "4K");
         CTL(d, &id_creator, &res, "create", "demo-r", "--size", "4K");
@@ -315,7 +325,6 @@ static void test_reasons(void **state)
         ctl_assert_fails(&res, 1, "shmbrokerctl: list: " ADMIN_ONLY "\n");
         CTL(d, &id_reader, &res, "stat", "--all", "demo-r");
         ctl_assert_fails(&res, 1, "shmbrokerctl: demo-r: " ADMIN_ONLY "\n");
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -325,8 +334,6 @@ static void test_reasons(void **state)
 static void test_list(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
-        struct json_object *j;
 
         make(d, "demo-a", "4K");
         make(d, "demo-b", "8K");
@@ -339,17 +346,16 @@ static void test_list(void **state)
 
         CTL(d, &id_reader, &res, "list", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         assert_int_equal(json_object_array_length(j), 3);
         ctl_assert_jstr(j, "0.name", "demo-a");
         ctl_assert_jstr(j, "2.name", "mem-c");
         /* Without --long: the names only. */
         assert_int_equal(json_object_object_length(ctl_jget(j, "1")), 1);
-        json_object_put(j);
 
         CTL(d, &id_reader, &res, "list", "--long", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         assert_int_equal(json_object_array_length(j), 3);
         ctl_assert_jstr(j, "2.name", "mem-c");
         ctl_assert_ju64(j, "2.size", 1048576);
@@ -370,7 +376,6 @@ static void test_list(void **state)
         assert_true(strlen(json_object_get_string(ctl_jget(j, "2.created"))) == 20);
         ctl_assert_ju64(j, "0.size", 4096);
         ctl_assert_jstr(j, "0.backend", "shm");
-        json_object_put(j);
 
         CTL(d, &id_reader, &res, "list", "--long");
         ctl_assert_ok(&res);
@@ -389,15 +394,12 @@ static void test_list(void **state)
         CTL(d, &id_admin, &res, "list", "--all");
         ctl_assert_ok(&res);
         assert_string_equal(res.out, "demo-a\ndemo-b\nmem-c\npriv-p\n");
-        harness_exec_result_done(&res);
 }
 
 static void test_stat(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[256], want[256];
-        struct json_object *j;
         int i;
 
         make(d, "demo-a", "4K");
@@ -429,7 +431,7 @@ static void test_stat(void **state)
 
         CTL(d, &id_reader, &res, "stat", "demo-a", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "name", "demo-a");
         ctl_assert_ju64(j, "size", 4096);
         ctl_assert_ju64(j, "uid", HARNESS_UID_1);
@@ -456,7 +458,6 @@ static void test_stat(void **state)
                 break;
         }
         assert_true(i < (int) json_object_array_length(ctl_jget(j, "acl")));
-        json_object_put(j);
 
         /* The admin has no rights under the rule: stat hides it; stat --all shows it. */
         CTL(d, &id_admin, &res, "stat", "demo-a");
@@ -464,19 +465,15 @@ static void test_stat(void **state)
                                   "(the rule does not let you read)\n");
         CTL(d, &id_admin, &res, "stat", "demo-a", "--all", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "rule", "demo");
         assert_int_equal(json_object_array_length(ctl_jget(j, "rights")), 0);
-        json_object_put(j);
-        harness_exec_result_done(&res);
 }
 
 /* Names are bytes: JSON gets U+FFFD for what is not UTF-8, a pipe gets the bytes. */
 static void test_names_not_utf8(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
-        struct json_object *j;
 
         make(d, "demo-\xff", "4K");
         CTL(d, &id_reader, &res, "list");
@@ -484,14 +481,12 @@ static void test_names_not_utf8(void **state)
         assert_string_equal(res.out, "demo-\xff\n");
         CTL(d, &id_reader, &res, "list", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "0.name", "demo-\xef\xbf\xbd");
-        json_object_put(j);
         CTL(d, &id_reader, &res, "list", "--long");
         ctl_assert_ok(&res);
         CTL_ASSERT_ROW(res.out, "demo-\\xff", "demo", who1, "-", "shm", "4K", "*", "-",
                        "persistent");
-        harness_exec_result_done(&res);
 }
 
 /*
@@ -502,8 +497,6 @@ static void test_names_not_utf8(void **state)
 static void test_empty_lists(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
-        struct json_object *j;
 
         make(d, "demo-a", "4K");        /* the admin may see it with --all only */
         CTL(d, &id_admin, &res, "list", "--long");
@@ -518,19 +511,16 @@ static void test_empty_lists(void **state)
                                      "LIFETIME\n");
         CTL(d, &id_admin, &res, "list", "--long", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         assert_int_equal(json_object_array_length(j), 0);
-        json_object_put(j);
 
         CTL(d, NULL, &res, "unlink", "demo-a", "--all");
         ctl_assert_ok(&res);
         CTL(d, NULL, &res, "status", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_ju64(j, "counts.objects", 0);
         assert_int_equal(json_object_array_length(ctl_jget(j, "objects")), 0);
-        json_object_put(j);
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -541,10 +531,9 @@ static void test_status(void **state)
 {
         const struct harness_daemon *d = *state;
         const char *daemon = getenv("SHMBROKERD");
-        struct harness_exec_result res = {}, ver = {};
+        struct harness_exec_result ver = {};
         char line[PATH_MAX + 64], want[PATH_MAX + 64], version[64];
-        struct json_object *j;
-        int i;
+        int i, r;
 
         make(d, "demo-a", "4K");
         make(d, "mem-c", "1M");
@@ -557,11 +546,13 @@ static void test_status(void **state)
         assert_int_equal(harness_exec(NULL, (const char *const[]) { daemon, "--version", NULL },
                                       NULL, 0, &ver), 0);
         /* "shmbroker 0.1.0": the last word. */
-        assert_int_equal(sscanf(ver.out, "%*s %63s", version), 1);
+        r = sscanf(ver.out, "%*s %63s", version);
+        harness_exec_result_done(&ver);
+        assert_int_equal(r, 1);
 
         CTL(d, NULL, &res, "status", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "version", version);
         ctl_assert_jstr(j, "policy.origin", d->policy_path);
         ctl_assert_ju64(j, "policy.generation", 1);
@@ -596,7 +587,6 @@ static void test_status(void **state)
         snprintf(line, sizeof(line), "objects.%d.ends_in_sec", i);
         assert_in_range(json_object_get_uint64(ctl_jget(j, line)), 1, 30);
         assert_int_equal(json_object_array_length(ctl_jget(j, "objects")), 3);
-        json_object_put(j);
 
         /* For people; an admin of Admins= may too. */
         CTL(d, &id_admin, &res, "status");
@@ -619,8 +609,6 @@ static void test_status(void **state)
                        "30s after its last open: ends in [1-3]*s");
         CTL_ASSERT_ROW(res.out, "mem-c", "mem", who1, "-", "memfd", "1M", "*", "-",
                        "persistent");
-        harness_exec_result_done(&ver);
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -645,9 +633,7 @@ static const char explain_writer[] =
 static void test_explain_self(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[512], want[1024];
-        struct json_object *j;
 
         make(d, "demo-a", "4K");
         snprintf(want, sizeof(want), explain_writer, who2);
@@ -661,7 +647,7 @@ static void test_explain_self(void **state)
 
         CTL(d, &id_writer, &res, "explain", "demo-a", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "name", "demo-a");
         ctl_assert_ju64(j, "uid", HARNESS_UID_2);
         assert_juser(j, "user", HARNESS_UID_2);
@@ -685,7 +671,6 @@ static void test_explain_self(void **state)
         ctl_assert_jbool(j, "verbs.open_ro.allowed", true);
         ctl_assert_jbool(j, "verbs.unlink.allowed", false);
         ctl_assert_jbool(j, "verbs.stat.allowed", true);
-        json_object_put(j);
 
         /* No rule at all. */
         CTL(d, &id_reader, &res, "explain", "nothing-e");
@@ -700,20 +685,16 @@ static void test_explain_self(void **state)
                        "Permission denied (no rule matches this name)");
         CTL(d, &id_reader, &res, "explain", "nothing-e", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jnull(j, "rule");
         ctl_assert_jstr(j, "verbs.open_ro.reason", "no_rule");
         ctl_assert_jbool(j, "object.exists", false);
-        json_object_put(j);
-        harness_exec_result_done(&res);
 }
 
 static void test_explain_user(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[512];
-        struct json_object *j;
 
         ctl_require_users();
         make(d, "demo-a", "4K");
@@ -724,7 +705,7 @@ static void test_explain_user(void **state)
          */
         CTL(d, NULL, &res, "explain", "--user", CTL_USER_NAME, "demo-a", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_ju64(j, "uid", CTL_USER_UID);
         ctl_assert_jstr(j, "user", CTL_USER_NAME);
         ctl_assert_jstr(j, "rule", "demo");
@@ -734,7 +715,6 @@ static void test_explain_user(void **state)
         ctl_assert_jbool(j, "verbs.open_ro.allowed", true);
         ctl_assert_jbool(j, "verbs.open_rw.allowed", false);
         ctl_assert_jstr(j, "verbs.open_rw.reason", "no_write");
-        json_object_put(j);
 
         /* By uid, for people; an admin of Admins= may ask too. */
         CTL(d, &id_admin, &res, "explain", "--user", "41041", "demo-a");
@@ -756,35 +736,29 @@ static void test_explain_user(void **state)
                 CTL(d, NULL, &res, "explain", "--user", "41049", "demo-a");
                 ctl_assert_fails(&res, 1, "shmbrokerctl: 41049: no such user\n");
         }
-        harness_exec_result_done(&res);
 }
 
 static void test_explain_app(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
-        struct json_object *j;
 
         /* As an app, the writer's uid gets what app:org.example.* gets; as itself, nothing. */
         CTL(d, &id_writer, &res, "explain", "--app", "org.example.Viewer", "app-v1", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "app", "org.example.Viewer");
         ctl_assert_jstr(j, "rule", "app");
         ctl_assert_jbool(j, "verbs.create.allowed", true);
         ctl_assert_jbool(j, "verbs.open_rw.allowed", false);
         ctl_assert_jstr(j, "verbs.open_rw.reason", "no_object");
-        json_object_put(j);
         CTL(d, &id_writer, &res, "explain", "app-v1", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jnull(j, "app");
         ctl_assert_jbool(j, "verbs.create.allowed", false);
         ctl_assert_jstr(j, "verbs.create.reason", "no_create");
-        json_object_put(j);
         CTL(d, &id_writer, &res, "explain", "--app", "not an app id", "app-v1");
         ctl_assert_fails(&res, 1, "shmbrokerctl: app-v1: Invalid argument\n");
-        harness_exec_result_done(&res);
 }
 
 /*
@@ -795,8 +769,6 @@ static void test_explain_app(void **state)
 static void test_explain_hides_unreadable(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
-        struct json_object *j;
 
         make(d, "priv-q", "4K");
         CTL(d, &id_reader, &res, "stat", "priv-q");
@@ -804,7 +776,7 @@ static void test_explain_hides_unreadable(void **state)
                                   "(the rule does not let you read)\n");
         CTL(d, &id_reader, &res, "explain", "priv-q", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jbool(j, "verbs.open_ro.allowed", false);
         ctl_assert_jbool(j, "verbs.open_rw.allowed", false);
         if (json_object_get_boolean(ctl_jget(j, "object.handed_out")) ||
@@ -814,8 +786,6 @@ static void test_explain_hides_unreadable(void **state)
                          "out (EXPLAIN_OBJECT|EXPLAIN_HANDED): existence leaks to a non-admin. "
                          "broker_handle_explain() sets HANDED from broker_lookup_own() alone, "
                          "without the rule's read right.", HARNESS_UID_3);
-        json_object_put(j);
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -825,9 +795,7 @@ static void test_explain_hides_unreadable(void **state)
 static void test_lifetimes(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[256];
-        struct json_object *j;
 
         CTL(d, &id_creator, &res, "create", "life-s", "--size", "4K", "--lifetime", "30s");
         ctl_assert_ok(&res);
@@ -837,10 +805,9 @@ static void test_lifetimes(void **state)
         assert_string_equal(line, "lifetime: 30s after its last open");
         CTL(d, &id_reader, &res, "stat", "life-s", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jstr(j, "lifetime", "span");
         ctl_assert_ju64(j, "lifetime_usec", 30000000);
-        json_object_put(j);
 
         /* Lifetime=1h: no longer than that. */
         CTL(d, &id_creator, &res, "create", "life-p", "--size", "4K", "--lifetime",
@@ -864,13 +831,11 @@ static void test_lifetimes(void **state)
         CTL(d, &id_reader, &res, "stat", "life-q");
         ctl_assert_fails(&res, 1, "shmbrokerctl: life-q: No such file or directory "
                                   "(no such object)\n");
-        harness_exec_result_done(&res);
 }
 
 static void test_exec_create(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         static const char script[] =
                 "echo \"$SHMBROKER_FDS|$SHMBROKER_NAMES\"; "
                 "grep '^flags:' /proc/self/fdinfo/3 | cut -c 8-; "
@@ -911,7 +876,6 @@ static void test_exec_create(void **state)
         CTL(d, &id_creator, &res, "stat", "demo-e1");
         ctl_assert_fails(&res, 1, "shmbrokerctl: demo-e1: No such file or directory "
                                   "(no such object)\n");
-        harness_exec_result_done(&res);
 }
 
 /*
@@ -923,7 +887,6 @@ static void test_exec_environment(void **state)
 {
         const struct harness_daemon *d = *state;
         const char *ctl = getenv("SHMBROKERCTL");
-        struct harness_exec_result res = {};
         static const char outer[] =
                 "LISTEN_PID=${4:-$$} LISTEN_FDS=2 LISTEN_FDNAMES=a:b NOTIFY_SOCKET=/run/n "
                 "exec \"$1\" --socket \"$2\" exec demo-a -- /bin/sh -c \"$3\" "
@@ -935,6 +898,7 @@ static void test_exec_environment(void **state)
 
         make(d, "demo-a", "4K");
         assert_non_null(ctl);
+        harness_exec_result_done(&res);
         assert_int_equal(harness_exec(&id_creator, (const char *const[]) {
                                               "/bin/sh", "-c", outer, "sh", ctl,
                                               d->socket_path, inner, NULL },
@@ -950,7 +914,6 @@ static void test_exec_environment(void **state)
                                       NULL, 0, &res), 0);
         ctl_assert_ok(&res);
         assert_string_equal(res.out, "unset unset unset /run/n 1\nfd4 open\n");
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -960,7 +923,6 @@ static void test_exec_environment(void **state)
 static void test_resize(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[256];
 
         CTL(d, &id_creator, &res, "create", "demo-u", "--unsized");
@@ -986,15 +948,12 @@ static void test_resize(void **state)
         CTL(d, &id_creator, &res, "resize", "demo-u", "16K");
         ctl_assert_fails(&res, 1, "shmbrokerctl: demo-u: Operation not permitted "
                                   "(the object was opened or sized already)\n");
-        harness_exec_result_done(&res);
 }
 
 static void test_publish(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[256];
-        struct json_object *j;
 
         make(d, "demo-p", "4K");
         /* Publish=creator (the default): only a Create= principal, and its creator. */
@@ -1019,10 +978,9 @@ static void test_publish(void **state)
         ctl_assert_ok(&res);
         CTL(d, &id_reader, &res, "stat", "mem-p", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_jbool(j, "published", true);
         ctl_assert_jstr(j, "seal", "write");
-        json_object_put(j);
         make(d, "mem-f", "4K");
         CTL(d, &id_creator, &res, "publish", "/mem-f", "--future");
         ctl_assert_ok(&res);
@@ -1032,7 +990,6 @@ static void test_publish(void **state)
                        "published,future-sealed", "persistent");
         CTL_ASSERT_ROW(res.out, "mem-p", "mem", who1, "-", "memfd", "4K", "*",
                        "published,sealed", "persistent");
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1042,7 +999,6 @@ static void test_publish(void **state)
 static void test_wait(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
 
         CTL_BG(&bg, d, &id_reader, "wait", "demo-w", "--published", "--timeout", "10s");
         ctl_bg_wait_polling(&bg);
@@ -1072,15 +1028,12 @@ static void test_wait(void **state)
         CTL(d, &id_reader, &res, "wait", "nothing-w");
         ctl_assert_fails(&res, 1, "shmbrokerctl: nothing-w: Permission denied "
                                   "(no rule matches this name)\n");
-        harness_exec_result_done(&res);
 }
 
 static void test_watch(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[512];
-        struct json_object *j;
 
         CTL_BG(&bg, d, &id_reader, "watch", "demo-w*");
         ctl_bg_wait_polling(&bg);
@@ -1111,15 +1064,13 @@ static void test_watch(void **state)
         make(d, "priv-w4", "4K");
         make(d, "demo-j", "4K");
         assert_true(ctl_bg_line(&bg, line, sizeof(line)));
-        j = ctl_json(line);
+        jparse(line);
         ctl_assert_jstr(j, "event", "created");
         ctl_assert_jstr(j, "name", "demo-j");
         assert_int_equal(json_object_object_length(j), 2);
-        json_object_put(j);
         ctl_bg_finish(&bg, SIGINT, &res);
         ctl_assert_ok(&res);
         assert_string_equal(res.out, "");
-        harness_exec_result_done(&res);
 }
 
 #define CHURN 1500
@@ -1144,7 +1095,6 @@ static int child_churn(void *userdata)
 static void test_watch_overflow(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char line[512];
         size_t i, n = 0;
         int r;
@@ -1165,15 +1115,12 @@ static void test_watch_overflow(void **state)
         for (i = 0; ctl_line(res.out, i, line, sizeof(line)); i++, n++)
                 assert_string_equal(line, i % 2 == 0 ? "created demo-o1" : "removed demo-o1");
         assert_true(n > 0 && n < 2 * CHURN);
-        harness_exec_result_done(&res);
 }
 
 static void test_app_socket(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
         char path[256], line[512], want[512];
-        struct json_object *j;
         struct stat st;
         int i;
 
@@ -1203,13 +1150,12 @@ static void test_app_socket(void **state)
 
         CTL(d, NULL, &res, "status", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_ju64(j, "counts.app_sockets", 1);
         i = ctl_jfind(j, "objects", "app-v1");
         assert_true(i >= 0);
         snprintf(line, sizeof(line), "objects.%d.app", i);
         ctl_assert_jstr(j, line, "org.example.Viewer");
-        json_object_put(j);
         CTL(d, NULL, &res, "status");
         ctl_assert_ok(&res);
         CTL_ASSERT_ROW(res.out, "app-v1", "app", who2, "org.example.Viewer", "shm", "4K",
@@ -1222,7 +1168,6 @@ static void test_app_socket(void **state)
         assert_int_equal(harness_daemon_wait_idle(d, HARNESS_TIMEOUT_MS), 0);
         assert_int_equal(lstat(path, &st), -1);
         assert_int_equal(errno, ENOENT);
-        harness_exec_result_done(&res);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1232,7 +1177,6 @@ static void test_app_socket(void **state)
 static void test_unlink_all(void **state)
 {
         const struct harness_daemon *d = *state;
-        struct harness_exec_result res = {};
 
         make(d, "demo-z1", "4K");
         make(d, "demo-z2", "4K");
@@ -1252,14 +1196,13 @@ static void test_unlink_all(void **state)
         ctl_assert_fails(&res, 1, "shmbrokerctl: zzz-*: No such file or directory\n");
         CTL(d, &id_admin, &res, "list", "--all");
         assert_string_equal(res.out, "demo-y\n");
-        harness_exec_result_done(&res);
 }
 
 static struct harness_daemon *own_daemon;
 
 static int own_teardown(void **state)
 {
-        ctl_bg_kill(&bg);
+        case_release();
         if (own_daemon)
                 (void) harness_daemon_stop(TAKE_PTR(own_daemon));
         return 0;
@@ -1283,10 +1226,8 @@ static void reload(struct harness_daemon *d, const char *text)
 
 static void test_orphans(void **state)
 {
-        struct harness_exec_result res = {};
         struct harness_daemon *d;
         char line[256];
-        struct json_object *j;
 
         assert_int_equal(harness_daemon_start(policy, NULL, &own_daemon), 0);
         d = own_daemon;
@@ -1295,14 +1236,13 @@ static void test_orphans(void **state)
 
         CTL(d, NULL, &res, "status", "--json");
         ctl_assert_ok(&res);
-        j = ctl_json(res.out);
+        jparse(res.out);
         ctl_assert_ju64(j, "policy.generation", 2);
         ctl_assert_ju64(j, "counts.orphans", 1);
         ctl_assert_ju64(j, "counts.rules", 2);
         ctl_assert_jstr(j, "objects.0.name", "demo-o");
         ctl_assert_jbool(j, "objects.0.orphan", true);
         ctl_assert_jstr(j, "objects.0.rule", "demo");
-        json_object_put(j);
         CTL(d, NULL, &res, "status");
         ctl_assert_ok(&res);
         assert_true(ctl_line_starting(res.out, "objects:", line, sizeof(line)));
@@ -1322,7 +1262,6 @@ static void test_orphans(void **state)
         CTL(d, NULL, &res, "list", "--all");
         ctl_assert_ok(&res);
         assert_string_equal(res.out, "");
-        harness_exec_result_done(&res);
 
         assert_int_equal(harness_daemon_wait_fd_count(d, d->n_fds_start, 2000), d->n_fds_start);
         assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
