@@ -54,7 +54,7 @@ extern const char *arg_user;
 extern const char *arg_app;
 extern unsigned int arg_given;          /* OPT_* */
 
-/* ---------------------------------------------------------------- ctl-util.c */
+/* ---------------------------------------------------------------- ctl-util.c, ctl-format.c */
 
 /*
  * ctl_fail() - report a failure as "shmbrokerctl: WHAT: <strerror text>", followed by
