@@ -12,9 +12,11 @@ EXTRA_PROGRAMS += tests/soak/shmb-soak
 tests_soak_shmb_soak_SOURCES = \
 	tests/soak/shmb-soak.c \
 	tests/soak/soak-clients.c \
+	tests/soak/soak-hist.c \
 	tests/soak/soak-util.c \
 	tests/helpers/testlib.c \
 	tests/helpers/testlib.h \
+	tests/soak/soak-hist.h \
 	tests/soak/soak-util.h \
 	tests/soak/soak.h \
 	$(NULL)
@@ -25,6 +27,18 @@ tests_soak_shmb_soak_CFLAGS = $(test_c_flags)
 tests_soak_shmb_soak_LDFLAGS = $(test_ld_flags) -no-install
 tests_soak_shmb_soak_LDADD = client/libshmbroker.la proto/libshmbproto.la -lm
 CLEANFILES += tests/soak/shmb-soak$(EXEEXT)
+
+# The soak's latency histogram against sorted samples: pure, part of make check.
+check_PROGRAMS += tests/soak/test-soak-hist
+tests_soak_test_soak_hist_SOURCES = \
+	tests/soak/test-soak-hist.c \
+	tests/soak/soak-hist.c \
+	tests/soak/soak-hist.h \
+	$(NULL)
+tests_soak_test_soak_hist_CFLAGS = $(test_c_flags)
+tests_soak_test_soak_hist_LDFLAGS = $(test_ld_flags)
+tests_soak_test_soak_hist_LDADD = $(CMOCKA_LIBS)
+TESTS += tests/soak/test-soak-hist
 
 SOAK_ARGS =
 
