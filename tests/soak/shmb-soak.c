@@ -1449,7 +1449,8 @@ int main(int argc, char **argv)
                         }
                         /* Other uids' private objects are not listed to us: count files. */
                         s.memfd_held = box->value2;
-                        s.objects_held = box->value2 + tl_dir_count(d.dirs.shm_dir);
+                        s.objects_held = box->value2 +
+                                         soak_shm_entries(d.dirs.shm_dir, NULL, 0);
                         smp = take_sample(d.pid, t_start);
                         if (smp && smp->fds == s.baseline_fds + s.memfd_held) {
                                 fds_ok = true;
@@ -1515,7 +1516,7 @@ int main(int argc, char **argv)
                         }
                 }
                 {
-                        char msg[1200] = "";
+                        char msg[1200] = "", left[300];
                         bool ok = r == 0;
                         int n_dir;
 
@@ -1530,12 +1531,12 @@ int main(int argc, char **argv)
                                                  "%s; ", box->msg);
                                 }
                         }
-                        n_dir = tl_dir_count(d.dirs.shm_dir);
+                        n_dir = soak_shm_entries(d.dirs.shm_dir, left, sizeof(left));
                         if (n_dir != 0) {
                                 ok = false;
                                 snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
                                          "%d entries left in --shm-dir after removing every "
-                                         "object; ", n_dir);
+                                         "object (%s); ", n_dir, left);
                         }
                         verdict("quota", ok, "%s", ok ? "every uid created MaxObjectsPerUser= "
                                 "objects and MaxBytesPerUser= bytes again, the next create "
