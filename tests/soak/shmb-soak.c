@@ -41,8 +41,13 @@
  *           creates are timed and reported, not judged. p50 and p99 are the tops of buckets
  *           at most 1/16 wide (soak-hist.h).
  * Reported, not judged: the well-behaved clients' successes and errors by errno, what the
- * misbehaving clients saw the daemon do that it should not (anomalies, with notes), and each
- * well-behaved client's create latency.
+ * misbehaving clients saw the daemon do that it should not (anomalies, with notes), each
+ * well-behaved client's create latency, and the max and time-weighted p99 (t-p99) of both
+ * calls. What the judged p99 cannot see: a well-behaved client calls in a loop, so a stalled
+ * daemon costs it one slow sample per stall, however long; stalls of 50 ms every 250 ms (the
+ * daemon SIGSTOPped by hand) left every p99 where it was. t-p99 (soak-hist.h) and the max
+ * show such stalls, but on a shared machine they show its own hiccups of tens of ms just as
+ * well, alone as under attack, so they are printed for a reader, not judged.
  *
  * Exit status: 0 flat, 1 not flat (or could not run), 2 usage, 77 not root (skipped).
  */
@@ -948,25 +953,26 @@ static void fair_verdict(const struct soak_shared *sh, const struct summary *s)
 static void print_lat_cells(const struct soak_hist *h, bool with_max)
 {
         if (h->count == 0) {
-                printf(" %8s %8s %8s%s", "0", "-", "-", with_max ? "        -" : "");
+                printf(" %7s %7s %7s %7s%s", "0", "-", "-", "-", with_max ? "       -" : "");
                 return;
         }
-        printf(" %8llu %8.3f %8.3f", (unsigned long long) h->count,
-               ms(soak_hist_quantile(h, 0.5)), ms(soak_hist_quantile(h, 0.99)));
+        printf(" %7llu %7.3f %7.3f %7.3f", (unsigned long long) h->count,
+               ms(soak_hist_quantile(h, 0.5)), ms(soak_hist_quantile(h, 0.99)),
+               ms(soak_hist_quantile_timed(h, 0.99)));
         if (with_max)
-                printf(" %8.3f", ms(h->max_ns));
+                printf(" %7.2f", ms(h->max_ns));
 }
 
 static void print_lat_row(const char *who, const char *uid, unsigned op,
                           const struct soak_hist (*lat)[_SOAK_OP_MAX],
                           const struct soak_worker *w)
 {
-        printf("  %-6s %-6s %-6s", who, uid, op_names[op]);
+        printf("  %-6s %-5s %-6s", who, uid, op_names[op]);
         print_lat_cells(&lat[SOAK_PHASE_BASELINE][op], false);
-        printf("  |");
+        printf(" |");
         print_lat_cells(&lat[SOAK_PHASE_SOAK][op], true);
         if (op == SOAK_OP_OPEN && w)
-                printf("  | %8.3f %s", ms(fair_bound_ns(&lat[SOAK_PHASE_BASELINE][op])),
+                printf(" | %7.3f %s", ms(fair_bound_ns(&lat[SOAK_PHASE_BASELINE][op])),
                        !fair_judgeable(w) ? "too few" : fair_pass(w) ? "ok" : "OVER");
         putchar('\n');
 }
@@ -977,12 +983,14 @@ static void print_fairness(const struct soak_shared *sh, const struct summary *s
         size_t i;
         unsigned o;
 
-        printf("well-behaved clients' latency in ms (p50/p99: tops of 1/16-wide buckets), alone "
-               "for %.0f s and during the %.0f s soak;\nopen p99 bound: max(%u x p99 alone, "
-               "p99 alone + %.0f ms):\n", s->baseline_s, s->ran_s, FAIR_FACTOR,
+        printf("well-behaved clients' latency in ms, alone for %.0f s and during the %.0f s "
+               "soak (p50, p99: tops of buckets\nat most 1/16 wide; t-p99: p99 weighted by "
+               "time, the call in progress at a random moment;\nopen p99 bound: max(%u x p99 "
+               "alone, p99 alone + %.0f ms)):\n", s->baseline_s, s->ran_s, FAIR_FACTOR,
                ms(FAIR_FLOOR_NS));
-        printf("  %-6s %-6s %-6s %8s %8s %8s  | %8s %8s %8s %8s  | %8s\n", "client", "uid",
-               "call", "alone n", "p50", "p99", "soak n", "p50", "p99", "max", "bound");
+        printf("  %-6s %-5s %-6s %7s %7s %7s %7s | %7s %7s %7s %7s %7s | %7s\n", "client",
+               "uid", "call", "alone n", "p50", "p99", "t-p99", "soak n", "p50", "p99", "t-p99",
+               "max", "bound");
         for (i = 0; i < sh->n_workers; i++) {
                 const struct soak_worker *w = &sh->workers[i];
                 char who[24], uid[16];
@@ -1000,9 +1008,10 @@ static void print_fairness(const struct soak_shared *sh, const struct summary *s
 
 static void json_lat(FILE *f, const struct soak_hist *h)
 {
-        fprintf(f, "{\"n\": %llu, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f, "
-                "\"mean_ms\": %.4f}", (unsigned long long) h->count,
-                ms(soak_hist_quantile(h, 0.5)), ms(soak_hist_quantile(h, 0.99)),
+        fprintf(f, "{\"n\": %llu, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
+                "\"time_weighted_p99_ms\": %.4f, \"max_ms\": %.4f, \"mean_ms\": %.4f}",
+                (unsigned long long) h->count, ms(soak_hist_quantile(h, 0.5)),
+                ms(soak_hist_quantile(h, 0.99)), ms(soak_hist_quantile_timed(h, 0.99)),
                 ms(h->max_ns), h->count ? ms(h->sum_ns / h->count) : 0.0);
 }
 

@@ -54,9 +54,17 @@ void soak_hist_merge(struct soak_hist *into, const struct soak_hist *from)
                 into->max_ns = from->max_ns;
 }
 
+/* The largest value of bucket @i, but not above the largest sample seen. */
+static uint64_t bucket_top(const struct soak_hist *h, size_t i)
+{
+        uint64_t v = soak_hist_bucket_max(i);
+
+        return v < h->max_ns ? v : h->max_ns;
+}
+
 uint64_t soak_hist_quantile(const struct soak_hist *h, double q)
 {
-        uint64_t rank, seen = 0, v;
+        uint64_t rank, seen = 0;
         double x;
         size_t i;
 
@@ -78,6 +86,40 @@ uint64_t soak_hist_quantile(const struct soak_hist *h, double q)
                 if (seen >= rank)
                         break;
         }
-        v = soak_hist_bucket_max(i < SOAK_HIST_BUCKETS ? i : SOAK_HIST_BUCKETS - 1);
-        return v < h->max_ns ? v : h->max_ns;
+        return bucket_top(h, i < SOAK_HIST_BUCKETS ? i : SOAK_HIST_BUCKETS - 1);
+}
+
+/* What bucket @i weighs per sample: its middle, or the largest sample for the last one. */
+static double bucket_weight(const struct soak_hist *h, size_t i)
+{
+        uint64_t lo = i == 0 ? 0 : soak_hist_bucket_max(i - 1) + 1;
+
+        if (i == SOAK_HIST_BUCKETS - 1)
+                return (double) h->max_ns;
+        return ((double) lo + (double) soak_hist_bucket_max(i)) / 2;
+}
+
+uint64_t soak_hist_quantile_timed(const struct soak_hist *h, double q)
+{
+        double total = 0, seen = 0, want;
+        size_t i;
+
+        if (h->count == 0)
+                return 0;
+        for (i = 0; i < SOAK_HIST_BUCKETS; i++)
+                total += (double) h->buckets[i] * bucket_weight(h, i);
+        if (!(q > 0))
+                q = 0;
+        if (q > 1)
+                q = 1;
+        want = q * total;
+        for (i = 0; i < SOAK_HIST_BUCKETS; i++) {
+                if (h->buckets[i] == 0)
+                        continue;
+                seen += (double) h->buckets[i] * bucket_weight(h, i);
+                /* Ties go to the lower bucket, with a margin for rounding. */
+                if (seen >= want * (1 - 1e-12))
+                        return bucket_top(h, i);
+        }
+        return h->max_ns;
 }

@@ -47,3 +47,16 @@ void soak_hist_merge(struct soak_hist *into, const struct soak_hist *from);
  * Return: nanoseconds, or 0 if @h holds no sample.
  */
 uint64_t soak_hist_quantile(const struct soak_hist *h, double q);
+
+/*
+ * soak_hist_quantile_timed() - the @q quantile of the samples weighted by their own length:
+ * the latency of the call in progress at a moment picked at random while the client was in a
+ * call. A client that calls in a loop (closed loop) is stuck in one call while the daemon
+ * stalls, so a stall costs it one sample: 50 ms stalls every 250 ms leave the p99 of the
+ * samples where it was, but are a fifth of the time. This weighting sees them. Each bucket
+ * counts as its samples times the middle of the bucket (times the largest sample, for the last
+ * bucket); the result is rounded as soak_hist_quantile()'s.
+ *
+ * Return: nanoseconds, or 0 if @h holds no sample.
+ */
+uint64_t soak_hist_quantile_timed(const struct soak_hist *h, double q);

@@ -2,8 +2,9 @@
 /*
  * test-soak-hist.c - the soak's latency histogram (soak-hist.c) against its slow twin: the
  * same samples kept whole and sorted. Buckets tile the number line without gaps, none is wider
- * than 1/16 of its lower bound, and each quantile is never below the exact one and at most
- * 1/16 above it. Needs no root and no daemon.
+ * than 1/16 of its lower bound, each quantile is never below the exact one and at most 1/16
+ * above it, and the time-weighted quantile is within two buckets of the exact one and sees
+ * stalls that the plain one cannot. Needs no root and no daemon.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +113,59 @@ static void test_quantiles_vs_sorted(void **state)
         }
 }
 
+/* A client in a loop: 1000 calls of 0.1 ms and 4 of 50 ms. By calls the stalls are under 1%;
+ * by time they are two thirds. */
+static void test_timed_sees_stalls(void **state)
+{
+        size_t i;
+
+        for (i = 0; i < 1000; i++)
+                soak_hist_add(&hist, 100000);
+        for (i = 0; i < 4; i++)
+                soak_hist_add(&hist, 50000000);
+        assert_true(soak_hist_quantile(&hist, 0.99) <= 100000 + 100000 / SOAK_HIST_SUB);
+        assert_true(soak_hist_quantile_timed(&hist, 0.99) >= 50000000);
+        assert_true(soak_hist_quantile_timed(&hist, 0.5) >= 50000000);
+        assert_true(soak_hist_quantile_timed(&hist, 0.3) <= 100000 + 100000 / SOAK_HIST_SUB);
+        memset(&hist, 0, sizeof(hist));
+        assert_int_equal(soak_hist_quantile_timed(&hist, 0.99), 0);
+}
+
+/* The same log-uniform samples: the time-weighted quantile against the sorted samples'
+ * running sum. Buckets weigh their middle, so allow two bucket widths. */
+static void test_timed_vs_sorted(void **state)
+{
+        static const double qs[] = { 0.1, 0.5, 0.9, 0.99, 0.999 };
+        enum { N = 50000 };
+        static uint64_t v[N];
+        uint64_t x = 2463534242ull;
+        long double total = 0, run;
+        size_t i, k;
+
+        for (i = 0; i < N; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                v[i] = (UINT64_C(1000) << (x % 16)) + (x >> 40) % (UINT64_C(1000) << (x % 16));
+                soak_hist_add(&hist, v[i]);
+                total += v[i];
+        }
+        qsort(v, N, sizeof(v[0]), cmp_u64);
+        for (k = 0; k < ELEMENTSOF(qs); k++) {
+                uint64_t want = v[N - 1], got = soak_hist_quantile_timed(&hist, qs[k]);
+
+                for (i = 0, run = 0; i < N; i++) {
+                        run += v[i];
+                        if (run >= qs[k] * total) {
+                                want = v[i];
+                                break;
+                        }
+                }
+                assert_true(got + want / 8 >= want);
+                assert_true(got <= want + want / 8);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -119,6 +173,8 @@ int main(void)
                 cmocka_unit_test_setup(test_empty_and_one, reset),
                 cmocka_unit_test_setup(test_rank_rounding, reset),
                 cmocka_unit_test_setup(test_quantiles_vs_sorted, reset),
+                cmocka_unit_test_setup(test_timed_sees_stalls, reset),
+                cmocka_unit_test_setup(test_timed_vs_sorted, reset),
         };
 
         return cmocka_run_group_tests_name("soak-hist", tests, NULL, NULL);
