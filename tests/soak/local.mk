@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Included from Makefile.am: "make soak", the soak test (not part of make check).
 # Many clients, well-behaved and misbehaving, against a private daemon for minutes, sampling
-# its RSS and fd count every second; prints a table and a verdict, exit 0 only when flat.
-# It needs root; without it it says so and is skipped.
+# its RSS and fd count every second and timing the well-behaved clients' calls; prints a table
+# and a verdict, exit 0 only when flat and fair. It needs root; without it it says so and is
+# skipped. Only its latency histogram has a test in make check (test-soak-hist).
 #
 #   make soak                                   # 120 s, 32 clients
 #   make soak SOAK_ARGS='--duration 300'        # five minutes
