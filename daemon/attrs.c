@@ -54,15 +54,36 @@ static uint64_t hash_entries(uint64_t h, const struct policy_acl_entry *e, size_
         return h;
 }
 
-void object_attrs_published(struct object_attrs *a)
+int object_attrs_published(struct object_attrs *a)
 {
+        uid_t daemon = geteuid();
         size_t i;
 
+        /* The owner could chmod() write back: a published file is the daemon's, and its
+         * owner keeps what it may read through a named entry. */
+        if (a->uid != daemon) {
+                struct policy_acl_entry *u;
+                bool named = false;
+
+                for (i = 0; i < a->n_users; i++)
+                        if (a->users[i].id == (uint32_t) a->uid)
+                                named = true;
+                if (!named && (a->mode & 0400)) {
+                        u = reallocarray(a->users, a->n_users + 1, sizeof(*u));
+                        if (!u)
+                                return -ENOMEM;
+                        a->users = u;
+                        a->users[a->n_users++] = (struct policy_acl_entry) {
+                                .id = (uint32_t) a->uid, .perm = 4 };
+                }
+                a->uid = daemon;
+        }
         a->mode &= ~(mode_t) 0222;
         for (i = 0; i < a->n_users; i++)
                 a->users[i].perm &= ~2u;
         for (i = 0; i < a->n_groups; i++)
                 a->groups[i].perm &= ~2u;
+        return 0;
 }
 
 uint64_t object_attrs_spec_published(uint64_t spec)

@@ -26,8 +26,9 @@ void object_attrs_orphan(struct object_attrs *ret);
 int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret);
 
 /* A published object's: what its rule gives, with write taken from the mode and from every
- * ACL entry (nobody opens it writable through the file system). */
-void object_attrs_published(struct object_attrs *a);
+ * ACL entry (nobody opens it writable through the file system), owned by the daemon (an owner
+ * could chmod write back) with a named read entry for the owner it had. -ENOMEM. */
+int object_attrs_published(struct object_attrs *a);
 /* The spec of @spec's attributes once published (never equal to @spec, nor 0 or 1). */
 uint64_t object_attrs_spec_published(uint64_t spec);
 #define ATTRS_SPEC_ORPHAN UINT64_C(1)

@@ -167,7 +167,9 @@ static int publish_shm(struct request_ctx *c, struct object *o, struct backend *
                 r = object_attrs_spec(o->rule, &spec);
         if (r < 0)
                 return r;
-        object_attrs_published(&a);
+        r = object_attrs_published(&a);
+        if (r < 0)
+                return r;
         r = be->ops->seal(be, o, false, &a);
         if (r < 0)
                 return r;

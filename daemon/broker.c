@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -185,6 +186,8 @@ int broker_charge_all(struct broker *b)
                 r = charge_object(b, o, o->creator.uid, NULL, NULL);
                 if (r < 0)
                         return r;
+                if (o->backend == POLICY_BACKEND_MEMFD && (o->flags & OBJECT_FRESH))
+                        list_append(&b->fresh, &o->fresh_node);
         }
         return 0;
 }
@@ -197,6 +200,7 @@ void broker_notify(struct broker *b, const struct object *o, uint32_t event)
 
 void broker_forget(struct broker *b, struct object *o)
 {
+        list_remove(&o->fresh_node);
         broker_notify(b, o, SHMB_PROTO_EVENT_REMOVED);
         lifetime_untrack(&b->lifetimes, o);
         registry_drop(b->registry, o);
@@ -223,6 +227,7 @@ int broker_new(struct policy *policy, struct registry *registry, struct backend 
         b->backends[POLICY_BACKEND_SHM] = shm;
         b->backends[POLICY_BACKEND_MEMFD] = memfd;
         b->started_usec = now_usec();
+        list_node_init(&b->fresh);
         held_init(&b->held);
         r = broker_lifetimes_init(b);
         if (r < 0) {
@@ -318,12 +323,6 @@ static void sweep(struct broker *b)
 
                 next = registry_next(b->registry, o);
                 snprintf(b->sweep_cursor, sizeof(b->sweep_cursor), "%s", o->name);
-                /* A fresh memfd is not sealed yet: its creator may grow it directly. */
-                if (o->backend == POLICY_BACKEND_MEMFD && (o->flags & OBJECT_FRESH) &&
-                    o->fd >= 0 && fstat(o->fd, &st) == 0) {
-                        charge_growth(b, o, (uint64_t) st.st_size);
-                        continue;
-                }
                 if (o->backend != POLICY_BACKEND_SHM || o->orphan)
                         continue;
                 r = be->ops->peek(be, o, &st);
@@ -338,8 +337,52 @@ static void sweep(struct broker *b)
                 b->sweep_cursor[0] = '\0'; /* round again from the start */
 }
 
+/* Fresh memfd objects checked per tick (in turn, if there are more). */
+#define FRESH_CHECKS_PER_TICK 256
+
+/*
+ * A fresh memfd is not sealed yet, and its creator holds it writable: it could grow it
+ * directly instead of asking for RESIZE. Each tick looks: growth within the rule's MaxSize= and
+ * the creator's MaxBytesPerUser= is charged; past either, the object is emptied (it has no
+ * size yet, so no reader holds it), so that what one user holds this way is bounded by what it
+ * can grow in a second.
+ */
+static void check_fresh(struct broker *b)
+{
+        const struct policy_quota *q = &b->policy->quota;
+        size_t n;
+
+        for (n = 0; n < FRESH_CHECKS_PER_TICK && !list_empty(&b->fresh); n++) {
+                struct object *o = list_entry(b->fresh.next, struct object, fresh_node);
+                struct stat st;
+                uint64_t size, used;
+
+                list_remove(&o->fresh_node);
+                if (!(o->flags & OBJECT_FRESH) || o->fd < 0 || fstat(o->fd, &st) < 0)
+                        continue; /* sized (and sealed) meanwhile: nothing to watch */
+                list_append(&b->fresh, &o->fresh_node);
+                size = (uint64_t) st.st_size;
+                if (size <= o->size)
+                        continue;
+                used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size
+                                            : 0;
+                if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size) ||
+                    used > q->max_bytes || size > q->max_bytes - used) {
+                        if (log_ratelimit_uid(o->creator.uid))
+                                log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64
+                                            " bytes before giving it its size, past MaxSize= or "
+                                            "MaxBytesPerUser=; emptied.", o->name,
+                                            (unsigned) o->creator.uid, size);
+                        if (ftruncate(o->fd, 0) == 0)
+                                size = 0;
+                }
+                charge_growth(b, o, size);
+        }
+}
+
 void broker_tick(struct broker *b)
 {
+        check_fresh(b);
         lifetime_tick(&b->lifetimes);
         (void) held_sweep(&b->held, HELD_CHECKS_PER_TICK);
         sweep(b);
@@ -700,6 +743,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return r;
         if (unsized)
                 o->flags |= OBJECT_FRESH;
+        if (unsized && o->backend == POLICY_BACKEND_MEMFD)
+                list_append(&c->b->fresh, &o->fresh_node);
         r = broker_prepare_lifetime(c, o, &lifetime, &pidfd);
         if (r < 0) {
                 object_free(o);

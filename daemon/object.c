@@ -38,6 +38,7 @@ int object_new(const char *name, enum policy_backend backend, const struct ident
                 return -ENOMEM;
         o->fd = -1;
         list_node_init(&o->proc_node);
+        list_node_init(&o->fresh_node);
         o->backend = backend;
         o->size = size;
         o->creator.uid = creator->uid;

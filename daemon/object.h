@@ -84,6 +84,7 @@ struct object {
         struct proc *proc;              /* PROCESS: its creator's tracker (lifetime.c) */
         struct list_node proc_node;     /* in proc's objects; once ENDED, in the due list */
         const char *end_why;            /* ENDED: why, for the log (static text) */
+        struct list_node fresh_node;    /* a fresh memfd: in the broker's fresh list */
 };
 
 /*

@@ -36,8 +36,11 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
                 r = object_attrs_for(rule, &creator, &a);
                 if (r < 0)
                         return r;
-                if (o->flags & OBJECT_PUBLISHED)
-                        object_attrs_published(&a);
+                if (o->flags & OBJECT_PUBLISHED) {
+                        r = object_attrs_published(&a);
+                        if (r < 0)
+                                return r;
+                }
         } else
                 object_attrs_orphan(&a);
         return be->ops->reapply(be, o, &a);

@@ -250,6 +250,7 @@ static int object_from_record(const struct record *r, struct object **ret)
                 return -ENOMEM;
         o->fd = -1;
         list_node_init(&o->proc_node);
+        list_node_init(&o->fresh_node);
         o->lifetime = lifetime;
         o->last_open_usec = o->last_open_saved_usec = r->last_open_usec;
         o->creator.pid = (pid_t) r->creator_pid;
