@@ -71,7 +71,7 @@ int appsock_dir_open(const char *path, int *ret_fd)
         struct stat st;
         int r;
 
-        r = mkdir_p(path, 0755);
+        r = mkdir_p(path, 0711);
         if (r < 0)
                 return r;
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -80,10 +80,10 @@ int appsock_dir_open(const char *path, int *ret_fd)
         if (fstat(fd, &st) < 0)
                 return -errno;
         /* No one but us (or root) may add or swap names (w); others must reach the sockets
-         * (x). */
+         * (x), and need not list them (r): their names are the askers' to pass on. */
         if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0)
                 return -EPERM;
-        if ((st.st_mode & 0755) != 0755 && fchmod(fd, 0755) < 0)
+        if ((st.st_mode & 0111) != 0111 && fchmod(fd, 0711) < 0)
                 return -errno;
         clean(fd);
         *ret_fd = TAKE_FD(fd);

@@ -44,9 +44,9 @@ struct appsock {
 };
 
 /*
- * appsock_dir_open() - open (making it if missing, mode 0755) the directory app sockets live
- * in, check that it is ours and that nobody else can write it, and remove what an earlier run
- * left there. Return: 0 and its fd, or -errno (-EPERM: not ours, or writable by others).
+ * appsock_dir_open() - open (making it if missing, mode 0711) the directory app sockets live
+ * in, check that it is ours and that nobody else can write it, let others through it (x), and
+ * remove what an earlier run left there. Return: 0 and its fd, or -errno (-EPERM: not ours, or writable by others).
  */
 int appsock_dir_open(const char *path, int *ret_fd);
 

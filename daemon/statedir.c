@@ -55,10 +55,12 @@ int state_dir_open(const char *path, uid_t owner_uid, gid_t owner_gid, int *ret_
                         return log_error_errno(-errno, "Cannot give '%s' to uid %u: %m", path,
                                                (unsigned) owner_uid);
         }
-        if (st.st_uid != owner_uid || (st.st_mode & 077) != 0) {
+        /* Search (x) for others is harmless: every file in it is the daemon's, mode 0600. The
+         * unit gives its runtime directories 0711, for the app directory's sake. */
+        if (st.st_uid != owner_uid || (st.st_mode & 066) != 0) {
                 log_error("State directory '%s' is owned by uid %u with mode %04o; it must be "
-                          "owned by uid %u and closed to everyone else (0700): what the daemon "
-                          "reads back from there decides what it hands out.", path,
+                          "owned by uid %u and closed to everyone else (0700, or 0711): what "
+                          "the daemon reads back from there decides what it hands out.", path,
                           (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
                           (unsigned) owner_uid);
                 return -EPERM;

@@ -10,7 +10,8 @@
 # enabled and started by the maintainer scripts), socket activation, READY and the sandbox, a
 # regular user's segment, policy reload (good and bad), a segment shared between two users and
 # its ACL, a client built against libshmbroker-dev, the watchdog, restart with memfd objects
-# kept through the fd store, an upgrade (the service restarted, the memfd objects kept), the
+# kept through the fd store, an app socket under the unit, a lifetime=process segment across a
+# crash of the daemon, an upgrade (the service restarted, the memfd objects kept), the
 # audit records in the journal, a clean stop, and purging the packages. Users alice (2001) and
 # bob (2002) come from a sysusers.d entry of run-nspawn.sh; the shmbroker user from the
 # package's shmbroker.conf.
@@ -195,7 +196,16 @@ t_user_segment() {
 	fi
 }
 
-POLICY='# shared-* and mem-*: alice writes, bob reads.
+POLICY='# Each app of each user: its own prefix (app sockets).
+[Segment app]
+Names=%u-%a-*
+Create=app:*
+ReadWrite=app:*
+Owner=%u
+Mode=0600
+MaxSize=1M
+
+# shared-* and mem-*: alice writes, bob reads.
 [Segment shared]
 Names=shared-*
 Create=alice
@@ -387,6 +397,96 @@ t_broken_policy_restart() {
 	[ "$got" = "bytes in a memfd" ]
 }
 
+# An app socket under the real unit: made in /run/shmbroker/apps (a RuntimeDirectory, 0711 also
+# after a reload), alice's and 0600; through it alice's program is the app, with the app's
+# prefix and nothing of alice's own; bob cannot connect; it goes with the command that holds it.
+t_app_socket() {
+	local path st got
+	coproc APPSOCK { exec setpriv --reuid=alice --regid=alice --init-groups \
+		timeout 60 shmbrokerctl app-socket org.example.Viewer; }
+	read -r -t 10 path <&"${APPSOCK[0]}" || { echo "app-socket printed no path"; return 1; }
+	case $path in
+	/run/shmbroker/apps/*) ;;
+	*) echo "app socket at '$path'"; kill "$APPSOCK_PID"; return 1 ;;
+	esac
+	st=$(stat -c '%U %a %F' "$path") || return 1
+	[ "$st" = "alice 600 socket" ] || { echo "$path: $st"; kill "$APPSOCK_PID"; return 1; }
+	st=$(stat -c '%a' /run/shmbroker/apps) || return 1
+	[ "$st" = 711 ] || { echo "/run/shmbroker/apps: mode $st"; kill "$APPSOCK_PID"; return 1; }
+	timeout 15 runuser -u alice -- shmbrokerctl --socket "$path" create \
+		alice-org.example.Viewer-x --size 4096 || { kill "$APPSOCK_PID"; return 1; }
+	printf 'from the app' | timeout 15 runuser -u alice -- shmbrokerctl --socket "$path" \
+		write alice-org.example.Viewer-x || { kill "$APPSOCK_PID"; return 1; }
+	got=$(timeout 15 runuser -u alice -- shmbrokerctl --socket "$path" read \
+		alice-org.example.Viewer-x --length 12)
+	[ "$got" = "from the app" ] || { echo "read back '$got'"; kill "$APPSOCK_PID"; return 1; }
+	if timeout 15 runuser -u alice -- shmbrokerctl --socket "$path" read alice-seg \
+		--length 4 >/dev/null 2>&1; then
+		echo "the app read alice's own segment"
+		kill "$APPSOCK_PID"
+		return 1
+	fi
+	if ctl alice read alice-org.example.Viewer-x --length 4 >/dev/null 2>&1; then
+		echo "alice's shell read the app's segment"
+		kill "$APPSOCK_PID"
+		return 1
+	fi
+	if timeout 15 runuser -u bob -- shmbrokerctl --socket "$path" list >/dev/null 2>&1; then
+		echo "bob connected to alice's app socket"
+		kill "$APPSOCK_PID"
+		return 1
+	fi
+	kill "$APPSOCK_PID"
+	wait "$APPSOCK_PID" 2>/dev/null
+	wait_for 10 test ! -e "$path" || { echo "$path outlived its command"; return 1; }
+}
+
+# A segment with lifetime=process, made by exec for the command it runs, lives exactly as long
+# as the command, across a crash of the daemon: its creator's pidfd waits in the fd store. And a
+# creator that dies while the daemon is down takes its segment along at the restart.
+t_process_lifetime() {
+	local cpid pid1 pid2
+	setpriv --reuid=alice --regid=alice --init-groups shmbrokerctl exec --size 4096 \
+		--lifetime process alice-life -- sleep 600 &
+	cpid=$!
+	wait_for 10 ctl alice stat alice-life || { kill "$cpid"; return 1; }
+	# Kills are restarts for Restart=, and the checks before killed it too: not a start limit.
+	systemctl reset-failed "$SVC"
+	pid1=$(prop "$SVC" MainPID)
+	kill -KILL "$pid1"
+	wait_for 20 sh -c "[ \"\$(systemctl show -P MainPID $SVC)\" != $pid1 ] &&
+		[ \"\$(systemctl show -P SubState $SVC)\" = running ]" || { kill "$cpid"; return 1; }
+	ctl alice stat alice-life >/dev/null || { echo "alice-life lost in the restart"; kill "$cpid"; return 1; }
+	kill "$cpid"
+	wait "$cpid" 2>/dev/null
+	wait_for 10 sh -c "! timeout 15 runuser -u alice -- shmbrokerctl stat alice-life" || {
+		echo "alice-life outlived its command"
+		return 1
+	}
+	# The creator dies while the daemon is down (stopped by SIGSTOP, then killed: Restart=).
+	setpriv --reuid=alice --regid=alice --init-groups shmbrokerctl exec --size 4096 \
+		--lifetime process alice-life2 -- sleep 600 &
+	cpid=$!
+	wait_for 10 ctl alice stat alice-life2 || { kill "$cpid"; return 1; }
+	systemctl reset-failed "$SVC"
+	pid2=$(prop "$SVC" MainPID)
+	kill -STOP "$pid2"
+	kill "$cpid"
+	wait "$cpid" 2>/dev/null
+	kill -KILL "$pid2"
+	wait_for 20 sh -c "[ \"\$(systemctl show -P MainPID $SVC)\" != $pid2 ] &&
+		[ \"\$(systemctl show -P SubState $SVC)\" = running ]" || return 1
+	wait_for 10 sh -c "! timeout 15 runuser -u alice -- shmbrokerctl stat alice-life2" || {
+		echo "alice-life2 outlived its creator, who died while the daemon was down"
+		return 1
+	}
+	journalctl -u "$SVC" --no-pager | grep -q "exited while the daemon was down" || {
+		echo "no log line of the removal at start"
+		return 1
+	}
+	systemctl reset-failed "$SVC"
+}
+
 # Installing the same version again is an upgrade for the maintainer scripts: the service is
 # restarted (try-restart: it is running) and keeps its memfd objects; the socket is left alone.
 t_upgrade() {
@@ -471,6 +571,8 @@ run client-built-against-dev-package t_library_client
 run watchdog t_watchdog
 run restart-keeps-memfd-via-fdstore t_restart_fdstore
 run broken-policy-restart-keeps-memfd t_broken_policy_restart
+run app-socket-under-the-unit t_app_socket
+run process-lifetime-across-a-crash t_process_lifetime
 run upgrade-restarts-service-keeps-memfd t_upgrade
 run journal-audit-records t_journal
 run stop-exit-0-and-reactivation t_stop
