@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "held.h"
@@ -78,3 +79,17 @@ bool broker_is_admin(const struct broker *b, const struct identity *id);
 int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds);
+
+struct fdcache;
+
+/*
+ * broker_handle_cached() - broker_handle() for a connection that keeps the fds it was handed
+ * (fdcache.h): an open of an object with an access the connection was handed before is
+ * answered with its kept fd, and an fd handed out may be kept.
+ * @kept: the connection's kept fds, held (fdcache_hold()) until the reply is sent or queued.
+ * @ret_borrowed: bit i set: fds[i] is borrowed from @kept, not the caller's: it must not be
+ *       closed, and a reply queued for later needs a dup of it.
+ */
+int broker_handle_cached(struct broker *b, struct identity *id, struct fdcache *kept,
+                         const struct shmb_proto_request *req, void *buf, size_t size,
+                         int *fds, size_t *ret_n_fds, uint32_t *ret_borrowed);

@@ -12,6 +12,7 @@
  * connection carries on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "closer.h"
 #include "resolver.h"
 #include "conn.h"
+#include "fdcache.h"
 #include "fdpass.h"
 #include "limits.h"
 #include "log.h"
@@ -57,6 +59,7 @@ struct conn {
         bool throttled;         /* too many fds the client has not read: wait for it */
         unsigned fds_unread;    /* fds sent since the socket was last seen drained */
         struct appsock *via;    /* referenced: the app socket it came in on, or NULL */
+        struct fdcache kept;    /* fds it was handed, kept for its next opens */
         struct list_node minted;        /* app sockets it asked for; closed with it */
 };
 
@@ -134,6 +137,7 @@ struct conn *conn_free(struct conn *c)
         server_unready(c->server, c->user, &c->ready);
         resolver_cancel(c->resolving);
         conn_fds_uncharge(c);
+        fdcache_deinit(&c->kept);
         user_charge_release(&c->charge_conn);
         user_unref(c->user);
         while (!list_empty(&c->minted))
@@ -232,11 +236,52 @@ static void conn_fds_charge(struct conn *c, size_t n)
                                    USER_UNLIMITED);
 }
 
+/* Closes the fds of a reply that are the connection's: not those borrowed from its kept fds
+ * (bit i of @borrowed for fds[i]). */
+static void close_owned(int *fds, size_t n_fds, uint32_t borrowed)
+{
+        size_t i;
+
+        for (i = 0; i < n_fds; i++)
+                if (!(borrowed & (UINT32_C(1) << i)))
+                        fds[i] = safe_close(fds[i]);
+}
+
 /*
- * Sends a reply now or queues it. Takes over @fds in every case: they are closed once sent
- * or when the reply is dropped.
+ * A reply that waits must own its fds: a kept fd closes when its object changes, maybe before
+ * the reply goes out. Replaces each borrowed fd by a dup of it (the same open file
+ * description). On failure every owned fd is closed.
  */
-static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
+static int own_fds(int *fds, size_t n_fds, uint32_t borrowed)
+{
+        size_t i;
+
+        for (i = 0; i < n_fds; i++) {
+                int fd;
+
+                if (!(borrowed & (UINT32_C(1) << i)))
+                        continue;
+                fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                if (fd < 0) {
+                        int r = -errno;
+
+                        /* fds[0..i-1] are all owned by now; of the rest, the unborrowed. */
+                        fdpass_close_all(fds, i);
+                        close_owned(fds + i, n_fds - i, borrowed >> i);
+                        return r;
+                }
+                fds[i] = fd;
+        }
+        return 0;
+}
+
+/*
+ * Sends a reply now or queues it. Takes over @fds in every case, except those borrowed from
+ * the connection's kept fds (bit i of @borrowed for fds[i]): the owned ones are closed once
+ * sent or when the reply is dropped.
+ */
+static int conn_send_borrowed(struct conn *c, const void *buf, size_t len, int *fds,
+                              size_t n_fds, uint32_t borrowed)
 {
         struct reply *r;
         int k;
@@ -247,16 +292,19 @@ static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size
                         if (k >= 0)
                                 conn_fds_charge(c, n_fds);
                         if (k != -EAGAIN) {
-                                fdpass_close_all(fds, n_fds);
+                                close_owned(fds, n_fds, borrowed);
                                 return k;
                         }
                 } else
                         c->throttled = true;
         }
         if (c->n_queued >= LIMIT_REPLIES_QUEUED) {
-                fdpass_close_all(fds, n_fds);
+                close_owned(fds, n_fds, borrowed);
                 return -ENOBUFS;
         }
+        k = own_fds(fds, n_fds, borrowed);
+        if (k < 0)
+                return k;
         r = malloc(sizeof(*r) + len);
         if (!r) {
                 fdpass_close_all(fds, n_fds);
@@ -276,6 +324,11 @@ static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size
         c->n_queued++;
         conn_update_events(c);
         return 0;
+}
+
+static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
+{
+        return conn_send_borrowed(c, buf, len, fds, n_fds, 0);
 }
 
 static int conn_flush(struct conn *c)
@@ -357,6 +410,7 @@ static int conn_read_one(struct conn *c)
         struct server *s = c->server;
         struct shmb_proto_request req;
         int fds[SHMB_PROTO_FDS_MAX];
+        uint32_t borrowed = 0;
         size_t n_fds = 0;
         ssize_t n;
         int r;
@@ -400,12 +454,17 @@ static int conn_read_one(struct conn *c)
                 return 0;
         }
 
-        n = broker_handle(s->broker, &c->id, &req, s->out, sizeof(s->out), fds, &n_fds);
+        /* Held until the reply is sent or queued (with dups): it may carry kept fds. */
+        fdcache_hold(&c->kept);
+        n = broker_handle_cached(s->broker, &c->id, &c->kept, &req, s->out, sizeof(s->out), fds,
+                                 &n_fds, &borrowed);
         if (n < 0) {
+                fdcache_release(&c->kept);
                 conn_log(c, LOG_ERR, (int) n, "cannot build reply");
                 return (int) n;
         }
-        r = conn_send(c, s->out, (size_t) n, fds, n_fds);
+        r = conn_send_borrowed(c, s->out, (size_t) n, fds, n_fds, borrowed);
+        fdcache_release(&c->kept);
         if (r < 0) {
                 /* EPIPE and friends: the client went away with its request answered. */
                 conn_log(c, LOG_DEBUG, r, "reply not delivered");
@@ -483,6 +542,7 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         *id = (struct identity) { .uid = (uid_t) -1 };
         c->user = user_ref(charge->user);
         user_charge_move(&c->charge_conn, charge);
+        fdcache_init(&c->kept, &s->kept_budget, c->user);
         list_node_init(&c->ready);
         list_node_init(&c->minted);
         if (via) {
