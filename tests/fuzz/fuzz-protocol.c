@@ -200,6 +200,10 @@ static void check_request(const uint8_t *packet, size_t len, size_t n_fds)
                 n = shmb_proto_encode_open(out, sizeof(out), req.seq, req.name, req.access);
                 break;
         case SHMB_PROTO_UNLINK:
+                FUZZ_CHECK((req.flags & ~(uint32_t) SHMB_PROTO_NAME_ALL) == 0);
+                n = shmb_proto_encode_name_req(out, sizeof(out), req.type, req.seq, req.name,
+                                               req.flags);
+                break;
         case SHMB_PROTO_STATUS:
         case SHMB_PROTO_WATCH:
                 FUZZ_CHECK(req.flags == 0);
