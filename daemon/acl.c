@@ -7,8 +7,13 @@
  * (security.md M9). Mode and ACL are therefore applied together, once, through the fd.
  */
 #include <acl/libacl.h>
+#include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/acl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "acl.h"
 #include "macro.h"
@@ -97,6 +102,120 @@ int acl_apply_fd(int fd, mode_t mode, const struct policy_acl_entry *users, size
                 return -errno;
         if (acl_cmp(want, got) != 0)
                 return -EIO;
+        return 0;
+}
+
+/*
+ * The value of system.posix_acl_access as the kernel takes it (include/uapi/linux/
+ * posix_acl_xattr.h): a little-endian version 2 header, then 8-byte entries in the order the
+ * kernel requires (owner, named users, owning group, named groups, mask, other). The ids of
+ * named entries are sorted, as libacl writes them.
+ */
+#define ACL_XATTR_NAME "system.posix_acl_access"
+#define ACL_XATTR_VERSION 0x0002
+#define ACL_XATTR_UNDEFINED_ID UINT32_MAX
+
+struct acl_xattr_entry {
+        uint16_t tag;
+        uint16_t perm;
+        uint32_t id;
+};
+_Static_assert(sizeof(struct acl_xattr_entry) == 8, "the kernel's posix_acl_xattr_entry");
+
+static uint8_t *put_entry(uint8_t *p, uint16_t tag, unsigned perm, uint32_t id)
+{
+        struct acl_xattr_entry e = { .tag = htole16(tag), .perm = htole16((uint16_t) perm),
+                                     .id = htole32(id) };
+
+        memcpy(p, &e, sizeof(e));
+        return p + sizeof(e);
+}
+
+static int entry_compare_id(const void *a, const void *b)
+{
+        const struct policy_acl_entry *x = a, *y = b;
+
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The named entries of one kind sorted by id, written out; -EINVAL for a repeated id. */
+static int put_named(uint8_t **p, uint16_t tag, const struct policy_acl_entry *v, size_t n)
+{
+        _cleanup_(freep) struct policy_acl_entry *sorted = NULL;
+        size_t i;
+
+        if (n == 0)
+                return 0;
+        sorted = malloc(n * sizeof(*sorted));
+        if (!sorted)
+                return -ENOMEM;
+        memcpy(sorted, v, n * sizeof(*sorted));
+        qsort(sorted, n, sizeof(*sorted), entry_compare_id);
+        for (i = 0; i < n; i++) {
+                if (i > 0 && sorted[i].id == sorted[i - 1].id)
+                        return -EINVAL;
+                *p = put_entry(*p, tag, sorted[i].perm & 7, sorted[i].id);
+        }
+        return 0;
+}
+
+int acl_xattr_build(mode_t mode, const struct policy_acl_entry *users, size_t n_users,
+                    const struct policy_acl_entry *groups, size_t n_groups,
+                    struct acl_xattr *ret)
+{
+        _cleanup_(freep) uint8_t *buf = NULL;
+        unsigned mask = (mode >> 3) & 7;
+        uint32_t version = htole32(ACL_XATTR_VERSION);
+        size_t n = 3 + n_users + n_groups + (n_users + n_groups > 0), i, size;
+        uint8_t *p;
+        int r;
+
+        size = sizeof(version) + n * sizeof(struct acl_xattr_entry);
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        memcpy(buf, &version, sizeof(version));
+        p = buf + sizeof(version);
+        p = put_entry(p, ACL_USER_OBJ, (mode >> 6) & 7, ACL_XATTR_UNDEFINED_ID);
+        r = put_named(&p, ACL_USER, users, n_users);
+        if (r < 0)
+                return r;
+        p = put_entry(p, ACL_GROUP_OBJ, (mode >> 3) & 7, ACL_XATTR_UNDEFINED_ID);
+        r = put_named(&p, ACL_GROUP, groups, n_groups);
+        if (r < 0)
+                return r;
+        for (i = 0; i < n_users; i++)
+                mask |= users[i].perm & 7;
+        for (i = 0; i < n_groups; i++)
+                mask |= groups[i].perm & 7;
+        if (n_users + n_groups > 0)
+                p = put_entry(p, ACL_MASK, mask, ACL_XATTR_UNDEFINED_ID);
+        p = put_entry(p, ACL_OTHER, mode & 7, ACL_XATTR_UNDEFINED_ID);
+        *ret = (struct acl_xattr) {
+                .value = TAKE_PTR(buf), .size = size, .named = n_users + n_groups > 0,
+                /* What the kernel makes of it: with named entries the group class is the
+                 * mask. */
+                .mode = (mode & 0707) | ((n_users + n_groups > 0 ? mask : (mode >> 3) & 7) << 3),
+        };
+        return 0;
+}
+
+void acl_xattr_done(struct acl_xattr *x)
+{
+        free(x->value);
+        *x = (struct acl_xattr) {};
+}
+
+int acl_xattr_apply_fd(int fd, const struct acl_xattr *x)
+{
+        if (fsetxattr(fd, ACL_XATTR_NAME, x->value, x->size, 0) < 0) {
+                int r = -errno;
+
+                /* No ACL support: a plain mode is still exact; named entries cannot be. */
+                if ((r == -EOPNOTSUPP || r == -ENOTSUP) && !x->named)
+                        return fchmod(fd, x->mode) < 0 ? -errno : 0;
+                return r;
+        }
         return 0;
 }
 

@@ -254,6 +254,7 @@ struct broker *broker_free(struct broker *b)
         held_deinit(&b->held);
         backend_free(b->backends[POLICY_BACKEND_SHM]);
         backend_free(b->backends[POLICY_BACKEND_MEMFD]);
+        attrs_cache_reset(&b->attrs);
         policy_free(b->policy);
         user_table_deinit(&b->users);
         free(b->origin);
@@ -657,6 +658,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         _cleanup_(object_attrs_done) struct object_attrs a = {};
         _cleanup_(closep) int fd = -1, out = -1, pidfd = -1;
         bool unsized = c->req->flags & SHMB_PROTO_CREATE_UNSIZED;
+        const struct rule_attrs *ra;
         struct policy_lifetime lifetime;
         struct object *o = NULL;
         uint64_t sz = c->req->size;
@@ -674,8 +676,12 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return -EINVAL;
         if (sz > c->rule->max_size || sz > LIMIT_SIZE_MAX)
                 return broker_refuse(c, -EFBIG, SHMB_PROTO_REASON_TOO_BIG, NULL);
+        /* What the rule gives every object, computed at its first create. */
+        r = attrs_cache_get(&c->b->attrs, c->b->policy, c->rule, &ra);
+        if (r < 0)
+                return r;
         if (c->rule->backend == POLICY_BACKEND_SHM) {
-                r = object_attrs_for(c->rule, c->id, &a);
+                r = object_attrs_for_cached(ra, c->rule, c->id, &a);
                 if (r < 0)
                         return r == -ENXIO ? refuse_misconfig(c, -EACCES,
                                                               "the rule's Owner= or Group= "
@@ -702,9 +708,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         }
         o->rule = c->rule;
         o->ctime_usec = (uint64_t) time(NULL) * 1000000u;
+        o->spec = ra->spec;
         r = object_set_rule_id(o, c->rule->id);
-        if (r >= 0)
-                r = object_attrs_spec(c->rule, &o->spec);
         if (r >= 0)
                 r = be->ops->create(be, o, &a, &fd, &st);
         if (r == -ENOSPC && o->backend == POLICY_BACKEND_MEMFD)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attrs.h"
 #include "backend.h"
 #include "held.h"
 #include "identity.h"
@@ -28,6 +29,7 @@ struct broker {
         struct user_table users;        /* what each uid holds, and whose turn it is */
         struct held_set held;           /* removed objects clients still hold, charged */
         struct lifetimes lifetimes;     /* objects that end on their own */
+        struct attrs_cache attrs;       /* what each rule of the policy gives its objects */
         /* Told when an object is created, published or about to go (SHMB_PROTO_EVENT_*):
          * the server's waiters and watchers. NULL: nobody listens. */
         void (*notify)(void *userdata, const struct object *o, uint32_t event);
