@@ -287,7 +287,8 @@ static void check_list(const uint8_t *packet, size_t len, const struct shmb_prot
                 } else {
                         FUZZ_CHECK(r == 1 && name2 == name && name_len2 == name_len &&
                                    cursor2 == cursor);
-                        FUZZ_CHECK(d.reserved == 0 && (d.flags & ~(uint32_t) 0x3f) == 0);
+                        FUZZ_CHECK((d.lifetime == SHMB_PROTO_LIFETIME_SPAN) == (d.ends_in_sec != 0) &&
+                                   (d.flags & ~(uint32_t) 0x3f) == 0);
                         FUZZ_CHECK(lifetime_ok(d.lifetime, d.lifetime_usec, false));
                         FUZZ_CHECK(d.rule_len <= SHMB_PROTO_RULE_ID_MAX &&
                                    d.app_len <= SHMB_PROTO_APP_ID_MAX);
