@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * acl.c - libacl glue: build, apply, verify and read access ACLs.
+ * acl.c - access ACLs on fds: build, apply, verify and read them.
  *
  * Why the mask is computed here: after "setfacl -m u:X:rw" on a 0600 file the group bits
  * become the mask, and a later chmod would silently cut named users down
  * (security.md M9). Mode and ACL are therefore applied together, once, through the fd.
+ *
+ * Two ways in: libacl for reapplying at reloads (built, set, read back and compared), and the
+ * raw system.posix_acl_access value for the hot paths: a create sets a value prebuilt per rule
+ * in one fsetxattr(), and a read-only handout reads the value into a stack buffer and parses
+ * it, without allocating.
  */
 #include <acl/libacl.h>
 #include <endian.h>
@@ -219,41 +224,92 @@ int acl_xattr_apply_fd(int fd, const struct acl_xattr *x)
         return 0;
 }
 
-/* Calls @cb for every entry of @fd's access ACL (synthesised from the mode when minimal). */
-static int acl_walk(int fd, int (*cb)(const struct shmb_proto_acl_entry *e, void *ud), void *ud)
+/* Calls @cb for each entry of a system.posix_acl_access value; -EIO if it is malformed. */
+static int walk_value(const uint8_t *v, size_t size,
+                      int (*cb)(const struct shmb_proto_acl_entry *e, void *ud), void *ud)
 {
-        _cleanup_(acl_freep) acl_t acl = NULL;
-        acl_entry_t e;
-        int w, r;
+        uint32_t version;
+        size_t i;
+        int r;
 
-        acl = acl_get_fd(fd);
-        if (!acl)
-                return -errno;
-        for (w = acl_get_entry(acl, ACL_FIRST_ENTRY, &e); w > 0;
-             w = acl_get_entry(acl, ACL_NEXT_ENTRY, &e)) {
-                struct shmb_proto_acl_entry out = { .id = UINT32_MAX };
-                acl_tag_t tag;
-                acl_permset_t ps;
+        if (size < sizeof(version) || (size - sizeof(version)) % sizeof(struct acl_xattr_entry))
+                return -EIO;
+        memcpy(&version, v, sizeof(version));
+        if (le32toh(version) != ACL_XATTR_VERSION)
+                return -EIO;
+        for (i = sizeof(version); i < size; i += sizeof(struct acl_xattr_entry)) {
+                struct acl_xattr_entry e;
+                struct shmb_proto_acl_entry out;
 
-                if (acl_get_tag_type(e, &tag) < 0 || acl_get_permset(e, &ps) < 0)
-                        return -errno;
-                if (tag == ACL_USER || tag == ACL_GROUP) {
-                        uint32_t *q = acl_get_qualifier(e);
-
-                        if (!q)
-                                return -errno;
-                        out.id = *q;
-                        (void) acl_free(q);
-                }
-                out.tag = (uint32_t) tag;
-                out.perm |= acl_get_perm(ps, ACL_READ) > 0 ? 4 : 0;
-                out.perm |= acl_get_perm(ps, ACL_WRITE) > 0 ? 2 : 0;
-                out.perm |= acl_get_perm(ps, ACL_EXECUTE) > 0 ? 1 : 0;
+                memcpy(&e, v + i, sizeof(e));
+                out = (struct shmb_proto_acl_entry) {
+                        .tag = le16toh(e.tag), .perm = le16toh(e.perm) & 7,
+                        .id = le16toh(e.tag) == ACL_USER || le16toh(e.tag) == ACL_GROUP
+                                      ? le32toh(e.id)
+                                      : UINT32_MAX,
+                };
                 r = cb(&out, ud);
                 if (r < 0)
                         return r;
         }
-        return w < 0 ? -errno : 0;
+        return 0;
+}
+
+/* The minimal ACL the mode stands for, when the inode has no extended one. */
+static int walk_mode(mode_t mode, int (*cb)(const struct shmb_proto_acl_entry *e, void *ud),
+                     void *ud)
+{
+        const struct shmb_proto_acl_entry entries[] = {
+                { .tag = ACL_USER_OBJ, .perm = (mode >> 6) & 7, .id = UINT32_MAX },
+                { .tag = ACL_GROUP_OBJ, .perm = (mode >> 3) & 7, .id = UINT32_MAX },
+                { .tag = ACL_OTHER, .perm = mode & 7, .id = UINT32_MAX },
+        };
+        size_t i;
+        int r;
+
+        for (i = 0; i < ELEMENTSOF(entries); i++) {
+                r = cb(&entries[i], ud);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/*
+ * Calls @cb for every entry of @fd's access ACL, in the kernel's order (synthesised from the
+ * mode when minimal; @st: @fd's stat if the caller has it, else NULL). The value is read
+ * straight into a buffer on the stack and parsed here: one fgetxattr() and no allocation for
+ * every ACL the daemon makes (libacl allocates, and stats the fd again for a minimal ACL).
+ */
+static int acl_walk(int fd, const struct stat *st,
+                    int (*cb)(const struct shmb_proto_acl_entry *e, void *ud), void *ud)
+{
+        uint8_t buf[4 + 256 * sizeof(struct acl_xattr_entry)];
+        _cleanup_(freep) uint8_t *big = NULL;
+        struct stat own;
+        ssize_t n;
+
+        n = fgetxattr(fd, ACL_XATTR_NAME, buf, sizeof(buf));
+        if (n < 0 && errno == ERANGE) {
+                /* More than 256 entries (set behind the daemon's back): the slow way. */
+                n = fgetxattr(fd, ACL_XATTR_NAME, NULL, 0);
+                if (n < 0)
+                        return -errno;
+                big = malloc((size_t) n + 1);
+                if (!big)
+                        return -ENOMEM;
+                n = fgetxattr(fd, ACL_XATTR_NAME, big, (size_t) n + 1);
+        }
+        if (n >= 0)
+                return walk_value(big ? big : buf, (size_t) n, cb, ud);
+        if (errno != ENODATA && errno != EOPNOTSUPP && errno != ENOTSUP)
+                return -errno;
+        if (!st) {
+                if (fstat(fd, &own) < 0)
+                        return -errno;
+                st = &own;
+        }
+        return walk_mode(st->st_mode, cb, ud);
 }
 
 struct read_ctx {
@@ -276,7 +332,7 @@ int acl_read_fd(int fd, struct shmb_proto_acl_entry *entries, size_t max)
         struct read_ctx rc = { .entries = entries, .max = max };
         int r;
 
-        r = acl_walk(fd, read_one, &rc);
+        r = acl_walk(fd, NULL, read_one, &rc);
         return r < 0 ? r : (int) rc.n;
 }
 
@@ -327,7 +383,7 @@ int acl_access_fd(int fd, const struct stat *st, const struct identity *id,
         struct access_ctx a = { .id = id, .owning_gid = st->st_gid, .mask = 7 };
         int r;
 
-        r = acl_walk(fd, access_one, &a);
+        r = acl_walk(fd, st, access_one, &a);
         if (r < 0)
                 return r;
 

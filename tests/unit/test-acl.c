@@ -6,8 +6,9 @@
  * and does not read it back: so the value must give exactly what acl_apply_fd() (libacl, read
  * back and compared) gives. Each case applies both to two unnamed tmpfs files and compares
  * what the kernel then holds: the ACL (acl_cmp()) and the mode, which must also be the mode
- * the value announces (acl_xattr.mode, what the create checks with fstat()). No root needed:
- * the files are the test's own.
+ * the value announces (acl_xattr.mode, what the create checks with fstat()). And the reading
+ * side, which parses the value itself, against libacl. No root needed: the files are the
+ * test's own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +94,55 @@ static void test_same_as_libacl(void **state)
         }
 }
 
+/* acl_read_fd() parses the value itself: the same entries, in the same order, as libacl. */
+static void test_read_same_as_libacl(void **state)
+{
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                const struct acl_case *k = &cases[i];
+                struct shmb_proto_acl_entry got[16];
+                int fd = tmpfile_fd(), n, w, j = 0;
+                acl_entry_t e;
+                acl_t la;
+
+                assert_int_equal(acl_apply_fd(fd, k->mode, k->users, k->n_users, k->groups,
+                                              k->n_groups), 0);
+                n = acl_read_fd(fd, got, ELEMENTSOF(got));
+                assert_true(n >= 3);
+                la = acl_get_fd(fd);
+                assert_non_null(la);
+                for (w = acl_get_entry(la, ACL_FIRST_ENTRY, &e); w > 0;
+                     w = acl_get_entry(la, ACL_NEXT_ENTRY, &e), j++) {
+                        acl_tag_t tag;
+                        acl_permset_t ps;
+                        unsigned perm = 0;
+
+                        assert_true(j < n);
+                        assert_int_equal(acl_get_tag_type(e, &tag), 0);
+                        assert_int_equal(acl_get_permset(e, &ps), 0);
+                        perm |= acl_get_perm(ps, ACL_READ) > 0 ? 4 : 0;
+                        perm |= acl_get_perm(ps, ACL_WRITE) > 0 ? 2 : 0;
+                        perm |= acl_get_perm(ps, ACL_EXECUTE) > 0 ? 1 : 0;
+                        assert_int_equal(got[j].tag, (uint32_t) tag);
+                        assert_int_equal(got[j].perm, perm);
+                        if (tag == ACL_USER || tag == ACL_GROUP) {
+                                uint32_t *q = acl_get_qualifier(e);
+
+                                assert_non_null(q);
+                                assert_int_equal(got[j].id, *q);
+                                acl_free(q);
+                        } else
+                                assert_int_equal(got[j].id, UINT32_MAX);
+                }
+                assert_int_equal(j, n);
+                /* Too small a buffer is said so. */
+                assert_int_equal(acl_read_fd(fd, got, 2), -E2BIG);
+                acl_free(la);
+                close(fd);
+        }
+}
+
 static void test_refused(void **state)
 {
         static const struct policy_acl_entry twice[] = { { 43001, 4 }, { 43001, 6 } };
@@ -109,6 +159,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_same_as_libacl),
+                cmocka_unit_test(test_read_same_as_libacl),
                 cmocka_unit_test(test_refused),
         };
 
