@@ -51,13 +51,12 @@ static void store_name(const struct object *o, char *buf, size_t size)
 static int memfd_backend_create(struct backend *b, struct object *o, const struct object_attrs *a,
                                 int *ret_fd, struct stat *ret_st)
 {
-        struct memfd_backend *m = memfd_of(b);
         _cleanup_(closep) int fd = -1, out = -1;
         int r;
 
         /* The store keeps a fixed number of fds: an object past it would not survive a
          * restart, so it is not made. */
-        if (m->max_objects > 0 && m->n_objects >= m->max_objects)
+        if (!fdstore_slot_free())
                 return -ENOSPC;
         /* A fresh object gets its size (and its seals) from RESIZE. */
         r = o->flags & OBJECT_FRESH ? memfd_new_unsized(&fd) : memfd_new_sealed(o->size, &fd);
@@ -91,6 +90,8 @@ static int memfd_backend_publish(struct backend *b, struct object *o, int fd)
                                   "create: %m", o->name);
                 return -EIO;
         }
+        if (r >= 0)
+                (void) fdstore_slot_take();
         m->n_objects++;
         return 0;
 }
@@ -136,8 +137,10 @@ static int memfd_backend_unlink(struct backend *b, struct object *o, int *ret_fd
         *ret_fd = fd >= 0 ? fd : -1;
         store_name(o, name, sizeof(name));
         fdstore_remove(name);
-        if (m->n_objects > 0)
+        if (m->n_objects > 0) {
                 m->n_objects--;
+                fdstore_slot_give();
+        }
         return 0;
 }
 
@@ -184,15 +187,44 @@ static int memfd_backend_resize(struct backend *b, struct object *o, uint64_t si
 }
 
 /* Is @fd (borrowed) what the registry says object @o is? */
-static int check_adopted(int fd, const struct object *o)
+/*
+ * Is @fd (borrowed) what the registry says object @o is? A change the journal may have missed
+ * (a kill between changing the memfd and recording it) is taken from the memfd, which is the
+ * truth: a fresh object that got its size and seals (RESIZE), a seal of publishing. Returns 1
+ * when @o changed and must be recorded again.
+ */
+static int check_adopted(int fd, struct object *o)
 {
         struct stat st;
+        bool sealed;
+        int seals, changed = 0;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size != o->size)
+        if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        return memfd_check_seals(fd);
+        sealed = memfd_check_seals(fd) >= 0;
+        if (o->flags & OBJECT_FRESH) {
+                /* Unsized: no seals yet, and whatever size its creator gave it. */
+                if ((uint64_t) st.st_size != o->size || sealed) {
+                        o->size = (uint64_t) st.st_size;
+                        if (sealed)
+                                o->flags &= ~OBJECT_FRESH;
+                        changed = 1;
+                }
+        } else if ((uint64_t) st.st_size != o->size || !sealed)
+                return -EBADFD;
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
+            !(o->flags & OBJECT_PUBLISHED)) {
+                o->flags |= OBJECT_PUBLISHED;
+                if (seals & F_SEAL_WRITE)
+                        o->flags |= OBJECT_SEAL_WRITE;
+                if (seals & F_SEAL_FUTURE_WRITE)
+                        o->flags |= OBJECT_SEAL_FUTURE;
+                changed = 1;
+        }
+        return changed;
 }
 
 static void drop_passed(struct passed_fd *p, const char *why)
@@ -245,7 +277,11 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                 if (r >= 0) {
                         struct passed_fd *p = container_of(e, struct passed_entry, entry)->fd;
 
+                        if (r > 0 && registry_save(reg, o) < 0)
+                                log_warning("Registry: cannot record what memfd object '%s' "
+                                            "became, ignoring.", o->name);
                         o->fd = TAKE_FD(p->fd);
+                        (void) fdstore_slot_take();
                         m->n_objects++;
                         adopted++;
                         continue;
@@ -307,6 +343,7 @@ int backend_memfd_new(struct passed_fd *passed, size_t n_passed, size_t max_obje
         m->passed = passed;
         m->n_passed = n_passed;
         m->max_objects = max_objects;
+        fdstore_set_slots(max_objects);
         *ret = &m->base;
         return 0;
 }

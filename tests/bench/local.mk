@@ -18,7 +18,8 @@ tests_bench_shmb_bench_SOURCES = \
 tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 	-I$(top_srcdir)/proto \
 	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"' \
-	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"'
+	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"' \
+	-DSHMB_BENCH_FAKECLOCK='"$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so"'
 tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
 # -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
 tests_bench_shmb_bench_LDFLAGS = $(test_ld_flags) -no-install
@@ -36,8 +37,11 @@ EXTRA_DIST += BENCHMARKS.md
 BENCH_ARGS =
 
 .PHONY: bench
-bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT)
+# The "lifetimes" rows move a daemon's clock with the fake clock shim of the test suite.
+bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT) \
+		tests/helpers/fakeclock.la
 	@SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
+		SHMB_FAKECLOCK='$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so' \
 		SHMB_NAIVE_BROKER='$(abs_top_builddir)/tests/bench/naive-broker' \
 		'$(abs_top_builddir)/tests/bench/shmb-bench$(EXEEXT)' $(BENCH_ARGS); \
 	r=$$?; test $$r -eq 0 -o $$r -eq 77
