@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -28,6 +29,33 @@
  */
 int acl_apply_fd(int fd, mode_t mode, const struct policy_acl_entry *users, size_t n_users,
                  const struct policy_acl_entry *groups, size_t n_groups);
+
+/*
+ * A prebuilt system.posix_acl_access value: what acl_apply_fd() sets, built once (per rule,
+ * attrs.c) and set on a new file in one fsetxattr(), which also sets the mode.
+ */
+struct acl_xattr {
+        void *value;            /* owned */
+        size_t size;
+        mode_t mode;            /* the permission bits the file gets from it (0777 at most) */
+        bool named;             /* it has named entries (and a mask) */
+};
+
+/*
+ * acl_xattr_build() - the value for @mode and the named entries, with the same entries and mask
+ * as acl_apply_fd(). Return: 0, -EINVAL for an id named twice, -ENOMEM.
+ */
+int acl_xattr_build(mode_t mode, const struct policy_acl_entry *users, size_t n_users,
+                    const struct policy_acl_entry *groups, size_t n_groups,
+                    struct acl_xattr *ret);
+void acl_xattr_done(struct acl_xattr *x);
+
+/*
+ * acl_xattr_apply_fd() - set @x on @fd (borrowed) in one call; without ACL support, a value
+ * without named entries is set with fchmod(). Nothing is read back: the caller checks the mode
+ * the file then has (fstat) against @x->mode.
+ */
+int acl_xattr_apply_fd(int fd, const struct acl_xattr *x);
 
 /*
  * acl_read_fd() - the access ACL of @fd as wire entries (minimal ACL from the mode when the

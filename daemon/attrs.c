@@ -27,9 +27,96 @@ int object_attrs_for(const struct policy_rule *rule, const struct identity *crea
 
 void object_attrs_done(struct object_attrs *a)
 {
-        free(a->users);
-        free(a->groups);
+        if (!a->borrowed) {
+                free(a->users);
+                free(a->groups);
+        }
         *a = (struct object_attrs) {};
+}
+
+int object_attrs_for_cached(const struct rule_attrs *ra, const struct policy_rule *rule,
+                            const struct identity *creator, struct object_attrs *ret)
+{
+        struct object_attrs a = {
+                .mode = rule->mode, .users = ra->users, .n_users = ra->n_users,
+                .groups = ra->groups, .n_groups = ra->n_groups, .acl = &ra->acl,
+                .borrowed = true,
+        };
+        int r;
+
+        r = policy_resolve_owner(rule, creator, &a.uid, &a.gid);
+        if (r < 0)
+                return r;
+        *ret = a;
+        return 0;
+}
+
+static struct rule_attrs *rule_attrs_free(struct rule_attrs *ra)
+{
+        if (!ra)
+                return NULL;
+        free(ra->users);
+        free(ra->groups);
+        acl_xattr_done(&ra->acl);
+        free(ra);
+        return NULL;
+}
+
+void attrs_cache_reset(struct attrs_cache *c)
+{
+        size_t i;
+
+        for (i = 0; i < c->n_rules; i++)
+                rule_attrs_free(c->rules[i]);
+        free(c->rules);
+        *c = (struct attrs_cache) {};
+}
+
+static int rule_attrs_new(const struct policy_rule *rule, struct rule_attrs **ret)
+{
+        struct rule_attrs *ra = calloc(1, sizeof(*ra));
+        int r;
+
+        if (!ra)
+                return -ENOMEM;
+        r = object_attrs_spec(rule, &ra->spec);
+        if (r >= 0)
+                r = policy_acl_entries(rule, &ra->users, &ra->n_users, &ra->groups,
+                                       &ra->n_groups);
+        if (r >= 0)
+                r = acl_xattr_build(rule->mode, ra->users, ra->n_users, ra->groups,
+                                    ra->n_groups, &ra->acl);
+        if (r < 0) {
+                rule_attrs_free(ra);
+                return r;
+        }
+        *ret = ra;
+        return 0;
+}
+
+int attrs_cache_get(struct attrs_cache *c, const struct policy *p, const struct policy_rule *rule,
+                    const struct rule_attrs **ret)
+{
+        size_t i = (size_t) (rule - p->rules);
+        int r;
+
+        if (rule < p->rules || i >= p->n_rules)
+                return -EINVAL;
+        if (c->policy != p) {
+                attrs_cache_reset(c);
+                c->rules = calloc(p->n_rules ? p->n_rules : 1, sizeof(*c->rules));
+                if (!c->rules)
+                        return -ENOMEM;
+                c->policy = p;
+                c->n_rules = p->n_rules;
+        }
+        if (!c->rules[i]) {
+                r = rule_attrs_new(rule, &c->rules[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = c->rules[i];
+        return 0;
 }
 
 void object_attrs_orphan(struct object_attrs *ret)

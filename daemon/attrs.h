@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "acl.h"
 #include "backend.h"
 #include "identity.h"
 #include "policy.h"
@@ -16,6 +17,41 @@
 int object_attrs_for(const struct policy_rule *rule, const struct identity *creator,
                      struct object_attrs *ret);
 void object_attrs_done(struct object_attrs *a);
+
+/*
+ * What a rule gives every object it makes, whoever the creator: computed once per rule of a
+ * policy (attrs_cache_get()), so that a create neither rebuilds nor allocates any of it.
+ */
+struct rule_attrs {
+        uint64_t spec;                          /* object_attrs_spec() of the rule */
+        struct policy_acl_entry *users;         /* policy_acl_entries() */
+        size_t n_users;
+        struct policy_acl_entry *groups;
+        size_t n_groups;
+        struct acl_xattr acl;                   /* Mode= and the entries, prebuilt */
+};
+
+struct attrs_cache {
+        const struct policy *policy;            /* whose rules (borrowed); NULL: empty */
+        struct rule_attrs **rules;              /* by rule index, each made at first use */
+        size_t n_rules;
+};
+
+/* Empties the cache: when the policy it was made for is replaced, and at the end. */
+void attrs_cache_reset(struct attrs_cache *c);
+
+/*
+ * attrs_cache_get() - @rule's (a rule of @p) rule_attrs, made at the first call for it. The
+ * cache is for one policy: a call for another empties it first. Return: 0, or -ENOMEM,
+ * -EINVAL (an id named twice).
+ */
+int attrs_cache_get(struct attrs_cache *c, const struct policy *p, const struct policy_rule *rule,
+                    const struct rule_attrs **ret);
+
+/* object_attrs_for() with @ra, @rule's cached part: only owner and group are resolved; the
+ * entries and the prebuilt ACL are borrowed from @ra (object_attrs_done() leaves them). */
+int object_attrs_for_cached(const struct rule_attrs *ra, const struct policy_rule *rule,
+                            const struct identity *creator, struct object_attrs *ret);
 
 /* An orphan's: owned by the daemon, mode 0, no named entries - nobody but the daemon can
  * open it through the file system, as nobody can through the daemon. */

@@ -129,6 +129,8 @@ static int memfd_backend_unlink(struct backend *b, struct object *o, int *ret_fd
         char name[64];
         int fd;
 
+        /* Before the fd that tells whether clients still hold it: kept fds are no client's. */
+        object_drop_kept(o);
         /* The daemon's own fd goes with the object; a fresh read-only one stays to tell when
          * the clients' are gone too. */
         fd = fd_reopen(o->fd, O_RDONLY);
@@ -153,6 +155,8 @@ static int memfd_backend_reapply(struct backend *b, struct object *o,
 static int memfd_backend_seal(struct backend *b, struct object *o, bool future,
                               const struct object_attrs *a)
 {
+        /* Published: no fd kept from before is handed out again, least of all a writable one. */
+        object_drop_kept(o);
         if (fcntl(o->fd, F_ADD_SEALS, future ? F_SEAL_FUTURE_WRITE : F_SEAL_WRITE) < 0)
                 return -errno;
         /* F_SEAL_WRITE is final: nothing is left to add. After F_SEAL_FUTURE_WRITE the
@@ -172,6 +176,7 @@ static int memfd_backend_resize(struct backend *b, struct object *o, uint64_t si
 {
         int r;
 
+        object_drop_kept(o);
         r = memfd_size_and_seal(o->fd, size);
         if (r < 0)
                 return r;

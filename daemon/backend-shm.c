@@ -89,6 +89,8 @@ static int shm_backend_unlink(struct backend *b, struct object *o, int *ret_fd)
 {
         struct shm_backend *s = shm_of(b);
 
+        /* Before the fd that tells whether clients still hold it: kept fds are no client's. */
+        object_drop_kept(o);
         return trash_remove(&s->trash, o->name, o->serial, o->dev, o->ino, ret_fd);
 }
 
@@ -98,6 +100,8 @@ static int shm_backend_reapply(struct backend *b, struct object *o, const struct
         struct stat st;
         int r;
 
+        /* Its fds were handed out under the attributes it had: none is handed out again. */
+        object_drop_kept(o);
         r = shm_backend_open(b, o, O_RDONLY, &fd, &st);
         if (r < 0)
                 return r;
@@ -116,6 +120,7 @@ static int shm_backend_resize(struct backend *b, struct object *o, uint64_t size
         struct stat st;
         int r;
 
+        object_drop_kept(o);
         r = shm_backend_open(b, o, O_RDWR, &fd, &st);
         if (r < 0)
                 return r;

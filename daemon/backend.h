@@ -22,14 +22,20 @@
 struct registry;
 
 /* What an object's inode gets: from its rule and its creator (attrs.c). */
+struct acl_xattr;
+
 struct object_attrs {
         uid_t uid;
         gid_t gid;
         mode_t mode;
-        struct policy_acl_entry *users;         /* owned */
+        struct policy_acl_entry *users;         /* owned, unless borrowed */
         size_t n_users;
-        struct policy_acl_entry *groups;        /* owned */
+        struct policy_acl_entry *groups;        /* owned, unless borrowed */
         size_t n_groups;
+        /* Mode and entries as system.posix_acl_access, prebuilt once per rule (attrs.h), or
+         * NULL. Borrowed. */
+        const struct acl_xattr *acl;
+        bool borrowed;                          /* users and groups belong to an attrs cache */
 };
 
 struct backend;

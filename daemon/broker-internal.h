@@ -20,6 +20,8 @@ struct request_ctx {
         struct broker *b;
         const struct identity *id;
         const struct shmb_proto_request *req;
+        struct fdcache *kept;   /* the connection's kept fds, or NULL: keep none */
+        bool borrowed;          /* the fd of the reply is a kept one: not the caller's */
         char name[SHMB_PROTO_NAME_MAX + 1];
         const struct policy_rule *rule;
         unsigned rights;

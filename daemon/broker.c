@@ -24,6 +24,7 @@
 #include "attrs.h"
 #include "audit.h"
 #include "broker-internal.h"
+#include "fdcache.h"
 #include "clock.h"
 #include "fdstore.h"
 #include "limits.h"
@@ -258,6 +259,7 @@ struct broker *broker_free(struct broker *b)
         held_deinit(&b->held);
         backend_free(b->backends[POLICY_BACKEND_SHM]);
         backend_free(b->backends[POLICY_BACKEND_MEMFD]);
+        attrs_cache_reset(&b->attrs);
         policy_free(b->policy);
         user_table_deinit(&b->users);
         free(b->origin);
@@ -587,7 +589,8 @@ static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto
 
         r = shmb_proto_encode_fd_reply(buf, size_buf, c->req->seq, fr);
         if (r < 0) {
-                safe_close(fd);
+                if (!c->borrowed)
+                        safe_close(fd);
                 return r;
         }
         fds[0] = fd;
@@ -711,6 +714,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         _cleanup_(object_attrs_done) struct object_attrs a = {};
         _cleanup_(closep) int fd = -1, out = -1, pidfd = -1;
         bool unsized = c->req->flags & SHMB_PROTO_CREATE_UNSIZED;
+        const struct rule_attrs *ra;
         struct policy_lifetime lifetime;
         struct object *o = NULL;
         uint64_t sz = c->req->size;
@@ -728,8 +732,12 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return -EINVAL;
         if (sz > c->rule->max_size || sz > LIMIT_SIZE_MAX)
                 return broker_refuse(c, -EFBIG, SHMB_PROTO_REASON_TOO_BIG, NULL);
+        /* What the rule gives every object, computed at its first create. */
+        r = attrs_cache_get(&c->b->attrs, c->b->policy, c->rule, &ra);
+        if (r < 0)
+                return r;
         if (c->rule->backend == POLICY_BACKEND_SHM) {
-                r = object_attrs_for(c->rule, c->id, &a);
+                r = object_attrs_for_cached(ra, c->rule, c->id, &a);
                 if (r < 0)
                         return r == -ENXIO ? refuse_misconfig(c, -EACCES,
                                                               "the rule's Owner= or Group= "
@@ -758,9 +766,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
         }
         o->rule = c->rule;
         o->ctime_usec = (uint64_t) time(NULL) * 1000000u;
+        o->spec = ra->spec;
         r = object_set_rule_id(o, c->rule->id);
-        if (r >= 0)
-                r = object_attrs_spec(c->rule, &o->spec);
         if (r >= 0)
                 r = be->ops->create(be, o, &a, &fd, &st);
         if (r == -ENOSPC && o->backend == POLICY_BACKEND_MEMFD)
@@ -835,25 +842,58 @@ int broker_end_fresh(struct request_ctx *c, struct object *o)
         return 0;
 }
 
-/* Opens an existing object for the caller: the fd and what it gives. */
-static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_reply *ret)
+/*
+ * An fd of @o with @access for the caller: the connection's kept one, once @o is seen to be
+ * still what the registry names (as a fresh open checks: backend peek()), with *ret_kept set;
+ * else a fresh open, the caller's.
+ */
+static int object_fd(struct request_ctx *c, struct backend *be, struct object *o,
+                     uint32_t access, int *ret_fd, bool *ret_kept, struct stat *ret_st)
 {
-        _cleanup_(closep) int fd = -1;
+        int fd = c->kept ? fdcache_get(c->kept, o, access) : -ENOENT;
+        int r;
+
+        if (fd >= 0) {
+                r = be->ops->peek(be, o, ret_st);
+                if (r < 0)
+                        return r;
+                *ret_fd = fd;
+                *ret_kept = true;
+                return 0;
+        }
+        r = be->ops->open(be, o, access_flags(access), ret_fd, ret_st);
+        if (r < 0)
+                return r;
+        *ret_kept = false;
+        return 0;
+}
+
+/*
+ * Opens an existing object for the caller: the fd and what it gives. *ret_kept: the fd is
+ * borrowed from the connection's kept fds (fdcache.h), else it is the caller's.
+ */
+static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
+                    struct shmb_proto_fd_reply *ret)
+{
+        _cleanup_(closep) int owned = -1;
         struct backend *be;
         struct object *o;
         uint32_t access;
         struct stat st;
-        int r;
+        bool kept;
+        int fd, r;
 
         r = broker_decide_open(c, c->req->access, &o, &access);
         if (r < 0)
                 return r;
         be = broker_backend(c->b, o->backend);
-        r = be->ops->open(be, o, access_flags(access), &fd, &st);
+        r = object_fd(c, be, o, access, &fd, &kept, &st);
         if (r == -ENOENT)
                 return broker_lost(c, o);
         if (r < 0)
                 return r;
+        if (!kept)
+                owned = fd;
         if (access == SHMB_PROTO_ACCESS_RDONLY) {
                 r = broker_check_read_only_safe(c, fd, &st);
                 if (r < 0)
@@ -871,7 +911,13 @@ static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_rep
                 .backend = (uint32_t) o->backend, .flags = broker_object_flags(c->b, o),
         };
         audit_grant(c, access);
-        *ret_fd = TAKE_FD(fd);
+        /* Kept for the connection's next open of it, within the budgets; else handed over. */
+        if (!kept && c->kept && fdcache_keep(c->kept, o, access, owned) >= 0) {
+                owned = -1;
+                kept = true;
+        }
+        *ret_fd = kept ? fd : TAKE_FD(owned);
+        *ret_kept = kept;
         return 0;
 }
 
@@ -881,7 +927,7 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
         struct shmb_proto_fd_reply fr;
         int fd, r;
 
-        r = open_one(c, &fd, &fr);
+        r = open_one(c, &fd, &c->borrowed, &fr);
         if (r < 0)
                 return r;
         return reply_fd(c, fd, &fr, buf, size, fds, ret_n_fds);
@@ -1057,17 +1103,20 @@ static void report_refusal(const struct request_ctx *c, int r)
  * as a single open; a failure affects only its own result.
  */
 static int handle_open_batch(struct broker *b, const struct identity *id,
-                             const struct shmb_proto_request *req, void *buf, size_t size,
-                             int *fds, size_t *ret_n_fds)
+                             struct fdcache *kept, const struct shmb_proto_request *req,
+                             void *buf, size_t size, int *fds, size_t *ret_n_fds,
+                             uint32_t *ret_borrowed)
 {
         struct shmb_proto_batch_result results[SHMB_PROTO_BATCH_MAX] = {};
         struct shmb_proto_request sub;
         size_t i, n_fds = 0;
+        uint32_t borrowed = 0;
         int r;
 
         for (i = 0; i < req->n_items; i++) {
-                struct request_ctx c = { .b = b, .id = id, .req = &sub };
+                struct request_ctx c = { .b = b, .id = id, .req = &sub, .kept = kept };
                 struct shmb_proto_fd_reply fr;
+                bool is_kept;
                 int fd = -1;
 
                 sub = (struct shmb_proto_request) {
@@ -1079,7 +1128,7 @@ static int handle_open_batch(struct broker *b, const struct identity *id,
 
                 r = broker_resolve(&c);
                 if (r >= 0)
-                        r = open_one(&c, &fd, &fr);
+                        r = open_one(&c, &fd, &is_kept, &fr);
                 if (r < 0) {
                         report_refusal(&c, r);
                         results[i].error = -r;
@@ -1090,15 +1139,21 @@ static int handle_open_batch(struct broker *b, const struct identity *id,
                         .access = fr.access, .backend = fr.backend, .size = fr.size,
                         .flags = fr.flags,
                 };
+                if (is_kept)
+                        borrowed |= UINT32_C(1) << n_fds;
                 fds[n_fds++] = fd;
         }
         r = shmb_proto_encode_batch_reply(buf, size, req->seq, results, req->n_items);
         if (r < 0) {
-                while (n_fds > 0)
-                        safe_close(fds[--n_fds]);
+                while (n_fds > 0) {
+                        n_fds--;
+                        if (!(borrowed & (UINT32_C(1) << n_fds)))
+                                safe_close(fds[n_fds]);
+                }
                 return r;
         }
         *ret_n_fds = n_fds;
+        *ret_borrowed = borrowed;
         return r;
 }
 
@@ -1153,22 +1208,35 @@ int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds)
 {
-        struct request_ctx c = { .b = b, .id = id, .req = req };
+        uint32_t borrowed;
+
+        return broker_handle_cached(b, id, NULL, req, buf, size, fds, ret_n_fds, &borrowed);
+}
+
+int broker_handle_cached(struct broker *b, struct identity *id, struct fdcache *kept,
+                         const struct shmb_proto_request *req, void *buf, size_t size,
+                         int *fds, size_t *ret_n_fds, uint32_t *ret_borrowed)
+{
+        struct request_ctx c = { .b = b, .id = id, .req = req, .kept = kept };
         int r;
 
         *ret_n_fds = 0;
+        *ret_borrowed = 0;
         /* Looked up when the connection was accepted (resolver.c); only a policy that came
          * to need names after that makes it happen here, once per connection. */
         if (b->policy->needs_user_names && !id->user_name_resolved)
                 resolver_resolve(id);
         if (req->type == SHMB_PROTO_OPEN_BATCH) {
-                r = handle_open_batch(b, id, req, buf, size, fds, ret_n_fds);
+                r = handle_open_batch(b, id, kept, req, buf, size, fds, ret_n_fds,
+                                      ret_borrowed);
                 if (r >= 0)
                         return r;
         } else
                 r = dispatch(&c, buf, size, fds, ret_n_fds);
-        if (r >= 0)
+        if (r >= 0) {
+                *ret_borrowed = c.borrowed && *ret_n_fds == 1 ? 1 : 0;
                 return r;
+        }
 
         /* stat shows what the caller may open: for anyone else, nothing is there. */
         if (req->type == SHMB_PROTO_STAT && r == -EACCES && c.reason != SHMB_PROTO_REASON_NOT_ADMIN)

@@ -10,7 +10,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "attrs.h"
 #include "backend.h"
 #include "held.h"
 #include "identity.h"
@@ -28,6 +30,7 @@ struct broker {
         struct held_set held;           /* removed objects clients still hold, charged */
         struct lifetimes lifetimes;     /* objects that end on their own */
         struct list_node fresh;         /* fresh memfd objects, unsealed: looked at each tick */
+        struct attrs_cache attrs;       /* what each rule of the policy gives its objects */
         /* Told when an object is created, published or about to go (SHMB_PROTO_EVENT_*):
          * the server's waiters and watchers. NULL: nobody listens. */
         void (*notify)(void *userdata, const struct object *o, uint32_t event);
@@ -101,3 +104,17 @@ bool broker_watch_matches(const struct broker *b, const struct object *o,
 int broker_handle(struct broker *b, struct identity *id,
                   const struct shmb_proto_request *req, void *buf, size_t size, int *fds,
                   size_t *ret_n_fds);
+
+struct fdcache;
+
+/*
+ * broker_handle_cached() - broker_handle() for a connection that keeps the fds it was handed
+ * (fdcache.h): an open of an object with an access the connection was handed before is
+ * answered with its kept fd, and an fd handed out may be kept.
+ * @kept: the connection's kept fds, held (fdcache_hold()) until the reply is sent or queued.
+ * @ret_borrowed: bit i set: fds[i] is borrowed from @kept, not the caller's: it must not be
+ *       closed, and a reply queued for later needs a dup of it.
+ */
+int broker_handle_cached(struct broker *b, struct identity *id, struct fdcache *kept,
+                         const struct shmb_proto_request *req, void *buf, size_t size,
+                         int *fds, size_t *ret_n_fds, uint32_t *ret_borrowed);

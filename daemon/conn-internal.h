@@ -12,6 +12,7 @@
 
 #include "appsock.h"
 #include "conn.h"
+#include "fdcache.h"
 #include "list.h"
 
 struct reply {
@@ -44,6 +45,7 @@ struct conn {
         struct list_node minted;        /* app sockets it asked for; closed with it */
         size_t queue_max;       /* replies it may have queued: LIMIT_REPLIES_QUEUED, more
                                  * while it watches */
+        struct fdcache kept;    /* fds it was handed, kept for its next opens */
 
         /* WAIT: the reply it is owed, once its name is there (conn-local.c). Reads nothing
          * meanwhile: replies come in order. */

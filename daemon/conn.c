@@ -12,6 +12,7 @@
  * connection carries on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "closer.h"
 #include "resolver.h"
 #include "conn-internal.h"
+#include "fdcache.h"
 #include "fdpass.h"
 #include "limits.h"
 #include "log.h"
@@ -114,6 +116,7 @@ struct conn *conn_free(struct conn *c)
         conn_local_done(c);
         resolver_cancel(c->resolving);
         conn_fds_uncharge(c);
+        fdcache_deinit(&c->kept);
         user_charge_release(&c->charge_conn);
         user_unref(c->user);
         while (!list_empty(&c->minted))
@@ -212,7 +215,49 @@ static void conn_fds_charge(struct conn *c, size_t n)
                                    USER_UNLIMITED);
 }
 
-int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
+/* Closes the fds of a reply that are the connection's: not those borrowed from its kept fds
+ * (bit i of @borrowed for fds[i]). */
+static void close_owned(int *fds, size_t n_fds, uint32_t borrowed)
+{
+        size_t i;
+
+        for (i = 0; i < n_fds; i++)
+                if (!(borrowed & (UINT32_C(1) << i)))
+                        fds[i] = safe_close(fds[i]);
+}
+
+/*
+ * A reply that waits must own its fds: a kept fd closes when its object changes, maybe before
+ * the reply goes out. Replaces each borrowed fd by a dup of it (the same open file
+ * description). On failure every owned fd is closed.
+ */
+static int own_fds(int *fds, size_t n_fds, uint32_t borrowed)
+{
+        size_t i;
+
+        for (i = 0; i < n_fds; i++) {
+                int fd;
+
+                if (!(borrowed & (UINT32_C(1) << i)))
+                        continue;
+                fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                if (fd < 0) {
+                        int r = -errno;
+
+                        /* fds[0..i-1] are all owned by now; of the rest, the unborrowed. */
+                        fdpass_close_all(fds, i);
+                        close_owned(fds + i, n_fds - i, borrowed >> i);
+                        return r;
+                }
+                fds[i] = fd;
+        }
+        return 0;
+}
+
+/* conn_send(), except for the fds borrowed from the connection's kept fds (bit i of @borrowed
+ * for fds[i]): those stay the cache's, and a queued reply gets dups of them. */
+static int conn_send_borrowed(struct conn *c, const void *buf, size_t len, int *fds,
+                              size_t n_fds, uint32_t borrowed)
 {
         struct reply *r;
         int k;
@@ -223,16 +268,19 @@ int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fd
                         if (k >= 0)
                                 conn_fds_charge(c, n_fds);
                         if (k != -EAGAIN) {
-                                fdpass_close_all(fds, n_fds);
+                                close_owned(fds, n_fds, borrowed);
                                 return k;
                         }
                 } else
                         c->throttled = true;
         }
         if (c->n_queued >= c->queue_max) {
-                fdpass_close_all(fds, n_fds);
+                close_owned(fds, n_fds, borrowed);
                 return -ENOBUFS;
         }
+        k = own_fds(fds, n_fds, borrowed);
+        if (k < 0)
+                return k;
         r = malloc(sizeof(*r) + len);
         if (!r) {
                 fdpass_close_all(fds, n_fds);
@@ -252,6 +300,11 @@ int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fd
         c->n_queued++;
         conn_update_events(c);
         return 0;
+}
+
+int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
+{
+        return conn_send_borrowed(c, buf, len, fds, n_fds, 0);
 }
 
 static int conn_flush(struct conn *c)
@@ -333,6 +386,7 @@ static int conn_read_one(struct conn *c)
         struct server *s = c->server;
         struct shmb_proto_request req;
         int fds[SHMB_PROTO_FDS_MAX];
+        uint32_t borrowed = 0;
         size_t n_fds = 0;
         ssize_t n;
         int r;
@@ -379,12 +433,17 @@ static int conn_read_one(struct conn *c)
         r = conn_handle_local(c, &req);
         if (r != 0)
                 return r < 0 ? r : 1;
-        n = broker_handle(s->broker, &c->id, &req, s->out, sizeof(s->out), fds, &n_fds);
+        /* Held until the reply is sent or queued (with dups): it may carry kept fds. */
+        fdcache_hold(&c->kept);
+        n = broker_handle_cached(s->broker, &c->id, &c->kept, &req, s->out, sizeof(s->out), fds,
+                                 &n_fds, &borrowed);
         if (n < 0) {
+                fdcache_release(&c->kept);
                 conn_log(c, LOG_ERR, (int) n, "cannot build reply");
                 return (int) n;
         }
-        r = conn_send(c, s->out, (size_t) n, fds, n_fds);
+        r = conn_send_borrowed(c, s->out, (size_t) n, fds, n_fds, borrowed);
+        fdcache_release(&c->kept);
         if (r < 0) {
                 /* EPIPE and friends: the client went away with its request answered. */
                 conn_log(c, LOG_DEBUG, r, "reply not delivered");
@@ -466,6 +525,7 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         c->id.peer_fd = fd;
         c->user = user_ref(charge->user);
         user_charge_move(&c->charge_conn, charge);
+        fdcache_init(&c->kept, &s->kept_budget, c->user);
         list_node_init(&c->ready);
         list_node_init(&c->minted);
         list_node_init(&c->waiting);

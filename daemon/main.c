@@ -57,6 +57,7 @@ static struct policy_store kept_policy;
  * does not. */
 static char *running_on_kept;
 static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
+static long arg_kept_fds = -1;  /* -1: the default, from RLIMIT_NOFILE (server.c) */
 
 static void help(void)
 {
@@ -74,6 +75,9 @@ static void help(void)
                "  --user NAME              when started as root, run as this user with only\n"
                "                           the capabilities it needs\n"
                "  --idle-timeout SEC       close connections idle for this long (default 300)\n"
+               "  --kept-fds N             keep at most N fds open for connections' next opens\n"
+               "                           of the same objects (default: an eighth of\n"
+               "                           RLIMIT_NOFILE, at most %d; 0: none)\n"
                "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
                "  --print-default-policy   print the embedded default policy and exit\n"
                "  --check-policy           load the policy, report errors, and exit\n"
@@ -81,7 +85,7 @@ static void help(void)
                "      --version            show the version\n\n"
                "See shmbrokerd(8) and shmbroker.conf(5).\n",
                DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT,
-               APPSOCK_DIR_DEFAULT);
+               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS);
 }
 
 enum {
@@ -92,6 +96,7 @@ enum {
         ARG_APP_DIR,
         ARG_USER,
         ARG_IDLE_TIMEOUT,
+        ARG_KEPT_FDS,
         ARG_LOG_LEVEL,
         ARG_PRINT_DEFAULT_POLICY,
         ARG_CHECK_POLICY,
@@ -109,6 +114,7 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 { "app-dir", required_argument, NULL, ARG_APP_DIR },
                 { "user", required_argument, NULL, ARG_USER },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
+                { "kept-fds", required_argument, NULL, ARG_KEPT_FDS },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "print-default-policy", no_argument, NULL, ARG_PRINT_DEFAULT_POLICY },
                 { "check-policy", no_argument, NULL, ARG_CHECK_POLICY },
@@ -150,6 +156,19 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                                 return log_error_errno(-EINVAL, "Invalid --idle-timeout '%s' "
                                                        "(seconds, 1 or more).", optarg);
                         arg_idle_timeout_usec = (uint64_t) v * 1000000u;
+                        break;
+                }
+                case ARG_KEPT_FDS: {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || v > LIMIT_KEPT_FDS_MAX ||
+                            optarg[0] == '-')
+                                return log_error_errno(-EINVAL, "Invalid --kept-fds '%s' (0 to "
+                                                       "%d).", optarg, LIMIT_KEPT_FDS_MAX);
+                        arg_kept_fds = (long) v;
                         break;
                 }
                 case ARG_LOG_LEVEL:
@@ -736,6 +755,8 @@ static int run(void)
         }
 
         s.idle_timeout_usec = arg_idle_timeout_usec;
+        if (arg_kept_fds >= 0)
+                fdcache_budget_init(&s.kept_budget, (size_t) arg_kept_fds);
         if (sd_watchdog_enabled(false, &s.watchdog_usec) <= 0)
                 s.watchdog_usec = 0;
         r = server_start_ticker(&s);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fdcache.h"
 #include "macro.h"
 #include "object.h"
 
@@ -39,6 +40,7 @@ int object_new(const char *name, enum policy_backend backend, const struct ident
         o->fd = -1;
         list_node_init(&o->proc_node);
         list_node_init(&o->fresh_node);
+        list_node_init(&o->kept);
         o->backend = backend;
         o->size = size;
         o->creator.uid = creator->uid;
@@ -56,6 +58,7 @@ struct object *object_free(struct object *o)
 {
         if (!o)
                 return NULL;
+        object_drop_kept(o);
         user_charge_release(&o->charge_objects);
         user_charge_release(&o->charge_bytes);
         safe_close(o->fd);
@@ -65,6 +68,11 @@ struct object *object_free(struct object *o)
         free(o->creator.app_id);
         free(o);
         return NULL;
+}
+
+void object_drop_kept(struct object *o)
+{
+        fdcache_forget_object(&o->kept);
 }
 
 bool object_created_by(const struct object *o, const struct identity *id)

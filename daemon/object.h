@@ -74,6 +74,7 @@ struct object {
         ino_t ino;
         int fd;                         /* Backend=memfd: the daemon's memfd (owned); else -1 */
         uint32_t flags;                 /* OBJECT_* */
+        struct list_node kept;          /* its fds kept by connections (fdcache.h) */
 
         /* How long it lives (lifetime.c). */
         struct policy_lifetime lifetime;
@@ -102,6 +103,13 @@ bool object_created_by(const struct object *o, const struct identity *id);
 /* An identity for policy decisions made on the creator's behalf (reloads, start-up): uid,
  * user name and app id; no groups. Borrows from @o. */
 struct identity object_creator_identity(const struct object *o);
+
+/*
+ * object_drop_kept() - closes every fd of @o that connections keep (fdcache.h). Called by
+ * whatever changes what an fd of @o gives or whether one may be handed out: removal,
+ * attributes set again, seals, resize, rebinding; object_free() does it too.
+ */
+void object_drop_kept(struct object *o);
 
 /* Sets o->rule_id (copied). */
 int object_set_rule_id(struct object *o, const char *rule_id);

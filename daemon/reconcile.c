@@ -165,7 +165,8 @@ int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret)
                                           "change, ignoring: %m");
         }
 
-        /* Every object points into @p now. */
+        /* Every object points into @p now; what was cached of the old one's rules goes. */
+        attrs_cache_reset(&b->attrs);
         if (b->policy != p)
                 policy_free(b->policy);
         b->policy = p;

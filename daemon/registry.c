@@ -251,6 +251,7 @@ static int object_from_record(const struct record *r, struct object **ret)
         o->fd = -1;
         list_node_init(&o->proc_node);
         list_node_init(&o->fresh_node);
+        list_node_init(&o->kept);
         o->lifetime = lifetime;
         o->last_open_usec = o->last_open_saved_usec = r->last_open_usec;
         o->creator.pid = (pid_t) r->creator_pid;
@@ -533,6 +534,8 @@ int registry_bind(struct registry *reg, const struct policy *p, struct object *o
         const struct policy_rule *old = o->rule;
         int k = 0;
 
+        /* A reload: whatever connections keep of it was handed out under the old policy. */
+        object_drop_kept(o);
         bucket_leave(reg, o);
         if (rule && (i == SIZE_MAX || i >= reg->n_rules))
                 k = -EINVAL;

@@ -46,6 +46,9 @@ int server_init(struct server *s, struct broker *broker)
                 s->fds_unread_uid_max = SHMB_PROTO_FDS_MAX;
         if (s->fds_unread_total_max < SHMB_PROTO_FDS_MAX)
                 s->fds_unread_total_max = SHMB_PROTO_FDS_MAX;
+        /* Kept fds are open in the daemon: they take from the room every other fd needs. */
+        fdcache_budget_init(&s->kept_budget, rl.rlim_cur / 8 < LIMIT_KEPT_FDS ?
+                                                     rl.rlim_cur / 8 : LIMIT_KEPT_FDS);
         r = loop_new(&s->loop);
         if (r < 0)
                 return r;

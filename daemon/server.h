@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "broker.h"
+#include "fdcache.h"
 #include "identity.h"
 #include "list.h"
 #include "loop.h"
@@ -38,6 +39,7 @@ struct server {
         size_t fds_unread_total;        /* fds sent and not yet seen read, all connections */
         size_t fds_unread_total_max;    /* half of RLIMIT_NOFILE */
         size_t fds_unread_uid_max;      /* per uid: LIMIT_FDS_UNREAD_PER_UID, or less */
+        struct fdcache_budget kept_budget;      /* fds connections keep open (fdcache.h) */
         int tick_fd;                    /* timerfd: idle sweep, watchdog, listener retry */
         struct loop_source *tick_source;
         struct worker *closer;          /* fds clients sent, closed off the loop; NULL: here */

@@ -27,6 +27,8 @@ enum user_slot {
         USER_SLOT_BYTES,
         USER_SLOT_CLOSING,      /* fds it sent that the closer thread has yet to close */
         USER_SLOT_APP_SOCKETS,  /* app sockets it asked for and still holds (appsock.h) */
+        USER_SLOT_KEPT_FDS,     /* fds its connections were handed that the daemon keeps open
+                                 * for their next opens (fdcache.h) */
         _USER_SLOT_MAX,
 };
 

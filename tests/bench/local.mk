@@ -30,6 +30,7 @@ CLEANFILES += tests/bench/shmb-bench$(EXEEXT)
 tests_bench_naive_broker_SOURCES = tests/bench/naive-broker.c tests/bench/naive-broker.h
 tests_bench_naive_broker_CFLAGS = $(prog_c_flags)
 tests_bench_naive_broker_LDFLAGS = $(prog_ld_flags) -no-install
+tests_bench_naive_broker_LDADD = -lpthread
 CLEANFILES += tests/bench/naive-broker$(EXEEXT)
 EXTRA_DIST += BENCHMARKS.md
 

@@ -15,9 +15,18 @@
  * with its fd, until the socket has room, and its requests are not read meanwhile). One request
  * is read per connection per wake-up, as shmbrokerd does. SIGTERM or SIGINT: it removes the
  * socket and exits 0.
+ *
+ * Variants, for asking "what would this design change give any broker?" (BENCHMARKS.md,
+ * issue 12), chosen with $SHMB_NAIVE_OPTS, a comma-separated list; without it the baseline is
+ * as above:
+ *   keep       each connection keeps the fd of its last name and mode open and sends it again
+ *              for the same request (one sendmsg per open; no name check, nothing revoked)
+ *   threads=N  N threads (1 to 16) serve the connections, each with its own epoll loop; the
+ *              main thread accepts and hands connections out in turn
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,15 +44,24 @@
 #include "naive-broker.h"
 
 #define EVENTS_MAX 64
+#define THREADS_MAX 16
 
 struct conn {
         int fd;
+        int epoll_fd;           /* its thread's loop */
         bool pending;           /* a reply waits for room in the socket */
         int32_t pending_error;
         int pending_fd;         /* its fd, or -1 */
+        bool pending_kept;      /* ... which is kept_fd: not closed once sent */
+        int kept_fd;            /* keep: the fd of the last request, or -1 */
+        char kept_req[1 + NAIVE_NAME_MAX + 1];  /* keep: that request (mode and name) */
 };
 
-static int epoll_fd = -1;
+static bool opt_keep;
+static int opt_threads = 1;
+static int epoll_fds[THREADS_MAX];
+static unsigned next_thread;
+static int epoll_fd = -1;       /* the main thread's: listener and signals */
 /* epoll's data.ptr for the two fds that are no connection. */
 static char listener_tag, signal_tag;
 
@@ -51,8 +69,10 @@ static void conn_free(struct conn *c)
 {
         /* Closing the fd removes it from the epoll set. */
         close(c->fd);
-        if (c->pending_fd >= 0)
+        if (c->pending_fd >= 0 && !c->pending_kept)
                 close(c->pending_fd);
+        if (c->kept_fd >= 0)
+                close(c->kept_fd);
         free(c);
 }
 
@@ -60,7 +80,7 @@ static int conn_watch(struct conn *c, uint32_t events)
 {
         struct epoll_event ev = { .events = events, .data.ptr = c };
 
-        return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+        return epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 /* 1 sent, 0 no room (EAGAIN), -errno broken. */
@@ -97,7 +117,7 @@ static bool conn_flush(struct conn *c)
 
         if (r == 0)
                 return true;
-        if (c->pending_fd >= 0)
+        if (c->pending_fd >= 0 && !c->pending_kept)
                 close(c->pending_fd);
         c->pending = false;
         c->pending_fd = -1;
@@ -108,6 +128,7 @@ static bool conn_serve(struct conn *c)
 {
         char buf[1 + NAIVE_NAME_MAX + 1];
         int32_t error = 0;
+        bool kept = false;
         ssize_t n;
         int fd = -1, r;
 
@@ -123,18 +144,31 @@ static bool conn_serve(struct conn *c)
                 error = EINVAL;
         else {
                 buf[n] = '\0';
-                fd = shm_open(buf + 1, buf[0] == NAIVE_REQ_RDWR ? O_RDWR : O_RDONLY, 0);
-                if (fd < 0)
-                        error = errno;
+                if (opt_keep && c->kept_fd >= 0 && strcmp(buf, c->kept_req) == 0) {
+                        fd = c->kept_fd;
+                        kept = true;
+                } else {
+                        fd = shm_open(buf + 1, buf[0] == NAIVE_REQ_RDWR ? O_RDWR : O_RDONLY, 0);
+                        if (fd < 0)
+                                error = errno;
+                        else if (opt_keep) {
+                                if (c->kept_fd >= 0)
+                                        close(c->kept_fd);
+                                c->kept_fd = fd;
+                                memcpy(c->kept_req, buf, (size_t) n + 1);
+                                kept = true;
+                        }
+                }
         }
         r = send_reply(c->fd, error, fd);
         if (r == 0) {
                 c->pending = true;
                 c->pending_error = error;
                 c->pending_fd = fd;
+                c->pending_kept = kept;
                 return conn_watch(c, EPOLLOUT) == 0;
         }
-        if (fd >= 0)
+        if (fd >= 0 && !kept)
                 close(fd);
         return r > 0;
 }
@@ -172,9 +206,12 @@ static void accept_all(int listen_fd)
                         close(fd);
                         continue;
                 }
-                *c = (struct conn) { .fd = fd, .pending_fd = -1 };
+                *c = (struct conn) { .fd = fd, .pending_fd = -1, .kept_fd = -1,
+                                     .epoll_fd = opt_threads > 1
+                                                         ? epoll_fds[next_thread++ % opt_threads]
+                                                         : epoll_fd };
                 ev.data.ptr = c;
-                if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         fprintf(stderr, "naive-broker: epoll_ctl: %m\n");
                         conn_free(c);
                 }
@@ -202,6 +239,57 @@ static int listen_on(const char *path)
         return fd;
 }
 
+/* A serving thread (threads=N): the connections handed to it, in its own loop. */
+static void *serve_thread(void *userdata)
+{
+        struct epoll_event events[EVENTS_MAX];
+        int ep = *(int *) userdata;
+
+        for (;;) {
+                int i, n = epoll_wait(ep, events, EVENTS_MAX, -1);
+
+                if (n < 0 && errno != EINTR) {
+                        fprintf(stderr, "naive-broker: epoll: %m\n");
+                        exit(1);
+                }
+                for (i = 0; i < n; i++)
+                        conn_event(events[i].data.ptr, events[i].events);
+        }
+        return NULL;
+}
+
+/* $SHMB_NAIVE_OPTS: "keep", "threads=N", comma-separated. */
+static int parse_opts(const char *s)
+{
+        char *copy, *tok, *save = NULL;
+
+        if (!s || !*s)
+                return 0;
+        copy = strdup(s);
+        if (!copy)
+                return -1;
+        for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char *end;
+
+                if (strcmp(tok, "keep") == 0)
+                        opt_keep = true;
+                else if (strncmp(tok, "threads=", 8) == 0) {
+                        long v = strtol(tok + 8, &end, 10);
+
+                        if (*end || v < 1 || v > THREADS_MAX)
+                                goto bad;
+                        opt_threads = (int) v;
+                } else
+                        goto bad;
+        }
+        free(copy);
+        return 0;
+bad:
+        fprintf(stderr, "naive-broker: bad $SHMB_NAIVE_OPTS '%s'\n", s);
+        free(copy);
+        return -1;
+}
+
 int main(int argc, char *argv[])
 {
         struct epoll_event ev, events[EVENTS_MAX];
@@ -212,6 +300,8 @@ int main(int argc, char *argv[])
                 fprintf(stderr, "Usage: naive-broker SOCKET_PATH\n");
                 return 2;
         }
+        if (parse_opts(getenv("SHMB_NAIVE_OPTS")) < 0)
+                return 2;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
@@ -227,6 +317,21 @@ int main(int argc, char *argv[])
         if (sig_fd < 0 || epoll_fd < 0) {
                 fprintf(stderr, "naive-broker: %m\n");
                 return 1;
+        }
+        /* Threads after the mask: SIGTERM and SIGINT stay blocked in them too. */
+        if (opt_threads > 1) {
+                int i;
+
+                for (i = 0; i < opt_threads; i++) {
+                        pthread_t t;
+
+                        epoll_fds[i] = epoll_create1(EPOLL_CLOEXEC);
+                        if (epoll_fds[i] < 0 ||
+                            pthread_create(&t, NULL, serve_thread, &epoll_fds[i]) != 0) {
+                                fprintf(stderr, "naive-broker: threads: %m\n");
+                                return 1;
+                        }
+                }
         }
         listen_fd = listen_on(argv[1]);
         if (listen_fd < 0)

@@ -105,3 +105,5 @@ extern const struct CMUnitTest reg_tests_restart[];
 extern const size_t reg_n_tests_restart;
 extern const struct CMUnitTest reg_tests_race[];
 extern const size_t reg_n_tests_race;
+extern const struct CMUnitTest reg_tests_kept[];
+extern const size_t reg_n_tests_kept;

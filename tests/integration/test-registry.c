@@ -534,6 +534,7 @@ int main(void)
                 { "registry: reload", reg_tests_reload, &reg_n_tests_reload },
                 { "registry: restart", reg_tests_restart, &reg_n_tests_restart },
                 { "registry: races", reg_tests_race, &reg_n_tests_race },
+                { "registry: kept fds", reg_tests_kept, &reg_n_tests_kept },
         };
         size_t i;
         int failed = 0;

@@ -45,15 +45,18 @@
 static uint8_t pkt[SHMB_PROTO_MSG_MAX];
 
 /*
- * What the daemon holds, at rest, for a connection whose client never reads its OPEN replies:
- * its socket and the fd of exactly one queued reply. It sends replies until the client's
- * unread fds reach a cap (LIMIT_FDS_UNREAD_PER_CONN, per uid and in total, daemon/conn.c) or
- * its socket is full, queues the next one, and from then on reads nothing more from that
- * client (conn.c: "while any reply is queued the daemon stops reading"). So
- * LIMIT_REPLIES_QUEUED (8) is never reached this way, and a bound of 1 + 8 would pass for a
- * daemon that queued seven replies too many.
+ * What the daemon holds, at rest, for a connection whose client never reads its OPEN replies
+ * of one object: its socket, the fd it keeps of the object for the connection's next opens
+ * (daemon/fdcache.h), and the fd of exactly one queued reply (a dup of the kept one). It sends
+ * replies until the client's unread fds reach a cap (LIMIT_FDS_UNREAD_PER_CONN, per uid and in
+ * total, daemon/conn.c) or its socket is full, queues the next one, and from then on reads
+ * nothing more from that client (conn.c: "while any reply is queued the daemon stops
+ * reading"). So LIMIT_REPLIES_QUEUED (8) is never reached this way, and a bound of 1 + 1 + 8
+ * would pass for a daemon that queued seven replies too many.
  */
-#define SEC_FDS_PER_CONNECTION (1 + 1)
+#define SEC_FDS_PER_CONNECTION (1 + 1 + 1)
+/* The kept fd of the one object a batch test's connection opens. */
+#define SEC_KEPT_FDS 1
 
 static void close_all(int *fds, size_t n)
 {
@@ -414,9 +417,10 @@ static void test_d68_never_reads_batch(void **state)
         n = harness_daemon_fd_count(d);
         print_message("%d batches sent unread; the daemon holds %d fds (%d at start)\n", i, n,
                       d->n_fds_start);
-        if (n != d->n_fds_start + 1 + SHMB_PROTO_FDS_MAX)
+        if (n != d->n_fds_start + 1 + SEC_KEPT_FDS + SHMB_PROTO_FDS_MAX)
                 fail_msg("the daemon holds %d fds for one client that never reads, expected "
-                         "%d + 1 + %d", n, d->n_fds_start, SHMB_PROTO_FDS_MAX);
+                         "%d + 1 + %d + %d", n, d->n_fds_start, SEC_KEPT_FDS,
+                         SHMB_PROTO_FDS_MAX);
         sec_assert_serving(d);
         assert_int_equal(close(fd), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-nb"), 0);
@@ -467,9 +471,10 @@ static void test_d68_inflight_fds_other_clients(void **state)
         n = harness_daemon_fd_count(d);
         print_message("%d batches of 16 fds sent unread to a daemon with RLIMIT_NOFILE 256; "
                       "it holds %d fds (%d at start)\n", i, n, d->n_fds_start);
-        if (n != d->n_fds_start + 1 + SHMB_PROTO_FDS_MAX)
+        if (n != d->n_fds_start + 1 + SEC_KEPT_FDS + SHMB_PROTO_FDS_MAX)
                 fail_msg("the daemon holds %d fds for one client that never reads, expected "
-                         "%d + 1 + %d", n, d->n_fds_start, SHMB_PROTO_FDS_MAX);
+                         "%d + 1 + %d + %d", n, d->n_fds_start, SEC_KEPT_FDS,
+                         SHMB_PROTO_FDS_MAX);
         /* Another client of another uid still gets its fd. */
         r = sec_open(d, &sec_id_writer, "sec-if", SHMB_ACCESS_RDWR, &ofd);
         if (r != 0) {
