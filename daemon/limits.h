@@ -61,9 +61,8 @@
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */
 
 /* Fds the daemon keeps open so that a connection's next open of the same object is one
- * sendmsg() (fdcache.h): by default an eighth of RLIMIT_NOFILE, at most LIMIT_KEPT_FDS; each
- * uid at most an eighth of that; --kept-fds sets the total (at most LIMIT_KEPT_FDS_MAX). */
-#define LIMIT_KEPT_FDS 4096
+ * sendmsg() (fdcache.h): none unless --kept-fds sets the total (at most LIMIT_KEPT_FDS_MAX);
+ * each uid at most an eighth of that. */
 #define LIMIT_KEPT_FDS_MAX 65536
 
 /* Log rate limit for messages a client can trigger. */

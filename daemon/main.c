@@ -57,7 +57,7 @@ static struct policy_store kept_policy;
  * does not. */
 static char *running_on_kept;
 static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
-static long arg_kept_fds = -1;  /* -1: the default, from RLIMIT_NOFILE (server.c) */
+static long arg_kept_fds = -1;  /* -1: the default, none (server.c) */
 
 static void help(void)
 {
@@ -76,8 +76,8 @@ static void help(void)
                "                           the capabilities it needs\n"
                "  --idle-timeout SEC       close connections idle for this long (default 300)\n"
                "  --kept-fds N             keep at most N fds open for connections' next opens\n"
-               "                           of the same objects (default: an eighth of\n"
-               "                           RLIMIT_NOFILE, at most %d; 0: none)\n"
+               "                           of the same objects (default 0: none; see\n"
+               "                           shmbrokerd(8) before; at most %d)\n"
                "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
                "  --print-default-policy   print the embedded default policy and exit\n"
                "  --check-policy           load the policy, report errors, and exit\n"
@@ -85,7 +85,7 @@ static void help(void)
                "      --version            show the version\n\n"
                "See shmbrokerd(8) and shmbroker.conf(5).\n",
                DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT,
-               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS);
+               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS_MAX);
 }
 
 enum {

@@ -46,9 +46,10 @@ int server_init(struct server *s, struct broker *broker)
                 s->fds_unread_uid_max = SHMB_PROTO_FDS_MAX;
         if (s->fds_unread_total_max < SHMB_PROTO_FDS_MAX)
                 s->fds_unread_total_max = SHMB_PROTO_FDS_MAX;
-        /* Kept fds are open in the daemon: they take from the room every other fd needs. */
-        fdcache_budget_init(&s->kept_budget, rl.rlim_cur / 8 < LIMIT_KEPT_FDS ?
-                                                     rl.rlim_cur / 8 : LIMIT_KEPT_FDS);
+        /* Kept fds are off unless asked for (--kept-fds): a connection's repeat opens would
+         * share one open file description, and with it flock() and OFD locks that outlive the
+         * client's close() (shmbrokerd(8), "Kept file descriptions"). */
+        fdcache_budget_init(&s->kept_budget, 0);
         r = loop_new(&s->loop);
         if (r < 0)
                 return r;

@@ -27,6 +27,16 @@
 #include "registry.h"
 
 /* Do @a and @b share one open file description? (dup()s share the offset.) */
+
+/* Kept fds are off by default: these cases turn them on. */
+static struct harness_daemon *kept_start(const char *policy)
+{
+        static const char *const args[] = { "--kept-fds", "256", NULL };
+        struct harness_daemon_options opts = { .extra_args = (const char **) args };
+
+        return sec_start(policy, &opts);
+}
+
 static bool same_description(int a, int b)
 {
         off_t was = lseek(b, 0, SEEK_CUR);
@@ -70,7 +80,7 @@ static int idle_fds(const struct harness_daemon *d)
 static void test_kept_within_connection(void **state)
 {
         static const char *const names[] = { "sec-kw", "secm-kw" };
-        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct harness_daemon *d = kept_start(sec_policy);
         size_t i;
 
         for (i = 0; i < ELEMENTSOF(names); i++) {
@@ -108,7 +118,7 @@ static void test_kept_within_connection(void **state)
 /* The same object twice in one batch: the second is the first's kept description. */
 static void test_kept_batch(void **state)
 {
-        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct harness_daemon *d = kept_start(sec_policy);
         struct shmb_client *r = sec_client(d, &sec_id_reader);
         struct shmb_open_req reqs[3] = {
                 { .name = "sec-kb", .access = SHMB_ACCESS_RDONLY, .fd = -1 },
@@ -174,7 +184,7 @@ static void test_kept_off(void **state)
 static void test_kept_unlink_recreate(void **state)
 {
         static const char *const names[] = { "sec-ku", "secm-ku" };
-        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct harness_daemon *d = kept_start(sec_policy);
         size_t i;
 
         for (i = 0; i < ELEMENTSOF(names); i++) {
@@ -220,7 +230,7 @@ static void test_kept_unlink_releases_charge(void **state)
                 "\n"
                 "[Quota]\n"
                 "MaxObjectsPerUser=1\n";
-        struct harness_daemon *d = sec_start(policy, NULL);
+        struct harness_daemon *d = kept_start(policy);
         struct shmb_client *c = sec_client(d, &sec_id_creator);
         int i, fd;
 
@@ -245,7 +255,7 @@ static void test_kept_unlink_releases_charge(void **state)
 static void test_kept_replaced_on_disk(void **state)
 {
         static const char *const names[] = { "sec-kr", "sec-kr2" };
-        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct harness_daemon *d = kept_start(sec_policy);
         size_t i;
 
         for (i = 0; i < ELEMENTSOF(names); i++) {
@@ -314,7 +324,7 @@ static void test_kept_reload(void **state)
                 "Group=42002\n"
                 "Mode=0640\n"
                 "MaxSize=64K\n";
-        struct harness_daemon *d = sec_start(before, NULL);
+        struct harness_daemon *d = kept_start(before);
         struct shmb_client *r = sec_client(d, &sec_id_reader);
         struct shmb_client *w = sec_client(d, &sec_id_writer);
         int ro, rw, rw2, n;
@@ -353,7 +363,7 @@ static void test_kept_reload(void **state)
  */
 static void test_kept_read_only_rechecked(void **state)
 {
-        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        struct harness_daemon *d = kept_start(sec_policy);
         struct shmb_client *r = sec_client(d, &sec_id_reader);
         char path[PATH_MAX + 300];
         acl_t acl;

@@ -46,17 +46,17 @@ static uint8_t pkt[SHMB_PROTO_MSG_MAX];
 
 /*
  * What the daemon holds, at rest, for a connection whose client never reads its OPEN replies
- * of one object: its socket, the fd it keeps of the object for the connection's next opens
- * (daemon/fdcache.h), and the fd of exactly one queued reply (a dup of the kept one). It sends
+ * of one object: its socket and the fd of exactly one queued reply (it keeps no fd for the
+ * connection's next opens: --kept-fds is off by default, daemon/fdcache.h). It sends
  * replies until the client's unread fds reach a cap (LIMIT_FDS_UNREAD_PER_CONN, per uid and in
  * total, daemon/conn.c) or its socket is full, queues the next one, and from then on reads
  * nothing more from that client (conn.c: "while any reply is queued the daemon stops
  * reading"). So LIMIT_REPLIES_QUEUED (8) is never reached this way, and a bound of 1 + 1 + 8
  * would pass for a daemon that queued seven replies too many.
  */
-#define SEC_FDS_PER_CONNECTION (1 + 1 + 1)
-/* The kept fd of the one object a batch test's connection opens. */
-#define SEC_KEPT_FDS 1
+#define SEC_FDS_PER_CONNECTION (1 + 1)
+/* Kept fds are off by default (--kept-fds): none for a batch test's connection. */
+#define SEC_KEPT_FDS 0
 
 static void close_all(int *fds, size_t n)
 {
