@@ -85,7 +85,8 @@ ASSERT_SAME(SHMB_REASON_NOT_ADMIN, SHMB_PROTO_REASON_NOT_ADMIN);
 ASSERT_SAME(SHMB_REASON_APP_SOCKET, SHMB_PROTO_REASON_APP_SOCKET);
 ASSERT_SAME(SHMB_REASON_LIMIT, SHMB_PROTO_REASON_LIMIT);
 ASSERT_SAME(SHMB_REASON_BUSY, SHMB_PROTO_REASON_BUSY);
-ASSERT_SAME(SHMB_REASON_BUSY + 1, _SHMB_PROTO_REASON_MAX);
+ASSERT_SAME(SHMB_REASON_NO_PUBLISH, SHMB_PROTO_REASON_NO_PUBLISH);
+ASSERT_SAME(SHMB_REASON_NO_PUBLISH + 1, _SHMB_PROTO_REASON_MAX);
 ASSERT_SAME(SHMB_OBJ_ORPHAN, SHMB_PROTO_OBJ_ORPHAN);
 ASSERT_SAME(SHMB_OBJ_PUBLISHED, SHMB_PROTO_OBJ_PUBLISHED);
 ASSERT_SAME(SHMB_OBJ_SEAL_WRITE, SHMB_PROTO_OBJ_SEAL_WRITE);
@@ -834,17 +835,24 @@ static int name_transact(struct shmb_client *c, uint16_t type, const char *name,
         return transact(c, req, (size_t) len, seq, expected, NULL);
 }
 
-int shmb_unlink(struct shmb_client *c, const char *name)
+int shmb_unlink2(struct shmb_client *c, const char *name, unsigned int flags)
 {
         char canon[SHMB_PROTO_NAME_MAX + 1];
         int r;
 
-        if (!c)
+        if (!c || (flags & ~SHMB_UNLINK_ALL))
                 return -EINVAL;
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-        return name_transact(c, SHMB_PROTO_UNLINK, canon, 0, SHMB_PROTO_REPLY_OK);
+        return name_transact(c, SHMB_PROTO_UNLINK, canon,
+                             flags & SHMB_UNLINK_ALL ? SHMB_PROTO_NAME_ALL : 0,
+                             SHMB_PROTO_REPLY_OK);
+}
+
+int shmb_unlink(struct shmb_client *c, const char *name)
+{
+        return shmb_unlink2(c, name, 0);
 }
 
 /* An app id the broker reports: none, or a valid one. The broker has no business sending

@@ -84,6 +84,7 @@ enum {
         SHMB_REASON_APP_SOCKET = 22,            /* not on an app socket */
         SHMB_REASON_LIMIT = 23,                 /* a limit of the broker (app sockets, ...) */
         SHMB_REASON_BUSY = 24,                  /* a writable mapping exists */
+        SHMB_REASON_NO_PUBLISH = 25,            /* the rule does not let the caller publish */
 };
 
 /* What a segment is: shmb_fd_info.flags, shmb_stat.flags, shmb_object_info.flags. */
@@ -434,6 +435,18 @@ int shmb_open_batch(struct shmb_client *c, struct shmb_open_req *reqs, size_t n)
  * Return: 0, or -errno: -ENOENT, -EACCES, -EINVAL, -ENAMETOOLONG, and the connection errors.
  */
 int shmb_unlink(struct shmb_client *c, const char *name);
+
+#define SHMB_UNLINK_ALL (1u << 0)       /* admins: any segment, whatever the rules */
+
+/**
+ * shmb_unlink2() - shmb_unlink() with flags.
+ * @flags: 0, or SHMB_UNLINK_ALL: the broker's admins remove any segment it holds, whatever
+ *         the policy says of its name for them (clean-up; -EPERM for anyone else).
+ *
+ * Return: as shmb_unlink(); -EPERM (SHMB_REASON_NOT_ADMIN) for SHMB_UNLINK_ALL from someone
+ * who is not an admin.
+ */
+int shmb_unlink2(struct shmb_client *c, const char *name, unsigned int flags);
 
 /* shmb_stat2(), shmb_list2(), shmb_list_details() flags. */
 #define SHMB_STAT_ALL (1u << 0)         /* admins: any segment, orphans included */

@@ -47,8 +47,10 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
 
                 /* Field values are passed as they are: sd_journal_send() takes any bytes, and
                  * names never hold a newline (they have no control characters). */
-                r = sd_journal_send("MESSAGE=uid=%u pid=%d: %s '%s' (%s) %s by rule '%s'%s%s",
-                                    (unsigned) id->uid, (int) id->pid, verb, esc, access,
+                r = sd_journal_send("MESSAGE=uid=%u pid=%d%s%s: %s '%s' (%s) %s by rule '%s'%s%s",
+                                    (unsigned) id->uid, (int) id->pid,
+                                    id->app_id ? " app=" : "", id->app_id ? id->app_id : "",
+                                    verb, esc, access,
                                     result, rule ? rule : "-", error ? ": " : "",
                                     error ? strerror(-error) : "",
                                     "MESSAGE_ID=" AUDIT_MESSAGE_ID,
@@ -63,6 +65,7 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                                     "SHMB_RESULT=%s", result,
                                     "SHMB_ERRNO=%d", error < 0 ? -error : 0,
                                     "SHMB_SUPPRESSED=%u", suppressed,
+                                    "SHMB_APP=%s", id->app_id ? id->app_id : "",
                                     NULL);
                 if (r >= 0)
                         return;
@@ -71,11 +74,15 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                 log_notice("audit: uid=%u: %u records suppressed", (unsigned) id->uid,
                            suppressed);
         if (error != 0)
-                log_full_errno(priority, error, "audit: uid=%u gid=%u pid=%d: %s '%s' (%s) denied "
-                               "by rule '%s': %m", (unsigned) id->uid, (unsigned) id->gid,
-                               (int) id->pid, verb, esc, access, rule ? rule : "-");
+                log_full_errno(priority, error, "audit: uid=%u gid=%u pid=%d%s%s: %s '%s' (%s) "
+                               "denied by rule '%s': %m", (unsigned) id->uid,
+                               (unsigned) id->gid, (int) id->pid, id->app_id ? " app=" : "",
+                               id->app_id ? id->app_id : "", verb, esc, access,
+                               rule ? rule : "-");
         else
-                log_full_errno(priority, 0, "audit: uid=%u gid=%u pid=%d: %s '%s' (%s) granted "
-                               "by rule '%s'", (unsigned) id->uid, (unsigned) id->gid,
-                               (int) id->pid, verb, esc, access, rule ? rule : "-");
+                log_full_errno(priority, 0, "audit: uid=%u gid=%u pid=%d%s%s: %s '%s' (%s) "
+                               "granted by rule '%s'", (unsigned) id->uid, (unsigned) id->gid,
+                               (int) id->pid, id->app_id ? " app=" : "",
+                               id->app_id ? id->app_id : "", verb, esc, access,
+                               rule ? rule : "-");
 }

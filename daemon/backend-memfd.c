@@ -152,9 +152,16 @@ static int memfd_backend_seal(struct backend *b, struct object *o, bool future,
 {
         if (fcntl(o->fd, F_ADD_SEALS, future ? F_SEAL_FUTURE_WRITE : F_SEAL_WRITE) < 0)
                 return -errno;
-        /* Final: no writer can add or change anything any more. */
-        if (fcntl(o->fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+        /* F_SEAL_WRITE is final: nothing is left to add. After F_SEAL_FUTURE_WRITE the
+         * publisher may still seal it for good later (a writer could too: only stronger). */
+        if (!future && fcntl(o->fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
                 return -errno;
+        return 0;
+}
+
+/* memfds have no names but the registry's. */
+static int memfd_backend_probe(struct backend *b, const char *name)
+{
         return 0;
 }
 
@@ -277,6 +284,7 @@ static const struct backend_ops memfd_ops = {
         .reapply = memfd_backend_reapply,
         .seal = memfd_backend_seal,
         .resize = memfd_backend_resize,
+        .probe = memfd_backend_probe,
         .adopt = memfd_backend_adopt,
         .free = memfd_backend_free,
 };

@@ -133,6 +133,15 @@ static int shm_backend_resize(struct backend *b, struct object *o, uint64_t size
         return 0;
 }
 
+static int shm_backend_probe(struct backend *b, const char *name)
+{
+        struct stat st;
+
+        if (fstatat(shm_of(b)->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
+
 static bool trash_entry_ours(uint64_t serial, dev_t dev, ino_t ino, void *userdata)
 {
         struct object *o = registry_lookup_serial(userdata, serial);
@@ -224,6 +233,7 @@ static const struct backend_ops shm_ops = {
         .reapply = shm_backend_reapply,
         .seal = shm_backend_seal,
         .resize = shm_backend_resize,
+        .probe = shm_backend_probe,
         .adopt = shm_backend_adopt,
         .free = shm_backend_free,
 };

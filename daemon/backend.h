@@ -71,7 +71,7 @@ struct backend_ops {
         /*
          * seal() - publish @o: from now on nobody writes it through a new fd. memfd: adds
          * F_SEAL_FUTURE_WRITE (@future: writable mappings that exist go on) or F_SEAL_WRITE
-         * (-EBUSY while a writable mapping exists), then F_SEAL_SEAL. shm: applies @a (the
+         * (-EBUSY while a writable mapping exists) and then F_SEAL_SEAL. shm: applies @a (the
          * rule's attributes with write taken away); fds handed out stay as they are.
          * Return: 0 or -errno (-EPERM: the memfd was sealed for good at create).
          */
@@ -81,6 +81,9 @@ struct backend_ops {
          * then sealed as any other. -ENOSPC as create().
          */
         int (*resize)(struct backend *b, struct object *o, uint64_t size);
+        /* probe() - is anything at @name in this backend's namespace, object or not (EXPLAIN
+         * tells the admins of files the daemon did not make)? 1 yes, 0 no, or -errno. */
+        int (*probe)(struct backend *b, const char *name);
         /*
          * adopt() - at start: take back this backend's objects of @reg from the previous
          * instance, drop (and report) those whose storage is gone or is something else, and

@@ -22,25 +22,13 @@
 #include "acl.h"
 #include "attrs.h"
 #include "audit.h"
-#include "broker.h"
+#include "broker-internal.h"
+#include "clock.h"
+#include "fdstore.h"
 #include "limits.h"
 #include "log.h"
 #include "macro.h"
 #include "resolver.h"
-
-/* What one request is about, once the name and the rule are known. */
-struct request_ctx {
-        struct broker *b;
-        const struct identity *id;
-        const struct shmb_proto_request *req;
-        char name[SHMB_PROTO_NAME_MAX + 1];
-        const struct policy_rule *rule;
-        unsigned rights;
-        const char *why;        /* why a request is refused, in words */
-        bool audit;             /* a refusal that is a policy decision, whatever its errno */
-        bool warn;              /* a refusal the administrator should hear of (a policy
-                                 * mistake, an object tampered with) */
-};
 
 static const char *request_verb(uint16_t type)
 {
@@ -55,6 +43,20 @@ static const char *request_verb(uint16_t type)
                 return "stat";
         case SHMB_PROTO_LIST:
                 return "list";
+        case SHMB_PROTO_OPEN_BATCH:
+                return "open";
+        case SHMB_PROTO_STATUS:
+                return "status";
+        case SHMB_PROTO_EXPLAIN:
+                return "explain";
+        case SHMB_PROTO_RESIZE:
+                return "resize";
+        case SHMB_PROTO_PUBLISH:
+                return "publish";
+        case SHMB_PROTO_WAIT:
+                return "wait";
+        case SHMB_PROTO_WATCH:
+                return "watch";
         default:
                 return "request";
         }
@@ -84,10 +86,10 @@ static void log_refusal(const struct request_ctx *c, int level, int r)
                                c->why);
 }
 
-/* Records why a request is refused, for the audit record and the log. */
-static int refuse(struct request_ctx *c, int r, const char *why)
+int broker_refuse(struct request_ctx *c, int r, uint32_t reason, const char *why)
 {
         c->why = why;
+        c->reason = reason;
         return r;
 }
 
@@ -96,7 +98,7 @@ static int refuse(struct request_ctx *c, int r, const char *why)
 static int refuse_misconfig(struct request_ctx *c, int r, const char *why)
 {
         c->warn = true;
-        return refuse(c, r, why);
+        return broker_refuse(c, r, SHMB_PROTO_REASON_POLICY_ERROR, why);
 }
 
 static const char *access_name(uint32_t access)
@@ -122,9 +124,26 @@ static void audit_grant(const struct request_ctx *c, uint32_t access)
                      c->rule ? c->rule->id : NULL, 0);
 }
 
-static int encode_error(void *buf, size_t size, uint32_t seq, int r)
+static int encode_error(void *buf, size_t size, uint32_t seq, int r, uint32_t reason)
 {
-        return shmb_proto_encode_error(buf, size, seq, r < 0 ? -r : EIO, 0);
+        return shmb_proto_encode_error(buf, size, seq, r < 0 ? -r : EIO, reason);
+}
+
+/* The reason for an errno that came without one: what it can only mean here. */
+static uint32_t reason_of(const struct request_ctx *c, int r)
+{
+        if (c->reason != SHMB_PROTO_REASON_NONE)
+                return c->reason;
+        switch (r) {
+        case -ENOENT:
+                return SHMB_PROTO_REASON_NO_OBJECT;
+        case -EEXIST:
+                return SHMB_PROTO_REASON_EXISTS;
+        case -EFBIG:
+                return SHMB_PROTO_REASON_TOO_BIG;
+        default:
+                return SHMB_PROTO_REASON_NONE;
+        }
 }
 
 /* ---- quota: what each uid's objects cost ---- */
@@ -134,7 +153,7 @@ static int encode_error(void *buf, size_t size, uint32_t seq, int r)
  * charges are exact, so nothing needs counting again.
  */
 static int charge_object(struct broker *b, struct object *o, uid_t uid,
-                         const struct policy_quota *q)
+                         const struct policy_quota *q, uint32_t *ret_reason)
 {
         struct user *u = user_get(&b->users, uid);
         int r;
@@ -143,9 +162,14 @@ static int charge_object(struct broker *b, struct object *o, uid_t uid,
                 return -ENOMEM;
         r = user_charge(u, &o->charge_objects, USER_SLOT_OBJECTS, 1,
                         q ? q->max_objects : USER_UNLIMITED);
-        if (r >= 0)
+        if (r < 0 && ret_reason)
+                *ret_reason = SHMB_PROTO_REASON_QUOTA_OBJECTS;
+        if (r >= 0) {
                 r = user_charge(u, &o->charge_bytes, USER_SLOT_BYTES, o->size,
                                 q ? q->max_bytes : USER_UNLIMITED);
+                if (r < 0 && ret_reason)
+                        *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
+        }
         if (r < 0)
                 user_charge_release(&o->charge_objects);
         user_unref(u);
@@ -158,15 +182,22 @@ int broker_charge_all(struct broker *b)
         int r;
 
         for (o = registry_first(b->registry); o; o = registry_next(b->registry, o)) {
-                r = charge_object(b, o, o->creator.uid, NULL);
+                r = charge_object(b, o, o->creator.uid, NULL, NULL);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
+void broker_notify(struct broker *b, const struct object *o, uint32_t event)
+{
+        if (b->notify)
+                b->notify(b->notify_userdata, o, event);
+}
+
 void broker_forget(struct broker *b, struct object *o)
 {
+        broker_notify(b, o, SHMB_PROTO_EVENT_REMOVED);
         lifetime_untrack(&b->lifetimes, o);
         registry_drop(b->registry, o);
 }
@@ -191,6 +222,7 @@ int broker_new(struct policy *policy, struct registry *registry, struct backend 
         b->registry = registry;
         b->backends[POLICY_BACKEND_SHM] = shm;
         b->backends[POLICY_BACKEND_MEMFD] = memfd;
+        b->started_usec = now_usec();
         held_init(&b->held);
         r = broker_lifetimes_init(b);
         if (r < 0) {
@@ -223,8 +255,19 @@ struct broker *broker_free(struct broker *b)
         backend_free(b->backends[POLICY_BACKEND_MEMFD]);
         policy_free(b->policy);
         user_table_deinit(&b->users);
+        free(b->origin);
         free(b);
         return NULL;
+}
+
+void broker_set_origin(struct broker *b, const char *origin, bool kept)
+{
+        char *copy = origin ? strdup(origin) : NULL;
+
+        /* Only what STATUS says: without memory, it says nothing. */
+        free(b->origin);
+        b->origin = copy;
+        b->kept_policy = kept;
 }
 
 struct backend *broker_backend(const struct broker *b, enum policy_backend kind)
@@ -298,13 +341,12 @@ void broker_tick(struct broker *b)
 
 bool broker_is_admin(const struct broker *b, const struct identity *id)
 {
-        return id->uid == 0 && !id->app_id;
+        return policy_is_admin(b->policy, id);
 }
 
 /* ---- the pipeline ---- */
 
-/* Normalises the name and finds the deciding rule. -EACCES when no rule matches. */
-static int resolve(struct request_ctx *c)
+int broker_resolve(struct request_ctx *c)
 {
         int r;
 
@@ -315,53 +357,107 @@ static int resolve(struct request_ctx *c)
         }
         c->rule = policy_match(c->b->policy, c->name, c->id);
         if (!c->rule)
-                return refuse(c, -EACCES, "no rule matches this name");
+                return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_RULE,
+                                     "no rule matches this name");
         c->rights = policy_rights(c->rule, c->id);
         return 0;
 }
 
-/*
- * The object at the name under the caller's rule. -ENOENT when there is none - also when the
- * name's object belongs to another rule, is an orphan, or is another creator's under a
- * per-user rule: whoever is not entitled to an object gets the answer for a name without one.
- */
-static int lookup_own(struct request_ctx *c, struct object **ret)
+int broker_lookup_own(struct request_ctx *c, struct object **ret)
 {
         struct object *o = registry_lookup(c->b->registry, c->name);
 
         if (!o)
-                return -ENOENT;
-        if (o->orphan || o->rule != c->rule) {
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
+        if (o->orphan) {
+                bool may_know = object_created_by(o, c->id) || broker_is_admin(c->b, c->id);
+
                 c->audit = true;
-                return refuse(c, -ENOENT, o->orphan ? "the object is an orphan"
-                                                    : "the object belongs to another rule");
+                return broker_refuse(c, -ENOENT, may_know ? SHMB_PROTO_REASON_ORPHAN
+                                                          : SHMB_PROTO_REASON_NO_OBJECT,
+                                     "the object is an orphan");
+        }
+        if (o->rule != c->rule) {
+                c->audit = true;
+                c->detail = SHMB_PROTO_REASON_OTHER_RULE;
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT,
+                                     "the object belongs to another rule");
         }
         if (!policy_creator_matches(c->rule, c->id, o->creator.uid, o->creator.app_id)) {
                 c->audit = true;
-                return refuse(c, -ENOENT, "another creator's object under a per-user or "
-                                          "per-app rule");
+                c->detail = SHMB_PROTO_REASON_OTHER_CREATOR;
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT,
+                                     "another creator's object under a per-user or per-app "
+                                     "rule");
         }
         *ret = o;
         return 0;
 }
 
-/* The object is not what the registry says any more (someone who can write the object
- * directory removed or replaced it): forget it. */
-static int lost(struct request_ctx *c, struct object *o)
+int broker_lost(struct request_ctx *c, struct object *o)
 {
         char esc[LOG_ESCAPE_MAX];
+
+        if (c->dry_run)
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
         if (log_ratelimit_uid(o->creator.uid))
                 log_warning("Object '%s' is gone from the object directory or was replaced "
                             "there; forgetting it.",
                             log_escape(o->name, strlen(o->name), esc, sizeof(esc)));
         broker_forget(c->b, o);
-        return -ENOENT;
+        return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
 }
 
-/* Turns the access asked for into the access granted, or -EACCES. */
-static int grant_access(struct request_ctx *c, uint32_t asked, uint32_t *ret)
+bool broker_visible(const struct broker *b, const struct object *o, const struct identity *id)
+{
+        const struct policy_rule *rule;
+
+        if (o->orphan || !o->rule)
+                return false;
+        rule = policy_match(b->policy, o->name, id);
+        return rule == o->rule && (policy_rights(rule, id) & POLICY_RIGHT_READ) &&
+               policy_creator_matches(rule, id, o->creator.uid, o->creator.app_id);
+}
+
+uint32_t broker_object_flags(const struct broker *b, const struct object *o)
+{
+        uint32_t flags = 0;
+
+        if (o->orphan)
+                flags |= SHMB_PROTO_OBJ_ORPHAN;
+        if (o->flags & OBJECT_PUBLISHED)
+                flags |= SHMB_PROTO_OBJ_PUBLISHED;
+        if (o->flags & OBJECT_FRESH)
+                flags |= SHMB_PROTO_OBJ_FRESH;
+        if (o->backend == POLICY_BACKEND_MEMFD && o->fd >= 0) {
+                /* As the kernel has them: a writer may have added a write seal itself. */
+                int seals = fcntl(o->fd, F_GET_SEALS);
+
+                if (seals >= 0 && (seals & F_SEAL_WRITE))
+                        flags |= SHMB_PROTO_OBJ_SEAL_WRITE;
+                if (seals >= 0 && (seals & F_SEAL_FUTURE_WRITE))
+                        flags |= SHMB_PROTO_OBJ_SEAL_FUTURE_WRITE;
+        }
+        if (lifetime_creator_gone(o))
+                flags |= SHMB_PROTO_OBJ_CREATOR_GONE;
+        return flags;
+}
+
+/* Is @o closed to new writers: published, or a memfd a writer sealed itself? */
+static bool write_closed(const struct broker *b, const struct object *o)
+{
+        return (o->flags & OBJECT_PUBLISHED) ||
+               (broker_object_flags(b, o) &
+                (SHMB_PROTO_OBJ_SEAL_WRITE | SHMB_PROTO_OBJ_SEAL_FUTURE_WRITE));
+}
+
+/* Turns the access asked for into the access granted, or -EACCES. @o: the object it is for, if
+ * it exists (a published one gives no write). */
+static int grant_access(struct request_ctx *c, const struct object *o, uint32_t asked,
+                        uint32_t *ret)
 {
         bool can_read = c->rights & POLICY_RIGHT_READ, can_write = c->rights & POLICY_RIGHT_WRITE;
+        bool closed = o && write_closed(c->b, o);
 
         switch (asked) {
         case SHMB_PROTO_ACCESS_NONE:
@@ -369,21 +465,27 @@ static int grant_access(struct request_ctx *c, uint32_t asked, uint32_t *ret)
                 return 0;
         case SHMB_PROTO_ACCESS_RDONLY:
                 if (!can_read)
-                        return refuse(c, -EACCES, "the rule does not let the caller read");
+                        return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_READ,
+                                             "the rule does not let the caller read");
                 *ret = SHMB_PROTO_ACCESS_RDONLY;
                 return 0;
         case SHMB_PROTO_ACCESS_RDWR:
                 if (!can_write)
-                        return refuse(c, -EACCES, "the rule does not let the caller write");
+                        return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_WRITE,
+                                             "the rule does not let the caller write");
+                if (closed)
+                        return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_PUBLISHED,
+                                             "the object is published");
                 *ret = SHMB_PROTO_ACCESS_RDWR;
                 return 0;
         case SHMB_PROTO_ACCESS_ANY:
-                if (can_write)
+                if (can_write && !closed)
                         *ret = SHMB_PROTO_ACCESS_RDWR;
                 else if (can_read)
                         *ret = SHMB_PROTO_ACCESS_RDONLY;
                 else
-                        return refuse(c, -EACCES, "the rule does not let the caller read");
+                        return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_READ,
+                                             "the rule does not let the caller read");
                 return 0;
         default:
                 return -EINVAL;
@@ -401,7 +503,7 @@ static int access_flags(uint32_t access)
  * does not let write gets no fd of an inode that would let them write. Root can reopen
  * anything whatever we do; the policy still decides what root is handed.
  */
-static int check_read_only_safe(struct request_ctx *c, int fd, const struct stat *st)
+int broker_check_read_only_safe(struct request_ctx *c, int fd, const struct stat *st)
 {
         unsigned inode_access;
         int r;
@@ -437,6 +539,73 @@ static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto
         return r;
 }
 
+/* ---- decisions ---- */
+
+int broker_decide_create(struct request_ctx *c, uint32_t asked,
+                         const struct policy_lifetime *lifetime, uint32_t *ret_access)
+{
+        int r;
+
+        if (!(c->rights & POLICY_RIGHT_CREATE))
+                return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
+                                     "the rule does not let the caller create");
+        r = grant_access(c, NULL, asked, ret_access);
+        if (r < 0)
+                return r;
+        if (lifetime && !policy_lifetime_allows(c->rule, lifetime))
+                return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_LIFETIME,
+                                     "the rule's Lifetime= does not allow the lifetime asked "
+                                     "for");
+        /* A name is one object, whatever its rule or backend. */
+        if (registry_lookup(c->b->registry, c->name))
+                return broker_refuse(c, -EEXIST, SHMB_PROTO_REASON_EXISTS, NULL);
+        /* Owner= or Group= named someone who did not resolve at load: no file can be given
+         * its owner (memfd objects are the daemon's, whatever the rule says). */
+        if (c->rule->create_refusal && c->rule->backend == POLICY_BACKEND_SHM)
+                return refuse_misconfig(c, -EACCES, c->rule->create_refusal);
+        return 0;
+}
+
+int broker_decide_open(struct request_ctx *c, uint32_t asked, struct object **ret,
+                       uint32_t *ret_access)
+{
+        struct object *o;
+        int r;
+
+        /* The rights first, the registry after: a caller without rights learns nothing about
+         * which names exist. */
+        r = grant_access(c, NULL, asked, ret_access);
+        if (r < 0)
+                return r;
+        r = broker_lookup_own(c, &o);
+        if (r < 0)
+                return r;
+        r = grant_access(c, o, asked, ret_access);
+        if (r < 0)
+                return r;
+        *ret = o;
+        return 0;
+}
+
+int broker_decide_unlink(struct request_ctx *c, struct object **ret)
+{
+        if (!(c->rights & POLICY_RIGHT_CREATE))
+                return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
+                                     "the rule does not let the caller create or remove");
+        return broker_lookup_own(c, ret);
+}
+
+int broker_decide_stat(struct request_ctx *c, struct object **ret)
+{
+        /* stat shows what the caller may open: a name it may not read has nothing to show. */
+        if (!(c->rights & POLICY_RIGHT_READ))
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_READ,
+                                     "the rule does not let the caller read");
+        return broker_lookup_own(c, ret);
+}
+
+/* ---- create, open, unlink ---- */
+
 /*
  * For a creator who asked for a read-only fd: a fresh read-only open of the new object (@fd,
  * borrowed), checked like any read-only handout before the object is published.
@@ -450,11 +619,33 @@ static int create_read_only_fd(struct request_ctx *c, int fd, const struct stat 
         ro = fd_reopen(fd, O_RDONLY);
         if (ro < 0)
                 return ro;
-        r = check_read_only_safe(c, ro, st);
+        r = broker_check_read_only_safe(c, ro, st);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(ro);
         return 0;
+}
+
+/* What the create asks to live as: the rule's Lifetime= for DEFAULT. */
+static int requested_lifetime(const struct request_ctx *c, struct policy_lifetime *ret)
+{
+        switch (c->req->lifetime) {
+        case SHMB_PROTO_LIFETIME_DEFAULT:
+                *ret = c->rule->lifetime;
+                return 0;
+        case SHMB_PROTO_LIFETIME_PERSISTENT:
+                *ret = (struct policy_lifetime) { .kind = POLICY_LIFETIME_PERSISTENT };
+                return 0;
+        case SHMB_PROTO_LIFETIME_PROCESS:
+                *ret = (struct policy_lifetime) { .kind = POLICY_LIFETIME_PROCESS };
+                return 0;
+        case SHMB_PROTO_LIFETIME_SPAN:
+                *ret = (struct policy_lifetime) { .kind = POLICY_LIFETIME_SPAN,
+                                                  .usec = c->req->lifetime_usec };
+                return policy_lifetime_valid(ret) ? 0 : -EINVAL;
+        default:
+                return -EINVAL;
+        }
 }
 
 static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds,
@@ -462,40 +653,47 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
 {
         struct backend *be = broker_backend(c->b, c->rule->backend);
         _cleanup_(object_attrs_done) struct object_attrs a = {};
-        _cleanup_(closep) int fd = -1, out = -1;
+        _cleanup_(closep) int fd = -1, out = -1, pidfd = -1;
+        bool unsized = c->req->flags & SHMB_PROTO_CREATE_UNSIZED;
+        struct policy_lifetime lifetime;
         struct object *o = NULL;
         uint64_t sz = c->req->size;
         uint32_t access;
         struct stat st;
         int r;
 
-        if (!(c->rights & POLICY_RIGHT_CREATE))
-                return refuse(c, -EACCES, "the rule does not let the caller create");
-        r = grant_access(c, c->req->access, &access);
+        r = requested_lifetime(c, &lifetime);
         if (r < 0)
                 return r;
-        if (sz == 0)
+        r = broker_decide_create(c, c->req->access, &lifetime, &access);
+        if (r < 0)
+                return r;
+        if (sz == 0 && !unsized)
                 return -EINVAL;
         if (sz > c->rule->max_size || sz > LIMIT_SIZE_MAX)
-                return -EFBIG;
-        /* A name is one object, whatever its rule or backend. */
-        if (registry_lookup(c->b->registry, c->name))
-                return -EEXIST;
+                return broker_refuse(c, -EFBIG, SHMB_PROTO_REASON_TOO_BIG, NULL);
         if (c->rule->backend == POLICY_BACKEND_SHM) {
                 r = object_attrs_for(c->rule, c->id, &a);
                 if (r < 0)
-                        return refuse_misconfig(c, r == -ENXIO ? -EACCES : r,
-                                                r == -ENXIO && c->rule->create_refusal
-                                                        ? c->rule->create_refusal
-                                                        : "the rule's Owner= or Group= does "
-                                                          "not resolve for this creator");
+                        return r == -ENXIO ? refuse_misconfig(c, -EACCES,
+                                                              "the rule's Owner= or Group= "
+                                                              "does not resolve for this "
+                                                              "creator")
+                                           : r;
         }
 
         r = object_new(c->name, c->rule->backend, c->id, sz, &o);
         if (r < 0)
                 return r;
+        if (unsized)
+                o->flags |= OBJECT_FRESH;
+        r = broker_prepare_lifetime(c, o, &lifetime, &pidfd);
+        if (r < 0) {
+                object_free(o);
+                return r;
+        }
         /* Charged before anything is made: over quota, nothing is. */
-        r = charge_object(c->b, o, c->id->uid, &c->b->policy->quota);
+        r = charge_object(c->b, o, c->id->uid, &c->b->policy->quota, &c->reason);
         if (r < 0) {
                 object_free(o);
                 return r;
@@ -507,6 +705,8 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 r = object_attrs_spec(c->rule, &o->spec);
         if (r >= 0)
                 r = be->ops->create(be, o, &a, &fd, &st);
+        if (r == -ENOSPC && o->backend == POLICY_BACKEND_MEMFD)
+                c->reason = SHMB_PROTO_REASON_STORE_FULL;
         if (r >= 0 && access == SHMB_PROTO_ACCESS_RDONLY)
                 r = create_read_only_fd(c, fd, &st, &out);
         /* Recorded before it is published: a crash in between leaves a record of an object
@@ -518,21 +718,48 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return r;
         }
         r = be->ops->publish(be, o, fd);
+        if (r >= 0)
+                r = lifetime_track(&c->b->lifetimes, o, TAKE_FD(pidfd));
         if (r < 0) {
                 /* Not reachable, not charged: as if it had never been. */
+                lifetime_untrack(&c->b->lifetimes, o);
                 registry_drop(c->b->registry, o);
                 return r;
         }
         audit_grant(c, access);
+        broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);
         /* A writer gets create()'s own fresh O_RDWR open, shared with no one. */
         if (access == SHMB_PROTO_ACCESS_RDWR)
                 out = TAKE_FD(fd);
         if (out < 0)
                 return shmb_proto_encode_ok(buf, size, c->req->seq);
         return reply_fd(c, TAKE_FD(out),
-                        &(struct shmb_proto_fd_reply) { .size = sz, .access = access,
-                                                        .backend = (uint32_t) o->backend },
+                        &(struct shmb_proto_fd_reply) {
+                                .size = sz, .access = access, .backend = (uint32_t) o->backend,
+                                .flags = broker_object_flags(c->b, o) },
                         buf, size, fds, ret_n_fds);
+}
+
+/* Someone other than the creator opens a fresh object: too late to size it. */
+static int end_fresh(struct request_ctx *c, struct object *o)
+{
+        struct backend *be;
+        int r;
+
+        if (!(o->flags & OBJECT_FRESH) || object_created_by(o, c->id))
+                return 0;
+        be = broker_backend(c->b, o->backend);
+        /* A memfd gets its seals now, at size 0, as every other memfd object has them. */
+        if (o->backend == POLICY_BACKEND_MEMFD) {
+                r = be->ops->resize(be, o, 0);
+                if (r < 0)
+                        return r;
+        }
+        o->flags &= ~OBJECT_FRESH;
+        r = registry_save(c->b->registry, o);
+        if (r < 0)
+                log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m", o->name);
+        return 0;
 }
 
 /* Opens an existing object for the caller: the fd and what it gives. */
@@ -545,27 +772,33 @@ static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_rep
         struct stat st;
         int r;
 
-        r = grant_access(c, c->req->access, &access);
+        r = broker_decide_open(c, c->req->access, &o, &access);
         if (r < 0)
                 return r;
-        r = lookup_own(c, &o);
+        r = end_fresh(c, o);
         if (r < 0)
                 return r;
         be = broker_backend(c->b, o->backend);
         r = be->ops->open(be, o, access_flags(access), &fd, &st);
         if (r == -ENOENT)
-                return lost(c, o);
+                return broker_lost(c, o);
         if (r < 0)
                 return r;
         if (access == SHMB_PROTO_ACCESS_RDONLY) {
-                r = check_read_only_safe(c, fd, &st);
+                r = broker_check_read_only_safe(c, fd, &st);
                 if (r < 0)
                         return r;
         }
         charge_growth(c->b, o, (uint64_t) st.st_size);
+        if (lifetime_opened(&c->b->lifetimes, o)) {
+                r = registry_save(c->b->registry, o);
+                if (r < 0)
+                        log_warning_errno(r, "Registry: cannot record the last open of '%s', "
+                                          "ignoring: %m", o->name);
+        }
         *ret = (struct shmb_proto_fd_reply) {
                 .size = (uint64_t) st.st_size, .access = access,
-                .backend = (uint32_t) o->backend,
+                .backend = (uint32_t) o->backend, .flags = broker_object_flags(c->b, o),
         };
         audit_grant(c, access);
         *ret_fd = TAKE_FD(fd);
@@ -587,18 +820,12 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
 /* Removes @o's storage and forgets it; its charges stay while clients hold it. */
 static int remove_object(struct request_ctx *c, struct object *o)
 {
-        struct backend *be = broker_backend(c->b, o->backend);
-        int r, fd = -1;
+        int r;
 
-        r = be->ops->unlink(be, o, &fd);
+        r = broker_remove(c->b, o);
         if (r == -ENOENT)
-                return lost(c, o);
-        if (r < 0)
-                return r;
-        if (fd >= 0)
-                (void) held_add(&c->b->held, fd, o);
-        broker_forget(c->b, o);
-        return 0;
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
+        return r;
 }
 
 static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
@@ -606,9 +833,7 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
         struct object *o;
         int r;
 
-        if (!(c->rights & POLICY_RIGHT_CREATE))
-                return refuse(c, -EACCES, "the rule does not let the caller create or remove");
-        r = lookup_own(c, &o);
+        r = broker_decide_unlink(c, &o);
         if (r < 0)
                 return r;
         r = remove_object(c, o);
@@ -645,25 +870,20 @@ static int unlink_orphan(struct request_ctx *c, void *buf, size_t size)
         return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
-static int handle_stat(struct request_ctx *c, void *buf, size_t size)
+/* ---- stat ---- */
+
+int broker_stat_reply(struct request_ctx *c, struct object *o, void *buf, size_t size)
 {
         struct shmb_proto_acl_entry acl[SHMB_PROTO_ACL_MAX];
         struct shmb_proto_stat_reply sr = { .rights = c->rights };
         struct backend *be;
-        struct object *o;
         struct stat st;
         int r;
 
-        /* stat shows what the caller may open: a name it may not read has nothing to show. */
-        if (!(c->rights & POLICY_RIGHT_READ))
-                return refuse(c, -ENOENT, "the rule does not let the caller read");
-        r = lookup_own(c, &o);
-        if (r < 0)
-                return r;
         be = broker_backend(c->b, o->backend);
         r = be->ops->stat(be, o, &st, acl, ELEMENTSOF(acl));
         if (r == -ENOENT)
-                return lost(c, o);
+                return broker_lost(c, o);
         if (r < 0)
                 return r;
         charge_growth(c->b, o, (uint64_t) st.st_size);
@@ -673,8 +893,24 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
         sr.uid = st.st_uid;
         sr.gid = st.st_gid;
         sr.mode = st.st_mode & 07777;
-        sr.lifetime = SHMB_PROTO_LIFETIME_PERSISTENT;
-        return shmb_proto_encode_stat_reply(buf, size, c->req->seq, &sr, NULL, NULL, acl);
+        sr.creator = (uint32_t) o->creator.uid;
+        sr.flags = broker_object_flags(c->b, o);
+        sr.ctime_usec = o->ctime_usec;
+        sr.lifetime = broker_proto_lifetime(&o->lifetime);
+        sr.lifetime_usec = o->lifetime.kind == POLICY_LIFETIME_SPAN ? o->lifetime.usec : 0;
+        return shmb_proto_encode_stat_reply(buf, size, c->req->seq, &sr, o->rule_id,
+                                            o->creator.app_id, acl);
+}
+
+static int handle_stat(struct request_ctx *c, void *buf, size_t size)
+{
+        struct object *o;
+        int r;
+
+        r = broker_decide_stat(c, &o);
+        if (r < 0)
+                return r;
+        return broker_stat_reply(c, o, buf, size);
 }
 
 /* ---- list ---- */
@@ -711,6 +947,8 @@ static int handle_list(struct request_ctx *c, void *buf, size_t size)
         struct list_ctx l = {};
         int r;
 
+        if (c->req->flags & (SHMB_PROTO_NAME_ALL | SHMB_PROTO_NAME_DETAILS))
+                return broker_list_all(c, buf, size);
         /* An empty cursor starts the listing; any other must be a valid name. */
         if (c->req->name_len > 0) {
                 r = shmb_name_normalize(c->req->name, c->req->name_len, c->name);
@@ -764,16 +1002,18 @@ static int handle_open_batch(struct broker *b, const struct identity *id,
                 memcpy(sub.name, req->items[i].name, sub.name_len);
                 sub.name[sub.name_len] = '\0';
 
-                r = resolve(&c);
+                r = broker_resolve(&c);
                 if (r >= 0)
                         r = open_one(&c, &fd, &fr);
                 if (r < 0) {
                         report_refusal(&c, r);
                         results[i].error = -r;
+                        results[i].flags = reason_of(&c, r);
                         continue;
                 }
                 results[i] = (struct shmb_proto_batch_result) {
                         .access = fr.access, .backend = fr.backend, .size = fr.size,
+                        .flags = fr.flags,
                 };
                 fds[n_fds++] = fd;
         }
@@ -791,14 +1031,28 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
 {
         int r;
 
-        if (c->req->type == SHMB_PROTO_LIST)
+        switch (c->req->type) {
+        case SHMB_PROTO_LIST:
                 return handle_list(c, buf, size);
-        if (c->req->type == SHMB_PROTO_UNLINK) {
+        case SHMB_PROTO_STATUS:
+                return broker_handle_status(c, buf, size);
+        case SHMB_PROTO_EXPLAIN:
+                return broker_handle_explain(c, buf, size);
+        case SHMB_PROTO_UNLINK:
+                if (c->req->flags & SHMB_PROTO_NAME_ALL)
+                        return broker_unlink_any(c, buf, size);
                 r = unlink_orphan(c, buf, size);
                 if (r != 0)
                         return r;
+                break;
+        case SHMB_PROTO_STAT:
+                if (c->req->flags & SHMB_PROTO_NAME_ALL)
+                        return broker_list_all(c, buf, size);
+                break;
+        default:
+                break;
         }
-        r = resolve(c);
+        r = broker_resolve(c);
         if (r < 0)
                 return r;
         switch (c->req->type) {
@@ -810,30 +1064,13 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
                 return handle_unlink(c, buf, size);
         case SHMB_PROTO_STAT:
                 return handle_stat(c, buf, size);
+        case SHMB_PROTO_RESIZE:
+                return broker_handle_resize(c, buf, size);
+        case SHMB_PROTO_PUBLISH:
+                return broker_handle_publish(c, buf, size);
         default:
+                /* APP_SOCKET, WAIT and WATCH are the connection's (conn.c). */
                 return -EOPNOTSUPP;
-        }
-}
-
-/*
- * Protocol version 2 requests and options that the broker does not implement yet: answered
- * EOPNOTSUPP, as an unknown request type is, rather than decided without them.
- * TODO: goes as the broker implements them.
- */
-static bool request_implemented(const struct shmb_proto_request *req)
-{
-        switch (req->type) {
-        case SHMB_PROTO_CREATE:
-                return req->flags == 0 && req->lifetime == SHMB_PROTO_LIFETIME_DEFAULT;
-        case SHMB_PROTO_STAT:
-        case SHMB_PROTO_LIST:
-                return req->flags == 0;
-        case SHMB_PROTO_OPEN:
-        case SHMB_PROTO_UNLINK:
-        case SHMB_PROTO_OPEN_BATCH:
-                return true;
-        default:
-                return false;
         }
 }
 
@@ -845,8 +1082,6 @@ int broker_handle(struct broker *b, struct identity *id,
         int r;
 
         *ret_n_fds = 0;
-        if (!request_implemented(req))
-                return encode_error(buf, size, req->seq, -EOPNOTSUPP);
         /* Looked up when the connection was accepted (resolver.c); only a policy that came
          * to need names after that makes it happen here, once per connection. */
         if (b->policy->needs_user_names && !id->user_name_resolved)
@@ -861,8 +1096,8 @@ int broker_handle(struct broker *b, struct identity *id,
                 return r;
 
         /* stat shows what the caller may open: for anyone else, nothing is there. */
-        if (req->type == SHMB_PROTO_STAT && r == -EACCES)
+        if (req->type == SHMB_PROTO_STAT && r == -EACCES && c.reason != SHMB_PROTO_REASON_NOT_ADMIN)
                 r = -ENOENT;
         report_refusal(&c, r);
-        return encode_error(buf, size, req->seq, r);
+        return encode_error(buf, size, req->seq, r, reason_of(&c, r));
 }

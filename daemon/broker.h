@@ -27,6 +27,13 @@ struct broker {
         struct user_table users;        /* what each uid holds, and whose turn it is */
         struct held_set held;           /* removed objects clients still hold, charged */
         struct lifetimes lifetimes;     /* objects that end on their own */
+        /* Told when an object is created, published or about to go (SHMB_PROTO_EVENT_*):
+         * the server's waiters and watchers. NULL: nobody listens. */
+        void (*notify)(void *userdata, const struct object *o, uint32_t event);
+        void *notify_userdata;
+        uint64_t started_usec;          /* CLOCK_MONOTONIC at broker_new(), for STATUS */
+        char *origin;                   /* where the policy came from (owned), for STATUS */
+        bool kept_policy;               /* running on the fd store's last good policy */
         char sweep_cursor[SHMB_PROTO_NAME_MAX + 1];     /* where the tick's sweep goes on */
 };
 
@@ -64,6 +71,21 @@ void broker_tick(struct broker *b);
 
 /* May @id see every object and remove orphans (root, or the policy's Admins=)? */
 bool broker_is_admin(const struct broker *b, const struct identity *id);
+
+/* Where the policy in force came from, for STATUS (copied). */
+void broker_set_origin(struct broker *b, const char *origin, bool kept);
+
+/*
+ * broker_wait_ready() - is @name there for @id to open (and published, with @published)? For
+ * WAIT: 1 yes, 0 not yet, or -EACCES when @id could never open it (*ret_reason: no rule, no
+ * read right).
+ */
+int broker_wait_ready(struct broker *b, const struct identity *id, const char *name,
+                      bool published, uint32_t *ret_reason);
+
+/* Would a WATCH of @id with @pattern (a glob, "" for all) be told about @o? */
+bool broker_watch_matches(const struct broker *b, const struct object *o,
+                          const struct identity *id, const char *pattern);
 
 /*
  * broker_handle() - answer one request.

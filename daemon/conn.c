@@ -24,41 +24,11 @@
 #include "clock.h"
 #include "closer.h"
 #include "resolver.h"
-#include "conn.h"
+#include "conn-internal.h"
 #include "fdpass.h"
 #include "limits.h"
 #include "log.h"
 #include "macro.h"
-
-struct reply {
-        struct reply *next;
-        int fds[SHMB_PROTO_FDS_MAX];
-        size_t n_fds;
-        size_t len;
-        uint8_t data[];
-};
-
-struct conn {
-        struct server *server;
-        struct conn *prev, *next;       /* the server's list, most recently active first */
-        uint64_t serial;
-        uint64_t last_active_usec;      /* CLOCK_MONOTONIC of the last request or drained reply */
-        int fd;
-        struct loop_source *source;
-        struct identity id;
-        struct user *user;              /* referenced; its uid is id.uid */
-        struct user_charge charge_conn; /* MaxConnectionsPerUser= */
-        struct user_charge charge_fds;  /* fds sent and not yet seen read */
-        struct list_node ready;         /* in user->ready while a request waits its turn */
-        struct resolve_job *resolving;  /* its user name is being looked up: read nothing */
-        struct reply *queue, *queue_tail;
-        size_t n_queued;
-        bool closing;           /* send what is queued, read nothing more, then close */
-        bool throttled;         /* too many fds the client has not read: wait for it */
-        unsigned fds_unread;    /* fds sent since the socket was last seen drained */
-        struct appsock *via;    /* referenced: the app socket it came in on, or NULL */
-        struct list_node minted;        /* app sockets it asked for; closed with it */
-};
 
 static void conn_log(struct conn *c, int level, int error, const char *what);
 static void conn_fds_uncharge(struct conn *c);
@@ -93,7 +63,7 @@ static void conn_link_head(struct conn *c)
 }
 
 /* The list stays ordered by activity, so the idle sweep only looks at its tail. */
-static void conn_touch(struct conn *c)
+void conn_touch(struct conn *c)
 {
         c->last_active_usec = now_usec();
         if (c->server->conns == c)
@@ -106,9 +76,18 @@ void conn_sweep_idle(struct server *s, uint64_t idle_usec)
 {
         uint64_t now = now_usec();
 
-        while (s->conns_tail && now - s->conns_tail->last_active_usec >= idle_usec) {
+        size_t budget = s->n_conns;
+
+        while (s->conns_tail && now - s->conns_tail->last_active_usec >= idle_usec &&
+               budget-- > 0) {
                 struct conn *c = s->conns_tail;
 
+                /* Waiting and watching are what such a client asked for, not idleness; its
+                 * connection counts against its MaxConnectionsPerUser= all the same. */
+                if (conn_is_waiting(c) || list_linked(&c->watching)) {
+                        conn_touch(c);
+                        continue;
+                }
                 conn_log(c, LOG_INFO, -ETIMEDOUT, "idle for too long, closing");
                 conn_free(c);
         }
@@ -132,6 +111,7 @@ struct conn *conn_free(struct conn *c)
         conn_unlink(c);
         c->server->n_conns--;
         server_unready(c->server, c->user, &c->ready);
+        conn_local_done(c);
         resolver_cancel(c->resolving);
         conn_fds_uncharge(c);
         user_charge_release(&c->charge_conn);
@@ -160,7 +140,7 @@ struct conn *conn_free(struct conn *c)
         return NULL;
 }
 
-static void conn_update_events(struct conn *c)
+void conn_update_events(struct conn *c)
 {
         uint32_t ev = 0;
 
@@ -170,7 +150,7 @@ static void conn_update_events(struct conn *c)
                 ev = 0;
         else if (c->n_queued > 0)
                 ev |= EPOLLOUT;
-        else if (!c->closing)
+        else if (!c->closing && !conn_is_waiting(c))
                 ev |= EPOLLIN;
         (void) loop_modify(c->source, ev);
 }
@@ -232,11 +212,7 @@ static void conn_fds_charge(struct conn *c, size_t n)
                                    USER_UNLIMITED);
 }
 
-/*
- * Sends a reply now or queues it. Takes over @fds in every case: they are closed once sent
- * or when the reply is dropped.
- */
-static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
+int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds)
 {
         struct reply *r;
         int k;
@@ -253,7 +229,7 @@ static int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size
                 } else
                         c->throttled = true;
         }
-        if (c->n_queued >= LIMIT_REPLIES_QUEUED) {
+        if (c->n_queued >= c->queue_max) {
                 fdpass_close_all(fds, n_fds);
                 return -ENOBUFS;
         }
@@ -400,6 +376,9 @@ static int conn_read_one(struct conn *c)
                 return 0;
         }
 
+        r = conn_handle_local(c, &req);
+        if (r != 0)
+                return r < 0 ? r : 1;
         n = broker_handle(s->broker, &c->id, &req, s->out, sizeof(s->out), fds, &n_fds);
         if (n < 0) {
                 conn_log(c, LOG_ERR, (int) n, "cannot build reply");
@@ -418,8 +397,9 @@ static void conn_dispatch(struct loop_source *source, uint32_t events, void *use
 {
         struct conn *c = userdata;
 
-        /* Only a hang-up is reported while its name is looked up: nobody waits for answers. */
-        if (c->resolving) {
+        /* Only a hang-up is reported while its name is looked up, or while it waits (its next
+         * request is read once the wait is answered): nobody waits for answers. */
+        if (c->resolving || (conn_is_waiting(c) && c->n_queued == 0)) {
                 if (events & (EPOLLHUP | EPOLLERR))
                         conn_free(c);
                 return;
@@ -450,7 +430,7 @@ void conn_serve(struct conn *c)
 {
         int r = 0;
 
-        if (!c->closing && c->n_queued == 0)
+        if (!c->closing && c->n_queued == 0 && !conn_is_waiting(c))
                 r = conn_read_one(c);
         if (r < 0 || (c->closing && c->n_queued == 0))
                 conn_free(c);
@@ -481,10 +461,16 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         c->fd = fd;
         c->id = *id;
         *id = (struct identity) { .uid = (uid_t) -1 };
+        /* For the kernel's answer to "which process is this" (lifetime=process creates). */
+        c->id.has_peer_fd = true;
+        c->id.peer_fd = fd;
         c->user = user_ref(charge->user);
         user_charge_move(&c->charge_conn, charge);
         list_node_init(&c->ready);
         list_node_init(&c->minted);
+        list_node_init(&c->waiting);
+        list_node_init(&c->watching);
+        c->queue_max = LIMIT_REPLIES_QUEUED;
         if (via) {
                 c->via = appsock_ref(via);
                 via->n_conns++;

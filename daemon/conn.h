@@ -38,3 +38,11 @@ bool conn_any_pending(const struct server *s);
 
 /* Tick: connections whose client has read what it was sent may receive fds again. */
 void conn_unthrottle_all(struct server *s);
+
+/* The broker's notify hook (broker.h): waiters whose name is there are answered, watchers
+ * that may open the object are told. @userdata: the server. */
+void conn_notify(void *userdata, const struct object *o, uint32_t event);
+/* Waits whose time is up are answered ETIMEDOUT. */
+void conn_waits_expire(struct server *s);
+/* After a reload: waits the new policy answers (there now, or never) are answered. */
+void conn_waits_recheck(struct server *s);

@@ -29,6 +29,9 @@ struct identity {
         gid_t user_group;
         char *app_id;           /* owned; the app of a connection on an app socket (a valid
                                  * shmb_app_id_valid() id); NULL on the main socket */
+        bool has_peer_fd;       /* peer_fd is the connection's socket (borrowed), for asking
+                                 * the kernel for the peer's pidfd (SO_PEERPIDFD) */
+        int peer_fd;
 };
 
 void identity_deinit(struct identity *id);

@@ -43,6 +43,15 @@
 #define LIMIT_APP_SOCKETS_PER_UID 64
 #define LIMIT_APP_SOCKET_CONNECTIONS_SHARE 2  /* at most half of MaxConnectionsPerUser= */
 
+/* App sockets in all (each a listening socket and a name in the app directory). */
+#define LIMIT_APP_SOCKETS_TOTAL 4096
+
+/* WATCH: connections watching at once, and events queued for one watcher that does not read
+ * (past that its watch ends with an OVERFLOW event). A WAIT needs no limit of its own: a
+ * waiting connection is a connection, within MaxConnectionsPerUser=. */
+#define LIMIT_WATCHES 1024
+#define LIMIT_WATCH_EVENTS_QUEUED 64
+
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */

@@ -271,7 +271,10 @@ static void reload(struct server *s)
         log_info("Policy reloaded from %s: %zu rules.", origin, s->broker->policy->n_rules);
         free(running_on_kept);
         running_on_kept = NULL;
+        broker_set_origin(s->broker, origin, false);
         keep_policy(s->broker);
+        /* Names the new policy opens (or closes) to a waiter: its wait is answered now. */
+        conn_waits_recheck(s);
         if (orphans > 0)
                 (void) snprintf(status, sizeof(status), "%zu orphaned object(s)", orphans);
         status_notify(s, "READY=1\n", status[0] ? status : NULL);
@@ -646,7 +649,7 @@ static int run(void)
         struct server s = { .tick_fd = -1 };
         struct broker *b = NULL;
         struct policy *p;
-        const char *origin;
+        const char *origin = NULL;
         sigset_t mask;
         uid_t owner_uid = 0;
         gid_t owner_gid = 0;
@@ -680,6 +683,8 @@ static int run(void)
                 goto out_passed;
         if (!running_on_kept)
                 keep_policy(b);
+        broker_set_origin(b, running_on_kept ? "the last good policy (fd store)" : origin,
+                          running_on_kept);
         r = server_init(&s, b);
         if (r < 0) {
                 broker_free(b);

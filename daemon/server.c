@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "worker.h"
+#include "clock.h"
 #include "conn.h"
 #include "limits.h"
 #include "listener.h"
@@ -27,6 +28,10 @@ int server_init(struct server *s, struct broker *broker)
         *s = (struct server) { .broker = broker, .next_conn_id = 1, .tick_fd = -1,
                                .app_dir_fd = -1, .idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC };
         list_node_init(&s->turns);
+        list_node_init(&s->waiters);
+        list_node_init(&s->watchers);
+        broker->notify = conn_notify;
+        broker->notify_userdata = s;
 
         /* The kernel refuses fd-carrying sends once the daemon's uid has RLIMIT_NOFILE fds in
          * flight: keep well below, and let no single uid take more than an eighth. Never
@@ -51,7 +56,10 @@ void server_deinit(struct server *s)
 {
         loop_remove(s->tick_source);
         safe_close(s->tick_fd);
-        /* Connections first: those that asked for app sockets close them (appsock.h). */
+        /* Nobody to tell any more. Connections first: those that asked for app sockets close
+         * them (appsock.h). */
+        if (s->broker)
+                s->broker->notify = NULL;
         while (s->conns)
                 conn_free(s->conns);
         listener_free_all(s);
@@ -163,12 +171,29 @@ size_t server_serve_round(struct server *s)
         return served;
 }
 
+/* The loop sleeps no longer than the nearest WAIT deadline. */
+static int wait_timeout_msec(const struct server *s, int timeout_msec)
+{
+        uint64_t now, left;
+
+        if (!s->next_wait_deadline_usec)
+                return timeout_msec;
+        now = now_usec();
+        left = s->next_wait_deadline_usec > now ? s->next_wait_deadline_usec - now : 0;
+        left = (left + 999) / 1000;
+        if (timeout_msec >= 0 && left > (uint64_t) timeout_msec)
+                return timeout_msec;
+        return left > INT32_MAX ? INT32_MAX : (int) left;
+}
+
 int server_run_once(struct server *s, int timeout_msec)
 {
         int r;
 
-        r = loop_run_once(s->loop, list_empty(&s->turns) ? timeout_msec : 0);
+        r = loop_run_once(s->loop, list_empty(&s->turns) ? wait_timeout_msec(s, timeout_msec)
+                                                         : 0);
         if (r < 0)
                 return r;
+        conn_waits_expire(s);
         return r + (int) server_serve_round(s);
 }

@@ -46,6 +46,10 @@ struct server {
         const char *app_dir;            /* --app-dir */
         int app_dir_fd;                 /* -1: app sockets are not available */
         size_t n_app_sockets;
+        struct list_node waiters;       /* connections owed a WAIT reply (conn-local.c) */
+        uint64_t next_wait_deadline_usec;       /* the nearest of their deadlines; 0: none */
+        struct list_node watchers;      /* connections that WATCH */
+        size_t n_watchers;
         struct list_node turns;         /* uids with a request waiting, in serving order */
         size_t n_turns;
         /* Scratch space for the single thread: one request in, one reply out at a time. */

@@ -48,6 +48,7 @@ man_other_links = \
 	man/shmb_client_last_reason.3 \
 	man/shmb_watch_next.3 \
 	man/shmb_status_free.3 \
+	man/shmb_unlink2.3 \
 	$(NULL)
 
 nodist_man_MANS = \
@@ -77,6 +78,8 @@ man/shmb_watch_next.3: Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_watch.3' > $@
 man/shmb_status_free.3: Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_status.3' > $@
+man/shmb_unlink2.3: Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && echo '.so man3/shmb_unlink.3' > $@
 
 # ---------------------------------------------------------------- check-docs.sh
 # Runs in the build directory (the built pages are in man/), with $SHMBROKERD, $SHMBROKERCTL

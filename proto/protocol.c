@@ -47,6 +47,7 @@ static uint32_t name_req_flags(uint16_t type)
         case SHMB_PROTO_LIST:
                 return SHMB_PROTO_NAME_ALL | SHMB_PROTO_NAME_DETAILS;
         case SHMB_PROTO_STAT:
+        case SHMB_PROTO_UNLINK:
                 return SHMB_PROTO_NAME_ALL;
         default:
                 return 0;
@@ -1274,6 +1275,7 @@ const char *shmb_proto_reason_text(uint32_t reason)
                 [SHMB_PROTO_REASON_APP_SOCKET] = "not allowed on an app socket",
                 [SHMB_PROTO_REASON_LIMIT] = "a limit of the broker was reached",
                 [SHMB_PROTO_REASON_BUSY] = "a writable mapping of the object exists",
+                [SHMB_PROTO_REASON_NO_PUBLISH] = "the rule does not let you publish it",
         };
 
         if (reason >= _SHMB_PROTO_REASON_MAX)

@@ -138,6 +138,9 @@ enum {
         SHMB_PROTO_REASON_APP_SOCKET = 22,      /* not on an app socket (app-socket again) */
         SHMB_PROTO_REASON_LIMIT = 23,           /* a daemon limit (app sockets, watches...) */
         SHMB_PROTO_REASON_BUSY = 24,            /* a writable mapping exists (F_SEAL_WRITE) */
+        SHMB_PROTO_REASON_NO_PUBLISH = 25,      /* the rule does not let the caller publish
+                                                 * (Publish=), or the object was sealed for
+                                                 * good at create */
         _SHMB_PROTO_REASON_MAX,
 };
 
@@ -164,8 +167,9 @@ enum {
         SHMB_PROTO_CREATE_UNSIZED = 1u << 0,    /* size 0 now; RESIZE once, before anyone
                                                  * else opens it (shm_open(3) then
                                                  * ftruncate(2)) */
-        SHMB_PROTO_NAME_ALL = 1u << 0,          /* LIST, STAT: admins: every object,
-                                                 * orphans included, whatever the rules */
+        SHMB_PROTO_NAME_ALL = 1u << 0,          /* LIST, STAT, UNLINK: admins: every
+                                                 * object, orphans included, whatever the
+                                                 * rules */
         SHMB_PROTO_NAME_DETAILS = 1u << 1,      /* LIST: each name with its details */
         SHMB_PROTO_WAIT_PUBLISHED = 1u << 0,    /* WAIT: until it is also published */
         SHMB_PROTO_EXPLAIN_USER = 1u << 0,      /* EXPLAIN: for the identity given (admins) */

@@ -707,8 +707,8 @@ static void test_reason_texts(void **state)
         assert_int_equal(shmb_client_last_reason(NULL), 0);
         assert_null(shmb_reason_text(SHMB_REASON_NONE));
         assert_null(shmb_reason_text(-1));
-        assert_null(shmb_reason_text(SHMB_REASON_BUSY + 1));
-        for (r = SHMB_REASON_NO_RULE; r <= SHMB_REASON_BUSY; r++)
+        assert_null(shmb_reason_text(SHMB_REASON_NO_PUBLISH + 1));
+        for (r = SHMB_REASON_NO_RULE; r <= SHMB_REASON_NO_PUBLISH; r++)
                 assert_non_null(shmb_reason_text(r));
         assert_string_equal(shmb_reason_text(SHMB_REASON_QUOTA_BYTES), "over MaxBytesPerUser=");
         assert_string_equal(shmb_reason_text(SHMB_REASON_NO_OBJECT), "no such object");

@@ -2122,7 +2122,9 @@ static const struct mut_case mut_cases[] = {
              SHMB_PROTO_LIFETIME_DEFAULT, -EBADMSG),
 
         /* name requests: the flags each may carry */
-        SETF("unlink: flag all", B_UNLINK, 0, name_req, flags, SHMB_PROTO_NAME_ALL, -EBADMSG),
+        SETF("unlink: flag all", B_UNLINK, 0, name_req, flags, SHMB_PROTO_NAME_ALL, 0),
+        SETF("unlink: flag details", B_UNLINK, 0, name_req, flags, SHMB_PROTO_NAME_DETAILS,
+             -EBADMSG),
         SETF("unlink: flag details", B_UNLINK, 0, name_req, flags, SHMB_PROTO_NAME_DETAILS,
              -EBADMSG),
         SETF("unlink: reserved", B_UNLINK, 0, name_req, reserved, 1, -EBADMSG),
@@ -2717,7 +2719,7 @@ static void test_encode_invalid(void **state)
                                                     "x", 0), -EINVAL);
         /* ... and each takes its own flags only. */
         assert_int_equal(shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_UNLINK, 1, "x",
-                                                    SHMB_PROTO_NAME_ALL), -EINVAL);
+                                                    SHMB_PROTO_NAME_DETAILS), -EINVAL);
         assert_int_equal(shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_STAT, 1, "x",
                                                     SHMB_PROTO_NAME_DETAILS), -EINVAL);
         assert_int_equal(shmb_proto_encode_name_req(buf, sizeof(buf), SHMB_PROTO_LIST, 1, "x",
