@@ -10,23 +10,39 @@
 
 #include "preload.h"
 
-int preload_name(const char *name, const char **ret)
+enum preload_name_verdict preload_name(const char *name, const char **ret)
 {
         size_t len;
 
         if (!name)
-                return -EINVAL;
+                return PRELOAD_NAME_INVALID;
         /* glibc's __shm_get_name(): every leading '/' goes, not only the first. */
         while (*name == '/')
                 name++;
         len = strlen(name);
-        /* Its order: empty or a '/' inside is EINVAL, even for a name that is also too long. */
         if (len == 0 || memchr(name, '/', len))
-                return -EINVAL;
+                return PRELOAD_NAME_INVALID;
+        if (len > NAME_MAX + PRELOAD_GLIBC_NAME_SLACK)
+                return PRELOAD_NAME_OVERLONG;
         if (len > SHMB_NAME_MAX)
-                return -ENAMETOOLONG;
+                return PRELOAD_NAME_TOO_LONG;
         *ret = name;
-        return 0;
+        return PRELOAD_NAME_OK;
+}
+
+int preload_name_errno(enum preload_name_verdict v, const struct preload_glibc *g, bool unlink)
+{
+        switch (v) {
+        case PRELOAD_NAME_OK:
+                return 0;
+        case PRELOAD_NAME_INVALID:
+                return unlink ? g->invalid_unlink : g->invalid_open;
+        case PRELOAD_NAME_TOO_LONG:
+                return ENAMETOOLONG;
+        case PRELOAD_NAME_OVERLONG:
+                return unlink ? g->overlong_unlink : g->overlong_open;
+        }
+        return EINVAL;
 }
 
 int preload_access(int oflag, int *ret)

@@ -60,6 +60,9 @@ static struct {
         int (*ftruncate64)(int fd, __off64_t length);
 } real;
 
+/* glibc's own errno values for names it refuses, asked at the first call. */
+static struct preload_glibc glibc = PRELOAD_GLIBC_DEFAULTS;
+
 /* From the environment at the first call. */
 static bool arg_fallback;       /* $SHMBROKER_PRELOAD_FALLBACK=1 */
 static bool arg_debug;          /* $SHMBROKER_PRELOAD_DEBUG=1 */
@@ -123,12 +126,44 @@ static void atfork_child(void)
         (void) pthread_mutex_unlock(&lock);
 }
 
+/*
+ * Which errno this glibc gives for the names it refuses itself (preload.h): ask it, with names
+ * it refuses before any system call could be made of them, so nothing is opened or removed.
+ */
+static void calibrate(void)
+{
+        char overlong[NAME_MAX + PRELOAD_GLIBC_NAME_SLACK + 2];
+        int fd;
+
+        memset(overlong, 'x', sizeof(overlong) - 1);
+        overlong[sizeof(overlong) - 1] = '\0';
+        if (real.shm_open) {
+                fd = real.shm_open("", O_RDONLY, 0);
+                if (fd < 0)
+                        glibc.invalid_open = errno;
+                else
+                        (void) close(fd);
+                fd = real.shm_open(overlong, O_RDONLY, 0);
+                if (fd < 0)
+                        glibc.overlong_open = errno;
+                else
+                        (void) close(fd);
+        }
+        if (real.shm_unlink) {
+                if (real.shm_unlink("") < 0)
+                        glibc.invalid_unlink = errno;
+                if (real.shm_unlink(overlong) < 0)
+                        glibc.overlong_unlink = errno;
+        }
+}
+
 static void init(void)
 {
         real.shm_open = (int (*)(const char *, int, mode_t)) dlsym(RTLD_NEXT, "shm_open");
         real.shm_unlink = (int (*)(const char *)) dlsym(RTLD_NEXT, "shm_unlink");
         real.ftruncate = (int (*)(int, __off_t)) dlsym(RTLD_NEXT, "ftruncate");
         real.ftruncate64 = (int (*)(int, __off64_t)) dlsym(RTLD_NEXT, "ftruncate64");
+        calibrate();
         arg_fallback = env_true("SHMBROKER_PRELOAD_FALLBACK");
         arg_debug = env_true("SHMBROKER_PRELOAD_DEBUG");
         (void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -376,15 +411,17 @@ static int broker_shm_open(const char *name, int oflag, int access, struct op *o
 int shm_open(const char *name, int oflag, mode_t mode)
 {
         bool created = false, fallback;
+        enum preload_name_verdict v;
         struct call call;
         const char *n;
         struct op o;
         int access, r;
 
         call_enter(&call);
-        r = preload_name(name, &n);
-        if (r >= 0)
-                r = preload_access(oflag, &access);
+        v = preload_name(name, &n);
+        if (v != PRELOAD_NAME_OK)
+                return call_leave(&call, -1, preload_name_errno(v, &glibc, false));
+        r = preload_access(oflag, &access);
         if (r < 0)
                 return call_leave(&call, -1, -r);
 
@@ -416,6 +453,7 @@ int shm_open(const char *name, int oflag, mode_t mode)
 
 int shm_unlink(const char *name)
 {
+        enum preload_name_verdict v;
         struct call call;
         bool fallback;
         const char *n;
@@ -423,9 +461,9 @@ int shm_unlink(const char *name)
         int r;
 
         call_enter(&call);
-        r = preload_name(name, &n);
-        if (r < 0)
-                return call_leave(&call, -1, -r);
+        v = preload_name(name, &n);
+        if (v != PRELOAD_NAME_OK)
+                return call_leave(&call, -1, preload_name_errno(v, &glibc, true));
 
         (void) pthread_mutex_lock(&lock);
         o = (struct op) { .kind = OP_UNLINK, .name = n };

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,19 +18,47 @@
 
 #include "shmbroker.h"
 
-/**
- * preload_name() - a name as glibc's shm_open(3) and shm_unlink(3) take it.
- * @name: the program's name.
- * @ret: on success, @name without its leading slashes (a pointer into @name).
- *
- * glibc drops every leading '/' (the broker drops one), then refuses an empty name and one
- * with a '/' in it (EINVAL) before a name too long for a file name (ENAMETOOLONG); the same
- * order here, so that a name glibc refuses is refused with the same errno before the broker
- * is asked. What glibc leaves to open(2) ("." and "..", control characters) the broker judges.
- *
- * Return: 0, -EINVAL (NULL, empty, '/' inside), -ENAMETOOLONG (over SHMB_NAME_MAX bytes).
+/*
+ * What glibc's shm_open(3) and shm_unlink(3) make of a name. glibc drops every leading '/'
+ * (the broker drops one), refuses an empty name and one with a '/' in it, and copies the rest
+ * behind "/dev/shm/" into a buffer that has room for "sem." and NAME_MAX bytes: a name of 256
+ * to 259 bytes reaches open(2) and unlink(2), which refuse it with ENAMETOOLONG; a longer one
+ * overflows the buffer and is refused by glibc itself. The errno of glibc's own refusals
+ * differs between versions (glibc 2.34 to 2.36, Debian 12: EINVAL from shm_open(), ENOENT
+ * from shm_unlink()), so preload.c asks the real functions once (struct preload_glibc).
  */
-int preload_name(const char *name, const char **ret);
+enum preload_name_verdict {
+        PRELOAD_NAME_OK = 0,
+        PRELOAD_NAME_INVALID,           /* NULL, empty, or a '/' inside: glibc refuses */
+        PRELOAD_NAME_TOO_LONG,          /* 256 to 259 bytes: the kernel's ENAMETOOLONG */
+        PRELOAD_NAME_OVERLONG,          /* longer: glibc refuses */
+};
+
+/* How far beyond NAME_MAX a name still fits glibc's buffer (the room kept for "sem."). */
+#define PRELOAD_GLIBC_NAME_SLACK 4
+
+/* The errno of glibc's own refusals of a name, as this process's glibc gives them. */
+struct preload_glibc {
+        int invalid_open, invalid_unlink;       /* PRELOAD_NAME_INVALID */
+        int overlong_open, overlong_unlink;     /* PRELOAD_NAME_OVERLONG */
+};
+
+/* glibc 2.34 to 2.36, used where the real functions cannot be asked. */
+#define PRELOAD_GLIBC_DEFAULTS { EINVAL, ENOENT, EINVAL, ENOENT }
+
+/**
+ * preload_name() - judge a name as glibc's shm_open(3) and shm_unlink(3) do.
+ * @name: the program's name.
+ * @ret: with PRELOAD_NAME_OK, @name without its leading slashes (a pointer into @name).
+ *
+ * What glibc leaves to open(2) ("." and "..", control characters) the broker judges.
+ *
+ * Return: a verdict, PRELOAD_NAME_OK (0) when the name goes to the broker.
+ */
+enum preload_name_verdict preload_name(const char *name, const char **ret);
+
+/* The errno a refused name is told: for shm_unlink(3) with @unlink, else shm_open(3). */
+int preload_name_errno(enum preload_name_verdict v, const struct preload_glibc *g, bool unlink);
 
 /**
  * preload_access() - the broker access an shm_open(3) flag word asks for.

@@ -324,7 +324,10 @@ static void test_parity_create_allowed(void **state)
 {
         _cleanup_(freep) char *name255 = long_step("open:", 255, "rdwr|creat|excl:10");
         _cleanup_(freep) char *name256 = long_step("open:", 256, "rdwr|creat");
+        _cleanup_(freep) char *name259 = long_step("open:", 259, "rdwr|creat");
+        _cleanup_(freep) char *name260 = long_step("open:", 260, "rdwr|creat");
         _cleanup_(freep) char *name300 = long_step("open:", 300, "rdonly");
+        _cleanup_(freep) char *unlink300 = long_step("unlink:", 300, "");
         _cleanup_(freep) char *unlink256 = long_step("unlink:", 256, "");
         _cleanup_(freep) char *unlink255 = long_step("unlink:", 255, "");
         _cleanup_(freep) char *shim = NULL, *glibc = NULL;
@@ -361,6 +364,8 @@ static void test_parity_create_allowed(void **state)
                 "open:..:rdwr",
                 name255,
                 name256,
+                name259,                                /* still the kernel's to refuse */
+                name260,                                /* glibc's own buffer */
                 name300,
                 /* Unlinking. */
                 "unlink:own-new",
@@ -372,6 +377,7 @@ static void test_parity_create_allowed(void **state)
                 "unlink:",
                 "unlink:a/b",
                 unlink256,
+                unlink300,
                 unlink255,
                 "unlink://own-new2",
                 NULL,
@@ -451,6 +457,7 @@ static void test_ftruncate(void **state)
         const char *const steps2[] = {
                 "open:own-f:rdwr",
                 "open:memf-1:rdonly",
+                "unlink:memf-1",                        /* the daemon holds memfds */
                 NULL,
         };
 
@@ -471,7 +478,8 @@ static void test_ftruncate(void **state)
         out2 = probe_shim(*state, NULL, steps2, NULL);
         assert_string_equal(out2,
                             "open 'own-f': ok size=8192\n"
-                            "open 'memf-1': ok size=4096\n");
+                            "open 'memf-1': ok size=4096\n"
+                            "unlink 'memf-1': ok\n");
 }
 
 /* A child of fork() has a connection of its own: both create at once without reading each

@@ -20,50 +20,69 @@
 
 static void test_name(void **state)
 {
-        char long_name[SHMB_NAME_MAX + 3], slash_long[SHMB_NAME_MAX + 10];
+        char long_name[NAME_MAX + PRELOAD_GLIBC_NAME_SLACK + 3], slash_long[300];
         static const struct {
                 const char *in;
-                int r;
+                enum preload_name_verdict v;
                 const char *out;
         } cases[] = {
-                { "x", 0, "x" },
-                { "/x", 0, "x" },
-                { "//x", 0, "x" },                      /* glibc drops every leading '/' */
-                { "///psm_1234", 0, "psm_1234" },
-                { "", -EINVAL, NULL },
-                { "/", -EINVAL, NULL },
-                { "///", -EINVAL, NULL },
-                { "a/b", -EINVAL, NULL },
-                { "/a/", -EINVAL, NULL },
-                { ".", 0, "." },                        /* left to the broker (EINVAL there) */
-                { "a\nb", 0, "a\nb" },                  /* as is glibc; the broker refuses */
+                { "x", PRELOAD_NAME_OK, "x" },
+                { "/x", PRELOAD_NAME_OK, "x" },
+                { "//x", PRELOAD_NAME_OK, "x" },        /* glibc drops every leading '/' */
+                { "///psm_1234", PRELOAD_NAME_OK, "psm_1234" },
+                { "", PRELOAD_NAME_INVALID, NULL },
+                { "/", PRELOAD_NAME_INVALID, NULL },
+                { "///", PRELOAD_NAME_INVALID, NULL },
+                { "a/b", PRELOAD_NAME_INVALID, NULL },
+                { "/a/", PRELOAD_NAME_INVALID, NULL },
+                { ".", PRELOAD_NAME_OK, "." },          /* left to the broker (EINVAL there) */
+                { "a\nb", PRELOAD_NAME_OK, "a\nb" },    /* as is glibc; the broker refuses */
         };
         const char *out;
-        size_t i;
+        size_t i, len;
 
         for (i = 0; i < ELEMENTSOF(cases); i++) {
                 out = NULL;
-                if (preload_name(cases[i].in, &out) != cases[i].r)
-                        fail_msg("'%s': want %d", cases[i].in, cases[i].r);
+                if (preload_name(cases[i].in, &out) != cases[i].v)
+                        fail_msg("'%s': want %d", cases[i].in, cases[i].v);
                 if (cases[i].out && strcmp(out, cases[i].out) != 0)
                         fail_msg("'%s': got '%s', want '%s'", cases[i].in, out, cases[i].out);
         }
-        assert_int_equal(preload_name(NULL, &out), -EINVAL);
+        assert_int_equal(preload_name(NULL, &out), PRELOAD_NAME_INVALID);
 
-        /* 255 bytes are a name, 256 are too long, with or without the leading slashes. */
+        /* 255 bytes are a name; 256 to 259 reach the kernel; longer ones glibc refuses. */
         memset(long_name, 'n', sizeof(long_name));
         long_name[0] = '/';
-        long_name[SHMB_NAME_MAX + 1] = '\0';
-        assert_int_equal(preload_name(long_name, &out), 0);
-        assert_int_equal(strlen(out), SHMB_NAME_MAX);
-        long_name[SHMB_NAME_MAX + 1] = 'n';
-        long_name[SHMB_NAME_MAX + 2] = '\0';
-        assert_int_equal(preload_name(long_name, &out), -ENAMETOOLONG);
-        /* glibc's order: a '/' inside makes even a long name EINVAL. */
+        for (len = 250; len <= NAME_MAX + PRELOAD_GLIBC_NAME_SLACK + 1; len++) {
+                enum preload_name_verdict want = len <= SHMB_NAME_MAX ? PRELOAD_NAME_OK :
+                        len <= 259 ? PRELOAD_NAME_TOO_LONG : PRELOAD_NAME_OVERLONG;
+
+                long_name[len + 1] = '\0';
+                if (preload_name(long_name, &out) != want)
+                        fail_msg("%zu bytes: want %d", len, want);
+                long_name[len + 1] = 'n';
+        }
+        /* glibc's order: a '/' inside makes even a long name invalid. */
         memset(slash_long, 'n', sizeof(slash_long));
         slash_long[100] = '/';
         slash_long[sizeof(slash_long) - 1] = '\0';
-        assert_int_equal(preload_name(slash_long, &out), -EINVAL);
+        assert_int_equal(preload_name(slash_long, &out), PRELOAD_NAME_INVALID);
+}
+
+static void test_name_errno(void **state)
+{
+        const struct preload_glibc old = PRELOAD_GLIBC_DEFAULTS;
+        const struct preload_glibc other = { EINVAL, EINVAL, ENAMETOOLONG, ENAMETOOLONG };
+
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_INVALID, &old, false), EINVAL);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_INVALID, &old, true), ENOENT);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_OVERLONG, &old, false), EINVAL);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_OVERLONG, &old, true), ENOENT);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_TOO_LONG, &old, false), ENAMETOOLONG);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_TOO_LONG, &old, true), ENAMETOOLONG);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_INVALID, &other, true), EINVAL);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_OVERLONG, &other, true), ENAMETOOLONG);
+        assert_int_equal(preload_name_errno(PRELOAD_NAME_OK, &old, false), 0);
 }
 
 static void test_access(void **state)
@@ -204,6 +223,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_name),
+                cmocka_unit_test(test_name_errno),
                 cmocka_unit_test(test_access),
                 cmocka_unit_test(test_errno),
                 cmocka_unit_test(test_conn),
