@@ -27,9 +27,18 @@ tests_integration_test_preload_LDFLAGS = $(test_ld_flags)
 tests_integration_test_preload_LDADD = $(apps_test_ldadd)
 TESTS += tests/integration/test-preload
 
+check_PROGRAMS += tests/integration/test-sandbox
+tests_integration_test_sandbox_SOURCES = tests/integration/test-sandbox.c $(apps_test_sources)
+tests_integration_test_sandbox_CPPFLAGS = $(apps_test_cppflags)
+tests_integration_test_sandbox_CFLAGS = $(test_c_flags)
+tests_integration_test_sandbox_LDFLAGS = $(test_ld_flags)
+tests_integration_test_sandbox_LDADD = $(apps_test_ldadd)
+TESTS += tests/integration/test-sandbox
+
 EXTRA_DIST += tests/integration/apps.mk
 AM_TESTS_ENVIRONMENT += \
 	SHMB_PROBE=$(abs_top_builddir)/tests/helpers/shm-probe; export SHMB_PROBE; \
 	SHMB_PRELOAD=$(abs_top_builddir)/client/.libs/libshmbroker-preload.so; \
 	export SHMB_PRELOAD; \
+	SHMB_TOP_BUILDDIR=$(abs_top_builddir); export SHMB_TOP_BUILDDIR; \
 	$(NULL)
