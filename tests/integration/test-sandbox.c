@@ -13,6 +13,8 @@
  *     each bound into its own sandbox: app:GLOB principals and %a names give the two apps
  *     different grants, neither gets what its user gets on the main socket, an app cannot
  *     mint a socket, and the sockets go when their connections close.
+ *   test_launcher: examples/shmbroker-bwrap, with shmbrokerctl app-socket, around an
+ *     unmodified Python program.
  *
  * Needs root (it runs the sandboxes as test users) and bubblewrap; skipped (77) without
  * root, failed without bwrap.
@@ -410,6 +412,79 @@ static void test_two_apps_one_user(void **state)
         app_close(&vw);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The example launcher, examples/shmbroker-bwrap
+ */
+
+static const char launcher_policy[] =
+        "[Segment python]\n"
+        "Names=psm_*\n"
+        "Create=app:org.example.*\n"
+        "ReadWrite=app:org.example.*\n"
+        "Mode=0600\n"
+        "MaxSize=1M\n";
+
+static const char launcher_code[] =
+        "import os, sys\n"
+        "from multiprocessing import shared_memory\n"
+        "s = shared_memory.SharedMemory(create=True, size=8192)\n"
+        "s.buf[:2] = b'ok'\n"
+        "print('created', s.size, os.listdir('/dev/shm'), os.path.exists('/run/shmbroker/socket'))\n"
+        "s.close()\n"
+        "s.unlink()\n"
+        "sys.exit(7)\n";
+
+/* The launcher mints the socket with shmbrokerctl, runs the app in it, and stops shmbrokerctl
+ * when the app exits, with the app's status. */
+static void test_launcher(void **state)
+{
+        const char *top_src = env_or_fail("SHMB_TOP_SRCDIR");
+        const char *top_build = env_or_fail("SHMB_TOP_BUILDDIR");
+        char sock[PATH_MAX + 32], ctl[PATH_MAX + 32], preload[PATH_MAX + 32];
+        char launcher[PATH_MAX], pythonpath[PATH_MAX], libpath[PATH_MAX];
+        char apps_dir[PATH_MAX + 8];
+        struct harness_exec_result res;
+        _cleanup_(freep) char *log = NULL;
+
+        check_bwrap();
+        assert_int_equal(harness_daemon_start(launcher_policy, NULL, &daemon_), 0);
+        snprintf(sock, sizeof(sock), "SHMBROKER_SOCKET=%s", daemon_->socket_path);
+        snprintf(ctl, sizeof(ctl), "SHMBROKERCTL=%s", env_or_fail("SHMBROKERCTL"));
+        snprintf(preload, sizeof(preload), "SHMBROKER_PRELOAD=%s", env_or_fail("SHMB_PRELOAD"));
+        snprintf(launcher, sizeof(launcher), "%s/examples/shmbroker-bwrap", top_build);
+        snprintf(pythonpath, sizeof(pythonpath), "%s/python", top_src);
+        snprintf(libpath, sizeof(libpath), "%s/client/.libs", top_build);
+        {
+                const char *const argv[] = {
+                        "/usr/bin/env", sock, ctl, preload, "/bin/sh", launcher,
+                        "org.example.Editor",
+                        "--ro-bind", top_build, top_build,
+                        "--ro-bind", top_src, top_src,
+                        "--setenv", "PYTHONPATH", pythonpath,
+                        "--setenv", "LD_LIBRARY_PATH", libpath,
+                        "--",
+                        PYTHON, "-c", launcher_code,
+                        NULL,
+                };
+
+                assert_int_equal(harness_exec(&id_a, argv, NULL, 0, &res), 0);
+        }
+        if (res.status != 7 || res.err_len > 0)
+                fprintf(stderr, "--- launcher exited %d; stdout:\n%s--- stderr:\n%s---\n",
+                        res.status, res.out, res.err);
+        assert_int_equal(res.status, 7);
+        assert_string_equal(res.out, "created 8192 [] True\n");
+        assert_int_equal(res.err_len, 0);
+        harness_exec_result_done(&res);
+
+        /* The app was the app, and its socket is gone with shmbrokerctl. */
+        log = harness_daemon_log(daemon_);
+        assert_non_null(log);
+        assert_non_null(strstr(log, "app=org.example.Editor: create 'psm_"));
+        snprintf(apps_dir, sizeof(apps_dir), "%s/apps", daemon_->run_dir);
+        assert_true(tl_dir_count(apps_dir) == 0 || tl_dir_count(apps_dir) == -ENOENT);
+}
+
 static void test_requires_root(void **state)
 {
         print_message("the sandbox tests run bwrap as other users: they need root; "
@@ -424,6 +499,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 T(test_multiprocessing_across_sandboxes),
                 T(test_two_apps_one_user),
+                T(test_launcher),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),
