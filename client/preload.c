@@ -8,7 +8,7 @@
  * of a segment created so becomes the broker's RESIZE, which reserves and charges the memory,
  * and every other ftruncate() goes to the kernel untouched. fstat(), mmap() and close() need
  * nothing: the program holds the real fd the broker handed out. What each errno means, what
- * differs from glibc and why: libshmbroker-preload(8).
+ * differs from glibc and why: libshmbroker-preload(3).
  *
  * The shim is a stranger in someone else's process, so it keeps state of its own (these are
  * its only globals, all guarded by one mutex): one broker connection per process, opened at

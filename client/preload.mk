@@ -4,7 +4,7 @@
 # An LD_PRELOAD module, not a library to link against: built with -module -avoid-version, so
 # it installs as $(libdir)/libshmbroker-preload.so with no versioned SONAME, and exports only
 # the libc functions it replaces (client/libshmbroker-preload.sym). It talks to the broker
-# through libshmbroker.so.1. Its manual page is man/libshmbroker-preload.8.in.
+# through libshmbroker.so.1. Its manual page is man/libshmbroker-preload.3.in.
 
 lib_LTLIBRARIES += client/libshmbroker-preload.la
 client_libshmbroker_preload_la_SOURCES = \

@@ -412,7 +412,7 @@ static void test_parity_create_denied(void **state)
  * What glibc has no counterpart for
  */
 
-/* O_TRUNC of a segment that holds data: refused with EACCES (libshmbroker-preload(8)), where
+/* O_TRUNC of a segment that holds data: refused with EACCES (libshmbroker-preload(3)), where
  * glibc would cut it to 0 under everyone who has it mapped. */
 static void test_o_trunc(void **state)
 {
