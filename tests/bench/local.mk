@@ -14,11 +14,14 @@ tests_bench_shmb_bench_SOURCES = \
 	tests/helpers/testlib.h \
 	tests/bench/bench-util.h \
 	tests/bench/naive-broker.h \
+	tests/bench/bench-preload.c \
+	tests/bench/bench-preload.h \
 	$(NULL)
 tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 	-I$(top_srcdir)/proto \
 	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"' \
-	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"'
+	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"' \
+	-DSHMB_BENCH_PRELOAD='"$(abs_top_builddir)/client/.libs/libshmbroker-preload.so"'
 tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
 # -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
 tests_bench_shmb_bench_LDFLAGS = $(test_ld_flags) -no-install
@@ -35,7 +38,8 @@ EXTRA_DIST += BENCHMARKS.md
 BENCH_ARGS =
 
 .PHONY: bench
-bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT)
+bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT) \
+		client/libshmbroker-preload.la
 	@SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
 		SHMB_NAIVE_BROKER='$(abs_top_builddir)/tests/bench/naive-broker' \
 		'$(abs_top_builddir)/tests/bench/shmb-bench$(EXEEXT)' $(BENCH_ARGS); \
