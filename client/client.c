@@ -1001,7 +1001,7 @@ static int list_call(const struct list_cb *cb, const struct shmb_proto_reply *pa
                         .name = cursor, .size = d.size, .ctime_usec = d.ctime_usec,
                         .lifetime_usec = d.lifetime_usec, .backend = d.backend,
                         .flags = d.flags, .creator = d.creator, .lifetime = d.lifetime,
-                        .rule = rule, .app = app,
+                        .ends_in_sec = d.ends_in_sec, .rule = rule, .app = app,
                      }, cb->userdata);
         return r < 0 ? r : 1;
 }

@@ -521,6 +521,8 @@ struct shmb_object_info {
         uint32_t flags;         /* SHMB_OBJ_* */
         uint32_t creator;       /* the creator's uid */
         uint32_t lifetime;      /* SHMB_LIFETIME_PERSISTENT, _PROCESS or _SPAN */
+        uint32_t ends_in_sec;   /* SHMB_LIFETIME_SPAN: seconds until it ends unless opened
+                                 * again (at least 1); else 0 */
         const char *rule;       /* the rule that governs it, "" when the broker does not say */
         const char *app;        /* the creator's app id, "" when not an app */
 };

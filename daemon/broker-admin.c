@@ -150,6 +150,12 @@ static void detail_of(const struct broker *b, const struct object *o,
                 .creator = (uint32_t) o->creator.uid,
                 .lifetime = broker_proto_lifetime(&o->lifetime),
         };
+        if (o->lifetime.kind == POLICY_LIFETIME_SPAN) {
+                uint64_t end = lifetime_deadline(o), now = lifetime_now();
+                uint64_t sec = end > now ? (end - now + 999999) / 1000000 : 1;
+
+                ret->ends_in_sec = sec == 0 ? 1 : sec > UINT32_MAX ? UINT32_MAX : (uint32_t) sec;
+        }
 }
 
 static bool all_one(struct object *o, void *userdata)

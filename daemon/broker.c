@@ -318,6 +318,12 @@ static void sweep(struct broker *b)
 
                 next = registry_next(b->registry, o);
                 snprintf(b->sweep_cursor, sizeof(b->sweep_cursor), "%s", o->name);
+                /* A fresh memfd is not sealed yet: its creator may grow it directly. */
+                if (o->backend == POLICY_BACKEND_MEMFD && (o->flags & OBJECT_FRESH) &&
+                    o->fd >= 0 && fstat(o->fd, &st) == 0) {
+                        charge_growth(b, o, (uint64_t) st.st_size);
+                        continue;
+                }
                 if (o->backend != POLICY_BACKEND_SHM || o->orphan)
                         continue;
                 r = be->ops->peek(be, o, &st);
@@ -749,9 +755,15 @@ static int end_fresh(struct request_ctx *c, struct object *o)
         if (!(o->flags & OBJECT_FRESH) || object_created_by(o, c->id))
                 return 0;
         be = broker_backend(c->b, o->backend);
-        /* A memfd gets its seals now, at size 0, as every other memfd object has them. */
+        /* A memfd gets its seals now, at the size it has (0, unless its creator grew it
+         * directly: charged for that), as every other memfd object has them. */
         if (o->backend == POLICY_BACKEND_MEMFD) {
-                r = be->ops->resize(be, o, 0);
+                struct stat st;
+
+                if (fstat(o->fd, &st) < 0)
+                        return -errno;
+                charge_growth(c->b, o, (uint64_t) st.st_size);
+                r = be->ops->resize(be, o, (uint64_t) st.st_size);
                 if (r < 0)
                         return r;
         }

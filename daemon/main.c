@@ -563,8 +563,8 @@ static int open_broker(struct policy *p, int state_fd, struct passed_fds *passed
         }
         r = broker_restore(p, state_fd, shm_fd, passed->objects, passed->n_objects,
                            memfd_objects_max(), ret);
-        /* The memfd backend took the object fds, whatever happened. */
-        passed->n_objects = 0;
+        /* The memfd backend took the object fds (each is -1 now), whatever happened; their
+         * names are freed with the rest. */
         if (r < 0)
                 return log_error_errno(r, "Cannot take back the objects (state directory '%s', "
                                        "object directory '%s'): %m", arg_state_dir,
@@ -589,7 +589,6 @@ static int fall_back(struct passed_fds *passed, int error, struct policy **ret)
 
         r = policy_store_take(&kept_policy, passed->policies, passed->n_policies, ret,
                               &generation);
-        passed->n_policies = 0;
         if (r >= 0) {
                 log_error("The policy on disk was refused; running on the last good policy "
                           "(generation %" PRIu64 ", from the fd store) until it is mended and "
@@ -675,7 +674,6 @@ static int run(void)
                 log_info("Policy loaded from %s: %zu rules.", origin, p->n_rules);
                 /* What the store kept before is superseded by what is on disk. */
                 policy_store_forget(&kept_policy, passed.policies, passed.n_policies);
-                passed.n_policies = 0;
         }
 
         r = open_broker(p, state_fd, &passed, &b);

@@ -99,7 +99,8 @@ static bool stat_reply_valid(const struct shmb_proto_stat_reply *st)
 
 static bool list_detail_valid(const struct shmb_proto_list_detail *d)
 {
-        return d->reserved == 0 && (d->flags & ~(uint32_t) OBJ_FLAGS) == 0 &&
+        return (d->lifetime == SHMB_PROTO_LIFETIME_SPAN) == (d->ends_in_sec != 0) &&
+               (d->flags & ~(uint32_t) OBJ_FLAGS) == 0 &&
                lifetime_valid(d->lifetime, d->lifetime_usec, false) &&
                d->rule_len <= SHMB_PROTO_RULE_ID_MAX && d->app_len <= SHMB_PROTO_APP_ID_MAX;
 }
@@ -613,7 +614,6 @@ int shmb_proto_list_append_detailed(struct shmb_proto_list_builder *b, const cha
         if (!d || (b->n_names > 0 && !(b->flags & SHMB_PROTO_LIST_DETAILS)))
                 return -EINVAL;
         dd = *d;
-        dd.reserved = 0;
         dd.rule_len = (uint16_t) rule_len_cut(rule);
         if (opt_len(app, SHMB_PROTO_APP_ID_MAX, &dd.app_len) < 0 || !list_detail_valid(&dd))
                 return -EINVAL;

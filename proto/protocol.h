@@ -381,7 +381,8 @@ struct shmb_proto_list_detail {
         uint32_t lifetime;
         uint16_t rule_len;
         uint16_t app_len;
-        uint32_t reserved;
+        uint32_t ends_in_sec;   /* LIFETIME_SPAN: seconds until it ends if nobody opens it
+                                 * again (at least 1); else 0 */
 };
 
 /*

@@ -200,6 +200,10 @@ static void check_request(const uint8_t *packet, size_t len, size_t n_fds)
                 n = shmb_proto_encode_open(out, sizeof(out), req.seq, req.name, req.access);
                 break;
         case SHMB_PROTO_UNLINK:
+                FUZZ_CHECK((req.flags & ~(uint32_t) SHMB_PROTO_NAME_ALL) == 0);
+                n = shmb_proto_encode_name_req(out, sizeof(out), req.type, req.seq, req.name,
+                                               req.flags);
+                break;
         case SHMB_PROTO_STATUS:
         case SHMB_PROTO_WATCH:
                 FUZZ_CHECK(req.flags == 0);
@@ -283,7 +287,8 @@ static void check_list(const uint8_t *packet, size_t len, const struct shmb_prot
                 } else {
                         FUZZ_CHECK(r == 1 && name2 == name && name_len2 == name_len &&
                                    cursor2 == cursor);
-                        FUZZ_CHECK(d.reserved == 0 && (d.flags & ~(uint32_t) 0x3f) == 0);
+                        FUZZ_CHECK((d.lifetime == SHMB_PROTO_LIFETIME_SPAN) == (d.ends_in_sec != 0) &&
+                                   (d.flags & ~(uint32_t) 0x3f) == 0);
                         FUZZ_CHECK(lifetime_ok(d.lifetime, d.lifetime_usec, false));
                         FUZZ_CHECK(d.rule_len <= SHMB_PROTO_RULE_ID_MAX &&
                                    d.app_len <= SHMB_PROTO_APP_ID_MAX);

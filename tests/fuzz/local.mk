@@ -91,6 +91,7 @@ fuzz_cppflags = \
 	-include $(top_builddir)/config.h \
 	-I$(top_srcdir)/proto \
 	-iquote $(top_srcdir)/daemon \
+	-DSHMB_POLICY_DIR='"$(sysconfdir)/shmbroker/policy.d"' \
 	$(NULL)
 # Taken from the library source lists, so a new daemon file is fuzzed without edits here.
 fuzz_proto_c = $(addprefix $(top_srcdir)/,$(filter %.c,$(proto_libshmbproto_la_SOURCES)))

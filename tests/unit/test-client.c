@@ -331,7 +331,7 @@ static void answer_list(int c, enum fake f, unsigned i, const struct shmb_proto_
         static const struct shmb_proto_list_detail d2[] = {
                 { .size = 3, .ctime_usec = 30, .lifetime_usec = 2000000,
                   .backend = SHMB_PROTO_BACKEND_MEMFD, .flags = SHMB_PROTO_OBJ_CREATOR_GONE,
-                  .creator = 1002, .lifetime = SHMB_PROTO_LIFETIME_SPAN },
+                  .creator = 1002, .lifetime = SHMB_PROTO_LIFETIME_SPAN, .ends_in_sec = 2 },
         };
 
         switch (f) {
@@ -873,6 +873,8 @@ static void test_list_details(void **state)
         assert_int_equal(s.info[2].ctime_usec, 30);
         assert_int_equal(s.info[2].lifetime, SHMB_LIFETIME_SPAN);
         assert_int_equal(s.info[2].lifetime_usec, 2000000);
+        assert_int_equal(s.info[2].ends_in_sec, 2);
+        assert_int_equal(s.info[1].ends_in_sec, 0);
         assert_int_equal(s.info[2].flags, SHMB_OBJ_CREATOR_GONE);
         assert_int_equal(s.info[2].creator, 1002);
         fake_done(&fb, c);

@@ -470,7 +470,7 @@ static const struct {
         { "ccc", { .size = UINT64_MAX, .lifetime_usec = 5000000,
                    .backend = SHMB_PROTO_BACKEND_MEMFD,
                    .flags = SHMB_PROTO_OBJ_ORPHAN | SHMB_PROTO_OBJ_CREATOR_GONE,
-                   .lifetime = SHMB_PROTO_LIFETIME_SPAN }, "r", "a.b" },
+                   .lifetime = SHMB_PROTO_LIFETIME_SPAN, .ends_in_sec = 5 }, "r", "a.b" },
 };
 
 /* Where the entries of the details page (payload offsets) and their parts are. */
@@ -1692,7 +1692,9 @@ static void test_list_append_invalid(void **state)
         assert_int_equal(shmb_proto_list_append_detailed(&b, "y", &d, NULL, NULL), -EINVAL);
         assert_int_equal(b.n_names, 0);
         d = details3[0].d;
-        d.reserved = 7;         /* not the caller's to set: goes out as 0 */
+        d.ends_in_sec = 7;      /* only a span ends */
+        assert_int_equal(shmb_proto_list_append_detailed(&b, "y", &d, NULL, NULL), -EINVAL);
+        d = details3[0].d;
         assert_int_equal(shmb_proto_list_append_detailed(&b, "y", &d, rule_over, NULL), 0);
         assert_int_equal(shmb_proto_list_append(&b, "z"), -EINVAL);
         assert_int_equal(b.n_names, 1);
@@ -2272,7 +2274,8 @@ static const struct mut_case mut_cases[] = {
              SHMB_PROTO_LIST_DETAILS | 4, -EBADMSG),
         SETF("list details: n_names + 1", B_LISTD, 0, list_reply, n_names, 4, -EBADMSG),
         SETF("list details: n_names - 1", B_LISTD, 0, list_reply, n_names, 2, -EBADMSG),
-        SETF("list details: reserved", B_LISTD, LD_D1, list_detail, reserved, 1, -EBADMSG),
+        SETF("list details: an end without a span", B_LISTD, LD_D1, list_detail, ends_in_sec, 1,
+             -EBADMSG),
         SETF("list details: flag 0x40", B_LISTD, LD_D1, list_detail, flags, 0x40, -EBADMSG),
         SETF("list details: every flag", B_LISTD, LD_D2, list_detail, flags, 0x3f, 0),
         SETF("list details: lifetime default", B_LISTD, LD_D1, list_detail, lifetime, 0,
