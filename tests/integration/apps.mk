@@ -35,10 +35,11 @@ tests_integration_test_sandbox_LDFLAGS = $(test_ld_flags)
 tests_integration_test_sandbox_LDADD = $(apps_test_ldadd)
 TESTS += tests/integration/test-sandbox
 
-EXTRA_DIST += tests/integration/apps.mk
+EXTRA_DIST += tests/integration/apps.mk tests/helpers/app-socket-ctl
 AM_TESTS_ENVIRONMENT += \
 	SHMB_PROBE=$(abs_top_builddir)/tests/helpers/shm-probe; export SHMB_PROBE; \
 	SHMB_PRELOAD=$(abs_top_builddir)/client/.libs/libshmbroker-preload.so; \
 	export SHMB_PRELOAD; \
 	SHMB_TOP_BUILDDIR=$(abs_top_builddir); export SHMB_TOP_BUILDDIR; \
+	SHMB_ASAN_RUNTIME='$(ASAN_RUNTIME)'; export SHMB_ASAN_RUNTIME; \
 	$(NULL)

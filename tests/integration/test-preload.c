@@ -196,10 +196,15 @@ static char *probe_shim(const struct harness_daemon *d, const char *const *env,
                         const char *const *steps, char **ret_err)
 {
         const char *argv[STEPS_MAX + 16];
-        char preload[PATH_MAX + 16], sock[PATH_MAX + 32];
+        char preload[2 * PATH_MAX + 16], sock[PATH_MAX + 32];
+        const char *asan;
         size_t k = 0, i;
 
-        snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", env_or_fail("SHMB_PRELOAD"));
+        /* A sanitizer build: the shim is instrumented, and LD_PRELOAD puts it before the
+         * probe's own libraries, so ASan's runtime must be preloaded before it. */
+        asan = getenv("SHMB_ASAN_RUNTIME");
+        snprintf(preload, sizeof(preload), "LD_PRELOAD=%s%s%s", asan ? asan : "",
+                 asan && *asan ? " " : "", env_or_fail("SHMB_PRELOAD"));
         argv[k++] = "/usr/bin/env";
         argv[k++] = preload;
         if (d) {

@@ -86,7 +86,8 @@ static char *sandbox_python(const struct harness_id *id, const char *socket, boo
 {
         const char *top_src = env_or_fail("SHMB_TOP_SRCDIR");
         const char *top_build = env_or_fail("SHMB_TOP_BUILDDIR");
-        char pythonpath[PATH_MAX], libpath[PATH_MAX];
+        const char *asan = getenv("SHMB_ASAN_RUNTIME");
+        char pythonpath[PATH_MAX], libpath[PATH_MAX], preload_list[2 * PATH_MAX + 2];
         const char *argv[ARGV_MAX];
         struct harness_exec_result res;
         size_t k = 0;
@@ -118,8 +119,16 @@ static char *sandbox_python(const struct harness_id *id, const char *socket, boo
         A("--setenv"); A("PYTHONPATH"); A(pythonpath);
         A("--setenv"); A("PYTHONDONTWRITEBYTECODE"); A("1");
         A("--setenv"); A("LD_LIBRARY_PATH"); A(libpath);
-        if (preload) {
-                A("--setenv"); A("LD_PRELOAD"); A(env_or_fail("SHMB_PRELOAD"));
+        /* A sanitizer build: python3 is not instrumented and our libraries are, so ASan's
+         * runtime comes first, and python3's own allocations are no leaks of ours. */
+        if (asan && *asan) {
+                A("--setenv"); A("ASAN_OPTIONS"); A("detect_leaks=0");
+        } else
+                asan = NULL;
+        snprintf(preload_list, sizeof(preload_list), "%s%s%s", asan ? asan : "",
+                 asan && preload ? " " : "", preload ? env_or_fail("SHMB_PRELOAD") : "");
+        if (preload_list[0]) {
+                A("--setenv"); A("LD_PRELOAD"); A(preload_list);
         }
         A(PYTHON);
         A("-c");
@@ -434,14 +443,41 @@ static const char launcher_code[] =
         "s.unlink()\n"
         "sys.exit(7)\n";
 
+/*
+ * The shmbrokerctl to mint app sockets with: $SHMBROKERCTL when it has the app-socket
+ * command, else tests/helpers/app-socket-ctl, the same command over the Python module (a
+ * shmbrokerctl from before the command; said in the test's output).
+ */
+static const char *ctl_with_app_socket(void)
+{
+        static char helper[PATH_MAX];
+        const char *ctl = env_or_fail("SHMBROKERCTL");
+        const char *const argv[] = { ctl, "--help", NULL };
+        struct harness_exec_result res;
+        bool has;
+
+        assert_int_equal(harness_exec(NULL, argv, NULL, 0, &res), 0);
+        has = strstr(res.out, "app-socket") != NULL;
+        harness_exec_result_done(&res);
+        if (has)
+                return ctl;
+        snprintf(helper, sizeof(helper), "%s/tests/helpers/app-socket-ctl",
+                 env_or_fail("SHMB_TOP_SRCDIR"));
+        print_message("%s has no app-socket command: minting with %s\n", ctl, helper);
+        return helper;
+}
+
 /* The launcher mints the socket with shmbrokerctl, runs the app in it, and stops shmbrokerctl
  * when the app exits, with the app's status. */
 static void test_launcher(void **state)
 {
         const char *top_src = env_or_fail("SHMB_TOP_SRCDIR");
         const char *top_build = env_or_fail("SHMB_TOP_BUILDDIR");
-        char sock[PATH_MAX + 32], ctl[PATH_MAX + 32], preload[PATH_MAX + 32];
+        const char *asan = getenv("SHMB_ASAN_RUNTIME");
+        char sock[PATH_MAX + 32], ctl[PATH_MAX + 32], preload[2 * PATH_MAX + 32];
         char launcher[PATH_MAX], pythonpath[PATH_MAX], libpath[PATH_MAX];
+        char env_pythonpath[PATH_MAX + 16], env_libpath[PATH_MAX + 32];
+        char env_asan[PATH_MAX + 16] = "LD_PRELOAD=";
         char apps_dir[PATH_MAX + 8];
         struct harness_exec_result res;
         _cleanup_(freep) char *log = NULL;
@@ -449,14 +485,27 @@ static void test_launcher(void **state)
         check_bwrap();
         assert_int_equal(harness_daemon_start(launcher_policy, NULL, &daemon_), 0);
         snprintf(sock, sizeof(sock), "SHMBROKER_SOCKET=%s", daemon_->socket_path);
-        snprintf(ctl, sizeof(ctl), "SHMBROKERCTL=%s", env_or_fail("SHMBROKERCTL"));
-        snprintf(preload, sizeof(preload), "SHMBROKER_PRELOAD=%s", env_or_fail("SHMB_PRELOAD"));
+        snprintf(ctl, sizeof(ctl), "SHMBROKERCTL=%s", ctl_with_app_socket());
+        /* As in sandbox_python(): ASan's runtime first in a sanitizer build. */
+        snprintf(preload, sizeof(preload), "SHMBROKER_PRELOAD=%s%s%s", asan ? asan : "",
+                 asan && *asan ? " " : "", env_or_fail("SHMB_PRELOAD"));
         snprintf(launcher, sizeof(launcher), "%s/examples/shmbroker-bwrap", top_build);
         snprintf(pythonpath, sizeof(pythonpath), "%s/python", top_src);
         snprintf(libpath, sizeof(libpath), "%s/client/.libs", top_build);
+        /* For app-socket-ctl, if it is the one. */
+        snprintf(env_pythonpath, sizeof(env_pythonpath), "PYTHONPATH=%s", pythonpath);
+        snprintf(env_libpath, sizeof(env_libpath), "LD_LIBRARY_PATH=%s", libpath);
+        /* ... which in a sanitizer build loads our instrumented library into python3 (empty,
+         * and so ignored by ld.so, otherwise). */
+        if (asan && *asan)
+                snprintf(env_asan, sizeof(env_asan), "LD_PRELOAD=%s", asan);
         {
                 const char *const argv[] = {
-                        "/usr/bin/env", sock, ctl, preload, "/bin/sh", launcher,
+                        "/usr/bin/env", sock, ctl, preload, env_pythonpath, env_libpath,
+                        env_asan,
+                        /* Python's own allocations are no leaks of ours (sanitizer builds). */
+                        "ASAN_OPTIONS=detect_leaks=0",
+                        "/bin/sh", launcher,
                         "org.example.Editor",
                         "--ro-bind", top_build, top_build,
                         "--ro-bind", top_src, top_src,

@@ -29,11 +29,19 @@ if [ -z "$py" ]; then
 	exit 1
 fi
 
+unset LD_PRELOAD
+# A sanitizer build: python3 is not instrumented, the libshmbroker.so.1 it loads is, so ASan's
+# runtime must come first; python3's own allocations are no leaks of ours.
+if [ -n "${SHMB_ASAN_RUNTIME:-}" ]; then
+	LD_PRELOAD=$SHMB_ASAN_RUNTIME
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	export LD_PRELOAD ASAN_OPTIONS
+fi
 PYTHONPATH=$srcdir/python${PYTHONPATH:+:$PYTHONPATH}
 LD_LIBRARY_PATH=$builddir/client/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONPATH LD_LIBRARY_PATH PYTHONDONTWRITEBYTECODE
-unset SHMBROKER_SOCKET LD_PRELOAD
+unset SHMBROKER_SOCKET
 echo "python: $py ($("$py" --version 2>&1))"
 exec "$py" -m pytest -q -p no:cacheprovider --rootdir="$srcdir/tests/python" \
 	"$srcdir/tests/python"
