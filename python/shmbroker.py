@@ -275,7 +275,8 @@ class Client:
     """A connection to the broker. The module-level functions use one of these per process.
 
     ``socket`` is the broker's socket path; None for $SHMBROKER_SOCKET or the default. Calls
-    from several threads are serialised. ``close()`` (or a ``with`` block) hangs up.
+    from several threads are serialised. ``close()`` (or a ``with`` block) hangs up. A Client
+    serves the process that made it: in a child of ``os.fork()`` make a new one.
     """
 
     def __init__(self, socket=None):
@@ -292,6 +293,10 @@ class Client:
         with self._lock:
             if not self._c:
                 raise ValueError("the connection is closed")
+            # A forked child shares the parent's socket: both would read each other's replies.
+            if self._pid != os.getpid():
+                raise ValueError("this connection belongs to the process that made it, not "
+                                 "to a child of fork(): make a new Client")
             r = fn(self._c, *args)
             if r < 0:
                 raise _error(r, _lib.shmb_client_last_reason(self._c), name)
@@ -452,9 +457,11 @@ _CONN_ERRORS = frozenset((_errno.ECONNRESET, _errno.EPIPE, _errno.ETIMEDOUT, _er
 def _after_fork_in_child():
     global _default, _default_lock
     _default_lock = threading.Lock()
-    if _default is not None:
-        _default.close()    # our copy of the parent's socket; the parent's stays open
-        _default = None
+    c, _default = _default, None
+    if c is not None:
+        # Another thread of the parent may have held its lock at the fork; ours is a copy.
+        c._lock = threading.Lock()
+        c.close()           # our copy of the parent's socket; the parent's stays open
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -244,6 +244,26 @@ def test_fork_gets_its_own_connection(broker):
     assert run_as(UID_A, check) == (0, 100)
 
 
+def test_client_not_across_fork(broker):
+    def check():
+        c = shmbroker.Client()
+        c.list()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                c.list()
+            except ValueError:
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        names = c.list()        # the parent's connection is still in step
+        c.close()
+        return status, isinstance(names, list)
+    assert run_as(UID_A, check) == (0, True)
+
+
 def test_threads_share_the_connection(broker):
     def check():
         errors = []
