@@ -235,6 +235,9 @@ int broker_list_all(struct request_ctx *c, void *buf, size_t size)
                 registry_list(c->b->registry, c->b->policy, c->id, c->name, all_one, &a);
         if (a.error < 0)
                 return a.error;
+        /* Detailed when details were asked for, an empty page too. */
+        if (c->req->flags & SHMB_PROTO_NAME_DETAILS)
+                a.flags |= SHMB_PROTO_LIST_DETAILS;
         return shmb_proto_list_finish(&a.lb, a.flags);
 }
 

@@ -63,6 +63,10 @@ int broker_decide_stat(struct request_ctx *c, struct object **ret);
  * the caller could reopen it writable. @fd: the fd about to be handed out. */
 int broker_check_read_only_safe(struct request_ctx *c, int fd, const struct stat *st);
 
+/* A fresh (unsized) object keeps the size it has for good: a memfd is sealed against
+ * resizing as every other one (its creator charged for what it grew it to). */
+int broker_end_fresh(struct request_ctx *c, struct object *o);
+
 /* SHMB_PROTO_OBJ_* of @o as it is now (memfd seals read from the kernel). */
 uint32_t broker_object_flags(const struct broker *b, const struct object *o);
 

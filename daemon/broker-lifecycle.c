@@ -175,6 +175,10 @@ int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
         r = decide_publish(c, &o);
         if (r < 0)
                 return r;
+        /* Final bytes have a final size: publishing ends a fresh object's sizing. */
+        r = broker_end_fresh(c, o);
+        if (r < 0)
+                return r;
         be = broker_backend(c->b, o->backend);
         if (o->backend == POLICY_BACKEND_SHM) {
                 if (future)

@@ -746,13 +746,12 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                         buf, size, fds, ret_n_fds);
 }
 
-/* Someone other than the creator opens a fresh object: too late to size it. */
-static int end_fresh(struct request_ctx *c, struct object *o)
+int broker_end_fresh(struct request_ctx *c, struct object *o)
 {
         struct backend *be;
         int r;
 
-        if (!(o->flags & OBJECT_FRESH) || object_created_by(o, c->id))
+        if (!(o->flags & OBJECT_FRESH))
                 return 0;
         be = broker_backend(c->b, o->backend);
         /* A memfd gets its seals now, at the size it has (0, unless its creator grew it
@@ -787,9 +786,12 @@ static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_rep
         r = broker_decide_open(c, c->req->access, &o, &access);
         if (r < 0)
                 return r;
-        r = end_fresh(c, o);
-        if (r < 0)
-                return r;
+        /* Someone other than the creator opens a fresh object: too late to size it. */
+        if (!object_created_by(o, c->id)) {
+                r = broker_end_fresh(c, o);
+                if (r < 0)
+                        return r;
+        }
         be = broker_backend(c->b, o->backend);
         r = be->ops->open(be, o, access_flags(access), &fd, &st);
         if (r == -ENOENT)

@@ -21,6 +21,7 @@ tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 	-I$(top_srcdir)/proto \
 	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"' \
 	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"' \
+	-DSHMB_BENCH_FAKECLOCK='"$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so"' \
 	-DSHMB_BENCH_PRELOAD='"$(abs_top_builddir)/client/.libs/libshmbroker-preload.so"'
 tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
 # -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
@@ -38,9 +39,12 @@ EXTRA_DIST += BENCHMARKS.md
 BENCH_ARGS =
 
 .PHONY: bench
+# The "lifetimes" rows move a daemon's clock with the fake clock shim of the test suite; the
+# "preload" rows load libshmbroker-preload.so.
 bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT) \
-		client/libshmbroker-preload.la
+		tests/helpers/fakeclock.la client/libshmbroker-preload.la
 	@SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
+		SHMB_FAKECLOCK='$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so' \
 		SHMB_NAIVE_BROKER='$(abs_top_builddir)/tests/bench/naive-broker' \
 		'$(abs_top_builddir)/tests/bench/shmb-bench$(EXEEXT)' $(BENCH_ARGS); \
 	r=$$?; test $$r -eq 0 -o $$r -eq 77

@@ -39,6 +39,9 @@
 #ifndef SHMB_BENCH_NAIVE
 #define SHMB_BENCH_NAIVE "tests/bench/naive-broker"
 #endif
+#ifndef SHMB_BENCH_FAKECLOCK
+#define SHMB_BENCH_FAKECLOCK "tests/helpers/.libs/fakeclock.so"
+#endif
 #ifndef SHMB_BENCH_PRELOAD
 #define SHMB_BENCH_PRELOAD "client/.libs/libshmbroker-preload.so"
 #endif
@@ -2188,6 +2191,290 @@ static void scenario_preload(const struct bench_daemon *d)
         row_note(create_row, "3 round trips");
 }
 
+/* ====================================================================== lifetimes (issue 13) */
+
+/*
+ * The cost of lifetimes per object: two daemons of cfg.objects objects each, one persistent,
+ * one with span lifetimes of an hour (under the fake clock, tests/helpers/fakeclock.c, so that
+ * the hour can pass at once). Side by side: the once-a-second tick's CPU while idle, the open
+ * latency (an open of a span object moves its deadline), and the daemon's CPU to remove every
+ * object: UNLINK requests on one side, the spans' expiry on the other.
+ */
+
+#define LIFETIME_SPAN_USEC (UINT64_C(3600) * 1000000)
+
+/* The main thread's CPU time in nanoseconds (/proc/PID/schedstat: the event loop's thread),
+ * or NaN. Finer than /proc/PID/stat's clock ticks, which a tick's cost is far below. */
+static double main_thread_cpu_ns(pid_t pid)
+{
+        unsigned long long ns;
+        char path[64], buf[128];
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NAN;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return NAN;
+        buf[n] = '\0';
+        return sscanf(buf, "%llu", &ns) == 1 ? (double) ns : NAN;
+}
+
+/* The fake clock's offset file, shared with the daemon that preloads the shim. */
+struct fake_clock {
+        char path[64];
+        int64_t *offset;
+};
+
+static const char *fake_clock_shim(void)
+{
+        const char *shim = getenv("SHMB_FAKECLOCK");
+
+        if (!shim || !shim[0])
+                shim = SHMB_BENCH_FAKECLOCK;
+        return access(shim, R_OK) == 0 ? shim : NULL;
+}
+
+static int fake_clock_open(struct fake_clock *fc)
+{
+        int64_t zero = 0;
+        int fd;
+
+        snprintf(fc->path, sizeof(fc->path), "/tmp/shmb-bench-clock.XXXXXX");
+        fd = mkstemp(fc->path);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, 0644) < 0 || write(fd, &zero, sizeof(zero)) != (ssize_t) sizeof(zero)) {
+                close(fd);
+                return -EIO;
+        }
+        fc->offset = mmap(NULL, sizeof(int64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        close(fd);
+        return fc->offset == MAP_FAILED ? -errno : 0;
+}
+
+static void fake_clock_close(struct fake_clock *fc)
+{
+        if (fc->offset && fc->offset != MAP_FAILED)
+                munmap(fc->offset, sizeof(int64_t));
+        fc->offset = NULL;
+        if (fc->path[0])
+                unlink(fc->path);
+        fc->path[0] = '\0';
+}
+
+/* Starts the bench's daemon with the shim preloaded (the bench's own clients are forked, not
+ * exec'd: their clocks stay real). */
+static int start_daemon_fake_clock(const struct fake_clock *fc, const char *shim,
+                                   struct bench_daemon **ret)
+{
+        const char *old = getenv("LD_PRELOAD");
+        char *saved = old ? strdup(old) : NULL;
+        int r;
+
+        setenv("LD_PRELOAD", shim, 1);
+        setenv("SHMB_FAKECLOCK_FILE", fc->path, 1);
+        r = start_daemon(10, false, ret);
+        unsetenv("SHMB_FAKECLOCK_FILE");
+        if (saved)
+                setenv("LD_PRELOAD", saved, 1);
+        else
+                unsetenv("LD_PRELOAD");
+        free(saved);
+        return r;
+}
+
+/* bench-p-0000000 .. (n-1) and bench-o-000 (the latency op's object), as @o says. */
+static int broker_fill_lifetime(const struct bench_daemon *d, size_t n,
+                                const struct shmb_create_opts *o)
+{
+        struct shmb_client *c = NULL;
+        char name[64];
+        size_t i;
+        int r;
+
+        r = shmb_connect(d->dirs.socket_path, &c);
+        for (i = 0; r >= 0 && i <= n; i++) {
+                if (bench_interrupted) {
+                        r = -EINTR;
+                        break;
+                }
+                if (i == n)
+                        broker_name(name, sizeof(name), 0);
+                else
+                        snprintf(name, sizeof(name), "bench-p-%07zu", i);
+                r = shmb_create2(c, name, OBJECT_SIZE, SHMB_ACCESS_NONE, o, NULL, NULL);
+                if (r < 0)
+                        fprintf(stderr, "shmb-bench: create '%s': %s\n", name, strerror(-r));
+        }
+        shmb_client_free(c);
+        return r < 0 ? r : 0;
+}
+
+static int daemon_n_objects(const struct bench_daemon *d, uint32_t *ret)
+{
+        struct shmb_client *c = NULL;
+        struct shmb_status *st = NULL;
+        int r;
+
+        r = shmb_connect(d->dirs.socket_path, &c);
+        if (r >= 0)
+                r = shmb_status(c, &st);
+        if (r >= 0)
+                *ret = st->n_objects;
+        shmb_status_free(st);
+        shmb_client_free(c);
+        return r;
+}
+
+/* Unlinks what broker_fill_lifetime() made; the main thread's CPU for it in *ret_ns. */
+static int broker_unlink_all(const struct bench_daemon *d, size_t n, double *ret_ns)
+{
+        struct shmb_client *c = NULL;
+        char name[64];
+        double cpu0;
+        size_t i;
+        int r;
+
+        r = shmb_connect(d->dirs.socket_path, &c);
+        cpu0 = main_thread_cpu_ns(d->pid);
+        for (i = 0; r >= 0 && i <= n && !bench_interrupted; i++) {
+                if (i == n)
+                        broker_name(name, sizeof(name), 0);
+                else
+                        snprintf(name, sizeof(name), "bench-p-%07zu", i);
+                r = shmb_unlink(c, name);
+        }
+        *ret_ns = main_thread_cpu_ns(d->pid) - cpu0;
+        shmb_client_free(c);
+        return r < 0 ? r : 0;
+}
+
+/* Moves @d's clock past every span and waits until it holds no object. *ret_ns: the main
+ * thread's CPU meanwhile; *ret_ms: from the move until the last one was gone; *ret_stall_ms:
+ * the longest a STATUS (asked every 5 ms meanwhile) waited for its answer. */
+static int broker_expire_all(const struct bench_daemon *d, struct fake_clock *fc,
+                             double *ret_ns, double *ret_ms, double *ret_stall_ms)
+{
+        uint64_t t0 = tl_now_ns(), deadline = t0 + UINT64_C(60) * 1000000000, stall = 0;
+        double cpu0 = main_thread_cpu_ns(d->pid);
+        uint32_t n = 1;
+        int r;
+
+        __atomic_store_n(fc->offset, *fc->offset + (int64_t) (2 * LIFETIME_SPAN_USEC),
+                         __ATOMIC_RELEASE);
+        for (;;) {
+                uint64_t t1 = tl_now_ns();
+
+                r = daemon_n_objects(d, &n);
+                if (tl_now_ns() - t1 > stall)
+                        stall = tl_now_ns() - t1;
+                if (r < 0 || n == 0)
+                        break;
+                if (tl_now_ns() > deadline || bench_interrupted) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                bench_sleep_ms(5); /* polling the daemon's state */
+        }
+        *ret_ns = main_thread_cpu_ns(d->pid) - cpu0;
+        *ret_ms = (double) (tl_now_ns() - t0) / 1e6;
+        *ret_stall_ms = (double) stall / 1e6;
+        return r;
+}
+
+static void scenario_lifetimes(void)
+{
+        const struct shmb_create_opts span = { .lifetime = SHMB_LIFETIME_SPAN,
+                                               .lifetime_usec = LIFETIME_SPAN_USEC };
+        struct op_spec ops[2] = { { .kind = OP_BROKER_OPEN }, { .kind = OP_BROKER_OPEN } };
+        struct bench_daemon *pers = NULL, *spans = NULL;
+        struct fake_clock fc = {};
+        struct row *row_tick, *row_open, *row_end;
+        struct bench_stats s[2];
+        const char *shim = fake_clock_shim();
+        double cpu_p0, cpu_s0, cpu_p1 = NAN, cpu_s1 = NAN, unlink_ns = NAN, expire_ns = NAN;
+        double expire_ms = NAN, stall_ms = NAN, window_s = cfg.quick ? 3.0 : 10.0;
+        char key[64], label[128];
+        size_t n = cfg.objects;
+        int r;
+
+        snprintf(key, sizeof(key), "lifetimes_tick_%zu", n);
+        snprintf(label, sizeof(label), "lifetimes: idle tick CPU, %zuk span vs persistent",
+                 n / 1000);
+        row_tick = row_new(key, label);
+        snprintf(key, sizeof(key), "lifetimes_open_%zu", n);
+        snprintf(label, sizeof(label), "lifetimes: open, %zuk span vs persistent: median",
+                 n / 1000);
+        row_open = row_new(key, label);
+        snprintf(key, sizeof(key), "lifetimes_end_%zu", n);
+        snprintf(label, sizeof(label), "lifetimes: CPU per removal, unlink vs expiry");
+        row_end = row_new(key, label);
+
+        progress("lifetimes: %zu persistent objects vs %zu with a span of an hour", n, n);
+        r = shim ? fake_clock_open(&fc) : 0;
+        if (r >= 0)
+                r = start_daemon(10, false, &pers);
+        if (r >= 0)
+                r = shim ? start_daemon_fake_clock(&fc, shim, &spans)
+                         : start_daemon(10, false, &spans);
+        if (r >= 0)
+                r = broker_fill_lifetime(pers, n, NULL);
+        if (r >= 0)
+                r = broker_fill_lifetime(spans, n, &span);
+        if (r >= 0) {
+                ops[0].d = pers;
+                ops[1].d = spans;
+                r = measure_latency(ops, 2, UID_CLIENT_BASE, cfg.lat_seconds, s);
+        }
+        if (r >= 0) {
+                /* Both idle at once: what the tick costs each. */
+                progress("  idle for %.0f s", window_s);
+                cpu_p0 = main_thread_cpu_ns(pers->pid);
+                cpu_s0 = main_thread_cpu_ns(spans->pid);
+                bench_sleep_ms((unsigned) (window_s * 1000));
+                cpu_p1 = (main_thread_cpu_ns(pers->pid) - cpu_p0) / window_s;
+                cpu_s1 = (main_thread_cpu_ns(spans->pid) - cpu_s0) / window_s;
+        }
+        if (r >= 0)
+                r = broker_unlink_all(pers, n, &unlink_ns);
+        if (r >= 0 && shim)
+                r = broker_expire_all(spans, &fc, &expire_ns, &expire_ms, &stall_ms);
+        if (bench_daemon_stop(pers) < 0 && r >= 0)
+                r = -EPROTO;
+        if (spans)
+                progress("  removing %zu objects", n);
+        if (bench_daemon_stop(spans) < 0 && r >= 0)
+                r = -EPROTO;
+        fake_clock_close(&fc);
+        if (r < 0) {
+                row_error(row_tick, r);
+                row_error(row_open, r);
+                row_error(row_end, r);
+                return;
+        }
+        row_set(row_tick, "persistent", cpu_p1 / 1e3, "span", cpu_s1 / 1e3, "us",
+                "span/persistent main-thread CPU per idle second (one tick)", '<', 1.5);
+        row_note(row_tick, "info: per 1 s tick, %.0f s idle", window_s);
+        row_set(row_open, "persistent", s[0].median_us, "span", s[1].median_us, "us",
+                "span/persistent open latency", '<', 1.2);
+        row_open->a_p99 = s[0].p99_us;
+        row_open->b_p99 = s[1].p99_us;
+        if (!shim) {
+                row_note(row_end, "not measured: no fake clock shim (make bench builds it)");
+                return;
+        }
+        row_set(row_end, "unlink", unlink_ns / 1e3 / (double) (n + 1), "expiry",
+                expire_ns / 1e3 / (double) (n + 1), "us",
+                "expiry/unlink main-thread CPU per object", '<', 1.0);
+        row_note(row_end, "info: all gone in %.0f ms; a STATUS waited up to %.0f ms", expire_ms,
+                 stall_ms);
+}
+
 /* ====================================================================== main */
 
 static void help(void)
@@ -2199,8 +2486,8 @@ static void help(void)
                "  --pin MODE   one-client latency runs: same (default: client and daemon\n"
                "               on one CPU), split (on two CPUs) or none (unpinned)\n"
                "  --only LIST  run only these of latency, throughput, naive, create, batch,\n"
-               "               rules, objects, idle, fairness, preload (comma-separated; for\n"
-               "               profiling)\n"
+               "               rules, objects, idle, fairness, lifetimes, preload\n"
+               "               (comma-separated; for profiling)\n"
                "  -h, --help   show this help\n\n"
                "The daemon is $SHMBROKERD, else %s; the naive broker (the \"naive\"\n"
                "baseline) is $SHMB_NAIVE_BROKER, else %s; the preload shim (\"preload\")\n"
@@ -2397,6 +2684,8 @@ int main(int argc, char *argv[])
                 scenario_idle();
         if (want("fairness"))
                 scenario_fairness();
+        if (want("lifetimes"))
+                scenario_lifetimes();
         if (want("preload"))
                 scenario_preload(base);
 

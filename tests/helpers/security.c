@@ -164,6 +164,11 @@ void sec_forget_killed(void)
                 (void) harness_daemon_stop(TAKE_PTR(cur));
 }
 
+void sec_self_fds_closed(int n)
+{
+        cur_self_fds -= n;
+}
+
 void sec_write_file(const char *path, const char *text)
 {
         _cleanup_(closep) int fd = -1;

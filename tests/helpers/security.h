@@ -73,6 +73,11 @@ void sec_finish_keeping_objects(void);
 /* The daemon was killed on purpose: reap it and clean up without expecting exit 0. */
 void sec_forget_killed(void);
 
+/* The case closed @n fds of its own that were open when its daemon started (a restart in
+ * the middle of a case: the processes it drives keep their pipes across it), so sec_finish()
+ * expects that many fewer in the test process. */
+void sec_self_fds_closed(int n);
+
 /* Waits (at most 5 s) until the daemon's event loop sleeps in epoll_wait() with nothing
  * ready (harness_daemon_wait_idle()): what it holds then is what it holds at rest. Asserts. */
 void sec_wait_idle(const struct harness_daemon *d);

@@ -93,3 +93,34 @@ tests_integration_test_registry_LDADD = client/libshmbroker.la proto/libshmbprot
 	$(LIBACL_LIBS) $(CMOCKA_LIBS)
 
 TESTS += tests/integration/test-registry
+
+# The lifecycle suite of issue 13: lifetimes (process, span, restarts), publish, wait and
+# watch, the cleanup view. Needs root; skips itself (exit 77) without. The span cases run the
+# daemon under the fake clock shim above.
+check_PROGRAMS += tests/integration/test-lifecycle
+tests_integration_test_lifecycle_SOURCES = \
+	tests/helpers/harness.c \
+	tests/helpers/harness.h \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
+	tests/helpers/security.c \
+	tests/helpers/security.h \
+	tests/helpers/registry.c \
+	tests/helpers/registry.h \
+	tests/helpers/lifecycle.c \
+	tests/helpers/lifecycle.h \
+	tests/integration/test-lifecycle.c \
+	tests/integration/test-lifecycle-process.c \
+	tests/integration/test-lifecycle-span.c \
+	tests/integration/test-lifecycle-publish.c \
+	tests/integration/test-lifecycle-wait.c \
+	tests/integration/test-lifecycle-view.c \
+	$(NULL)
+tests_integration_test_lifecycle_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
+	-I$(top_srcdir)/tests/helpers
+tests_integration_test_lifecycle_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
+tests_integration_test_lifecycle_LDFLAGS = $(test_ld_flags)
+tests_integration_test_lifecycle_LDADD = client/libshmbroker.la proto/libshmbproto.la \
+	$(LIBACL_LIBS) $(CMOCKA_LIBS)
+
+TESTS += tests/integration/test-lifecycle

@@ -586,6 +586,7 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
                                             SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGHUP };
                 int tmp[2 + STORE_MAX];
                 int base = 3 + (int) n_src + 16;
+                int log_tmp, null_tmp;
                 sigset_t none;
 
                 for (i = 0; i < ELEMENTSOF(sigs); i++)
@@ -593,17 +594,23 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
-                /* Move every fd out of the way first, then into place from 3 on. */
+                /* Move every fd out of the way first, then into place from 3 on. The log and
+                 * /dev/null too: with a few fds in the store, their numbers are among the
+                 * places (a daemon whose stderr was a stored memfd logged nothing). */
                 for (i = 0; i < n_src; i++) {
                         tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base);
                         if (tmp[i] < 0)
                                 _exit(126);
                 }
+                log_tmp = fcntl(log_fd, F_DUPFD_CLOEXEC, base);
+                null_tmp = fcntl(null_fd, F_DUPFD_CLOEXEC, base);
+                if (log_tmp < 0 || null_tmp < 0)
+                        _exit(126);
                 for (i = 0; i < n_src; i++)
                         if (dup2(tmp[i], 3 + (int) i) < 0)     /* dup2: no O_CLOEXEC */
                                 _exit(126);
-                if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
-                    dup2(log_fd, STDERR_FILENO) < 0)
+                if (dup2(null_tmp, STDIN_FILENO) < 0 || dup2(log_tmp, STDOUT_FILENO) < 0 ||
+                    dup2(log_tmp, STDERR_FILENO) < 0)
                         _exit(126);
 
                 /* The manager sets LISTEN_PID after fork, to the pid that will exec. */
@@ -1686,6 +1693,269 @@ static void test_fdstore_push_fails(void **state)
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Issue 13: lifetime=process creators across restarts, by the fd store
+ */
+
+/* A process of the test's uid that creates objects with lifetime=process and lives until
+ * released (its step pipe closed). */
+struct creator {
+        pid_t pid;
+        int report;     /* read end: the result of the creates (an int) */
+        int go;         /* write end: closed to let it exit */
+};
+
+static int creator_start(struct creator *cr, const char *sock, const char *const *names)
+{
+        int rep[2], go[2];
+        pid_t pid;
+
+        if (pipe2(rep, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(go, O_CLOEXEC) < 0) {
+                safe_close(rep[0]);
+                safe_close(rep[1]);
+                return -errno;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                struct shmb_client *c = NULL;
+                int r, lo = rep[1] < go[0] ? rep[1] : go[0], hi = rep[1] < go[0] ? go[0] : rep[1];
+                size_t i;
+                char b;
+
+                /* Nothing of the manager's (its store, its listeners) stays open here. */
+                if (lo > 3)
+                        (void) close_range(3, (unsigned) lo - 1, 0);
+                if (hi > lo + 1)
+                        (void) close_range((unsigned) lo + 1, (unsigned) hi - 1, 0);
+                (void) close_range((unsigned) hi + 1, ~0u, 0);
+                (void) signal(SIGPIPE, SIG_DFL);
+                r = client_connect(sock, &c);
+                for (i = 0; r >= 0 && names[i]; i++)
+                        r = shmb_create2(c, names[i], 4096, SHMB_ACCESS_NONE,
+                                         &(struct shmb_create_opts) {
+                                                 .lifetime = SHMB_LIFETIME_PROCESS },
+                                         NULL, NULL);
+                if (write(rep[1], &r, sizeof(r)) != (ssize_t) sizeof(r))
+                        _exit(2);
+                while (read(go[0], &b, 1) > 0)
+                        ;
+                _exit(0);
+        }
+        safe_close(rep[1]);
+        safe_close(go[0]);
+        *cr = (struct creator) { .pid = pid, .report = rep[0], .go = go[1] };
+        return 0;
+}
+
+/* The creates' result (0 or -errno), or -ETIMEDOUT. */
+static int creator_result(struct creator *cr)
+{
+        struct pollfd p = { .fd = cr->report, .events = POLLIN };
+        int r;
+
+        if (poll(&p, 1, TIMEOUT_MS) != 1 || read(cr->report, &r, sizeof(r)) != (ssize_t) sizeof(r))
+                return -ETIMEDOUT;
+        return r;
+}
+
+/* Releases (or with @sig, kills) the creator and reaps it. Return: its wait status. */
+static int creator_end(struct creator *cr, int sig)
+{
+        int status = -1;
+
+        if (cr->pid <= 0)
+                return -ESRCH;
+        if (sig)
+                (void) kill(cr->pid, sig);
+        cr->go = safe_close(cr->go);
+        while (waitpid(cr->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        cr->report = safe_close(cr->report);
+        cr->pid = -1;
+        return status;
+}
+
+/* The "shmb-pid-PID-" prefix of @pid's fd store entries. */
+static void pid_prefix(char *buf, size_t size, pid_t pid)
+{
+        snprintf(buf, size, "shmb-pid-%d-", (int) pid);
+}
+
+/* Waits until the store holds @n entries that start with @prefix. */
+static bool wait_store_prefix(struct mgr *m, const char *prefix, size_t n)
+{
+        uint64_t deadline = now_usec() + (uint64_t) TIMEOUT_MS * 1000;
+
+        while (store_count_prefix(m, prefix) != n) {
+                if (now_usec() >= deadline) {
+                        size_t i;
+
+                        fprintf(stderr, "fd store: want %zu entries '%s*', have:\n", n, prefix);
+                        for (i = 0; i < m->n_store; i++)
+                                fprintf(stderr, "  %s\n", m->store[i].name);
+                        return false;
+                }
+                (void) mgr_pump(m, 50);
+        }
+        return true;
+}
+
+static int client_stat(const char *sock, const char *name)
+{
+        struct shmb_client *c = NULL;
+        struct shmb_stat st;
+        int r;
+
+        r = client_connect(sock, &c);
+        if (r < 0)
+                return r;
+        r = shmb_stat(c, name, &st);
+        if (r == 0 && st.lifetime != SHMB_LIFETIME_PROCESS)
+                r = -EBADE;
+        shmb_client_free(c);
+        return r;
+}
+
+/* Waits until stat of @name says ENOENT. */
+static bool wait_gone(struct mgr *m, const char *name)
+{
+        uint64_t deadline = now_usec() + 5000 * 1000;
+
+        while (client_stat(m->socket_path, name) != -ENOENT) {
+                if (now_usec() >= deadline) {
+                        fprintf(stderr, "'%s' is still there after 5 s\n", name);
+                        mgr_print_log(m);
+                        return false;
+                }
+                (void) mgr_pump(m, 10);
+        }
+        return true;
+}
+
+/*
+ * The store entry of a creator: named shmb-pid-PID-INO-START (the pidfs inode, or the start
+ * time where there is no pidfs: one of them is 0), and holding a pidfd of that very process.
+ */
+static void check_pid_entry(const struct mgr *m, pid_t pid)
+{
+        char prefix[48], path[64], want[32];
+        unsigned long long ino = 0, start = 0;
+        _cleanup_(freep) char *info = NULL;
+        int fd = -1, n = 0;
+        size_t i;
+
+        pid_prefix(prefix, sizeof(prefix), pid);
+        for (i = 0; i < m->n_store; i++)
+                if (strncmp(m->store[i].name, prefix, strlen(prefix)) == 0) {
+                        fd = m->store[i].fd;
+                        n = sscanf(m->store[i].name + strlen(prefix), "%llu-%llu", &ino, &start);
+                }
+        assert_true(fd >= 0);
+        assert_int_equal(n, 2);
+        assert_true((ino != 0) != (start != 0));
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+        info = tl_read_text(path);
+        assert_non_null(info);
+        snprintf(want, sizeof(want), "\nPid:\t%d\n", (int) pid);
+        if (!strstr(info, want))
+                fail_msg("the store's fd for pid %d is not its pidfd:\n%s", (int) pid, info);
+}
+
+/*
+ * A creator alive across restarts (SIGTERM, then SIGKILL): its pidfd goes to the store once
+ * (one tracker, however many objects), the daemon takes it back from there at start (it pushes
+ * no second entry) and keeps the objects; when the creator exits, the objects go, and so does
+ * the store entry (FDSTOREREMOVE=1) and the memfd's.
+ */
+static void test_fdstore_process_creator_alive(void **state)
+{
+        static const char *const names[] = { "s-proc", "m-proc", NULL };
+        struct mgr *m = *state;
+        struct creator cr;
+        char prefix[48];
+        size_t mark;
+        int status;
+
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(creator_start(&cr, m->socket_path, names), 0);
+        assert_int_equal(creator_result(&cr), 0);
+        pid_prefix(prefix, sizeof(prefix), cr.pid);
+        assert_true(wait_store_prefix(m, prefix, 1));
+        assert_true(wait_store_objects(m, 1));
+        assert_int_equal(store_count_prefix(m, "shmb-pid-"), 1);
+        check_pid_entry(m, cr.pid);
+
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+        assert_int_equal(store_count_prefix(m, prefix), 1);
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_stat(m->socket_path, "s-proc"), 0);
+        assert_int_equal(client_stat(m->socket_path, "m-proc"), 0);
+        (void) mgr_pump(m, 100);
+        assert_int_equal(store_count_prefix(m, "shmb-pid-"), 1);
+        assert_false(log_has(m, mark, "cannot tell whether pid"));
+
+        status = mgr_kill_wait(m, SIGKILL);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_stat(m->socket_path, "s-proc"), 0);
+        assert_int_equal(client_stat(m->socket_path, "m-proc"), 0);
+        (void) mgr_pump(m, 100);
+        assert_int_equal(store_count_prefix(m, "shmb-pid-"), 1);
+        check_pid_entry(m, cr.pid);
+
+        status = creator_end(&cr, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_true(wait_gone(m, "s-proc"));
+        assert_true(wait_gone(m, "m-proc"));
+        assert_true(wait_store_prefix(m, "shmb-pid-", 0));
+        assert_true(wait_store_objects(m, 0));
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
+/*
+ * The creator exits while the daemon is down (after a SIGKILL): at start the daemon finds its
+ * pidfd in the store, sees that it has exited, and removes its objects before it serves; the
+ * store keeps nothing of it (neither the pidfd nor the memfd).
+ */
+static void test_fdstore_process_creator_died_while_down(void **state)
+{
+        static const char *const names[] = { "s-dead", "m-dead", NULL };
+        struct mgr *m = *state;
+        struct creator cr;
+        char prefix[48];
+        int status;
+
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(creator_start(&cr, m->socket_path, names), 0);
+        assert_int_equal(creator_result(&cr), 0);
+        pid_prefix(prefix, sizeof(prefix), cr.pid);
+        assert_true(wait_store_prefix(m, prefix, 1));
+        assert_true(wait_store_objects(m, 1));
+
+        status = mgr_kill_wait(m, SIGKILL);
+        assert_true(WIFSIGNALED(status));
+        status = creator_end(&cr, SIGKILL);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(store_count_prefix(m, prefix), 1);
+
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        /* Before it served anyone. */
+        assert_int_equal(client_stat(m->socket_path, "s-dead"), -ENOENT);
+        assert_int_equal(client_stat(m->socket_path, "m-dead"), -ENOENT);
+        assert_true(log_has(m, 0, "removed at start"));
+        assert_true(wait_store_objects(m, 0));
+        if (!wait_store_prefix(m, "shmb-pid-", 0))
+                fail_msg("the fd store keeps the pidfd of a creator that exited while the "
+                         "daemon was down (its entry was never removed)");
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1702,6 +1972,8 @@ int main(void)
                 T(test_fdstore_bad_policy_nothing_to_lose),
                 T(test_fdstore_bad_policy_objects_kept),
                 T(test_fdstore_push_fails),
+                T(test_fdstore_process_creator_alive),
+                T(test_fdstore_process_creator_died_while_down),
                 T(test_user_capabilities),
                 T(test_systemd_socket_activate),
         };

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-lifecycle.c - issue 13 against a real shmbrokerd: objects that end on their own, publish,
+ * waiting for a name, and the cleanup view.
+ *
+ * One binary, one file per group:
+ *   test-lifecycle.c          create: what Lifetime= allows and refuses (EACCES, LIFETIME),
+ *                             span bounds, RESIZE (creator only, once, before others open,
+ *                             MaxSize= and MaxBytesPerUser=)
+ *   test-lifecycle-process.c  lifetime=process: the creator exits, is SIGKILLed, forks (which
+ *                             process counts), execs, closes its connection, runs threads; a
+ *                             thousand objects of one creator; a daemon restart with the
+ *                             creator alive, dead, or a zombie
+ *   test-lifecycle-span.c     span lifetimes, with the fake clock: not before the deadline,
+ *                             soon after, an open pushes it, a restart in between
+ *   test-lifecycle-publish.c  publish on memfd (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE) and shm,
+ *                             who may, publish racing a writer's open
+ *   test-lifecycle-wait.c     WAIT (exists, appears, published, timeout, refused, huge
+ *                             timeouts, hang-up) and WATCH (only what the watcher may open,
+ *                             overflow, requests on a watching connection)
+ *   test-lifecycle-view.c     the cleanup view: STATUS counts and charges, LIST details, held
+ *                             objects, a removal that fails
+ *
+ * Each case starts its own daemon (lc_start()) and ends with the suite's after-checks
+ * (sec_finish(): control client served, fd count at baseline, which also catches a pidfd kept
+ * for a creator that is gone, no stray object, exit 0 on SIGTERM). Nothing waits for time to
+ * pass: a case polls for the state it expects with a deadline, or moves the daemon's clock
+ * (tests/helpers/fakeclock.c). LC_FILTER=PATTERN runs only matching cases.
+ *
+ * Needs root (it switches uids); skipped (77) without.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lifecycle.h"
+#include "macro.h"
+
+#define DAY (24 * LC_HOUR)
+
+static uint8_t pkt[SHMB_PROTO_MSG_MAX];
+
+/* ------------------------------------------------------------------------------------------
+ * Lifetime=: the longest a rule allows, and what a create may ask for within it
+ */
+
+static const struct {
+        const char *name;
+        uint32_t lifetime;
+        uint64_t usec;
+        int error;              /* -errno, or 0 */
+        int reason;
+        uint32_t got;           /* the object's lifetime, as stat reports it */
+        uint64_t got_usec;
+} lifetime_cases[] = {
+        /* Lifetime=process allows process alone. */
+        { "proc-a", SHMB_LIFETIME_PERSISTENT, 0, -EACCES, SHMB_REASON_LIFETIME, 0, 0 },
+        { "proc-a", SHMB_LIFETIME_SPAN, LC_MIN, -EACCES, SHMB_REASON_LIFETIME, 0, 0 },
+        { "proc-a", SHMB_LIFETIME_PROCESS, 0, 0, 0, SHMB_LIFETIME_PROCESS, 0 },
+        { "proc-a", SHMB_LIFETIME_DEFAULT, 0, 0, 0, SHMB_LIFETIME_PROCESS, 0 },
+        /* Lifetime=1h: process, and spans up to an hour. */
+        { "span-a", SHMB_LIFETIME_PERSISTENT, 0, -EACCES, SHMB_REASON_LIFETIME, 0, 0 },
+        { "span-a", SHMB_LIFETIME_SPAN, LC_HOUR + 1, -EACCES, SHMB_REASON_LIFETIME, 0, 0 },
+        { "span-a", SHMB_LIFETIME_SPAN, LC_HOUR, 0, 0, SHMB_LIFETIME_SPAN, LC_HOUR },
+        { "span-a", SHMB_LIFETIME_SPAN, 30 * LC_SEC, 0, 0, SHMB_LIFETIME_SPAN, 30 * LC_SEC },
+        { "span-a", SHMB_LIFETIME_PROCESS, 0, 0, 0, SHMB_LIFETIME_PROCESS, 0 },
+        { "span-a", SHMB_LIFETIME_DEFAULT, 0, 0, 0, SHMB_LIFETIME_SPAN, LC_HOUR },
+        /* No Lifetime=: persistent, which allows anything. */
+        { "life-a", SHMB_LIFETIME_DEFAULT, 0, 0, 0, SHMB_LIFETIME_PERSISTENT, 0 },
+        { "life-a", SHMB_LIFETIME_PERSISTENT, 0, 0, 0, SHMB_LIFETIME_PERSISTENT, 0 },
+        { "life-a", SHMB_LIFETIME_PROCESS, 0, 0, 0, SHMB_LIFETIME_PROCESS, 0 },
+        { "life-a", SHMB_LIFETIME_SPAN, 365 * DAY, 0, 0, SHMB_LIFETIME_SPAN, 365 * DAY },
+        /* Beyond what any rule may say (1 s to 365 d). */
+        { "life-a", SHMB_LIFETIME_SPAN, 365 * DAY + 1, -EINVAL, SHMB_REASON_NONE, 0, 0 },
+        /* memfd alike. */
+        { "lifem-a", SHMB_LIFETIME_PROCESS, 0, 0, 0, SHMB_LIFETIME_PROCESS, 0 },
+        { "lifem-a", SHMB_LIFETIME_SPAN, 30 * LC_SEC, 0, 0, SHMB_LIFETIME_SPAN, 30 * LC_SEC },
+};
+
+static void test_lifetime_policy(void **state)
+{
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        uint64_t objects, bytes;
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(lifetime_cases); i++) {
+                const typeof(lifetime_cases[0]) *t = &lifetime_cases[i];
+                struct shmb_stat st;
+                int reason = -1, r;
+
+                r = lc_create(d, &sec_id_creator, t->name, 4096, t->lifetime, t->usec, &reason);
+                if (r != t->error || reason != t->reason)
+                        fail_msg("case %zu: create '%s' lifetime %u/%llu us: %s (reason %d), "
+                                 "expected %s (reason %d)", i, t->name, t->lifetime,
+                                 (unsigned long long) t->usec, strerror(-r), reason,
+                                 strerror(-t->error), t->reason);
+                if (r < 0) {
+                        /* Refused: nothing made, nothing charged. */
+                        assert_false(lc_exists(d, t->name));
+                        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+                        assert_int_equal(objects, 0);
+                        assert_int_equal(bytes, 0);
+                        continue;
+                }
+                assert_int_equal(lc_stat(d, t->name, &st), 0);
+                if (st.lifetime != t->got || st.lifetime_usec != t->got_usec)
+                        fail_msg("case %zu: '%s' lives as %u/%llu us, expected %u/%llu", i,
+                                 t->name, st.lifetime, (unsigned long long) st.lifetime_usec,
+                                 t->got, (unsigned long long) t->got_usec);
+                assert_int_equal(st.creator, sec_id_creator.uid);
+                assert_int_equal(st.flags & SHMB_OBJ_CREATOR_GONE, 0);
+                /* An unlink ends any lifetime (and a process tracker with it: the fd count at
+                 * the end shows that no pidfd stays). */
+                assert_int_equal(sec_unlink(d, &sec_id_creator, t->name), 0);
+        }
+        sec_finish();
+}
+
+/* Whoever may not create is told so before anything about lifetimes. */
+static void test_lifetime_refusal_order(void **state)
+{
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        int reason = -1;
+
+        assert_int_equal(lc_create(d, &sec_id_writer, "proc-a", 4096, SHMB_LIFETIME_PERSISTENT,
+                                   0, &reason), -EACCES);
+        assert_int_equal(reason, SHMB_REASON_NO_CREATE);
+        assert_int_equal(lc_create(d, &sec_id_outsider, "span-a", 4096, SHMB_LIFETIME_SPAN,
+                                   2 * LC_HOUR, &reason), -EACCES);
+        assert_int_equal(reason, SHMB_REASON_NO_CREATE);
+        assert_int_equal(lc_create(d, &sec_id_creator, "nothing-a", 4096,
+                                   SHMB_LIFETIME_PROCESS, 0, &reason), -EACCES);
+        assert_int_equal(reason, SHMB_REASON_NO_RULE);
+        sec_finish();
+}
+
+/* What the library refuses before sending, the daemon refuses too: raw spans out of range. */
+static void test_lifetime_span_bounds_raw(void **state)
+{
+        static const struct {
+                uint64_t usec;
+                int error;
+        } cases[] = {
+                { 0, EINVAL },
+                { 1, EINVAL },
+                { LC_SEC - 1, EINVAL },
+                { 365 * DAY + 1, EINVAL },
+                { UINT64_MAX, EINVAL },
+        };
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        int fd = sec_raw_connect(d, &sec_id_creator);
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                struct shmb_proto_reply reply;
+                int n = shmb_proto_encode_create(pkt, sizeof(pkt), (uint32_t) i + 1, "life-raw",
+                                                 &(struct shmb_proto_create_args) {
+                                                         .size = 4096,
+                                                         .access = SHMB_PROTO_ACCESS_NONE,
+                                                         .lifetime = SHMB_PROTO_LIFETIME_SPAN,
+                                                         .lifetime_usec = cases[i].usec,
+                                                 });
+
+                assert_true(n > 0);
+                assert_int_equal(sec_raw_call(fd, pkt, (size_t) n, &reply, NULL), 0);
+                if (reply.type != SHMB_PROTO_REPLY_ERROR || reply.error != cases[i].error)
+                        fail_msg("span %llu us: reply 0x%x error %d, expected EINVAL",
+                                 (unsigned long long) cases[i].usec, reply.type, reply.error);
+                assert_int_equal(reply.seq, (uint32_t) i + 1);
+        }
+        assert_int_equal(close(fd), 0);
+        assert_false(lc_exists(d, "life-raw"));
+        sec_finish();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * RESIZE
+ */
+
+static const char resize_policy[] =
+        "[Quota]\n"
+        "MaxBytesPerUser=1M\n"
+        "\n"
+        "[Segment rs]\n"
+        "Names=rs-*\n"
+        "Create=41001 41002\n"
+        "ReadWrite=41001 41002\n"
+        "ReadOnly=41003\n"
+        "Owner=41001\n"
+        "Group=42002\n"
+        "Mode=0640\n"
+        "MaxSize=4M\n"
+        "\n"
+        "[Segment rsm]\n"
+        "Names=rsm-*\n"
+        "Create=41001 41002\n"
+        "ReadWrite=41001 41002\n"
+        "ReadOnly=41003\n"
+        "Owner=41001\n"
+        "Group=42002\n"
+        "Mode=0640\n"
+        "MaxSize=4M\n"
+        "Backend=memfd\n";
+
+static int resize_as(const struct harness_daemon *d, const struct harness_id *id,
+                     const char *name, uint64_t size, int *ret_reason)
+{
+        struct shmb_client *c = sec_client(d, id);
+        int r;
+
+        r = shmb_resize(c, name, size);
+        *ret_reason = shmb_client_last_reason(c);
+        shmb_client_free(c);
+        return r;
+}
+
+/* Unsized, then sized once by its creator, whose fd sees the size; never twice. */
+static void resize_once(const char *name, bool memfd)
+{
+        struct harness_daemon *d = lc_start(resize_policy, false);
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c;
+        struct shmb_fd_info info;
+        struct shmb_stat st;
+        uint64_t objects, bytes;
+        struct stat fst;
+        int fd = -1, fd2 = -1, reason;
+
+        c = sec_client(d, &sec_id_creator);
+        assert_int_equal(shmb_create2(c, name, 0, SHMB_ACCESS_RDWR, &o, &fd, &info), 0);
+        assert_int_equal(info.size, 0);
+        assert_int_equal(info.flags & SHMB_OBJ_FRESH, SHMB_OBJ_FRESH);
+        assert_int_equal(lc_stat(d, name, &st), 0);
+        assert_int_equal(st.size, 0);
+        assert_int_equal(st.flags & SHMB_OBJ_FRESH, SHMB_OBJ_FRESH);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(objects, 1);
+        assert_int_equal(bytes, 0);
+        /* The creator's own open does not end it. */
+        assert_int_equal(shmb_open(c, name, SHMB_ACCESS_RDWR, &fd2, &info), 0);
+        assert_int_equal(info.flags & SHMB_OBJ_FRESH, SHMB_OBJ_FRESH);
+        assert_int_equal(close(fd2), 0);
+
+        assert_int_equal(shmb_resize(c, name, 64 * 1024), 0);
+        assert_int_equal(fstat(fd, &fst), 0);
+        assert_int_equal(fst.st_size, 64 * 1024);
+        assert_int_equal(lc_stat(d, name, &st), 0);
+        assert_int_equal(st.size, 64 * 1024);
+        assert_int_equal(st.flags & SHMB_OBJ_FRESH, 0);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(bytes, 64 * 1024);
+        if (memfd) {
+                int seals = fcntl(fd, F_GET_SEALS);
+
+                /* Sealed as every other memfd object is: nobody resizes it now. */
+                assert_true(seals >= 0);
+                assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW),
+                                 F_SEAL_SHRINK | F_SEAL_GROW);
+                assert_int_equal(ftruncate(fd, 0), -1);
+                assert_int_equal(errno, EPERM);
+        }
+        /* Once. */
+        assert_int_equal(shmb_resize(c, name, 128 * 1024), -EPERM);
+        assert_int_equal(shmb_client_last_reason(c), SHMB_REASON_NOT_FRESH);
+        assert_int_equal(resize_as(d, &sec_id_creator, name, 64 * 1024, &reason), -EPERM);
+        assert_int_equal(reason, SHMB_REASON_NOT_FRESH);
+        shmb_client_free(c);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, name), 0);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
+static void test_resize_once_shm(void **state)
+{
+        resize_once("rs-a", false);
+}
+
+static void test_resize_once_memfd(void **state)
+{
+        resize_once("rsm-a", true);
+}
+
+/*
+ * Only the creator: another Create= principal is told NOT_CREATOR, and so is a writer or a
+ * reader (PROTOCOL.md, RESIZE: "EPERM NOT_CREATOR: the caller did not create it"). Someone who
+ * may not read the name gets the same answer for it whether it exists or not.
+ */
+static void test_resize_not_creator(void **state)
+{
+        struct harness_daemon *d = lc_start(resize_policy, false);
+        int reason, reason_missing, r, r_missing;
+
+        assert_int_equal(lc_create(d, &sec_id_creator, "rs-b", 0, SHMB_LIFETIME_DEFAULT, 0,
+                                   NULL), 0);
+        assert_int_equal(resize_as(d, &sec_id_writer, "rs-b", 4096, &reason), -EPERM);
+        assert_int_equal(reason, SHMB_REASON_NOT_CREATOR);
+        r = resize_as(d, &sec_id_reader, "rs-b", 4096, &reason);
+        if (r != -EPERM || reason != SHMB_REASON_NOT_CREATOR)
+                fail_msg("a reader's RESIZE of another's object: %s (reason %d); PROTOCOL.md "
+                         "says EPERM with NOT_CREATOR (%d)", strerror(-r), reason,
+                         SHMB_REASON_NOT_CREATOR);
+        r = resize_as(d, &sec_id_outsider, "rs-b", 4096, &reason);
+        r_missing = resize_as(d, &sec_id_outsider, "rs-missing", 4096, &reason_missing);
+        assert_int_equal(r, r_missing);
+        assert_int_equal(reason, reason_missing);
+        /* Still fresh: the creator may. */
+        assert_int_equal(resize_as(d, &sec_id_creator, "rs-b", 4096, &reason), 0);
+        assert_int_equal(resize_as(d, &sec_id_creator, "rs-missing", 4096, &reason), -ENOENT);
+        assert_int_equal(reason, SHMB_REASON_NO_OBJECT);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rs-b"), 0);
+        sec_finish();
+}
+
+/* Someone else opened it: too late (for shm and memfd alike). */
+static void test_resize_after_open(void **state)
+{
+        static const char *const names[] = { "rs-c", "rsm-c" };
+        struct harness_daemon *d = lc_start(resize_policy, false);
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(names); i++) {
+                struct shmb_stat st;
+                int fd = -1, reason;
+
+                assert_int_equal(lc_create(d, &sec_id_creator, names[i], 0,
+                                           SHMB_LIFETIME_DEFAULT, 0, NULL), 0);
+                assert_int_equal(sec_open(d, &sec_id_reader, names[i], SHMB_ACCESS_RDONLY, &fd),
+                                 0);
+                assert_int_equal(lseek(fd, 0, SEEK_END), 0);
+                assert_int_equal(lc_stat(d, names[i], &st), 0);
+                assert_int_equal(st.flags & SHMB_OBJ_FRESH, 0);
+                assert_int_equal(resize_as(d, &sec_id_creator, names[i], 4096, &reason), -EPERM);
+                assert_int_equal(reason, SHMB_REASON_NOT_FRESH);
+                assert_int_equal(close(fd), 0);
+                assert_int_equal(sec_unlink(d, &sec_id_creator, names[i]), 0);
+        }
+        sec_finish();
+}
+
+/* MaxSize= and MaxBytesPerUser= hold at RESIZE as at CREATE; a refused resize changes nothing. */
+static void test_resize_limits(void **state)
+{
+        struct harness_daemon *d = lc_start(resize_policy, false);
+        struct shmb_proto_reply reply;
+        struct shmb_stat st;
+        uint64_t objects, bytes;
+        int reason, fd, n;
+
+        assert_int_equal(lc_create(d, &sec_id_creator, "rs-d", 0, SHMB_LIFETIME_DEFAULT, 0,
+                                   NULL), 0);
+        assert_int_equal(resize_as(d, &sec_id_creator, "rs-d", 4 * 1024 * 1024 + 1, &reason),
+                         -EFBIG);
+        assert_int_equal(reason, SHMB_REASON_TOO_BIG);
+        /* Size 0 on the wire (the library refuses it before sending). */
+        fd = sec_raw_connect(d, &sec_id_creator);
+        n = shmb_proto_encode_resize(pkt, sizeof(pkt), 1, "rs-d", 0);
+        assert_true(n > 0);
+        assert_int_equal(sec_raw_call(fd, pkt, (size_t) n, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(reply.error, EINVAL);
+        assert_int_equal(close(fd), 0);
+
+        /* 768 KiB elsewhere: 512 KiB more would pass MaxBytesPerUser=1M. */
+        assert_int_equal(lc_create(d, &sec_id_creator, "rs-e", 768 * 1024,
+                                   SHMB_LIFETIME_DEFAULT, 0, NULL), 0);
+        assert_int_equal(resize_as(d, &sec_id_creator, "rs-d", 512 * 1024, &reason), -EDQUOT);
+        assert_int_equal(reason, SHMB_REASON_QUOTA_BYTES);
+        assert_int_equal(lc_stat(d, "rs-d", &st), 0);
+        assert_int_equal(st.size, 0);
+        assert_int_equal(st.flags & SHMB_OBJ_FRESH, SHMB_OBJ_FRESH);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(objects, 2);
+        assert_int_equal(bytes, 768 * 1024);
+        /* Exactly what is left. */
+        assert_int_equal(resize_as(d, &sec_id_creator, "rs-d", 256 * 1024, &reason), 0);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(bytes, 1024 * 1024);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rs-d"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rs-e"), 0);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
+const struct CMUnitTest lc_tests_create[] = {
+        LC_TEST(test_lifetime_policy),
+        LC_TEST(test_lifetime_refusal_order),
+        LC_TEST(test_lifetime_span_bounds_raw),
+        LC_TEST(test_resize_once_shm),
+        LC_TEST(test_resize_once_memfd),
+        LC_TEST(test_resize_not_creator),
+        LC_TEST(test_resize_after_open),
+        LC_TEST(test_resize_limits),
+};
+const size_t lc_n_tests_create = ELEMENTSOF(lc_tests_create);
+
+/* ------------------------------------------------------------------------------------------
+ * main
+ */
+
+static void test_requires_root(void **state)
+{
+        print_message("the lifecycle suite switches uids: it needs root; skipped\n");
+        skip();
+}
+
+int main(void)
+{
+        const struct CMUnitTest skip_tests[] = {
+                cmocka_unit_test(test_requires_root),
+        };
+        static const struct {
+                const char *name;
+                const struct CMUnitTest *tests;
+                const size_t *n;
+        } groups[] = {
+                { "lifecycle: create", lc_tests_create, &lc_n_tests_create },
+                { "lifecycle: process", lc_tests_process, &lc_n_tests_process },
+                { "lifecycle: span", lc_tests_span, &lc_n_tests_span },
+                { "lifecycle: publish", lc_tests_publish, &lc_n_tests_publish },
+                { "lifecycle: wait and watch", lc_tests_wait, &lc_n_tests_wait },
+                { "lifecycle: cleanup view", lc_tests_view, &lc_n_tests_view },
+        };
+        size_t i;
+        int failed = 0;
+
+        if (geteuid() != 0) {
+                (void) cmocka_run_group_tests_name("lifecycle (needs root)", skip_tests, NULL,
+                                                   NULL);
+                return 77; /* automake: SKIP */
+        }
+        if (getenv("LC_FILTER"))
+                cmocka_set_test_filter(getenv("LC_FILTER"));
+        lc_main_setup();
+        for (i = 0; i < ELEMENTSOF(groups); i++)
+                failed += _cmocka_run_group_tests(groups[i].name, groups[i].tests, *groups[i].n,
+                                                  NULL, NULL);
+        if (failed == 0 && sec_n_skipped() > 0)
+                return 77;
+        return failed == 0 ? 0 : 1;
+}
