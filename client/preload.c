@@ -511,11 +511,12 @@ static int broker_resize(struct preload_fresh *e, int fd, int64_t length)
         int r;
 
         r = op_run(&o);
-        if (r == -EPERM || r == -ENOENT) {
+        if (r == -EPERM || r == -ENOENT || r == -EACCES) {
                 /*
                  * The broker will not size it: someone opened it before this first ftruncate
-                 * (EPERM, NOT_FRESH), or the name is gone or now another's. The fd is still
-                 * the program's: let the kernel decide, as it would have without us (a
+                 * (EPERM, NOT_FRESH), or the name is gone or now another's (ENOENT; EPERM,
+                 * NOT_CREATOR; EACCES where the rule lets us not even create it). The fd is
+                 * still the program's: let the kernel decide, as it would have without us (a
                  * sealed memfd answers EPERM).
                  */
                 debug("resize '%s': %s, left to the kernel", e->name, strerror(-r));

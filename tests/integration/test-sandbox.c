@@ -110,8 +110,9 @@ static char *sandbox_python(const struct harness_id *id, const char *socket, boo
         A("--dev"); A("/dev");
         A("--tmpfs"); A("/dev/shm");                    /* private and empty */
         A("--tmpfs"); A("/tmp");
-        A("--ro-bind"); A(top_build); A(top_build);
+        /* The source tree first: in make distcheck the build tree is inside it. */
         A("--ro-bind"); A(top_src); A(top_src);
+        A("--ro-bind"); A(top_build); A(top_build);
         A("--bind"); A(socket); A(SANDBOX_SOCKET);
         A("--clearenv");
         A("--setenv"); A("PATH"); A("/usr/bin");
@@ -507,8 +508,8 @@ static void test_launcher(void **state)
                         "ASAN_OPTIONS=detect_leaks=0",
                         "/bin/sh", launcher,
                         "org.example.Editor",
-                        "--ro-bind", top_build, top_build,
                         "--ro-bind", top_src, top_src,
+                        "--ro-bind", top_build, top_build,
                         "--setenv", "PYTHONPATH", pythonpath,
                         "--setenv", "LD_LIBRARY_PATH", libpath,
                         "--",
