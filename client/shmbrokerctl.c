@@ -1,555 +1,106 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * shmbrokerctl.c - the command-line client of shmbrokerd.
+ * shmbrokerctl.c - the command-line client of shmbrokerd: the command line, and nothing else.
  *
- * Parses the command line fixed in PRODUCT.md, runs one command through libshmbroker, and
- * reports failure as "shmbrokerctl: NAME: <strerror text>" with exit status 1 (2 for usage
- * errors, 127 when exec cannot run its command). It only uses the public API of <shmbroker.h>;
- * the protocol and policy are none of its business.
+ * Parses "shmbrokerctl [--socket PATH] COMMAND [ARGS] [OPTIONS]", connects, and runs one
+ * command (ctl-*.c). Failures are reported as "shmbrokerctl: NAME: <strerror text>", with the
+ * broker's reason in parentheses when it gave one, and exit status 1; usage errors as one line
+ * and a hint, exit status 2; 127 when exec cannot run its command. Only the public API of
+ * <shmbroker.h> is used: the protocol and the policy are none of its business.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <pwd.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "shmbroker.h"
+#include "ctl.h"
 
-/* Fixed, not argv[0]: scripts match on it, and libtool may run us as lt-shmbrokerctl. */
-#define PROG "shmbrokerctl"
-
-#define EXIT_USAGE 2
-#define EXIT_EXEC 127
-
-#define COPY_CHUNK (64u * 1024u)
-
-enum {
-        OPT_SIZE = 1u << 0,
-        OPT_OFFSET = 1u << 1,
-        OPT_LENGTH = 1u << 2,
-};
-
-static const char *arg_socket;
-static uint64_t arg_size;
-static uint64_t arg_offset;
-static uint64_t arg_length;
-static unsigned int arg_given; /* OPT_*: which command options appeared */
-
-static void print_synopsis(FILE *f)
-{
-        fputs("Usage: " PROG " [--socket PATH] create NAME --size SIZE\n"
-              "       " PROG " [--socket PATH] write NAME [--offset N]\n"
-              "       " PROG " [--socket PATH] read NAME [--offset N] [--length N]\n"
-              "       " PROG " [--socket PATH] stat NAME\n"
-              "       " PROG " [--socket PATH] list\n"
-              "       " PROG " [--socket PATH] unlink NAME\n"
-              "       " PROG " [--socket PATH] exec NAME[:ro|:rw]... -- COMMAND [ARG...]\n"
-              "       " PROG " --help | --version\n", f);
-}
+const char *arg_socket;
+uint64_t arg_size;
+uint64_t arg_offset;
+uint64_t arg_length;
+uint32_t arg_lifetime = SHMB_LIFETIME_DEFAULT;
+uint64_t arg_lifetime_usec;
+uint64_t arg_timeout_usec;
+const char *arg_user;
+const char *arg_app;
+unsigned int arg_given;
 
 static void help(void)
 {
-        print_synopsis(stdout);
-        fputs("\n"
-              "Create, fill, read, describe, list and remove shared-memory segments\n"
-              "brokered by shmbrokerd, or run a command with segments on fds 3 and up.\n"
+        fputs("Usage: " PROG " [--socket PATH] create NAME --size SIZE [--lifetime LIFETIME]\n"
+              "       " PROG " [--socket PATH] create NAME --unsized [--lifetime LIFETIME]\n"
+              "       " PROG " [--socket PATH] resize NAME SIZE\n"
+              "       " PROG " [--socket PATH] write NAME [--offset N]\n"
+              "       " PROG " [--socket PATH] read NAME [--offset N] [--length N]\n"
+              "       " PROG " [--socket PATH] publish NAME [--future]\n"
+              "       " PROG " [--socket PATH] stat NAME [--all] [--json]\n"
+              "       " PROG " [--socket PATH] list [--all] [--long] [--json]\n"
+              "       " PROG " [--socket PATH] unlink NAME\n"
+              "       " PROG " [--socket PATH] unlink --all PATTERN\n"
+              "       " PROG " [--socket PATH] wait NAME [--published] [--timeout SPAN]\n"
+              "       " PROG " [--socket PATH] watch [PATTERN] [--json]\n"
+              "       " PROG " [--socket PATH] exec [--size SIZE [--lifetime LIFETIME]]\n"
+              "                    NAME[:ro|:rw]... -- COMMAND [ARG...]\n"
+              "       " PROG " [--socket PATH] app-socket APP_ID\n"
+              "       " PROG " [--socket PATH] status [--json]\n"
+              "       " PROG " [--socket PATH] explain [--user USER] [--app APP_ID] NAME [--json]\n"
+              "       " PROG " --help | --version\n"
+              "\n"
+              "Create, fill, read, publish, describe, list, wait for and remove shared-memory\n"
+              "segments brokered by shmbrokerd, run a command with segments on fds 3 and up,\n"
+              "hold a socket for a sandboxed app, and, for the broker's admins, see its state\n"
+              "and ask why the policy decides as it does.\n"
               "\n"
               "Commands:\n"
-              "  create NAME --size SIZE   create a segment of SIZE bytes (suffix K, M or G)\n"
-              "  write NAME [--offset N]   copy standard input into the segment at offset N\n"
-              "  read NAME [--offset N] [--length N]\n"
-              "                            copy the segment (or N bytes of it) to stdout\n"
-              "  stat NAME                 show size, owner, group, mode, backend, rights, ACL\n"
-              "  list                      list the segments you may open, one per line\n"
-              "  unlink NAME               remove a segment's name\n"
-              "  exec NAME[:ro|:rw]... -- COMMAND [ARG...]\n"
-              "                            run COMMAND with the segments on fds 3, 4, ...,\n"
-              "                            SHMBROKER_FDS and SHMBROKER_NAMES set\n"
+              "  create NAME        create a segment of --size bytes, or --unsized\n"
+              "  resize NAME SIZE   give a segment created --unsized its size (once)\n"
+              "  write NAME         copy standard input into the segment\n"
+              "  read NAME          copy the segment (or --length bytes of it) to stdout\n"
+              "  publish NAME       make the segment's contents final: no more writers\n"
+              "  stat NAME          show size, owner, group, mode, backend, rights, rule,\n"
+              "                     creator, lifetime, state and ACL\n"
+              "  list               list the segments you may open, one per line\n"
+              "  unlink NAME        remove a segment's name\n"
+              "  unlink --all PATTERN  remove every segment PATTERN matches (admins)\n"
+              "  wait NAME          wait until the segment exists (or is published)\n"
+              "  watch [PATTERN]    print a line as segments are created, published, removed\n"
+              "  exec NAME... -- COMMAND [ARG...]\n"
+              "                     run COMMAND with the segments on fds 3, 4, ...,\n"
+              "                     SHMBROKER_FDS and SHMBROKER_NAMES set\n"
+              "  app-socket APP_ID  print the path of a new socket for app APP_ID, then keep\n"
+              "                     it until stopped (SIGTERM, SIGINT)\n"
+              "  status             the broker's state, users and every segment (admins)\n"
+              "  explain NAME       which rule decides NAME, what each request would get, why\n"
               "\n"
               "Options:\n"
-              "  --socket PATH   the broker's socket (default: $SHMBROKER_SOCKET,\n"
-              "                  else " SHMB_DEFAULT_SOCKET ")\n"
-              "  --size SIZE     size for create\n"
-              "  --offset N      start N bytes into the segment (write, read)\n"
-              "  --length N      copy exactly N bytes (read; default: up to the end)\n"
-              "  -h, --help      show this help\n"
-              "  --version       show the version\n"
+              "  --socket PATH        the broker's socket (default: $SHMBROKER_SOCKET,\n"
+              "                       else " SHMB_DEFAULT_SOCKET ")\n"
+              "  --size SIZE          size for create; with exec: create the segments\n"
+              "  --unsized            create with size 0, to be given by resize\n"
+              "  --lifetime LIFETIME  persistent, process or a SPAN after the last open\n"
+              "                       (create; exec --size, where process is the default)\n"
+              "  --offset N           start N bytes into the segment (write, read)\n"
+              "  --length N           copy exactly N bytes (read; default: up to the end)\n"
+              "  --future             publish: let fds handed out before go on writing\n"
+              "  --published          wait: until the segment is also published\n"
+              "  --timeout SPAN       wait: fail after SPAN (0: do not wait; default: never)\n"
+              "  --all                stat, list, unlink: any segment, orphans too (admins)\n"
+              "  --long               list: a table with each segment's details\n"
+              "  --json               list, stat, status, explain, watch: JSON output\n"
+              "  --user USER          explain: for this user (name or uid; admins)\n"
+              "  --app APP_ID         explain: as for this app, on its app socket\n"
+              "  -h, --help           show this help\n"
+              "  --version            show the version\n"
               "\n"
-              "Numbers take an optional K, M or G suffix (powers of 1024).\n"
+              "Sizes take an optional K, M, G or T suffix (powers of 1024); spans a unit:\n"
+              "us, ms, s (the default), min, h, d, w (30s, 5min, 2h).\n"
               "Exit status: 0 success, 1 failure, 2 usage error,\n"
               "             127 exec could not run COMMAND.\n",
               stdout);
-}
-
-_printf_(1, 2) static int usage_error(const char *fmt, ...)
-{
-        va_list ap;
-
-        if (fmt) {
-                fputs(PROG ": ", stderr);
-                va_start(ap, fmt);
-                vfprintf(stderr, fmt, ap);
-                va_end(ap);
-                fputc('\n', stderr);
-        }
-        print_synopsis(stderr);
-        fputs("Try '" PROG " --help' for more information.\n", stderr);
-        return EXIT_USAGE;
-}
-
-/* Reports a failure the contract's way and gives the exit status. */
-static int fail(const char *what, int r)
-{
-        fprintf(stderr, PROG ": %s: %s\n", what, strerror(-r));
-        return EXIT_FAILURE;
-}
-
-/*
- * A decimal number with an optional K, M or G suffix (powers of 1024). No sign, no blanks,
- * no other base, no overflow.
- */
-static int parse_number(const char *s, uint64_t *ret)
-{
-        unsigned long long v;
-        uint64_t mult = 1;
-        char *end;
-
-        if (!s || *s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno == ERANGE)
-                return -ERANGE;
-        if (errno != 0 || end == s)
-                return -EINVAL;
-        if (*end != '\0') {
-                switch (*end) {
-                case 'K':
-                case 'k':
-                        mult = UINT64_C(1) << 10;
-                        break;
-                case 'M':
-                case 'm':
-                        mult = UINT64_C(1) << 20;
-                        break;
-                case 'G':
-                case 'g':
-                        mult = UINT64_C(1) << 30;
-                        break;
-                default:
-                        return -EINVAL;
-                }
-                if (end[1] != '\0')
-                        return -EINVAL;
-        }
-        if ((uint64_t) v > UINT64_MAX / mult)
-                return -ERANGE;
-        *ret = (uint64_t) v * mult;
-        return 0;
-}
-
-/* ---------------------------------------------------------------- I/O helpers */
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-        while (n > 0) {
-                ssize_t k = pwrite(fd, p, n, (off_t) off);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                p += k;
-                n -= (size_t) k;
-                off += (uint64_t) k;
-        }
-        return 0;
-}
-
-static ssize_t read_some(int fd, uint8_t *p, size_t n)
-{
-        for (;;) {
-                ssize_t k = read(fd, p, n);
-
-                if (k >= 0 || errno != EINTR)
-                        return k < 0 ? -errno : k;
-        }
-}
-
-static int segment_size(int fd, uint64_t *ret)
-{
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        *ret = st.st_size > 0 ? (uint64_t) st.st_size : 0;
-        return 0;
-}
-
-/* ---------------------------------------------------------------- commands */
-
-static int cmd_create(struct shmb_client *c, char **args)
-{
-        int r;
-
-        r = shmb_create(c, args[0], arg_size, SHMB_ACCESS_NONE, NULL, NULL);
-        if (r < 0)
-                return fail(args[0], r);
-        return 0;
-}
-
-/*
- * stdin into the segment at --offset, never past its end. Input that is known to be too large
- * (a regular file) is refused before anything is written; from a pipe, what fits is written
- * and the command then fails with EFBIG.
- */
-static int cmd_write(struct shmb_client *c, char **args)
-{
-        const char *name = args[0];
-        _cleanup_(closep) int fd = -1;
-        _cleanup_(freep) uint8_t *buf = NULL;
-        uint64_t size = 0, off, space;
-        struct stat st;
-        int r;
-
-        r = shmb_open(c, name, SHMB_ACCESS_RDWR, &fd, NULL);
-        if (r < 0)
-                return fail(name, r);
-        r = segment_size(fd, &size);
-        if (r < 0)
-                return fail(name, r);
-        if (arg_offset > size)
-                return fail(name, -EINVAL);
-        off = arg_offset;
-        space = size - off;
-
-        if (fstat(STDIN_FILENO, &st) < 0)
-                return fail("stdin", -errno);
-        if (S_ISREG(st.st_mode)) {
-                off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
-
-                if (pos >= 0 && st.st_size > pos && (uint64_t) (st.st_size - pos) > space)
-                        return fail(name, -EFBIG);
-        }
-
-        buf = malloc(COPY_CHUNK);
-        if (!buf)
-                return fail(name, -ENOMEM);
-        for (;;) {
-                /* With no room left, read one byte anyway: is there more input than fits? */
-                size_t want = space == 0 ? 1 : (space < COPY_CHUNK ? (size_t) space : COPY_CHUNK);
-                ssize_t k = read_some(STDIN_FILENO, buf, want);
-
-                if (k < 0)
-                        return fail("stdin", (int) k);
-                if (k == 0)
-                        break;
-                if (space == 0)
-                        return fail(name, -EFBIG);
-                r = pwrite_all(fd, buf, (size_t) k, off);
-                if (r < 0)
-                        return fail(name, r);
-                off += (uint64_t) k;
-                space -= (uint64_t) k;
-        }
-        return 0;
-}
-
-static int cmd_read(struct shmb_client *c, char **args)
-{
-        const char *name = args[0];
-        _cleanup_(closep) int fd = -1;
-        _cleanup_(freep) uint8_t *buf = NULL;
-        uint64_t size = 0, off, left;
-        int r;
-
-        r = shmb_open(c, name, SHMB_ACCESS_RDONLY, &fd, NULL);
-        if (r < 0)
-                return fail(name, r);
-        r = segment_size(fd, &size);
-        if (r < 0)
-                return fail(name, r);
-        if (arg_offset > size)
-                return fail(name, -EINVAL);
-        off = arg_offset;
-        left = size - off;
-        if (arg_given & OPT_LENGTH) {
-                /* Exactly what was asked for, or an error: never silently less. */
-                if (arg_length > left)
-                        return fail(name, -EINVAL);
-                left = arg_length;
-        }
-
-        buf = malloc(COPY_CHUNK);
-        if (!buf)
-                return fail(name, -ENOMEM);
-        while (left > 0) {
-                size_t want = left < COPY_CHUNK ? (size_t) left : COPY_CHUNK;
-                ssize_t k = pread(fd, buf, want, (off_t) off);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return fail(name, -errno);
-                }
-                /* Someone shrank the segment meanwhile: what is gone cannot be copied. */
-                if (k == 0)
-                        return fail(name, -EIO);
-                r = write_all(STDOUT_FILENO, buf, (size_t) k);
-                if (r < 0)
-                        return fail("stdout", r);
-                off += (uint64_t) k;
-                left -= (uint64_t) k;
-        }
-        return 0;
-}
-
-static void format_user(char *buf, size_t size, uint32_t uid)
-{
-        struct passwd *pw = getpwuid((uid_t) uid);
-
-        if (pw)
-                snprintf(buf, size, "%s", pw->pw_name);
-        else
-                snprintf(buf, size, "%" PRIu32, uid);
-}
-
-static void format_group(char *buf, size_t size, uint32_t gid)
-{
-        struct group *gr = getgrgid((gid_t) gid);
-
-        if (gr)
-                snprintf(buf, size, "%s", gr->gr_name);
-        else
-                snprintf(buf, size, "%" PRIu32, gid);
-}
-
-static void format_perm(char *buf, uint32_t perm)
-{
-        buf[0] = (perm & 4) ? 'r' : '-';
-        buf[1] = (perm & 2) ? 'w' : '-';
-        buf[2] = (perm & 1) ? 'x' : '-';
-        buf[3] = '\0';
-}
-
-static void print_acl_entry(const struct shmb_acl_entry *e)
-{
-        char who[256], perm[4];
-
-        format_perm(perm, e->perm);
-        switch (e->tag) {
-        case SHMB_ACL_USER_OBJ:
-                printf("user::%s\n", perm);
-                break;
-        case SHMB_ACL_USER:
-                format_user(who, sizeof(who), e->id);
-                printf("user:%s:%s\n", who, perm);
-                break;
-        case SHMB_ACL_GROUP_OBJ:
-                printf("group::%s\n", perm);
-                break;
-        case SHMB_ACL_GROUP:
-                format_group(who, sizeof(who), e->id);
-                printf("group:%s:%s\n", who, perm);
-                break;
-        case SHMB_ACL_MASK:
-                printf("mask::%s\n", perm);
-                break;
-        case SHMB_ACL_OTHER:
-                printf("other::%s\n", perm);
-                break;
-        default:
-                /* A tag from a newer broker: show it rather than hide an entry. */
-                printf("tag-0x%" PRIx32 ":%" PRIu32 ":%s\n", e->tag, e->id, perm);
-                break;
-        }
-}
-
-static const char *backend_name(uint32_t backend)
-{
-        switch (backend) {
-        case SHMB_BACKEND_SHM:
-                return "shm";
-        case SHMB_BACKEND_MEMFD:
-                return "memfd";
-        default:
-                return NULL;
-        }
-}
-
-static int cmd_stat(struct shmb_client *c, char **args)
-{
-        const char *name = args[0];
-        struct shmb_stat st;
-        char who[256], rights[32] = "";
-        const char *b;
-        uint32_t i;
-        int r;
-
-        r = shmb_stat(c, name, &st);
-        if (r < 0)
-                return fail(name, r);
-
-        if (st.rights & SHMB_RIGHT_READ)
-                strcat(rights, " read");
-        if (st.rights & SHMB_RIGHT_WRITE)
-                strcat(rights, " write");
-        if (st.rights & SHMB_RIGHT_CREATE)
-                strcat(rights, " create");
-
-        /* The broker's canonical form: "/x" and "x" are the same segment. */
-        printf("name:    %s\n", name[0] == '/' ? name + 1 : name);
-        printf("size:    %" PRIu64 "\n", st.size);
-        format_user(who, sizeof(who), st.uid);
-        printf("owner:   %s (%" PRIu32 ")\n", who, st.uid);
-        format_group(who, sizeof(who), st.gid);
-        printf("group:   %s (%" PRIu32 ")\n", who, st.gid);
-        printf("mode:    %04" PRIo32 "\n", st.mode & 07777);
-        b = backend_name(st.backend);
-        if (b)
-                printf("backend: %s\n", b);
-        else
-                printf("backend: unknown (%" PRIu32 ")\n", st.backend);
-        printf("rights:  %s\n", rights[0] ? rights + 1 : "none");
-        printf("acl:\n");
-        for (i = 0; i < st.n_acl && i < SHMB_ACL_MAX; i++) {
-                fputs("  ", stdout);
-                print_acl_entry(&st.acl[i]);
-        }
-        return 0;
-}
-
-static int list_one(const char *name, void *userdata)
-{
-        if (puts(name) == EOF)
-                return errno > 0 ? -errno : -EIO;
-        return 0;
-}
-
-static int cmd_list(struct shmb_client *c, char **args)
-{
-        int r;
-
-        r = shmb_list(c, list_one, NULL);
-        if (r < 0)
-                return fail("list", r);
-        return 0;
-}
-
-static int cmd_unlink(struct shmb_client *c, char **args)
-{
-        int r;
-
-        r = shmb_unlink(c, args[0]);
-        if (r < 0)
-                return fail(args[0], r);
-        return 0;
-}
-
-/*
- * exec: args holds the n_names NAME[:ro|:rw] specs, command the NULL-terminated COMMAND and
- * its arguments. The client is consumed: the socket is closed before COMMAND runs.
- */
-static int cmd_exec(struct shmb_client *c, char **args, size_t n_names, char **command)
-{
-        _cleanup_(freep) int *fds = NULL;
-        _cleanup_(freep) char *joined = NULL;
-        char count[32];
-        size_t i, total = 0;
-        int r;
-
-        fds = malloc(n_names * sizeof(int));
-        if (!fds)
-                return fail("exec", -ENOMEM);
-        for (i = 0; i < n_names; i++)
-                fds[i] = -1;
-
-        for (i = 0; i < n_names; i++) {
-                char *name = args[i];
-                size_t len = strlen(name);
-                int access = SHMB_ACCESS_ANY;
-
-                if (len >= 3 && strcmp(name + len - 3, ":ro") == 0)
-                        access = SHMB_ACCESS_RDONLY;
-                else if (len >= 3 && strcmp(name + len - 3, ":rw") == 0)
-                        access = SHMB_ACCESS_RDWR;
-                if (access != SHMB_ACCESS_ANY)
-                        name[len - 3] = '\0';
-                /* ':' separates names in SHMBROKER_NAMES, as in LISTEN_FDNAMES. */
-                r = strchr(name, ':') ? -EINVAL : shmb_open(c, name, access, &fds[i], NULL);
-                if (r < 0) {
-                        shmb_client_free(c);
-                        return fail(name, r);
-                }
-                total += strlen(name) + 1;
-        }
-        shmb_client_free(c);
-
-        joined = malloc(total);
-        if (!joined)
-                return fail("exec", -ENOMEM);
-        joined[0] = '\0';
-        for (i = 0; i < n_names; i++) {
-                if (i > 0)
-                        strcat(joined, ":");
-                strcat(joined, args[i]);
-        }
-        snprintf(count, sizeof(count), "%zu", n_names);
-        if (setenv("SHMBROKER_FDS", count, 1) < 0 || setenv("SHMBROKER_NAMES", joined, 1) < 0)
-                return fail("exec", -errno);
-
-        /*
-         * Move the fds to 3, 4, ... without clobbering one another: first out of the way,
-         * above every target slot (keeping CLOEXEC), then dup2() down, which clears CLOEXEC on
-         * the copy only. Whatever else was open on a target slot is replaced.
-         */
-        for (i = 0; i < n_names; i++) {
-                int t = fcntl(fds[i], F_DUPFD_CLOEXEC, (int) (3 + n_names));
-
-                if (t < 0)
-                        return fail("exec", -errno);
-                safe_close(fds[i]);
-                fds[i] = t;
-        }
-        for (i = 0; i < n_names; i++) {
-                if (dup2(fds[i], (int) (3 + i)) < 0)
-                        return fail("exec", -errno);
-                fds[i] = safe_close(fds[i]);
-        }
-
-        fflush(stdout);
-        execvp(command[0], command);
-        fprintf(stderr, PROG ": %s: %s\n", command[0], strerror(errno));
-        return EXIT_EXEC;
 }
 
 /*
@@ -577,37 +128,59 @@ static int open_std_fds(void)
         return 0;
 }
 
-/* ---------------------------------------------------------------- main */
+/* ---------------------------------------------------------------- commands and options */
+
+struct verb {
+        const char *name;
+        size_t min_args;        /* names after the verb (exec: specs before "--") */
+        size_t max_args;
+        unsigned int options;   /* OPT_* allowed */
+        int (*run)(struct shmb_client *c, char **args);
+};
+
+#define MANY ((size_t) -1)
+
+static const struct verb verbs[] = {
+        { "create", 1, 1, OPT_SIZE | OPT_UNSIZED | OPT_LIFETIME, cmd_create },
+        { "resize", 2, 2, 0, cmd_resize },
+        { "write", 1, 1, OPT_OFFSET, cmd_write },
+        { "read", 1, 1, OPT_OFFSET | OPT_LENGTH, cmd_read },
+        { "publish", 1, 1, OPT_FUTURE, cmd_publish },
+        { "stat", 1, 1, OPT_ALL | OPT_JSON, cmd_stat },
+        { "list", 0, 0, OPT_ALL | OPT_LONG | OPT_JSON, cmd_list },
+        { "unlink", 1, 1, OPT_ALL, cmd_unlink },
+        { "wait", 1, 1, OPT_PUBLISHED | OPT_TIMEOUT, cmd_wait },
+        { "watch", 0, 1, OPT_JSON, cmd_watch },
+        { "exec", 1, MANY, OPT_SIZE | OPT_LIFETIME, NULL },
+        { "app-socket", 1, 1, 0, cmd_app_socket },
+        { "status", 0, 0, OPT_JSON, cmd_status },
+        { "explain", 1, 1, OPT_USER | OPT_APP | OPT_JSON, cmd_explain },
+};
 
 enum {
         ARG_VERSION = 0x100,
         ARG_SOCKET,
         ARG_SIZE,
+        ARG_UNSIZED,
         ARG_OFFSET,
         ARG_LENGTH,
+        ARG_LIFETIME,
+        ARG_JSON,
+        ARG_ALL,
+        ARG_LONG,
+        ARG_FUTURE,
+        ARG_PUBLISHED,
+        ARG_TIMEOUT,
+        ARG_USER,
+        ARG_APP,
 };
 
-struct verb {
-        const char *name;
-        size_t n_args;          /* names after the verb (exec: at least one) */
-        unsigned int options;   /* OPT_* allowed */
-        int (*run)(struct shmb_client *c, char **args);
-};
-
-static const struct verb verbs[] = {
-        { "create", 1, OPT_SIZE, cmd_create },
-        { "write", 1, OPT_OFFSET, cmd_write },
-        { "read", 1, OPT_OFFSET | OPT_LENGTH, cmd_read },
-        { "stat", 1, 0, cmd_stat },
-        { "list", 0, 0, cmd_list },
-        { "unlink", 1, 0, cmd_unlink },
-        { "exec", 1, 0, NULL },
-};
-
+/* Before the command: these, and --json (checked against the command once it is known). */
 static const struct option global_options[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, ARG_VERSION },
         { "socket", required_argument, NULL, ARG_SOCKET },
+        { "json", no_argument, NULL, ARG_JSON },
         {}
 };
 
@@ -616,17 +189,57 @@ static const struct option command_options[] = {
         { "version", no_argument, NULL, ARG_VERSION },
         { "socket", required_argument, NULL, ARG_SOCKET },
         { "size", required_argument, NULL, ARG_SIZE },
+        { "unsized", no_argument, NULL, ARG_UNSIZED },
         { "offset", required_argument, NULL, ARG_OFFSET },
         { "length", required_argument, NULL, ARG_LENGTH },
+        { "lifetime", required_argument, NULL, ARG_LIFETIME },
+        { "json", no_argument, NULL, ARG_JSON },
+        { "all", no_argument, NULL, ARG_ALL },
+        { "long", no_argument, NULL, ARG_LONG },
+        { "future", no_argument, NULL, ARG_FUTURE },
+        { "published", no_argument, NULL, ARG_PUBLISHED },
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },
+        { "user", required_argument, NULL, ARG_USER },
+        { "app", required_argument, NULL, ARG_APP },
         {}
 };
 
-/* Returns -1 to go on, else the exit status. */
-static int parse_option(int opt, const struct verb *v)
+/* The OPT_* flag of an option, and its name for messages. */
+static const struct {
+        int opt;
+        unsigned int flag;
+        const char *name;
+} option_flags[] = {
+        { ARG_SIZE, OPT_SIZE, "--size" },
+        { ARG_UNSIZED, OPT_UNSIZED, "--unsized" },
+        { ARG_OFFSET, OPT_OFFSET, "--offset" },
+        { ARG_LENGTH, OPT_LENGTH, "--length" },
+        { ARG_LIFETIME, OPT_LIFETIME, "--lifetime" },
+        { ARG_JSON, OPT_JSON, "--json" },
+        { ARG_ALL, OPT_ALL, "--all" },
+        { ARG_LONG, OPT_LONG, "--long" },
+        { ARG_FUTURE, OPT_FUTURE, "--future" },
+        { ARG_PUBLISHED, OPT_PUBLISHED, "--published" },
+        { ARG_TIMEOUT, OPT_TIMEOUT, "--timeout" },
+        { ARG_USER, OPT_USER, "--user" },
+        { ARG_APP, OPT_APP, "--app" },
+};
+
+static const char *option_name(unsigned int flag)
 {
-        const char *optname = NULL;
-        uint64_t *target = NULL;
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(option_flags); i++)
+                if (option_flags[i].flag == flag)
+                        return option_flags[i].name;
+        return "?";
+}
+
+/* Parses one option's value. Returns -1 to go on, else the exit status. */
+static int parse_option(int opt)
+{
         unsigned int flag = 0;
+        size_t i;
 
         switch (opt) {
         case 'h':
@@ -639,30 +252,78 @@ static int parse_option(int opt, const struct verb *v)
                 arg_socket = optarg;
                 return -1;
         case ARG_SIZE:
-                optname = "--size";
-                target = &arg_size;
-                flag = OPT_SIZE;
+                if (ctl_parse_size(optarg, &arg_size) < 0)
+                        return ctl_usage_error("--size: invalid size '%s'", optarg);
                 break;
         case ARG_OFFSET:
-                optname = "--offset";
-                target = &arg_offset;
-                flag = OPT_OFFSET;
+                if (ctl_parse_size(optarg, &arg_offset) < 0)
+                        return ctl_usage_error("--offset: invalid number '%s'", optarg);
                 break;
         case ARG_LENGTH:
-                optname = "--length";
-                target = &arg_length;
-                flag = OPT_LENGTH;
+                if (ctl_parse_size(optarg, &arg_length) < 0)
+                        return ctl_usage_error("--length: invalid number '%s'", optarg);
+                break;
+        case ARG_LIFETIME:
+                if (ctl_parse_lifetime(optarg, &arg_lifetime, &arg_lifetime_usec) < 0)
+                        return ctl_usage_error("--lifetime: invalid lifetime '%s' (persistent, "
+                                               "process, or a span of at least 1s)", optarg);
+                break;
+        case ARG_TIMEOUT:
+                if (ctl_parse_span(optarg, &arg_timeout_usec) < 0)
+                        return ctl_usage_error("--timeout: invalid span '%s'", optarg);
+                break;
+        case ARG_USER:
+                arg_user = optarg;
+                break;
+        case ARG_APP:
+                arg_app = optarg;
+                break;
+        case ARG_UNSIZED:
+        case ARG_JSON:
+        case ARG_ALL:
+        case ARG_LONG:
+        case ARG_FUTURE:
+        case ARG_PUBLISHED:
                 break;
         default:
                 /* getopt_long() has said what was wrong. */
-                return usage_error(NULL);
+                return ctl_usage_error(NULL);
         }
-
-        if (!v || !(v->options & flag))
-                return usage_error("option '%s' does not apply to '%s'", optname, v ? v->name : "");
-        if (parse_number(optarg, target) < 0)
-                return usage_error("%s: invalid number '%s'", optname, optarg);
+        for (i = 0; i < ELEMENTSOF(option_flags); i++)
+                if (option_flags[i].opt == opt)
+                        flag = option_flags[i].flag;
         arg_given |= flag;
+        return -1;
+}
+
+/* What the options given say together, once the command is known. Return: -1 or exit status. */
+static int check_options(const struct verb *v, char **args, size_t n_args)
+{
+        unsigned int stray = arg_given & ~v->options;
+        uint64_t size;
+
+        if (stray)
+                return ctl_usage_error("%s: option '%s' does not apply", v->name,
+                                       option_name(stray & -stray));
+        if (v->max_args != MANY && n_args > v->max_args)
+                return ctl_usage_error("%s: too many arguments", v->name);
+        if (n_args < v->min_args)
+                return ctl_usage_error("%s: missing %s", v->name,
+                                       strcmp(v->name, "app-socket") == 0 ? "APP_ID" :
+                                       n_args == 1 ? "SIZE" : "NAME");
+        if (strcmp(v->name, "create") == 0) {
+                if (!(arg_given & (OPT_SIZE | OPT_UNSIZED)))
+                        return ctl_usage_error("create: missing --size");
+                if ((arg_given & OPT_SIZE) && (arg_given & OPT_UNSIZED))
+                        return ctl_usage_error("create: --size and --unsized exclude each "
+                                               "other");
+        }
+        if (strcmp(v->name, "exec") == 0 && (arg_given & OPT_LIFETIME) &&
+            !(arg_given & OPT_SIZE))
+                return ctl_usage_error("exec: --lifetime applies to the segments --size "
+                                       "creates");
+        if (strcmp(v->name, "resize") == 0 && ctl_parse_size(args[1], &size) < 0)
+                return ctl_usage_error("resize: invalid size '%s'", args[1]);
         return -1;
 }
 
@@ -683,17 +344,17 @@ int main(int argc, char *argv[])
 
         /* Global options stop at the command ('+'): its options are parsed below. */
         while ((opt = getopt_long(argc, argv, "+h", global_options, NULL)) >= 0) {
-                r = parse_option(opt, NULL);
+                r = parse_option(opt);
                 if (r >= 0)
                         return r;
         }
         if (optind >= argc)
-                return usage_error("missing command");
+                return ctl_usage_error("missing command");
         for (i = 0; i < ELEMENTSOF(verbs); i++)
                 if (strcmp(argv[optind], verbs[i].name) == 0)
                         v = &verbs[i];
         if (!v)
-                return usage_error("unknown command '%s'", argv[optind]);
+                return ctl_usage_error("unknown command '%s'", argv[optind]);
 
         /*
          * Parse the command's own arguments as a fresh argv whose [0] is still the program
@@ -712,17 +373,18 @@ int main(int argc, char *argv[])
                         if (strcmp(rest[end], "--") == 0)
                                 break;
                 if (end == rest_argc)
-                        return usage_error("exec: missing '--' before COMMAND");
+                        return ctl_usage_error("exec: missing '--' before COMMAND");
                 if (end + 1 == rest_argc)
-                        return usage_error("exec: missing COMMAND");
+                        return ctl_usage_error("exec: missing COMMAND");
         }
         /*
          * '-': positional arguments come back in order as opt 1, so options and names mix
-         * freely even with POSIXLY_CORRECT set; after a "--" the rest is positional.
+         * freely even with POSIXLY_CORRECT set; after a "--" the rest is positional. One
+         * slot more than there can be arguments: the array ends in NULL (watch's PATTERN).
          */
-        pos = calloc((size_t) end, sizeof(char *));
+        pos = calloc((size_t) end + 1, sizeof(char *));
         if (!pos)
-                return fail(v->name, -ENOMEM);
+                return ctl_fail(NULL, v->name, -ENOMEM);
         n_args = 0;
         optind = 0;
         while ((opt = getopt_long(end, rest, "-h", command_options, NULL)) >= 0) {
@@ -730,25 +392,19 @@ int main(int argc, char *argv[])
                         pos[n_args++] = optarg;
                         continue;
                 }
-                r = parse_option(opt, v);
+                r = parse_option(opt);
                 if (r >= 0)
                         return r;
         }
         while (optind < end)
                 pos[n_args++] = rest[optind++];
-        if (!v->run) {
-                if (n_args < 1)
-                        return usage_error("exec: no segment named");
-        } else if (n_args != v->n_args) {
-                return usage_error(n_args < v->n_args ? "%s: missing NAME" :
-                                   "%s: too many arguments", v->name);
-        }
-        if ((v->options & OPT_SIZE) && !(arg_given & OPT_SIZE))
-                return usage_error("%s: missing --size", v->name);
+        r = check_options(v, pos, n_args);
+        if (r >= 0)
+                return r;
 
         r = shmb_connect(arg_socket, &c);
         if (r < 0)
-                return fail(shmb_socket_path(arg_socket), r);
+                return ctl_fail(NULL, shmb_socket_path(arg_socket), r);
 
         if (!v->run)
                 return cmd_exec(c, pos, n_args, rest + end + 1);
@@ -758,6 +414,6 @@ int main(int argc, char *argv[])
         if (r != 0)
                 return r;
         if (fflush(stdout) != 0 || ferror(stdout))
-                return fail("stdout", errno > 0 ? -errno : -EIO);
+                return ctl_fail(NULL, "stdout", errno > 0 ? -errno : -EIO);
         return EXIT_SUCCESS;
 }

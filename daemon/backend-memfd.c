@@ -179,15 +179,44 @@ static int memfd_backend_resize(struct backend *b, struct object *o, uint64_t si
 }
 
 /* Is @fd (borrowed) what the registry says object @o is? */
-static int check_adopted(int fd, const struct object *o)
+/*
+ * Is @fd (borrowed) what the registry says object @o is? A change the journal may have missed
+ * (a kill between changing the memfd and recording it) is taken from the memfd, which is the
+ * truth: a fresh object that got its size and seals (RESIZE), a seal of publishing. Returns 1
+ * when @o changed and must be recorded again.
+ */
+static int check_adopted(int fd, struct object *o)
 {
         struct stat st;
+        bool sealed;
+        int seals, changed = 0;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size != o->size)
+        if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        return memfd_check_seals(fd);
+        sealed = memfd_check_seals(fd) >= 0;
+        if (o->flags & OBJECT_FRESH) {
+                /* Unsized: no seals yet, and whatever size its creator gave it. */
+                if ((uint64_t) st.st_size != o->size || sealed) {
+                        o->size = (uint64_t) st.st_size;
+                        if (sealed)
+                                o->flags &= ~OBJECT_FRESH;
+                        changed = 1;
+                }
+        } else if ((uint64_t) st.st_size != o->size || !sealed)
+                return -EBADFD;
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
+            !(o->flags & OBJECT_PUBLISHED)) {
+                o->flags |= OBJECT_PUBLISHED;
+                if (seals & F_SEAL_WRITE)
+                        o->flags |= OBJECT_SEAL_WRITE;
+                if (seals & F_SEAL_FUTURE_WRITE)
+                        o->flags |= OBJECT_SEAL_FUTURE;
+                changed = 1;
+        }
+        return changed;
 }
 
 static void drop_passed(struct passed_fd *p, const char *why)
@@ -240,6 +269,9 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                 if (r >= 0) {
                         struct passed_fd *p = container_of(e, struct passed_entry, entry)->fd;
 
+                        if (r > 0 && registry_save(reg, o) < 0)
+                                log_warning("Registry: cannot record what memfd object '%s' "
+                                            "became, ignoring.", o->name);
                         o->fd = TAKE_FD(p->fd);
                         m->n_objects++;
                         adopted++;

@@ -164,6 +164,10 @@ static bool all_one(struct object *o, void *userdata)
         struct shmb_proto_list_detail d;
         int r;
 
+        /* Without NAME_ALL, as LIST: others' fresh objects are not there yet. */
+        if (!(a->c->req->flags & SHMB_PROTO_NAME_ALL) && (o->flags & OBJECT_FRESH) &&
+            !object_created_by(o, a->c->id))
+                return true;
         if (a->lb.n_names >= LIMIT_LIST_PAGE_NAMES)
                 r = -ENOBUFS;
         else if (a->c->req->flags & SHMB_PROTO_NAME_DETAILS) {
@@ -300,6 +304,11 @@ static int explained_identity(struct request_ctx *c, struct identity *ret, gid_t
         if (req->flags & SHMB_PROTO_EXPLAIN_APP) {
                 if (!shmb_app_id_valid(req->app, req->app_len))
                         return -EINVAL;
+                /* An app asks as itself: another app's view would show it that app's
+                 * objects. (Its user can mint that app's socket anyway.) */
+                if (c->id->app_id && strcmp(c->id->app_id, req->app) != 0)
+                        return broker_refuse(c, -EPERM, SHMB_PROTO_REASON_APP_SOCKET,
+                                             "an app may explain only as itself");
                 id.app_id = (char *) req->app;
         } else if (!(req->flags & SHMB_PROTO_EXPLAIN_USER))
                 id.app_id = c->id->app_id; /* about oneself: as one is */
@@ -406,10 +415,12 @@ int broker_handle_explain(struct request_ctx *c, void *buf, size_t size)
                 ex.flags |= SHMB_PROTO_EXPLAIN_OBJECT;
                 memcpy(v.name, c->name, sizeof(v.name));
                 v.rule = rule;
-                if (rule && broker_lookup_own(&v, &o) >= 0)
+                if (rule && broker_lookup_own(&v, &o) >= 0 && broker_visible(c->b, o, &id))
                         ex.flags |= SHMB_PROTO_EXPLAIN_HANDED;
                 else if (!rule)
                         ex.object_reason = SHMB_PROTO_REASON_NO_RULE;
+                else if (v.reason == SHMB_PROTO_REASON_NONE)
+                        ex.object_reason = SHMB_PROTO_REASON_NO_READ; /* its own, unreadable */
                 else
                         ex.object_reason = detailed && v.detail ? v.detail : v.reason;
                 /* Existence is no secret to whoever could open it; to others it is. */

@@ -34,7 +34,7 @@ int broker_remove(struct broker *b, struct object *o)
 
 /* ---- lifetimes ---- */
 
-static void expire(void *userdata, struct object *o, const char *why)
+static int expire(void *userdata, struct object *o, const char *why)
 {
         struct broker *b = userdata;
         char name[SHMB_PROTO_NAME_MAX + 1], rule[SHMB_PROTO_RULE_ID_MAX + 1];
@@ -50,12 +50,14 @@ static void expire(void *userdata, struct object *o, const char *why)
         creator.app_id = app[0] ? app : NULL;
         r = broker_remove(b, o);
         if (r < 0 && r != -ENOENT) {
-                log_warning_errno(r, "Object '%s': %s, but it cannot be removed, keeping it: %m",
-                                  name, why);
-                return;
+                if (log_ratelimit_uid(creator.uid))
+                        log_warning_errno(r, "Object '%s': %s, but it cannot be removed now; "
+                                          "trying again: %m", name, why);
+                return r;
         }
         log_info("Object '%s' of uid %u removed: %s.", name, (unsigned) creator.uid, why);
         audit_record(&creator, "expire", name, "none", rule[0] ? rule : NULL, 0);
+        return 0;
 }
 
 int broker_lifetimes_init(struct broker *b)
@@ -74,13 +76,14 @@ void broker_resume_lifetimes(struct broker *b)
                 r = lifetime_resume(&b->lifetimes, o);
                 if (r == -ESRCH) {
                         gone++;
-                        expire(b, o, "its creating process exited while the daemon was down");
+                        lifetime_end(&b->lifetimes, o,
+                                     "its creating process exited while the daemon was down");
                 } else if (r < 0)
                         log_warning_errno(r, "Object '%s': cannot watch its lifetime, keeping "
                                           "it: %m", o->name);
         }
         if (gone > 0)
-                log_notice("%zu object(s) removed at start: their creating processes exited "
+                log_notice("%zu object(s) to remove at start: their creating processes exited "
                            "while the daemon was down.", gone);
 }
 
@@ -93,12 +96,23 @@ int broker_prepare_lifetime(struct request_ctx *c, struct object *o,
         *ret_pidfd = -1;
         switch (lifetime->kind) {
         case POLICY_LIFETIME_PROCESS:
+                /* A rule whose Lifetime= is a span caps a process lifetime: whichever ends
+                 * first. */
+                if (c->rule->lifetime.kind == POLICY_LIFETIME_SPAN) {
+                        o->lifetime.usec = c->rule->lifetime.usec;
+                        o->last_open_usec = o->last_open_saved_usec = lifetime_now();
+                }
                 r = lifetime_creator(o, c->id->has_peer_fd ? c->id->peer_fd : -1, c->id->pid,
                                      ret_pidfd);
                 if (r == -ESRCH)
                         return broker_refuse(c, -ESRCH, SHMB_PROTO_REASON_NONE,
                                              "the process that opened the connection has "
                                              "exited");
+                if (r == -EOPNOTSUPP)
+                        return broker_refuse(c, r, SHMB_PROTO_REASON_NONE,
+                                             "the connecting process cannot be told apart (it "
+                                             "is in another pid namespace, and this kernel has "
+                                             "no pidfs)");
                 return r;
         case POLICY_LIFETIME_SPAN:
                 o->last_open_usec = o->last_open_saved_usec = lifetime_now();
@@ -117,28 +131,25 @@ static int decide_publish(struct request_ctx *c, struct object **ret)
         struct object *o = NULL;
         int r;
 
-        switch (c->rule->publish) {
-        case POLICY_PUBLISH_NO:
+        if (c->rule->publish == POLICY_PUBLISH_NO)
                 return broker_refuse(c, -EPERM, SHMB_PROTO_REASON_NO_PUBLISH,
                                      "the rule lets nobody publish (Publish=no)");
-        case POLICY_PUBLISH_CREATOR:
-                /* Only a Create= principal may be the creator; others learn nothing. */
-                if (!(c->rights & POLICY_RIGHT_CREATE))
-                        return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
-                                             "the rule does not let the caller create");
-                break;
-        case POLICY_PUBLISH_WRITERS:
-                if (!(c->rights & POLICY_RIGHT_WRITE))
-                        return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_WRITE,
-                                             "the rule does not let the caller write");
-                break;
-        }
+        /* Who may not even open the object learns nothing of it. */
+        if (!(c->rights & (POLICY_RIGHT_CREATE | POLICY_RIGHT_READ)))
+                return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_READ,
+                                     "the rule does not let the caller read");
         r = broker_lookup_own(c, &o);
         if (r < 0)
                 return r;
-        if (c->rule->publish == POLICY_PUBLISH_CREATOR && !object_created_by(o, c->id))
+        if (object_created_by(o, c->id))
+                ;
+        else if (c->rule->publish == POLICY_PUBLISH_CREATOR)
                 return broker_refuse(c, -EPERM, SHMB_PROTO_REASON_NOT_CREATOR,
                                      "only the creator may publish it");
+        else if (!(c->rights & POLICY_RIGHT_WRITE))
+                return broker_refuse(c, -EPERM, SHMB_PROTO_REASON_NO_PUBLISH,
+                                     "only its creator and writers may publish it "
+                                     "(Publish=writers)");
         *ret = o;
         return 0;
 }
@@ -166,7 +177,7 @@ static int publish_shm(struct request_ctx *c, struct object *o, struct backend *
 
 int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
 {
-        bool future = c->req->mode == SHMB_PROTO_PUBLISH_FUTURE;
+        bool future = c->req->mode == SHMB_PROTO_PUBLISH_FUTURE, was_fresh;
         struct backend *be;
         struct object *o = NULL;
         uint32_t want;
@@ -175,10 +186,14 @@ int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
         r = decide_publish(c, &o);
         if (r < 0)
                 return r;
-        /* Final bytes have a final size: publishing ends a fresh object's sizing. */
+        /* Final bytes have a final size: publishing ends a fresh object's sizing, and makes
+         * it there for everyone. */
+        was_fresh = o->flags & OBJECT_FRESH;
         r = broker_end_fresh(c, o);
         if (r < 0)
                 return r;
+        if (was_fresh)
+                broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);
         be = broker_backend(c->b, o->backend);
         if (o->backend == POLICY_BACKEND_SHM) {
                 if (future)
@@ -229,7 +244,8 @@ int broker_handle_resize(struct request_ctx *c, void *buf, size_t size)
         struct object *o;
         int r;
 
-        if (!(c->rights & POLICY_RIGHT_CREATE))
+        /* Who may not even open the object learns nothing of it. */
+        if (!(c->rights & (POLICY_RIGHT_CREATE | POLICY_RIGHT_READ)))
                 return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
                                      "the rule does not let the caller create");
         r = broker_lookup_own(c, &o);
@@ -263,6 +279,8 @@ int broker_handle_resize(struct request_ctx *c, void *buf, size_t size)
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record the size of '%s', ignoring: %m",
                                   o->name);
+        /* Now it is there for everyone the policy lets open it. */
+        broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);
         return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 

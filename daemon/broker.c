@@ -396,6 +396,11 @@ int broker_lookup_own(struct request_ctx *c, struct object **ret)
                                      "another creator's object under a per-user or per-app "
                                      "rule");
         }
+        /* Made unsized, it is there for its creator only until RESIZE gives it its size: no
+         * one else can open it at size 0, or spoil the creator's sizing by opening it. */
+        if ((o->flags & OBJECT_FRESH) && !object_created_by(o, c->id))
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT,
+                                     "not sized yet by its creator");
         *ret = o;
         return 0;
 }
@@ -419,6 +424,8 @@ bool broker_visible(const struct broker *b, const struct object *o, const struct
         const struct policy_rule *rule;
 
         if (o->orphan || !o->rule)
+                return false;
+        if ((o->flags & OBJECT_FRESH) && !object_created_by(o, id))
                 return false;
         rule = policy_match(b->policy, o->name, id);
         return rule == o->rule && (policy_rights(rule, id) & POLICY_RIGHT_READ) &&
@@ -723,17 +730,27 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 object_free(o);
                 return r;
         }
-        r = be->ops->publish(be, o, fd);
-        if (r >= 0)
-                r = lifetime_track(&c->b->lifetimes, o, TAKE_FD(pidfd));
+        /* Tracked before it is reachable: a creator already gone refuses the create while
+         * nothing is there to undo. Once published, nothing fails: a creator that exits from
+         * now on makes its pidfd readable, and the loop removes the object the normal way. */
+        r = lifetime_track(&c->b->lifetimes, o, TAKE_FD(pidfd));
+        if (r == -ESRCH)
+                broker_refuse(c, r, SHMB_PROTO_REASON_NONE,
+                              "the process that opened the connection has exited");
+        if (r >= 0) {
+                r = be->ops->publish(be, o, fd);
+                if (r < 0)
+                        lifetime_untrack(&c->b->lifetimes, o);
+        }
         if (r < 0) {
                 /* Not reachable, not charged: as if it had never been. */
-                lifetime_untrack(&c->b->lifetimes, o);
                 registry_drop(c->b->registry, o);
                 return r;
         }
         audit_grant(c, access);
-        broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);
+        /* A fresh object is its creator's alone until it has its size (RESIZE tells). */
+        if (!(o->flags & OBJECT_FRESH))
+                broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);
         /* A writer gets create()'s own fresh O_RDWR open, shared with no one. */
         if (access == SHMB_PROTO_ACCESS_RDWR)
                 out = TAKE_FD(fd);
@@ -786,12 +803,6 @@ static int open_one(struct request_ctx *c, int *ret_fd, struct shmb_proto_fd_rep
         r = broker_decide_open(c, c->req->access, &o, &access);
         if (r < 0)
                 return r;
-        /* Someone other than the creator opens a fresh object: too late to size it. */
-        if (!object_created_by(o, c->id)) {
-                r = broker_end_fresh(c, o);
-                if (r < 0)
-                        return r;
-        }
         be = broker_backend(c->b, o->backend);
         r = be->ops->open(be, o, access_flags(access), &fd, &st);
         if (r == -ENOENT)
@@ -931,6 +942,7 @@ static int handle_stat(struct request_ctx *c, void *buf, size_t size)
 
 struct list_ctx {
         struct shmb_proto_list_builder lb;
+        const struct identity *id;
         uint32_t flags;
         int error;
 };
@@ -938,8 +950,12 @@ struct list_ctx {
 static bool list_one(struct object *o, void *userdata)
 {
         struct list_ctx *l = userdata;
-        int r = l->lb.n_names < LIMIT_LIST_PAGE_NAMES ? shmb_proto_list_append(&l->lb, o->name)
-                                                       : -ENOBUFS;
+        int r;
+
+        if ((o->flags & OBJECT_FRESH) && !object_created_by(o, l->id))
+                return true;
+        r = l->lb.n_names < LIMIT_LIST_PAGE_NAMES ? shmb_proto_list_append(&l->lb, o->name)
+                                                  : -ENOBUFS;
 
         if (r == -ENOBUFS) {
                 l->flags |= SHMB_PROTO_LIST_MORE;
@@ -958,7 +974,7 @@ static bool list_one(struct object *o, void *userdata)
  */
 static int handle_list(struct request_ctx *c, void *buf, size_t size)
 {
-        struct list_ctx l = {};
+        struct list_ctx l = { .id = c->id };
         int r;
 
         if (c->req->flags & (SHMB_PROTO_NAME_ALL | SHMB_PROTO_NAME_DETAILS))

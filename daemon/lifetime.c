@@ -35,7 +35,7 @@
 
 struct proc {
         struct hashmap_entry by_pid;
-        char key[16];
+        char key[32];
         struct lifetimes *lt;
         pid_t pid;
         int pidfd;
@@ -77,11 +77,13 @@ static int compare_deadline(const struct avl_node *a, const struct avl_node *b)
         return x->serial < y->serial ? -1 : x->serial > y->serial;
 }
 
-int lifetime_init(struct lifetimes *lt, void (*expire)(void *, struct object *, const char *),
+int lifetime_init(struct lifetimes *lt, int (*expire)(void *, struct object *, const char *),
                   void *userdata)
 {
         *lt = (struct lifetimes) { .expiry = AVL_TREE_INIT(compare_deadline), .expire = expire,
                                    .userdata = userdata };
+        list_node_init(&lt->due);
+        list_node_init(&lt->retry);
         return hashmap_init(&lt->procs);
 }
 
@@ -143,7 +145,26 @@ static void proc_free(struct proc *p)
         free(p);
 }
 
-/* Its creator exited: every object it made goes. */
+/* @o's life is over (it is in no tree and no tracker any more): it waits in the due list for
+ * lifetime_run(), which removes a bounded number per turn of the loop. */
+static void queue_end(struct lifetimes *lt, struct object *o, const char *why)
+{
+        o->flags |= OBJECT_ENDED;
+        o->end_why = why;
+        list_append(&lt->due, &o->proc_node);
+        lt->n_ended++;
+}
+
+static void leave_tree(struct lifetimes *lt, struct object *o)
+{
+        if (!o->deadline_usec)
+                return;
+        avl_remove(&lt->expiry, &o->in_expiry);
+        o->deadline_usec = 0;
+        lt->n_span--;
+}
+
+/* Its creator exited: every object it made goes. O(its objects), and no removal here. */
 static void proc_exited(struct proc *p, const char *why)
 {
         struct lifetimes *lt = p->lt;
@@ -154,7 +175,8 @@ static void proc_exited(struct proc *p, const char *why)
                 list_remove(&o->proc_node);
                 o->proc = NULL;
                 lt->n_process--;
-                lt->expire(lt->userdata, o, why);
+                leave_tree(lt, o);
+                queue_end(lt, o, why);
         }
         proc_free(p);
 }
@@ -187,12 +209,22 @@ static void proc_store(struct proc *p)
         }
 }
 
-static struct proc *proc_find(struct lifetimes *lt, pid_t pid)
+/* Trackers are found by what identifies the process: its pidfs inode where the kernel has
+ * one (unique per boot, whatever pid namespace the daemon sees it through), else its pid. */
+static void key_of(const struct object *o, char *buf, size_t size)
+{
+        if (o->creator.pidfs_ino)
+                (void) snprintf(buf, size, "i%" PRIu64, o->creator.pidfs_ino);
+        else
+                (void) snprintf(buf, size, "p%d", (int) o->creator.pid);
+}
+
+static struct proc *proc_find(struct lifetimes *lt, const struct object *o)
 {
         struct hashmap_entry *e;
-        char key[16];
+        char key[32];
 
-        (void) snprintf(key, sizeof(key), "%d", (int) pid);
+        key_of(o, key, sizeof(key));
         e = hashmap_get(&lt->procs, key);
         return e ? container_of(e, struct proc, by_pid) : NULL;
 }
@@ -215,7 +247,7 @@ static int proc_new(struct lifetimes *lt, const struct object *o, int pidfd,
         p->pidfs_ino = o->creator.pidfs_ino;
         p->start = o->creator.start;
         list_node_init(&p->objects);
-        (void) snprintf(p->key, sizeof(p->key), "%d", (int) p->pid);
+        key_of(o, p->key, sizeof(p->key));
         p->by_pid.key = p->key;
         r = proc_watch(lt, p);
         if (r < 0) {
@@ -253,6 +285,12 @@ int lifetime_creator(struct object *o, int peer_fd, pid_t pid, int *ret_pidfd)
         o->creator.pid = pid;
         o->creator.pidfs_ino = pidfs_ino(pidfd);
         o->creator.start = o->creator.pidfs_ino ? 0 : proc_start(pid);
+        /* A peer in another pid namespace (pid 0) on a kernel without pidfs: nothing tells
+         * its process from another's, not now and not after a restart. */
+        if (pid <= 0 && !o->creator.pidfs_ino) {
+                safe_close(pidfd);
+                return -EOPNOTSUPP;
+        }
         *ret_pidfd = pidfd;
         return 0;
 }
@@ -284,6 +322,9 @@ static int reopen_creator(struct lifetimes *lt, const struct object *o, bool *re
                         return 0;
                 }
         *ret_stored = false;
+        /* Seen from another pid namespace, and not kept in the store: it cannot be found. */
+        if (o->creator.pid <= 0)
+                return -ESRCH;
         fd = (int) syscall(SYS_pidfd_open, o->creator.pid, 0);
         if (fd < 0)
                 return errno == ESRCH ? -ESRCH : -errno;
@@ -345,9 +386,18 @@ static void pending_drop(struct lifetimes *lt)
 
 /* ---- tracking ---- */
 
+static void file_deadline(struct lifetimes *lt, struct object *o)
+{
+        if (o->last_open_usec == 0)
+                o->last_open_usec = o->last_open_saved_usec = lifetime_now();
+        o->deadline_usec = o->last_open_usec + o->lifetime.usec;
+        avl_insert(&lt->expiry, &o->in_expiry);
+        lt->n_span++;
+}
+
 static int track_process(struct lifetimes *lt, struct object *o, int pidfd)
 {
-        struct proc *p = proc_find(lt, o->creator.pid);
+        struct proc *p = proc_find(lt, o);
         char name[64];
         bool stored = false;
         int r;
@@ -372,11 +422,14 @@ static int track_process(struct lifetimes *lt, struct object *o, int pidfd)
                         return r;
         }
         if (!p) {
+                store_name_of(o, name, sizeof(name));
                 if (pidfd_exited(pidfd)) {
                         safe_close(pidfd);
+                        /* Died while the daemon was down: the store lets go of it too. */
+                        if (stored)
+                                fdstore_remove(name);
                         return -ESRCH;
                 }
-                store_name_of(o, name, sizeof(name));
                 r = proc_new(lt, o, pidfd, stored ? name : NULL, &p);
                 if (r < 0)
                         return r;
@@ -384,12 +437,15 @@ static int track_process(struct lifetimes *lt, struct object *o, int pidfd)
         o->proc = p;
         list_append(&p->objects, &o->proc_node);
         lt->n_process++;
+        /* Under a rule whose Lifetime= is a span, that span caps it too. */
+        if (o->lifetime.usec > 0)
+                file_deadline(lt, o);
         return 0;
 }
 
 int lifetime_resume(struct lifetimes *lt, struct object *o)
 {
-        if (o->lifetime.kind == POLICY_LIFETIME_SPAN && o->last_open_usec != 0)
+        if (o->lifetime.usec > 0 && o->last_open_usec != 0)
                 o->last_open_usec += save_slack(o);
         return lifetime_track(lt, o, -1);
 }
@@ -400,11 +456,7 @@ int lifetime_track(struct lifetimes *lt, struct object *o, int pidfd)
         case POLICY_LIFETIME_PROCESS:
                 return track_process(lt, o, pidfd);
         case POLICY_LIFETIME_SPAN:
-                if (o->last_open_usec == 0)
-                        o->last_open_usec = o->last_open_saved_usec = lifetime_now();
-                o->deadline_usec = o->last_open_usec + o->lifetime.usec;
-                avl_insert(&lt->expiry, &o->in_expiry);
-                lt->n_span++;
+                file_deadline(lt, o);
                 break;
         case POLICY_LIFETIME_PERSISTENT:
                 break;
@@ -415,10 +467,12 @@ int lifetime_track(struct lifetimes *lt, struct object *o, int pidfd)
 
 void lifetime_untrack(struct lifetimes *lt, struct object *o)
 {
-        if (o->deadline_usec) {
-                avl_remove(&lt->expiry, &o->in_expiry);
-                o->deadline_usec = 0;
-                lt->n_span--;
+        leave_tree(lt, o);
+        if (o->flags & OBJECT_ENDED) {
+                /* Waiting for its removal (or for another try): it goes otherwise. */
+                list_remove(&o->proc_node);
+                o->flags &= ~OBJECT_ENDED;
+                lt->n_ended--;
         }
         if (o->proc) {
                 struct proc *p = o->proc;
@@ -433,13 +487,45 @@ void lifetime_untrack(struct lifetimes *lt, struct object *o)
 
 bool lifetime_opened(struct lifetimes *lt, struct object *o)
 {
-        if (o->lifetime.kind != POLICY_LIFETIME_SPAN)
+        if (o->lifetime.usec == 0)
                 return false;
         o->last_open_usec = lifetime_now();
         if (o->last_open_usec - o->last_open_saved_usec < save_slack(o))
                 return false;
         o->last_open_saved_usec = o->last_open_usec;
         return true;
+}
+
+size_t lifetime_run(struct lifetimes *lt, size_t budget)
+{
+        size_t n = 0;
+
+        while (n < budget && !list_empty(&lt->due)) {
+                struct object *o = list_entry(lt->due.next, struct object, proc_node);
+
+                n++;
+                /* Out of the list while it goes; back in the retry list if it cannot. */
+                list_remove(&o->proc_node);
+                o->flags &= ~OBJECT_ENDED;
+                lt->n_ended--;
+                if (lt->expire(lt->userdata, o, o->end_why) < 0) {
+                        o->flags |= OBJECT_ENDED;
+                        list_append(&lt->retry, &o->proc_node);
+                        lt->n_ended++;
+                }
+        }
+        return n;
+}
+
+void lifetime_end(struct lifetimes *lt, struct object *o, const char *why)
+{
+        lifetime_untrack(lt, o);
+        queue_end(lt, o, why);
+}
+
+bool lifetime_busy(const struct lifetimes *lt)
+{
+        return !list_empty(&lt->due);
 }
 
 void lifetime_tick(struct lifetimes *lt)
@@ -449,6 +535,13 @@ void lifetime_tick(struct lifetimes *lt)
 
         if (lt->pending)
                 pending_drop(lt);
+        /* Removals that failed are tried again, once a second. */
+        while (!list_empty(&lt->retry)) {
+                struct list_node *r = lt->retry.next;
+
+                list_remove(r);
+                list_append(&lt->due, r);
+        }
         while ((n = avl_first(&lt->expiry))) {
                 struct object *o = container_of(n, struct object, in_expiry);
                 uint64_t due = o->last_open_usec + o->lifetime.usec;
@@ -464,7 +557,19 @@ void lifetime_tick(struct lifetimes *lt)
                 }
                 o->deadline_usec = 0;
                 lt->n_span--;
-                lt->expire(lt->userdata, o, "its lifetime ended");
+                /* A process object with a span cap (Lifetime= a span): whichever ends first. */
+                if (o->proc) {
+                        struct proc *p = o->proc;
+
+                        list_remove(&o->proc_node);
+                        o->proc = NULL;
+                        lt->n_process--;
+                        if (list_empty(&p->objects))
+                                proc_free(p);
+                }
+                queue_end(lt, o, o->lifetime.kind == POLICY_LIFETIME_SPAN
+                                         ? "its lifetime ended"
+                                         : "its rule's Lifetime= span ended");
         }
 }
 
@@ -505,6 +610,11 @@ void lifetime_deinit(struct lifetimes *lt)
                 p->store_name[0] = '\0';
                 proc_free(p);
         }
+        /* Removals not done yet are done at the next start (the same lives are over). */
+        while (!list_empty(&lt->retry))
+                list_remove(lt->retry.next);
+        while (!list_empty(&lt->due))
+                list_remove(lt->due.next);
         hashmap_deinit(&lt->procs);
         pending_drop(lt);
 }
@@ -518,6 +628,8 @@ uint64_t lifetime_deadline(const struct object *o)
 
 bool lifetime_creator_gone(const struct object *o)
 {
-        return o->lifetime.kind == POLICY_LIFETIME_PROCESS && o->proc &&
-               pidfd_exited(o->proc->pidfd);
+        if (o->lifetime.kind != POLICY_LIFETIME_PROCESS)
+                return false;
+        /* Ended (its removal queued, or failed and to be tried again), or about to be. */
+        return (o->flags & OBJECT_ENDED) || (o->proc && pidfd_exited(o->proc->pidfd));
 }

@@ -44,15 +44,19 @@ struct lifetimes {
         struct avl_tree expiry;         /* SPAN objects by deadline_usec, then serial */
         struct hashmap procs;           /* struct proc by pid */
         struct loop *loop;              /* NULL until lifetime_attach() */
-        /* Ends @o's life (the broker removes it; lifetime_untrack() follows). */
-        void (*expire)(void *userdata, struct object *o, const char *why);
+        /* Ends @o's life (the broker removes it; lifetime_untrack() follows). <0: it could
+         * not, and it is tried again at the next tick. */
+        int (*expire)(void *userdata, struct object *o, const char *why);
         void *userdata;
         size_t n_span, n_process;       /* objects tracked of each kind */
+        struct list_node due;           /* objects whose life ended, to remove */
+        struct list_node retry;         /* ... whose removal failed: again at the tick */
+        size_t n_ended;                 /* in either list */
         struct lifetime_pending *pending;       /* the fd store's pidfds, until the first tick */
         size_t n_pending;
 };
 
-int lifetime_init(struct lifetimes *lt, void (*expire)(void *, struct object *, const char *),
+int lifetime_init(struct lifetimes *lt, int (*expire)(void *, struct object *, const char *),
                   void *userdata);
 void lifetime_deinit(struct lifetimes *lt);
 
@@ -94,8 +98,20 @@ void lifetime_untrack(struct lifetimes *lt, struct object *o);
  */
 bool lifetime_opened(struct lifetimes *lt, struct object *o);
 
-/* Ends the lives that are over: expired spans, creators that exited. Call once a second. */
+/* Finds the lives that are over by the clock (spans), and queues removals that failed again.
+ * Call once a second. */
 void lifetime_tick(struct lifetimes *lt);
+
+/* Removes at most @budget objects whose life ended (creators' exits and spans queue them), so
+ * that a creator of 100k objects exiting delays other clients by a bounded amount per turn.
+ * Returns how many it removed. */
+size_t lifetime_run(struct lifetimes *lt, size_t budget);
+/* Are removals waiting (the loop should not sleep)? */
+bool lifetime_busy(const struct lifetimes *lt);
+
+/* @o's life ended outside the trackers (at start: its creator exited while the daemon was
+ * down): queue its removal. */
+void lifetime_end(struct lifetimes *lt, struct object *o, const char *why);
 
 /* At start: the fd store's pidfds (consumed: kept by a tracker or closed and dropped from the
  * store). Call before the objects are tracked. */

@@ -52,6 +52,10 @@
 #define LIMIT_WATCHES 1024
 #define LIMIT_WATCH_EVENTS_QUEUED 64
 
+/* Objects whose lifetime ended, removed per turn of the loop: a creator of 100k objects that
+ * exits costs the other clients at most this many removals between two rounds of requests. */
+#define LIMIT_EXPIRIES_PER_ROUND 64
+
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */

@@ -38,6 +38,8 @@ enum {
         OBJECT_SEAL_FUTURE = 1u << 2,   /* memfd: F_SEAL_FUTURE_WRITE holds */
         OBJECT_FRESH = 1u << 3,         /* made unsized: its creator may size it once, before
                                          * anyone else opens it */
+        OBJECT_ENDED = 1u << 4,         /* its lifetime is over; removal queued (lifetime.c);
+                                         * not recorded */
 };
 
 struct proc;
@@ -80,7 +82,8 @@ struct object {
         uint64_t deadline_usec;         /* SPAN: where it sits in the expiry tree */
         struct avl_node in_expiry;      /* SPAN: in the expiry tree */
         struct proc *proc;              /* PROCESS: its creator's tracker (lifetime.c) */
-        struct list_node proc_node;     /* in proc's objects */
+        struct list_node proc_node;     /* in proc's objects; once ENDED, in the due list */
+        const char *end_why;            /* ENDED: why, for the log (static text) */
 };
 
 /*

@@ -190,10 +190,14 @@ int server_run_once(struct server *s, int timeout_msec)
 {
         int r;
 
-        r = loop_run_once(s->loop, list_empty(&s->turns) ? wait_timeout_msec(s, timeout_msec)
-                                                         : 0);
+        r = loop_run_once(s->loop, list_empty(&s->turns) &&
+                                           !lifetime_busy(&s->broker->lifetimes)
+                                   ? wait_timeout_msec(s, timeout_msec)
+                                   : 0);
         if (r < 0)
                 return r;
         conn_waits_expire(s);
+        /* Lives that ended are ended a bounded number per turn, between rounds of requests. */
+        r += (int) lifetime_run(&s->broker->lifetimes, LIMIT_EXPIRIES_PER_ROUND);
         return r + (int) server_serve_round(s);
 }

@@ -90,7 +90,8 @@ check_options shmbrokerctl "$mandir/shmbrokerctl.1" "$ctl_help"
 syn=$(section "$mandir/shmbrokerctl.1" SYNOPSIS)
 cmds=$(section "$mandir/shmbrokerctl.1" COMMANDS)
 for c in $(printf '%s\n' "$ctl_help" | sed -n 's/^.*shmbrokerctl \[--socket PATH\] \([a-z][a-z-]*\).*/\1/p' | sort -u); do
-	r=$(roff "$c")
+	# As a regular expression: the backslash of roff's "\-" is literal (app\-socket).
+	r=$(roff "$c" | sed 's/\\/\\\\/g')
 	printf '%s\n' "$syn" | grep -Eq "^\.BI? \"?$r( |\"|$)" || fail "shmbrokerctl.1: SYNOPSIS lacks the command $c"
 	printf '%s\n' "$cmds" | grep -Eq "^\.BI? \"?$r( |\"|$)" || fail "shmbrokerctl.1: COMMANDS lacks the command $c"
 done

@@ -26,6 +26,25 @@ tests_integration_test_security_LDADD = client/libshmbroker.la proto/libshmbprot
 
 TESTS += tests/integration/test-security
 
+# Case 100 (a seccomp filter like the unit's) on its own: a sanitized daemon cannot run under
+# the filter, so in an --enable-sanitizers build this binary alone is SKIP, not the suite.
+check_PROGRAMS += tests/integration/test-security-seccomp
+tests_integration_test_security_seccomp_SOURCES = \
+	tests/helpers/harness.c \
+	tests/helpers/harness.h \
+	tests/helpers/testlib.c \
+	tests/helpers/testlib.h \
+	tests/helpers/security.c \
+	tests/helpers/security.h \
+	tests/integration/test-security-seccomp.c \
+	$(NULL)
+tests_integration_test_security_seccomp_CPPFLAGS = $(tests_integration_test_security_CPPFLAGS)
+tests_integration_test_security_seccomp_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
+tests_integration_test_security_seccomp_LDFLAGS = $(test_ld_flags)
+tests_integration_test_security_seccomp_LDADD = $(tests_integration_test_security_LDADD)
+
+TESTS += tests/integration/test-security-seccomp
+
 # Fairness under attack: quotas that hold while clients hold objects, growth charged, uids
 # served in turn. Its own binary, on the same helpers.
 check_PROGRAMS += tests/integration/test-fairness

@@ -1921,32 +1921,43 @@ static void test_ctl_create_write_read(void **state)
         CTL(d, &id_creator, NULL, 0, &res, "unlink", "demo-x");
         assert_ctl_ok(&res);
         CTL(d, &id_reader, NULL, 0, &res, "read", "demo-x");
-        assert_ctl_error(&res, "shmbrokerctl: demo-x: No such file or directory\n");
+        assert_ctl_error(&res, "shmbrokerctl: demo-x: No such file or directory "
+                               "(no such object)\n");
         harness_exec_result_done(&res);
 }
 
+/* Every refusal names its reason after the strerror text (issue 11). */
 static void test_ctl_denied(void **state)
 {
         const struct harness_daemon *d = *state;
-        static const char denied[] = "shmbrokerctl: demo-x: Permission denied\n";
+        static const char no_read[] =
+                "shmbrokerctl: demo-x: Permission denied (the rule does not let you read)\n";
+        static const char no_write[] =
+                "shmbrokerctl: demo-x: Permission denied (the rule does not let you write)\n";
         struct harness_exec_result res = {};
 
         ctl_make_demo_x(d, &res);
 
         CTL(d, &id_outsider, NULL, 0, &res, "read", "demo-x");
-        assert_ctl_error(&res, denied);
+        assert_ctl_error(&res, no_read);
         CTL(d, &id_outsider, NULL, 0, &res, "stat", "demo-x");
-        assert_int_not_equal(res.status, 0);
+        assert_ctl_error(&res, "shmbrokerctl: demo-x: No such file or directory "
+                               "(the rule does not let you read)\n");
         CTL(d, &id_reader, "nope", 4, &res, "write", "demo-x");
-        assert_ctl_error(&res, denied);
+        assert_ctl_error(&res, no_write);
         CTL(d, &id_writer, NULL, 0, &res, "unlink", "demo-x");
-        assert_ctl_error(&res, denied);
+        assert_ctl_error(&res, "shmbrokerctl: demo-x: Permission denied "
+                               "(the rule does not let you create)\n");
         CTL(d, &id_outsider, NULL, 0, &res, "exec", "demo-x", "--", "/bin/true");
-        assert_ctl_error(&res, denied);
+        assert_ctl_error(&res, no_read);
         CTL(d, &id_reader, NULL, 0, &res, "exec", "demo-x:rw", "--", "/bin/true");
-        assert_ctl_error(&res, denied);
+        assert_ctl_error(&res, no_write);
         CTL(d, &id_writer, NULL, 0, &res, "create", "demo-y", "--size", "4096");
-        assert_ctl_error(&res, "shmbrokerctl: demo-y: Permission denied\n");
+        assert_ctl_error(&res, "shmbrokerctl: demo-y: Permission denied "
+                               "(the rule does not let you create)\n");
+        CTL(d, &id_writer, NULL, 0, &res, "create", "nothing-y", "--size", "4096");
+        assert_ctl_error(&res, "shmbrokerctl: nothing-y: Permission denied "
+                               "(no rule matches this name)\n");
 
         /* Nothing changed. */
         CTL(d, &id_reader, NULL, 0, &res, "read", "demo-x", "--length", "25");

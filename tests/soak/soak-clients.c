@@ -5,7 +5,9 @@
  * A well-behaved client creates, maps, writes, reopens and checks, batch-opens, stats and
  * unlinks its own segments and reads the shared ones, through the library, reconnecting now
  * and then. It counts what succeeded, what failed (by errno) and any content that was not what
- * was written.
+ * was written, and times each shmb_open() and shmb_create() into its histograms (by phase:
+ * alone, or with the misbehaving clients), except the first request on each connection,
+ * which also waits for the daemon's accept and its lookup of the caller.
  *
  * A misbehaving client runs one scenario after another, at random (enum soak_scenario): it
  * sends what a hostile or broken client would and checks that the daemon answers the way
@@ -356,6 +358,32 @@ static size_t enc_open_long(uint32_t seq, size_t name_len, uint32_t access)
 
 /* ---------------------------------------------------------------- well-behaved */
 
+/* Whether the connection of good_main() has had an answer: only then is a call a plain round
+ * trip, without the accept and identity lookup of a new connection. */
+static bool conn_warm;
+
+struct lat_timer {
+        int phase;
+        uint64_t t0;
+        bool on;
+};
+
+static struct lat_timer lat_start(void)
+{
+        return (struct lat_timer) { .phase = S->phase, .t0 = tl_now_ns(), .on = conn_warm };
+}
+
+/* Records the call begun at @t, whatever its result (the errors are counted apart), if it
+ * began and ended in the same phase and before the stop. */
+static void lat_stop(const struct lat_timer *t, enum soak_op op)
+{
+        uint64_t ns = tl_now_ns() - t->t0;
+
+        if (t->on && t->phase == S->phase && t->phase >= 0 && t->phase < _SOAK_PHASE_MAX &&
+            !stopping())
+                soak_hist_add(&W->latency[t->phase][op], ns);
+}
+
 struct own_obj {
         char name[NAME_LEN];
         uint64_t size;
@@ -367,6 +395,7 @@ static int good_create(struct shmb_client *c, struct own_obj *own, size_t *n_own
 {
         struct own_obj *o = &own[*n_own];
         struct shmb_fd_info info;
+        struct lat_timer t;
         void *p;
         size_t len;
         int fd, r;
@@ -382,7 +411,9 @@ static int good_create(struct shmb_client *c, struct own_obj *own, size_t *n_own
         else
                 snprintf(o->name, sizeof(o->name), "%c-%u-g%zu-%llu", o->memfd ? 'm' : 's',
                          (unsigned) W->uid, W_index, (unsigned long long) (*counter)++);
+        t = lat_start();
         r = shmb_create(c, o->name, o->size, SHMB_ACCESS_RDWR, &fd, &info);
+        lat_stop(&t, SOAK_OP_CREATE);
         if (r < 0)
                 return r;
         (*n_own)++;
@@ -424,8 +455,10 @@ static int good_open(struct shmb_client *c, const struct own_obj *o)
         static const int accesses[] = { SHMB_ACCESS_RDONLY, SHMB_ACCESS_RDWR, SHMB_ACCESS_ANY };
         int access = accesses[rnd(3)], fd, r;
         struct shmb_fd_info info;
+        struct lat_timer t = lat_start();
 
         r = shmb_open(c, o->name, access, &fd, &info);
+        lat_stop(&t, SOAK_OP_OPEN);
         if (r < 0)
                 return r;
         if (info.access != (access == SHMB_ACCESS_ANY ? SHMB_ACCESS_RDWR : (uint32_t) access)) {
@@ -442,10 +475,14 @@ static int good_shared(struct shmb_client *c)
 {
         char name[16];
         struct shmb_fd_info info;
-        int fd, r;
+        struct lat_timer t;
+        int access, fd, r;
 
         shared_random(name, sizeof(name), NULL);
-        r = shmb_open(c, name, rnd(2) ? SHMB_ACCESS_RDONLY : SHMB_ACCESS_ANY, &fd, &info);
+        access = rnd(2) ? SHMB_ACCESS_RDONLY : SHMB_ACCESS_ANY;
+        t = lat_start();
+        r = shmb_open(c, name, access, &fd, &info);
+        lat_stop(&t, SOAK_OP_OPEN);
         if (r < 0)
                 return r;
         /* Read-only mapping even with a writable fd: the shared objects stay as written. */
@@ -578,6 +615,7 @@ static int good_main(void)
                                 nap(100);
                                 continue;
                         }
+                        conn_warm = false;
                 }
                 if (op < 30 && n_own == SOAK_GOOD_OWN_MAX)
                         op = 70; /* full: unlink instead */
@@ -604,6 +642,7 @@ static int good_main(void)
                         r = 0;
                 }
                 W->runs[SC_GOOD]++;
+                conn_warm = c != NULL;
                 if (r < 0) {
                         count_err(r);
                         if (drops_connection(r))

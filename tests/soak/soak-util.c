@@ -4,6 +4,7 @@
  * for shmb-soak (clocks, files, /proc and raw I/O are in testlib.c). Knows nothing of what the
  * clients do.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -128,6 +129,36 @@ int soak_daemon_stop(struct soak_daemon *d)
 void soak_daemon_cleanup(struct soak_daemon *d)
 {
         tl_daemon_dirs_remove(&d->dirs);
+}
+
+int soak_shm_entries(const char *dir, char *names, size_t size)
+{
+        struct dirent *de;
+        size_t len = 0;
+        DIR *d;
+        int n = 0;
+
+        if (names && size > 0)
+                names[0] = '\0';
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX + 300];
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                if (strncmp(de->d_name, SOAK_TRASH_PREFIX, strlen(SOAK_TRASH_PREFIX)) == 0 &&
+                    tl_dir_count(path) == 0)
+                        continue;
+                n++;
+                if (names && len + strlen(de->d_name) + 5 < size)
+                        len += (size_t) snprintf(names + len, size - len, "%s'%s'",
+                                                 len ? ", " : "", de->d_name);
+        }
+        (void) closedir(d);
+        return n;
 }
 
 void soak_daemon_print_log_tail(const struct soak_daemon *d, FILE *f, size_t max_lines)

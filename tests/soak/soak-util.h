@@ -44,6 +44,17 @@ int soak_daemon_stop(struct soak_daemon *d);
 /* Removes the run and object directories. */
 void soak_daemon_cleanup(struct soak_daemon *d);
 
+/* The daemon keeps a directory of its own in the object directory, for removals
+ * (shmbrokerd(8)): "<shm dir>/.shmbrokerd-trash.XXXXXXXX", empty between requests. */
+#define SOAK_TRASH_PREFIX ".shmbrokerd-trash."
+
+/*
+ * The entries of the object directory @dir, but for the daemon's trash directory while it is
+ * empty (anything left in it counts). Their names, quoted and separated by ", ", go to @names
+ * (truncated to @size) if @names is not NULL. Return: the count, or -errno.
+ */
+int soak_shm_entries(const char *dir, char *names, size_t size);
+
 /* Prints the last @max_lines lines of the daemon's log to @f. */
 void soak_daemon_print_log_tail(const struct soak_daemon *d, FILE *f, size_t max_lines);
 

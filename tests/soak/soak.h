@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "soak-hist.h"
 #include "soak-util.h"
 
 #define SOAK_UID_FIRST 41001u
@@ -41,6 +42,22 @@
 #define SOAK_ERRNO_SLOTS 256u           /* errno values above go to the last slot */
 #define SOAK_NOTES 6u
 #define SOAK_NOTE_LEN 240u
+
+/* The phases of a run. The well-behaved clients start alone (the baseline: what their latency
+ * is with nobody misbehaving); the misbehaving ones join them for the soak proper. */
+enum soak_phase {
+        SOAK_PHASE_BASELINE,
+        SOAK_PHASE_SOAK,
+        _SOAK_PHASE_MAX,
+};
+
+/* What a well-behaved client times: each call to the library, one request and its reply on
+ * a connection it already has (no connect). */
+enum soak_op {
+        SOAK_OP_OPEN,           /* shmb_open() of its own objects and of the shared ones */
+        SOAK_OP_CREATE,         /* shmb_create() */
+        _SOAK_OP_MAX,
+};
 
 enum soak_scenario {
         SC_GOOD,                /* a well-behaved client's operations */
@@ -72,10 +89,14 @@ struct soak_worker {
         uint64_t delivered_fds;         /* SC_ATTACH_FDS: requests sent with their fds */
         unsigned n_notes;
         char notes[SOAK_NOTES][SOAK_NOTE_LEN];  /* the first anomalies, described */
+        /* Well-behaved only: the latency of every timed call, by the phase it began and ended
+         * in (a call across the switch is not counted). Written by this worker alone. */
+        struct soak_hist latency[_SOAK_PHASE_MAX][_SOAK_OP_MAX];
 };
 
 struct soak_shared {
         volatile sig_atomic_t stop;
+        volatile sig_atomic_t phase;            /* enum soak_phase, set by the parent */
         char socket_path[PATH_MAX];
         unsigned idle_timeout_s;
         size_t n_workers;
