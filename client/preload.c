@@ -159,6 +159,9 @@ static void calibrate(void)
 
 static void init(void)
 {
+        /* Asking glibc sets errno; whatever call brought us here must not see it. */
+        int saved_errno = errno;
+
         real.shm_open = (int (*)(const char *, int, mode_t)) dlsym(RTLD_NEXT, "shm_open");
         real.shm_unlink = (int (*)(const char *)) dlsym(RTLD_NEXT, "shm_unlink");
         real.ftruncate = (int (*)(int, __off_t)) dlsym(RTLD_NEXT, "ftruncate");
@@ -167,6 +170,7 @@ static void init(void)
         arg_fallback = env_true("SHMBROKER_PRELOAD_FALLBACK");
         arg_debug = env_true("SHMBROKER_PRELOAD_DEBUG");
         (void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        errno = saved_errno;
 }
 
 /*
