@@ -51,13 +51,12 @@ static void store_name(const struct object *o, char *buf, size_t size)
 static int memfd_backend_create(struct backend *b, struct object *o, const struct object_attrs *a,
                                 int *ret_fd, struct stat *ret_st)
 {
-        struct memfd_backend *m = memfd_of(b);
         _cleanup_(closep) int fd = -1, out = -1;
         int r;
 
         /* The store keeps a fixed number of fds: an object past it would not survive a
          * restart, so it is not made. */
-        if (m->max_objects > 0 && m->n_objects >= m->max_objects)
+        if (!fdstore_slot_free())
                 return -ENOSPC;
         /* A fresh object gets its size (and its seals) from RESIZE. */
         r = o->flags & OBJECT_FRESH ? memfd_new_unsized(&fd) : memfd_new_sealed(o->size, &fd);
@@ -91,6 +90,8 @@ static int memfd_backend_publish(struct backend *b, struct object *o, int fd)
                                   "create: %m", o->name);
                 return -EIO;
         }
+        if (r >= 0)
+                (void) fdstore_slot_take();
         m->n_objects++;
         return 0;
 }
@@ -134,8 +135,10 @@ static int memfd_backend_unlink(struct backend *b, struct object *o, int *ret_fd
         *ret_fd = fd >= 0 ? fd : -1;
         store_name(o, name, sizeof(name));
         fdstore_remove(name);
-        if (m->n_objects > 0)
+        if (m->n_objects > 0) {
                 m->n_objects--;
+                fdstore_slot_give();
+        }
         return 0;
 }
 
@@ -273,6 +276,7 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                                 log_warning("Registry: cannot record what memfd object '%s' "
                                             "became, ignoring.", o->name);
                         o->fd = TAKE_FD(p->fd);
+                        (void) fdstore_slot_take();
                         m->n_objects++;
                         adopted++;
                         continue;
@@ -334,6 +338,7 @@ int backend_memfd_new(struct passed_fd *passed, size_t n_passed, size_t max_obje
         m->passed = passed;
         m->n_passed = n_passed;
         m->max_objects = max_objects;
+        fdstore_set_slots(max_objects);
         *ret = &m->base;
         return 0;
 }

@@ -83,7 +83,7 @@ void broker_resume_lifetimes(struct broker *b)
                                           "it: %m", o->name);
         }
         if (gone > 0)
-                log_notice("%zu object(s) to remove at start: their creating processes exited "
+                log_notice("%zu object(s) removed at start: their creating processes exited "
                            "while the daemon was down.", gone);
 }
 
@@ -217,8 +217,9 @@ int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
                                                      "this kernel has no F_SEAL_FUTURE_WRITE");
                         if (r == -EPERM)
                                 return broker_refuse(c, -EPERM, SHMB_PROTO_REASON_NO_PUBLISH,
-                                                     "the object was sealed for good when it "
-                                                     "was made");
+                                                     "the object was sealed for good, at "
+                                                     "create (Publish=no then) or by a "
+                                                     "writer");
                         if (r < 0)
                                 return r;
                         o->flags |= want;

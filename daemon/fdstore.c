@@ -29,6 +29,33 @@ int fdstore_push(int fd, const char *name)
         return r == 0 ? -EOPNOTSUPP : 0;
 }
 
+/* One store per process, as there is one service manager. */
+static size_t slots_max, slots_used;
+
+void fdstore_set_slots(size_t max)
+{
+        slots_max = max;
+}
+
+bool fdstore_slot_free(void)
+{
+        return slots_max == 0 || slots_used < slots_max;
+}
+
+bool fdstore_slot_take(void)
+{
+        if (!fdstore_slot_free())
+                return false;
+        slots_used++;
+        return true;
+}
+
+void fdstore_slot_give(void)
+{
+        if (slots_used > 0)
+                slots_used--;
+}
+
 void fdstore_remove(const char *name)
 {
         if (fdstore_active())

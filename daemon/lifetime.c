@@ -139,8 +139,10 @@ static void proc_free(struct proc *p)
 {
         hashmap_remove(&p->lt->procs, p->key);
         loop_remove(p->source);
-        if (p->store_name[0])
+        if (p->store_name[0]) {
                 fdstore_remove(p->store_name);
+                fdstore_slot_give();
+        }
         safe_close(p->pidfd);
         free(p);
 }
@@ -197,6 +199,10 @@ static void proc_store(struct proc *p)
 {
         int r;
 
+        /* The slots are for objects first: without one, the creator is checked by pid after
+         * a restart (lifetime.h). */
+        if (!fdstore_active() || !fdstore_slot_take())
+                return;
         (void) snprintf(p->store_name, sizeof(p->store_name),
                         FDSTORE_PIDFD_PREFIX "%d-%" PRIu64 "-%" PRIu64, (int) p->pid,
                         p->pidfs_ino, p->start);
@@ -206,6 +212,7 @@ static void proc_store(struct proc *p)
                         log_debug_errno(r, "fd store: cannot keep the pidfd of pid %d, it will be "
                                         "checked by pid after a restart: %m", (int) p->pid);
                 p->store_name[0] = '\0';
+                fdstore_slot_give();
         }
 }
 
@@ -256,9 +263,11 @@ static int proc_new(struct lifetimes *lt, const struct object *o, int pidfd,
                 return r;
         }
         hashmap_put(&lt->procs, &p->by_pid);
-        if (store_name)
+        if (store_name) {
+                /* Back from the store: it holds a slot again. */
                 (void) snprintf(p->store_name, sizeof(p->store_name), "%s", store_name);
-        else
+                (void) fdstore_slot_take();
+        } else
                 proc_store(p);
         *ret = p;
         return 0;

@@ -292,9 +292,11 @@ static void test_resize_once_memfd(void **state)
 }
 
 /*
- * Only the creator: another Create= principal is told NOT_CREATOR, and so is a writer or a
- * reader (PROTOCOL.md, RESIZE: "EPERM NOT_CREATOR: the caller did not create it"). Someone who
- * may not read the name gets the same answer for it whether it exists or not.
+ * Only the creator. While the object is fresh (unsized) it is there for its creator only:
+ * a writer, a reader or an outsider is told what a name without an object gets (ENOENT,
+ * NO_OBJECT). Once sized it is there for them, and RESIZE from anyone but the creator is
+ * NOT_CREATOR (PROTOCOL.md, RESIZE). Someone who may not read the name gets the same answer for
+ * it whether it exists or not.
  */
 static void test_resize_not_creator(void **state)
 {
@@ -303,13 +305,10 @@ static void test_resize_not_creator(void **state)
 
         assert_int_equal(lc_create(d, &sec_id_creator, "rs-b", 0, SHMB_LIFETIME_DEFAULT, 0,
                                    NULL), 0);
-        assert_int_equal(resize_as(d, &sec_id_writer, "rs-b", 4096, &reason), -EPERM);
-        assert_int_equal(reason, SHMB_REASON_NOT_CREATOR);
-        r = resize_as(d, &sec_id_reader, "rs-b", 4096, &reason);
-        if (r != -EPERM || reason != SHMB_REASON_NOT_CREATOR)
-                fail_msg("a reader's RESIZE of another's object: %s (reason %d); PROTOCOL.md "
-                         "says EPERM with NOT_CREATOR (%d)", strerror(-r), reason,
-                         SHMB_REASON_NOT_CREATOR);
+        assert_int_equal(resize_as(d, &sec_id_writer, "rs-b", 4096, &reason), -ENOENT);
+        assert_int_equal(reason, SHMB_REASON_NO_OBJECT);
+        assert_int_equal(resize_as(d, &sec_id_reader, "rs-b", 4096, &reason), -ENOENT);
+        assert_int_equal(reason, SHMB_REASON_NO_OBJECT);
         r = resize_as(d, &sec_id_outsider, "rs-b", 4096, &reason);
         r_missing = resize_as(d, &sec_id_outsider, "rs-missing", 4096, &reason_missing);
         assert_int_equal(r, r_missing);
@@ -318,11 +317,22 @@ static void test_resize_not_creator(void **state)
         assert_int_equal(resize_as(d, &sec_id_creator, "rs-b", 4096, &reason), 0);
         assert_int_equal(resize_as(d, &sec_id_creator, "rs-missing", 4096, &reason), -ENOENT);
         assert_int_equal(reason, SHMB_REASON_NO_OBJECT);
+        /* Sized: there for the others now, and not theirs to size. */
+        assert_int_equal(resize_as(d, &sec_id_writer, "rs-b", 8192, &reason), -EPERM);
+        assert_int_equal(reason, SHMB_REASON_NOT_CREATOR);
+        assert_int_equal(resize_as(d, &sec_id_reader, "rs-b", 8192, &reason), -EPERM);
+        assert_int_equal(reason, SHMB_REASON_NOT_CREATOR);
+        r = resize_as(d, &sec_id_outsider, "rs-b", 4096, &reason);
+        r_missing = resize_as(d, &sec_id_outsider, "rs-missing", 4096, &reason_missing);
+        assert_int_equal(r, r_missing);
+        assert_int_equal(reason, reason_missing);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "rs-b"), 0);
         sec_finish();
 }
 
-/* Someone else opened it: too late (for shm and memfd alike). */
+/* A fresh object cannot be opened by anyone but its creator (ENOENT, as if it were not there
+ * yet), so nobody can spoil its sizing; once sized it opens, at its size, and is sized for
+ * good (for shm and memfd alike). */
 static void test_resize_after_open(void **state)
 {
         static const char *const names[] = { "rs-c", "rsm-c" };
@@ -336,11 +346,14 @@ static void test_resize_after_open(void **state)
                 assert_int_equal(lc_create(d, &sec_id_creator, names[i], 0,
                                            SHMB_LIFETIME_DEFAULT, 0, NULL), 0);
                 assert_int_equal(sec_open(d, &sec_id_reader, names[i], SHMB_ACCESS_RDONLY, &fd),
+                                 -ENOENT);
+                assert_int_equal(resize_as(d, &sec_id_creator, names[i], 4096, &reason), 0);
+                assert_int_equal(sec_open(d, &sec_id_reader, names[i], SHMB_ACCESS_RDONLY, &fd),
                                  0);
-                assert_int_equal(lseek(fd, 0, SEEK_END), 0);
+                assert_int_equal(lseek(fd, 0, SEEK_END), 4096);
                 assert_int_equal(lc_stat(d, names[i], &st), 0);
                 assert_int_equal(st.flags & SHMB_OBJ_FRESH, 0);
-                assert_int_equal(resize_as(d, &sec_id_creator, names[i], 4096, &reason), -EPERM);
+                assert_int_equal(resize_as(d, &sec_id_creator, names[i], 8192, &reason), -EPERM);
                 assert_int_equal(reason, SHMB_REASON_NOT_FRESH);
                 assert_int_equal(close(fd), 0);
                 assert_int_equal(sec_unlink(d, &sec_id_creator, names[i]), 0);

@@ -35,17 +35,24 @@ struct fixture {
         struct loop *loop;
         char expired[8][64];
         size_t n_expired;
+        size_t n_failed;
 };
 
-static void on_expire(void *userdata, struct object *o, const char *why)
+static int on_expire(void *userdata, struct object *o, const char *why)
 {
         struct fixture *f = userdata;
 
+        /* A name starting with "stuck" cannot be removed (the broker's removal failing). */
+        if (strncmp(o->name, "stuck", 5) == 0) {
+                f->n_failed++;
+                return -EBUSY;
+        }
         assert_true(f->n_expired < ELEMENTSOF(f->expired));
         (void) snprintf(f->expired[f->n_expired++], sizeof(f->expired[0]), "%s", o->name);
         /* As the broker does: the object goes (its tracker lets go of it first). */
         lifetime_untrack(&f->lt, o);
         object_free(o);
+        return 0;
 }
 
 static int setup(void **state)
@@ -107,8 +114,10 @@ static void run_until_expired(struct fixture *f, size_t n)
 {
         int i;
 
-        for (i = 0; i < 50 && f->n_expired < n; i++)
-                assert_true(loop_run_once(f->loop, 100) >= 0);
+        for (i = 0; i < 50 && f->n_expired < n; i++) {
+                assert_true(loop_run_once(f->loop, lifetime_busy(&f->lt) ? 0 : 100) >= 0);
+                (void) lifetime_run(&f->lt, 16);
+        }
         assert_int_equal(f->n_expired, n);
 }
 
@@ -287,6 +296,11 @@ static void test_span(void **state)
         assert_false(lifetime_opened(&f->lt, reopened));
 
         lifetime_tick(&f->lt);
+        /* Ended, queued: removed by lifetime_run(), a bounded number at a time. */
+        assert_int_equal(f->n_expired, 0);
+        assert_true(lifetime_busy(&f->lt));
+        assert_int_equal(lifetime_run(&f->lt, 16), 1);
+        assert_false(lifetime_busy(&f->lt));
         assert_int_equal(f->n_expired, 1);
         assert_string_equal(f->expired[0], "old");
         assert_int_equal(f->lt.n_span, 2);
@@ -316,6 +330,48 @@ static void test_span_resume(void **state)
         object_free(o);
 }
 
+/* A removal that fails is tried again at the next tick, and the object shows its creator gone
+ * meanwhile; many ended lives are removed at most @budget a turn. */
+static void test_retry_and_budget(void **state)
+{
+        struct fixture *f = *state;
+        uint64_t span = 60 * UINT64_C(1000000), now = lifetime_now();
+        struct object *stuck = new_object("stuck-1", POLICY_LIFETIME_SPAN, span);
+        struct object *many[5];
+        size_t i;
+
+        stuck->last_open_usec = stuck->last_open_saved_usec = now - span - 1;
+        assert_int_equal(lifetime_track(&f->lt, stuck, -1), 0);
+        for (i = 0; i < ELEMENTSOF(many); i++) {
+                char name[16];
+
+                (void) snprintf(name, sizeof(name), "m%zu", i);
+                many[i] = new_object(name, POLICY_LIFETIME_SPAN, span);
+                many[i]->last_open_usec = many[i]->last_open_saved_usec = now - span - 1;
+                assert_int_equal(lifetime_track(&f->lt, many[i], -1), 0);
+        }
+        lifetime_tick(&f->lt);
+        assert_int_equal(f->lt.n_ended, 6);
+        assert_int_equal(lifetime_run(&f->lt, 2), 2);
+        assert_int_equal(lifetime_run(&f->lt, 2), 2);
+        assert_int_equal(lifetime_run(&f->lt, 16), 2);
+        assert_int_equal(f->n_expired, 5);
+        assert_int_equal(f->n_failed, 1);
+        /* Kept, ended, not busy: its next try is at the tick. */
+        assert_true(stuck->flags & OBJECT_ENDED);
+        assert_false(lifetime_busy(&f->lt));
+        lifetime_tick(&f->lt);
+        assert_true(lifetime_busy(&f->lt));
+        assert_int_equal(lifetime_run(&f->lt, 16), 1);
+        assert_int_equal(f->n_failed, 2);
+        /* Removed some other way (an unlink): it leaves the lists. */
+        lifetime_untrack(&f->lt, stuck);
+        assert_int_equal(f->lt.n_ended, 0);
+        lifetime_tick(&f->lt);
+        assert_false(lifetime_busy(&f->lt));
+        object_free(stuck);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -326,6 +382,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_process_resume_from_store, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_span, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_span_resume, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_retry_and_budget, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
