@@ -28,6 +28,7 @@ man_subst_pages = \
 	man/shmb_app_socket.3 \
 	man/shmb_status.3 \
 	man/shmb_explain.3 \
+	man/libshmbroker-preload.3 \
 	$(NULL)
 
 # Calls documented on another call's page.

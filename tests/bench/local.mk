@@ -14,12 +14,15 @@ tests_bench_shmb_bench_SOURCES = \
 	tests/helpers/testlib.h \
 	tests/bench/bench-util.h \
 	tests/bench/naive-broker.h \
+	tests/bench/bench-preload.c \
+	tests/bench/bench-preload.h \
 	$(NULL)
 tests_bench_shmb_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 	-I$(top_srcdir)/proto \
 	-DSHMB_BENCH_DAEMON='"$(abs_top_builddir)/daemon/shmbrokerd"' \
 	-DSHMB_BENCH_NAIVE='"$(abs_top_builddir)/tests/bench/naive-broker"' \
-	-DSHMB_BENCH_FAKECLOCK='"$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so"'
+	-DSHMB_BENCH_FAKECLOCK='"$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so"' \
+	-DSHMB_BENCH_PRELOAD='"$(abs_top_builddir)/client/.libs/libshmbroker-preload.so"'
 tests_bench_shmb_bench_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
 # -no-install: a real binary (no libtool wrapper), so perf and gdb see the program itself.
 tests_bench_shmb_bench_LDFLAGS = $(test_ld_flags) -no-install
@@ -37,9 +40,10 @@ EXTRA_DIST += BENCHMARKS.md
 BENCH_ARGS =
 
 .PHONY: bench
-# The "lifetimes" rows move a daemon's clock with the fake clock shim of the test suite.
+# The "lifetimes" rows move a daemon's clock with the fake clock shim of the test suite; the
+# "preload" rows load libshmbroker-preload.so.
 bench: tests/bench/shmb-bench$(EXEEXT) tests/bench/naive-broker$(EXEEXT) daemon/shmbrokerd$(EXEEXT) \
-		tests/helpers/fakeclock.la
+		tests/helpers/fakeclock.la client/libshmbroker-preload.la
 	@SHMBROKERD='$(abs_top_builddir)/daemon/shmbrokerd' \
 		SHMB_FAKECLOCK='$(abs_top_builddir)/tests/helpers/.libs/fakeclock.so' \
 		SHMB_NAIVE_BROKER='$(abs_top_builddir)/tests/bench/naive-broker' \

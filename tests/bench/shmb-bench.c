@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench-preload.h"
 #include "bench-util.h"
 #include "naive-broker.h"
 #include "shmbroker.h"
@@ -40,6 +41,9 @@
 #endif
 #ifndef SHMB_BENCH_FAKECLOCK
 #define SHMB_BENCH_FAKECLOCK "tests/helpers/.libs/fakeclock.so"
+#endif
+#ifndef SHMB_BENCH_PRELOAD
+#define SHMB_BENCH_PRELOAD "client/.libs/libshmbroker-preload.so"
 #endif
 
 #define OBJECT_SIZE 4096
@@ -77,6 +81,7 @@ struct config {
         const char *json_path;
         const char *daemon_bin;
         const char *naive_bin;
+        const char *preload_path;       /* libshmbroker-preload.so, for "preload" */
         const char *only;               /* comma-separated scenario names, or NULL: all */
 };
 
@@ -2159,6 +2164,61 @@ static void scenario_fairness(void)
         bench_shared_free((void *) stop, sizeof(int));
 }
 
+/* ====================================================================== preload */
+
+/*
+ * An unmodified program's shm_open(3) through libshmbroker-preload.so beside glibc's own on
+ * /dev/shm (bench-preload.c), one client: opening an object that exists (as uid
+ * UID_CLIENT_BASE), and creating, sizing and removing one (as root, which the bench-open
+ * rule lets create and write bench-*, root-owned, mode 0666: what glibc's side makes too).
+ */
+static void scenario_preload(const struct bench_daemon *d)
+{
+        struct row *open_row = row_new("preload_open_median",
+                                       "shm_open+mmap+close via LD_PRELOAD shim: median");
+        struct row *create_row = row_new("preload_create_median",
+                                         "shm_open(O_CREAT)+ftruncate+unlink, shim: median");
+        char direct[64], broker[64], direct_create[64], broker_create[64];
+        struct bench_stats s[_BENCH_PRELOAD_MAX];
+        struct bench_preload_job job;
+        int r;
+
+        direct_name(direct, sizeof(direct), 0);
+        broker_name(broker, sizeof(broker), 0);
+        snprintf(direct_create, sizeof(direct_create), "/shmb-bench.%d.p", (int) bench_pid);
+        snprintf(broker_create, sizeof(broker_create), "bench-preload-%d", (int) bench_pid);
+        job = (struct bench_preload_job) {
+                .preload = cfg.preload_path,
+                .socket = d->dirs.socket_path,
+                .direct_name = direct,
+                .broker_name = broker,
+                .direct_create = direct_create,
+                .broker_create = broker_create,
+                .open_uid = UID_CLIENT_BASE,
+                .create_uid = 0,
+                .cpu = cfg.pin != PIN_NONE ? cpu_client : -1,
+                .seconds = cfg.lat_seconds,
+        };
+        progress("shm_open through the preload shim vs glibc (%.1f s)", 2 * cfg.lat_seconds);
+        pin_daemon(d, false);
+        r = bench_preload_measure(&job, s);
+        pin_daemon(d, true);
+        if (r < 0) {
+                row_error(open_row, r);
+                row_error(create_row, r);
+                return;
+        }
+        row_set(open_row, "glibc", s[BENCH_PRELOAD_OPEN_DIRECT].median_us, "shim",
+                s[BENCH_PRELOAD_OPEN_SHIM].median_us, "us", "shim/glibc latency", 0, 0);
+        open_row->a_p99 = s[BENCH_PRELOAD_OPEN_DIRECT].p99_us;
+        open_row->b_p99 = s[BENCH_PRELOAD_OPEN_SHIM].p99_us;
+        row_set(create_row, "glibc", s[BENCH_PRELOAD_CREATE_DIRECT].median_us, "shim",
+                s[BENCH_PRELOAD_CREATE_SHIM].median_us, "us", "shim/glibc latency", 0, 0);
+        create_row->a_p99 = s[BENCH_PRELOAD_CREATE_DIRECT].p99_us;
+        create_row->b_p99 = s[BENCH_PRELOAD_CREATE_SHIM].p99_us;
+        row_note(create_row, "3 round trips");
+}
+
 /* ====================================================================== lifetimes (issue 13) */
 
 /*
@@ -2454,12 +2514,13 @@ static void help(void)
                "  --pin MODE   one-client latency runs: same (default: client and daemon\n"
                "               on one CPU), split (on two CPUs) or none (unpinned)\n"
                "  --only LIST  run only these of latency, throughput, naive, create, batch,\n"
-               "               rules, objects, idle, fairness, lifetimes (comma-separated; for\n"
-               "               profiling)\n"
+               "               rules, objects, idle, fairness, lifetimes, preload\n"
+               "               (comma-separated; for profiling)\n"
                "  -h, --help   show this help\n\n"
                "The daemon is $SHMBROKERD, else %s; the naive broker (the \"naive\"\n"
-               "baseline) is $SHMB_NAIVE_BROKER, else %s. Needs root.\n",
-               SHMB_BENCH_DAEMON, SHMB_BENCH_NAIVE);
+               "baseline) is $SHMB_NAIVE_BROKER, else %s; the preload shim (\"preload\")\n"
+               "is $SHMB_PRELOAD, else %s. Needs root.\n",
+               SHMB_BENCH_DAEMON, SHMB_BENCH_NAIVE, SHMB_BENCH_PRELOAD);
 }
 
 static int parse_argv(int argc, char *argv[])
@@ -2572,6 +2633,8 @@ int main(int argc, char *argv[])
         cfg.daemon_bin = env && env[0] ? env : SHMB_BENCH_DAEMON;
         env = getenv("SHMB_NAIVE_BROKER");
         cfg.naive_bin = env && env[0] ? env : SHMB_BENCH_NAIVE;
+        env = getenv("SHMB_PRELOAD");
+        cfg.preload_path = env && env[0] ? env : SHMB_BENCH_PRELOAD;
         if (access(cfg.daemon_bin, X_OK) < 0) {
                 fprintf(stderr, "shmb-bench: '%s' is not executable: %m (set $SHMBROKERD)\n",
                         cfg.daemon_bin);
@@ -2651,6 +2714,8 @@ int main(int argc, char *argv[])
                 scenario_fairness();
         if (want("lifetimes"))
                 scenario_lifetimes();
+        if (want("preload"))
+                scenario_preload(base);
 
         if (bench_daemon_stop(base) < 0)
                 errors++;
