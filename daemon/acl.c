@@ -3,8 +3,8 @@
  * acl.c - access ACLs on fds: build, apply, verify and read them.
  *
  * Why the mask is computed here: after "setfacl -m u:X:rw" on a 0600 file the group bits
- * become the mask, and a later chmod would silently cut named users down
- * (security.md M9). Mode and ACL are therefore applied together, once, through the fd.
+ * become the mask, and a later chmod would silently cut named users down (see acl(5), "ACL
+ * entries" and the mask). Mode and ACL are therefore applied together, once, through the fd.
  *
  * Two ways in: libacl for reapplying at reloads (built, set, read back and compared), and the
  * raw system.posix_acl_access value for the hot paths: a create sets a value prebuilt per rule

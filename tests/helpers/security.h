@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * security.h - shared pieces of the security suite (tests/integration/test-security*.c):
- * identities, policies, a fresh daemon per case with the four after-checks of security.md
- * Part 2 (control client served, fd count at baseline, no stray object, log lines), raw
+ * identities, policies, a fresh daemon per case with the four after-checks of every case
+ * (control client served, fd count at baseline, no stray object, log lines), raw
  * protocol I/O, and clients of other uids run inside the test process.
  *
  * Built on harness.h. Functions named sec_*() assert with cmocka and may only be called from

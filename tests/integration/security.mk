@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Included from Makefile.am: the security suite of issue 4 (security.md Part 2, groups A-F),
+# Included from Makefile.am: the security suite, cases 1-100 in groups A-F (test-security.c),
 # one cmocka binary against a real daemon. It needs root and skips itself (exit 77) without.
 
 check_PROGRAMS += tests/integration/test-security

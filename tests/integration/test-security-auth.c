@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security-auth.c - security.md Part 2, group B: credentials and authorization.
+ * test-security-auth.c - the security suite's group B: credentials and authorization.
  *
  * Clients connect as other uids from inside the test process (harness_become(): the peer
  * credentials are those at connect()), or run in forked children where the fd they get must be
@@ -11,8 +11,9 @@
  *     (close, no default identity) is a unit-test seam (--wrap=getsockopt on listener.c).
  *     test_b41 covers the case a client can cause: a peer gone before the daemon asks.
  *  27 (SO_PEERSEC): the daemon reads no security label; there is nothing to fail.
- *  28 (SO_PEERPIDFD): the daemon does not use pidfds (PRODUCT.md: "where the kernel has
- *     it"; it authorizes on uid and groups only), so none of its error paths exist.
+ *  28 (SO_PEERPIDFD): the daemon authorizes on uid and groups only; it asks for the peer's
+ *     pidfd only to track the creator of a lifetime=process object (test-lifecycle.c), where a
+ *     peer already gone is refused with ESRCH.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -325,8 +326,8 @@ static void test_b36_exact_names(void **state)
                                             SHMB_ACCESS_NONE, NULL), 0);
                 assert_int_equal(access(harness_shm_path(d, granted[i]), F_OK), 0);
         }
-        /* "/foo" is "foo" (PRODUCT.md: normalised before any policy decision); security.md's
-         * "/foo must not be granted" is read as "not as a different object". */
+        /* "/foo" is "foo" (names are normalised before any policy decision, as shm_open(3)
+         * does): "/foo must not be granted" means "not as a different object". */
         assert_int_equal(sec_create(d, &sec_id_creator, "/foo", 4096, SHMB_ACCESS_NONE, NULL),
                          -EEXIST);
         for (i = 0; i < ELEMENTSOF(granted); i++)
@@ -483,7 +484,7 @@ static void test_b39_writer_resize(void **state)
         assert_int_equal(st.st_size, 8192);
         assert_int_equal(close(fd), 0);
 
-        /* shm: a writer holds a plain tmpfs fd and can resize it (PRODUCT.md says so, and
+        /* shm: a writer holds a plain tmpfs fd and can resize it (shmbrokerd(8) says so, and
          * that memfd is the choice where writers are not trusted). Pinned here. */
         assert_int_equal(sec_create(d, &sec_id_creator, "sec-rs", 8192, SHMB_ACCESS_NONE,
                                     NULL), 0);

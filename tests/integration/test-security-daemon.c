@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security-daemon.c - security.md Part 2, groups E (restart and crash) and F (dropping
+ * test-security-daemon.c - the security suite's groups E (restart and crash) and F (dropping
  * privileges).
  *
  * Group E is covered where no service manager is needed. Not applicable here, and why:

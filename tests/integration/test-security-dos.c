@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security-dos.c - security.md Part 2, group D: resource exhaustion and DoS.
+ * test-security-dos.c - the security suite's group D: resource exhaustion and DoS.
  *
  * Limits the daemon enforces (daemon/limits.h, shmbrokerd(8)) and those an administrator sets
  * in the policy's [Quota] section (MaxObjectsPerUser=, MaxBytesPerUser=,
@@ -428,7 +428,7 @@ static void test_d68_never_reads_batch(void **state)
 }
 
 /*
- * 68, the in-flight half (dbus CVE-2014-3532, security.md A4): fds the daemon has sent and a
+ * 68, the in-flight half (dbus CVE-2014-3532): fds the daemon has sent and a
  * client has not received count against the daemon's uid, and once that count passes the
  * daemon's RLIMIT_NOFILE the kernel refuses its sendmsg() with ETOOMANYREFS, for every client.
  * Run as a service user (no CAP_SYS_RESOURCE) with a low limit, a client that never reads its

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security-fs.c - security.md Part 2, group C: filesystem races and object semantics.
+ * test-security-fs.c - the security suite's group C: filesystem races and object semantics.
  *
  * Things are planted in the daemon's object directory, which is made sticky and
  * world-writable (mode 1777, as /dev/shm) where the fs.protected_* sysctls would matter; those
@@ -9,12 +9,13 @@
  * Not applicable here, and why:
  *  53 (ACL unsupported): tmpfs always has POSIX ACLs (CONFIG_TMPFS_POSIX_ACL is not a mount
  *     option), and the daemon refuses any other filesystem at start (test_c59).
- *  56 (F_SEAL_WRITE with a writable mapping): the daemon never write-seals; memfd writers
- *     exist by design, readers are kept out by mode 0600 (test_b37, test_c54).
+ *  56 (F_SEAL_WRITE with a writable mapping): the daemon write-seals only when a memfd object
+ *     is published, and answers EBUSY then (test-lifecycle.c); memfd writers exist by design,
+ *     readers are kept out by mode 0600 (test_b37, test_c54).
  *  58 (daemon-side SIGBUS guard): the daemon never maps an object; test_c57 shows it serves
  *     on after a writer truncates a live one.
  *  61 (RemoveIPC and user-owned objects): who owns an object is the policy's Owner=, and the
- *     embedded default policy fixed by PRODUCT.md makes user-owned objects; logind's RemoveIPC
+ *     embedded default policy makes user-owned objects; logind's RemoveIPC
  *     is host configuration, nothing the daemon can test or prevent.
  *  43, 48, 49: not in the checklist.
  */

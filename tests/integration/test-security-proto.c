@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security-proto.c - security.md Part 2, group A: protocol and bad input.
+ * test-security-proto.c - the security suite's group A: protocol and bad input.
  *
  * Every case runs against a fresh daemon with the suite's policy, sends what a hostile or
  * broken client would send (raw packets, fds, credentials), checks the exact answer, and ends
@@ -11,7 +11,7 @@
  * Not applicable here, and why:
  *  18 (recvmsg error path): a client cannot make the daemon's recvmsg() fail with a filled
  *     control buffer; fdpass_recv() returns before parsing on any error. That is a unit-test
- *     seam (STYLE.md 8, --wrap=recvmsg), not an integration case.
+ *     seam (--wrap=recvmsg), not an integration case.
  *  19 (SOCK_STREAM): the broker listens on SOCK_SEQPACKET only; there is no stream framing to
  *     split or merge. test_a21_socket_types pins that other types are refused.
  *  22 (fuzzing): the libFuzzer targets live in tests/fuzz; test_a22_mutation_storm is the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security-seccomp.c - security.md Part 2, case 100 (and 97): the daemon under a seccomp
+ * test-security-seccomp.c - the security suite's case 100 (and 97): the daemon under a seccomp
  * filter like its unit's, where getrlimit()/setrlimit() and openat2() fail with EPERM
  * (SystemCallFilter=~@resources, RestrictSUIDSGID=yes).
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-security.c - the security suite (issue 4): security.md Part 2, groups A to F, against a
- * real shmbrokerd.
+ * test-security.c - the security suite: 100 attacks, faults and bad inputs a brokering daemon
+ * must survive, in groups A to F, against a real shmbrokerd.
  *
  * One binary, one file per group:
  *   test-security-proto.c   A. protocol and bad input (1-23)
@@ -9,11 +9,13 @@
  *   test-security-fs.c      C. filesystem races and object semantics (42-62)
  *   test-security-dos.c     D. resource exhaustion and DoS (63-78)
  *   test-security-daemon.c  E. restart and crash (79-90, those that need no service manager)
- *                           F. dropping privileges (91-100)
+ *                           F. dropping privileges (91-99)
+ *   test-security-seccomp.c 100, under a seccomp filter (its own binary: a sanitized daemon
+ *                           cannot run it)
  * Shared pieces are in tests/helpers/security.[ch], on top of tests/helpers/harness.[ch].
  *
- * Every case starts its own daemon and ends with sec_finish(), which makes the four checks of
- * the Part 2 preamble: (a) a control client of another uid creates and opens; (b) the daemon's
+ * Every case starts its own daemon and ends with sec_finish(), which makes the four checks
+ * every case owes: (a) a control client of another uid creates and opens; (b) the daemon's
  * fd count is back at its baseline; (c) no stray object is left in the object directory; and
  * (d) is in each case: the exact error code, and the daemon's rate-limited log lines counted.
  *
@@ -22,7 +24,7 @@
  * binary then exits 77, so that automake reports SKIP rather than PASS (failures still win).
  *
  * The suite needs root (it switches uids, mounts tmpfs, sets sysctls); without root it is
- * skipped (exit 77), as STYLE.md 8 asks of `make check` without root.
+ * skipped (exit 77), so that `make check` without root reports SKIP, not PASS.
  */
 #include <setjmp.h>
 #include <signal.h>
