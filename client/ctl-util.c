@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "span.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 
@@ -101,45 +102,7 @@ int ctl_parse_size(const char *s, uint64_t *ret)
 
 int ctl_parse_span(const char *s, uint64_t *ret_usec)
 {
-        static const struct {
-                const char *unit;
-                uint64_t usec;
-        } units[] = {
-                { "", USEC_PER_SEC },
-                { "us", 1 },
-                { "ms", 1000 },
-                { "s", USEC_PER_SEC },
-                { "sec", USEC_PER_SEC },
-                { "m", 60 * USEC_PER_SEC },
-                { "min", 60 * USEC_PER_SEC },
-                { "h", 3600 * USEC_PER_SEC },
-                { "hr", 3600 * USEC_PER_SEC },
-                { "d", 86400 * USEC_PER_SEC },
-                { "day", 86400 * USEC_PER_SEC },
-                { "days", 86400 * USEC_PER_SEC },
-                { "w", 7 * 86400 * USEC_PER_SEC },
-                { "week", 7 * 86400 * USEC_PER_SEC },
-                { "weeks", 7 * 86400 * USEC_PER_SEC },
-        };
-        const char *end;
-        uint64_t v;
-        size_t i;
-        int r;
-
-        if (!s)
-                return -EINVAL;
-        r = parse_digits(s, &v, &end);
-        if (r < 0)
-                return r;
-        for (i = 0; i < ELEMENTSOF(units); i++)
-                if (strcmp(end, units[i].unit) == 0)
-                        break;
-        if (i == ELEMENTSOF(units))
-                return -EINVAL;
-        if (__builtin_mul_overflow(v, units[i].usec, &v))
-                return -ERANGE;
-        *ret_usec = v;
-        return 0;
+        return shmb_parse_span(s, ret_usec);
 }
 
 int ctl_parse_lifetime(const char *s, uint32_t *ret_lifetime, uint64_t *ret_usec)

@@ -61,13 +61,3 @@ int parse_mode(const char *s, mode_t allowed, mode_t *ret);
  */
 int parse_size(const char *s, uint64_t *ret);
 
-/**
- * parse_timespan() - a time span.
- * @s: decimal digits with an optional unit right after them: "us", "ms", "s" (the default),
- *     "sec", "m", "min", "h", "hr", "d", "day", "days", "w", "week", "weeks". One number, one
- *     unit: "90min", not "1h30min".
- * @ret_usec: the span in microseconds; zero is a valid span here, callers bound it.
- *
- * Return: 0, -EINVAL (malformed or unknown unit) or -ERANGE (does not fit in 64 bits).
- */
-int parse_timespan(const char *s, uint64_t *ret_usec);

@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "parse.h"
 #include "policy.h"
+#include "span.h"
 
 int policy_lifetime_parse(const char *s, struct policy_lifetime *ret)
 {
@@ -27,7 +28,7 @@ int policy_lifetime_parse(const char *s, struct policy_lifetime *ret)
                 *ret = (struct policy_lifetime) { .kind = POLICY_LIFETIME_PROCESS };
                 return 0;
         }
-        r = parse_timespan(s, &usec);
+        r = shmb_parse_span(s, &usec);
         if (r < 0)
                 return r;
         if (usec < POLICY_LIFETIME_SPAN_MIN_USEC || usec > POLICY_LIFETIME_SPAN_MAX_USEC)

@@ -365,7 +365,7 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
 
 /**
  * policy_lifetime_parse() - a lifetime as Lifetime= takes it.
- * @s: "persistent", "process", or a time span (parse_timespan(): "30s", "5min", "2h", "1d",
+ * @s: "persistent", "process", or a time span (shmb_parse_span(): "30s", "5min", "2h", "1d",
  *     plain seconds) from POLICY_LIFETIME_SPAN_MIN_USEC to POLICY_LIFETIME_SPAN_MAX_USEC.
  * @ret: the lifetime, written on success only.
  *

@@ -18,6 +18,7 @@
 
 #include "macro.h"
 #include "parse.h"
+#include "span.h"
 
 #define UNTOUCHED UINT64_C(0xdeadbeefdeadbeef)
 
@@ -217,7 +218,7 @@ static void test_timespan(void **state)
                 { "infinity", -EINVAL, 0 },
         };
 
-        check_u64("parse_timespan", parse_timespan, cases, ELEMENTSOF(cases));
+        check_u64("shmb_parse_span", shmb_parse_span, cases, ELEMENTSOF(cases));
 }
 
 int main(void)
