@@ -14,6 +14,11 @@ segments as its policy allows, and hands over file descriptors, which this modul
 
     shmbroker.unlink("alice-frames")
 
+A producer can declare a segment's bytes final, and a consumer wait for that::
+
+    shmbroker.publish("alice-frames")                       # the creator, segment closed
+    shmbroker.wait("alice-frames", published=True, timeout=5)   # anyone who may read it
+
 Who the caller is comes from the kernel; what it may do is the broker's policy. Every
 failure is an OSError with the errno the broker answered (FileNotFoundError,
 PermissionError, FileExistsError, ...); when the broker said why, the message says it too
@@ -25,7 +30,7 @@ picks another. The module-level functions share one connection per process (made
 use, again after ``os.fork()``, and again after it broke); a ``Client`` is a connection of
 its own. Both may be used from several threads: calls on one connection are serialised.
 
-Not here: publish, wait, watch, status and explain (see shmbrokerctl(1) and libshmbroker(3)).
+Not here: watch, status and explain (see shmbrokerctl(1) and libshmbroker(3)).
 """
 
 import ctypes
@@ -44,9 +49,11 @@ __all__ = [
     "create",
     "list",
     "open",
+    "publish",
     "socket_path",
     "stat",
     "unlink",
+    "wait",
 ]
 
 # The values of shmbroker.h.
@@ -56,6 +63,8 @@ _BACKEND_NAME = {1: "shm", 2: "memfd"}
 _LIFETIME = {"default": 0, "persistent": 1, "process": 2}
 _LIFETIME_NAME = {1: "persistent", 2: "process", 3: "span"}
 _LIFETIME_SPAN = 3
+_PUBLISH = {"seal": 1, "future": 2}
+_WAIT_PUBLISHED = 1
 _RIGHTS = ((1, "read"), (2, "write"), (4, "create"))
 _OBJ_FLAGS = (
     (1 << 0, "orphan"),
@@ -142,6 +151,8 @@ def _load():
                                      ctypes.POINTER(_FdInfo)]),
             "shmb_open": (c_int, [p, ctypes.c_char_p, c_int, ctypes.POINTER(c_int),
                                   ctypes.POINTER(_FdInfo)]),
+            "shmb_publish": (c_int, [p, ctypes.c_char_p, c_int]),
+            "shmb_wait": (c_int, [p, ctypes.c_char_p, ctypes.c_uint, c_u64]),
             "shmb_unlink": (c_int, [p, ctypes.c_char_p]),
             "shmb_stat": (c_int, [p, ctypes.c_char_p, ctypes.POINTER(_Stat)]),
             "shmb_list": (c_int, [p, _ListCallback, p]),
@@ -361,6 +372,31 @@ class Client:
                    ctypes.byref(info))
         return Segment(b, fd.value, info)
 
+    def publish(self, name, mode="seal"):
+        """Declare a segment's bytes final; see the module's publish()."""
+        b = _name_bytes(name)
+        if mode not in _PUBLISH:
+            raise ValueError("mode is 'seal' or 'future', not %r" % (mode,))
+        self._call(name, _lib.shmb_publish, b, _PUBLISH[mode])
+
+    def wait(self, name, published=False, timeout=None):
+        """Wait until a segment exists (or is published); see the module's wait().
+
+        Nothing else is done on this connection meanwhile: other threads' calls on it wait
+        for it to end. If the broker does not answer in time (``timeout`` and the
+        connection's 30 seconds), the OSError is ETIMEDOUT as well, and the connection is
+        unusable from then on (ENOTCONN): the broker's own ETIMEDOUT leaves it usable.
+        """
+        b = _name_bytes(name)
+        if timeout is None:
+            usec = 0                    # the library's "no limit"
+        else:
+            if float(timeout) < 0:
+                raise ValueError("timeout is seconds, at least 0, or None")
+            # 0 is no limit to the library: the shortest limit there is instead.
+            usec = min(max(int(float(timeout) * 1000000), 1), (1 << 64) - 1)
+        self._call(name, _lib.shmb_wait, b, _WAIT_PUBLISHED if published else 0, usec)
+
     def unlink(self, name):
         """Remove a segment's name; see the module's unlink()."""
         self._call(name, _lib.shmb_unlink, _name_bytes(name))
@@ -508,6 +544,41 @@ def open(name, access="rw"):   # noqa: A001 (shmbroker.open, like os.open)
 def unlink(name):
     """Remove a segment's name; fds and mappings that exist stay valid."""
     _with_default("unlink", name)
+
+
+def publish(name, mode="seal"):
+    """Declare a segment's bytes final: the broker hands out no writable fd of it any more.
+
+    A read-write open then fails with PermissionError (EACCES), "any" gets read-only, the
+    flags of stat() and of a Segment say "published", and wait(published=True) returns.
+    Who may publish is the rule's Publish= (the creator, by default). ``mode``:
+
+    - "seal": a memfd segment gets F_SEAL_WRITE, so that not even fds handed out before can
+      write; this fails with EBUSY while a writable mapping exists (the creator's own
+      Segment too: close it first). A shm segment loses write access in its mode and ACL
+      (fds handed out before keep theirs).
+    - "future": a memfd segment gets F_SEAL_FUTURE_WRITE: fds and mappings handed out before
+      may still write. EOPNOTSUPP for a shm segment.
+
+    Publishing again adds what the new mode adds. Errors: FileNotFoundError,
+    PermissionError (EPERM: not the creator, or Publish= says no), OSError with EBUSY,
+    EOPNOTSUPP, EINVAL or ENAMETOOLONG.
+    """
+    _with_default("publish", name, mode)
+
+
+def wait(name, published=False, timeout=None):
+    """Block until a segment ``name`` exists that the caller may open; return None.
+
+    With ``published``, until it is also published (see publish()). ``timeout`` is in
+    seconds (a float); None waits for ever. When it passes the error is TimeoutError
+    (ETIMEDOUT). The wait is on a connection of its own, made for it, so that other threads'
+    calls are not held up. Signals do not interrupt it: Python runs their handlers
+    (KeyboardInterrupt too) once it has returned. Errors: PermissionError (EACCES: no rule
+    lets the caller read the name), OSError with EINVAL or ENAMETOOLONG.
+    """
+    with Client() as c:
+        c.wait(name, published, timeout)
 
 
 def stat(name):

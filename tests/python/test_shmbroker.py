@@ -346,3 +346,189 @@ def test_app_socket_bad_id(broker):
         with pytest.raises(OSError) as e:
             run_as(UID_A, shmbroker.app_socket, bad)
         assert e.value.errno == errno.EINVAL, bad
+
+
+def test_publish_shm(broker):
+    def create_and_publish():
+        with shmbroker.create("py-shared-pub", 4096) as seg:
+            seg.mmap[:5] = b"final"
+        before = shmbroker.stat("py-shared-pub").flags
+        shmbroker.publish("py-shared-pub")
+        shmbroker.publish("/py-shared-pub")     # again: nothing more to take away
+        return "published" in before, shmbroker.stat("py-shared-pub").flags
+    before, after = run_as(UID_A, create_and_publish)
+    assert before is False
+    assert "published" in after
+
+    # B may write py-shared-*, but no writable fd of a published segment is handed out.
+    with pytest.raises(PermissionError) as e:
+        run_as(UID_B, shmbroker.open, "py-shared-pub", "rw")
+    assert (e.value.errno, e.value.reason) == (errno.EACCES, 18)     # SHMB_REASON_PUBLISHED
+    assert e.value.filename == "py-shared-pub"
+
+    def read(access):
+        with shmbroker.open("py-shared-pub", access=access) as seg:
+            return seg.access, bytes(seg.mmap[:5]), "published" in seg.flags
+    assert run_as(UID_B, read, "ro") == ("ro", b"final", True)
+    assert run_as(UID_B, read, "any") == ("ro", b"final", True)
+    assert "published" in run_as(UID_C, shmbroker.stat, "py-shared-pub").flags
+    # The mode bits lost write too.
+    assert run_as(UID_B, shmbroker.stat, "py-shared-pub").mode & 0o222 == 0
+
+
+def test_publish_refused(broker):
+    run_as(UID_A, _create, "py-shared-pub2", 64)
+    # Only the creator may publish (the rule's default Publish=creator).
+    with pytest.raises(PermissionError) as e:
+        run_as(UID_B, shmbroker.publish, "py-shared-pub2")
+    assert (e.value.errno, e.value.reason) == (errno.EPERM, 19)      # SHMB_REASON_NOT_CREATOR
+    assert str(e.value) == ("[Errno 1] Operation not permitted: only the object's creator may "
+                            "do this: 'py-shared-pub2'")
+    with pytest.raises(FileNotFoundError):
+        run_as(UID_A, shmbroker.publish, "py-shared-missing")
+    # A shm segment cannot be sealed.
+    with pytest.raises(OSError) as e:
+        run_as(UID_A, shmbroker.publish, "py-shared-pub2", "future")
+    assert e.value.errno == errno.EOPNOTSUPP
+    with pytest.raises(ValueError):
+        run_as(UID_A, shmbroker.publish, "py-shared-pub2", "final")
+    # Nothing above published it.
+    assert "published" not in run_as(UID_A, shmbroker.stat, "py-shared-pub2").flags
+
+
+def test_publish_memfd(broker):
+    def check():
+        out = []
+        with shmbroker.create("py-memfd-pub", 4096) as seg:
+            seg.mmap[:3] = b"abc"
+            # F_SEAL_WRITE while our own writable mapping exists: the kernel says no.
+            try:
+                shmbroker.publish("py-memfd-pub")
+                out.append("sealed?!")
+            except OSError as e:
+                out.append((e.errno, e.reason))
+            # F_SEAL_FUTURE_WRITE: what is mapped already may still write.
+            shmbroker.publish("py-memfd-pub", mode="future")
+            seg.mmap[3:6] = b"def"
+            out.append(sorted(shmbroker.stat("py-memfd-pub").flags & {
+                "published", "seal-write", "seal-future-write"}))
+        shmbroker.publish("py-memfd-pub")      # no mapping left: now the bytes are final
+        out.append(sorted(shmbroker.stat("py-memfd-pub").flags & {
+            "published", "seal-write", "seal-future-write"}))
+        try:
+            shmbroker.open("py-memfd-pub", "rw")
+            out.append("writable?!")
+        except PermissionError as e:
+            out.append((e.errno, e.reason))
+        return out
+    assert run_as(UID_A, check) == [
+        (errno.EBUSY, 24),                                  # SHMB_REASON_BUSY
+        ["published", "seal-future-write"],
+        ["published", "seal-future-write", "seal-write"],
+        (errno.EACCES, 18)]                                 # SHMB_REASON_PUBLISHED
+
+    def read():
+        with shmbroker.open("py-memfd-pub", access="ro") as seg:
+            return bytes(seg.mmap[:6]), "published" in seg.flags
+    assert run_as(UID_B, read) == (b"abcdef", True)
+
+
+def test_wait_for_a_later_name(broker):
+    def check():
+        done = threading.Event()
+        result = []
+
+        def waiter():
+            try:
+                result.append(shmbroker.wait("py-shared-later", timeout=10))
+            except Exception as e:      # noqa: reported below
+                result.append(e)
+            done.set()
+        t = threading.Thread(target=waiter)
+        t.start()
+        # The broker holds its answer while the name does not exist. (No sleep orders the two
+        # threads: a wait that reached the broker only after the create below still passes,
+        # and one answered before it fails.)
+        early = done.wait(0.5)
+        # The module-level wait has a connection of its own: the shared one is free.
+        with shmbroker.create("py-shared-later", 64):
+            pass
+        answered = done.wait(10)
+        t.join(10)
+        return early, answered, result
+    assert run_as(UID_A, check) == (False, True, [None])
+    # For a name that exists, at once; through a Client as well ("/x" is "x").
+    assert run_as(UID_C, shmbroker.wait, "py-shared-later") is None
+
+    def client_wait():
+        with shmbroker.Client() as c:
+            return c.wait("/py-shared-later", timeout=10)
+    assert run_as(UID_B, client_wait) is None
+
+
+def test_wait_published(broker):
+    run_as(UID_A, _create, "py-shared-waitpub", 64, b"v1")
+
+    def check():
+        done = threading.Event()
+        result = []
+
+        def waiter():
+            try:
+                with shmbroker.Client() as c:
+                    result.append(c.wait("py-shared-waitpub", published=True, timeout=10))
+            except Exception as e:      # noqa: reported below
+                result.append(e)
+            done.set()
+        t = threading.Thread(target=waiter)
+        t.start()
+        # It exists, but the waiter asked for published: no answer yet.
+        early = done.wait(0.5)
+        shmbroker.publish("py-shared-waitpub")
+        answered = done.wait(10)
+        t.join(10)
+        return early, answered, result
+    assert run_as(UID_A, check) == (False, True, [None])
+    assert run_as(UID_C, shmbroker.wait, "py-shared-waitpub", True, 10) is None
+
+
+def test_wait_timeout(broker):
+    def check():
+        out = []
+        with shmbroker.Client() as c:
+            for timeout in (0.2, 0):
+                t0 = time.monotonic()
+                try:
+                    c.wait("py-shared-never", timeout=timeout)
+                    out.append("returned?!")
+                except OSError as e:
+                    out.append((type(e).__name__, e.errno, e.reason, e.filename,
+                                time.monotonic() - t0 >= timeout))
+            # The broker's ETIMEDOUT leaves the connection usable.
+            try:
+                c.stat("py-shared-never")
+            except FileNotFoundError:
+                out.append("still usable")
+        try:
+            shmbroker.wait("py-shared-never", published=True, timeout=0.05)
+        except OSError as e:
+            out.append(e.errno)
+        return out
+    assert run_as(UID_B, check) == [("TimeoutError", errno.ETIMEDOUT, 0, "py-shared-never", True),
+                                    ("TimeoutError", errno.ETIMEDOUT, 0, "py-shared-never", True),
+                                    "still usable", errno.ETIMEDOUT]
+
+
+def test_wait_refused(broker):
+    # Refused at once, not waited out, when no rule lets the caller read the name.
+    with pytest.raises(PermissionError) as e:
+        run_as(41004, shmbroker.wait, "py-shared-never", False, 10)
+    assert (e.value.errno, e.value.reason) == (errno.EACCES, 3)      # SHMB_REASON_NO_READ
+    with pytest.raises(PermissionError) as e:
+        run_as(UID_A, shmbroker.wait, "nothing-matches", False, 10)
+    assert (e.value.errno, e.value.reason) == (errno.EACCES, 1)      # SHMB_REASON_NO_RULE
+    with pytest.raises(OSError) as e:
+        run_as(UID_A, shmbroker.wait, "a/b")
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(ValueError):
+        run_as(UID_A, shmbroker.wait, "py-shared-never", False, -1)
