@@ -133,6 +133,9 @@ static const char *daemon_what(const struct bench_daemon *d)
         return d->naive ? "naive-broker" : "shmbrokerd";
 }
 
+/* shmbrokerd's --kept-fds, when shmb-bench was given one; else the daemon's default. */
+static const char *kept_fds;
+
 /* Runs the daemon of @d on its directories and waits until its socket accepts. */
 static int daemon_run(struct bench_daemon *d, uint64_t *ret_ns)
 {
@@ -141,7 +144,8 @@ static int daemon_run(struct bench_daemon *d, uint64_t *ret_ns)
                 (char *) "--policy", d->dirs.policy_path,
                 (char *) "--shm-dir", d->dirs.shm_dir,
                 (char *) "--state-dir", d->dirs.state_dir,
-                (char *) "--log-level", (char *) "warning", NULL,
+                (char *) "--log-level", (char *) "warning",
+                (char *) (kept_fds ? "--kept-fds" : NULL), (char *) kept_fds, NULL,
         };
         char *const naive_argv[] = { (char *) d->bin, d->dirs.socket_path, NULL };
         char *const *argv = d->naive ? naive_argv : broker_argv;
@@ -204,6 +208,11 @@ static int daemon_start(const char *bin, bool naive, const char *policy,
         }
         *ret = d;
         return 0;
+}
+
+void bench_daemon_set_kept_fds(const char *n)
+{
+        kept_fds = n;
 }
 
 int bench_daemon_start(const char *bin, const char *policy, struct bench_daemon **ret)

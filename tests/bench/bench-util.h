@@ -46,6 +46,9 @@ struct bench_daemon {
         struct tl_daemon_dirs dirs;     /* shmb-bench.XXXXXX in /tmp and /dev/shm */
 };
 
+/* Passes "--kept-fds @n" to every shmbrokerd started from now on (@n borrowed; NULL: not). */
+void bench_daemon_set_kept_fds(const char *n);
+
 /*
  * Starts "$bin --socket S --policy P --shm-dir D --log-level warning" with the policy text
  * written to P, and waits until the socket accepts. The daemon's stderr goes to the log.

@@ -83,6 +83,7 @@ struct config {
         const char *naive_bin;
         const char *preload_path;       /* libshmbroker-preload.so, for "preload" */
         const char *only;               /* comma-separated scenario names, or NULL: all */
+        const char *kept_fds;           /* --kept-fds for shmbrokerd, or NULL: its default */
 };
 
 static struct config cfg;
@@ -224,7 +225,8 @@ static void print_table(FILE *f, const struct bench_machine *m)
         fprintf(f, "\nshmb-bench%s: %ld CPUs (%s), %s, %ld MiB RAM, %s\n",
                 cfg.quick ? " --quick" : "", m->cpus, m->cpu_model, m->kernel,
                 m->mem_total_mib, m->date);
-        fprintf(f, "daemon: %s\n", cfg.daemon_bin);
+        fprintf(f, "daemon: %s (%s%s)\n", cfg.daemon_bin, cfg.kept_fds ? "--kept-fds " :
+                "its default options: kept fds off", cfg.kept_fds ? cfg.kept_fds : "");
         fprintf(f, "other processes' CPU use: %.0f%% of the machine before the run, %.0f%% "
                 "during it%s\n\n", background_before_pct, background_during_pct,
                 background_during_pct > 10 ? " (figures are noisy)" : "");
@@ -2507,7 +2509,8 @@ static void scenario_lifetimes(void)
 
 static void help(void)
 {
-        printf("Usage: shmb-bench [--quick] [--json FILE] [--pin MODE] [--only LIST]\n"
+        printf("Usage: shmb-bench [--quick] [--json FILE] [--pin MODE] [--only LIST] "
+               "[--kept-fds N]\n"
                "Measure shmbrokerd against direct shm_open(3), side by side.\n\n"
                "  --quick      a ~20 s smoke run: shorter timings, same sizes\n"
                "  --json FILE  also write the figures and the machine as JSON\n"
@@ -2516,6 +2519,7 @@ static void help(void)
                "  --only LIST  run only these of latency, throughput, naive, create, batch,\n"
                "               rules, objects, idle, fairness, lifetimes, preload\n"
                "               (comma-separated; for profiling)\n"
+               "  --kept-fds N run shmbrokerd with --kept-fds N (default: its own, off)\n"
                "  -h, --help   show this help\n\n"
                "The daemon is $SHMBROKERD, else %s; the naive broker (the \"naive\"\n"
                "baseline) is $SHMB_NAIVE_BROKER, else %s; the preload shim (\"preload\")\n"
@@ -2530,6 +2534,7 @@ static int parse_argv(int argc, char *argv[])
                 { "json", required_argument, NULL, 'j' },
                 { "pin", required_argument, NULL, 'p' },
                 { "only", required_argument, NULL, 'o' },
+                { "kept-fds", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -2545,6 +2550,15 @@ static int parse_argv(int argc, char *argv[])
                         break;
                 case 'o':
                         cfg.only = optarg;
+                        break;
+                case 'k':
+                        if (optarg[0] < '0' || optarg[0] > '9' ||
+                            optarg[strspn(optarg, "0123456789")] != '\0') {
+                                fprintf(stderr, "shmb-bench: --kept-fds: a number\n");
+                                return -EINVAL;
+                        }
+                        cfg.kept_fds = optarg;
+                        bench_daemon_set_kept_fds(optarg);
                         break;
                 case 'p':
                         if (strcmp(optarg, "same") == 0)
