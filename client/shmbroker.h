@@ -339,15 +339,18 @@ enum {
 /**
  * shmb_publish() - declare a segment's contents final.
  * @c: the client.
- * @name: a segment the caller created.
+ * @name: a segment the caller created (or may write, where its rule says Publish=writers).
  * @mode: SHMB_PUBLISH_SEAL or SHMB_PUBLISH_FUTURE.
  *
  * After it, the broker hands out no writable fd of the segment, and shmb_wait() with
  * SHMB_WAIT_PUBLISHED returns.
  *
- * Return: 0, or -errno: -ENOENT, -EPERM (SHMB_REASON_NOT_CREATOR), -EBUSY (SHMB_REASON_BUSY:
- * a writable mapping exists), -EINVAL (bad mode or name), -ENAMETOOLONG, -EOPNOTSUPP (e.g.
- * SHMB_PUBLISH_FUTURE on a kernel without it), and the connection errors.
+ * Return: 0, or -errno: -ENOENT, -EACCES (SHMB_REASON_NO_READ: the rule lets the caller
+ * neither create nor read), -EPERM (SHMB_REASON_NOT_CREATOR: Publish=creator and the caller
+ * is not; SHMB_REASON_NO_PUBLISH: Publish=no, Publish=writers and the caller may not write,
+ * or a memfd already sealed for good), -EBUSY (SHMB_REASON_BUSY: a writable mapping exists),
+ * -EINVAL (bad mode or name), -ENAMETOOLONG, -EOPNOTSUPP (SHMB_PUBLISH_FUTURE for a shm
+ * segment or on a kernel without it), and the connection errors.
  */
 int shmb_publish(struct shmb_client *c, const char *name, int mode);
 
