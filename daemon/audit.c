@@ -33,7 +33,7 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                   const char *access, const char *rule, int error)
 {
         const char *result = error == 0 ? "granted" : "denied";
-        char esc[LOG_ESCAPE_MAX];
+        char esc[LOG_ESCAPE_MAX], gid[16] = "";
         unsigned suppressed = 0;
         int priority = error == 0 ? LOG_INFO : LOG_NOTICE;
 
@@ -41,6 +41,10 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                 return;
         /* SHMB_OBJECT= keeps the name's bytes (the journal takes any); the text does not. */
         log_escape(name, strlen(name), esc, sizeof(esc));
+        /* A record on behalf of a creator (an expiry) has no gid: "-" in the text, an empty
+         * SHMB_GID=. */
+        if (id->gid != (gid_t) -1)
+                (void) snprintf(gid, sizeof(gid), "%u", (unsigned) id->gid);
 
         if (audit_to_journal) {
                 int r;
@@ -56,7 +60,7 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                                     "MESSAGE_ID=" AUDIT_MESSAGE_ID,
                                     "PRIORITY=%d", priority,
                                     "SHMB_UID=%u", (unsigned) id->uid,
-                                    "SHMB_GID=%u", (unsigned) id->gid,
+                                    "SHMB_GID=%s", gid,
                                     "SHMB_PID=%d", (int) id->pid,
                                     "SHMB_VERB=%s", verb,
                                     "SHMB_OBJECT=%s", name,
@@ -74,14 +78,14 @@ void audit_record(const struct identity *id, const char *verb, const char *name,
                 log_notice("audit: uid=%u: %u records suppressed", (unsigned) id->uid,
                            suppressed);
         if (error != 0)
-                log_full_errno(priority, error, "audit: uid=%u gid=%u pid=%d%s%s: %s '%s' (%s) "
-                               "denied by rule '%s': %m", (unsigned) id->uid,
-                               (unsigned) id->gid, (int) id->pid, id->app_id ? " app=" : "",
+                log_full_errno(priority, error, "audit: uid=%u gid=%s pid=%d%s%s: %s '%s' (%s) "
+                               "denied by rule '%s': %m", (unsigned) id->uid, gid[0] ? gid : "-",
+                               (int) id->pid, id->app_id ? " app=" : "",
                                id->app_id ? id->app_id : "", verb, esc, access,
                                rule ? rule : "-");
         else
-                log_full_errno(priority, 0, "audit: uid=%u gid=%u pid=%d%s%s: %s '%s' (%s) "
-                               "granted by rule '%s'", (unsigned) id->uid, (unsigned) id->gid,
+                log_full_errno(priority, 0, "audit: uid=%u gid=%s pid=%d%s%s: %s '%s' (%s) "
+                               "granted by rule '%s'", (unsigned) id->uid, gid[0] ? gid : "-",
                                (int) id->pid, id->app_id ? " app=" : "",
                                id->app_id ? id->app_id : "", verb, esc, access,
                                rule ? rule : "-");

@@ -117,10 +117,10 @@ static void test_process_exit(void **state)
         (void) lc_wait_gone(d, "proc-a", LC_REMOVAL_MS);
         (void) lc_wait_gone(d, "lifem-a", LC_REMOVAL_MS);
         lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
-        /* The normal removal: logged, and audited as 'expire'. */
+        /* The normal removal: logged, and audited as 'expire' (on the creator's behalf: no gid). */
         lc_expect_log(d, mark, "Object 'proc-a' of uid 41001 removed", "creating process exited",
                       1000);
-        lc_expect_log(d, mark, "audit: uid=41001", "expire 'proc-a'", 1000);
+        lc_expect_log(d, mark, "audit: uid=41001 gid=- pid=", "expire 'proc-a'", 1000);
         lc_expect_log(d, mark, "audit: uid=41001", "expire 'lifem-a'", 1000);
         sec_finish();
 }
