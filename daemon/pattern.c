@@ -65,7 +65,7 @@ int pattern_check(const char *pattern)
                         end = NULL;
                 if (*p == '[' && !end)
                         end = bracket_end(p);
-                /* "\[" is no bracket; "\%u" is still %u (expansion does not look at '\'). */
+                /* "\[" is no bracket; "\%u" is still %u (expansion drops the backslash). */
                 if (*p == '\\' && p[1] && p[1] != '%') {
                         p++;
                         continue;
@@ -141,6 +141,24 @@ static bool buf_put_escaped(char *buf, size_t size, size_t *n, const char *s)
         return true;
 }
 
+/*
+ * Drops a backslash that the pattern put right before a specifier ("x\\%u"), where it would
+ * escape the first byte of the expansion. That byte is escaped already when it is special: the
+ * two backslashes would make a literal backslash and leave it unescaped, so that a user called
+ * "*" got "x\\*", every name after "x\\". What is inserted is literal anyway, so the backslash
+ * means nothing there. A backslash escapes the next byte when the run of backslashes that ends
+ * the output is odd (fnmatch() pairs them from the left; expansions add theirs in pairs).
+ */
+static void drop_pending_escape(char *buf, size_t *n)
+{
+        size_t k = 0;
+
+        while (k < *n && buf[*n - 1 - k] == '\\')
+                k++;
+        if (k % 2 == 1)
+                (*n)--;
+}
+
 bool pattern_expand(const char *pattern, const struct identity *id, unsigned flags, char *buf,
                     size_t size)
 {
@@ -157,6 +175,7 @@ bool pattern_expand(const char *pattern, const struct identity *id, unsigned fla
                         continue;
                 }
                 p++;
+                drop_pending_escape(buf, &n);
                 switch (*p) {
                 case 'u':
                         if (!id->user_name || !buf_put_escaped(buf, size, &n, id->user_name))

@@ -162,6 +162,57 @@ static void test_match_glob_user_names(void **state)
         }
 }
 
+/*
+ * A backslash right before a specifier escapes the first byte of what it expands to, which is
+ * already escaped when it is a glob character: "x\%u" for a user "*" must match only "x*",
+ * never "x\" followed by anything.
+ */
+static void test_match_backslash_before_specifier(void **state)
+{
+        static const struct {
+                const char *pattern;
+                const char *user;
+                const char *name;
+                bool match;
+        } cases[] = {
+                { "x\\%u", "*", "x*", true },
+                { "x\\%u", "*", "x\\", false },
+                { "x\\%u", "*", "x\\anything", false },
+                { "x\\%u", "*", "xanything", false },
+                { "x\\%u-*", "[ab]", "x[ab]-1", true },
+                { "x\\%u-*", "[ab]", "x\\a-1", false },
+                { "x\\%u-*", "?", "x?-1", true },
+                { "x\\%u-*", "?", "x\\z-1", false },
+                { "x\\%u", "\\", "x\\", true },
+                { "x\\%u", "alice", "xalice", true },
+                { "x\\%u", "alice", "x\\alice", false },
+                /* an escaped backslash is a literal one: nothing is pending after it */
+                { "x\\\\%u", "*", "x\\*", true },
+                { "x\\\\%u", "*", "x\\anything", false },
+                { "x\\\\\\%u", "*", "x\\*", true },
+                { "x\\\\\\%u", "*", "x\\\\", false },
+                /* a user name ending in a backslash is escaped in full */
+                { "%u\\%u", "a\\", "a\\a\\", true },
+                { "\\%U", "alice", "1000", true },
+                { "100\\%%", "alice", "100%", true },
+        };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *text = NULL;
+                _cleanup_(policy_freep) struct policy *p = NULL;
+                struct identity id = ident(1000, 1000, cases[i].user);
+                bool got;
+
+                assert_true(asprintf(&text, "[Segment p]\nNames=%s\n", cases[i].pattern) > 0);
+                p = load_ok(text);
+                got = policy_match(p, cases[i].name, &id) != NULL;
+                if (got != cases[i].match)
+                        fail_msg("case %zu: pattern '%s', user '%s', name '%s': got %d", i,
+                                 cases[i].pattern, cases[i].user, cases[i].name, got);
+        }
+}
+
 static void test_match_long_expansion(void **state)
 {
         _cleanup_(policy_freep) struct policy *p = load_ok("[Segment p]\nNames=%u-*\n");
@@ -343,6 +394,7 @@ int main(void)
                 cmocka_unit_test(test_match),
                 cmocka_unit_test(test_match_apps),
                 cmocka_unit_test(test_match_glob_user_names),
+                cmocka_unit_test(test_match_backslash_before_specifier),
                 cmocka_unit_test(test_match_long_expansion),
                 cmocka_unit_test(test_match_first_wins),
                 cmocka_unit_test(test_match_index_vs_scan),
