@@ -738,12 +738,16 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return r;
         if (c->rule->backend == POLICY_BACKEND_SHM) {
                 r = object_attrs_for_cached(ra, c->rule, c->id, &a);
+                if (r == -ENXIO)
+                        return refuse_misconfig(c, -EACCES, "the rule's Owner= or Group= "
+                                                "does not resolve");
+                /* Owner=%u or Group=%u for a uid without a user name (or group of it). */
+                if (r == -ENOENT)
+                        return refuse_misconfig(c, -EACCES, "the rule's Owner=%u or "
+                                                "Group=%u: the creator's uid has no user "
+                                                "name, or no group of that name");
                 if (r < 0)
-                        return r == -ENXIO ? refuse_misconfig(c, -EACCES,
-                                                              "the rule's Owner= or Group= "
-                                                              "does not resolve for this "
-                                                              "creator")
-                                           : r;
+                        return r;
         }
 
         r = object_new(c->name, c->rule->backend, c->id, sz, &o);

@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1968,6 +1969,36 @@ static void test_ctl_denied(void **state)
         harness_exec_result_done(&res);
 }
 
+/*
+ * Owner=%u for a creator whose uid has no user name: the rule cannot make the object. The
+ * answer says so (it once said "no such object", and the log nothing).
+ */
+static void test_ctl_owner_nameless(void **state)
+{
+        static const char policy[] =
+                "[Segment named]\n"
+                "Names=nm-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "Mode=0600\n"
+                "MaxSize=1M\n";
+        struct harness_daemon *d = own_start(policy, NULL);
+        struct harness_exec_result res = {};
+
+        (void) state;
+        /* 41004 has no passwd entry. */
+        assert_null(getpwuid(HARNESS_UID_4));
+        CTL(d, &id_outsider, NULL, 0, &res, "create", "nm-x", "--size", "4096");
+        assert_ctl_error(&res, "shmbrokerctl: nm-x: Permission denied (the rule cannot make "
+                               "objects (see the broker's log))\n");
+        CTL(d, &id_outsider, NULL, 0, &res, "stat", "nm-x");
+        assert_ctl_error(&res, "shmbrokerctl: nm-x: No such file or directory "
+                               "(no such object)\n");
+        harness_exec_result_done(&res);
+        own_stop();
+}
+
 static unsigned long fdinfo_flags(const char *out)
 {
         const char *p = strstr(out, "flags:");
@@ -2295,6 +2326,7 @@ int main(void)
         const struct CMUnitTest ctl_tests[] = {
                 T(test_ctl_create_write_read),
                 T(test_ctl_denied),
+                T_OWN(test_ctl_owner_nameless),
                 T(test_ctl_exec),
         };
         const struct CMUnitTest own_tests[] = {
