@@ -109,10 +109,11 @@ struct appsock *appsock_unref(struct appsock *a)
 
 void appsock_close(struct appsock *a)
 {
-        if (!a->listener)
+        if (!list_linked(&a->minter_node))
                 return;
         list_remove(&a->minter_node);
-        /* listener_free() unlinks the path. */
+        /* listener_free() unlinks the path. At shutdown the listener is gone already (the
+         * daemon stops accepting first, listener_free_all()), and a->listener is NULL. */
         a->listener = listener_free(a->listener);
         a->server->n_app_sockets--;
         log_debug("App socket '%s' of app '%s' (uid %u) closed.", a->path, a->app_id,

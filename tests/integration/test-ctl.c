@@ -1260,6 +1260,34 @@ static void test_orphans(void **state)
         assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
 }
 
+/*
+ * SIGTERM while an app socket is held: the daemon stops accepting (its listeners go, the app
+ * socket's among them) before it closes the connection that asked for the socket, and must
+ * still exit 0 (it used to free the app socket's listener twice and die of SIGSEGV), having
+ * removed the app socket. shmbrokerctl app-socket outlives it, and SIGTERM ends it with 0.
+ */
+static void test_app_socket_daemon_stop(void **state)
+{
+        struct harness_daemon *d;
+        char path[256];
+        struct stat st;
+
+        assert_int_equal(harness_daemon_start(policy, NULL, &own_daemon), 0);
+        d = own_daemon;
+        CTL_BG(&bg, d, &id_writer, "app-socket", "org.example.Viewer");
+        assert_true(ctl_bg_line(&bg, path, sizeof(path)));
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        ctl_bg_wait_polling(&bg);
+
+        assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
+        assert_int_equal(lstat(path, &st), -1);
+        assert_int_equal(errno, ENOENT);
+        assert_true(ctl_bg_running(&bg));
+        ctl_bg_finish(&bg, SIGTERM, &res);
+        assert_int_equal(res.status, 0);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Main
  */
@@ -1299,6 +1327,7 @@ int main(void)
         };
         const struct CMUnitTest own_tests[] = {
                 cmocka_unit_test_teardown(test_orphans, own_teardown),
+                cmocka_unit_test_teardown(test_app_socket_daemon_stop, own_teardown),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),
