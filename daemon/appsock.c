@@ -36,7 +36,12 @@ static int mkdir_p(const char *path, mode_t last_mode)
         strcpy(buf, path);
         for (p = buf + 1; (p = strchr(p, '/')); p++) {
                 *p = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                /* Others must pass through the directories it makes on the way, whatever the
+                 * daemon's umask (0077): chmod, not mkdir's mode, says 0755. */
+                if (mkdir(buf, 0755) == 0) {
+                        if (chmod(buf, 0755) < 0)
+                                return -errno;
+                } else if (errno != EEXIST)
                         return -errno;
                 *p = '/';
         }
