@@ -167,7 +167,7 @@ static int make_socket(struct server *s, struct appsock *a, gid_t gid, int *ret_
         return 0;
 }
 
-int appsock_mint(struct server *s, struct list_node *minted, struct user *u,
+int appsock_mint(struct server *s, struct list_node *minted, struct user *u, gid_t gid,
                  const char *app_id, struct appsock **ret)
 {
         struct appsock *a;
@@ -189,7 +189,7 @@ int appsock_mint(struct server *s, struct list_node *minted, struct user *u,
                                     LIMIT_APP_SOCKETS_PER_UID)
                       : -ENOMEM;
         if (r >= 0)
-                r = make_socket(s, a, (gid_t) u->uid, &fd);
+                r = make_socket(s, a, gid, &fd);
         if (r >= 0) {
                 r = listener_add(s, fd, a->path, a, &a->listener);
                 if (r < 0)

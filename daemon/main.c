@@ -71,7 +71,7 @@ static void help(void)
                "  --state-dir DIR          the registry of objects (default %s; 0700, the\n"
                "                           daemon's own)\n"
                "  --app-dir DIR            where app sockets are made (default: apps beside\n"
-               "                           the socket, %s; 0755, the daemon's own)\n"
+               "                           the socket, %s; 0711, the daemon's own)\n"
                "  --user NAME              when started as root, run as this user with only\n"
                "                           the capabilities it needs\n"
                "  --idle-timeout SEC       close connections idle for this long (default 300)\n"

@@ -1123,6 +1123,9 @@ static void test_app_socket(void **state)
         assert_int_equal(lstat(path, &st), 0);
         assert_true(S_ISSOCK(st.st_mode));
         assert_int_equal(st.st_uid, HARNESS_UID_2);
+        /* The asker's group (it used to be the uid's number), mode 0600. */
+        assert_int_equal(st.st_gid, HARNESS_GID_3);
+        assert_int_equal(st.st_mode & 07777, 0600);
 
         /* Through it, the writer is the app; through the main socket, it is not. */
         CTL(d, &id_writer, &res, "create", "app-v1", "--size", "4K", "--socket", path);
