@@ -36,7 +36,12 @@ static int mkdir_p(const char *path, mode_t last_mode)
         strcpy(buf, path);
         for (p = buf + 1; (p = strchr(p, '/')); p++) {
                 *p = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                /* Others must pass through the directories it makes on the way, whatever the
+                 * daemon's umask (0077): chmod, not mkdir's mode, says 0755. */
+                if (mkdir(buf, 0755) == 0) {
+                        if (chmod(buf, 0755) < 0)
+                                return -errno;
+                } else if (errno != EEXIST)
                         return -errno;
                 *p = '/';
         }
@@ -109,10 +114,11 @@ struct appsock *appsock_unref(struct appsock *a)
 
 void appsock_close(struct appsock *a)
 {
-        if (!a->listener)
+        if (!list_linked(&a->minter_node))
                 return;
         list_remove(&a->minter_node);
-        /* listener_free() unlinks the path. */
+        /* listener_free() unlinks the path. At shutdown the listener is gone already (the
+         * daemon stops accepting first, listener_free_all()), and a->listener is NULL. */
         a->listener = listener_free(a->listener);
         a->server->n_app_sockets--;
         log_debug("App socket '%s' of app '%s' (uid %u) closed.", a->path, a->app_id,
@@ -161,7 +167,7 @@ static int make_socket(struct server *s, struct appsock *a, gid_t gid, int *ret_
         return 0;
 }
 
-int appsock_mint(struct server *s, struct list_node *minted, struct user *u,
+int appsock_mint(struct server *s, struct list_node *minted, struct user *u, gid_t gid,
                  const char *app_id, struct appsock **ret)
 {
         struct appsock *a;
@@ -183,7 +189,7 @@ int appsock_mint(struct server *s, struct list_node *minted, struct user *u,
                                     LIMIT_APP_SOCKETS_PER_UID)
                       : -ENOMEM;
         if (r >= 0)
-                r = make_socket(s, a, (gid_t) u->uid, &fd);
+                r = make_socket(s, a, gid, &fd);
         if (r >= 0) {
                 r = listener_add(s, fd, a->path, a, &a->listener);
                 if (r < 0)

@@ -51,12 +51,13 @@ struct appsock {
 int appsock_dir_open(const char *path, int *ret_fd);
 
 /*
- * appsock_mint() - a new app socket for @app_id, asked for by @asker (a connection on the main
- * socket) of @u; filed in @minted (the asking connection's list) and listened on at once.
+ * appsock_mint() - a new app socket for @app_id, asked for by a connection on the main socket
+ * of @u whose group is @gid (the socket's owner and group: @u's uid and @gid, mode 0600);
+ * filed in @minted (the asking connection's list) and listened on at once.
  * Return: 0 and the socket (referenced by @minted), or -errno: -EINVAL (not an app id),
  * -EDQUOT (the uid has LIMIT_APP_SOCKETS_PER_UID), and what socket(), bind() and friends say.
  */
-int appsock_mint(struct server *s, struct list_node *minted, struct user *u,
+int appsock_mint(struct server *s, struct list_node *minted, struct user *u, gid_t gid,
                  const char *app_id, struct appsock **ret);
 
 /* The asking connection is gone: stop accepting, remove the path, drop the list's reference. */

@@ -51,7 +51,7 @@ static int handle_app_socket(struct conn *c, const struct shmb_proto_request *re
                 return reply(c, req->seq, -EINVAL, SHMB_PROTO_REASON_NONE);
         if (s->n_app_sockets >= LIMIT_APP_SOCKETS_TOTAL)
                 return reply(c, req->seq, -EMFILE, SHMB_PROTO_REASON_LIMIT);
-        r = appsock_mint(s, &c->minted, c->user, req->app, &a);
+        r = appsock_mint(s, &c->minted, c->user, c->id.gid, req->app, &a);
         if (r == -EDQUOT) {
                 if (log_ratelimit_uid(c->id.uid))
                         log_notice("uid=%u pid=%d: over %u app sockets, refusing another",

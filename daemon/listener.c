@@ -349,6 +349,11 @@ struct listener *listener_free(struct listener *l)
                 ;
         if (*p)
                 *p = l->next;
+        /* An app socket's listener may go before the app socket does (listener_free_all() at
+         * shutdown, while the connection that asked for it is still open): the app socket
+         * must not free it again (appsock_close()). */
+        if (l->app)
+                l->app->listener = NULL;
         loop_remove(l->source);
         safe_close(l->fd);
         if (l->path)

@@ -71,7 +71,7 @@ static void help(void)
                "  --state-dir DIR          the registry of objects (default %s; 0700, the\n"
                "                           daemon's own)\n"
                "  --app-dir DIR            where app sockets are made (default: apps beside\n"
-               "                           the socket, %s; 0755, the daemon's own)\n"
+               "                           the socket, %s; 0711, the daemon's own)\n"
                "  --user NAME              when started as root, run as this user with only\n"
                "                           the capabilities it needs\n"
                "  --idle-timeout SEC       close connections idle for this long (default 300)\n"
@@ -493,9 +493,16 @@ static int setup_listeners(struct server *s, struct passed_fds *passed)
 /* Ensures the default socket's directory exists; a path given by hand is the caller's. */
 static void make_socket_dir(void)
 {
-        if (strcmp(arg_socket, DEFAULT_SOCKET) == 0 && mkdir("/run/shmbroker", 0755) < 0 &&
-            errno != EEXIST)
-                log_warning_errno(-errno, "Cannot create /run/shmbroker, ignoring: %m");
+        if (strcmp(arg_socket, DEFAULT_SOCKET) != 0)
+                return;
+        if (mkdir("/run/shmbroker", 0755) < 0) {
+                if (errno != EEXIST)
+                        log_warning_errno(-errno, "Cannot create /run/shmbroker, ignoring: %m");
+                return;
+        }
+        /* The umask (0077) made it 0700: nobody but root could reach the socket in it. */
+        if (chmod("/run/shmbroker", 0755) < 0)
+                log_warning_errno(-errno, "Cannot make /run/shmbroker 0755, ignoring: %m");
 }
 
 /*

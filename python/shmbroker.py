@@ -557,8 +557,9 @@ def publish(name, mode="seal"):
       write; this fails with EBUSY while a writable mapping exists (the creator's own
       Segment too: close it first). A shm segment loses write access in its mode and ACL
       (fds handed out before keep theirs).
-    - "future": a memfd segment gets F_SEAL_FUTURE_WRITE: fds and mappings handed out before
-      may still write. EOPNOTSUPP for a shm segment.
+    - "future": a memfd segment gets F_SEAL_FUTURE_WRITE: writable mappings made before may
+      still write; no new writable mapping, and no write() through any fd, those handed out
+      before included. EOPNOTSUPP for a shm segment.
 
     Publishing again adds what the new mode adds. Errors: FileNotFoundError,
     PermissionError (EPERM: not the creator, or Publish= says no), OSError with EBUSY,

@@ -1123,6 +1123,9 @@ static void test_app_socket(void **state)
         assert_int_equal(lstat(path, &st), 0);
         assert_true(S_ISSOCK(st.st_mode));
         assert_int_equal(st.st_uid, HARNESS_UID_2);
+        /* The asker's group (it used to be the uid's number), mode 0600. */
+        assert_int_equal(st.st_gid, HARNESS_GID_3);
+        assert_int_equal(st.st_mode & 07777, 0600);
 
         /* Through it, the writer is the app; through the main socket, it is not. */
         CTL(d, &id_writer, &res, "create", "app-v1", "--size", "4K", "--socket", path);
@@ -1260,6 +1263,78 @@ static void test_orphans(void **state)
         assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
 }
 
+/*
+ * SIGTERM while an app socket is held: the daemon stops accepting (its listeners go, the app
+ * socket's among them) before it closes the connection that asked for the socket, and must
+ * still exit 0 (it used to free the app socket's listener twice and die of SIGSEGV), having
+ * removed the app socket. shmbrokerctl app-socket outlives it, and SIGTERM ends it with 0.
+ */
+static void test_app_socket_daemon_stop(void **state)
+{
+        struct harness_daemon *d;
+        char path[256];
+        struct stat st;
+
+        assert_int_equal(harness_daemon_start(policy, NULL, &own_daemon), 0);
+        d = own_daemon;
+        CTL_BG(&bg, d, &id_writer, "app-socket", "org.example.Viewer");
+        assert_true(ctl_bg_line(&bg, path, sizeof(path)));
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        ctl_bg_wait_polling(&bg);
+
+        assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
+        assert_int_equal(lstat(path, &st), -1);
+        assert_int_equal(errno, ENOENT);
+        assert_true(ctl_bg_running(&bg));
+        ctl_bg_finish(&bg, SIGTERM, &res);
+        assert_int_equal(res.status, 0);
+}
+
+/*
+ * --app-dir whose parents do not exist: the daemon makes them, and the sockets in the app
+ * directory must be reachable by their users. The daemon's umask (0077) used to make the
+ * parents 0700, so that only root could connect to an app socket.
+ */
+static void test_app_dir_made(void **state)
+{
+        char top[] = "/tmp/shmb-appdir.XXXXXX", app_dir[64], parent[48];
+        char path[256];
+        struct harness_daemon_options opts = {};
+        const char *args[3];
+        struct stat st;
+
+        assert_non_null(mkdtemp(top));
+        assert_int_equal(chmod(top, 0755), 0);
+        snprintf(parent, sizeof(parent), "%s/x", top);
+        snprintf(app_dir, sizeof(app_dir), "%s/apps", parent);
+        args[0] = "--app-dir";
+        args[1] = app_dir;
+        args[2] = NULL;
+        opts.extra_args = args;
+        if (harness_daemon_start(policy, &opts, &own_daemon) < 0) {
+                (void) tl_rm_rf(top);
+                fail_msg("the daemon did not start");
+        }
+        assert_int_equal(stat(parent, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(stat(app_dir, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0711);
+
+        CTL_BG(&bg, own_daemon, &id_writer, "app-socket", "org.example.Viewer");
+        assert_true(ctl_bg_line(&bg, path, sizeof(path)));
+        assert_int_equal(strncmp(path, app_dir, strlen(app_dir)), 0);
+        CTL(own_daemon, &id_writer, &res, "create", "app-d1", "--size", "4K", "--socket", path);
+        ctl_assert_ok(&res);
+        CTL(own_daemon, &id_writer, &res, "unlink", "app-d1", "--socket", path);
+        ctl_assert_ok(&res);
+        ctl_bg_finish(&bg, SIGTERM, &res);
+        assert_int_equal(res.status, 0);
+
+        assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
+        assert_int_equal(tl_rm_rf(top), 0);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Main
  */
@@ -1299,6 +1374,8 @@ int main(void)
         };
         const struct CMUnitTest own_tests[] = {
                 cmocka_unit_test_teardown(test_orphans, own_teardown),
+                cmocka_unit_test_teardown(test_app_socket_daemon_stop, own_teardown),
+                cmocka_unit_test_teardown(test_app_dir_made, own_teardown),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),
