@@ -286,6 +286,13 @@ static void test_usage(void **state)
         ctl_assert_fails(&res, 2, "shmbrokerctl: watch: too many arguments\n" USAGE_HINT);
         CTL(d, &id_reader, &res, "app-socket");
         ctl_assert_fails(&res, 2, "shmbrokerctl: app-socket: missing APP_ID\n" USAGE_HINT);
+        CTL(d, &id_reader, &res, "unlink", "--all");
+        ctl_assert_fails(&res, 2, "shmbrokerctl: unlink: missing PATTERN\n" USAGE_HINT);
+        CTL(d, &id_reader, &res, "unlink");
+        ctl_assert_fails(&res, 2, "shmbrokerctl: unlink: missing NAME\n" USAGE_HINT);
+        /* After "--" everything is an argument, options too (the man page says so). */
+        CTL(d, &id_reader, &res, "create", "--", "-odd", "--size", "4K");
+        ctl_assert_fails(&res, 2, "shmbrokerctl: create: too many arguments\n" USAGE_HINT);
 
         CTL(d, &id_reader, &res, "--help");
         ctl_assert_ok(&res);
