@@ -494,6 +494,17 @@ static void test_names_not_utf8(void **state)
         ctl_assert_ok(&res);
         CTL_ASSERT_ROW(res.out, "demo-\\xff", "demo", who1, "-", "shm", "4K", "*", "-",
                        "persistent");
+
+        /* U+009B is UTF-8, and a control (CSI) some terminals act on: escaped as its bytes. */
+        make(d, "demo-\xc2\x9b", "4K");
+        CTL(d, &id_reader, &res, "stat", "demo-\xc2\x9b");
+        ctl_assert_ok(&res);
+        assert_true(strncmp(res.out, "name:     demo-\\xc2\\x9b\n",
+                            strlen("name:     demo-\\xc2\\x9b\n")) == 0);
+        CTL(d, &id_reader, &res, "list", "--long");
+        ctl_assert_ok(&res);
+        CTL_ASSERT_ROW(res.out, "demo-\\xc2\\x9b", "demo", who1, "-", "shm", "4K", "*", "-",
+                       "persistent");
 }
 
 /*
