@@ -171,7 +171,7 @@ void ctl_escape(char *buf, size_t size, const char *s)
                 return;
         while (*p) {
                 size_t n = ctl_utf8_len(p);
-                char tmp[5];
+                char tmp[9];
                 const char *out;
                 size_t len;
 
@@ -180,6 +180,12 @@ void ctl_escape(char *buf, size_t size, const char *s)
                         out = tmp;
                         len = 4;
                         n = 1;
+                } else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+                        /* U+0080..U+009F, the C1 controls: some terminals act on them (U+009B
+                         * is CSI), and the broker takes them in names. */
+                        snprintf(tmp, sizeof(tmp), "\\x%02x\\x%02x", p[0], p[1]);
+                        out = tmp;
+                        len = 8;
                 } else {
                         out = (const char *) p;
                         len = n;

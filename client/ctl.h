@@ -98,11 +98,12 @@ void ctl_format_group(char *buf, size_t size, uint32_t gid);
 /* The length of the UTF-8 sequence at @s (1 to 4), or 0 if it is not one: overlong forms,
  * surrogates and values past U+10FFFF are not UTF-8. */
 size_t ctl_utf8_len(const unsigned char *s);
-/* @s with control characters and bytes that are not UTF-8 shown as \xNN, for a terminal. */
+/* @s with control characters (C0, DEL and C1) and bytes that are not UTF-8 shown as \xNN,
+ * for a terminal. */
 void ctl_escape(char *buf, size_t size, const char *s);
 
-/* "PREFIXNAME\n" on stdout: raw for scripts (names hold no control characters), escaped
- * for a terminal, as ls(1) does. Return: 0 or -errno. */
+/* "PREFIXNAME\n" on stdout: raw for scripts (names hold no C0 control characters), escaped
+ * for a terminal, as ls(1) does (C1 controls too, which names may hold). Return: 0 or -errno. */
 int ctl_print_name(const char *prefix, const char *name);
 
 /* Stable names, as the JSON output and the man page use them. NULL for unknown values. */

@@ -296,6 +296,16 @@ static int parse_option(int opt)
         return -1;
 }
 
+/* The argument that is missing, as the synopsis names it. */
+static const char *missing_what(const struct verb *v, size_t n_args)
+{
+        if (strcmp(v->name, "app-socket") == 0)
+                return "APP_ID";
+        if (strcmp(v->name, "unlink") == 0 && (arg_given & OPT_ALL))
+                return "PATTERN";
+        return n_args == 1 ? "SIZE" : "NAME";
+}
+
 /* What the options given say together, once the command is known. Return: -1 or exit status. */
 static int check_options(const struct verb *v, char **args, size_t n_args)
 {
@@ -308,9 +318,7 @@ static int check_options(const struct verb *v, char **args, size_t n_args)
         if (v->max_args != MANY && n_args > v->max_args)
                 return ctl_usage_error("%s: too many arguments", v->name);
         if (n_args < v->min_args)
-                return ctl_usage_error("%s: missing %s", v->name,
-                                       strcmp(v->name, "app-socket") == 0 ? "APP_ID" :
-                                       n_args == 1 ? "SIZE" : "NAME");
+                return ctl_usage_error("%s: missing %s", v->name, missing_what(v, n_args));
         if (strcmp(v->name, "create") == 0) {
                 if (!(arg_given & (OPT_SIZE | OPT_UNSIZED)))
                         return ctl_usage_error("create: missing --size");

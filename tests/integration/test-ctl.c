@@ -286,6 +286,13 @@ static void test_usage(void **state)
         ctl_assert_fails(&res, 2, "shmbrokerctl: watch: too many arguments\n" USAGE_HINT);
         CTL(d, &id_reader, &res, "app-socket");
         ctl_assert_fails(&res, 2, "shmbrokerctl: app-socket: missing APP_ID\n" USAGE_HINT);
+        CTL(d, &id_reader, &res, "unlink", "--all");
+        ctl_assert_fails(&res, 2, "shmbrokerctl: unlink: missing PATTERN\n" USAGE_HINT);
+        CTL(d, &id_reader, &res, "unlink");
+        ctl_assert_fails(&res, 2, "shmbrokerctl: unlink: missing NAME\n" USAGE_HINT);
+        /* After "--" everything is an argument, options too (the man page says so). */
+        CTL(d, &id_reader, &res, "create", "--", "-odd", "--size", "4K");
+        ctl_assert_fails(&res, 2, "shmbrokerctl: create: too many arguments\n" USAGE_HINT);
 
         CTL(d, &id_reader, &res, "--help");
         ctl_assert_ok(&res);
@@ -486,6 +493,17 @@ static void test_names_not_utf8(void **state)
         CTL(d, &id_reader, &res, "list", "--long");
         ctl_assert_ok(&res);
         CTL_ASSERT_ROW(res.out, "demo-\\xff", "demo", who1, "-", "shm", "4K", "*", "-",
+                       "persistent");
+
+        /* U+009B is UTF-8, and a control (CSI) some terminals act on: escaped as its bytes. */
+        make(d, "demo-\xc2\x9b", "4K");
+        CTL(d, &id_reader, &res, "stat", "demo-\xc2\x9b");
+        ctl_assert_ok(&res);
+        assert_true(strncmp(res.out, "name:     demo-\\xc2\\x9b\n",
+                            strlen("name:     demo-\\xc2\\x9b\n")) == 0);
+        CTL(d, &id_reader, &res, "list", "--long");
+        ctl_assert_ok(&res);
+        CTL_ASSERT_ROW(res.out, "demo-\\xc2\\x9b", "demo", who1, "-", "shm", "4K", "*", "-",
                        "persistent");
 }
 
