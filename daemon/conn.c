@@ -84,9 +84,11 @@ void conn_sweep_idle(struct server *s, uint64_t idle_usec)
                budget-- > 0) {
                 struct conn *c = s->conns_tail;
 
-                /* Waiting and watching are what such a client asked for, not idleness; its
-                 * connection counts against its MaxConnectionsPerUser= all the same. */
-                if (conn_is_waiting(c) || list_linked(&c->watching)) {
+                /* Waiting and watching are what such a client asked for, not idleness, and
+                 * so is holding app sockets (they live as long as the connection that asked
+                 * for them); its connection counts against its MaxConnectionsPerUser= all the
+                 * same. */
+                if (conn_is_waiting(c) || list_linked(&c->watching) || !list_empty(&c->minted)) {
                         conn_touch(c);
                         continue;
                 }

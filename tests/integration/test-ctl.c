@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1310,6 +1312,49 @@ static void test_app_socket_daemon_stop(void **state)
 }
 
 /*
+ * An app socket lives as long as the shmbrokerctl that asked for it, however long that is
+ * quiet: the daemon's idle timeout closes idle connections, and it used to close the asking
+ * one too (taking the app socket with it) after --idle-timeout, 300 s by default.
+ */
+static void test_app_socket_idle(void **state)
+{
+        static const char *const args[] = { "--idle-timeout", "1", NULL };
+        struct harness_daemon_options opts = { .extra_args = args };
+        struct harness_daemon *d;
+        char path[256], buf[16];
+        struct pollfd p;
+        struct stat st;
+        int idle, r;
+
+        assert_int_equal(harness_daemon_start(policy, &opts, &own_daemon), 0);
+        d = own_daemon;
+        CTL_BG(&bg, d, &id_writer, "app-socket", "org.example.Viewer");
+        assert_true(ctl_bg_line(&bg, path, sizeof(path)));
+        ctl_bg_wait_polling(&bg);
+        /* A connection made after the asking one, and as quiet: once the daemon has closed it
+         * for idleness, the asking one has been idle at least as long. */
+        idle = harness_connect_as(d->socket_path, SOCK_SEQPACKET, &id_reader);
+        assert_true(idle >= 0);
+        p = (struct pollfd) { .fd = idle, .events = POLLIN };
+        r = poll(&p, 1, 5000);
+        if (r != 1)
+                fail_msg("an idle connection is still open 5 s into --idle-timeout 1");
+        assert_int_equal(recv(idle, buf, sizeof(buf), MSG_DONTWAIT), 0);
+        assert_int_equal(close(idle), 0);
+
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        assert_true(ctl_bg_running(&bg));
+        CTL(d, &id_writer, &res, "create", "app-i1", "--size", "4K", "--socket", path);
+        ctl_assert_ok(&res);
+        CTL(d, &id_writer, &res, "unlink", "app-i1", "--socket", path);
+        ctl_assert_ok(&res);
+        ctl_bg_finish(&bg, SIGTERM, &res);
+        assert_int_equal(res.status, 0);
+        assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
+}
+
+/*
  * --app-dir whose parents do not exist: the daemon makes them, and the sockets in the app
  * directory must be reachable by their users. The daemon's umask (0077) used to make the
  * parents 0700, so that only root could connect to an app socket.
@@ -1394,6 +1439,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_orphans, own_teardown),
                 cmocka_unit_test_teardown(test_app_socket_daemon_stop, own_teardown),
                 cmocka_unit_test_teardown(test_app_dir_made, own_teardown),
+                cmocka_unit_test_teardown(test_app_socket_idle, own_teardown),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),
