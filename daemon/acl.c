@@ -224,6 +224,29 @@ int acl_xattr_apply_fd(int fd, const struct acl_xattr *x)
         return 0;
 }
 
+int acl_xattr_matches_fd(int fd, const struct stat *st, const struct acl_xattr *x)
+{
+        uint8_t buf[4 + 256 * sizeof(struct acl_xattr_entry)];
+        ssize_t n;
+
+        if ((st->st_mode & 07777) != x->mode)
+                return 0;
+        n = fgetxattr(fd, ACL_XATTR_NAME, buf, sizeof(buf));
+        if (n < 0) {
+                if (errno == ERANGE)
+                        return 0;       /* more entries than any value we build */
+                if (errno != ENODATA && errno != EOPNOTSUPP && errno != ENOTSUP)
+                        return -errno;
+                /* No ACL beyond the mode: right when the value has no named entries (the
+                 * kernel keeps such a value as the mode alone). */
+                return !x->named;
+        }
+        /* The kernel hands back what it stored, in the order it was set (sorted, as
+         * acl_xattr_build() makes it): a different value is a different ACL, or one set
+         * behind the daemon's back; either way it is set again. */
+        return x->named && (size_t) n == x->size && memcmp(buf, x->value, x->size) == 0;
+}
+
 /* Calls @cb for each entry of a system.posix_acl_access value; -EIO if it is malformed. */
 static int walk_value(const uint8_t *v, size_t size,
                       int (*cb)(const struct shmb_proto_acl_entry *e, void *ud), void *ud)

@@ -58,6 +58,12 @@ void acl_xattr_done(struct acl_xattr *x);
 int acl_xattr_apply_fd(int fd, const struct acl_xattr *x);
 
 /*
+ * acl_xattr_matches_fd() - has the file behind @fd (borrowed; @st its fstat) the permission bits
+ * and access ACL that @x sets? Return: 1 yes, 0 no, -errno.
+ */
+int acl_xattr_matches_fd(int fd, const struct stat *st, const struct acl_xattr *x);
+
+/*
  * acl_read_fd() - the access ACL of @fd as wire entries (minimal ACL from the mode when the
  * inode has no extended one). Return: the number of entries, or -errno (-E2BIG if more than
  * @max).

@@ -108,6 +108,24 @@ static int shm_backend_reapply(struct backend *b, struct object *o, const struct
         return shm_apply_attrs(fd, a);
 }
 
+static int shm_backend_conform(struct backend *b, struct object *o, const struct object_attrs *a)
+{
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        int r;
+
+        r = shm_backend_open(b, o, O_RDONLY, &fd, &st);
+        if (r < 0)
+                return r;
+        r = shm_attrs_match(fd, &st, a);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* Its fds were handed out under the attributes it had: none is handed out again. */
+        object_drop_kept(o);
+        r = shm_apply_attrs(fd, a);
+        return r < 0 ? r : 1;
+}
+
 static int shm_backend_seal(struct backend *b, struct object *o, bool future,
                             const struct object_attrs *a)
 {
@@ -236,6 +254,7 @@ static const struct backend_ops shm_ops = {
         .peek = shm_backend_peek,
         .unlink = shm_backend_unlink,
         .reapply = shm_backend_reapply,
+        .conform = shm_backend_conform,
         .seal = shm_backend_seal,
         .resize = shm_backend_resize,
         .probe = shm_backend_probe,

@@ -75,6 +75,13 @@ struct backend_ops {
         /* reapply() - bring @o's owner, group, mode and ACL in line with @a. */
         int (*reapply)(struct backend *b, struct object *o, const struct object_attrs *a);
         /*
+         * conform() - as reapply(), but only where @o differs from @a (whose ->acl, the value
+         * prebuilt for the rule, is set): what its owner or root changed on the file since is
+         * undone. Return: 1 when something was set, 0 when it was as @a says, or -errno as
+         * open(). NULL for backends whose objects nobody else can change (memfd).
+         */
+        int (*conform)(struct backend *b, struct object *o, const struct object_attrs *a);
+        /*
          * seal() - publish @o: from now on nobody writes it through a new fd. memfd: adds
          * F_SEAL_FUTURE_WRITE (@future: writable mappings that exist go on) or F_SEAL_WRITE
          * (-EBUSY while a writable mapping exists) and then F_SEAL_SEAL. shm: applies @a (the

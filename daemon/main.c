@@ -281,7 +281,7 @@ static void reload(struct server *s)
                                   "policy: %s", error ? error : strerror(-r));
                 return;
         }
-        r = broker_apply_policy(s->broker, p, &orphans);
+        r = broker_apply_policy(s->broker, p, true, &orphans);
         if (r < 0) {
                 log_error_errno(r, "Cannot apply the reloaded policy: %m");
                 (void) sd_notifyf(false, "READY=1\nSTATUS=Reload failed: %s", strerror(-r));

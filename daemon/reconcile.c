@@ -46,6 +46,26 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
         return be->ops->reapply(be, o, &a);
 }
 
+/* @o's attributes are @rule's already, as far as the daemon set them: are they still on the
+ * file? Returns 1 when they were set again, 0 when they were there, or -errno. */
+static int conform(struct broker *b, const struct policy *p, struct object *o,
+                   const struct policy_rule *rule)
+{
+        struct backend *be = broker_backend(b, o->backend);
+        struct identity creator = object_creator_identity(o);
+        _cleanup_(object_attrs_done) struct object_attrs a = {};
+        const struct rule_attrs *ra;
+        int r;
+
+        /* Published objects belong to the daemon (nobody else can change them); memfds too. */
+        if (!be->ops->conform || (o->flags & OBJECT_PUBLISHED))
+                return 0;
+        r = attrs_cache_get(&b->attrs, p, rule, &ra);
+        if (r >= 0)
+                r = object_attrs_for_cached(ra, rule, &creator, &a);
+        return r < 0 ? r : be->ops->conform(be, o, &a);
+}
+
 static bool streq_null(const char *a, const char *b)
 {
         return a && b ? strcmp(a, b) == 0 : a == b;
@@ -53,7 +73,7 @@ static bool streq_null(const char *a, const char *b)
 
 /* One object; returns 1 when it changed in a way the journal must record. */
 static int reconcile_one(struct broker *b, const struct policy *p, const uint64_t *specs,
-                         struct object *o, struct reconcile_stats *st)
+                         bool check, struct object *o, struct reconcile_stats *st)
 {
         const struct policy_rule *rule = governing_rule(p, o);
         uint64_t spec = rule ? specs[rule - p->rules] : ATTRS_SPEC_ORPHAN;
@@ -89,6 +109,20 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                         st->reapplied++;
                         changed = true;
                 }
+        } else if (check && rule) {
+                r = conform(b, p, o, rule);
+                if (r == -ENOENT)
+                        return -ENOENT;
+                if (r < 0 && ++st->failed <= REPORT_NAMES_MAX)
+                        log_warning_errno(r, "Object '%s': cannot check or set its owner, mode "
+                                          "or ACL: %m", o->name);
+                if (r > 0) {
+                        if (++st->conformed <= REPORT_NAMES_MAX)
+                                log_notice("Object '%s': its owner, mode or ACL had been changed "
+                                           "on the file; set again as rule '%s' says.", o->name,
+                                           rule->id);
+                        st->reapplied++;
+                }
         }
         r = registry_bind(b->registry, p, o, rule);
         if (r < 0)
@@ -107,7 +141,7 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
         return changed || was_orphan != o->orphan || (rebound && rule) ? 1 : 0;
 }
 
-int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret)
+int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret)
 {
         struct reconcile_stats st = {};
         _cleanup_(freep) uint64_t *specs = NULL;
@@ -136,7 +170,7 @@ int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret)
         for (o = registry_first(b->registry); o; o = next) {
                 next = registry_next(b->registry, o);
                 st.objects++;
-                r = reconcile_one(b, p, specs, o, &st);
+                r = reconcile_one(b, p, specs, check, o, &st);
                 if (r == -ENOENT) {
                         if (++st.lost <= REPORT_NAMES_MAX)
                                 log_warning("Object '%s' is gone from the object directory or "

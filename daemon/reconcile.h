@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "broker.h"
@@ -19,6 +20,7 @@ struct reconcile_stats {
         size_t objects;         /* objects looked at */
         size_t rebound;         /* now governed by another rule than before */
         size_t reapplied;       /* owner, group, mode or ACL set again */
+        size_t conformed;       /* ... because they had been changed on the file */
         size_t orphaned;        /* orphans now (newly or still) */
         size_t restored;        /* orphans that a rule governs again */
         size_t lost;            /* storage found gone or replaced: forgotten */
@@ -28,6 +30,8 @@ struct reconcile_stats {
 /*
  * reconcile() - bind every object of @b's registry to @p, which becomes @b's policy (the old
  * one is freed once nothing points into it any more). @p is consumed; it may be @b's policy
- * already (at start).
+ * already (at start). With @check (a reload), every object whose rule's attributes did not
+ * change is also looked at, and what its owner or root changed on the file is undone: an open,
+ * fstat and fgetxattr each.
  */
-int reconcile(struct broker *b, struct policy *p, struct reconcile_stats *ret);
+int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret);

@@ -11,12 +11,12 @@
 #include "registry.h"
 #include "restore.h"
 
-int broker_apply_policy(struct broker *b, struct policy *p, size_t *ret_orphans)
+int broker_apply_policy(struct broker *b, struct policy *p, bool reload, size_t *ret_orphans)
 {
         struct reconcile_stats st;
         int r;
 
-        r = reconcile(b, p, &st);
+        r = reconcile(b, p, reload, &st);
         if (r < 0)
                 return r;
         if (st.rebound || st.reapplied || st.restored || st.lost)
@@ -84,7 +84,7 @@ int broker_restore(struct policy *p, int state_fd, int shm_fd, struct passed_fd 
         r = broker_new(p, reg, shm, memfd, &b);
         if (r < 0)
                 return r;
-        r = broker_apply_policy(b, p, NULL);
+        r = broker_apply_policy(b, p, false, NULL);
         if (r >= 0)
                 r = broker_charge_all(b);
         if (r < 0) {

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backend.h"
@@ -25,6 +26,7 @@
 int broker_restore(struct policy *p, int state_fd, int shm_fd, struct passed_fd *objects,
                    size_t n_objects, size_t memfd_max, struct broker **ret);
 
-/* Binds every object to @p (consumed), which becomes @b's policy, and logs what changed.
+/* Binds every object to @p (consumed), which becomes @b's policy, and logs what changed;
+ * at a @reload, also undoes what was changed on the objects' files (reconcile()).
  * @ret_orphans: how many objects are orphans under @p. */
-int broker_apply_policy(struct broker *b, struct policy *p, size_t *ret_orphans);
+int broker_apply_policy(struct broker *b, struct policy *p, bool reload, size_t *ret_orphans);

@@ -63,6 +63,15 @@ int shm_apply_attrs(int fd, const struct object_attrs *a)
         return acl_apply_fd(fd, a->mode, a->users, a->n_users, a->groups, a->n_groups);
 }
 
+int shm_attrs_match(int fd, const struct stat *st, const struct object_attrs *a)
+{
+        if (!a->acl)
+                return -EINVAL;
+        if (st->st_uid != a->uid || st->st_gid != a->gid)
+                return 0;
+        return acl_xattr_matches_fd(fd, st, a->acl);
+}
+
 int shm_create_unnamed(int dir_fd, uint64_t size, const struct object_attrs *a, int *ret_fd,
                        struct stat *ret_st)
 {

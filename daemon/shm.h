@@ -43,5 +43,12 @@ int shm_open_inode(int dir_fd, const char *name, int flags, dev_t dev, ino_t ino
 /* Sets owner, group, mode and ACL of @fd (borrowed) as @a says. */
 int shm_apply_attrs(int fd, const struct object_attrs *a);
 
+/*
+ * shm_attrs_match() - has the file behind @fd (borrowed; @st its fstat) exactly the owner,
+ * group, mode and access ACL of @a (with ->acl, the prebuilt value)? Return: 1 yes, 0 no,
+ * -errno.
+ */
+int shm_attrs_match(int fd, const struct stat *st, const struct object_attrs *a);
+
 /* A new directory stream over @dir_fd; the caller closedir()s it. */
 int shm_dir_stream(int dir_fd, DIR **ret);

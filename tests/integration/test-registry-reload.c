@@ -103,6 +103,88 @@ static void test_reload_removed_reader(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * 5a'. What was changed on the file is undone at the next reload, the policy unchanged
+ */
+
+/*
+ * Old code: a reload re-set owner, mode and ACL only where the rule's attributes changed, so
+ * an owner's (or root's) chown, chmod or setfacl stayed through any number of reloads, and
+ * the file system gave more than the broker. Now every object is looked at; those that are as
+ * the rule says are left as they are (not even their ctime moves).
+ */
+static void test_reload_undoes_file_changes(void **state)
+{
+        static const char policy[] =
+                "[Segment fc]\n"
+                "Names=fc-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001\n"
+                "ReadOnly=41003\n"
+                "Owner=41001\n"
+                "Group=42002\n"
+                "Mode=0640\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment fm]\n"
+                "Names=fm-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001\n"
+                "Owner=41001\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n";
+        struct harness_daemon *d = sec_start(policy, NULL);
+        char changed[PATH_MAX + 300], same[PATH_MAX + 300], plain[PATH_MAX + 300];
+        struct stat before, after;
+        size_t mark;
+
+        reg_create_text(d, &sec_id_creator, "fc-1", 4096, "A");
+        reg_create_text(d, &sec_id_creator, "fc-2", 4096, "B");
+        reg_create_text(d, &sec_id_creator, "fm-1", 4096, "C");
+        snprintf(changed, sizeof(changed), "%s", harness_shm_path(d, "fc-1"));
+        snprintf(same, sizeof(same), "%s", harness_shm_path(d, "fc-2"));
+        snprintf(plain, sizeof(plain), "%s", harness_shm_path(d, "fm-1"));
+
+        /* What an owner (or root) can do to its file behind the broker's back. */
+        assert_int_equal(chown(changed, HARNESS_UID_4, (gid_t) -1), 0);
+        assert_int_equal(chmod(changed, 0666), 0);
+        assert_int_equal(chmod(plain, 0644), 0);
+        assert_int_equal(reg_fs_open(changed, &sec_id_outsider, O_RDWR), 0);
+        assert_int_equal(reg_fs_open(plain, &sec_id_outsider, O_RDONLY), 0);
+        assert_int_equal(stat(same, &before), 0);
+
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, policy);
+
+        reg_assert_owner(changed, HARNESS_UID_1, HARNESS_GID_2);
+        assert_int_equal(reg_acl_perm(changed, ACL_USER, HARNESS_UID_1), 6);
+        assert_int_equal(reg_acl_perm(changed, ACL_USER, HARNESS_UID_3), 4);
+        assert_int_equal(reg_acl_perm(changed, ACL_GROUP_OBJ, 0), 4);
+        assert_int_equal(reg_acl_perm(changed, ACL_OTHER, 0), 0);
+        assert_int_equal(reg_fs_open(changed, &sec_id_outsider, O_RDWR), -EACCES);
+        assert_int_equal(reg_fs_open(changed, &sec_id_outsider, O_RDONLY), -EACCES);
+        assert_int_equal(reg_fs_open(plain, &sec_id_outsider, O_RDONLY), -EACCES);
+        assert_int_equal(reg_acl_perm(plain, ACL_OTHER, 0), 0);
+        /* As the rule says already: not set again. */
+        assert_int_equal(stat(same, &after), 0);
+        assert_int_equal(after.st_ctim.tv_sec, before.st_ctim.tv_sec);
+        assert_int_equal(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec);
+        sec_expect_log(d, mark, "Object 'fc-1': its owner, mode or ACL had been changed", NULL,
+                       1, 1);
+        sec_expect_log(d, mark, "Object 'fm-1': its owner, mode or ACL had been changed", NULL,
+                       1, 1);
+        sec_expect_log(d, mark, "Object 'fc-2'", NULL, 0, 0);
+
+        /* The broker serves them as before. */
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "fc-1", SHMB_ACCESS_RDWR, "A"), 0);
+        assert_int_equal(reg_check_text(d, &sec_id_reader, "fc-2", SHMB_ACCESS_RDONLY, "B"), 0);
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "fm-1", SHMB_ACCESS_RDWR, "C"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "fc-1"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "fc-2"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "fm-1"), 0);
+        sec_finish();
+}
+
+/* ------------------------------------------------------------------------------------------
  * 5b. A changed Owner=/Group=: objects re-owned, still served to their creator, still listed
  */
 
@@ -491,6 +573,7 @@ static void test_reload_between_create_and_open(void **state)
 
 const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_removed_reader),
+        SEC_TEST(test_reload_undoes_file_changes),
         SEC_TEST(test_reload_owner_group),
         SEC_TEST(test_reload_shm_to_memfd),
         SEC_TEST(test_reload_memfd_to_shm),
