@@ -190,8 +190,7 @@ static int end_section(struct policy_parser *ps)
                                               rule->id);
 
         /* Derived once here, so that requests never scan the patterns for them. */
-        rule->per_user = rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
-                         rule->owner.kind == ID_SPEC_REQUESTER_ID;
+        rule->per_user = true;
         rule->per_app = true;
         for (i = 0; i < rule->n_names; i++) {
                 bool u = pattern_has_specifier(rule->names[i], 'u');

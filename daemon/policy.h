@@ -142,10 +142,10 @@ struct policy_rule {
         enum policy_publish publish;    /* Publish=, who may publish; default creator */
 
         /*
-         * Every Names= pattern holds %u or %U and Owner= is %u or %U: each user gets a
-         * namespace of their own. Namespaces can overlap ("alice-*" also matches
+         * Every Names= pattern holds %u or %U: each user gets a namespace of their own,
+         * whoever owns the files. Namespaces can overlap ("alice-*" also matches
          * "alice-x-data", which user alice-x may create), so such objects are handed only to
-         * their owner.
+         * their creator.
          */
         bool per_user;
 

@@ -528,14 +528,18 @@ static void test_creator_matches(void **state)
                 /* neither: anyone the rights allow */
                 { "Names=x-*", 1000, NULL, 1001, NULL, true },
                 { "Names=x-* %u-*\nOwner=%u", 1000, NULL, 1001, NULL, true },
-                /* per-user */
+                /* per-user: %u or %U in every name, whoever owns the files */
                 { "Names=%u-*\nOwner=%u", 1000, NULL, 1000, NULL, true },
                 { "Names=%u-*\nOwner=%u", 1000, NULL, 1001, NULL, false },
                 { "Names=%u-*\nOwner=%u", 1000, "a.b", 1000, "c.d", true },
-                /* per-app */
+                { "Names=%u-*", 1000, NULL, 1001, NULL, false },
+                { "Names=%U-* %u-*\nOwner=root", 1000, NULL, 1001, NULL, false },
+                { "Names=%u-*\nOwner=root", 1000, NULL, 1000, NULL, true },
+                /* per-app (and per-user: the names hold %u) */
                 { "Names=%u-%a-*", 1000, "org.a", 1000, "org.a", true },
                 { "Names=%u-%a-*", 1000, "org.a", 1000, "org.a-b", false },
-                { "Names=%u-%a-*", 1000, "org.a", 1001, "org.a", true },
+                { "Names=%u-%a-*", 1000, "org.a", 1001, "org.a", false },
+                { "Names=%a-*", 1000, "org.a", 1001, "org.a", true },
                 { "Names=%u-%a-*", 1000, "org.a", 1000, NULL, false },
                 { "Names=%u-%a-*", 1000, NULL, 1000, "org.a", false },
                 /* both */

@@ -259,7 +259,8 @@ static void test_apps(void **state)
                 assert_int_equal(p->rules[0].read_write[1].kind, PRINCIPAL_ANY);
                 assert_string_equal(p->rules[0].names[0], "%u-%a-*");
                 assert_true(p->rules[0].per_app);
-                assert_true(p->rules[0].per_user == false);     /* no Owner=%u */
+                /* %u in every name: per-user, whoever owns the files (no Owner=%u). */
+                assert_true(p->rules[0].per_user);
         }
 }
 
