@@ -23,7 +23,18 @@ static const struct policy_rule *governing_rule(const struct policy *p, const st
         return rule && rule->backend == o->backend ? rule : NULL;
 }
 
-/* Sets @o's attributes for @rule (NULL: an orphan's). -ENOENT: its storage is gone. */
+/*
+ * @r from object_attrs_for*(): -ENOENT there is the creator's user name or group not found
+ * (Owner=%u, Group=%u: removed, or a name service that is down and says "not found"), not lost
+ * storage, which -ENOENT means to reconcile_one()'s callers: the object would be forgotten.
+ */
+static int owner_error(int r)
+{
+        return r == -ENOENT ? -ENXIO : r;
+}
+
+/* Sets @o's attributes for @rule (NULL: an orphan's). -ENOENT: its storage is gone; -ENXIO:
+ * @rule gives no owner or group for its creator. */
 static int apply(struct broker *b, struct object *o, const struct policy_rule *rule)
 {
         struct backend *be = broker_backend(b, o->backend);
@@ -35,7 +46,7 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
 
                 r = object_attrs_for(rule, &creator, &a);
                 if (r < 0)
-                        return r;
+                        return owner_error(r);
                 if (o->flags & OBJECT_PUBLISHED) {
                         r = object_attrs_published(&a);
                         if (r < 0)
@@ -47,7 +58,8 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
 }
 
 /* @o's attributes are @rule's already, as far as the daemon set them: are they still on the
- * file? Returns 1 when they were set again, 0 when they were there, or -errno. */
+ * file? Returns 1 when they were set again, 0 when they were there, or -errno (-ENOENT: its
+ * storage is gone; -ENXIO: @rule gives no owner or group for its creator now). */
 static int conform(struct broker *b, const struct policy *p, struct object *o,
                    const struct policy_rule *rule)
 {
@@ -61,9 +73,12 @@ static int conform(struct broker *b, const struct policy *p, struct object *o,
         if (!be->ops->conform || (o->flags & OBJECT_PUBLISHED))
                 return 0;
         r = attrs_cache_get(&b->attrs, p, rule, &ra);
-        if (r >= 0)
-                r = object_attrs_for_cached(ra, rule, &creator, &a);
-        return r < 0 ? r : be->ops->conform(be, o, &a);
+        if (r < 0)
+                return r;
+        r = object_attrs_for_cached(ra, rule, &creator, &a);
+        if (r < 0)
+                return owner_error(r);
+        return be->ops->conform(be, o, &a);
 }
 
 static bool streq_null(const char *a, const char *b)
@@ -113,9 +128,18 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                 r = conform(b, p, o, rule);
                 if (r == -ENOENT)
                         return -ENOENT;
-                if (r < 0 && ++st->failed <= REPORT_NAMES_MAX)
-                        log_warning_errno(r, "Object '%s': cannot check or set its owner, mode "
-                                          "or ACL: %m", o->name);
+                /* What the daemon set is left as it is, and the object served as before: a
+                 * name service that is down for a while must not take objects away. */
+                if (r < 0 && ++st->failed <= REPORT_NAMES_MAX) {
+                        if (r == -ENXIO)
+                                log_warning("Object '%s': rule '%s' gives no owner or group "
+                                            "for its creator (uid %u) now; its owner, mode "
+                                            "and ACL are not checked.", o->name, rule->id,
+                                            (unsigned) o->creator.uid);
+                        else
+                                log_warning_errno(r, "Object '%s': cannot check or set its "
+                                                  "owner, mode or ACL: %m", o->name);
+                }
                 if (r > 0) {
                         if (++st->conformed <= REPORT_NAMES_MAX)
                                 log_notice("Object '%s': its owner, mode or ACL had been changed "

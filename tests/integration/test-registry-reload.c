@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <acl/libacl.h>
@@ -181,6 +184,68 @@ static void test_reload_undoes_file_changes(void **state)
         assert_int_equal(sec_unlink(d, &sec_id_creator, "fc-1"), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "fc-2"), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "fm-1"), 0);
+        sec_finish();
+}
+
+/*
+ * A reload with the same policy while the group of Group=%u cannot be found (removed, or the
+ * name service is down and says "not found"): the creator's objects stay as they are. Old
+ * code: the failed lookup's ENOENT was taken for "the file is gone", and every such object was
+ * forgotten - no longer served or counted, its file left behind in the object directory.
+ */
+static void test_reload_group_gone(void **state)
+{
+        static const char policy[] =
+                "[Segment gu]\n"
+                "Names=gu-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001\n"
+                "Owner=41001\n"
+                "Group=%u\n"
+                "Mode=0660\n"
+                "MaxSize=64K\n";
+        const char *shim = getenv("SHMB_SLOWNSS");
+        char gone[] = "/tmp/shmb-gone.XXXXXX", gone_env[64], preload_env[PATH_MAX + 16];
+        const char *env[] = { "SHMB_FAKENSS_UID=41001", "SHMB_FAKENSS_GID=42002",
+                              "SHMB_FAKENSS_NAME=shmbfake41001", gone_env, preload_env, NULL };
+        struct harness_daemon_options opts = { .env = env };
+        struct harness_daemon *d;
+        size_t mark;
+        int fd;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_SLOWNSS ('%s') is not the name service shim; run the suite "
+                         "with make check", shim ? shim : "");
+        if (sec_daemon_sanitized())
+                sec_skip("a sanitized daemon wants its runtime first among preloads");
+        fd = mkstemp(gone);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(gone), 0);
+        snprintf(gone_env, sizeof(gone_env), "SHMB_FAKENSS_GONE=%s", gone);
+        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
+        d = sec_start(policy, &opts);
+
+        reg_create_text(d, &sec_id_creator, "gu-1", 4096, "G");
+        reg_assert_owner(harness_shm_path(d, "gu-1"), HARNESS_UID_1, HARNESS_GID_2);
+
+        /* The group goes away; the policy stays the same. */
+        fd = open(gone, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, policy);
+        sec_expect_log(d, mark, "Object 'gu-1' is gone", NULL, 0, 0);
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "gu-1", SHMB_ACCESS_RDWR, "G"), 0);
+        reg_assert_owner(harness_shm_path(d, "gu-1"), HARNESS_UID_1, HARNESS_GID_2);
+
+        /* Back again: nothing to undo, and the object is as it was. */
+        assert_int_equal(unlink(gone), 0);
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, policy);
+        sec_expect_log(d, mark, "Object 'gu-1'", NULL, 0, 0);
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "gu-1", SHMB_ACCESS_RDWR, "G"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "gu-1"), 0);
         sec_finish();
 }
 
@@ -574,6 +639,7 @@ static void test_reload_between_create_and_open(void **state)
 const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_removed_reader),
         SEC_TEST(test_reload_undoes_file_changes),
+        SEC_TEST(test_reload_group_gone),
         SEC_TEST(test_reload_owner_group),
         SEC_TEST(test_reload_shm_to_memfd),
         SEC_TEST(test_reload_memfd_to_shm),
