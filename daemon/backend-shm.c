@@ -94,6 +94,19 @@ static int shm_backend_unlink(struct backend *b, struct object *o, int *ret_fd)
         return trash_remove(&s->trash, o->name, o->serial, o->dev, o->ino, ret_fd);
 }
 
+/*
+ * Sets @a on the file behind @fd (@st its fstat). Set-user-ID, set-group-ID and sticky bits
+ * that its owner put there go first: fchown() and the ACL leave S_ISVTX (and S_ISGID without
+ * group execute) as they are, and the file would never be as the rule says. The permission
+ * bits stay as they are until the ACL sets them: the mask is not widened in between.
+ */
+static int apply_attrs(int fd, const struct stat *st, const struct object_attrs *a)
+{
+        if ((st->st_mode & 07000) && fchmod(fd, st->st_mode & 0777) < 0)
+                return -errno;
+        return shm_apply_attrs(fd, a);
+}
+
 static int shm_backend_reapply(struct backend *b, struct object *o, const struct object_attrs *a)
 {
         _cleanup_(closep) int fd = -1;
@@ -105,7 +118,7 @@ static int shm_backend_reapply(struct backend *b, struct object *o, const struct
         r = shm_backend_open(b, o, O_RDONLY, &fd, &st);
         if (r < 0)
                 return r;
-        return shm_apply_attrs(fd, a);
+        return apply_attrs(fd, &st, a);
 }
 
 static int shm_backend_conform(struct backend *b, struct object *o, const struct object_attrs *a)
@@ -122,7 +135,7 @@ static int shm_backend_conform(struct backend *b, struct object *o, const struct
                 return r < 0 ? r : 0;
         /* Its fds were handed out under the attributes it had: none is handed out again. */
         object_drop_kept(o);
-        r = shm_apply_attrs(fd, a);
+        r = apply_attrs(fd, &st, a);
         return r < 0 ? r : 1;
 }
 

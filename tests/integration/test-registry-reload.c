@@ -249,6 +249,59 @@ static void test_reload_group_gone(void **state)
         sec_finish();
 }
 
+/*
+ * The owner sets the sticky bit on its file (Linux lets it on a regular file): the reload sets
+ * the mode back whole, and the next one finds nothing to undo. Old code: fchown() and the ACL
+ * keep S_ISVTX, so the file never matched again and every reload "undid a change".
+ */
+static void test_reload_undoes_sticky_bit(void **state)
+{
+        static const char policy[] =
+                "[Segment sb]\n"
+                "Names=sb-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001\n"
+                "Owner=41001\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n";
+        struct harness_daemon *d = sec_start(policy, NULL);
+        char path[PATH_MAX + 300];
+        struct stat st;
+        size_t mark;
+        pid_t pid;
+        int status;
+
+        reg_create_text(d, &sec_id_creator, "sb-1", 4096, "S");
+        snprintf(path, sizeof(path), "%s", harness_shm_path(d, "sb-1"));
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (setgroups(0, NULL) < 0 || setgid(HARNESS_GID_3) < 0 ||
+                    setuid(HARNESS_UID_1) < 0)
+                        _exit(2);
+                _exit(chmod(path, 01666) < 0 ? 1 : 0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 01666);
+
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, policy);
+        sec_expect_log(d, mark, "Object 'sb-1': its owner, mode or ACL had been changed", NULL,
+                       1, 1);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07000, 0);
+        assert_int_equal(reg_fs_open(path, &sec_id_outsider, O_RDONLY), -EACCES);
+
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, policy);
+        sec_expect_log(d, mark, "Object 'sb-1'", NULL, 0, 0);
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "sb-1", SHMB_ACCESS_RDWR, "S"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sb-1"), 0);
+        sec_finish();
+}
+
 /* ------------------------------------------------------------------------------------------
  * 5b. A changed Owner=/Group=: objects re-owned, still served to their creator, still listed
  */
@@ -640,6 +693,7 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_removed_reader),
         SEC_TEST(test_reload_undoes_file_changes),
         SEC_TEST(test_reload_group_gone),
+        SEC_TEST(test_reload_undoes_sticky_bit),
         SEC_TEST(test_reload_owner_group),
         SEC_TEST(test_reload_shm_to_memfd),
         SEC_TEST(test_reload_memfd_to_shm),
