@@ -226,15 +226,28 @@ int acl_xattr_apply_fd(int fd, const struct acl_xattr *x)
 
 int acl_xattr_matches_fd(int fd, const struct stat *st, const struct acl_xattr *x)
 {
-        uint8_t buf[4 + 256 * sizeof(struct acl_xattr_entry)];
+        uint8_t stack[4 + 256 * sizeof(struct acl_xattr_entry)];
+        _cleanup_(freep) uint8_t *heap = NULL;
+        uint8_t *buf = stack;
+        size_t size = sizeof(stack);
         ssize_t n;
 
         if ((st->st_mode & 07777) != x->mode)
                 return 0;
-        n = fgetxattr(fd, ACL_XATTR_NAME, buf, sizeof(buf));
+        /* A rule may name more entries than the stack buffer holds (POLICY_LIST_MAX each of
+         * ReadWrite= and ReadOnly=): room for exactly the value we want, so that ERANGE means
+         * a longer one. */
+        if (x->size > size) {
+                heap = malloc(x->size);
+                if (!heap)
+                        return -ENOMEM;
+                buf = heap;
+                size = x->size;
+        }
+        n = fgetxattr(fd, ACL_XATTR_NAME, buf, size);
         if (n < 0) {
                 if (errno == ERANGE)
-                        return 0;       /* more entries than any value we build */
+                        return 0;       /* longer than the value we want */
                 if (errno != ENODATA && errno != EOPNOTSUPP && errno != ENOTSUP)
                         return -errno;
                 /* No ACL beyond the mode: right when the value has no named entries (the

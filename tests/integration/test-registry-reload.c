@@ -302,6 +302,41 @@ static void test_reload_undoes_sticky_bit(void **state)
         sec_finish();
 }
 
+/*
+ * A rule with more named ACL entries than fit a 2 KiB buffer: an untouched file is found as
+ * the rule says. Old code: fgetxattr() failed with ERANGE, taken for "changed", and every
+ * reload set the file again and logged a change nobody made.
+ */
+static void test_reload_large_acl_untouched(void **state)
+{
+        _cleanup_(freep) char *policy = NULL;
+        char *p;
+        size_t size = 64 * 1024;
+        struct harness_daemon *d;
+        size_t mark;
+        unsigned i;
+        int n;
+
+        policy = malloc(size);
+        assert_non_null(policy);
+        n = snprintf(policy, size, "[Segment la]\nNames=la-*\nCreate=41001\nReadWrite=41001\n"
+                     "Owner=41001\nMode=0600\nMaxSize=64K\nReadOnly=");
+        p = policy + n;
+        for (i = 0; i < 300; i++)
+                p += snprintf(p, size - (size_t) (p - policy), "%u ", 43000 + i);
+        snprintf(p, size - (size_t) (p - policy), "\n");
+
+        d = sec_start(policy, NULL);
+        reg_create_text(d, &sec_id_creator, "la-1", 4096, "L");
+        assert_int_equal(reg_acl_perm(harness_shm_path(d, "la-1"), ACL_USER, 43299), 4);
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, policy);
+        sec_expect_log(d, mark, "Object 'la-1'", NULL, 0, 0);
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "la-1", SHMB_ACCESS_RDWR, "L"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "la-1"), 0);
+        sec_finish();
+}
+
 /* ------------------------------------------------------------------------------------------
  * 5b. A changed Owner=/Group=: objects re-owned, still served to their creator, still listed
  */
@@ -694,6 +729,7 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_undoes_file_changes),
         SEC_TEST(test_reload_group_gone),
         SEC_TEST(test_reload_undoes_sticky_bit),
+        SEC_TEST(test_reload_large_acl_untouched),
         SEC_TEST(test_reload_owner_group),
         SEC_TEST(test_reload_shm_to_memfd),
         SEC_TEST(test_reload_memfd_to_shm),
