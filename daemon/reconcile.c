@@ -9,6 +9,7 @@
 #include "attrs.h"
 #include "log.h"
 #include "macro.h"
+#include "nss.h"
 #include "reconcile.h"
 
 /* At most this many objects are named one by one in the log; then a count. */
@@ -57,11 +58,43 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
         return be->ops->reapply(be, o, &a);
 }
 
+/*
+ * The group named like a creator (Group=%u), looked up once for a run of objects of one
+ * creator: the registry goes in name order, and per-user names put each creator's objects
+ * side by side, so a reload asks the name service about once per creator, not per object.
+ */
+struct group_memo {
+        bool valid;
+        uid_t uid;
+        bool has;
+        gid_t gid;
+};
+
+static int creator_group(struct group_memo *m, struct identity *creator)
+{
+        int r;
+
+        if (!creator->user_name)
+                return 0;       /* policy_resolve_owner() says so */
+        if (!m->valid || m->uid != creator->uid) {
+                m->valid = false;
+                r = nss_group_by_name(creator->user_name, &m->gid);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                *m = (struct group_memo) { .valid = true, .uid = creator->uid, .has = r >= 0,
+                                           .gid = m->gid };
+        }
+        creator->user_group_resolved = true;
+        creator->has_user_group = m->has;
+        creator->user_group = m->gid;
+        return 0;
+}
+
 /* @o's attributes are @rule's already, as far as the daemon set them: are they still on the
  * file? Returns 1 when they were set again, 0 when they were there, or -errno (-ENOENT: its
  * storage is gone; -ENXIO: @rule gives no owner or group for its creator now). */
 static int conform(struct broker *b, const struct policy *p, struct object *o,
-                   const struct policy_rule *rule)
+                   const struct policy_rule *rule, struct group_memo *memo)
 {
         struct backend *be = broker_backend(b, o->backend);
         struct identity creator = object_creator_identity(o);
@@ -75,6 +108,11 @@ static int conform(struct broker *b, const struct policy *p, struct object *o,
         r = attrs_cache_get(&b->attrs, p, rule, &ra);
         if (r < 0)
                 return r;
+        if (rule->group.kind == ID_SPEC_REQUESTER_NAME) {
+                r = creator_group(memo, &creator);
+                if (r < 0)
+                        return r;
+        }
         r = object_attrs_for_cached(ra, rule, &creator, &a);
         if (r < 0)
                 return owner_error(r);
@@ -88,7 +126,8 @@ static bool streq_null(const char *a, const char *b)
 
 /* One object; returns 1 when it changed in a way the journal must record. */
 static int reconcile_one(struct broker *b, const struct policy *p, const uint64_t *specs,
-                         bool check, struct object *o, struct reconcile_stats *st)
+                         bool check, struct group_memo *memo, struct object *o,
+                         struct reconcile_stats *st)
 {
         const struct policy_rule *rule = governing_rule(p, o);
         uint64_t spec = rule ? specs[rule - p->rules] : ATTRS_SPEC_ORPHAN;
@@ -125,7 +164,7 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                         changed = true;
                 }
         } else if (check && rule) {
-                r = conform(b, p, o, rule);
+                r = conform(b, p, o, rule, memo);
                 if (r == -ENOENT)
                         return -ENOENT;
                 /* What the daemon set is left as it is, and the object served as before: a
@@ -168,6 +207,7 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
 int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret)
 {
         struct reconcile_stats st = {};
+        struct group_memo memo = {};
         _cleanup_(freep) uint64_t *specs = NULL;
         struct object *o, *next;
         size_t i, unrecorded = 0;
@@ -194,7 +234,7 @@ int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_s
         for (o = registry_first(b->registry); o; o = next) {
                 next = registry_next(b->registry, o);
                 st.objects++;
-                r = reconcile_one(b, p, specs, check, o, &st);
+                r = reconcile_one(b, p, specs, check, &memo, o, &st);
                 if (r == -ENOENT) {
                         if (++st.lost <= REPORT_NAMES_MAX)
                                 log_warning("Object '%s' is gone from the object directory or "
