@@ -26,8 +26,27 @@
 
 #define APPSOCK_PREFIX "app-"
 
+/*
+ * mkdir() that gives the directory @mode whatever the daemon's umask (0077), set on the
+ * directory it made through an fd, never by path: a parent that others may write could have
+ * the new name swapped for a symlink to somewhere else in between. -EEXIST when it was there.
+ */
+static int mkdir_mode(const char *path, mode_t mode)
+{
+        _cleanup_(closep) int fd = -1;
+
+        if (mkdir(path, mode) < 0)
+                return -errno;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fchmod(fd, mode) < 0 ? -errno : 0;
+}
+
 static int mkdir_p(const char *path, mode_t last_mode)
 {
+        int r;
+
         char buf[PATH_MAX];
         char *p;
 
@@ -36,18 +55,14 @@ static int mkdir_p(const char *path, mode_t last_mode)
         strcpy(buf, path);
         for (p = buf + 1; (p = strchr(p, '/')); p++) {
                 *p = '\0';
-                /* Others must pass through the directories it makes on the way, whatever the
-                 * daemon's umask (0077): chmod, not mkdir's mode, says 0755. */
-                if (mkdir(buf, 0755) == 0) {
-                        if (chmod(buf, 0755) < 0)
-                                return -errno;
-                } else if (errno != EEXIST)
-                        return -errno;
+                /* Others must pass through the directories it makes on the way. */
+                r = mkdir_mode(buf, 0755);
+                if (r < 0 && r != -EEXIST)
+                        return r;
                 *p = '/';
         }
-        if (mkdir(buf, last_mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
+        r = mkdir(buf, last_mode) < 0 ? -errno : 0;
+        return r == -EEXIST ? 0 : r;
 }
 
 /* Removes the sockets an earlier run left (the directory is ours: nobody else made them). */
