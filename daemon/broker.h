@@ -22,6 +22,21 @@
 #include "registry.h"
 #include "user.h"
 
+/* A reload's pass over the objects' files (reconcile.c), a few per turn of the loop. */
+struct conform_memo {                   /* Group=%u: one creator's group, looked up once */
+        bool valid;
+        uid_t uid;
+        bool has;
+        gid_t gid;
+};
+
+struct conform_pass {
+        bool active;
+        char cursor[SHMB_PROTO_NAME_MAX + 1];   /* the last name looked at */
+        struct conform_memo memo;
+        size_t looked, set, failed;
+};
+
 struct broker {
         struct policy *policy;          /* owned; replaced whole on reload */
         struct registry *registry;      /* owned */
@@ -39,6 +54,7 @@ struct broker {
         char *origin;                   /* where the policy came from (owned), for STATUS */
         bool kept_policy;               /* running on the fd store's last good policy */
         char sweep_cursor[SHMB_PROTO_NAME_MAX + 1];     /* where the tick's sweep goes on */
+        struct conform_pass conform;    /* after a reload */
 };
 
 /* Takes over @policy, @registry, @shm and @memfd (consumed, also on failure). The objects of

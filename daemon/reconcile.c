@@ -58,19 +58,7 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
         return be->ops->reapply(be, o, &a);
 }
 
-/*
- * The group named like a creator (Group=%u), looked up once for a run of objects of one
- * creator: the registry goes in name order, and per-user names put each creator's objects
- * side by side, so a reload asks the name service about once per creator, not per object.
- */
-struct group_memo {
-        bool valid;
-        uid_t uid;
-        bool has;
-        gid_t gid;
-};
-
-static int creator_group(struct group_memo *m, struct identity *creator)
+static int creator_group(struct conform_memo *m, struct identity *creator)
 {
         int r;
 
@@ -81,8 +69,8 @@ static int creator_group(struct group_memo *m, struct identity *creator)
                 r = nss_group_by_name(creator->user_name, &m->gid);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                *m = (struct group_memo) { .valid = true, .uid = creator->uid, .has = r >= 0,
-                                           .gid = m->gid };
+                *m = (struct conform_memo) { .valid = true, .uid = creator->uid, .has = r >= 0,
+                                             .gid = m->gid };
         }
         creator->user_group_resolved = true;
         creator->has_user_group = m->has;
@@ -94,7 +82,7 @@ static int creator_group(struct group_memo *m, struct identity *creator)
  * file? Returns 1 when they were set again, 0 when they were there, or -errno (-ENOENT: its
  * storage is gone; -ENXIO: @rule gives no owner or group for its creator now). */
 static int conform(struct broker *b, const struct policy *p, struct object *o,
-                   const struct policy_rule *rule, struct group_memo *memo)
+                   const struct policy_rule *rule, struct conform_memo *memo)
 {
         struct backend *be = broker_backend(b, o->backend);
         struct identity creator = object_creator_identity(o);
@@ -126,8 +114,7 @@ static bool streq_null(const char *a, const char *b)
 
 /* One object; returns 1 when it changed in a way the journal must record. */
 static int reconcile_one(struct broker *b, const struct policy *p, const uint64_t *specs,
-                         bool check, struct group_memo *memo, struct object *o,
-                         struct reconcile_stats *st)
+                         struct object *o, struct reconcile_stats *st)
 {
         const struct policy_rule *rule = governing_rule(p, o);
         uint64_t spec = rule ? specs[rule - p->rules] : ATTRS_SPEC_ORPHAN;
@@ -163,29 +150,6 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                         st->reapplied++;
                         changed = true;
                 }
-        } else if (check && rule) {
-                r = conform(b, p, o, rule, memo);
-                if (r == -ENOENT)
-                        return -ENOENT;
-                /* What the daemon set is left as it is, and the object served as before: a
-                 * name service that is down for a while must not take objects away. */
-                if (r < 0 && ++st->failed <= REPORT_NAMES_MAX) {
-                        if (r == -ENXIO)
-                                log_warning("Object '%s': rule '%s' gives no owner or group "
-                                            "for its creator (uid %u) now; its owner, mode "
-                                            "and ACL are not checked.", o->name, rule->id,
-                                            (unsigned) o->creator.uid);
-                        else
-                                log_warning_errno(r, "Object '%s': cannot check or set its "
-                                                  "owner, mode or ACL: %m", o->name);
-                }
-                if (r > 0) {
-                        if (++st->conformed <= REPORT_NAMES_MAX)
-                                log_notice("Object '%s': its owner, mode or ACL had been changed "
-                                           "on the file; set again as rule '%s' says.", o->name,
-                                           rule->id);
-                        st->reapplied++;
-                }
         }
         r = registry_bind(b->registry, p, o, rule);
         if (r < 0)
@@ -207,7 +171,6 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
 int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret)
 {
         struct reconcile_stats st = {};
-        struct group_memo memo = {};
         _cleanup_(freep) uint64_t *specs = NULL;
         struct object *o, *next;
         size_t i, unrecorded = 0;
@@ -234,7 +197,7 @@ int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_s
         for (o = registry_first(b->registry); o; o = next) {
                 next = registry_next(b->registry, o);
                 st.objects++;
-                r = reconcile_one(b, p, specs, check, &memo, o, &st);
+                r = reconcile_one(b, p, specs, o, &st);
                 if (r == -ENOENT) {
                         if (++st.lost <= REPORT_NAMES_MAX)
                                 log_warning("Object '%s' is gone from the object directory or "
@@ -268,7 +231,65 @@ int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_s
         if (b->policy != p)
                 policy_free(b->policy);
         b->policy = p;
+        /* The files themselves are looked at a few at a time, between rounds of requests. */
+        if (check)
+                b->conform = (struct conform_pass) { .active = true };
         if (ret)
                 *ret = st;
         return 0;
+}
+
+/* Objects whose files are looked at per call of reconcile_conform_run(): a few ms at most. */
+#define CONFORM_PER_ROUND 128
+
+bool reconcile_conform_busy(const struct broker *b)
+{
+        return b->conform.active;
+}
+
+size_t reconcile_conform_run(struct broker *b)
+{
+        struct conform_pass *c = &b->conform;
+        struct object *o, *next;
+        size_t n;
+        int r;
+
+        if (!c->active)
+                return 0;
+        o = registry_first_after(b->registry, c->cursor);
+        for (n = 0; n < CONFORM_PER_ROUND && o; o = next, n++) {
+                next = registry_next(b->registry, o);
+                snprintf(c->cursor, sizeof(c->cursor), "%s", o->name);
+                if (o->orphan || !o->rule)
+                        continue;
+                c->looked++;
+                r = conform(b, b->policy, o, o->rule, &c->memo);
+                if (r == -ENOENT) {
+                        log_notice("Object '%s' is gone from the object directory or was "
+                                   "replaced there; forgetting it.", o->name);
+                        broker_forget(b, o);
+                        continue;
+                }
+                /* What the daemon set is left as it is, and the object served as before: a
+                 * name service that is down for a while must not take objects away. */
+                if (r < 0 && ++c->failed <= REPORT_NAMES_MAX) {
+                        if (r == -ENXIO)
+                                log_warning("Object '%s': rule '%s' gives no owner or group "
+                                            "for its creator (uid %u) now; its owner, mode "
+                                            "and ACL are not checked.", o->name, o->rule->id,
+                                            (unsigned) o->creator.uid);
+                        else
+                                log_warning_errno(r, "Object '%s': cannot check or set its "
+                                                  "owner, mode or ACL: %m", o->name);
+                }
+                if (r > 0 && ++c->set <= REPORT_NAMES_MAX)
+                        log_notice("Object '%s': its owner, mode or ACL had been changed on the "
+                                   "file; set again as rule '%s' says.", o->name, o->rule->id);
+        }
+        if (!o) {
+                log_info("Reload: the files of %zu object(s) looked at: %zu set back as their "
+                         "rules say, %zu not checked.", c->looked, c->set, c->failed);
+                *c = (struct conform_pass) {};
+        }
+        return n;
 }

@@ -20,7 +20,6 @@ struct reconcile_stats {
         size_t objects;         /* objects looked at */
         size_t rebound;         /* now governed by another rule than before */
         size_t reapplied;       /* owner, group, mode or ACL set again */
-        size_t conformed;       /* ... because they had been changed on the file */
         size_t orphaned;        /* orphans now (newly or still) */
         size_t restored;        /* orphans that a rule governs again */
         size_t lost;            /* storage found gone or replaced: forgotten */
@@ -30,8 +29,16 @@ struct reconcile_stats {
 /*
  * reconcile() - bind every object of @b's registry to @p, which becomes @b's policy (the old
  * one is freed once nothing points into it any more). @p is consumed; it may be @b's policy
- * already (at start). With @check (a reload), every object whose rule's attributes did not
- * change is also looked at, and what its owner or root changed on the file is undone: an open,
- * fstat and fgetxattr each.
+ * already (at start). With @check (a reload), it also starts a pass over the objects' files
+ * (reconcile_conform_run()).
  */
 int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret);
+
+/*
+ * reconcile_conform_run() - after a reload (reconcile() with @check): look at the files of the
+ * next few objects (in name order) and set back what their owner or root changed on them
+ * (chown, chmod, setfacl); the last call logs what the pass did. Called between rounds of
+ * requests while reconcile_conform_busy(). Return: objects passed over.
+ */
+size_t reconcile_conform_run(struct broker *b);
+bool reconcile_conform_busy(const struct broker *b);

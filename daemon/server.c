@@ -17,6 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "macro.h"
+#include "reconcile.h"
 #include "server.h"
 
 int server_init(struct server *s, struct broker *broker)
@@ -195,13 +196,16 @@ int server_run_once(struct server *s, int timeout_msec)
         int r;
 
         r = loop_run_once(s->loop, list_empty(&s->turns) &&
-                                           !lifetime_busy(&s->broker->lifetimes)
+                                           !lifetime_busy(&s->broker->lifetimes) &&
+                                           !reconcile_conform_busy(s->broker)
                                    ? wait_timeout_msec(s, timeout_msec)
                                    : 0);
         if (r < 0)
                 return r;
         conn_waits_expire(s);
-        /* Lives that ended are ended a bounded number per turn, between rounds of requests. */
+        /* Lives that ended are ended a bounded number per turn, between rounds of requests;
+         * so are a reload's looks at the objects' files. */
         r += (int) lifetime_run(&s->broker->lifetimes, LIMIT_EXPIRIES_PER_ROUND);
+        r += (int) reconcile_conform_run(s->broker);
         return r + (int) server_serve_round(s);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/acl.h>
 #include <sys/mman.h>
@@ -1701,6 +1702,49 @@ static void row_time(struct row *row, const char *a_name, uint64_t a_ns, const c
         row->verdict = (double) b_ns / 1e9 < limit_s ? VERDICT_PASS : VERDICT_MISS;
 }
 
+/*
+ * How long a SIGHUP reload of an unchanged policy keeps @d from answering: from the signal to
+ * the first STATUS answer that shows the new policy generation (root is an admin). The reload
+ * looks at every shm object's file (shmbrokerd(8), RELOADS AND ORPHANS).
+ */
+static int measure_reload(const struct bench_daemon *d, uint64_t *ret_ns)
+{
+        struct shmb_client *c = NULL;
+        struct shmb_status *st = NULL;
+        uint64_t generation, t0;
+        int r;
+
+        r = shmb_connect(d->dirs.socket_path, &c);
+        if (r >= 0)
+                r = shmb_status(c, &st);
+        if (r < 0) {
+                shmb_client_free(c);
+                return r;
+        }
+        generation = st->generation;
+        shmb_status_free(st);
+        t0 = tl_now_ns();
+        if (kill(d->pid, SIGHUP) < 0)
+                r = -errno;
+        while (r >= 0) {
+                r = shmb_status(c, &st);
+                if (r < 0)
+                        break;
+                if (st->generation != generation) {
+                        shmb_status_free(st);
+                        *ret_ns = tl_now_ns() - t0;
+                        break;
+                }
+                shmb_status_free(st);
+                if (tl_now_ns() - t0 > (uint64_t) 30 * 1000000000) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+        }
+        shmb_client_free(c);
+        return r;
+}
+
 #define LIST_SMALL_OBJECTS 5000   /* more than a LIST page holds after the cursor */
 
 /*
@@ -1715,9 +1759,9 @@ static void scenario_objects(void)
         struct bench_daemon *tiny = NULL, *small = NULL, *big = NULL;
         struct bench_stats s[2], l[2];
         struct op_spec ops[2] = { { .kind = OP_BROKER_OPEN }, { .kind = OP_BROKER_OPEN } };
-        struct row *row, *row_list, *row_start;
+        struct row *row, *row_list, *row_start, *row_reload;
         char key[64], label[128], b_name[32];
-        uint64_t t0, start_tiny = 0, start_big = 0;
+        uint64_t t0, start_tiny = 0, start_big = 0, reload_tiny = 0, reload_big = 0;
         int r;
 
         snprintf(key, sizeof(key), "objects_%zu_vs_10", cfg.objects);
@@ -1731,6 +1775,9 @@ static void scenario_objects(void)
         snprintf(key, sizeof(key), "startup_%zu_vs_10", cfg.objects);
         snprintf(label, sizeof(label), "start-up, %zu objects vs 10", cfg.objects);
         row_start = row_new(key, label);
+        snprintf(key, sizeof(key), "reload_%zu_vs_10", cfg.objects);
+        snprintf(label, sizeof(label), "reload (SIGHUP), %zu objects vs 10", cfg.objects);
+        row_reload = row_new(key, label);
 
         progress("%zu live objects vs 10 (%.1f s)", cfg.objects, cfg.lat_seconds);
         r = start_daemon(10, false, &tiny);
@@ -1760,6 +1807,10 @@ static void scenario_objects(void)
                 r = measure_list((const struct bench_daemon *const[]) { small, big },
                                  cfg.lat_seconds, l);
         if (r >= 0)
+                r = measure_reload(tiny, &reload_tiny);
+        if (r >= 0)
+                r = measure_reload(big, &reload_big);
+        if (r >= 0)
                 r = bench_daemon_restart(tiny, &start_tiny);
         if (r >= 0)
                 r = bench_daemon_restart(big, &start_big);
@@ -1775,6 +1826,7 @@ static void scenario_objects(void)
                 row_error(row, r);
                 row_error(row_list, r);
                 row_error(row_start, r);
+                row_error(row_reload, r);
                 return;
         }
         row_set(row, "10", s[0].median_us, b_name, s[1].median_us, "us",
@@ -1789,6 +1841,9 @@ static void scenario_objects(void)
         row_note(row_list, "info: the %s side has %zu files planted", key,
                  cfg.objects - LIST_SMALL_OBJECTS);
         row_time(row_start, "10", start_tiny, b_name, start_big, 1.0);
+        row_set(row_reload, "10", (double) reload_tiny / 1e3, b_name, (double) reload_big / 1e3,
+                "us", "reload time ratio", 0, 0);
+        row_note(row_reload, "info: the daemon answers nobody meanwhile");
 }
 
 /* Waits until the daemon holds @want fds, or the count stops moving for @stable_ms. */

@@ -122,7 +122,9 @@ void reg_reload(struct harness_daemon *d, const char *policy)
         sec_write_file(d->policy_path, text);
         assert_int_equal(kill(d->pid, SIGHUP), 0);
         for (;;) {
-                if (harness_daemon_log_count(d, mark, "Policy reloaded", NULL) > 0)
+                /* Done when the pass over the objects' files that follows it is done too. */
+                if (harness_daemon_log_count(d, mark, "Policy reloaded", NULL) > 0 &&
+                    harness_daemon_log_count(d, mark, "Reload: the files of", NULL) > 0)
                         return;
                 if (harness_daemon_log_count(d, mark, "Reload failed", NULL) > 0 ||
                     tl_now_ms() >= deadline || !harness_daemon_alive(d)) {

@@ -37,7 +37,8 @@ char *reg_policy_with_control(const char *policy);
 
 /*
  * reg_reload() - write @policy (and the control rule) to the daemon's policy file, send SIGHUP
- * and wait for the daemon's "Policy reloaded" line (a failed reload fails the case).
+ * and wait for the daemon's "Policy reloaded" line and the end of the pass over the objects'
+ * files that follows it (a failed reload fails the case).
  */
 void reg_reload(struct harness_daemon *d, const char *policy);
 
