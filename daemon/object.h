@@ -40,6 +40,8 @@ enum {
                                          * anyone else opens it */
         OBJECT_ENDED = 1u << 4,         /* its lifetime is over; removal queued (lifetime.c);
                                          * not recorded */
+        OBJECT_SEEN = 1u << 5,          /* at start: its file was found where it should be
+                                         * (backend-shm.c); not recorded */
 };
 
 struct proc;
