@@ -24,6 +24,10 @@ static int require_admin(struct request_ctx *c)
 {
         if (broker_is_admin(c->b, c->id))
                 return 0;
+        /* The audit record names what was asked about, where the request names something. */
+        if (c->req->name_len > 0 &&
+            shmb_name_normalize(c->req->name, c->req->name_len, c->name) < 0)
+                c->name[0] = '\0';
         return broker_refuse(c, -EPERM, SHMB_PROTO_REASON_NOT_ADMIN,
                              "only the daemon's admins may ask this");
 }

@@ -1355,6 +1355,26 @@ static void test_app_socket_idle(void **state)
 }
 
 /*
+ * An admin's request refused to someone else is audited with the name it asked about (the
+ * record said '-'). A daemon of its own: the audit rate limit of the shared one may be spent.
+ */
+static void test_admin_refusal_audited(void **state)
+{
+        struct harness_daemon *d;
+        size_t mark;
+
+        assert_int_equal(harness_daemon_start(policy, NULL, &own_daemon), 0);
+        d = own_daemon;
+        mark = harness_daemon_log_mark(d);
+        CTL(d, &id_reader, &res, "stat", "--all", "demo-q");
+        ctl_assert_fails(&res, 1, "shmbrokerctl: demo-q: " ADMIN_ONLY "\n");
+        assert_int_equal(harness_daemon_wait_log(d, mark, "stat 'demo-q'", HARNESS_TIMEOUT_MS),
+                         0);
+        assert_int_equal(harness_daemon_log_count(d, mark, "stat '-'", NULL), 0);
+        assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
+}
+
+/*
  * --app-dir whose parents do not exist: the daemon makes them, and the sockets in the app
  * directory must be reachable by their users. The daemon's umask (0077) used to make the
  * parents 0700, so that only root could connect to an app socket.
@@ -1440,6 +1460,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_app_socket_daemon_stop, own_teardown),
                 cmocka_unit_test_teardown(test_app_dir_made, own_teardown),
                 cmocka_unit_test_teardown(test_app_socket_idle, own_teardown),
+                cmocka_unit_test_teardown(test_admin_refusal_audited, own_teardown),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),
