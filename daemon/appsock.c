@@ -22,48 +22,10 @@
 #include "listener.h"
 #include "log.h"
 #include "macro.h"
+#include "mkdir.h"
 #include "server.h"
 
 #define APPSOCK_PREFIX "app-"
-
-/*
- * mkdir() that gives the directory @mode whatever the daemon's umask (0077), set on the
- * directory it made through an fd, never by path: a parent that others may write could have
- * the new name swapped for a symlink to somewhere else in between. -EEXIST when it was there.
- */
-static int mkdir_mode(const char *path, mode_t mode)
-{
-        _cleanup_(closep) int fd = -1;
-
-        if (mkdir(path, mode) < 0)
-                return -errno;
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return fchmod(fd, mode) < 0 ? -errno : 0;
-}
-
-static int mkdir_p(const char *path, mode_t last_mode)
-{
-        int r;
-
-        char buf[PATH_MAX];
-        char *p;
-
-        if (strlen(path) >= sizeof(buf))
-                return -ENAMETOOLONG;
-        strcpy(buf, path);
-        for (p = buf + 1; (p = strchr(p, '/')); p++) {
-                *p = '\0';
-                /* Others must pass through the directories it makes on the way. */
-                r = mkdir_mode(buf, 0755);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-                *p = '/';
-        }
-        r = mkdir(buf, last_mode) < 0 ? -errno : 0;
-        return r == -EEXIST ? 0 : r;
-}
 
 /* Removes the sockets an earlier run left (the directory is ours: nobody else made them). */
 static void clean(int dir_fd)
@@ -91,7 +53,7 @@ int appsock_dir_open(const char *path, int *ret_fd)
         struct stat st;
         int r;
 
-        r = mkdir_p(path, 0711);
+        r = mkdir_parents(path, 0711);
         if (r < 0)
                 return r;
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -31,6 +31,7 @@
 #include "listener.h"
 #include "log.h"
 #include "macro.h"
+#include "mkdir.h"
 #include "policy.h"
 #include "policy-store.h"
 #include "privs.h"
@@ -493,16 +494,13 @@ static int setup_listeners(struct server *s, struct passed_fds *passed)
 /* Ensures the default socket's directory exists; a path given by hand is the caller's. */
 static void make_socket_dir(void)
 {
+        int r;
+
         if (strcmp(arg_socket, DEFAULT_SOCKET) != 0)
                 return;
-        if (mkdir("/run/shmbroker", 0755) < 0) {
-                if (errno != EEXIST)
-                        log_warning_errno(-errno, "Cannot create /run/shmbroker, ignoring: %m");
-                return;
-        }
-        /* The umask (0077) made it 0700: nobody but root could reach the socket in it. */
-        if (chmod("/run/shmbroker", 0755) < 0)
-                log_warning_errno(-errno, "Cannot make /run/shmbroker 0755, ignoring: %m");
+        r = mkdir_mode("/run/shmbroker", 0755);
+        if (r < 0 && r != -EEXIST)
+                log_warning_errno(r, "Cannot create /run/shmbroker, ignoring: %m");
 }
 
 /*

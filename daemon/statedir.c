@@ -12,27 +12,8 @@
 
 #include "log.h"
 #include "macro.h"
+#include "mkdir.h"
 #include "statedir.h"
-
-/* mkdir -p: parents 0755 (they may hold the socket others connect to), the last 0700. */
-static int mkdir_parents(const char *path)
-{
-        char buf[PATH_MAX];
-        char *p;
-
-        if (strlen(path) >= sizeof(buf))
-                return -ENAMETOOLONG;
-        strcpy(buf, path);
-        for (p = buf + 1; (p = strchr(p, '/')); p++) {
-                *p = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
 
 int state_dir_open(const char *path, uid_t owner_uid, gid_t owner_gid, int *ret_fd)
 {
@@ -40,7 +21,7 @@ int state_dir_open(const char *path, uid_t owner_uid, gid_t owner_gid, int *ret_
         struct stat st;
         int r;
 
-        r = mkdir_parents(path);
+        r = mkdir_parents(path, 0700);
         if (r < 0)
                 return log_error_errno(r, "Cannot create state directory '%s': %m", path);
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
