@@ -185,7 +185,6 @@ static bool trash_entry_ours(uint64_t serial, dev_t dev, ino_t ino, void *userda
         return o && o->backend == POLICY_BACKEND_SHM && o->dev == dev && o->ino == ino;
 }
 
-/* Names in the object directory that no object of the registry holds: reported, left alone. */
 /*
  * Reads the object directory once: an object whose name holds a regular file with its inode
  * is marked OBJECT_SEEN (readdir() tells the type and inode number: no stat per object, which

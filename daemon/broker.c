@@ -328,11 +328,9 @@ static void sweep(struct broker *b)
                 if (o->backend != POLICY_BACKEND_SHM || o->orphan)
                         continue;
                 r = be->ops->peek(be, o, &st);
-                if (r == -ENOENT) {
-                        log_notice("Object '%s' is gone from the object directory or was "
-                                   "replaced there; forgetting it.", o->name);
-                        broker_forget(b, o);
-                } else if (r >= 0)
+                if (r == -ENOENT)
+                        broker_forget_lost(b, o);
+                else if (r >= 0)
                         charge_growth(b, o, (uint64_t) st.st_size);
         }
         if (!o)
@@ -450,17 +448,21 @@ int broker_lookup_own(struct request_ctx *c, struct object **ret)
         return 0;
 }
 
-int broker_lost(struct request_ctx *c, struct object *o)
+void broker_forget_lost(struct broker *b, struct object *o)
 {
         char esc[LOG_ESCAPE_MAX];
 
-        if (c->dry_run)
-                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
         if (log_ratelimit_uid(o->creator.uid))
                 log_warning("Object '%s' is gone from the object directory or was replaced "
                             "there; forgetting it.",
                             log_escape(o->name, strlen(o->name), esc, sizeof(esc)));
-        broker_forget(c->b, o);
+        broker_forget(b, o);
+}
+
+int broker_lost(struct request_ctx *c, struct object *o)
+{
+        if (!c->dry_run)
+                broker_forget_lost(c->b, o);
         return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
 }
 

@@ -72,6 +72,10 @@ int broker_charge_all(struct broker *b);
 /* Forgets @o: its registry entry and its charges. Its storage must be gone already. */
 void broker_forget(struct broker *b, struct object *o);
 
+/* Forgets @o, whose storage was found gone from the object directory or replaced there, and
+ * says so in the log (rate-limited per creator). */
+void broker_forget_lost(struct broker *b, struct object *o);
+
 /*
  * broker_remove() - remove @o as an unlink does: its storage, then the object (which stays
  * charged while clients hold it, held.h). Return: 0, -ENOENT if its storage was gone already

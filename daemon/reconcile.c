@@ -265,9 +265,7 @@ size_t reconcile_conform_run(struct broker *b)
                 c->looked++;
                 r = conform(b, b->policy, o, o->rule, &c->memo);
                 if (r == -ENOENT) {
-                        log_notice("Object '%s' is gone from the object directory or was "
-                                   "replaced there; forgetting it.", o->name);
-                        broker_forget(b, o);
+                        broker_forget_lost(b, o);
                         continue;
                 }
                 /* What the daemon set is left as it is, and the object served as before: a
