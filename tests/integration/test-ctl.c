@@ -1311,6 +1311,19 @@ static void test_app_socket_daemon_stop(void **state)
         assert_int_equal(res.status, 0);
 }
 
+/* The app socket at @path (of the app-socket command in bg) serves its app: @name is created
+ * and removed through it; then the command, stopped, exits 0. */
+static void app_socket_serves_then_ends(const struct harness_daemon *d, const char *path,
+                                        const char *name)
+{
+        CTL(d, &id_writer, &res, "create", name, "--size", "4K", "--socket", path);
+        ctl_assert_ok(&res);
+        CTL(d, &id_writer, &res, "unlink", name, "--socket", path);
+        ctl_assert_ok(&res);
+        ctl_bg_finish(&bg, SIGTERM, &res);
+        assert_int_equal(res.status, 0);
+}
+
 /*
  * An app socket lives as long as the shmbrokerctl that asked for it, however long that is
  * quiet: the daemon's idle timeout closes idle connections, and it used to close the asking
@@ -1345,12 +1358,7 @@ static void test_app_socket_idle(void **state)
         assert_int_equal(lstat(path, &st), 0);
         assert_true(S_ISSOCK(st.st_mode));
         assert_true(ctl_bg_running(&bg));
-        CTL(d, &id_writer, &res, "create", "app-i1", "--size", "4K", "--socket", path);
-        ctl_assert_ok(&res);
-        CTL(d, &id_writer, &res, "unlink", "app-i1", "--socket", path);
-        ctl_assert_ok(&res);
-        ctl_bg_finish(&bg, SIGTERM, &res);
-        assert_int_equal(res.status, 0);
+        app_socket_serves_then_ends(d, path, "app-i1");
         assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
 }
 
@@ -1407,12 +1415,7 @@ static void test_app_dir_made(void **state)
         CTL_BG(&bg, own_daemon, &id_writer, "app-socket", "org.example.Viewer");
         assert_true(ctl_bg_line(&bg, path, sizeof(path)));
         assert_int_equal(strncmp(path, app_dir, strlen(app_dir)), 0);
-        CTL(own_daemon, &id_writer, &res, "create", "app-d1", "--size", "4K", "--socket", path);
-        ctl_assert_ok(&res);
-        CTL(own_daemon, &id_writer, &res, "unlink", "app-d1", "--socket", path);
-        ctl_assert_ok(&res);
-        ctl_bg_finish(&bg, SIGTERM, &res);
-        assert_int_equal(res.status, 0);
+        app_socket_serves_then_ends(own_daemon, path, "app-d1");
 
         assert_int_equal(harness_daemon_stop(TAKE_PTR(own_daemon)), 0);
         assert_int_equal(tl_rm_rf(top), 0);

@@ -433,29 +433,37 @@ def test_publish_memfd(broker):
     assert run_as(UID_B, read) == (b"abcdef", True)
 
 
-def test_wait_for_a_later_name(broker):
-    def check():
-        done = threading.Event()
-        result = []
+def _wait_across(wait, act):
+    """Runs wait() in a thread, then act(): (answered before act(), answered after, [what
+    wait() returned or raised]). No sleep orders the two threads: a wait that reaches the broker
+    only after act() still passes, and one answered before it fails."""
+    done = threading.Event()
+    result = []
 
-        def waiter():
-            try:
-                result.append(shmbroker.wait("py-shared-later", timeout=10))
-            except Exception as e:      # noqa: reported below
-                result.append(e)
-            done.set()
-        t = threading.Thread(target=waiter)
-        t.start()
-        # The broker holds its answer while the name does not exist. (No sleep orders the two
-        # threads: a wait that reached the broker only after the create below still passes,
-        # and one answered before it fails.)
-        early = done.wait(0.5)
+    def waiter():
+        try:
+            result.append(wait())
+        except Exception as e:      # noqa: reported below
+            result.append(e)
+        done.set()
+    t = threading.Thread(target=waiter)
+    t.start()
+    early = done.wait(0.5)
+    act()
+    answered = done.wait(10)
+    t.join(10)
+    return early, answered, result
+
+
+def test_wait_for_a_later_name(broker):
+    def create():
         # The module-level wait has a connection of its own: the shared one is free.
         with shmbroker.create("py-shared-later", 64):
             pass
-        answered = done.wait(10)
-        t.join(10)
-        return early, answered, result
+
+    def check():
+        # The broker holds its answer while the name does not exist.
+        return _wait_across(lambda: shmbroker.wait("py-shared-later", timeout=10), create)
     assert run_as(UID_A, check) == (False, True, [None])
     # For a name that exists, at once; through a Client as well ("/x" is "x").
     assert run_as(UID_C, shmbroker.wait, "py-shared-later") is None
@@ -469,25 +477,13 @@ def test_wait_for_a_later_name(broker):
 def test_wait_published(broker):
     run_as(UID_A, _create, "py-shared-waitpub", 64, b"v1")
 
-    def check():
-        done = threading.Event()
-        result = []
+    def wait():
+        with shmbroker.Client() as c:
+            return c.wait("py-shared-waitpub", published=True, timeout=10)
 
-        def waiter():
-            try:
-                with shmbroker.Client() as c:
-                    result.append(c.wait("py-shared-waitpub", published=True, timeout=10))
-            except Exception as e:      # noqa: reported below
-                result.append(e)
-            done.set()
-        t = threading.Thread(target=waiter)
-        t.start()
-        # It exists, but the waiter asked for published: no answer yet.
-        early = done.wait(0.5)
-        shmbroker.publish("py-shared-waitpub")
-        answered = done.wait(10)
-        t.join(10)
-        return early, answered, result
+    def check():
+        # It exists, but the waiter asked for published: no answer until it is.
+        return _wait_across(wait, lambda: shmbroker.publish("py-shared-waitpub"))
     assert run_as(UID_A, check) == (False, True, [None])
     assert run_as(UID_C, shmbroker.wait, "py-shared-waitpub", True, 10) is None
 
