@@ -583,30 +583,35 @@ static void mark_broken(struct shmb_client *c)
 }
 
 /*
- * Checks that an fd the broker handed out is what the reply says it is, so that a caller who
- * asked for (and was told it got) a read-only fd really holds one. The size a caller maps is
- * the kernel's, never the broker's word: a broker that overstated it would have the caller
- * take SIGBUS. A sealed memfd cannot change size, so there the two must agree.
+ * Checks what the library reports about an fd the broker handed out, so that nothing it
+ * reports is only the broker's word. A caller told it got a read-only fd really holds one: it
+ * may hand the fd to someone it trusts less. A size the caller is given (@ret_size not NULL)
+ * is the kernel's, from fstat() of a regular file: a broker that overstated it would have the
+ * caller take SIGBUS; a sealed memfd cannot change size, so there the two must agree.
+ *
+ * A read-write grant with no size asked for costs no system call: such an fd cannot do more
+ * than read-write, and one that does less (read-only, O_PATH, not a file) fails at the
+ * caller's own fstat(), mmap() or write() with the kernel's error.
  */
 static int check_fd(int fd, int asked, uint32_t granted, uint32_t backend, uint64_t size,
                     uint64_t *ret_size)
 {
         struct stat st;
-        int fl, mode;
+        int fl;
 
         if (asked != SHMB_ACCESS_ANY && (uint32_t) asked != granted)
                 return -EPROTO;
-        fl = fcntl(fd, F_GETFL);
-        if (fl < 0)
-                return -errno;
-        /* An O_PATH fd reads as O_RDONLY but is no segment one could map. */
-        if (fl & O_PATH)
+        if (granted == SHMB_PROTO_ACCESS_RDONLY) {
+                fl = fcntl(fd, F_GETFL);
+                if (fl < 0)
+                        return -errno;
+                /* An O_PATH fd reads as O_RDONLY but is no segment one could map. */
+                if ((fl & O_PATH) || (fl & O_ACCMODE) != O_RDONLY)
+                        return -EPROTO;
+        } else if (granted != SHMB_PROTO_ACCESS_RDWR)
                 return -EPROTO;
-        mode = fl & O_ACCMODE;
-        if (granted == SHMB_PROTO_ACCESS_RDONLY && mode != O_RDONLY)
-                return -EPROTO;
-        if (granted == SHMB_PROTO_ACCESS_RDWR && mode != O_RDWR)
-                return -EPROTO;
+        if (!ret_size)
+                return 0;
         /* Segments are regular files (tmpfs or memfd); anything else cannot be one. */
         if (fstat(fd, &st) < 0)
                 return -errno;
@@ -626,7 +631,7 @@ static int fd_reply_finish(struct shmb_client *c, int *pfd, int asked,
         int r;
 
         r = check_fd(*pfd, asked, c->reply.fd.access, c->reply.fd.backend, c->reply.fd.size,
-                     &size);
+                     ret_info ? &size : NULL);
         if (r < 0) {
                 mark_broken(c);
                 return r;

@@ -43,6 +43,8 @@ enum fake {
         LIE_MEMFD_BIGGER,               /* a memfd of 4 KiB announced as 1 MiB */
         LIE_SHM_BIGGER,                 /* a tmpfs file of 4 KiB announced as 1 MiB */
         LIE_BATCH_SIZES,                /* a batch of 2: memfd overstated, file overstated */
+        LIE_RDONLY_WRITABLE,            /* read-only granted, a read-write fd sent */
+        LIE_NOT_A_FILE,                 /* read-write granted, a pipe sent */
         FAKE_REASONS,                   /* refusals with reasons, a batch with one */
         FAKE_CREATE2,                   /* unsized with a lifetime, resize, publish, a span */
         FAKE_STAT_V2,                   /* stat with creator, rule, app, lifetime; stat --all */
@@ -212,6 +214,21 @@ static void answer_lie(int c, enum fake f, const struct shmb_proto_request *req)
                 fds[1] = segment(false);
                 send_packet(c, shmb_proto_encode_batch_reply(buf, sizeof(buf), req->seq, res, 2),
                             fds, 2);
+                return;
+        case LIE_RDONLY_WRITABLE:
+                reply_fd(c, req->seq, &(struct shmb_proto_fd_reply) {
+                                 .size = 4096, .access = SHMB_PROTO_ACCESS_RDONLY,
+                                 .backend = SHMB_PROTO_BACKEND_SHM,
+                         }, segment(false));
+                return;
+        case LIE_NOT_A_FILE:
+                if (pipe2(fds, O_CLOEXEC) < 0)
+                        _exit(3);
+                (void) close(fds[1]);
+                reply_fd(c, req->seq, &(struct shmb_proto_fd_reply) {
+                                 .size = 4096, .access = SHMB_PROTO_ACCESS_RDWR,
+                                 .backend = SHMB_PROTO_BACKEND_SHM,
+                         }, fds[0]);
                 return;
         default:
                 reply_fd(c, req->seq, &(struct shmb_proto_fd_reply) {
@@ -479,6 +496,8 @@ static void answer(int c, enum fake f, unsigned i, const struct shmb_proto_reque
         case LIE_MEMFD_BIGGER:
         case LIE_SHM_BIGGER:
         case LIE_BATCH_SIZES:
+        case LIE_RDONLY_WRITABLE:
+        case LIE_NOT_A_FILE:
                 answer_lie(c, f, req);
                 return;
         case FAKE_REASONS:
@@ -654,6 +673,35 @@ static void test_batch_sizes(void **state)
         assert_int_equal(reqs[1].error, 0);
         assert_int_equal(reqs[1].info.size, 4096);
         close(reqs[1].fd);
+        fake_done(&fb, c);
+        assert_int_equal(tl_proc_fd_count(getpid()), before);
+}
+
+/* A read-only grant is checked even when the caller asks for no info: it may pass the fd on
+ * to someone it trusts less. */
+static void test_rdonly_writable(void **state)
+{
+        struct fake_broker fb;
+        int before = tl_proc_fd_count(getpid()), fd = -1;
+        struct shmb_client *c = fake_connect(&fb, LIE_RDONLY_WRITABLE);
+
+        assert_int_equal(shmb_open(c, "a", SHMB_ACCESS_RDONLY, &fd, NULL), -EPROTO);
+        assert_int_equal(fd, -1);
+        fake_done(&fb, c);
+        assert_int_equal(tl_proc_fd_count(getpid()), before);
+}
+
+/* A size is only reported from the fstat() of a regular file. */
+static void test_not_a_file(void **state)
+{
+        struct shmb_fd_info info = {};
+        struct fake_broker fb;
+        int before = tl_proc_fd_count(getpid()), fd = -1;
+        struct shmb_client *c = fake_connect(&fb, LIE_NOT_A_FILE);
+
+        assert_int_equal(shmb_open(c, "a", SHMB_ACCESS_RDWR, &fd, &info), -EPROTO);
+        assert_int_equal(fd, -1);
+        assert_int_equal(info.size, 0);
         fake_done(&fb, c);
         assert_int_equal(tl_proc_fd_count(getpid()), before);
 }
@@ -1180,6 +1228,8 @@ int main(void)
                 cmocka_unit_test(test_memfd_size_overstated),
                 cmocka_unit_test(test_shm_size_from_fstat),
                 cmocka_unit_test(test_batch_sizes),
+                cmocka_unit_test(test_rdonly_writable),
+                cmocka_unit_test(test_not_a_file),
                 cmocka_unit_test(test_reasons),
                 cmocka_unit_test(test_reason_texts),
                 cmocka_unit_test(test_create2),
