@@ -74,10 +74,14 @@
 #define LIMIT_EVENTS_PER_ROUND 64
 
 /* Connections accepted per listener and round. Who connects is not known before accept(), so
- * accepting cannot be fair between uids; it is kept short instead: a flood of connects delays
- * the requests waiting in a round by at most this many accepts. The listener stays readable,
- * and the rest is accepted in the next rounds. */
-#define LIMIT_ACCEPTS_PER_ROUND 4
+ * accepting cannot be fair between uids; each listener is one more party in the round instead,
+ * like a uid with a request: a flood of connects delays the requests waiting in a round by one
+ * accept (an accept, its credentials and its set-up or refusal: 5 to 7 system calls). The
+ * listener stays readable, and the rest is accepted in the next rounds; meanwhile the kernel's
+ * backlog holds them, and a flooder's blocking connect() waits there. Under the bench's 4
+ * processes of fd-carrying connects on a 2-vCPU AMD VM, the victim's median open took 197 to
+ * 257 us with 4 accepts per round and 78 to 153 us with 1 (4 runs each; BENCHMARKS.md). */
+#define LIMIT_ACCEPTS_PER_ROUND 1
 
 /* Names in one LIST page: a page (a request) costs at most this many lookups, whatever the
  * registry holds, and delays other users' requests by that much. */

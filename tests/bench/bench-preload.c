@@ -164,7 +164,7 @@ static int measure_pair(const struct bench_preload_job *job, bool create,
         p.sh = bench_shared_alloc(size);
         if (!p.sh)
                 return -ENOMEM;
-        r = bench_children_start(1, create ? job->create_uid : job->open_uid, pair_child, &p,
+        r = bench_children_start(1, create ? job->create_uid : job->open_uid, 0, pair_child, &p,
                                  &ch);
         if (r < 0)
                 goto out;

@@ -429,7 +429,7 @@ static int child_become(uid_t uid)
         return r;
 }
 
-int bench_children_start(size_t n, uid_t uid_base,
+int bench_children_start(size_t n, uid_t uid_base, uid_t uid_step,
                          int (*fn)(size_t i, void *userdata, void (*wait_go)(void)),
                          void *userdata, struct bench_children *ret)
 {
@@ -477,7 +477,7 @@ int bench_children_start(size_t n, uid_t uid_base,
                         close(go[1]);
                         child_ready_fd = ready[1];
                         child_go_fd = go[0];
-                        r = child_become(uid_base ? uid_base + (uid_t) i : 0);
+                        r = child_become(uid_base ? uid_base + uid_step * (uid_t) i : 0);
                         if (r < 0)
                                 _exit(121);
                         r = fn(i, userdata, child_wait_go);

@@ -100,12 +100,13 @@ struct bench_children {
 };
 
 /*
- * Forks @n children; child i becomes uid @uid_base + i (no switch when @uid_base is 0) and
+ * Forks @n children; child i becomes uid @uid_base + @uid_step * i (no switch when @uid_base
+ * is 0; with @uid_step 0 they all become @uid_base) and
  * calls @fn(i, @userdata, wait_go) where wait_go() must be called once the child is set up:
  * it reports ready and blocks until the parent says go. The child exits with @fn's return
  * value (0 = success).
  */
-int bench_children_start(size_t n, uid_t uid_base,
+int bench_children_start(size_t n, uid_t uid_base, uid_t uid_step,
                          int (*fn)(size_t i, void *userdata, void (*wait_go)(void)),
                          void *userdata, struct bench_children *ret);
 

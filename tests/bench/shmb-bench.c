@@ -131,13 +131,19 @@ enum { SIDE_DIRECT, SIDE_NAIVE, SIDE_BROKER, _SIDE_MAX };
 
 struct naive_level {
         size_t clients;
+        bool one_uid;           /* all clients of one uid, not one uid each */
         bool done;
         struct tput_window w[_SIDE_MAX];
         struct bench_stats lat[_SIDE_MAX];      /* 1 client only */
 };
 
-#define N_NAIVE_LEVELS 3
-static const size_t naive_levels[N_NAIVE_LEVELS] = { 1, 16, 64 };
+/* The last level is the common case of one user's many processes: the daemon's rounds serve
+ * one request per uid, so there a round is one request. */
+#define N_NAIVE_LEVELS 4
+static const struct {
+        size_t clients;
+        bool one_uid;
+} naive_levels[N_NAIVE_LEVELS] = { { 1, false }, { 16, false }, { 64, false }, { 64, true } };
 static struct naive_level naive_results[N_NAIVE_LEVELS];
 
 /* Server CPU per operation in microseconds. */
@@ -275,7 +281,8 @@ static void print_naive_table(FILE *f)
 
                 if (!lv->done)
                         continue;
-                fprintf(f, "%-8zu", lv->clients);
+                snprintf(cell, sizeof(cell), "%zu%s", lv->clients, lv->one_uid ? " 1uid" : "");
+                fprintf(f, "%-8s", cell);
                 for (k = 0; k < _SIDE_MAX; k++) {
                         fmt_rate(rate, sizeof(rate), lv->w[k].rate);
                         if (lv->clients == 1) {
@@ -383,7 +390,8 @@ static int write_json(const char *path, const struct bench_machine *m, int argc,
 
                 if (!lv->done)
                         continue;
-                fprintf(f, "%s    {\"clients\": %zu", n_naive++ ? ",\n" : "", lv->clients);
+                fprintf(f, "%s    {\"clients\": %zu, \"one_uid\": %s", n_naive++ ? ",\n" : "",
+                        lv->clients, lv->one_uid ? "true" : "false");
                 for (s = 0; s < _SIDE_MAX; s++) {
                         fprintf(f, ", \"%s\": {\"ops_per_s\": ", side_key[s]);
                         bench_json_number(f, lv->w[s].rate);
@@ -996,7 +1004,7 @@ static int measure_latency(const struct op_spec *ops, size_t n_ops, uid_t uid, d
                 j.ops[k] = ops[k];
 
         pin_daemons(ops, n_ops, false);
-        r = bench_children_start(1, uid, lat_child, &j, &ch);
+        r = bench_children_start(1, uid, 0, lat_child, &j, &ch);
         if (r < 0)
                 goto out;
         r = bench_children_wait_ready(&ch, 10000);
@@ -1115,8 +1123,9 @@ static int tput_child(size_t idx, void *userdata, void (*wait_go)(void))
  * client), the client and the server are pinned as cfg.pin says; with @samples, client 0
  * times each operation.
  */
-static int measure_throughput(const struct tput_side *side, size_t n, double seconds, bool pin,
-                              struct tput_samples *samples, struct tput_window *ret)
+static int measure_throughput(const struct tput_side *side, size_t n, bool one_uid,
+                              double seconds, bool pin, struct tput_samples *samples,
+                              struct tput_window *ret)
 {
         struct tput_job j = { .side = *side, .pin = pin, .samples = samples };
         size_t size = sizeof(uint64_t) + n * sizeof(struct tput_result), i;
@@ -1134,7 +1143,7 @@ static int measure_throughput(const struct tput_side *side, size_t n, double sec
         j.res = (struct tput_result *) ((uint64_t *) sh + 1);
         if (pin)
                 pin_daemon(side->d, false);
-        r = bench_children_start(n, UID_CLIENT_BASE, tput_child, &j, &ch);
+        r = bench_children_start(n, UID_CLIENT_BASE, one_uid ? 0 : 1, tput_child, &j, &ch);
         if (r < 0)
                 goto out;
         r = bench_children_wait_ready(&ch, 30000);
@@ -1182,7 +1191,7 @@ out:
 #define TPUT_SIDES_MAX 3
 
 static int measure_throughput_sides(const struct tput_side *sides, size_t n_sides, size_t n,
-                                    bool pin, struct tput_window *ret,
+                                    bool one_uid, bool pin, struct tput_window *ret,
                                     struct bench_stats *lat_stats)
 {
         struct tput_samples *smp[TPUT_SIDES_MAX] = {};
@@ -1215,8 +1224,8 @@ static int measure_throughput_sides(const struct tput_side *sides, size_t n_side
                                 r = -EINTR;
                                 goto out;
                         }
-                        r = measure_throughput(&sides[k], n, cfg.tput_seconds / TPUT_ROUNDS,
-                                               pin, smp[k], &w);
+                        r = measure_throughput(&sides[k], n, one_uid,
+                                               cfg.tput_seconds / TPUT_ROUNDS, pin, smp[k], &w);
                         if (r < 0)
                                 goto out;
                         ret[k].rate += w.rate / TPUT_ROUNDS;
@@ -1242,7 +1251,7 @@ static int measure_throughput_pair(enum op_kind kind_a, const struct bench_daemo
         struct tput_window w[2];
         int r;
 
-        r = measure_throughput_sides(sides, 2, n, false, w, NULL);
+        r = measure_throughput_sides(sides, 2, n, false, false, w, NULL);
         if (r < 0)
                 return r;
         *ret_a = w[0].rate;
@@ -1365,7 +1374,8 @@ static void scenario_naive(const struct bench_daemon *d)
                         [SIDE_BROKER] = { OP_BROKER_MAP, d },
                 };
                 struct naive_level *lv = &naive_results[i];
-                size_t n = naive_levels[i];
+                size_t n = naive_levels[i].clients;
+                bool one_uid = naive_levels[i].one_uid;
                 struct row *p50 = NULL, *rate, *rate_direct, *cpu;
                 char key[64], label[96];
                 double busy[_SIDE_MAX];
@@ -1373,19 +1383,23 @@ static void scenario_naive(const struct bench_daemon *d)
                 if (bench_interrupted)
                         break;
                 lv->clients = n;
+                lv->one_uid = one_uid;
                 if (n == 1)
                         p50 = row_new("naive_p50_1", "1 MiB op, 1 client: p50, naive vs shmbroker");
-                snprintf(key, sizeof(key), "naive_ops_per_s_%zu", n);
-                snprintf(label, sizeof(label), "1 MiB ops/s, %zu client%s: naive vs shmbroker", n,
-                         n > 1 ? "s" : "");
+                snprintf(key, sizeof(key), "naive_ops_per_s_%zu%s", n, one_uid ? "_one_uid" : "");
+                snprintf(label, sizeof(label), "1 MiB ops/s, %zu client%s%s: naive vs shmbroker",
+                         n, n > 1 ? "s" : "", one_uid ? " of one uid" : "");
                 rate = row_new(key, label);
-                snprintf(key, sizeof(key), "naive_direct_ops_per_s_%zu", n);
+                snprintf(key, sizeof(key), "naive_direct_ops_per_s_%zu%s", n,
+                         one_uid ? "_one_uid" : "");
                 rate_direct = row_new(key, "  same, direct vs shmbroker");
-                snprintf(key, sizeof(key), "naive_cpu_us_per_op_%zu", n);
+                snprintf(key, sizeof(key), "naive_cpu_us_per_op_%zu%s", n,
+                         one_uid ? "_one_uid" : "");
                 cpu = row_new(key, "  daemon CPU per op: naive vs shmbroker");
                 if (r >= 0) {
-                        progress("  %zu client%s", n, n > 1 ? "s" : "");
-                        r = measure_throughput_sides(sides, _SIDE_MAX, n, n == 1, lv->w,
+                        progress("  %zu client%s%s", n, n > 1 ? "s" : "",
+                                 one_uid ? " of one uid" : "");
+                        r = measure_throughput_sides(sides, _SIDE_MAX, n, one_uid, n == 1, lv->w,
                                                      n == 1 ? lv->lat : NULL);
                 }
                 if (r < 0) {
@@ -2191,7 +2205,7 @@ static void scenario_fairness(void)
                 *stop = 0;
                 r = measure_latency(&op, 1, UID_VICTIM, cfg.lat_seconds, &alone);
                 if (r >= 0)
-                        r = bench_children_start(attacks[k].processes, 0, attack_child, &j,
+                        r = bench_children_start(attacks[k].processes, 0, 0, attack_child, &j,
                                                  &ch);
                 if (r >= 0) {
                         /* All root: the attacker is one user, however many processes. */
