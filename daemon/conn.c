@@ -156,7 +156,7 @@ void conn_update_events(struct conn *c)
         else if (c->n_queued > 0)
                 ev |= EPOLLOUT;
         else if (!c->closing && !conn_is_waiting(c))
-                ev |= EPOLLIN;
+                ev |= EPOLLIN | EPOLLET; /* edge-triggered: see conn_serve() */
         (void) loop_modify(c->source, ev);
 }
 
@@ -487,6 +487,16 @@ struct conn *conn_of_ready(struct list_node *n)
         return list_entry(n, struct conn, ready);
 }
 
+/*
+ * Serves one request of @c, in its uid's turn. Connections are edge-triggered: epoll reports a
+ * connection when a request arrives, not again at every round while it stays readable. A round
+ * serves one request per uid, and with level-triggered connections each round's epoll_wait()
+ * polled every readable connection again: with one uid's 64 busy connections, 64 polls per
+ * request. So a connection just served goes back in line, since a request that came with this
+ * one made no edge of its own; it leaves the line when a read finds nothing (EAGAIN), and the
+ * next request's edge brings it back. Every change of its epoll interest (a reply queued and
+ * sent, a wait answered, a name resolved, a throttle lifted) polls it anew.
+ */
 void conn_serve(struct conn *c)
 {
         int r = 0;
@@ -495,6 +505,9 @@ void conn_serve(struct conn *c)
                 r = conn_read_one(c);
         if (r < 0 || (c->closing && c->n_queued == 0))
                 conn_free(c);
+        else if (r > 0 && !c->closing && c->n_queued == 0 && !c->throttled &&
+                 !conn_is_waiting(c))
+                server_ready(c->server, c->user, &c->ready);
 }
 
 static void conn_resolved(void *userdata)
@@ -544,7 +557,7 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         conn_link_head(c);
         s->n_conns++;
 
-        r = loop_add(s->loop, fd, EPOLLIN, conn_dispatch, c, &c->source);
+        r = loop_add(s->loop, fd, EPOLLIN | EPOLLET, conn_dispatch, c, &c->source);
         if (r < 0) {
                 conn_free(c);
                 return r;

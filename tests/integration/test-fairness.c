@@ -6,7 +6,9 @@
  *    a mapping), for both backends, and the charge goes once nobody does;
  *  - a writer that grows a Backend=shm object past its size gets its creator charged for it;
  *  - one uid with many busy connections delays another uid's request by at most one of its
- *    own per round, not by all of them.
+ *    own per round, not by all of them;
+ *  - requests sent back to back on one connection are all answered, in order and in turn with
+ *    another uid's (the connections are edge-triggered).
  *
  * Each case runs a fresh daemon (security.h) and ends with the suite's after-checks. Needs
  * root (it switches uids); skipped without.
@@ -251,6 +253,80 @@ static void test_round_robin(void **state)
         sec_finish();
 }
 
+/* The next reply on @fd, within 5 s: a request the daemon never reads fails the test rather
+ * than hanging it. */
+static void expect_fd_reply(int fd, uint32_t seq)
+{
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        struct shmb_proto_reply reply;
+        int ofd = -1;
+
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        assert_int_equal(sec_raw_reply(fd, &reply, &ofd), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_FD);
+        assert_int_equal(reply.seq, seq);
+        assert_int_equal(close(ofd), 0);
+}
+
+/*
+ * Requests sent back to back on one connection, before the daemon reads any, are all
+ * answered, in order, and two uids that do so are still served in turn. The connections are
+ * edge-triggered (conn_serve()): the 8 requests of a connection make one edge between them,
+ * so the daemon must go on reading a connection it has just served, in its uid's next turn.
+ */
+static void test_pipelined_rounds(void **state)
+{
+        enum { N = 8 };
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        int a, b, i, run = 0, longest = 0, grants = 0;
+        char *log, *line, *last = NULL;
+        size_t mark, n;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-x", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        a = sec_raw_connect(d, &sec_id_writer);
+        b = sec_raw_connect(d, &sec_id_reader);
+        assert_int_equal(harness_daemon_wait_fd_count(d, d->n_fds_start + 2, 3000),
+                         d->n_fds_start + 2);
+        mark = harness_daemon_log_mark(d);
+        assert_int_equal(harness_daemon_pause(d), 0);
+        for (i = 0; i < N; i++) {
+                n = sec_enc_open(pkt, 100 + (uint32_t) i, "sec-x", SHMB_PROTO_ACCESS_RDWR);
+                assert_int_equal(sec_raw_send(a, pkt, n, NULL, 0), 0);
+                n = sec_enc_open(pkt, 200 + (uint32_t) i, "sec-x", SHMB_PROTO_ACCESS_RDONLY);
+                assert_int_equal(sec_raw_send(b, pkt, n, NULL, 0), 0);
+        }
+        assert_int_equal(harness_daemon_resume(d), 0);
+        for (i = 0; i < N; i++) {
+                expect_fd_reply(a, 100 + (uint32_t) i);
+                expect_fd_reply(b, 200 + (uint32_t) i);
+        }
+        assert_int_equal(close(a), 0);
+        assert_int_equal(close(b), 0);
+
+        /* In the order served, neither uid had more than one grant in a row. */
+        log = harness_daemon_log(d);
+        assert_non_null(log);
+        for (line = strtok(log + mark, "\n"); line; line = strtok(NULL, "\n")) {
+                char *uid;
+
+                if (!strstr(line, "audit:") || !strstr(line, "open 'sec-x'"))
+                        continue;
+                uid = strstr(line, "uid=");
+                assert_non_null(uid);
+                run = last && strncmp(uid, last, 9) == 0 ? run + 1 : 1;
+                if (run > longest)
+                        longest = run;
+                last = uid;
+                grants++;
+        }
+        free(log);
+        assert_int_equal(grants, 2 * N);
+        assert_int_equal(longest, 1);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-x"), 0);
+        sec_finish();
+}
+
 /*
  * A name service that is slow for one uid (tests/helpers/slownss.c: its getpwuid_r() waits
  * for a gate the test opens) delays that uid's connection alone: another uid is served from
@@ -326,6 +402,7 @@ int main(void)
                 SEC_TEST(test_shm_growth),
                 SEC_TEST(test_shm_growth_swept),
                 SEC_TEST(test_round_robin),
+                SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
         };
 
