@@ -223,6 +223,10 @@ static void close_owned(int *fds, size_t n_fds, uint32_t borrowed)
 {
         size_t i;
 
+        if (borrowed == 0) {
+                fdpass_close_all(fds, n_fds);
+                return;
+        }
         for (i = 0; i < n_fds; i++)
                 if (!(borrowed & (UINT32_C(1) << i)))
                         fds[i] = safe_close(fds[i]);

@@ -10,17 +10,45 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "fdpass.h"
 #include "macro.h"
 #include "protocol.h"
 
+/*
+ * A batch's fds mostly have consecutive numbers (each open takes the lowest free one), so each
+ * run of them goes in one close_range(2) rather than a close() each. A run is only ever of
+ * numbers that are all in @fds: close_range() closes every fd of its range.
+ */
 void fdpass_close_all(int *fds, size_t n)
 {
-        size_t i;
+        int sorted[SHMB_PROTO_FDS_MAX];
+        size_t i, k = 0;
 
-        for (i = 0; i < n; i++)
-                fds[i] = safe_close(fds[i]);
+        for (i = 0; i < n; i++) {
+                if (fds[i] >= 0 && k < ELEMENTSOF(sorted)) {
+                        size_t j = k++;
+
+                        /* Insertion sort: at most 16 of them. */
+                        for (; j > 0 && sorted[j - 1] > fds[i]; j--)
+                                sorted[j] = sorted[j - 1];
+                        sorted[j] = fds[i];
+                        fds[i] = -1;
+                } else
+                        fds[i] = safe_close(fds[i]);
+        }
+        for (i = 0; i < k;) {
+                size_t end = i + 1;
+
+                while (end < k && sorted[end] == sorted[end - 1] + 1)
+                        end++;
+                if (end - i == 1 ||
+                    close_range((unsigned) sorted[i], (unsigned) sorted[end - 1], 0) < 0)
+                        for (; i < end; i++)
+                                (void) safe_close(sorted[i]);
+                i = end;
+        }
 }
 
 /*

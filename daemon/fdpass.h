@@ -30,5 +30,5 @@ ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t *ret_n_fd
  */
 int fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
 
-/* Closes n fds of an array. */
+/* Closes the n fds of an array (each set to -1); consecutive numbers in one system call. */
 void fdpass_close_all(int *fds, size_t n);
