@@ -585,13 +585,14 @@ static void mark_broken(struct shmb_client *c)
 /*
  * Checks what the library reports about an fd the broker handed out, so that nothing it
  * reports is only the broker's word. A caller told it got a read-only fd really holds one: it
- * may hand the fd to someone it trusts less. A size the caller is given (@ret_size not NULL)
- * is the kernel's, from fstat() of a regular file: a broker that overstated it would have the
- * caller take SIGBUS; a sealed memfd cannot change size, so there the two must agree.
+ * may hand the fd to someone it trusts less. With @ret_size (the caller asked for the fd's
+ * info), the access reported is the fd's open mode (F_GETFL), and the size the kernel's, from
+ * fstat() of a regular file: a broker that overstated it would have the caller take SIGBUS; a
+ * sealed memfd cannot change size, so there the two must agree.
  *
- * A read-write grant with no size asked for costs no system call: such an fd cannot do more
- * than read-write, and one that does less (read-only, O_PATH, not a file) fails at the
- * caller's own fstat(), mmap() or write() with the kernel's error.
+ * A read-write grant with nothing reported costs no system call: such an fd cannot do more
+ * than read-write, and one that does less (read-only, O_PATH, not a segment) fails at the
+ * caller's own mmap() or write() with the kernel's error.
  */
 static int check_fd(int fd, int asked, uint32_t granted, uint32_t backend, uint64_t size,
                     uint64_t *ret_size)
@@ -599,17 +600,18 @@ static int check_fd(int fd, int asked, uint32_t granted, uint32_t backend, uint6
         struct stat st;
         int fl;
 
-        if (asked != SHMB_ACCESS_ANY && (uint32_t) asked != granted)
+        if ((asked != SHMB_ACCESS_ANY && (uint32_t) asked != granted) ||
+            (granted != SHMB_PROTO_ACCESS_RDONLY && granted != SHMB_PROTO_ACCESS_RDWR))
                 return -EPROTO;
-        if (granted == SHMB_PROTO_ACCESS_RDONLY) {
+        if (granted == SHMB_PROTO_ACCESS_RDONLY || ret_size) {
                 fl = fcntl(fd, F_GETFL);
                 if (fl < 0)
                         return -errno;
                 /* An O_PATH fd reads as O_RDONLY but is no segment one could map. */
-                if ((fl & O_PATH) || (fl & O_ACCMODE) != O_RDONLY)
+                if ((fl & O_PATH) ||
+                    (fl & O_ACCMODE) != (granted == SHMB_PROTO_ACCESS_RDONLY ? O_RDONLY : O_RDWR))
                         return -EPROTO;
-        } else if (granted != SHMB_PROTO_ACCESS_RDWR)
-                return -EPROTO;
+        }
         if (!ret_size)
                 return 0;
         /* Segments are regular files (tmpfs or memfd); anything else cannot be one. */

@@ -386,9 +386,10 @@ int shmb_wait(struct shmb_client *c, const char *name, unsigned int flags,
  *
  * A read-only fd is a fresh read-only open: it cannot be mapped writable, truncated, chmod'ed
  * or reopened read-write through /proc/self/fd. The library checks what it reports: that a
- * read-only grant is a read-only fd (fcntl(F_GETFL)), and, with @ret_info, that the fd is a
- * regular file whose size is the one given (fstat(2)). A read-write open without @ret_info
- * costs no check: an fd that can do less fails at the caller's own fstat(2) or mmap(2).
+ * read-only grant is a read-only fd (fcntl(F_GETFL)), and, with @ret_info, that the fd's open
+ * mode is the access given and that it is a regular file whose size is the one given
+ * (fstat(2)). A read-write open without @ret_info costs no check: an fd that can do less fails
+ * at the caller's own mmap(2) or write(2).
  * With SHMB_ACCESS_ANY, @ret_info tells which access was granted.
  *
  * Return: 0, or -errno: -ENOENT, -EACCES, -EINVAL, -ENAMETOOLONG, -ELOOP or -EBADFD (what is

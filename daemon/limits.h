@@ -73,15 +73,17 @@
 /* Events handled per epoll_wait() round. */
 #define LIMIT_EVENTS_PER_ROUND 64
 
-/* Connections accepted per listener and round. Who connects is not known before accept(), so
- * accepting cannot be fair between uids; each listener is one more party in the round instead,
- * like a uid with a request: a flood of connects delays the requests waiting in a round by one
- * accept (an accept, its credentials and its set-up or refusal: 5 to 7 system calls). The
- * listener stays readable, and the rest is accepted in the next rounds; meanwhile the kernel's
- * backlog holds them, and a flooder's blocking connect() waits there. Under the bench's 4
- * processes of fd-carrying connects on a 2-vCPU AMD VM, the victim's median open took 197 to
- * 257 us with 4 accepts per round and 78 to 153 us with 1 (4 runs each; BENCHMARKS.md). */
-#define LIMIT_ACCEPTS_PER_ROUND 1
+/* Connections accepted per listener and round, at most. Who connects is not known before
+ * accept(), so accepting cannot be fair between uids. A listener (the daemon's socket, or an
+ * app socket) takes one accept per uid with a request waiting in the round, at least one and
+ * at most this many: the accepts (each an accept, its credentials and its set-up or refusal,
+ * 5 to 7 system calls) delay a round's requests in proportion to the round, and a flood of
+ * connects waits in the kernel's backlog. With 4 whatever the round, a victim alone in its
+ * round waited for 4 accepts per request of its own: under the bench's 4 processes of
+ * fd-carrying connects on a 2-vCPU AMD VM its median open took 197 to 257 us, against 78 to
+ * 153 us with 1 (BENCHMARKS.md); with 1 whatever the round, a new connection behind such a
+ * flood waited 2 to 3 times as long while 8 to 16 uids were busy. */
+#define LIMIT_ACCEPTS_PER_ROUND 4
 
 /* Names in one LIST page: a page (a request) costs at most this many lookups, whatever the
  * registry holds, and delays other users' requests by that much. */

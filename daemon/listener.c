@@ -254,9 +254,11 @@ static void listener_accept_one(struct listener *l, int fd)
 static void listener_dispatch(struct loop_source *source, uint32_t events, void *userdata)
 {
         struct listener *l = userdata;
-        int i;
+        size_t i, n = l->server->n_turns;
 
-        for (i = 0; i < LIMIT_ACCEPTS_PER_ROUND; i++) {
+        /* One accept per uid waiting in the round: see LIMIT_ACCEPTS_PER_ROUND. */
+        n = n < 1 ? 1 : n > LIMIT_ACCEPTS_PER_ROUND ? LIMIT_ACCEPTS_PER_ROUND : n;
+        for (i = 0; i < n; i++) {
                 int fd;
 
                 if (l->server->n_conns >= LIMIT_CONNECTIONS_TOTAL) {

@@ -45,6 +45,8 @@ enum fake {
         LIE_BATCH_SIZES,                /* a batch of 2: memfd overstated, file overstated */
         LIE_RDONLY_WRITABLE,            /* read-only granted, a read-write fd sent */
         LIE_NOT_A_FILE,                 /* read-write granted, a pipe sent */
+        LIE_RDWR_READONLY,              /* read-write granted, a read-only fd sent */
+        LIE_RDWR_OPATH,                 /* read-write granted, an O_PATH fd of a file sent */
         FAKE_REASONS,                   /* refusals with reasons, a batch with one */
         FAKE_CREATE2,                   /* unsized with a lifetime, resize, publish, a span */
         FAKE_STAT_V2,                   /* stat with creator, rule, app, lifetime; stat --all */
@@ -96,6 +98,21 @@ static int segment_of(bool memfd, off_t size)
 static int segment(bool memfd)
 {
         return segment_of(memfd, 4096);
+}
+
+/* A 4 KiB file opened with @flags only (O_RDONLY, O_PATH), its name gone. */
+static int segment_opened(int flags)
+{
+        char path[] = "/tmp/shmb-test-client.XXXXXX";
+        int fd = mkostemp(path, O_CLOEXEC), ro;
+
+        if (fd < 0 || ftruncate(fd, 4096) < 0)
+                _exit(3);
+        ro = open(path, flags | O_CLOEXEC);
+        if (ro < 0 || unlink(path) < 0)
+                _exit(3);
+        (void) close(fd);
+        return ro;
 }
 
 /* ---------------------------------------------------------------- the fake's replies */
@@ -220,6 +237,13 @@ static void answer_lie(int c, enum fake f, const struct shmb_proto_request *req)
                                  .size = 4096, .access = SHMB_PROTO_ACCESS_RDONLY,
                                  .backend = SHMB_PROTO_BACKEND_SHM,
                          }, segment(false));
+                return;
+        case LIE_RDWR_READONLY:
+        case LIE_RDWR_OPATH:
+                reply_fd(c, req->seq, &(struct shmb_proto_fd_reply) {
+                                 .size = 4096, .access = SHMB_PROTO_ACCESS_RDWR,
+                                 .backend = SHMB_PROTO_BACKEND_SHM,
+                         }, segment_opened(f == LIE_RDWR_OPATH ? O_PATH : O_RDONLY));
                 return;
         case LIE_NOT_A_FILE:
                 if (pipe2(fds, O_CLOEXEC) < 0)
@@ -498,6 +522,8 @@ static void answer(int c, enum fake f, unsigned i, const struct shmb_proto_reque
         case LIE_BATCH_SIZES:
         case LIE_RDONLY_WRITABLE:
         case LIE_NOT_A_FILE:
+        case LIE_RDWR_READONLY:
+        case LIE_RDWR_OPATH:
                 answer_lie(c, f, req);
                 return;
         case FAKE_REASONS:
@@ -691,19 +717,36 @@ static void test_rdonly_writable(void **state)
         assert_int_equal(tl_proc_fd_count(getpid()), before);
 }
 
-/* A size is only reported from the fstat() of a regular file. */
-static void test_not_a_file(void **state)
+/* With info asked for, a read-write grant is checked too: the access reported is the fd's
+ * open mode, and a size is only reported from the fstat() of a regular file. */
+static void info_lie(enum fake f)
 {
         struct shmb_fd_info info = {};
         struct fake_broker fb;
         int before = tl_proc_fd_count(getpid()), fd = -1;
-        struct shmb_client *c = fake_connect(&fb, LIE_NOT_A_FILE);
+        struct shmb_client *c = fake_connect(&fb, f);
 
         assert_int_equal(shmb_open(c, "a", SHMB_ACCESS_RDWR, &fd, &info), -EPROTO);
         assert_int_equal(fd, -1);
         assert_int_equal(info.size, 0);
         fake_done(&fb, c);
         assert_int_equal(tl_proc_fd_count(getpid()), before);
+}
+
+static void test_not_a_file(void **state)
+{
+        info_lie(LIE_NOT_A_FILE);
+}
+
+static void test_rdwr_readonly(void **state)
+{
+        info_lie(LIE_RDWR_READONLY);
+}
+
+/* fstat() succeeds on an O_PATH fd of a regular file: F_GETFL is what tells. */
+static void test_rdwr_opath(void **state)
+{
+        info_lie(LIE_RDWR_OPATH);
 }
 
 /* ---------------------------------------------------------------- reasons */
@@ -1230,6 +1273,8 @@ int main(void)
                 cmocka_unit_test(test_batch_sizes),
                 cmocka_unit_test(test_rdonly_writable),
                 cmocka_unit_test(test_not_a_file),
+                cmocka_unit_test(test_rdwr_readonly),
+                cmocka_unit_test(test_rdwr_opath),
                 cmocka_unit_test(test_reasons),
                 cmocka_unit_test(test_reason_texts),
                 cmocka_unit_test(test_create2),
