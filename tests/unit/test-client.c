@@ -44,7 +44,7 @@ enum fake {
         LIE_SHM_BIGGER,                 /* a tmpfs file of 4 KiB announced as 1 MiB */
         LIE_BATCH_SIZES,                /* a batch of 2: memfd overstated, file overstated */
         LIE_RDONLY_WRITABLE,            /* read-only granted, a read-write fd sent */
-        LIE_NOT_A_FILE,                 /* read-write granted, a pipe sent */
+        LIE_NOT_A_FILE,                 /* read-write granted, a socket sent */
         LIE_RDWR_READONLY,              /* read-write granted, a read-only fd sent */
         LIE_RDWR_OPATH,                 /* read-write granted, an O_PATH fd of a file sent */
         FAKE_REASONS,                   /* refusals with reasons, a batch with one */
@@ -246,7 +246,9 @@ static void answer_lie(int c, enum fake f, const struct shmb_proto_request *req)
                          }, segment_opened(f == LIE_RDWR_OPATH ? O_PATH : O_RDONLY));
                 return;
         case LIE_NOT_A_FILE:
-                if (pipe2(fds, O_CLOEXEC) < 0)
+                /* A socket is open read-write, as a segment granted read-write would be:
+                 * only fstat() tells it is no regular file. */
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
                         _exit(3);
                 (void) close(fds[1]);
                 reply_fd(c, req->seq, &(struct shmb_proto_fd_reply) {
