@@ -30,6 +30,7 @@
 
 #include "appid.h"
 #include "macro.h"
+#include "opencache.h"
 #include "protocol.h"
 #include "shmbroker.h"
 
@@ -157,6 +158,9 @@ struct shmb_client {
         /* The SHMB_REASON_* of the last request's refusal, 0 for none. */
         int last_reason;
         unsigned int timeout_msec;
+        /* After shmb_client_set_open_cache(): opens ask with OPEN_CACHED and repeat ones may be
+         * answered from here. */
+        struct open_cache cache;
         /* One byte more than the largest packet, so that an oversized one shows as MSG_TRUNC. */
         uint8_t rbuf[SHMB_PROTO_MSG_MAX + 1];
         struct shmb_proto_reply reply;
@@ -240,6 +244,7 @@ int shmb_connect(const char *path, struct shmb_client **ret)
         c->watch_seq = 0;
         c->last_reason = SHMB_REASON_NONE;
         c->timeout_msec = CLIENT_TIMEOUT_MSEC;
+        c->cache = (struct open_cache) {};
         *ret = c;
         return 0;
 }
@@ -248,6 +253,7 @@ struct shmb_client *shmb_client_free(struct shmb_client *c)
 {
         if (!c)
                 return NULL;
+        open_cache_done(&c->cache);
         safe_close(c->fd);
         free(c);
         return NULL;
@@ -512,7 +518,8 @@ static int transact_once(struct shmb_client *c, const void *req, size_t req_len,
                 close_fds(fds, n_fds);
                 return -EPROTO;
         }
-        if (reply->type == SHMB_PROTO_REPLY_FD) {
+        if (reply->type == SHMB_PROTO_REPLY_FD || reply->type == SHMB_PROTO_REPLY_FD_CACHED ||
+            reply->type == SHMB_PROTO_REPLY_CACHE_PAGE) {
                 /* Both hold (decoder, callers); checked anyway, as a library must not abort. */
                 if (n_fds != 1 || !ret_fd) {
                         close_fds(fds, n_fds);
@@ -728,6 +735,64 @@ int shmb_create(struct shmb_client *c, const char *name, uint64_t size, int acce
         return shmb_create2(c, name, size, access, NULL, ret_fd, ret_info);
 }
 
+int shmb_client_set_open_cache(struct shmb_client *c, unsigned int n)
+{
+        uint8_t req[sizeof(struct shmb_proto_header)];
+        _cleanup_(closep) int fd = -1;
+        uint32_t seq;
+        int r, len;
+
+        if (!c || n > SHMB_OPEN_CACHE_MAX)
+                return -EINVAL;
+        open_cache_done(&c->cache);
+        if (n == 0)
+                return 0;
+        seq = next_seq(c);
+        len = shmb_proto_encode_cache_page(req, sizeof(req), seq);
+        if (len < 0)
+                return len;
+        r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_CACHE_PAGE, &fd);
+        if (r < 0)
+                return r;
+        r = open_cache_init(&c->cache, fd, n);
+        if (r == -EPROTO)
+                mark_broken(c);
+        return r;
+}
+
+/* An open with the cache on: OPEN_CACHED, and a grant the broker lets us reuse is kept, with
+ * everything reported about it checked (fd_reply_finish() with the info). */
+static int open_cached(struct shmb_client *c, const char *canon, int access, int *ret_fd,
+                       struct shmb_fd_info *ret_info)
+{
+        uint8_t req[CLIENT_REQ_MAX];
+        _cleanup_(closep) int fd = -1;
+        struct shmb_fd_info info;
+        uint32_t seq;
+        int r, len;
+
+        r = open_cache_get(&c->cache, c->fd, canon, access, ret_fd, ret_info);
+        if (r != -ENOENT)
+                return r;
+        seq = next_seq(c);
+        len = shmb_proto_encode_open_as(req, sizeof(req), SHMB_PROTO_OPEN_CACHED, seq, canon,
+                                        (uint32_t) access);
+        if (len < 0)
+                return len;
+        r = transact(c, req, (size_t) len, seq, SHMB_PROTO_REPLY_FD_CACHED, &fd);
+        if (r < 0)
+                return r;
+        if (c->reply.ticket.slot == SHMB_PROTO_CACHE_NONE)
+                return fd_reply_finish(c, &fd, access, ret_fd, ret_info);
+        r = fd_reply_finish(c, &fd, access, ret_fd, &info);
+        if (r < 0)
+                return r;
+        open_cache_put(&c->cache, canon, access, *ret_fd, &info, &c->reply.ticket);
+        if (ret_info)
+                *ret_info = info;
+        return 0;
+}
+
 int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
               struct shmb_fd_info *ret_info)
 {
@@ -742,6 +807,8 @@ int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
         r = normalize(name, canon);
         if (r < 0)
                 return r;
+        if (c->cache.head)
+                return open_cached(c, canon, access, ret_fd, ret_info);
 
         seq = next_seq(c);
         len = shmb_proto_encode_open(req, sizeof(req), seq, canon, (uint32_t) access);

@@ -399,6 +399,41 @@ int shmb_wait(struct shmb_client *c, const char *name, unsigned int flags,
 int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
               struct shmb_fd_info *ret_info);
 
+/* shmb_client_set_open_cache() exists (since 0.3). */
+#define SHMB_HAVE_OPEN_CACHE 1
+
+/* Most grants one client's open cache remembers. */
+#define SHMB_OPEN_CACHE_MAX 4096
+
+/**
+ * shmb_client_set_open_cache() - let repeat opens be answered without asking the broker.
+ * @c: the client.
+ * @n: how many grants to remember, 1 to SHMB_OPEN_CACHE_MAX; 0 turns the cache off (and
+ *     closes the fds it holds).
+ *
+ * The broker shares a generation page with its clients: a sealed page that only it can write,
+ * mapped read-only here. Afterwards each shmb_open() grant the broker lets the client reuse is
+ * remembered (a dup of the fd, one fd per entry); the next shmb_open() of the same name with
+ * the same access is then a dup() of it, without a round trip, for as long as the page says
+ * that nothing that decided the grant has changed: the policy (a reload), or the object
+ * (removed, expired, resized, published, its owner, mode or ACL set again). The broker raises
+ * the page before it answers anything after such a change, so once shmb_unlink() returns, or
+ * a reload is done, no open answered from a cache gives the old fd; and a broker that exited
+ * or restarted has closed the connection, which every lookup checks (poll(2)).
+ *
+ * Not reused (always asked): objects with a span lifetime (an open restarts their span), an
+ * object created unsized and not yet sized, and a writable fd of a memfd whose seals are not
+ * final. An open answered from the cache is a dup() of an fd the process already holds: the
+ * broker does not see it, so it makes no audit record and does not count as activity on the
+ * connection (the broker's idle timeout still applies). With @ret_info, the size and a
+ * memfd's seals are read from the kernel at each open, as without the cache.
+ *
+ * Return: 0, -EINVAL, -EOPNOTSUPP if the broker has no generation page (an older broker, or
+ * it could not make one), -EPROTO if what it sent is not such a page, or the connection
+ * errors of shmb_create().
+ */
+int shmb_client_set_open_cache(struct shmb_client *c, unsigned int n);
+
 /* shmb_open_batch() exists (for code that must also build against older versions). */
 #define SHMB_HAVE_OPEN_BATCH 1
 

@@ -27,6 +27,7 @@
 #include "fdcache.h"
 #include "clock.h"
 #include "fdstore.h"
+#include "genpage.h"
 #include "limits.h"
 #include "log.h"
 #include "macro.h"
@@ -38,7 +39,10 @@ static const char *request_verb(uint16_t type)
         case SHMB_PROTO_CREATE:
                 return "create";
         case SHMB_PROTO_OPEN:
+        case SHMB_PROTO_OPEN_CACHED:
                 return "open";
+        case SHMB_PROTO_CACHE_PAGE:
+                return "cache-page";
         case SHMB_PROTO_UNLINK:
                 return "unlink";
         case SHMB_PROTO_STAT:
@@ -584,12 +588,10 @@ int broker_check_read_only_safe(struct request_ctx *c, int fd, const struct stat
         return 0;
 }
 
-static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto_fd_reply *fr,
-                    void *buf, size_t size_buf, int *fds, size_t *ret_n_fds)
+/* Attaches @fd to the reply encoded as @r (its length, or -errno: then @fd is dropped). */
+static int reply_with_fd(const struct request_ctx *c, int fd, int r, int *fds,
+                         size_t *ret_n_fds)
 {
-        int r;
-
-        r = shmb_proto_encode_fd_reply(buf, size_buf, c->req->seq, fr);
         if (r < 0) {
                 if (!c->borrowed)
                         safe_close(fd);
@@ -598,6 +600,13 @@ static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto
         fds[0] = fd;
         *ret_n_fds = 1;
         return r;
+}
+
+static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto_fd_reply *fr,
+                    void *buf, size_t size_buf, int *fds, size_t *ret_n_fds)
+{
+        return reply_with_fd(c, fd, shmb_proto_encode_fd_reply(buf, size_buf, c->req->seq, fr),
+                             fds, ret_n_fds);
 }
 
 /* ---- decisions ---- */
@@ -879,7 +888,7 @@ static int object_fd(struct request_ctx *c, struct backend *be, struct object *o
  * borrowed from the connection's kept fds (fdcache.h), else it is the caller's.
  */
 static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
-                    struct shmb_proto_fd_reply *ret)
+                    struct shmb_proto_fd_reply *ret, struct object **ret_o)
 {
         _cleanup_(closep) int owned = -1;
         struct backend *be;
@@ -924,6 +933,8 @@ static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
         }
         *ret_fd = kept ? fd : TAKE_FD(owned);
         *ret_kept = kept;
+        if (ret_o)
+                *ret_o = o;
         return 0;
 }
 
@@ -933,10 +944,64 @@ static int handle_open(struct request_ctx *c, void *buf, size_t size, int *fds,
         struct shmb_proto_fd_reply fr;
         int fd, r;
 
-        r = open_one(c, &fd, &c->borrowed, &fr);
+        r = open_one(c, &fd, &c->borrowed, &fr, NULL);
         if (r < 0)
                 return r;
         return reply_fd(c, fd, &fr, buf, size, fds, ret_n_fds);
+}
+
+/*
+ * May the client answer its next open of @o with @access itself, from a dup() of this fd, for
+ * as long as the generation page says nothing changed (genpage.h)? Not when an open does more
+ * than hand out an fd: a span lifetime counts from the last open, a fresh object stops being
+ * fresh when someone else opens it. Not for a writable fd of a memfd whose seals are not
+ * final: a writer may seal it itself, after which the daemon hands out no writable fd, and no
+ * daemon-side change would tell the page.
+ */
+static bool reusable(const struct object *o, uint32_t access)
+{
+        int seals;
+
+        if (o->lifetime.usec != 0 || (o->flags & OBJECT_FRESH))
+                return false;
+        if (o->backend != POLICY_BACKEND_MEMFD || access != SHMB_PROTO_ACCESS_RDWR)
+                return true;
+        seals = o->fd >= 0 ? fcntl(o->fd, F_GET_SEALS) : -1;
+        return seals >= 0 && (seals & F_SEAL_SEAL);
+}
+
+/* OPEN_CACHED: decided and answered exactly as OPEN, with a ticket for reusing the fd. */
+static int handle_open_cached(struct request_ctx *c, void *buf, size_t size, int *fds,
+                              size_t *ret_n_fds)
+{
+        struct shmb_proto_fd_cached_reply t = {};
+        struct object *o;
+        int fd, r;
+
+        r = open_one(c, &fd, &c->borrowed, &t.fd, &o);
+        if (r < 0)
+                return r;
+        if (reusable(o, t.fd.access))
+                genpage_ticket(o->name, &t);
+        else
+                t.slot = SHMB_PROTO_CACHE_NONE;
+        return reply_with_fd(c, fd,
+                             shmb_proto_encode_fd_cached_reply(buf, size, c->req->seq, &t), fds,
+                             ret_n_fds);
+}
+
+/* CACHE_PAGE: the generation page, read-only (the daemon keeps it: borrowed). */
+static int handle_cache_page(struct request_ctx *c, void *buf, size_t size, int *fds,
+                             size_t *ret_n_fds)
+{
+        int fd = genpage_fd();
+
+        if (fd < 0)
+                return fd;
+        log_debug("Handing the generation page to uid %u.", (unsigned) c->id->uid);
+        c->borrowed = true;
+        return reply_with_fd(c, fd, shmb_proto_encode_cache_page_reply(buf, size, c->req->seq),
+                             fds, ret_n_fds);
 }
 
 /* Removes @o's storage and forgets it; its charges stay while clients hold it. */
@@ -1134,7 +1199,7 @@ static int handle_open_batch(struct broker *b, const struct identity *id,
 
                 r = broker_resolve(&c);
                 if (r >= 0)
-                        r = open_one(&c, &fd, &is_kept, &fr);
+                        r = open_one(&c, &fd, &is_kept, &fr, NULL);
                 if (r < 0) {
                         report_refusal(&c, r);
                         results[i].error = -r;
@@ -1168,6 +1233,8 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
         int r;
 
         switch (c->req->type) {
+        case SHMB_PROTO_CACHE_PAGE:
+                return handle_cache_page(c, buf, size, fds, ret_n_fds);
         case SHMB_PROTO_LIST:
                 return handle_list(c, buf, size);
         case SHMB_PROTO_STATUS:
@@ -1196,6 +1263,8 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
                 return handle_create(c, buf, size, fds, ret_n_fds);
         case SHMB_PROTO_OPEN:
                 return handle_open(c, buf, size, fds, ret_n_fds);
+        case SHMB_PROTO_OPEN_CACHED:
+                return handle_open_cached(c, buf, size, fds, ret_n_fds);
         case SHMB_PROTO_UNLINK:
                 return handle_unlink(c, buf, size);
         case SHMB_PROTO_STAT:

@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "fdstore.h"
+#include "genpage.h"
 #include "lifetime.h"
 #include "log.h"
 #include "macro.h"
@@ -153,6 +154,7 @@ static void queue_end(struct lifetimes *lt, struct object *o, const char *why)
 {
         o->flags |= OBJECT_ENDED;
         o->end_why = why;
+        genpage_bump(o->name);
         list_append(&lt->due, &o->proc_node);
         lt->n_ended++;
 }

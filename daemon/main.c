@@ -27,6 +27,7 @@
 #include "worker.h"
 #include "conn.h"
 #include "fdstore.h"
+#include "genpage.h"
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
@@ -700,6 +701,11 @@ static int run(void)
                 policy_store_forget(&kept_policy, passed.policies, passed.n_policies);
         }
 
+        /* Before the objects are bound: every change from here on raises the page. */
+        r = genpage_init();
+        if (r < 0)
+                log_warning_errno(r, "Cannot make the generation page, clients will not reuse "
+                                  "fds (OPEN_CACHED without tickets): %m");
         r = open_broker(p, state_fd, &passed, &b);
         if (r < 0)
                 goto out_passed;
@@ -802,6 +808,7 @@ out:
         loop_remove(sig_source);
         server_deinit(&s);
 out_passed:
+        genpage_done();
         passed_fds_done(&passed);
         return r;
 }

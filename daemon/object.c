@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fdcache.h"
+#include "genpage.h"
 #include "macro.h"
 #include "object.h"
 
@@ -73,6 +74,8 @@ struct object *object_free(struct object *o)
 void object_drop_kept(struct object *o)
 {
         fdcache_forget_object(&o->kept);
+        /* The clients' own reuse of what they were handed ends with it (genpage.h). */
+        genpage_bump(o->name);
 }
 
 bool object_created_by(const struct object *o, const struct identity *id)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "genpage.h"
 #include "log.h"
 #include "macro.h"
 #include "registry.h"
@@ -491,6 +492,8 @@ int registry_set_policy(struct registry *reg, const struct policy *p)
                 free(merge);
                 return -ENOMEM;
         }
+        /* Whatever clients reuse was decided under the old policy. */
+        genpage_bump_all();
         for (o = registry_first(reg); o; o = registry_next(reg, o))
                 bucket_leave(reg, o);
         free(reg->rule_objects);

@@ -39,6 +39,7 @@ man_connect_links = \
 	$(NULL)
 man_open_links = \
 	man/shmb_open_batch.3 \
+	man/shmb_client_set_open_cache.3 \
 	$(NULL)
 # Each of these is documented on the page named by its link target, below.
 man_other_links = \

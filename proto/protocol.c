@@ -255,18 +255,30 @@ int shmb_proto_encode_create(void *buf, size_t size, uint32_t seq, const char *n
         return encode(buf, size, SHMB_PROTO_CREATE, seq, 0, &c, sizeof(c), name, c.name_len);
 }
 
-int shmb_proto_encode_open(void *buf, size_t size, uint32_t seq, const char *name,
-                           uint32_t access)
+int shmb_proto_encode_open_as(void *buf, size_t size, uint16_t type, uint32_t seq,
+                              const char *name, uint32_t access)
 {
         struct shmb_proto_open o = { .access = access };
         int r;
 
-        if (access == SHMB_PROTO_ACCESS_NONE || access > SHMB_PROTO_ACCESS_ANY)
+        if ((type != SHMB_PROTO_OPEN && type != SHMB_PROTO_OPEN_CACHED) ||
+            access == SHMB_PROTO_ACCESS_NONE || access > SHMB_PROTO_ACCESS_ANY)
                 return -EINVAL;
         r = name_len_checked(name, &o.name_len);
         if (r < 0)
                 return r;
-        return encode(buf, size, SHMB_PROTO_OPEN, seq, 0, &o, sizeof(o), name, o.name_len);
+        return encode(buf, size, type, seq, 0, &o, sizeof(o), name, o.name_len);
+}
+
+int shmb_proto_encode_open(void *buf, size_t size, uint32_t seq, const char *name,
+                           uint32_t access)
+{
+        return shmb_proto_encode_open_as(buf, size, SHMB_PROTO_OPEN, seq, name, access);
+}
+
+int shmb_proto_encode_cache_page(void *buf, size_t size, uint32_t seq)
+{
+        return encode(buf, size, SHMB_PROTO_CACHE_PAGE, seq, 0, NULL, 0, NULL, 0);
 }
 
 int shmb_proto_encode_name_req(void *buf, size_t size, uint16_t type, uint32_t seq,
@@ -458,6 +470,34 @@ int shmb_proto_encode_fd_reply(void *buf, size_t size, uint32_t seq,
         f = *fd;
         f.reserved = 0;
         return encode(buf, size, SHMB_PROTO_REPLY_FD, seq, 1, &f, sizeof(f), NULL, 0);
+}
+
+static bool ticket_valid(const struct shmb_proto_fd_cached_reply *t)
+{
+        return t->reserved == 0 &&
+               (t->slot < SHMB_PROTO_CACHE_SLOTS || t->slot == SHMB_PROTO_CACHE_NONE);
+}
+
+int shmb_proto_encode_fd_cached_reply(void *buf, size_t size, uint32_t seq,
+                                      const struct shmb_proto_fd_cached_reply *t)
+{
+        struct shmb_proto_fd_cached_reply f;
+
+        if (!t || !access_granted_valid(t->fd.access) ||
+            (t->fd.flags & ~(uint32_t) OBJ_FLAGS) != 0 || !ticket_valid(t))
+                return -EINVAL;
+        f = *t;
+        f.fd.reserved = 0;
+        return encode(buf, size, SHMB_PROTO_REPLY_FD_CACHED, seq, 1, &f, sizeof(f), NULL, 0);
+}
+
+int shmb_proto_encode_cache_page_reply(void *buf, size_t size, uint32_t seq)
+{
+        const struct shmb_proto_cache_page_reply c = {
+                .size = SHMB_PROTO_CACHE_PAGE_SIZE, .n_slots = SHMB_PROTO_CACHE_SLOTS,
+        };
+
+        return encode(buf, size, SHMB_PROTO_REPLY_CACHE_PAGE, seq, 1, &c, sizeof(c), NULL, 0);
 }
 
 int shmb_proto_encode_stat_reply(void *buf, size_t size, uint32_t seq,
@@ -806,7 +846,10 @@ static int decode_request_payload(uint16_t type, const uint8_t *p, size_t len,
         switch (type) {
         case SHMB_PROTO_CREATE:
                 return decode_create(p, len, ret);
-        case SHMB_PROTO_OPEN: {
+        case SHMB_PROTO_CACHE_PAGE:
+                return len == 0 ? 0 : -EBADMSG;
+        case SHMB_PROTO_OPEN:
+        case SHMB_PROTO_OPEN_CACHED: {
                 struct shmb_proto_open o;
 
                 if (len < sizeof(o))
@@ -1084,8 +1127,9 @@ static int decode_explain_reply(const uint8_t *p, size_t len, struct shmb_proto_
 static int decode_reply_payload(uint16_t type, const uint8_t *p, size_t len, size_t n_fds,
                                 struct shmb_proto_reply *ret)
 {
-        /* Only REPLY_FD and REPLY_BATCH bring fds. */
-        if (type != SHMB_PROTO_REPLY_FD && type != SHMB_PROTO_REPLY_BATCH && n_fds != 0)
+        /* Only REPLY_FD, REPLY_FD_CACHED, REPLY_CACHE_PAGE and REPLY_BATCH bring fds. */
+        if (type != SHMB_PROTO_REPLY_FD && type != SHMB_PROTO_REPLY_FD_CACHED &&
+            type != SHMB_PROTO_REPLY_CACHE_PAGE && type != SHMB_PROTO_REPLY_BATCH && n_fds != 0)
                 return -EBADMSG;
 
         switch (type) {
@@ -1109,6 +1153,26 @@ static int decode_reply_payload(uint16_t type, const uint8_t *p, size_t len, siz
                     (ret->fd.flags & ~(uint32_t) OBJ_FLAGS) != 0 || ret->fd.reserved != 0)
                         return -EBADMSG;
                 return 0;
+        case SHMB_PROTO_REPLY_FD_CACHED:
+                if (len != sizeof(ret->ticket) || n_fds != 1)
+                        return -EBADMSG;
+                memcpy(&ret->ticket, p, sizeof(ret->ticket));
+                ret->fd = ret->ticket.fd;
+                if (!access_granted_valid(ret->fd.access) ||
+                    (ret->fd.flags & ~(uint32_t) OBJ_FLAGS) != 0 || ret->fd.reserved != 0 ||
+                    !ticket_valid(&ret->ticket))
+                        return -EBADMSG;
+                return 0;
+        case SHMB_PROTO_REPLY_CACHE_PAGE: {
+                struct shmb_proto_cache_page_reply c;
+
+                if (len != sizeof(c) || n_fds != 1)
+                        return -EBADMSG;
+                memcpy(&c, p, sizeof(c));
+                if (c.size != SHMB_PROTO_CACHE_PAGE_SIZE || c.n_slots != SHMB_PROTO_CACHE_SLOTS)
+                        return -EBADMSG;
+                return 0;
+        }
         case SHMB_PROTO_REPLY_OK:
                 return len == 0 ? 0 : -EBADMSG;
         case SHMB_PROTO_REPLY_STAT:

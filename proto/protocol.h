@@ -91,6 +91,8 @@ enum {
         SHMB_PROTO_PUBLISH = 0x0b,
         SHMB_PROTO_WAIT = 0x0c,
         SHMB_PROTO_WATCH = 0x0d,
+        SHMB_PROTO_CACHE_PAGE = 0x0e,
+        SHMB_PROTO_OPEN_CACHED = 0x0f,
         /* replies: daemon to client */
         SHMB_PROTO_REPLY_ERROR = 0x80,
         SHMB_PROTO_REPLY_FD = 0x81,
@@ -102,6 +104,8 @@ enum {
         SHMB_PROTO_REPLY_EXPLAIN = 0x87,
         SHMB_PROTO_REPLY_APP_SOCKET = 0x88,
         SHMB_PROTO_REPLY_EVENT = 0x89,
+        SHMB_PROTO_REPLY_CACHE_PAGE = 0x8a,
+        SHMB_PROTO_REPLY_FD_CACHED = 0x8b,
 };
 
 /*
@@ -464,6 +468,46 @@ struct shmb_proto_event {
 };
 
 /*
+ * The generation page (CACHE_PAGE, OPEN_CACHED): one page of a sealed memfd that the daemon
+ * writes and every client that asks may map read-only. It holds an epoch, raised at every
+ * policy change, and SHMB_PROTO_CACHE_SLOTS counters; each name falls in one slot (by a hash
+ * keyed with a secret of the daemon's, so only the daemon knows which), and the daemon raises
+ * a name's slot before anything changes what an open of that name would give: removal,
+ * attributes set again, publish, resize, a rebinding. A ticket (REPLY_FD_CACHED) names the
+ * slot and the two values at the decision; while both still read the same, an open of that
+ * name with that access would be decided the same way, and the client may answer it with a
+ * dup() of the fd it was handed. Values only grow, and are read with acquire ordering.
+ */
+#define SHMB_PROTO_CACHE_PAGE_SIZE 4096
+#define SHMB_PROTO_CACHE_MAGIC UINT32_C(0x47424d53) /* "SMBG" as little-endian bytes */
+#define SHMB_PROTO_CACHE_SLOTS 510
+#define SHMB_PROTO_CACHE_NONE UINT32_MAX /* ticket slot: this grant may not be reused */
+
+struct shmb_proto_cache_head {
+        uint32_t magic;     /* SHMB_PROTO_CACHE_MAGIC */
+        uint32_t n_slots;   /* SHMB_PROTO_CACHE_SLOTS */
+        uint64_t epoch;
+        /* then uint64_t slots[n_slots] */
+};
+
+/* SHMB_PROTO_CACHE_PAGE: no payload. Reply: CACHE_PAGE with the page's memfd (read-only,
+ * sealed against writes, growing and shrinking), or ERROR(EOPNOTSUPP). */
+struct shmb_proto_cache_page_reply {
+        uint32_t size;      /* SHMB_PROTO_CACHE_PAGE_SIZE */
+        uint32_t n_slots;   /* SHMB_PROTO_CACHE_SLOTS */
+};
+
+/* SHMB_PROTO_OPEN_CACHED: payload as OPEN; decided exactly as OPEN. Reply: FD_CACHED (one fd)
+ * or ERROR. */
+struct shmb_proto_fd_cached_reply {
+        struct shmb_proto_fd_reply fd;
+        uint32_t slot;      /* < SHMB_PROTO_CACHE_SLOTS, or SHMB_PROTO_CACHE_NONE */
+        uint32_t reserved;
+        uint64_t epoch;     /* the page's epoch at the decision */
+        uint64_t gen;       /* the slot's value at the decision */
+};
+
+/*
  * SHMB_PROTO_OPEN_BATCH: opens up to SHMB_PROTO_BATCH_MAX names in one round trip. Payload is
  * this, then n items, then the n names one after another (item i's name_len bytes each).
  * Reply: REPLY_BATCH (or REPLY_ERROR for the whole request).
@@ -536,6 +580,11 @@ _Static_assert(sizeof(struct shmb_proto_batch_req) == 8, "batch request size");
 _Static_assert(sizeof(struct shmb_proto_batch_item) == 8, "batch item size");
 _Static_assert(sizeof(struct shmb_proto_batch_reply) == 8, "batch reply size");
 _Static_assert(sizeof(struct shmb_proto_batch_result) == 24, "batch result size");
+_Static_assert(sizeof(struct shmb_proto_cache_head) == 16, "cache head size");
+_Static_assert(sizeof(struct shmb_proto_cache_head) + SHMB_PROTO_CACHE_SLOTS * sizeof(uint64_t)
+               <= SHMB_PROTO_CACHE_PAGE_SIZE, "cache page size");
+_Static_assert(sizeof(struct shmb_proto_cache_page_reply) == 8, "cache page reply size");
+_Static_assert(sizeof(struct shmb_proto_fd_cached_reply) == 48, "fd cached reply size");
 _Static_assert(offsetof(struct shmb_proto_batch_result, size) == 16, "batch result layout");
 
 /*
@@ -579,7 +628,8 @@ struct shmb_proto_reply {
         uint32_t seq;
         int error;                                /* REPLY_ERROR: positive errno */
         uint32_t reason;                          /* REPLY_ERROR: SHMB_PROTO_REASON_* */
-        struct shmb_proto_fd_reply fd;            /* REPLY_FD */
+        struct shmb_proto_fd_reply fd;            /* REPLY_FD, REPLY_FD_CACHED */
+        struct shmb_proto_fd_cached_reply ticket; /* REPLY_FD_CACHED (its fd copied above) */
         struct shmb_proto_stat_reply stat;        /* REPLY_STAT */
         const char *rule;                         /* REPLY_STAT, _EXPLAIN: stat.rule_len or
                                                    * explain.rule_len bytes, in the packet */
@@ -625,6 +675,10 @@ int shmb_proto_encode_create(void *buf, size_t size, uint32_t seq, const char *n
                              const struct shmb_proto_create_args *a);
 int shmb_proto_encode_open(void *buf, size_t size, uint32_t seq, const char *name,
                            uint32_t access);
+/* OPEN or OPEN_CACHED (@type). */
+int shmb_proto_encode_open_as(void *buf, size_t size, uint16_t type, uint32_t seq,
+                              const char *name, uint32_t access);
+int shmb_proto_encode_cache_page(void *buf, size_t size, uint32_t seq);
 /* UNLINK, STAT, LIST, STATUS, WATCH; @flags SHMB_PROTO_NAME_* (LIST, STAT only). */
 int shmb_proto_encode_name_req(void *buf, size_t size, uint16_t type, uint32_t seq,
                                const char *name, uint32_t flags);
@@ -656,6 +710,9 @@ int shmb_proto_encode_error(void *buf, size_t size, uint32_t seq, int error, uin
 int shmb_proto_encode_ok(void *buf, size_t size, uint32_t seq);
 int shmb_proto_encode_fd_reply(void *buf, size_t size, uint32_t seq,
                                const struct shmb_proto_fd_reply *fd);
+int shmb_proto_encode_fd_cached_reply(void *buf, size_t size, uint32_t seq,
+                                      const struct shmb_proto_fd_cached_reply *t);
+int shmb_proto_encode_cache_page_reply(void *buf, size_t size, uint32_t seq);
 /* @rule and @app: NULL or strings of at most SHMB_PROTO_RULE_ID_MAX/_APP_ID_MAX bytes (a
  * longer rule ID is cut); st->rule_len and st->app_len are set from them. */
 int shmb_proto_encode_stat_reply(void *buf, size_t size, uint32_t seq,

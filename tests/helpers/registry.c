@@ -439,3 +439,24 @@ char *reg_file_text(const char *path)
         assert_true(n >= 0);
         return buf;
 }
+
+bool reg_same_description(int a, int b)
+{
+        off_t was = lseek(b, 0, SEEK_CUR);
+        bool same;
+
+        assert_true(was >= 0);
+        assert_int_equal(lseek(a, 123, SEEK_SET), 123);
+        same = lseek(b, 0, SEEK_CUR) == 123;
+        assert_int_equal(lseek(a, 0, SEEK_SET), 0);
+        assert_true(lseek(b, was, SEEK_SET) >= 0);
+        return same;
+}
+
+int reg_open_on(struct shmb_client *c, const char *name, int access)
+{
+        int fd = -1, r;
+
+        r = shmb_open(c, name, access, &fd, NULL);
+        return r < 0 ? r : fd;
+}

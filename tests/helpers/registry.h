@@ -95,6 +95,12 @@ int reg_acl_named(const char *path);
 /* The content of the regular file @path, never through a symlink (asserts), malloc'ed. */
 char *reg_file_text(const char *path);
 
+/* Do @a and @b share one open file description? (dup()s share the offset.) */
+bool reg_same_description(int a, int b);
+
+/* shmb_open() of @name on @c without info. Return: the fd, or -errno. */
+int reg_open_on(struct shmb_client *c, const char *name, int access);
+
 /* Test groups, one per file. */
 extern const struct CMUnitTest reg_tests_handout[];
 extern const size_t reg_n_tests_handout;
@@ -108,3 +114,5 @@ extern const struct CMUnitTest reg_tests_race[];
 extern const size_t reg_n_tests_race;
 extern const struct CMUnitTest reg_tests_kept[];
 extern const size_t reg_n_tests_kept;
+extern const struct CMUnitTest reg_tests_cache[];
+extern const size_t reg_n_tests_cache;

@@ -104,6 +104,7 @@ tests_integration_test_registry_SOURCES = \
 	tests/integration/test-registry-restart.c \
 	tests/integration/test-registry-race.c \
 	tests/integration/test-registry-kept.c \
+	tests/integration/test-registry-cache.c \
 	$(NULL)
 tests_integration_test_registry_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/client \
 	-I$(top_srcdir)/tests/helpers

@@ -26,8 +26,6 @@
 #include "macro.h"
 #include "registry.h"
 
-/* Do @a and @b share one open file description? (dup()s share the offset.) */
-
 /* Kept fds are off by default: these cases turn them on. */
 static struct harness_daemon *kept_start(const char *policy)
 {
@@ -37,33 +35,12 @@ static struct harness_daemon *kept_start(const char *policy)
         return sec_start(policy, &opts);
 }
 
-static bool same_description(int a, int b)
-{
-        off_t was = lseek(b, 0, SEEK_CUR);
-        bool same;
-
-        assert_true(was >= 0);
-        assert_int_equal(lseek(a, 123, SEEK_SET), 123);
-        same = lseek(b, 0, SEEK_CUR) == 123;
-        assert_int_equal(lseek(a, 0, SEEK_SET), 0);
-        assert_true(lseek(b, was, SEEK_SET) >= 0);
-        return same;
-}
-
 static ino_t ino_of(int fd)
 {
         struct stat st;
 
         assert_int_equal(fstat(fd, &st), 0);
         return st.st_ino;
-}
-
-static int open_on(struct shmb_client *c, const char *name, int access)
-{
-        int fd = -1, r;
-
-        r = shmb_open(c, name, access, &fd, NULL);
-        return r < 0 ? r : fd;
 }
 
 /* The daemon's fds once it is idle: the start, its connections and what it keeps. */
@@ -90,19 +67,19 @@ static void test_kept_within_connection(void **state)
 
                 assert_int_equal(sec_create(d, &sec_id_creator, names[i], 4096, SHMB_ACCESS_NONE,
                                             NULL), 0);
-                a = open_on(w, names[i], SHMB_ACCESS_RDWR);
-                b = open_on(w, names[i], SHMB_ACCESS_RDWR);
-                ro = open_on(w, names[i], SHMB_ACCESS_RDONLY);
-                other = open_on(w2, names[i], SHMB_ACCESS_RDWR);
+                a = reg_open_on(w, names[i], SHMB_ACCESS_RDWR);
+                b = reg_open_on(w, names[i], SHMB_ACCESS_RDWR);
+                ro = reg_open_on(w, names[i], SHMB_ACCESS_RDONLY);
+                other = reg_open_on(w2, names[i], SHMB_ACCESS_RDWR);
                 assert_true(a >= 0 && b >= 0 && ro >= 0 && other >= 0);
                 /* One connection, one access: one open file description, as after dup(). */
-                assert_true(same_description(a, b));
+                assert_true(reg_same_description(a, b));
                 /* Another access is another description, and read-only is read-only. */
-                assert_false(same_description(a, ro));
+                assert_false(reg_same_description(a, ro));
                 assert_int_equal(fcntl(ro, F_GETFL) & O_ACCMODE, O_RDONLY);
                 assert_int_equal(fcntl(a, F_GETFL) & O_ACCMODE, O_RDWR);
                 /* Another connection of the same uid has its own. */
-                assert_false(same_description(a, other));
+                assert_false(reg_same_description(a, other));
                 assert_int_equal(ino_of(a), ino_of(other));
                 assert_int_equal(close(a), 0);
                 assert_int_equal(close(b), 0);
@@ -135,11 +112,11 @@ static void test_kept_batch(void **state)
         assert_int_equal(shmb_open_batch(r, reqs, ELEMENTSOF(reqs)), (int) ELEMENTSOF(reqs));
         for (i = 0; i < ELEMENTSOF(reqs); i++)
                 assert_int_equal(reqs[i].error, 0);
-        assert_true(same_description(reqs[0].fd, reqs[2].fd));
-        assert_false(same_description(reqs[0].fd, reqs[1].fd));
-        single = open_on(r, "sec-kb2", SHMB_ACCESS_RDONLY);
+        assert_true(reg_same_description(reqs[0].fd, reqs[2].fd));
+        assert_false(reg_same_description(reqs[0].fd, reqs[1].fd));
+        single = reg_open_on(r, "sec-kb2", SHMB_ACCESS_RDONLY);
         assert_true(single >= 0);
-        assert_true(same_description(single, reqs[1].fd));
+        assert_true(reg_same_description(single, reqs[1].fd));
         assert_int_equal(close(single), 0);
         for (i = 0; i < ELEMENTSOF(reqs); i++)
                 assert_int_equal(close(reqs[i].fd), 0);
@@ -161,10 +138,10 @@ static void test_kept_off(void **state)
         assert_int_equal(sec_create(d, &sec_id_creator, "sec-ko", 4096, SHMB_ACCESS_NONE, NULL),
                          0);
         w = sec_client(d, &sec_id_writer);
-        a = open_on(w, "sec-ko", SHMB_ACCESS_RDWR);
-        b = open_on(w, "sec-ko", SHMB_ACCESS_RDWR);
+        a = reg_open_on(w, "sec-ko", SHMB_ACCESS_RDWR);
+        b = reg_open_on(w, "sec-ko", SHMB_ACCESS_RDWR);
         assert_true(a >= 0 && b >= 0);
-        assert_false(same_description(a, b));
+        assert_false(reg_same_description(a, b));
         n = idle_fds(d);
         if (n != d->n_fds_start + 1)
                 fail_msg("with --kept-fds 0 the daemon holds %d fds for one connection (%d at "
@@ -193,15 +170,15 @@ static void test_kept_unlink_recreate(void **state)
                 int old, fresh;
 
                 reg_create_text(d, &sec_id_creator, names[i], 4096, "1");
-                old = open_on(w, names[i], SHMB_ACCESS_RDWR);
+                old = reg_open_on(w, names[i], SHMB_ACCESS_RDWR);
                 assert_true(old >= 0);
                 assert_int_equal(sec_unlink(d, &sec_id_creator, names[i]), 0);
                 /* Gone for the connection that keeps it too. */
-                assert_int_equal(open_on(w, names[i], SHMB_ACCESS_RDWR), -ENOENT);
+                assert_int_equal(reg_open_on(w, names[i], SHMB_ACCESS_RDWR), -ENOENT);
                 reg_create_text(d, &sec_id_creator, names[i], 4096, "2");
-                fresh = open_on(w, names[i], SHMB_ACCESS_RDWR);
+                fresh = reg_open_on(w, names[i], SHMB_ACCESS_RDWR);
                 assert_true(fresh >= 0);
-                assert_false(same_description(old, fresh));
+                assert_false(reg_same_description(old, fresh));
                 assert_int_equal(pread(fresh, &byte, 1, 0), 1);
                 assert_int_equal(byte, '2');
                 assert_int_equal(close(old), 0);
@@ -236,10 +213,10 @@ static void test_kept_unlink_releases_charge(void **state)
 
         for (i = 0; i < 20; i++) {
                 assert_int_equal(shmb_create(c, "kq-1", 4096, SHMB_ACCESS_NONE, NULL, NULL), 0);
-                fd = open_on(c, "kq-1", SHMB_ACCESS_RDWR);
+                fd = reg_open_on(c, "kq-1", SHMB_ACCESS_RDWR);
                 assert_true(fd >= 0);
                 assert_int_equal(close(fd), 0);
-                fd = open_on(c, "kq-1", SHMB_ACCESS_RDWR);
+                fd = reg_open_on(c, "kq-1", SHMB_ACCESS_RDWR);
                 assert_true(fd >= 0);
                 assert_int_equal(close(fd), 0);
                 assert_int_equal(shmb_unlink(c, "kq-1"), 0);
@@ -264,7 +241,7 @@ static void test_kept_replaced_on_disk(void **state)
                 int fd, n;
 
                 reg_create_text(d, &sec_id_creator, names[i], 4096, "real");
-                fd = open_on(w, names[i], SHMB_ACCESS_RDWR);
+                fd = reg_open_on(w, names[i], SHMB_ACCESS_RDWR);
                 assert_true(fd >= 0);
                 assert_int_equal(close(fd), 0);
                 snprintf(path, sizeof(path), "%s", harness_shm_path(d, names[i]));
@@ -283,7 +260,7 @@ static void test_kept_replaced_on_disk(void **state)
                         assert_int_equal(rename(planted, path), 0);
                         sec_remove_later(aside);
                 }
-                assert_int_equal(open_on(w, names[i], SHMB_ACCESS_RDWR), -ENOENT);
+                assert_int_equal(reg_open_on(w, names[i], SHMB_ACCESS_RDWR), -ENOENT);
                 /* Forgotten: its kept fd closed with it. */
                 n = idle_fds(d);
                 if (n != d->n_fds_start + 1)
@@ -330,8 +307,8 @@ static void test_kept_reload(void **state)
         int ro, rw, rw2, n;
 
         reg_create_text(d, &sec_id_creator, "kl-1", 4096, "K");
-        ro = open_on(r, "kl-1", SHMB_ACCESS_RDONLY);
-        rw = open_on(w, "kl-1", SHMB_ACCESS_RDWR);
+        ro = reg_open_on(r, "kl-1", SHMB_ACCESS_RDONLY);
+        rw = reg_open_on(w, "kl-1", SHMB_ACCESS_RDWR);
         assert_true(ro >= 0 && rw >= 0);
         assert_int_equal(close(ro), 0);
         n = idle_fds(d);
@@ -343,11 +320,11 @@ static void test_kept_reload(void **state)
         if (n != d->n_fds_start + 2)
                 fail_msg("after a reload the daemon holds %d fds for two connections (%d at "
                          "start)", n, d->n_fds_start);
-        assert_int_equal(open_on(r, "kl-1", SHMB_ACCESS_RDONLY), -EACCES);
+        assert_int_equal(reg_open_on(r, "kl-1", SHMB_ACCESS_RDONLY), -EACCES);
         /* The writer's next open is a new description, kept again. */
-        rw2 = open_on(w, "kl-1", SHMB_ACCESS_RDWR);
+        rw2 = reg_open_on(w, "kl-1", SHMB_ACCESS_RDWR);
         assert_true(rw2 >= 0);
-        assert_false(same_description(rw, rw2));
+        assert_false(reg_same_description(rw, rw2));
         assert_int_equal(close(rw), 0);
         assert_int_equal(close(rw2), 0);
         shmb_client_free(r);
@@ -370,7 +347,7 @@ static void test_kept_read_only_rechecked(void **state)
         int ro;
 
         reg_create_text(d, &sec_id_creator, "sec-kc", 4096, "C");
-        ro = open_on(r, "sec-kc", SHMB_ACCESS_RDONLY);
+        ro = reg_open_on(r, "sec-kc", SHMB_ACCESS_RDONLY);
         assert_true(ro >= 0);
         assert_int_equal(close(ro), 0);
         snprintf(path, sizeof(path), "%s", harness_shm_path(d, "sec-kc"));
@@ -378,7 +355,7 @@ static void test_kept_read_only_rechecked(void **state)
         assert_non_null(acl);
         assert_int_equal(acl_set_file(path, ACL_TYPE_ACCESS, acl), 0);
         acl_free(acl);
-        assert_int_equal(open_on(r, "sec-kc", SHMB_ACCESS_RDONLY), -EACCES);
+        assert_int_equal(reg_open_on(r, "sec-kc", SHMB_ACCESS_RDONLY), -EACCES);
         shmb_client_free(r);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-kc"), 0);
         sec_finish();

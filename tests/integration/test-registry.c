@@ -535,6 +535,7 @@ int main(void)
                 { "registry: restart", reg_tests_restart, &reg_n_tests_restart },
                 { "registry: races", reg_tests_race, &reg_n_tests_race },
                 { "registry: kept fds", reg_tests_kept, &reg_n_tests_kept },
+                { "registry: open cache", reg_tests_cache, &reg_n_tests_cache },
         };
         size_t i;
         int failed = 0;
