@@ -5,7 +5,9 @@
  * installed libshmbroker1: proof that the packages are enough to build and run a program.
  *
  *   pkg-client create NAME SIZE TEXT   create NAME read-write, map it, copy TEXT to its start
- *   pkg-client read NAME LENGTH        open NAME read-only, map it, print LENGTH bytes
+ *   pkg-client read NAME LENGTH        open NAME read-only, map it, print LENGTH bytes; with
+ *                                      the open cache on, and opened twice (the second from the
+ *                                      cache: the daemon's generation page works under the unit)
  *
  * Exit 0 on success; on failure one line "pkg-client: NAME: strerror" and exit 1.
  */
@@ -42,8 +44,20 @@ int main(int argc, char *argv[])
         if (create)
                 r = shmb_create(c, argv[2], strtoull(argv[3], NULL, 10), SHMB_ACCESS_RDWR, &fd,
                                 NULL);
-        else
+        else {
+#ifdef SHMB_HAVE_OPEN_CACHE
+                r = shmb_client_set_open_cache(c, 4);
+                if (r < 0) {
+                        shmb_client_free(c);
+                        return fail("open cache", r);
+                }
                 r = shmb_open(c, argv[2], SHMB_ACCESS_RDONLY, &fd, NULL);
+                if (r >= 0)
+                        close(fd);
+                if (r >= 0)
+#endif
+                        r = shmb_open(c, argv[2], SHMB_ACCESS_RDONLY, &fd, NULL);
+        }
         c = shmb_client_free(c);
         if (r < 0)
                 return fail(argv[2], r);
