@@ -807,7 +807,9 @@ int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
         r = normalize(name, canon);
         if (r < 0)
                 return r;
-        if (c->cache.head)
+        /* A broken or watching connection answers nothing, the cache included: the round
+         * trip below fails as every other request on it does. */
+        if (c->cache.head && !c->broken && !c->watching)
                 return open_cached(c, canon, access, ret_fd, ret_info);
 
         seq = next_seq(c);

@@ -423,14 +423,16 @@ int shmb_open(struct shmb_client *c, const char *name, int access, int *ret_fd,
  *
  * Not reused (always asked): objects with a span lifetime (an open restarts their span), an
  * object created unsized and not yet sized, and a writable fd of a memfd whose seals are not
- * final. An open answered from the cache is a dup() of an fd the process already holds: the
+ * final. An open answered from the cache is a dup() of an fd the process already holds: it
+ * shares that fd's open file description (offset, F_SETFL flags, flock() and OFD locks); the
  * broker does not see it, so it makes no audit record and does not count as activity on the
  * connection (the broker's idle timeout still applies). With @ret_info, the size and a
- * memfd's seals are read from the kernel at each open, as without the cache.
+ * memfd's seals are read from the kernel at each open, as without the cache. A broken or
+ * watching connection answers nothing from the cache either.
  *
- * Return: 0, -EINVAL, -EOPNOTSUPP if the broker has no generation page (an older broker, or
- * it could not make one), -EPROTO if what it sent is not such a page, or the connection
- * errors of shmb_create().
+ * Return: 0, -EINVAL, -EACCES if no rule lets the caller read, -EOPNOTSUPP if the broker has
+ * no generation page (an older broker, or it could not make one), -EPROTO if what it sent is
+ * not such a page, or the connection errors of shmb_create().
  */
 int shmb_client_set_open_cache(struct shmb_client *c, unsigned int n);
 

@@ -966,8 +966,14 @@ static bool reusable(const struct object *o, uint32_t access)
                 return false;
         if (o->backend != POLICY_BACKEND_MEMFD || access != SHMB_PROTO_ACCESS_RDWR)
                 return true;
+        /*
+         * Read once, and judged whole: final (F_SEAL_SEAL) and still writable. A writer that
+         * sealed it between the decision and here shows a write seal: no ticket, although this
+         * one grant, decided a moment before, stands.
+         */
         seals = o->fd >= 0 ? fcntl(o->fd, F_GET_SEALS) : -1;
-        return seals >= 0 && (seals & F_SEAL_SEAL);
+        return seals >= 0 && (seals & F_SEAL_SEAL) &&
+               !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
 }
 
 /* OPEN_CACHED: decided and answered exactly as OPEN, with a ticket for reusing the fd. */
@@ -990,7 +996,22 @@ static int handle_open_cached(struct request_ctx *c, void *buf, size_t size, int
                              ret_n_fds);
 }
 
-/* CACHE_PAGE: the generation page, read-only (the daemon keeps it: borrowed). */
+/* Does some rule let @id read? (Then it may hold tickets, and so the page.) */
+static bool reads_somewhere(const struct policy *p, const struct identity *id)
+{
+        size_t i;
+
+        for (i = 0; i < p->n_rules; i++)
+                if (policy_rights(&p->rules[i], id) & POLICY_RIGHT_READ)
+                        return true;
+        return false;
+}
+
+/*
+ * CACHE_PAGE: the generation page, read-only (the daemon keeps it: borrowed). The page shows
+ * when something somewhere changed (not what: the slots are keyed), so only to a caller that
+ * some rule lets read, which could hold a ticket; anyone else has no use for it.
+ */
 static int handle_cache_page(struct request_ctx *c, void *buf, size_t size, int *fds,
                              size_t *ret_n_fds)
 {
@@ -998,6 +1019,9 @@ static int handle_cache_page(struct request_ctx *c, void *buf, size_t size, int 
 
         if (fd < 0)
                 return fd;
+        if (!reads_somewhere(c->b->policy, c->id))
+                return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_READ,
+                                     "no rule lets the caller read");
         log_debug("Handing the generation page to uid %u.", (unsigned) c->id->uid);
         c->borrowed = true;
         return reply_with_fd(c, fd, shmb_proto_encode_cache_page_reply(buf, size, c->req->seq),

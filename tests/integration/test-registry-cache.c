@@ -281,12 +281,64 @@ static void test_cache_broker_gone(void **state)
         /* Freed before the restart: the new daemon's case counts the test's fds from there. */
         shmb_client_free(r);
         d = reg_restart_killed(oc_policy_no_reader);
-        /* The new broker decides for a new connection. */
+        /* The new broker decides for a new connection: no rule lets the reader read now,
+         * so no page and no open. */
         r2 = sec_client(d, &sec_id_reader);
-        assert_int_equal(shmb_client_set_open_cache(r2, 8), 0);
+        assert_int_equal(shmb_client_set_open_cache(r2, 8), -EACCES);
         assert_int_equal(reg_open_on(r2, "oc-k", SHMB_ACCESS_RDONLY), -EACCES);
         shmb_client_free(r2);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "oc-k"), 0);
+        sec_finish();
+}
+
+/*
+ * A connection the library no longer trusts (a timeout: a late reply would answer the next
+ * request) or one that carries a watch's events answers nothing: not from the cache either.
+ */
+static void test_cache_broken_or_watching(void **state)
+{
+        struct harness_daemon *d = sec_start(oc_policy, NULL);
+        struct shmb_client *w = cached_client(d, &sec_id_writer);
+        struct shmb_client *v = cached_client(d, &sec_id_writer);
+        struct shmb_stat st;
+        int a, fd = -1, watch_fd = -1;
+
+        reg_create_text(d, &sec_id_creator, "oc-b", 4096, "B");
+        a = reg_open_on(w, "oc-b", SHMB_ACCESS_RDWR);
+        assert_true(a >= 0);
+        safe_close(a);
+        /* A stat that times out while the daemon is stopped breaks the connection. */
+        assert_int_equal(shmb_client_set_timeout(w, 100), 0);
+        assert_int_equal(harness_daemon_pause(d), 0);
+        assert_int_equal(shmb_stat(w, "oc-b", &st), -ETIMEDOUT);
+        assert_int_equal(harness_daemon_resume(d), 0);
+        assert_int_equal(shmb_open(w, "oc-b", SHMB_ACCESS_RDWR, &fd, NULL), -ENOTCONN);
+        assert_int_equal(fd, -1);
+
+        a = reg_open_on(v, "oc-b", SHMB_ACCESS_RDWR);
+        assert_true(a >= 0);
+        safe_close(a);
+        assert_int_equal(shmb_watch(v, "oc-*", &watch_fd), 0);
+        assert_int_equal(shmb_open(v, "oc-b", SHMB_ACCESS_RDWR, &fd, NULL), -EBUSY);
+        assert_int_equal(fd, -1);
+        shmb_client_free(w);
+        shmb_client_free(v);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "oc-b"), 0);
+        sec_finish();
+}
+
+/* The page only to a caller that some rule lets read: it shows when things change. */
+static void test_cache_page_outsider(void **state)
+{
+        struct harness_daemon *d = sec_start(oc_policy, NULL);
+        struct shmb_client *o = sec_client(d, &sec_id_outsider);
+        struct shmb_client *r = sec_client(d, &sec_id_reader);
+
+        assert_int_equal(shmb_client_set_open_cache(o, 8), -EACCES);
+        assert_int_equal(shmb_client_last_reason(o), SHMB_REASON_NO_READ);
+        assert_int_equal(shmb_client_set_open_cache(r, 8), 0);
+        shmb_client_free(o);
+        shmb_client_free(r);
         sec_finish();
 }
 
@@ -483,6 +535,8 @@ const struct CMUnitTest reg_tests_cache[] = {
         SEC_TEST(test_cache_reload),
         SEC_TEST(test_cache_publish),
         SEC_TEST(test_cache_broker_gone),
+        SEC_TEST(test_cache_broken_or_watching),
+        SEC_TEST(test_cache_page_outsider),
         SEC_TEST(test_cache_not_reused),
         SEC_TEST(test_cache_page_sealed),
         SEC_TEST(test_cache_ticket),
