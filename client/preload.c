@@ -66,6 +66,7 @@ static struct preload_glibc glibc = PRELOAD_GLIBC_DEFAULTS;
 /* From the environment at the first call. */
 static bool arg_fallback;       /* $SHMBROKER_PRELOAD_FALLBACK=1 */
 static bool arg_debug;          /* $SHMBROKER_PRELOAD_DEBUG=1 */
+static unsigned arg_cache;      /* $SHMBROKER_PRELOAD_CACHE=N: the open cache's entries, 0 off */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -106,6 +107,22 @@ static bool env_true(const char *name)
         const char *e = secure_getenv(name);
 
         return e && strcmp(e, "1") == 0;
+}
+
+/* A count from 1 to SHMB_OPEN_CACHE_MAX, else 0 (anything else is ignored). */
+static unsigned env_count(const char *name)
+{
+        const char *e = secure_getenv(name);
+        unsigned long v;
+        char *end;
+
+        if (!e || !*e)
+                return 0;
+        errno = 0;
+        v = strtoul(e, &end, 10);
+        if (errno != 0 || *end || e[0] == '-' || v > SHMB_OPEN_CACHE_MAX)
+                return 0;
+        return (unsigned) v;
 }
 
 static void atfork_prepare(void)
@@ -169,6 +186,7 @@ static void init(void)
         calibrate();
         arg_fallback = env_true("SHMBROKER_PRELOAD_FALLBACK");
         arg_debug = env_true("SHMBROKER_PRELOAD_DEBUG");
+        arg_cache = env_count("SHMBROKER_PRELOAD_CACHE");
         (void) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
         errno = saved_errno;
 }
@@ -259,6 +277,13 @@ static int client_get(struct shmb_client **ret)
                         return r;
                 client_pid = pid;
                 debug("connected to %s", shmb_socket_path(NULL));
+                /* Asked for: repeat opens become dup()s of the first (they then share one
+                 * open file description). A broker that will not is no error: every open
+                 * is asked, as without it. */
+                if (arg_cache > 0) {
+                        r = shmb_client_set_open_cache(client, arg_cache);
+                        debug("open cache of %u: %s", arg_cache, r < 0 ? strerror(-r) : "on");
+                }
         }
         *ret = client;
         return 0;

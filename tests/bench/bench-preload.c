@@ -40,6 +40,7 @@ struct shared {
 struct pair {
         const struct bench_preload_job *job;
         bool create;
+        bool cached;                    /* the shim with $SHMBROKER_PRELOAD_CACHE */
         size_t cap;
         struct shared *sh;
 };
@@ -100,6 +101,8 @@ static int pair_child(size_t idx, void *userdata, void (*wait_go)(void))
         /* Before the shim's first call: it reads the environment then. */
         if (setenv("SHMBROKER_SOCKET", job->socket, 1) < 0)
                 return 1;
+        if (p->cached && setenv("SHMBROKER_PRELOAD_CACHE", "16", 1) < 0)
+                return 1;
         h = dlopen(job->preload, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
                 fprintf(stderr, "shmb-bench: dlopen '%s': %s\n", job->preload, dlerror());
@@ -151,10 +154,10 @@ static int pair_child(size_t idx, void *userdata, void (*wait_go)(void))
         return 0;
 }
 
-static int measure_pair(const struct bench_preload_job *job, bool create,
+static int measure_pair(const struct bench_preload_job *job, bool create, bool cached,
                         struct bench_stats ret[2])
 {
-        struct pair p = { .job = job, .create = create };
+        struct pair p = { .job = job, .create = create, .cached = cached };
         struct bench_children ch;
         size_t size, k;
         int r;
@@ -194,8 +197,11 @@ int bench_preload_measure(const struct bench_preload_job *job,
 {
         int r;
 
-        r = measure_pair(job, false, &ret[BENCH_PRELOAD_OPEN_DIRECT]);
+        r = measure_pair(job, false, false, &ret[BENCH_PRELOAD_OPEN_DIRECT]);
         if (r < 0 || bench_interrupted)
                 return r;
-        return measure_pair(job, true, &ret[BENCH_PRELOAD_CREATE_DIRECT]);
+        r = measure_pair(job, true, false, &ret[BENCH_PRELOAD_CREATE_DIRECT]);
+        if (r < 0 || bench_interrupted)
+                return r;
+        return measure_pair(job, false, true, &ret[BENCH_PRELOAD_CACHED_DIRECT]);
 }

@@ -17,6 +17,8 @@ enum {
                                          * shm_unlink, glibc's */
         BENCH_PRELOAD_CREATE_SHIM,      /* the same, the shim's (create unsized, resize,
                                          * unlink: three round trips) */
+        BENCH_PRELOAD_CACHED_DIRECT,    /* as OPEN_DIRECT, beside: */
+        BENCH_PRELOAD_CACHED_SHIM,      /* the shim's shm_open with $SHMBROKER_PRELOAD_CACHE */
         _BENCH_PRELOAD_MAX,
 };
 
@@ -34,7 +36,8 @@ struct bench_preload_job {
 };
 
 /*
- * Runs the open pair, then the create pair, each in one forked client that dlopen()s the shim
+ * Runs the open pair, the create pair and the open pair with the shim's open cache, each in
+ * one forked client that dlopen()s the shim
  * (the very functions LD_PRELOAD would put in front of glibc's) and alternates blocks of both
  * sides until @job->seconds pass. Fills @ret[BENCH_PRELOAD_*]. Return: 0, or -errno (what
  * failed is printed).

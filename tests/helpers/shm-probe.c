@@ -22,6 +22,9 @@
  *                           segments own-thr-T-I
  *   exec                    exec this program again with the step "sockets"
  *   sockets                 print how many sockets this process holds
+ *   again:NAME              shm_open(NAME, O_RDWR) once more: prints "shared" if the new fd
+ *                           shares the current fd's open file description, else "own"; the
+ *                           current fd stays
  *   reconnect:NAME          shut down every socket this process holds (as when the broker
  *                           drops the connection), then shm_open(NAME, O_RDWR)
  *
@@ -363,6 +366,22 @@ static int step(char *s, const char *self)
                 return -1;
         } else if (strcmp(f[0], "sockets") == 0 && n == 1) {
                 printf("sockets=%d\n", sockets(false));
+        } else if (strcmp(f[0], "again") == 0 && n == 2) {
+                int fd = shm_open(f[1], O_RDWR, 0);
+
+                print_name("again", f[1]);
+                if (fd < 0) {
+                        printf("%s\n", err_name(errno));
+                } else {
+                        /* dup()s share the offset; separate opens do not. */
+                        off_t was = lseek(fd, 0, SEEK_CUR);
+
+                        (void) lseek(cur, 123, SEEK_SET);
+                        printf("%s\n", lseek(fd, 0, SEEK_CUR) == 123 ? "shared" : "own");
+                        (void) lseek(cur, 0, SEEK_SET);
+                        (void) lseek(fd, was, SEEK_SET);
+                        (void) close(fd);
+                }
         } else if (strcmp(f[0], "reconnect") == 0 && n == 2) {
                 printf("shut down %d socket(s)\n", sockets(true));
                 step_open(f[1], O_RDWR, NULL);

@@ -558,6 +558,27 @@ static void test_reconnect(void **state)
                             "open 'own-r': ok size=4096\n");
 }
 
+/* $SHMBROKER_PRELOAD_CACHE=N: a repeat open is a dup() of the first; without it, its own. */
+static void test_open_cache(void **state)
+{
+        _cleanup_(freep) char *out = NULL, *cached = NULL;
+        const char *const env[] = { "SHMBROKER_PRELOAD_CACHE=16", NULL };
+        const char *const steps[] = {
+                "open:own-exists:rdwr", "again:own-exists", "again:own-exists", NULL,
+        };
+
+        out = probe_shim(*state, NULL, steps, NULL);
+        assert_string_equal(out,
+                            "open 'own-exists': ok size=4096\n"
+                            "again 'own-exists': own\n"
+                            "again 'own-exists': own\n");
+        cached = probe_shim(*state, env, steps, NULL);
+        assert_string_equal(cached,
+                            "open 'own-exists': ok size=4096\n"
+                            "again 'own-exists': shared\n"
+                            "again 'own-exists': shared\n");
+}
+
 /* No broker: ENOSYS and one line on stderr, unless the fallback is asked for. */
 static void test_no_broker(void **state)
 {
@@ -623,6 +644,7 @@ int main(void)
                 T(test_before_main),
                 T(test_exec_no_leak),
                 T(test_reconnect),
+                T(test_open_cache),
                 cmocka_unit_test(test_no_broker),
         };
         const struct CMUnitTest skip_tests[] = {
