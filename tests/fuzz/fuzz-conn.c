@@ -53,6 +53,7 @@
 #include "broker.h"
 #include "conn.h"
 #include "fuzz.h"
+#include "genpage.h"
 #include "log.h"
 #include "macro.h"
 #include "worker.h"
@@ -303,6 +304,9 @@ static void setup(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         setup();
+        /* The daemon's generation page, as main() makes it: CACHE_PAGE and the tickets of
+         * OPEN_CACHED are the connection's to fuzz too. */
+        FUZZ_CHECK(genpage_init() >= 0);
         return 0;
 }
 
@@ -374,9 +378,20 @@ static void check_reply_fds(const struct shmb_proto_reply *r, const int *fds, si
 {
         size_t i, k = 0;
 
-        if (r->type == SHMB_PROTO_REPLY_FD) {
+        if (r->type == SHMB_PROTO_REPLY_FD || r->type == SHMB_PROTO_REPLY_FD_CACHED) {
                 FUZZ_CHECK(n_fds == 1);
                 check_reply_fd(fds[0], r->fd.access, r->fd.backend, r->fd.size);
+        } else if (r->type == SHMB_PROTO_REPLY_CACHE_PAGE) {
+                struct stat st;
+                int seals;
+
+                /* The page: read-only, one page, and no one's to change but the daemon's. */
+                FUZZ_CHECK(n_fds == 1);
+                FUZZ_CHECK((fcntl(fds[0], F_GETFL) & O_ACCMODE) == O_RDONLY);
+                FUZZ_CHECK(fstat(fds[0], &st) == 0 && S_ISREG(st.st_mode) &&
+                           st.st_size == SHMB_PROTO_CACHE_PAGE_SIZE);
+                seals = fcntl(fds[0], F_GET_SEALS);
+                FUZZ_CHECK(seals >= 0 && (seals & F_SEAL_SEAL) && (seals & F_SEAL_SHRINK));
         } else if (r->type == SHMB_PROTO_REPLY_BATCH) {
                 /* The fds come in the order of the successful results. */
                 for (i = 0; i < r->n_results; i++) {

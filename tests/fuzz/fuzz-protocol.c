@@ -196,8 +196,14 @@ static void check_request(const uint8_t *packet, size_t len, size_t n_fds)
                                              });
                 break;
         case SHMB_PROTO_OPEN:
+        case SHMB_PROTO_OPEN_CACHED:
                 FUZZ_CHECK(req.access != SHMB_PROTO_ACCESS_NONE);
-                n = shmb_proto_encode_open(out, sizeof(out), req.seq, req.name, req.access);
+                n = shmb_proto_encode_open_as(out, sizeof(out), req.type, req.seq, req.name,
+                                              req.access);
+                break;
+        case SHMB_PROTO_CACHE_PAGE:
+                FUZZ_CHECK(req.name_len == 0);
+                n = shmb_proto_encode_cache_page(out, sizeof(out), req.seq);
                 break;
         case SHMB_PROTO_UNLINK:
                 FUZZ_CHECK((req.flags & ~(uint32_t) SHMB_PROTO_NAME_ALL) == 0);
@@ -396,7 +402,8 @@ static void check_reply(const uint8_t *packet, size_t len, size_t n_fds)
         FUZZ_CHECK(r == 0);
         /* Only the fd replies bring fds. */
         FUZZ_CHECK(n_fds == 0 || rep.type == SHMB_PROTO_REPLY_FD ||
-                   rep.type == SHMB_PROTO_REPLY_BATCH);
+                   rep.type == SHMB_PROTO_REPLY_FD_CACHED ||
+                   rep.type == SHMB_PROTO_REPLY_CACHE_PAGE || rep.type == SHMB_PROTO_REPLY_BATCH);
 
         switch (rep.type) {
         case SHMB_PROTO_REPLY_ERROR:
@@ -413,6 +420,23 @@ static void check_reply(const uint8_t *packet, size_t len, size_t n_fds)
                 FUZZ_CHECK((rep.fd.flags & ~(uint32_t) 0x3f) == 0 && rep.fd.reserved == 0);
                 check_same(packet, len, out,
                            shmb_proto_encode_fd_reply(out, sizeof(out), rep.seq, &rep.fd));
+                break;
+        case SHMB_PROTO_REPLY_FD_CACHED:
+                FUZZ_CHECK(n_fds == 1);
+                FUZZ_CHECK(rep.fd.access == SHMB_PROTO_ACCESS_RDONLY ||
+                           rep.fd.access == SHMB_PROTO_ACCESS_RDWR);
+                FUZZ_CHECK(memcmp(&rep.fd, &rep.ticket.fd, sizeof(rep.fd)) == 0);
+                FUZZ_CHECK(rep.ticket.slot < SHMB_PROTO_CACHE_SLOTS ||
+                           rep.ticket.slot == SHMB_PROTO_CACHE_NONE);
+                FUZZ_CHECK(rep.ticket.reserved == 0);
+                check_same(packet, len, out,
+                           shmb_proto_encode_fd_cached_reply(out, sizeof(out), rep.seq,
+                                                             &rep.ticket));
+                break;
+        case SHMB_PROTO_REPLY_CACHE_PAGE:
+                FUZZ_CHECK(n_fds == 1);
+                check_same(packet, len, out,
+                           shmb_proto_encode_cache_page_reply(out, sizeof(out), rep.seq));
                 break;
         case SHMB_PROTO_REPLY_OK:
                 check_same(packet, len, out, shmb_proto_encode_ok(out, sizeof(out), rep.seq));
