@@ -79,6 +79,13 @@ static bool access_granted_valid(uint32_t access)
         return access == SHMB_PROTO_ACCESS_RDONLY || access == SHMB_PROTO_ACCESS_RDWR;
 }
 
+/* The fixed part of an fd reply (REPLY_FD, REPLY_FD_CACHED): a grant is RDONLY or RDWR, with
+ * known OBJ flags. */
+static bool fd_reply_valid(const struct shmb_proto_fd_reply *f)
+{
+        return access_granted_valid(f->access) && (f->flags & ~(uint32_t) OBJ_FLAGS) == 0;
+}
+
 /* A batch result: OBJ flags on success, a reason on failure; a grant is RDONLY or RDWR. */
 static bool batch_result_valid(const struct shmb_proto_batch_result *r)
 {
@@ -465,7 +472,7 @@ int shmb_proto_encode_fd_reply(void *buf, size_t size, uint32_t seq,
 {
         struct shmb_proto_fd_reply f;
 
-        if (!fd || !access_granted_valid(fd->access) || (fd->flags & ~(uint32_t) OBJ_FLAGS) != 0)
+        if (!fd || !fd_reply_valid(fd))
                 return -EINVAL;
         f = *fd;
         f.reserved = 0;
@@ -483,8 +490,7 @@ int shmb_proto_encode_fd_cached_reply(void *buf, size_t size, uint32_t seq,
 {
         struct shmb_proto_fd_cached_reply f;
 
-        if (!t || !access_granted_valid(t->fd.access) ||
-            (t->fd.flags & ~(uint32_t) OBJ_FLAGS) != 0 || !ticket_valid(t))
+        if (!t || !fd_reply_valid(&t->fd) || !ticket_valid(t))
                 return -EINVAL;
         f = *t;
         f.fd.reserved = 0;
@@ -1149,8 +1155,7 @@ static int decode_reply_payload(uint16_t type, const uint8_t *p, size_t len, siz
                 if (len != sizeof(ret->fd) || n_fds != 1)
                         return -EBADMSG;
                 memcpy(&ret->fd, p, sizeof(ret->fd));
-                if (!access_granted_valid(ret->fd.access) ||
-                    (ret->fd.flags & ~(uint32_t) OBJ_FLAGS) != 0 || ret->fd.reserved != 0)
+                if (!fd_reply_valid(&ret->fd) || ret->fd.reserved != 0)
                         return -EBADMSG;
                 return 0;
         case SHMB_PROTO_REPLY_FD_CACHED:
@@ -1158,8 +1163,7 @@ static int decode_reply_payload(uint16_t type, const uint8_t *p, size_t len, siz
                         return -EBADMSG;
                 memcpy(&ret->ticket, p, sizeof(ret->ticket));
                 ret->fd = ret->ticket.fd;
-                if (!access_granted_valid(ret->fd.access) ||
-                    (ret->fd.flags & ~(uint32_t) OBJ_FLAGS) != 0 || ret->fd.reserved != 0 ||
+                if (!fd_reply_valid(&ret->fd) || ret->fd.reserved != 0 ||
                     !ticket_valid(&ret->ticket))
                         return -EBADMSG;
                 return 0;
