@@ -99,28 +99,46 @@ const char *log_escape(const char *s, size_t len, char *buf, size_t size)
 /*
  * Each limiter is a small table of the uids seen recently. When it is full, the oldest slot is
  * reused: an attacker cycling through uids gains nothing, since it needs that many uids.
+ *
+ * It is asked at every grant (the audit's limiter), so a uid is looked for from a slot picked
+ * by a hash of it, onwards: found at the first look unless two uids met there. A uid is always
+ * put in the first free slot from its own, and slots are never freed, so a free slot met on
+ * the way means the uid is not in the table. Only a uid that is not there, with the table
+ * full, costs a look at every slot, for the oldest.
  */
 static struct ratelimit log_ratelimit;
 
+static size_t ratelimit_home(uid_t uid)
+{
+        uint32_t h = (uint32_t) uid * UINT32_C(2654435761); /* Knuth's multiplicative hash */
+
+        /* The hash's high bits, scaled to the table (Lemire's reduction). */
+        return (size_t) (((uint64_t) h * LIMIT_LOG_UIDS) >> 32);
+}
 
 bool ratelimit_uid(struct ratelimit *rl, uid_t uid, unsigned *ret_suppressed)
 {
-        struct ratelimit_slot *s = NULL, *oldest = &rl->slots[0];
+        /* take: where a new uid goes, the first free slot, else the oldest window's. */
+        struct ratelimit_slot *s = NULL, *take = NULL;
         uint64_t now = rl->now ? rl->now() : now_usec();
-        size_t i;
+        size_t i, home = ratelimit_home(uid);
 
         for (i = 0; i < ELEMENTSOF(rl->slots); i++) {
-                struct ratelimit_slot *t = &rl->slots[i];
+                struct ratelimit_slot *t = &rl->slots[(home + i) % ELEMENTSOF(rl->slots)];
 
-                if (t->used && t->uid == uid) {
+                if (!t->used) {
+                        take = t;
+                        break;
+                }
+                if (t->uid == uid) {
                         s = t;
                         break;
                 }
-                if (!t->used || t->window_start < oldest->window_start)
-                        oldest = t;
+                if (!take || t->window_start < take->window_start)
+                        take = t;
         }
         if (!s) {
-                s = oldest;
+                s = take;
                 *s = (struct ratelimit_slot) { .uid = uid, .used = true, .window_start = now };
         }
         if (now - s->window_start >= LIMIT_LOG_INTERVAL_USEC) {

@@ -190,6 +190,40 @@ static void test_table_full(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * Every uid is found again: the lookup starts at a slot picked by a hash of the uid and stops
+ * at the first free slot, so a uid put anywhere else would be missed and get a fresh burst
+ */
+
+/* Uids far apart and close together, so that some meet at one slot. */
+static uid_t spread_uid(size_t k)
+{
+        return (uid_t) (k % 2 ? 60000 + k : 7919 * k);
+}
+
+static void spend_all_then_held(struct ratelimit *rl, size_t n_uids)
+{
+        unsigned first;
+        size_t k;
+
+        for (k = 0; k < n_uids; k++)
+                assert_int_equal(send_n(rl, spread_uid(k), BURST, &first), BURST);
+        for (k = 0; k < n_uids; k++)
+                if (send_n(rl, spread_uid(k), 1, &first) != 0)
+                        fail_msg("uid %u of %zu was not found: a fresh burst",
+                                 (unsigned) spread_uid(k), n_uids);
+}
+
+static void test_uids_found_half(void **state)
+{
+        spend_all_then_held(*state, LIMIT_LOG_UIDS / 2);
+}
+
+static void test_uids_found_full(void **state)
+{
+        spend_all_then_held(*state, LIMIT_LOG_UIDS);
+}
+
+/* ------------------------------------------------------------------------------------------
  * The real clock: a zero-initialised limiter (every limiter of the daemon is one), and the
  * log's own
  */
@@ -218,6 +252,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_per_uid, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_uids_found_half, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_uids_found_full, setup, teardown),
                 cmocka_unit_test(test_real_clock),
         };
 
