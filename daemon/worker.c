@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * worker.c - one thread, two lists: jobs to run, jobs run (see worker.h).
+ * worker.c - threads started on demand, two lists: jobs to run, jobs run (see worker.h).
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "macro.h"
 #include "worker.h"
 
@@ -19,7 +20,8 @@
 
 struct worker {
         pthread_t threads[WORKER_THREADS_MAX];
-        size_t n_threads;
+        size_t n_threads;                       /* started */
+        size_t max_threads;
         pthread_mutex_t lock;
         pthread_cond_t wake;
         struct worker_job *todo, **todo_tail;   /* FIFO */
@@ -108,23 +110,11 @@ int worker_new(struct loop *loop, size_t n_threads, struct worker **ret)
                 free(w);
                 return r;
         }
+        w->max_threads = n_threads;
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->wake, NULL);
         r = loop_add(loop, w->event_fd, EPOLLIN, worker_dispatch, w, &w->source);
-        /* The threads inherit the signal mask: SIGTERM and friends stay blocked there and
-         * reach the loop's signalfd. */
-        while (r >= 0 && w->n_threads < n_threads) {
-                r = -pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
-                if (r >= 0)
-                        w->n_threads++;
-        }
-        if (r < 0 && w->n_threads > 0) {
-                /* Stop those that started. */
-                worker_free(w);
-                return r;
-        }
         if (r < 0) {
-                loop_remove(w->source);
                 safe_close(w->event_fd);
                 pthread_cond_destroy(&w->wake);
                 pthread_mutex_destroy(&w->lock);
@@ -133,6 +123,63 @@ int worker_new(struct loop *loop, size_t n_threads, struct worker **ret)
         }
         *ret = w;
         return 0;
+}
+
+/*
+ * A thread more, when a job would otherwise wait for one: with pending > n_threads, every
+ * thread is busy or about to be. Called with the lock not held, in the loop's thread (the only
+ * one that starts threads), after the job is queued. The thread inherits the loop thread's
+ * signal mask (SIGTERM and friends stay blocked there and reach the loop's signalfd), and its
+ * credentials and capabilities: those of the dropped privileges.
+ */
+static void worker_grow(struct worker *w)
+{
+        static bool warned;
+        int r;
+
+        if (w->n_threads >= w->max_threads || w->pending <= w->n_threads)
+                return;
+        r = -pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
+        if (r >= 0) {
+                w->n_threads++;
+                return;
+        }
+        if (!warned) {
+                log_warning_errno(r, "Cannot start a worker thread, %s: %m",
+                                  w->n_threads > 0 ? "its jobs wait for the threads there are"
+                                                   : "doing its jobs in the event loop");
+                warned = true;
+        }
+}
+
+/* No thread at all: the job runs here, and completes from the loop as if a thread had run it
+ * (its done() never runs inside worker_push(), whose caller may not be ready for it). */
+static void run_here(struct worker *w)
+{
+        uint64_t one = 1;
+
+        for (;;) {
+                struct worker_job *j;
+
+                pthread_mutex_lock(&w->lock);
+                j = w->todo;
+                if (j) {
+                        w->todo = j->next;
+                        if (!w->todo)
+                                w->todo_tail = &w->todo;
+                }
+                pthread_mutex_unlock(&w->lock);
+                if (!j)
+                        break;
+                j->run(j);
+                pthread_mutex_lock(&w->lock);
+                j->next = NULL;
+                *w->done_tail = j;
+                w->done_tail = &j->next;
+                pthread_mutex_unlock(&w->lock);
+        }
+        if (write(w->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                abort();
 }
 
 void worker_push(struct worker *w, struct worker_job *j)
@@ -144,6 +191,9 @@ void worker_push(struct worker *w, struct worker_job *j)
         w->pending++;
         pthread_cond_signal(&w->wake);
         pthread_mutex_unlock(&w->lock);
+        worker_grow(w);
+        if (w->n_threads == 0)
+                run_here(w);
 }
 
 void worker_drain(struct worker *w)

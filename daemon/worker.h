@@ -21,8 +21,15 @@ struct worker_job {
 
 struct worker;
 
-/* Starts @n_threads threads taking jobs in turn (1: jobs run in order). Make workers only after
- * privileges are dropped: credentials and capabilities are per thread. */
+/*
+ * Up to @n_threads threads taking jobs in turn (1: jobs run in order). None is started until a
+ * job needs one: a process with a second thread pays for it in every system call that takes
+ * an fd (the kernel counts references to the file it cannot skip any more) and in libc's
+ * cancellation points, about 8% of the daemon's time per open (BENCHMARKS.md), so a daemon
+ * whose clients never send fds and whose policy needs no user names stays single-threaded. When no thread can be started, the
+ * jobs run in the loop's thread (a warning is logged once). Make workers only after
+ * privileges are dropped: credentials and capabilities are per thread.
+ */
 int worker_new(struct loop *loop, size_t n_threads, struct worker **ret);
 /* Runs what is still queued, completes everything, stops the thread. */
 struct worker *worker_free(struct worker *w);

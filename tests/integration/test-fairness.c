@@ -8,7 +8,9 @@
  *  - one uid with many busy connections delays another uid's request by at most one of its
  *    own per round, not by all of them;
  *  - requests sent back to back on one connection are all answered, in order and in turn with
- *    another uid's (the connections are edge-triggered).
+ *    another uid's (the connections are edge-triggered);
+ *  - a slow name service delays only the connection whose name it looks up; the lookups' threads
+ *    start only when a lookup is needed, and when none can start, lookups still get done.
  *
  * Each case runs a fresh daemon (security.h) and ends with the suite's after-checks. Needs
  * root (it switches uids); skipped without.
@@ -27,6 +29,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -327,6 +330,15 @@ static void test_pipelined_rounds(void **state)
         sec_finish();
 }
 
+/* Each user's names: their user name is needed, so each connection's is looked up. */
+static const char per_user_policy[] =
+        "[Segment mine]\n"
+        "Names=%u-*\n"
+        "Create=*\n"
+        "ReadWrite=*\n"
+        "Owner=%u\n"
+        "\n";
+
 /*
  * A name service that is slow for one uid (tests/helpers/slownss.c: its getpwuid_r() waits
  * for a gate the test opens) delays that uid's connection alone: another uid is served from
@@ -335,13 +347,6 @@ static void test_pipelined_rounds(void **state)
  */
 static void test_slow_name_service(void **state)
 {
-        static const char policy[] =
-                "[Segment mine]\n"
-                "Names=%u-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Owner=%u\n"
-                "\n";
         const char *shim = getenv("SHMB_SLOWNSS");
         char gate[] = "/tmp/shmb-gate.XXXXXX", gate_env[64], preload_env[PATH_MAX + 16];
         const char *env[] = { "SHMB_SLOWNSS_UID=41004", gate_env, preload_env, NULL };
@@ -364,7 +369,7 @@ static void test_slow_name_service(void **state)
         assert_int_equal(unlink(gate), 0);
         snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GATE=%s", gate);
         snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
-        d = sec_start(policy, &opts);
+        d = sec_start(per_user_policy, &opts);
 
         /* 41004 connects and asks: its lookup hangs at the gate. */
         slow = sec_raw_connect(d, &sec_id_outsider);
@@ -393,6 +398,143 @@ static void test_slow_name_service(void **state)
         sec_finish();
 }
 
+/*
+ * Threads on demand (daemon/worker.h): a second thread costs the daemon in every system call
+ * that takes an fd, so it has none until a job needs one. A policy without %u needs no name
+ * lookups, and no client here sends fds, so nothing is left to close off the loop: after
+ * creates, opens, a denial, a batch, a list and a status from four uids, the daemon is still
+ * one thread.
+ */
+static int count_name(const char *name, void *userdata)
+{
+        return 0;
+}
+
+static void test_threads_on_demand(void **state)
+{
+        struct harness_daemon *d = sec_start(quota_policy, NULL);
+        struct shmb_open_req reqs[2] = {
+                { .name = "sec-a", .access = SHMB_ACCESS_RDONLY, .fd = -1 },
+                { .name = "secm-b", .access = SHMB_ACCESS_RDONLY, .fd = -1 },
+        };
+        struct shmb_client *c;
+        struct shmb_status *st = NULL;
+        int fd;
+        size_t i;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-a", 4096, SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "secm-b", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        assert_int_equal(sec_open(d, &sec_id_writer, "sec-a", SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_open(d, &sec_id_outsider, "sec-a", SHMB_ACCESS_RDONLY, &fd),
+                         -EACCES);
+        c = sec_client(d, &sec_id_reader);
+        assert_int_equal(shmb_open_batch(c, reqs, ELEMENTSOF(reqs)), 2);
+        for (i = 0; i < ELEMENTSOF(reqs); i++) {
+                assert_int_equal(reqs[i].error, 0);
+                assert_int_equal(close(reqs[i].fd), 0);
+        }
+        assert_int_equal(shmb_list(c, count_name, NULL), 2);
+        shmb_client_free(c);
+        c = sec_client(d, &sec_id_root);
+        assert_int_equal(shmb_status(c, &st), 0);
+        shmb_status_free(st);
+        shmb_client_free(c);
+
+        assert_int_equal(sec_status_number(d->pid, "Threads"), 1);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-a"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "secm-b"), 0);
+        sec_finish();
+}
+
+/*
+ * No thread can start (a pids cgroup at its limit, as TasksMax= does under systemd): the
+ * lookups %u needs are done in the loop, a warning says so once, and clients are served.
+ * The test process goes into the cgroup first, so the daemon starts in it, limited from its
+ * first connection on; the teardown takes the test process out again.
+ */
+static char pids_cgroup[PATH_MAX];
+
+static void pids_cgroup_enter(const char *max)
+{
+        static const char *const roots[] = { "/sys/fs/cgroup/pids", "/sys/fs/cgroup" };
+        char path[PATH_MAX + 32], pid[32];
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(roots); i++) {
+                snprintf(path, sizeof(path), "%s/pids.max", roots[i]);
+                snprintf(pids_cgroup, sizeof(pids_cgroup), "%s/shmb-test-%d", roots[i],
+                         (int) getpid());
+                /* A root with a controller of its own, or cgroup2's with pids enabled below. */
+                if (mkdir(pids_cgroup, 0755) < 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/pids.max", pids_cgroup);
+                if (access(path, W_OK) == 0)
+                        break;
+                (void) rmdir(pids_cgroup);
+        }
+        if (i == ELEMENTSOF(roots)) {
+                pids_cgroup[0] = '\0';
+                sec_skip("no pids cgroup controller to limit the daemon's threads with");
+        }
+        sec_write_file(path, max);
+        snprintf(path, sizeof(path), "%s/cgroup.procs", pids_cgroup);
+        snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
+        sec_write_file(path, pid);
+}
+
+static int pids_cgroup_teardown(void **state)
+{
+        char path[PATH_MAX + 32], pid[32];
+        int fd, r;
+
+        if (pids_cgroup[0]) {
+                /* Back to the parent: the cgroup goes once the daemon is gone too. */
+                snprintf(path, sizeof(path), "%s", pids_cgroup);
+                *strrchr(path, '/') = '\0';
+                strcat(path, "/cgroup.procs");
+                snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
+                fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+                        fprintf(stderr, "cannot leave %s: %m\n", pids_cgroup);
+                if (fd >= 0)
+                        (void) close(fd);
+        }
+        r = sec_teardown(state);
+
+        if (pids_cgroup[0] && rmdir(pids_cgroup) < 0)
+                fprintf(stderr, "cannot remove %s: %m\n", pids_cgroup);
+        pids_cgroup[0] = '\0';
+        return r;
+}
+
+static void test_no_thread_to_start(void **state)
+{
+        struct harness_daemon *d;
+        struct stat st;
+        int fd;
+
+        /* The test process and the daemon it starts: no third task. */
+        pids_cgroup_enter("2\n");
+        d = sec_start(per_user_policy, NULL);
+
+        /* root's name was looked up in the loop: its pattern matched, and the owner is root. */
+        assert_int_equal(sec_create(d, &sec_id_root, "root-x", 4096, SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(close(fd), 0);
+        /* And a uid with no name was answered, not left waiting for a thread. */
+        assert_int_equal(sec_open(d, &sec_id_outsider, "x-1", SHMB_ACCESS_RDONLY, &fd), -EACCES);
+        sec_assert_serving(d);
+
+        assert_int_equal(sec_status_number(d->pid, "Threads"), 1);
+        sec_expect_log(d, 0, "Cannot start a worker thread", "in the event loop", 1, 1);
+        assert_int_equal(sec_unlink(d, &sec_id_root, "root-x"), 0);
+        sec_finish();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -404,6 +546,8 @@ int main(void)
                 SEC_TEST(test_round_robin),
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
+                SEC_TEST(test_threads_on_demand),
+                cmocka_unit_test_teardown(test_no_thread_to_start, pids_cgroup_teardown),
         };
 
         if (geteuid() != 0) {
