@@ -25,13 +25,15 @@ struct worker;
  * Up to @n_threads threads taking jobs in turn (1: jobs run in order). None is started until a
  * job needs one: a process with a second thread pays for it in every system call that takes
  * an fd (the kernel counts references to the file it cannot skip any more) and in libc's
- * cancellation points, about 8% of the daemon's time per open (BENCHMARKS.md), so a daemon
- * whose clients never send fds and whose policy needs no user names stays single-threaded. When no thread can be started, the
- * jobs run in the loop's thread (a warning is logged once). Make workers only after
- * privileges are dropped: credentials and capabilities are per thread.
+ * cancellation points, about 8% of the daemon's time per open (BENCHMARKS.md). So a daemon
+ * whose clients never send fds and whose policy needs no user names stays single-threaded,
+ * and a thread with nothing to do for two seconds leaves: after a burst of lookups the daemon
+ * is single-threaded again. When no thread can be started, the jobs run in the loop's thread
+ * (a warning is logged once). Make workers only after privileges are dropped: credentials and
+ * capabilities are per thread.
  */
 int worker_new(struct loop *loop, size_t n_threads, struct worker **ret);
-/* Runs what is still queued, completes everything, stops the thread. */
+/* Runs what is still queued, completes everything, stops the threads. */
 struct worker *worker_free(struct worker *w);
 
 /* Queues @j (the caller keeps it alive until its done() runs). */

@@ -10,7 +10,8 @@
  *  - requests sent back to back on one connection are all answered, in order and in turn with
  *    another uid's (the connections are edge-triggered);
  *  - a slow name service delays only the connection whose name it looks up; the lookups' threads
- *    start only when a lookup is needed, and when none can start, lookups still get done.
+ *    start only when a lookup is needed and end when idle, and when none can start, lookups
+ *    still get done.
  *
  * Each case runs a fresh daemon (security.h) and ends with the suite's after-checks. Needs
  * root (it switches uids); skipped without.
@@ -30,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -449,6 +451,49 @@ static void test_threads_on_demand(void **state)
         sec_finish();
 }
 
+/* Waits until the daemon has @n threads; false if it has not within 10 s. */
+static bool wait_threads(const struct harness_daemon *d, unsigned long long n)
+{
+        struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
+        int i;
+
+        for (i = 0; i < 500; i++) {
+                if (sec_status_number(d->pid, "Threads") == n)
+                        return true;
+                (void) nanosleep(&pause, NULL);
+        }
+        return false;
+}
+
+/*
+ * With %u, each connection's name is looked up by a thread; a thread idle for two seconds
+ * ends, so the daemon goes back to one thread, and the next connection starts one anew.
+ * How many threads a burst of lookups starts depends on how they overlap (one more whenever
+ * all are busy, up to four): the test asks for at least one, and at most four.
+ */
+static void test_idle_threads_leave(void **state)
+{
+        struct harness_daemon *d = sec_start(per_user_policy, NULL);
+        unsigned long long n;
+        int round, fd;
+
+        for (round = 0; round < 2; round++) {
+                assert_int_equal(sec_create(d, &sec_id_root, "root-x", 4096, SHMB_ACCESS_RDWR,
+                                            &fd), 0);
+                assert_int_equal(close(fd), 0);
+                n = sec_status_number(d->pid, "Threads");
+                if (n < 2 || n > 5)
+                        fail_msg("round %d: %llu threads after a lookup, expected 2 to 5",
+                                 round, n);
+                if (!wait_threads(d, 1))
+                        fail_msg("round %d: the lookup threads are still there after 10 s "
+                                 "(%llu threads)", round,
+                                 sec_status_number(d->pid, "Threads"));
+                assert_int_equal(sec_unlink(d, &sec_id_root, "root-x"), 0);
+        }
+        sec_finish();
+}
+
 /*
  * No thread can start (a pids cgroup at its limit, as TasksMax= does under systemd): the
  * lookups %u needs are done in the loop, a warning says so once, and clients are served.
@@ -547,6 +592,7 @@ int main(void)
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
                 SEC_TEST(test_threads_on_demand),
+                SEC_TEST(test_idle_threads_leave),
                 cmocka_unit_test_teardown(test_no_thread_to_start, pids_cgroup_teardown),
         };
 
