@@ -776,13 +776,14 @@ static int run(void)
                 goto out;
         }
 
-        /* Threads only now that privileges are dropped: credentials and capabilities are per
-         * thread, and a thread made earlier would keep root's. */
+        /* Workers only now that privileges are dropped: credentials and capabilities are per
+         * thread, and a thread made earlier would keep root's (they start their threads when
+         * a job needs one). */
         r = worker_new(s.loop, 1, &s.closer);
         if (r >= 0)
                 r = worker_new(s.loop, LIMIT_RESOLVER_THREADS, &s.resolver);
         if (r < 0) {
-                log_error_errno(r, "Cannot start the worker threads: %m");
+                log_error_errno(r, "Cannot set up the workers: %m");
                 goto out;
         }
 

@@ -10,7 +10,6 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "worker.h"
 #include "clock.h"
 #include "conn.h"
 #include "limits.h"
@@ -19,6 +18,7 @@
 #include "macro.h"
 #include "reconcile.h"
 #include "server.h"
+#include "worker.h"
 
 int server_init(struct server *s, struct broker *broker)
 {
@@ -88,6 +88,9 @@ static void server_tick(struct loop_source *source, uint32_t events, void *userd
         conn_sweep_idle(s, s->idle_timeout_usec);
         broker_tick(s->broker);
         listener_resume_all(s);
+        /* Jobs that found no thread to run them (a pids limit): maybe one can be had now. */
+        worker_retry(s->closer);
+        worker_retry(s->resolver);
         if (s->watchdog_usec > 0)
                 (void) sd_notify(false, "WATCHDOG=1");
 }

@@ -34,7 +34,10 @@ struct worker_thread {
 struct worker {
         struct worker_thread threads[WORKER_THREADS_MAX];
         size_t n_threads;                       /* under the lock: started, not left */
+        size_t n_queued;                        /* under the lock: in todo */
+        size_t n_running;                       /* under the lock: taken by a thread, running */
         size_t max_threads;
+        bool warned;                            /* a start failed; logged until one succeeds */
         pthread_mutex_t lock;
         pthread_cond_t wake;                    /* on CLOCK_MONOTONIC */
         struct worker_job *todo, **todo_tail;   /* FIFO */
@@ -71,11 +74,14 @@ static void *worker_main(void *userdata)
                 w->todo = j->next;
                 if (!w->todo)
                         w->todo_tail = &w->todo;
+                w->n_queued--;
+                w->n_running++;
                 pthread_mutex_unlock(&w->lock);
 
                 j->run(j);
 
                 pthread_mutex_lock(&w->lock);
+                w->n_running--;
                 j->next = NULL;
                 *w->done_tail = j;
                 w->done_tail = &j->next;
@@ -196,11 +202,10 @@ int worker_new(struct loop *loop, size_t n_threads, struct worker **ret)
  * friends stay blocked there and reach the loop's signalfd), and its credentials and
  * capabilities: those of the dropped privileges.
  */
-static void worker_start(struct worker *w)
+static int worker_start(struct worker *w)
 {
-        static bool warned;
         struct worker_thread *t = NULL;
-        size_t i, left;
+        size_t i;
         int r;
 
         /* A slot is free once its thread is joined: counted threads hold fewer than all. */
@@ -212,21 +217,61 @@ static void worker_start(struct worker *w)
         r = -pthread_create(&t->id, NULL, worker_main, t);
         if (r >= 0) {
                 t->joinable = true;
-                return;
+                if (w->warned)
+                        log_notice("A worker thread started again: the jobs that waited go on.");
+                w->warned = false;
+                return 0;
         }
         pthread_mutex_lock(&w->lock);
-        left = --w->n_threads;
+        w->n_threads--;
         pthread_mutex_unlock(&w->lock);
-        if (!warned) {
-                log_warning_errno(r, "Cannot start a worker thread, %s: %m",
-                                  left > 0 ? "its jobs wait for the threads there are"
-                                           : "doing its jobs in the event loop");
-                warned = true;
-        }
+        if (!w->warned)
+                log_warning_errno(r, "Cannot start a worker thread, its jobs wait (retried every "
+                                  "second): %m");
+        w->warned = true;
+        return r;
 }
 
-/* No thread at all: the job runs here, and completes from the loop as if a thread had run it
- * (its done() never runs inside worker_push(), whose caller may not be ready for it). */
+/*
+ * One thread more when more jobs wait than threads are free to take them, within the limit.
+ * Counted under the lock, so that a thread leaving is not relied on and two calls do not take
+ * one slot.
+ */
+static int worker_grow(struct worker *w)
+{
+        bool grow;
+
+        pthread_mutex_lock(&w->lock);
+        grow = w->n_threads < w->max_threads && w->n_queued > w->n_threads - w->n_running;
+        if (grow)
+                w->n_threads++;
+        pthread_mutex_unlock(&w->lock);
+        return grow ? worker_start(w) : 0;
+}
+
+void worker_push(struct worker *w, struct worker_job *j)
+{
+        j->next = NULL;
+        pthread_mutex_lock(&w->lock);
+        *w->todo_tail = j;
+        w->todo_tail = &j->next;
+        w->n_queued++;
+        w->pending++;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        /* No thread to be had: the job waits for worker_retry(), never for the loop, which a
+         * slow job would stall for every client. */
+        (void) worker_grow(w);
+}
+
+void worker_retry(struct worker *w)
+{
+        if (w)
+                (void) worker_grow(w);
+}
+
+/* The jobs still queued, run in the loop's thread: only when the worker goes and no thread can
+ * be had for them. They complete from the loop, as if a thread had run them. */
 static void run_here(struct worker *w)
 {
         uint64_t one = 1;
@@ -240,6 +285,7 @@ static void run_here(struct worker *w)
                         w->todo = j->next;
                         if (!w->todo)
                                 w->todo_tail = &w->todo;
+                        w->n_queued--;
                 }
                 pthread_mutex_unlock(&w->lock);
                 if (!j)
@@ -255,37 +301,17 @@ static void run_here(struct worker *w)
                 abort();
 }
 
-void worker_push(struct worker *w, struct worker_job *j)
-{
-        bool grow, none;
-
-        j->next = NULL;
-        pthread_mutex_lock(&w->lock);
-        *w->todo_tail = j;
-        w->todo_tail = &j->next;
-        w->pending++;
-        /* More jobs than threads: every thread is busy or about to be, so one more, within
-         * the limit. Counted here, under the lock, so that a thread leaving is not relied on
-         * and two pushes do not take one slot. */
-        grow = w->n_threads < w->max_threads && w->pending > w->n_threads;
-        if (grow)
-                w->n_threads++;
-        pthread_cond_signal(&w->wake);
-        pthread_mutex_unlock(&w->lock);
-        if (grow)
-                worker_start(w);
-        pthread_mutex_lock(&w->lock);
-        none = w->n_threads == 0;
-        pthread_mutex_unlock(&w->lock);
-        if (none)
-                run_here(w);
-}
-
 void worker_drain(struct worker *w)
 {
         while (w && w->pending > 0) {
                 struct pollfd p = { .fd = w->event_fd, .events = POLLIN };
+                bool stuck;
 
+                pthread_mutex_lock(&w->lock);
+                stuck = w->n_queued > 0 && w->n_threads == 0;
+                pthread_mutex_unlock(&w->lock);
+                if (stuck && worker_grow(w) < 0)
+                        run_here(w);
                 (void) poll(&p, 1, -1);
                 complete(w);
         }

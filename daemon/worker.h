@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * worker.h - a thread for work that may block, off the event loop.
+ * worker.h - threads for work that may block, off the event loop.
  *
  * Some calls can take long for reasons a client controls or nobody controls: close() of the
  * last reference to a lingering TCP socket a client sent (closer.c), a name service lookup
@@ -15,7 +15,7 @@
 
 struct worker_job {
         struct worker_job *next;
-        void (*run)(struct worker_job *j);      /* in the worker's thread */
+        void (*run)(struct worker_job *j);      /* in a worker thread (see worker_drain()) */
         void (*done)(struct worker_job *j);     /* then in the loop's; may free the job */
 };
 
@@ -26,18 +26,28 @@ struct worker;
  * job needs one: a process with a second thread pays for it in every system call that takes
  * an fd (the kernel counts references to the file it cannot skip any more) and in libc's
  * cancellation points, about 8% of the daemon's time per open (BENCHMARKS.md). So a daemon
- * whose clients never send fds and whose policy needs no user names stays single-threaded,
- * and a thread with nothing to do for two seconds leaves: after a burst of lookups the daemon
- * is single-threaded again. When no thread can be started, the jobs run in the loop's thread
- * (a warning is logged once). Make workers only after privileges are dropped: credentials and
- * capabilities are per thread.
+ * whose clients never send fds and whose policy needs no user names stays single-threaded. A
+ * thread with nothing to do for two seconds leaves, so that after a burst of lookups the
+ * kernel sees one thread again (glibc keeps its cancellation points' cost once a thread has
+ * been). Make workers only after privileges are dropped: credentials and capabilities are
+ * per thread.
  */
 int worker_new(struct loop *loop, size_t n_threads, struct worker **ret);
 /* Runs what is still queued, completes everything, stops the threads. */
 struct worker *worker_free(struct worker *w);
 
-/* Queues @j (the caller keeps it alive until its done() runs). */
+/*
+ * Queues @j (the caller keeps it alive until its done() runs), and starts a thread if every
+ * thread there is has a job. When none can be started (TasksMax=, a pids cgroup at its limit),
+ * the job waits: a warning is logged, and worker_retry() tries again. It never runs in the
+ * loop meanwhile, where a slow one would stall every client.
+ */
 void worker_push(struct worker *w, struct worker_job *j);
 
-/* Waits until every job pushed so far is done (its done() has run): for tests and exit. */
+/* Starts a thread for jobs that wait for one, if one can be had now: every second (the
+ * server's tick). NULL: nothing. */
+void worker_retry(struct worker *w);
+
+/* Waits until every job pushed so far is done (its done() has run): for tests and exit. At
+ * exit, jobs that no thread can be started for run in the caller's thread. */
 void worker_drain(struct worker *w);
