@@ -599,7 +599,6 @@ static void test_no_thread_to_start(void **state)
         struct harness_daemon *d;
         struct pollfd pfd;
         struct stat st;
-        uint64_t deadline;
         size_t mark;
         int raw, fd = -1;
 
@@ -618,10 +617,7 @@ static void test_no_thread_to_start(void **state)
         /* The loop was not stalled by it: a reload is done meanwhile. */
         mark = harness_daemon_log_mark(d);
         assert_int_equal(kill(d->pid, SIGHUP), 0);
-        deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
-        while (harness_daemon_log_count(d, mark, "Policy reloaded", NULL) == 0 &&
-               tl_now_ms() < deadline)
-                tl_sleep_ms(5);
+        (void) harness_daemon_wait_log(d, mark, "Policy reloaded", HARNESS_TIMEOUT_MS);
         sec_expect_log(d, mark, "Policy reloaded", NULL, 1, 1);
         assert_int_equal(sec_status_number(d->pid, "Threads"), 1);
         sec_expect_log(d, 0, "Cannot start a worker thread", "its jobs wait", 1, 1);
