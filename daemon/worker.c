@@ -48,6 +48,34 @@ struct worker {
         size_t pending;                         /* pushed, done() not run yet */
 };
 
+/* Under the lock: the next job off the queue, or NULL. */
+static struct worker_job *take_locked(struct worker *w)
+{
+        struct worker_job *j = w->todo;
+
+        if (!j)
+                return NULL;
+        w->todo = j->next;
+        if (!w->todo)
+                w->todo_tail = &w->todo;
+        w->n_queued--;
+        return j;
+}
+
+/* Under the lock: @j has run; it goes to the done list, and the loop is woken to complete
+ * it. An eventfd write fails only when the counter would overflow: it is then far from zero,
+ * and the loop is woken anyway. */
+static void finish_locked(struct worker *w, struct worker_job *j)
+{
+        uint64_t one = 1;
+
+        j->next = NULL;
+        *w->done_tail = j;
+        w->done_tail = &j->next;
+        if (write(w->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                abort();
+}
+
 /* Waits for a job; false when the thread should leave: stopping, or idle too long. */
 static bool wait_for_job(struct worker *w)
 {
@@ -68,13 +96,8 @@ static void *worker_main(void *userdata)
 
         pthread_mutex_lock(&w->lock);
         while (wait_for_job(w)) {
-                struct worker_job *j = w->todo;
-                uint64_t one = 1;
+                struct worker_job *j = take_locked(w);
 
-                w->todo = j->next;
-                if (!w->todo)
-                        w->todo_tail = &w->todo;
-                w->n_queued--;
                 w->n_running++;
                 pthread_mutex_unlock(&w->lock);
 
@@ -82,13 +105,7 @@ static void *worker_main(void *userdata)
 
                 pthread_mutex_lock(&w->lock);
                 w->n_running--;
-                j->next = NULL;
-                *w->done_tail = j;
-                w->done_tail = &j->next;
-                /* An eventfd write fails only when the counter would overflow: it is then far
-                 * from zero, and the loop is woken anyway. */
-                if (write(w->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-                        abort();
+                finish_locked(w, j);
         }
         /* Decided under the lock: a job pushed before now was seen above and taken; one pushed
          * after sees one thread fewer and starts one if it needs to. The loop joins this
@@ -274,31 +291,19 @@ void worker_retry(struct worker *w)
  * be had for them. They complete from the loop, as if a thread had run them. */
 static void run_here(struct worker *w)
 {
-        uint64_t one = 1;
-
         for (;;) {
                 struct worker_job *j;
 
                 pthread_mutex_lock(&w->lock);
-                j = w->todo;
-                if (j) {
-                        w->todo = j->next;
-                        if (!w->todo)
-                                w->todo_tail = &w->todo;
-                        w->n_queued--;
-                }
+                j = take_locked(w);
                 pthread_mutex_unlock(&w->lock);
                 if (!j)
                         break;
                 j->run(j);
                 pthread_mutex_lock(&w->lock);
-                j->next = NULL;
-                *w->done_tail = j;
-                w->done_tail = &j->next;
+                finish_locked(w, j);
                 pthread_mutex_unlock(&w->lock);
         }
-        if (write(w->event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-                abort();
 }
 
 void worker_drain(struct worker *w)
