@@ -323,6 +323,26 @@ double bench_proc_cpu_seconds(pid_t pid)
         return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
 }
 
+int bench_proc_sched_seconds(pid_t pid, double *ret_run, double *ret_wait)
+{
+        unsigned long long run, wait;
+        char path[64];
+        FILE *f;
+        int n;
+
+        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        n = fscanf(f, "%llu %llu", &run, &wait);
+        fclose(f);
+        if (n != 2)
+                return -EIO;
+        *ret_run = (double) run / 1e9;
+        *ret_wait = (double) wait / 1e9;
+        return 0;
+}
+
 int bench_policy_accepted(const char *bin, const char *policy)
 {
         char dir[] = "/tmp/shmb-bench-check.XXXXXX", path[sizeof(dir) + 16];

@@ -124,6 +124,8 @@ struct tput_window {
         uint64_t ops;           /* operations done in the window(s), all clients */
         double server_cpu_s;    /* the server's utime + stime over the window(s), or NaN */
         double wall_s;          /* the window(s), from go until every client exited */
+        double idle_s, total_s; /* the machine's idle and all CPU time over the window(s) */
+        double server_wait_s;   /* the server's main thread runnable but not running, or NaN */
 };
 
 /* The naive-broker comparison (issue 12), also printed as its own table and JSON object. */
@@ -150,6 +152,12 @@ static struct naive_level naive_results[N_NAIVE_LEVELS];
 static double cpu_us_per_op(const struct tput_window *w)
 {
         return w->ops ? w->server_cpu_s * 1e6 / (double) w->ops : NAN;
+}
+
+/* How much of the machine's CPU time went unused in @w, in percent. */
+static double idle_pct(const struct tput_window *w)
+{
+        return w->total_s > 0 ? 100 * w->idle_s / w->total_s : NAN;
 }
 
 static struct row *row_new(const char *key, const char *label)
@@ -396,6 +404,8 @@ static int write_json(const char *path, const struct bench_machine *m, int argc,
                         fprintf(f, ", \"%s\": {\"ops_per_s\": ", side_key[s]);
                         bench_json_number(f, lv->w[s].rate);
                         fprintf(f, ", \"ops\": %llu", (unsigned long long) lv->w[s].ops);
+                        fprintf(f, ", \"machine_idle_pct\": ");
+                        bench_json_number(f, idle_pct(&lv->w[s]));
                         if (lv->clients == 1) {
                                 fprintf(f, ", \"p50_us\": ");
                                 bench_json_number(f, lv->lat[s].median_us);
@@ -409,6 +419,9 @@ static int write_json(const char *path, const struct bench_machine *m, int argc,
                                 bench_json_number(f, cpu_us_per_op(&lv->w[s]));
                                 fprintf(f, ", \"daemon_busy_pct\": ");
                                 bench_json_number(f, 100 * lv->w[s].server_cpu_s /
+                                                             lv->w[s].wall_s);
+                                fprintf(f, ", \"daemon_waiting_pct\": ");
+                                bench_json_number(f, 100 * lv->w[s].server_wait_s /
                                                              lv->w[s].wall_s);
                         }
                         fputc('}', f);
@@ -1150,12 +1163,13 @@ static int measure_throughput(const struct tput_side *side, size_t n, bool one_u
         struct tput_job j = { .side = *side, .pin = pin, .samples = samples };
         size_t size = sizeof(uint64_t) + n * sizeof(struct tput_result), i;
         struct bench_children ch;
-        double cpu0 = NAN;
+        struct bench_cpu m0, m1;
+        double cpu0 = NAN, run0, wait0 = NAN, run1, wait1;
         uint64_t t0, end = 0;
         void *sh;
         int r;
 
-        *ret = (struct tput_window) { .server_cpu_s = NAN };
+        *ret = (struct tput_window) { .server_cpu_s = NAN, .server_wait_s = NAN };
         sh = bench_shared_alloc(size);
         if (!sh)
                 return -ENOMEM;
@@ -1171,15 +1185,27 @@ static int measure_throughput(const struct tput_side *side, size_t n, bool one_u
                 (void) bench_children_finish(&ch, 0);
                 goto out;
         }
-        if (side->d)
+        if (side->d) {
                 cpu0 = bench_proc_cpu_seconds(side->d->pid);
+                if (bench_proc_sched_seconds(side->d->pid, &run0, &wait0) < 0)
+                        wait0 = NAN;
+        }
+        if (bench_cpu_sample(&m0) < 0)
+                m0 = (struct bench_cpu) { NAN, NAN };
         t0 = tl_now_ns();
         *j.deadline_ns = t0 + (uint64_t) (seconds * 1e9);
         bench_children_go(&ch);
         r = bench_children_finish(&ch, (unsigned) (seconds * 1000) + 30000);
         ret->wall_s = (double) (tl_now_ns() - t0) / 1e9;
-        if (side->d)
+        if (side->d) {
                 ret->server_cpu_s = bench_proc_cpu_seconds(side->d->pid) - cpu0;
+                if (bench_proc_sched_seconds(side->d->pid, &run1, &wait1) == 0)
+                        ret->server_wait_s = wait1 - wait0;
+        }
+        if (bench_cpu_sample(&m1) == 0) {
+                ret->total_s = m1.total - m0.total;
+                ret->idle_s = ret->total_s - (m1.busy - m0.busy);
+        }
         for (i = 0; r == 0 && i < n; i++) {
                 if (j.res[i].error < 0) {
                         fprintf(stderr, "shmb-bench: %s (client %zu) failed: %s\n",
@@ -1252,6 +1278,9 @@ static int measure_throughput_sides(const struct tput_side *sides, size_t n_side
                         ret[k].ops += w.ops;
                         ret[k].server_cpu_s += w.server_cpu_s;
                         ret[k].wall_s += w.wall_s;
+                        ret[k].server_wait_s += w.server_wait_s;
+                        ret[k].idle_s += w.idle_s;
+                        ret[k].total_s += w.total_s;
                 }
         if (lat_stats)
                 for (k = 0; k < n_sides; k++)
@@ -1449,13 +1478,19 @@ static void scenario_naive(const struct bench_daemon *d)
                 if (n == 1 && cfg.pin != PIN_NONE)
                         row_note(rate, "info: pinned (--pin %s)",
                                  cfg.pin == PIN_SAME ? "same" : "split");
+                else
+                        row_note(rate, "machine idle %.0f%% / %.0f%%, direct %.0f%%",
+                                 idle_pct(&lv->w[SIDE_NAIVE]), idle_pct(&lv->w[SIDE_BROKER]),
+                                 idle_pct(&lv->w[SIDE_DIRECT]));
                 row_set(rate_direct, "direct", lv->w[SIDE_DIRECT].rate, "shmbroker",
                         lv->w[SIDE_BROKER].rate, "ops/s", "shmbroker/direct throughput", 0, 0);
                 row_set(cpu, "naive", cpu_us_per_op(&lv->w[SIDE_NAIVE]), "shmbroker",
                         cpu_us_per_op(&lv->w[SIDE_BROKER]), "us",
                         "shmbroker/naive daemon CPU per operation", n == 64 ? '<' : 0, 1.0);
-                row_note(cpu, "busy %.0f%% / %.0f%% of a CPU", busy[SIDE_NAIVE],
-                         busy[SIDE_BROKER]);
+                row_note(cpu, "busy %.0f%% / %.0f%% of a CPU, waiting to run %.0f%% / %.0f%%",
+                         busy[SIDE_NAIVE], busy[SIDE_BROKER],
+                         100 * lv->w[SIDE_NAIVE].server_wait_s / lv->w[SIDE_NAIVE].wall_s,
+                         100 * lv->w[SIDE_BROKER].server_wait_s / lv->w[SIDE_BROKER].wall_s);
         }
         if (bench_daemon_stop(naive) < 0) {
                 fprintf(stderr, "shmb-bench: the naive broker did not stop cleanly\n");
@@ -1536,19 +1571,26 @@ static void scenario_create(const struct bench_daemon *d)
         struct row *row = row_new("create_acl_median",
                                   "create (owner, mode, 3-entry ACL)+unlink: median");
         struct bench_stats s[2];
+        double cpu;
         int r;
 
         progress("create with ACL, direct vs broker (%.1f s)", cfg.lat_seconds);
         /* As root: the direct side chowns, and the rule's Create= is uid 0. */
+        cpu = bench_proc_cpu_seconds(d->pid);
         r = measure_latency(ops, 2, 0, cfg.lat_seconds, s);
         if (r < 0) {
                 row_error(row, r);
                 return;
         }
+        /* Only the broker side talks to the daemon: its CPU time is that side's, over its
+         * timed operations and its LAT_WARMUP first ones. */
+        cpu = bench_proc_cpu_seconds(d->pid) - cpu;
         row_set(row, "direct", s[0].median_us, "broker", s[1].median_us, "us",
                 "broker/direct latency", 0, 0);
         row->a_p99 = s[0].p99_us;
         row->b_p99 = s[1].p99_us;
+        row_note(row, "daemon CPU %.2f us per create+unlink",
+                 cpu * 1e6 / (double) (s[1].n + LAT_WARMUP));
 }
 
 static void scenario_batch(const struct bench_daemon *d)
@@ -1559,8 +1601,14 @@ static void scenario_batch(const struct bench_daemon *d)
                 { .kind = OP_BROKER_OPEN16, .d = d },
                 { .kind = OP_BROKER_BATCH16, .d = d },
         };
+        const struct tput_side opens[2] = {
+                { OP_BROKER_OPEN16, d }, { OP_BROKER_BATCH16, d },
+        };
+        const struct tput_side maps[2] = {
+                { OP_DIRECT_OPEN, NULL }, { OP_BROKER_BATCH16_MAP, d },
+        };
         struct bench_stats s[2];
-        double tput[2];
+        struct tput_window w[2];
         int r;
 
         progress("16 single opens vs one batch of 16 (%.1f s)", cfg.lat_seconds);
@@ -1580,15 +1628,15 @@ static void scenario_batch(const struct bench_daemon *d)
         row = row_new("batch16_opens_per_s_64", "opens/s, 64 processes: 16 single vs batch");
         progress("64 clients: 16 single opens vs one batch (2 x %.1f s in %d rounds)",
                  cfg.tput_seconds, TPUT_ROUNDS);
-        r = measure_throughput_pair(OP_BROKER_OPEN16, d, OP_BROKER_BATCH16, d, 64, &tput[0],
-                                    &tput[1]);
+        r = measure_throughput_sides(opens, 2, 64, false, false, w, NULL);
         if (r < 0) {
                 row_error(row, r);
                 return;
         }
-        row_set(row, "single", tput[0], "batch", tput[1], "ops/s", "batch/single throughput",
+        row_set(row, "single", w[0].rate, "batch", w[1].rate, "ops/s", "batch/single throughput",
                 0, 0);
-        row_note(row, "info: open+close, no mmap");
+        row_note(row, "info: open+close, no mmap; daemon %.2f / %.2f us per name",
+                 cpu_us_per_op(&w[0]), cpu_us_per_op(&w[1]));
 
         /* The 64-process row of the throughput scenario again, with the broker's opens in
          * batches of 16 (issue 12: >= 0.5x direct with shmb_open_batch, mmap included). */
@@ -1598,15 +1646,16 @@ static void scenario_batch(const struct bench_daemon *d)
                       "open+mmap/s, 64 processes: direct vs batch of 16");
         progress("64 clients: direct opens vs batches of 16, each mapped (2 x %.1f s in %d "
                  "rounds)", cfg.tput_seconds, TPUT_ROUNDS);
-        r = measure_throughput_pair(OP_DIRECT_OPEN, NULL, OP_BROKER_BATCH16_MAP, d, 64, &tput[0],
-                                    &tput[1]);
+        r = measure_throughput_sides(maps, 2, 64, false, false, w, NULL);
         if (r < 0) {
                 row_error(row, r);
                 return;
         }
-        row_set(row, "direct", tput[0], "batch", tput[1], "ops/s", "batch/direct throughput",
+        row_set(row, "direct", w[0].rate, "batch", w[1].rate, "ops/s", "batch/direct throughput",
                 '>', 0.5);
-        row_note(row, "info: a batch's 16 names are 16 operations");
+        /* What the batch side leaves idle is CPU time lost waiting for wake-ups. */
+        row_note(row, "info: 16 names = 16 ops; daemon %.2f us/name; idle %.0f%% / %.0f%%",
+                 cpu_us_per_op(&w[1]), idle_pct(&w[0]), idle_pct(&w[1]));
 #else
         row_note(row, "n/a (no batch API yet)");
 #endif
