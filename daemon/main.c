@@ -35,7 +35,6 @@
 #include "mkdir.h"
 #include "policy.h"
 #include "policy-store.h"
-#include "priority.h"
 #include "privs.h"
 #include "registry.h"
 #include "restore.h"
@@ -61,8 +60,6 @@ static struct policy_store kept_policy;
 static char *running_on_kept;
 static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
 static long arg_kept_fds = -1;  /* -1: the default, none (server.c) */
-static int arg_nice = PRIORITY_NICE_DEFAULT;
-static bool arg_nice_set;
 
 static void help(void)
 {
@@ -83,8 +80,6 @@ static void help(void)
                "  --kept-fds N             keep at most N fds open for connections' next opens\n"
                "                           of the same objects (default 0: none; see\n"
                "                           shmbrokerd(8) before; at most %d)\n"
-               "  --nice N|keep            run at nice level N, -20 to 19 (default %d when\n"
-               "                           started at 0); keep: at the level started at\n"
                "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
                "  --print-default-policy   print the embedded default policy and exit\n"
                "  --check-policy           load the policy, report errors, and exit\n"
@@ -92,7 +87,7 @@ static void help(void)
                "      --version            show the version\n\n"
                "See shmbrokerd(8) and shmbroker.conf(5).\n",
                DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT,
-               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS_MAX, PRIORITY_NICE_DEFAULT);
+               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS_MAX);
 }
 
 enum {
@@ -104,7 +99,6 @@ enum {
         ARG_USER,
         ARG_IDLE_TIMEOUT,
         ARG_KEPT_FDS,
-        ARG_NICE,
         ARG_LOG_LEVEL,
         ARG_PRINT_DEFAULT_POLICY,
         ARG_CHECK_POLICY,
@@ -123,7 +117,6 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 { "user", required_argument, NULL, ARG_USER },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "kept-fds", required_argument, NULL, ARG_KEPT_FDS },
-                { "nice", required_argument, NULL, ARG_NICE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "print-default-policy", no_argument, NULL, ARG_PRINT_DEFAULT_POLICY },
                 { "check-policy", no_argument, NULL, ARG_CHECK_POLICY },
@@ -180,12 +173,6 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                         arg_kept_fds = (long) v;
                         break;
                 }
-                case ARG_NICE:
-                        if (priority_parse(optarg, &arg_nice) < 0)
-                                return log_error_errno(-EINVAL, "Invalid --nice '%s' (-20 to 19, "
-                                                       "or keep).", optarg);
-                        arg_nice_set = true;
-                        break;
                 case ARG_LOG_LEVEL:
                         level = log_parse_level(optarg);
                         if (level < 0)
@@ -886,8 +873,6 @@ int main(int argc, char *argv[])
          * held (held.c) sends SIGIO if someone opens the file in that instant. */
         (void) signal(SIGIO, SIG_IGN);
         raise_nofile();
-        /* Before any thread: each starts at its creator's level. */
-        priority_apply(arg_nice, arg_nice_set);
 
         return run() < 0 ? 1 : 0;
 }

@@ -90,9 +90,8 @@ struct harness_daemon_options {
                                          * restart); it is not removed at stop */
         const char *const *wrapper;     /* NULL-terminated command run in front of the daemon
                                          * (it must exec it in the same process), or NULL */
-        bool seccomp_deny_resources;    /* setrlimit, prlimit64, setpriority and openat2
-                                         * fail with EPERM, as under
-                                         * SystemCallFilter=~@resources and
+        bool seccomp_deny_resources;    /* setrlimit, prlimit64 and openat2 fail with EPERM,
+                                         * as under SystemCallFilter=~@resources and
                                          * RestrictSUIDSGID=yes */
         const char *const *env;         /* NULL-terminated "NAME=VALUE" strings added to the
                                          * daemon's environment, or NULL */

@@ -27,14 +27,6 @@ const struct harness_id sec_id_control = { .uid = HARNESS_CONTROL_UID,
                                            .gid = HARNESS_CONTROL_GID };
 const struct harness_id sec_id_root = { .uid = 0, .gid = 0 };
 
-const char sec_per_user_policy[] =
-        "[Segment mine]\n"
-        "Names=%u-*\n"
-        "Create=*\n"
-        "ReadWrite=*\n"
-        "Owner=%u\n"
-        "\n";
-
 const char sec_policy[] =
         "[Segment sec]\n"
         "Names=sec-*\n"

@@ -37,9 +37,6 @@ extern const struct harness_id sec_id_root;
  * 0640, at most 1M. big-*: 41001 only, up to 4M.
  */
 extern const char sec_policy[];
-/* One rule, %u-* for everyone, owned by its creator: each connection's uid is looked up (%u),
- * on a thread the daemon starts for it. */
-extern const char sec_per_user_policy[];
 
 /* The daemon's per-uid log burst (daemon/limits.h LIMIT_LOG_BURST, documented in
  * shmbrokerd(8)): at most this many client-triggered lines per uid per 10 s. */

@@ -64,24 +64,6 @@ tests_integration_test_fairness_LDADD = $(tests_integration_test_security_LDADD)
 
 TESTS += tests/integration/test-fairness
 
-# The daemon's nice level (--nice): the default, a level it was started at, no privilege.
-check_PROGRAMS += tests/integration/test-priority
-tests_integration_test_priority_SOURCES = \
-	tests/helpers/harness.c \
-	tests/helpers/harness.h \
-	tests/helpers/testlib.c \
-	tests/helpers/testlib.h \
-	tests/helpers/security.c \
-	tests/helpers/security.h \
-	tests/integration/test-priority.c \
-	$(NULL)
-tests_integration_test_priority_CPPFLAGS = $(tests_integration_test_security_CPPFLAGS)
-tests_integration_test_priority_CFLAGS = $(test_c_flags) $(LIBACL_CFLAGS)
-tests_integration_test_priority_LDFLAGS = $(test_ld_flags)
-tests_integration_test_priority_LDADD = $(tests_integration_test_security_LDADD)
-
-TESTS += tests/integration/test-priority
-
 # An LD_PRELOAD shim that moves a daemon's CLOCK_MONOTONIC while it runs (test_d76: the log
 # rate limit's 10 s interval passes at once). Built as a module (the .so in .libs/); not
 # installed, not instrumented.

@@ -332,6 +332,15 @@ static void test_pipelined_rounds(void **state)
         sec_finish();
 }
 
+/* Each user's names: their user name is needed, so each connection's is looked up. */
+static const char per_user_policy[] =
+        "[Segment mine]\n"
+        "Names=%u-*\n"
+        "Create=*\n"
+        "ReadWrite=*\n"
+        "Owner=%u\n"
+        "\n";
+
 /*
  * A name service that is slow for one uid (tests/helpers/slownss.c: its getpwuid_r() waits
  * for a gate the test opens) delays that uid's connection alone: another uid is served from
@@ -362,7 +371,7 @@ static void test_slow_name_service(void **state)
         assert_int_equal(unlink(gate), 0);
         snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GATE=%s", gate);
         snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
-        d = sec_start(sec_per_user_policy, &opts);
+        d = sec_start(per_user_policy, &opts);
 
         /* 41004 connects and asks: its lookup hangs at the gate. */
         slow = sec_raw_connect(d, &sec_id_outsider);
@@ -464,7 +473,7 @@ static bool wait_threads(const struct harness_daemon *d, unsigned long long n)
  */
 static void test_idle_threads_leave(void **state)
 {
-        struct harness_daemon *d = sec_start(sec_per_user_policy, NULL);
+        struct harness_daemon *d = sec_start(per_user_policy, NULL);
         unsigned long long n;
         int round, fd;
 
@@ -595,7 +604,7 @@ static void test_no_thread_to_start(void **state)
 
         /* The test process and the daemon it starts: no third task. */
         pids_cgroup_enter("2\n");
-        d = sec_start(sec_per_user_policy, NULL);
+        d = sec_start(per_user_policy, NULL);
 
         /* root asks; its name cannot be looked up without a thread: no answer yet. */
         raw = sec_raw_connect(d, &sec_id_root);

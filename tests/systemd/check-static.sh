@@ -7,10 +7,9 @@
 #    insists that ExecStart= exists.
 # 2. systemd-analyze security --offline=true --threshold=15: exposure at most 1.5 (the
 #    threshold is the displayed value times ten). The table is printed in any case.
-# 3. A lint for what the score does not catch: settings that must be there (among them Nice=,
-#    with the daemon's --nice keep), settings that would break the broker (DynamicUser=,
-#    RemoveIPC=yes, PrivateUsers=, ~@privileged, TemporaryFileSystem=/dev/shm), and
-#    capabilities equal to daemon/privs.h's PRIVS_KEEP_CAPS.
+# 3. A lint for what the score does not catch: settings that must be there, settings that
+#    would break the broker (DynamicUser=, RemoveIPC=yes, PrivateUsers=, ~@privileged,
+#    TemporaryFileSystem=/dev/shm), and capabilities equal to daemon/privs.h's PRIVS_KEEP_CAPS.
 #
 # Environment: SHMB_TOP_SRCDIR (the source tree), SHMBROKERD (the built daemon), both set by
 # "make check"; SHMB_SECURITY_THRESHOLD (default 15). Exit 0 pass, 1 fail, 77 skip (no
@@ -117,13 +116,6 @@ fi
 if grep -Eq '^SystemCallFilter=~.*@resources' "$unit" && [ -z "$(value "$unit" LimitNOFILE)" ]; then
 	fail "shmbrokerd.service: ~@resources without LimitNOFILE="
 fi
-# The manager sets the nice level and the daemon keeps it: else the daemon would override a
-# drop-in's Nice= (or try to, as ~@resources refuses it setpriority()).
-must "$unit" Nice -10
-case "$(value "$unit" ExecStart)" in
-*" --nice keep"*) ;;
-*) fail "shmbrokerd.service: ExecStart= without --nice keep" ;;
-esac
 # Capabilities: the unit's sets, and daemon/privs.h's, all the same.
 norm() {
 	tr ' ,{}' '\n\n\n\n' | grep '^CAP_' | sort -u | tr '\n' ' '
