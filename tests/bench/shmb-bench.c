@@ -154,10 +154,13 @@ static double cpu_us_per_op(const struct tput_window *w)
         return w->ops ? w->server_cpu_s * 1e6 / (double) w->ops : NAN;
 }
 
-/* How much of the machine's CPU time went unused in @w, in percent. */
+/* How much of the machine's CPU time went unused in @w, in percent. The kernel's counters
+ * are read a moment apart, so a machine that never idled can come out a hair below 0. */
 static double idle_pct(const struct tput_window *w)
 {
-        return w->total_s > 0 ? 100 * w->idle_s / w->total_s : NAN;
+        if (!(w->total_s > 0))
+                return NAN;
+        return w->idle_s > 0 ? 100 * w->idle_s / w->total_s : 0;
 }
 
 static struct row *row_new(const char *key, const char *label)
