@@ -82,10 +82,10 @@ int bench_daemon_fd_count(const struct bench_daemon *d);
  * (a resolution of one clock tick, 1/sysconf(_SC_CLK_TCK) s), or NaN. */
 double bench_proc_cpu_seconds(pid_t pid);
 
-/* How long the main thread of @pid has run on a CPU, and waited on a run queue (runnable, not
- * running), in seconds, from /proc/PID/schedstat (nanoseconds). -errno if the kernel has no
+/* How long the main thread of @pid has waited on a run queue (runnable, not running), in
+ * seconds: the second field of /proc/PID/schedstat (nanoseconds). NaN if the kernel has no
  * schedstat (CONFIG_SCHED_INFO). */
-int bench_proc_sched_seconds(pid_t pid, double *ret_run, double *ret_wait);
+double bench_proc_wait_seconds(pid_t pid);
 
 /* Runs "$bin --check-policy --policy FILE" on @policy: 1 accepted, 0 refused, <0 error. */
 int bench_policy_accepted(const char *bin, const char *policy);

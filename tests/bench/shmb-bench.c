@@ -154,6 +154,18 @@ static double cpu_us_per_op(const struct tput_window *w)
         return w->ops ? w->server_cpu_s * 1e6 / (double) w->ops : NAN;
 }
 
+/* The server's CPU time over @w, and how long it waited to run, in percent of the wall time
+ * (NaN without a server). */
+static double busy_pct(const struct tput_window *w)
+{
+        return 100 * w->server_cpu_s / w->wall_s;
+}
+
+static double waiting_pct(const struct tput_window *w)
+{
+        return 100 * w->server_wait_s / w->wall_s;
+}
+
 /* How much of the machine's CPU time went unused in @w, in percent. The kernel's counters
  * are read a moment apart, so a machine that never idled can come out a hair below 0. */
 static double idle_pct(const struct tput_window *w)
@@ -421,11 +433,9 @@ static int write_json(const char *path, const struct bench_machine *m, int argc,
                                 fprintf(f, ", \"daemon_cpu_us_per_op\": ");
                                 bench_json_number(f, cpu_us_per_op(&lv->w[s]));
                                 fprintf(f, ", \"daemon_busy_pct\": ");
-                                bench_json_number(f, 100 * lv->w[s].server_cpu_s /
-                                                             lv->w[s].wall_s);
+                                bench_json_number(f, busy_pct(&lv->w[s]));
                                 fprintf(f, ", \"daemon_waiting_pct\": ");
-                                bench_json_number(f, 100 * lv->w[s].server_wait_s /
-                                                             lv->w[s].wall_s);
+                                bench_json_number(f, waiting_pct(&lv->w[s]));
                         }
                         fputc('}', f);
                 }
@@ -1167,7 +1177,7 @@ static int measure_throughput(const struct tput_side *side, size_t n, bool one_u
         size_t size = sizeof(uint64_t) + n * sizeof(struct tput_result), i;
         struct bench_children ch;
         struct bench_cpu m0, m1;
-        double cpu0 = NAN, run0, wait0 = NAN, run1, wait1;
+        double cpu0 = NAN, wait0 = NAN;
         uint64_t t0, end = 0;
         void *sh;
         int r;
@@ -1190,8 +1200,7 @@ static int measure_throughput(const struct tput_side *side, size_t n, bool one_u
         }
         if (side->d) {
                 cpu0 = bench_proc_cpu_seconds(side->d->pid);
-                if (bench_proc_sched_seconds(side->d->pid, &run0, &wait0) < 0)
-                        wait0 = NAN;
+                wait0 = bench_proc_wait_seconds(side->d->pid);
         }
         if (bench_cpu_sample(&m0) < 0)
                 m0 = (struct bench_cpu) { NAN, NAN };
@@ -1202,8 +1211,7 @@ static int measure_throughput(const struct tput_side *side, size_t n, bool one_u
         ret->wall_s = (double) (tl_now_ns() - t0) / 1e9;
         if (side->d) {
                 ret->server_cpu_s = bench_proc_cpu_seconds(side->d->pid) - cpu0;
-                if (bench_proc_sched_seconds(side->d->pid, &run1, &wait1) == 0)
-                        ret->server_wait_s = wait1 - wait0;
+                ret->server_wait_s = bench_proc_wait_seconds(side->d->pid) - wait0;
         }
         if (bench_cpu_sample(&m1) == 0) {
                 ret->total_s = m1.total - m0.total;
@@ -1403,7 +1411,7 @@ static void scenario_throughput(const struct bench_daemon *d)
 static void scenario_naive(const struct bench_daemon *d)
 {
         struct bench_daemon *naive = NULL;
-        size_t i, k;
+        size_t i;
         int r;
 
         progress("1 MiB open+fstat+mmap+munmap+close: direct, naive broker, shmbroker "
@@ -1430,7 +1438,6 @@ static void scenario_naive(const struct bench_daemon *d)
                 bool one_uid = naive_levels[i].one_uid;
                 struct row *p50 = NULL, *rate, *rate_direct, *cpu;
                 char key[64], label[96];
-                double busy[_SIDE_MAX];
 
                 if (bench_interrupted)
                         break;
@@ -1463,8 +1470,6 @@ static void scenario_naive(const struct bench_daemon *d)
                         continue;
                 }
                 lv->done = true;
-                for (k = 0; k < _SIDE_MAX; k++)
-                        busy[k] = 100 * lv->w[k].server_cpu_s / lv->w[k].wall_s;
                 if (p50) {
                         row_set(p50, "naive", lv->lat[SIDE_NAIVE].median_us, "shmbroker",
                                 lv->lat[SIDE_BROKER].median_us, "us", "shmbroker/naive latency",
@@ -1491,9 +1496,8 @@ static void scenario_naive(const struct bench_daemon *d)
                         cpu_us_per_op(&lv->w[SIDE_BROKER]), "us",
                         "shmbroker/naive daemon CPU per operation", n == 64 ? '<' : 0, 1.0);
                 row_note(cpu, "busy %.0f%% / %.0f%% of a CPU, waiting to run %.0f%% / %.0f%%",
-                         busy[SIDE_NAIVE], busy[SIDE_BROKER],
-                         100 * lv->w[SIDE_NAIVE].server_wait_s / lv->w[SIDE_NAIVE].wall_s,
-                         100 * lv->w[SIDE_BROKER].server_wait_s / lv->w[SIDE_BROKER].wall_s);
+                         busy_pct(&lv->w[SIDE_NAIVE]), busy_pct(&lv->w[SIDE_BROKER]),
+                         waiting_pct(&lv->w[SIDE_NAIVE]), waiting_pct(&lv->w[SIDE_BROKER]));
         }
         if (bench_daemon_stop(naive) < 0) {
                 fprintf(stderr, "shmb-bench: the naive broker did not stop cleanly\n");
@@ -1560,7 +1564,7 @@ static void scenario_cache(const struct bench_daemon *d)
                 row_set(rate, "direct", w[0].rate, "shmbroker", w[1].rate, "ops/s",
                         "shmbroker (open cache)/direct throughput", '>', 1.0);
                 row_note(rate, "daemon busy %.0f%% of a CPU",
-                         100 * w[1].server_cpu_s / w[1].wall_s);
+                         busy_pct(&w[1]));
         }
         direct_remove_map_objects();
 }
@@ -1656,7 +1660,6 @@ static void scenario_batch(const struct bench_daemon *d)
         }
         row_set(row, "direct", w[0].rate, "batch", w[1].rate, "ops/s", "batch/direct throughput",
                 '>', 0.5);
-        /* What the batch side leaves idle is CPU time lost waiting for wake-ups. */
         row_note(row, "info: 16 names = 16 ops; daemon %.2f us/name; idle %.0f%% / %.0f%%",
                  cpu_us_per_op(&w[1]), idle_pct(&w[0]), idle_pct(&w[1]));
 #else
