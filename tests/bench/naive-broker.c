@@ -23,6 +23,10 @@
  *              for the same request (one sendmsg per open; no name check, nothing revoked)
  *   threads=N  N threads (1 to 16) serve the connections, each with its own epoll loop; the
  *              main thread accepts and hands connections out in turn
+ *   shared     with threads=N: the threads wait in one epoll loop instead, and any of them
+ *              serves any connection (each connection is armed for one event at a time,
+ *              EPOLLONESHOT, and armed again after it), as a pool of threads over one line
+ *              of requests would
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +62,7 @@ struct conn {
 };
 
 static bool opt_keep;
+static bool opt_shared;
 static int opt_threads = 1;
 static int epoll_fds[THREADS_MAX];
 static unsigned next_thread;
@@ -78,7 +83,8 @@ static void conn_free(struct conn *c)
 
 static int conn_watch(struct conn *c, uint32_t events)
 {
-        struct epoll_event ev = { .events = events, .data.ptr = c };
+        struct epoll_event ev = { .events = events | (opt_shared ? EPOLLONESHOT : 0),
+                                  .data.ptr = c };
 
         return epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -179,8 +185,13 @@ static void conn_event(struct conn *c, uint32_t events)
 
         if (c->pending)
                 keep = (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) ? conn_flush(c) : true;
-        else
+        else {
                 keep = conn_serve(c);
+                /* shared: armed again for its next request (a reply waiting armed it for
+                 * EPOLLOUT already). */
+                if (keep && opt_shared && !c->pending)
+                        keep = conn_watch(c, EPOLLIN) == 0;
+        }
         if (!keep)
                 conn_free(c);
 }
@@ -188,7 +199,7 @@ static void conn_event(struct conn *c, uint32_t events)
 static void accept_all(int listen_fd)
 {
         for (;;) {
-                struct epoll_event ev = { .events = EPOLLIN };
+                struct epoll_event ev = { .events = EPOLLIN | (opt_shared ? EPOLLONESHOT : 0) };
                 struct conn *c;
                 int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -208,7 +219,9 @@ static void accept_all(int listen_fd)
                 }
                 *c = (struct conn) { .fd = fd, .pending_fd = -1, .kept_fd = -1,
                                      .epoll_fd = opt_threads > 1
-                                                         ? epoll_fds[next_thread++ % opt_threads]
+                                                         ? epoll_fds[opt_shared ? 0
+                                                                     : next_thread++ %
+                                                                               opt_threads]
                                                          : epoll_fd };
                 ev.data.ptr = c;
                 if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -258,7 +271,7 @@ static void *serve_thread(void *userdata)
         return NULL;
 }
 
-/* $SHMB_NAIVE_OPTS: "keep", "threads=N", comma-separated. */
+/* $SHMB_NAIVE_OPTS: "keep", "threads=N", "shared", comma-separated. */
 static int parse_opts(const char *s)
 {
         char *copy, *tok, *save = NULL;
@@ -273,6 +286,8 @@ static int parse_opts(const char *s)
 
                 if (strcmp(tok, "keep") == 0)
                         opt_keep = true;
+                else if (strcmp(tok, "shared") == 0)
+                        opt_shared = true;
                 else if (strncmp(tok, "threads=", 8) == 0) {
                         long v = strtol(tok + 8, &end, 10);
 
@@ -282,6 +297,8 @@ static int parse_opts(const char *s)
                 } else
                         goto bad;
         }
+        if (opt_shared && opt_threads < 2)
+                goto bad; /* one thread has nobody to share its loop with */
         free(copy);
         return 0;
 bad:
@@ -325,7 +342,8 @@ int main(int argc, char *argv[])
                 for (i = 0; i < opt_threads; i++) {
                         pthread_t t;
 
-                        epoll_fds[i] = epoll_create1(EPOLL_CLOEXEC);
+                        epoll_fds[i] = opt_shared && i > 0 ? epoll_fds[0]
+                                                           : epoll_create1(EPOLL_CLOEXEC);
                         if (epoll_fds[i] < 0 ||
                             pthread_create(&t, NULL, serve_thread, &epoll_fds[i]) != 0) {
                                 fprintf(stderr, "naive-broker: threads: %m\n");
