@@ -766,8 +766,6 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return r;
         if (unsized)
                 o->flags |= OBJECT_FRESH;
-        if (unsized && o->backend == POLICY_BACKEND_MEMFD)
-                list_append(&c->b->fresh, &o->fresh_node);
         r = broker_prepare_lifetime(c, o, &lifetime, &pidfd);
         if (r < 0) {
                 object_free(o);
@@ -815,6 +813,10 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 return r;
         }
         audit_grant(c, access);
+        /* Watched by the tick only now that it is there: a create that failed above freed
+         * it, and nothing may point at it then. */
+        if ((o->flags & OBJECT_FRESH) && o->backend == POLICY_BACKEND_MEMFD)
+                list_append(&c->b->fresh, &o->fresh_node);
         /* A fresh object is its creator's alone until it has its size (RESIZE tells). */
         if (!(o->flags & OBJECT_FRESH))
                 broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);

@@ -59,6 +59,9 @@ struct object *object_free(struct object *o)
 {
         if (!o)
                 return NULL;
+        /* Off every list that could still name it (harmless when it is in none). */
+        list_remove(&o->fresh_node);
+        list_remove(&o->proc_node);
         object_drop_kept(o);
         user_charge_release(&o->charge_objects);
         user_charge_release(&o->charge_bytes);

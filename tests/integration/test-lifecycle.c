@@ -6,7 +6,7 @@
  * One binary, one file per group:
  *   test-lifecycle.c          create: what Lifetime= allows and refuses (EACCES, LIFETIME),
  *                             span bounds, RESIZE (creator only, once, before others open,
- *                             MaxSize= and MaxBytesPerUser=)
+ *                             MaxSize= and MaxBytesPerUser=), a fresh memfd grown directly
  *   test-lifecycle-process.c  lifetime=process: the creator exits, is SIGKILLed, forks (which
  *                             process counts), execs, closes its connection, runs threads; a
  *                             thousand objects of one creator; a daemon restart with the
@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -405,6 +406,84 @@ static void test_resize_limits(void **state)
         sec_finish();
 }
 
+/*
+ * A fresh memfd is its creator's to grow directly until RESIZE: the tick charges the growth,
+ * and empties it past MaxSize=. A create refused after the object was made (over
+ * MaxObjectsPerUser=, here) must leave nothing for that tick to look at: the daemon once kept
+ * such a freed object on its list of fresh ones, and the next tick used it (ASan:
+ * heap-use-after-free in check_fresh()).
+ */
+static const char fresh_policy[] =
+        "[Quota]\n"
+        "MaxObjectsPerUser=2\n"
+        "MaxBytesPerUser=1M\n"
+        "\n"
+        "[Segment frm]\n"
+        "Names=frm-*\n"
+        "Create=41001\n"
+        "ReadWrite=41001\n"
+        "Owner=41001\n"
+        "Group=42002\n"
+        "Mode=0640\n"
+        "MaxSize=256K\n"
+        "Backend=memfd\n";
+
+/* Waits until @fd's size is @size, at most LC_REMOVAL_MS (fails after). */
+static void wait_fd_size(int fd, off_t size)
+{
+        uint64_t deadline = tl_now_ms() + LC_REMOVAL_MS;
+        struct stat st;
+
+        for (;;) {
+                assert_int_equal(fstat(fd, &st), 0);
+                if (st.st_size == size)
+                        return;
+                if (tl_now_ms() > deadline)
+                        fail_msg("the fd's size is %lld, not %lld", (long long) st.st_size,
+                                 (long long) size);
+                (void) poll(NULL, 0, 10);
+        }
+}
+
+static void test_fresh_memfd_grown(void **state)
+{
+        struct harness_daemon *d = lc_start(fresh_policy, false);
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_fd_info info;
+        struct shmb_client *c;
+        size_t mark;
+        int fd = -1, reason;
+
+        c = sec_client(d, &sec_id_creator);
+        assert_int_equal(shmb_create2(c, "frm-a", 0, SHMB_ACCESS_RDWR, &o, &fd, &info), 0);
+        assert_int_equal(lc_create(d, &sec_id_creator, "frm-b", 4096, SHMB_LIFETIME_DEFAULT, 0,
+                                   NULL), 0);
+        /* Refused after the object was made: over the creator's two objects. */
+        assert_int_equal(lc_create(d, &sec_id_creator, "frm-c", 0, SHMB_LIFETIME_DEFAULT, 0,
+                                   &reason), -EDQUOT);
+        assert_int_equal(reason, SHMB_REASON_QUOTA_OBJECTS);
+        assert_false(lc_exists(d, "frm-c"));
+
+        /* Grown within MaxSize=: charged at the next tick. */
+        assert_int_equal(ftruncate(fd, 64 * 1024), 0);
+        lc_wait_usage(d, sec_id_creator.uid, 2, 4096 + 64 * 1024, LC_REMOVAL_MS);
+
+        /* Past it: emptied. The charge stays what the object held within the limits. */
+        mark = harness_daemon_log_mark(d);
+        assert_int_equal(ftruncate(fd, 512 * 1024), 0);
+        wait_fd_size(fd, 0);
+        lc_wait_usage(d, sec_id_creator.uid, 2, 4096 + 64 * 1024, LC_REMOVAL_MS);
+        lc_expect_log(d, mark, "Object 'frm-a': its creator (uid 41001) grew it to 524288 bytes",
+                      "emptied", 1000);
+
+        assert_int_equal(close(fd), 0);
+        shmb_client_free(c);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "frm-a"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "frm-b"), 0);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
 const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_lifetime_policy),
         LC_TEST(test_lifetime_refusal_order),
@@ -414,6 +493,7 @@ const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_resize_not_creator),
         LC_TEST(test_resize_after_open),
         LC_TEST(test_resize_limits),
+        LC_TEST(test_fresh_memfd_grown),
 };
 const size_t lc_n_tests_create = ELEMENTSOF(lc_tests_create);
 
