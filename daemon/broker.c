@@ -650,6 +650,9 @@ int broker_decide_open(struct request_ctx *c, uint32_t asked, struct object **re
         r = broker_lookup_own(c, &o);
         if (r < 0)
                 return r;
+        if (lifetime_over(o))
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT,
+                                     "its lifetime is over; it is being removed");
         r = grant_access(c, o, asked, ret_access);
         if (r < 0)
                 return r;

@@ -637,6 +637,14 @@ uint64_t lifetime_deadline(const struct object *o)
         return o->last_open_usec + o->lifetime.usec;
 }
 
+bool lifetime_over(const struct object *o)
+{
+        if (o->flags & OBJECT_ENDED)
+                return true;
+        /* In the tree: by its last open, not by where it is filed (an open moves that later). */
+        return o->deadline_usec != 0 && o->last_open_usec + o->lifetime.usec <= lifetime_now();
+}
+
 bool lifetime_creator_gone(const struct object *o)
 {
         if (o->lifetime.kind != POLICY_LIFETIME_PROCESS)

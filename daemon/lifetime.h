@@ -121,3 +121,11 @@ void lifetime_take_pidfds(struct lifetimes *lt, struct passed_fd *passed, size_t
  * SPAN object, 0 for the others; and whether a PROCESS object's creator has exited. */
 uint64_t lifetime_deadline(const struct object *o);
 bool lifetime_creator_gone(const struct object *o);
+
+/*
+ * lifetime_over() - is @o's life over already: its removal queued (or to be tried again), or a
+ * span past its deadline that the next tick will end? An open must not renew such an object:
+ * after a restart the first tick comes a second late, and a span that ran out while the daemon
+ * was down would start again at that open.
+ */
+bool lifetime_over(const struct object *o);

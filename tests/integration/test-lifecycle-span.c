@@ -165,16 +165,25 @@ static void test_span_restart_sigkill(void **state)
         span_restart(true);
 }
 
-/* The deadline passes while the daemon is down: removed at its first tick after the start. */
+/*
+ * The deadline passes while the daemon is down: removed at its first tick after the start, and
+ * not opened before it. The old daemon handed it out until that tick (a second after the
+ * start), and the open started its span again.
+ */
 static void test_span_expired_while_down(void **state)
 {
         struct harness_daemon *d = lc_start(lc_policy, true);
+        int fd = -1;
 
         create_span(d, "span-down", 2 * LC_MIN);
         create_span(d, "span-stays", LC_HOUR);
         lc_kill_daemon();
         lc_advance(10 * LC_MIN);
         d = lc_start_again(lc_policy);
+        assert_int_equal(sec_open(d, &sec_id_reader, "span-down", SHMB_ACCESS_RDONLY, &fd),
+                         -ENOENT);
+        assert_int_equal(fd, -1);
+        open_as_reader(d, "span-stays");
         (void) lc_wait_gone(d, "span-down", LC_REMOVAL_MS);
         expect_there(d, "span-stays", "10 minutes into its hour");
         assert_int_equal(sec_unlink(d, &sec_id_creator, "span-stays"), 0);
