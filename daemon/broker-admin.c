@@ -346,7 +346,7 @@ static int explain_read_only(struct request_ctx *v, struct object *o)
                 return broker_refuse(v, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT, NULL);
         if (r < 0)
                 return r;
-        return broker_check_read_only_safe(v, fd, &st);
+        return broker_check_inode_access(v, fd, &st);
 }
 
 int broker_handle_explain(struct request_ctx *c, void *buf, size_t size)

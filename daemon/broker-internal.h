@@ -61,9 +61,10 @@ int broker_decide_unlink(struct request_ctx *c, struct object **ret);
 /* May @c stat its name? */
 int broker_decide_stat(struct request_ctx *c, struct object **ret);
 
-/* A read-only fd of an inode that would let the caller write (owner, mode, ACL) is refused:
- * the caller could reopen it writable. @fd: the fd about to be handed out. */
-int broker_check_read_only_safe(struct request_ctx *c, int fd, const struct stat *st);
+/* An inode that would give the caller more than its rights (as owner, by mode or ACL) is
+ * refused: a read-only fd of one the caller could reopen writable, or a create whose creator
+ * could open it where the policy does not let it. @fd: the object's fd, handed out or new. */
+int broker_check_inode_access(struct request_ctx *c, int fd, const struct stat *st);
 
 /* A fresh (unsized) object keeps the size it has for good: a memfd is sealed against
  * resizing as every other one (its creator charged for what it grew it to). */

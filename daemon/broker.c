@@ -562,12 +562,16 @@ static int access_flags(uint32_t access)
 }
 
 /*
- * A read-only fd is only as strong as the inode behind it: its owner could fchmod() it, and
- * anyone the inode lets write could reopen it writable through /proc. So a caller the policy
- * does not let write gets no fd of an inode that would let them write. Root can reopen
- * anything whatever we do; the policy still decides what root is handed.
+ * The inode must not give the caller more than the policy does. A read-only fd is only as
+ * strong as the inode behind it: its owner could fchmod() it, and anyone the inode lets write
+ * could reopen it writable through /proc. And a creator that Owner= or Group= %u or %U makes
+ * the object's owner or group has the file system's access to it, beside the broker's, and
+ * an owner can give anyone anything. So a caller the policy does not let write gets no fd of,
+ * and creates no, inode that would let them write, and a creator the policy does not let read
+ * creates none it could read. Root can reopen anything whatever we do; the policy still
+ * decides what root is handed.
  */
-int broker_check_read_only_safe(struct request_ctx *c, int fd, const struct stat *st)
+int broker_check_inode_access(struct request_ctx *c, int fd, const struct stat *st)
 {
         unsigned inode_access;
         int r;
@@ -576,15 +580,25 @@ int broker_check_read_only_safe(struct request_ctx *c, int fd, const struct stat
                 return 0;
         if (st->st_uid == c->id->uid)
                 return refuse_misconfig(c, -EACCES,
-                                        "a read-only caller owns the object and could make "
-                                        "it writable; fix the rule's Owner=");
+                                        c->rights & POLICY_RIGHT_READ
+                                                ? "a read-only caller owns the object and could "
+                                                  "make it writable; fix the rule's Owner="
+                                                : "the creator would own the object, which the "
+                                                  "rule does not let it open; fix the rule's "
+                                                  "Owner=");
         r = acl_access_fd(fd, st, c->id, &inode_access);
         if (r < 0)
                 return r;
         if (inode_access & 2)
                 return refuse_misconfig(c, -EACCES,
-                                        "the object's mode or ACL lets a read-only caller "
-                                        "write; fix the rule's Mode= or Group=");
+                                        "the object's mode or ACL lets a caller write whom the "
+                                        "rule does not let write; fix the rule's Mode= or "
+                                        "Group=");
+        if ((inode_access & 4) && !(c->rights & POLICY_RIGHT_READ))
+                return refuse_misconfig(c, -EACCES,
+                                        "the object's mode or ACL lets the creator read, which "
+                                        "the rule does not let read; fix the rule's Mode= or "
+                                        "Group=");
         return 0;
 }
 
@@ -679,23 +693,30 @@ int broker_decide_stat(struct request_ctx *c, struct object **ret)
 
 /* ---- create, open, unlink ---- */
 
+static bool id_spec_is_creator(const struct id_spec *spec)
+{
+        return spec->kind == ID_SPEC_REQUESTER_NAME || spec->kind == ID_SPEC_REQUESTER_ID;
+}
+
+/* Does @rule give its objects the creator as owner or group (Owner=, Group= %u or %U)? Then
+ * the creator has the file system's access to what it makes, beside the broker's. */
+static bool owned_by_creator(const struct policy_rule *rule)
+{
+        return rule->backend == POLICY_BACKEND_SHM &&
+               (id_spec_is_creator(&rule->owner) || id_spec_is_creator(&rule->group));
+}
+
 /*
  * For a creator who asked for a read-only fd: a fresh read-only open of the new object (@fd,
- * borrowed), checked like any read-only handout before the object is published.
+ * borrowed), whose inode handle_create() has checked (broker_check_inode_access()).
  */
-static int create_read_only_fd(struct request_ctx *c, int fd, const struct stat *st,
-                               int *ret_fd)
+static int create_read_only_fd(int fd, int *ret_fd)
 {
-        _cleanup_(closep) int ro = -1;
-        int r;
+        int ro = fd_reopen(fd, O_RDONLY);
 
-        ro = fd_reopen(fd, O_RDONLY);
         if (ro < 0)
                 return ro;
-        r = broker_check_read_only_safe(c, ro, st);
-        if (r < 0)
-                return r;
-        *ret_fd = TAKE_FD(ro);
+        *ret_fd = ro;
         return 0;
 }
 
@@ -788,8 +809,12 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 r = be->ops->create(be, o, &a, &fd, &st);
         if (r == -ENOSPC && o->backend == POLICY_BACKEND_MEMFD)
                 c->reason = SHMB_PROTO_REASON_STORE_FULL;
+        /* Before anything is linked: the creator's own view of the new inode, when it is to
+         * get an fd of it, or the rule makes it the owner or group (%u, %U). */
+        if (r >= 0 && (access == SHMB_PROTO_ACCESS_RDONLY || owned_by_creator(c->rule)))
+                r = broker_check_inode_access(c, fd, &st);
         if (r >= 0 && access == SHMB_PROTO_ACCESS_RDONLY)
-                r = create_read_only_fd(c, fd, &st, &out);
+                r = create_read_only_fd(fd, &out);
         /* Recorded before it is published: a crash in between leaves a record of an object
          * that is not there (dropped at the next start), never an object nobody recorded. */
         if (r >= 0)
@@ -915,7 +940,7 @@ static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
         if (!kept)
                 owned = fd;
         if (access == SHMB_PROTO_ACCESS_RDONLY) {
-                r = broker_check_read_only_safe(c, fd, &st);
+                r = broker_check_inode_access(c, fd, &st);
                 if (r < 0)
                         return r;
         }

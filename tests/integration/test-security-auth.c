@@ -236,7 +236,8 @@ static void test_b35_extreme_uids(void **state)
                 "[Segment xu]\n"
                 "Names=xu-*\n"
                 "Create=0 2147483648 4294967294\n"
-                "ReadWrite=2147483647\n"
+                /* Owner=%U makes each creator the owner: the rule must let it write. */
+                "ReadWrite=2147483647 2147483648 4294967294\n"
                 "Owner=%U\n"
                 "Group=4294967294\n"
                 "Mode=0600\n"
@@ -272,7 +273,7 @@ static void test_b35_extreme_uids(void **state)
                 assert_int_equal(lstat(harness_shm_path(d, name), &st), 0);
                 assert_int_equal(st.st_uid, cases[i].uid);
                 assert_int_equal(st.st_gid, 4294967294u);
-                /* 0600, plus the ACL entry of 2147483647 (the group bits show the mask). */
+                /* 0600, plus the ACL entries of the writers (the group bits show the mask). */
                 assert_int_equal(st.st_mode & 07707, 0600);
                 assert_int_equal(sec_unlink(d, &id, name), 0);
         }

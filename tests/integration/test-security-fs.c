@@ -684,6 +684,104 @@ static void test_c62_fresh_opens(void **state)
         sec_finish();
 }
 
+/*
+ * A creator's own view of what it makes: with Owner= or Group= %u or %U the creator gets the
+ * file system's access to its object, beside the broker's, and an owner can chmod the file and
+ * give anyone anything. A create that would leave its creator more than its rights that way is
+ * refused as the rule's error (EACCES, POLICY_ERROR), and nothing is made. Found by a hostile
+ * review: the old daemon checked only when the creator asked for a read-only fd, so a creator
+ * in Create= but not ReadWrite= got a file it owned, and read and wrote it in the object
+ * directory. (A rule that names its owner, Owner=41001, is the administrator's choice of who
+ * owns; test-broker's priv-* rule is one, and stays allowed.)
+ */
+static const char creator_policy[] =
+        "[Segment feed]\n"              /* the writer may read, and would own it */
+        "Names=feed-*\n"
+        "Create=*\n"
+        "ReadWrite=41001\n"
+        "ReadOnly=*\n"
+        "Owner=%U\n"
+        "Mode=0640\n"
+        "\n"
+        "[Segment drop]\n"              /* the writer may not even read, and would own it */
+        "Names=drop-*\n"
+        "Create=*\n"
+        "ReadWrite=41001\n"
+        "Owner=%U\n"
+        "Mode=0600\n"
+        "\n"
+        "[Segment grp]\n"               /* a reader in the group would write by its bits */
+        "Names=grp-*\n"
+        "Create=*\n"
+        "ReadWrite=41001\n"
+        "ReadOnly=*\n"
+        "Owner=41001\n"
+        "Group=%U\n"
+        "Mode=0660\n"
+        "\n"
+        "[Segment gpeek]\n"             /* an outsider in the group would read by its bits */
+        "Names=gpeek-*\n"
+        "Create=*\n"
+        "ReadWrite=41001\n"
+        "Owner=41001\n"
+        "Group=%U\n"
+        "Mode=0640\n";
+
+/* The reader and the outsider with the gid of their own uid's number, as Group=%U gives. */
+static const struct harness_id id_reader_own_group = { .uid = HARNESS_UID_3,
+                                                       .gid = HARNESS_UID_3 };
+static const struct harness_id id_outsider_own_group = { .uid = HARNESS_UID_4,
+                                                         .gid = HARNESS_UID_4 };
+
+static void expect_create_misconfig(const struct harness_daemon *d, const struct harness_id *id,
+                                    const char *name, int access, const char *why)
+{
+        struct shmb_client *c = sec_client(d, id);
+        size_t mark = harness_daemon_log_mark(d);
+        struct stat st;
+        int fd = -1;
+
+        assert_int_equal(shmb_create(c, name, 4096, access, &fd, NULL), -EACCES);
+        assert_int_equal(shmb_client_last_reason(c), SHMB_REASON_POLICY_ERROR);
+        assert_int_equal(fd, -1);
+        shmb_client_free(c);
+        assert_int_equal(lstat(harness_shm_path(d, name), &st), -1);
+        assert_int_equal(errno, ENOENT);
+        sec_expect_log(d, mark, name, why, 1, 1);
+}
+
+static void test_c_creator_inode_access(void **state)
+{
+        struct harness_daemon *d = sec_start(creator_policy, &sticky);
+        struct stat st;
+
+        expect_create_misconfig(d, &sec_id_writer, "feed-w", SHMB_ACCESS_NONE,
+                                "a read-only caller owns the object");
+        expect_create_misconfig(d, &sec_id_writer, "feed-w", SHMB_ACCESS_RDONLY,
+                                "a read-only caller owns the object");
+        expect_create_misconfig(d, &sec_id_writer, "drop-w", SHMB_ACCESS_NONE,
+                                "the creator would own the object");
+        expect_create_misconfig(d, &id_reader_own_group, "grp-r", SHMB_ACCESS_NONE,
+                                "lets a caller write");
+        expect_create_misconfig(d, &id_outsider_own_group, "gpeek-o", SHMB_ACCESS_NONE,
+                                "lets the creator read");
+        /* Not in the group it would get: nothing more than its rights. */
+        assert_int_equal(sec_create(d, &sec_id_reader, "grp-r2", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+
+        /* Who may write may own: the same rules make the objects of 41001. */
+        assert_int_equal(sec_create(d, &sec_id_creator, "feed-c", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        assert_int_equal(stat(harness_shm_path(d, "feed-c"), &st), 0);
+        assert_int_equal(st.st_uid, HARNESS_UID_1);
+        assert_int_equal(sec_create(d, &sec_id_creator, "drop-c", 4096, SHMB_ACCESS_RDWR, NULL),
+                         0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "feed-c"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "drop-c"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_reader, "grp-r2"), 0);
+        sec_finish();
+}
+
 const struct CMUnitTest sec_tests_fs[] = {
         SEC_TEST(test_c42_symlink),
         SEC_TEST(test_c44_special_files),
@@ -698,5 +796,6 @@ const struct CMUnitTest sec_tests_fs[] = {
         SEC_TEST(test_c59_wrong_object_dir),
         SEC_TEST(test_c60_container_client),
         SEC_TEST(test_c62_fresh_opens),
+        SEC_TEST(test_c_creator_inode_access),
 };
 const size_t sec_n_tests_fs = ELEMENTSOF(sec_tests_fs);
