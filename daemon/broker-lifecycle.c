@@ -177,6 +177,39 @@ static int publish_shm(struct request_ctx *c, struct object *o, struct backend *
         return 0;
 }
 
+/*
+ * A shm object's publication is recorded before it is made: the next start sets a shm
+ * object's attributes by what the journal says, so a publish it did not hold would come back
+ * writable after a restart while its clients were told it was published. A journal that
+ * cannot take the record fails the publish, and nothing changes.
+ */
+static int record_published(struct broker *b, struct object *o)
+{
+        int r;
+
+        o->flags |= OBJECT_PUBLISHED;
+        r = registry_save(b->registry, o);
+        if (r < 0) {
+                o->flags &= ~OBJECT_PUBLISHED;
+                return log_warning_errno(r, "Registry: cannot record that '%s' is published, "
+                                         "not publishing it: %m", o->name);
+        }
+        return 0;
+}
+
+/* The publish failed after record_published(): take the record back. If that fails too, the
+ * next start publishes the object (less access, never more). */
+static void unrecord_published(struct broker *b, struct object *o)
+{
+        int r;
+
+        o->flags &= ~OBJECT_PUBLISHED;
+        r = registry_save(b->registry, o);
+        if (r < 0)
+                log_warning_errno(r, "Registry: cannot record that '%s' is not published after "
+                                  "all; the next start publishes it: %m", o->name);
+}
+
 int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
 {
         bool future = c->req->mode == SHMB_PROTO_PUBLISH_FUTURE, was_fresh;
@@ -203,9 +236,14 @@ int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
                                              "a shm object cannot be sealed: publish it "
                                              "without --future");
                 if (!(o->flags & OBJECT_PUBLISHED)) {
-                        r = publish_shm(c, o, be);
+                        r = record_published(c->b, o);
                         if (r < 0)
                                 return r;
+                        r = publish_shm(c, o, be);
+                        if (r < 0) {
+                                unrecord_published(c->b, o);
+                                return r;
+                        }
                 }
         } else {
                 want = future ? OBJECT_SEAL_FUTURE : OBJECT_SEAL_WRITE;
@@ -228,6 +266,8 @@ int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
                 }
         }
         o->flags |= OBJECT_PUBLISHED;
+        /* shm: the flag is on record already, this adds the attributes' spec; memfd: the seals
+         * are what the next start goes by (backend-memfd.c), whatever the journal says. */
         r = registry_save(c->b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record that '%s' is published, "

@@ -869,6 +869,9 @@ int main(int argc, char *argv[])
         audit_init();
         /* A client that hangs up must cost it an EPIPE, never the daemon a SIGPIPE. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* A file size limit (LimitFSIZE=, ulimit -f) that the journal reaches is an EFBIG its
+         * write reports, and the request that wrote fails, not a core dump of the daemon. */
+        (void) signal(SIGXFSZ, SIG_IGN);
         /* The lease the daemon takes for an instant to ask whether a removed object is still
          * held (held.c) sends SIGIO if someone opens the file in that instant. */
         (void) signal(SIGIO, SIG_IGN);

@@ -6,11 +6,13 @@
  * exists; afterwards a writer's existing fd can neither write(2) nor mmap(PROT_WRITE).
  * memfd, PUBLISH_FUTURE: F_SEAL_FUTURE_WRITE, existing mappings keep writing, no new writer.
  * shm: write taken from mode and ACL, writable opens refused (EACCES, PUBLISHED), ANY gets
- * read-only; what was handed out before keeps its access (documented). Who may publish:
- * Publish=creator (the default), writers, no. Publish racing a writer's open.
+ * read-only; what was handed out before keeps its access (documented); recorded before it
+ * is made (a journal that cannot take it fails it). Who may publish: Publish=creator (the
+ * default), writers, no. Publish racing a writer's open.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,8 @@
 #include <string.h>
 #include <sys/acl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -314,6 +318,46 @@ static void test_publish_shm(void **state)
         d = lc_restart(pub_policy, true);
         expect_shm_published(d, "pub-c");
         assert_int_equal(sec_unlink(d, &sec_id_creator, "pub-c"), 0);
+        sec_finish();
+}
+
+/*
+ * A shm object's publication is on record before it is made: the next start sets a shm
+ * object's attributes by what the journal says. With a journal that cannot grow (the daemon's
+ * RLIMIT_FSIZE set to the journal's size, so that its appends fail with EFBIG), PUBLISH fails
+ * and nothing changes. Found by a hostile review: the old daemon answered OK, and a restart
+ * made the object writable again (and where the limit was hit it died of SIGXFSZ).
+ */
+static void test_publish_shm_unrecorded(void **state)
+{
+        struct harness_daemon *d = lc_start(pub_policy, false);
+        struct rlimit old, full;
+        char path[PATH_MAX + 32];
+        struct stat st;
+
+        create_object(d, "pub-j");
+        snprintf(path, sizeof(path), "%s/registry", d->state_dir);
+        assert_int_equal(stat(path, &st), 0);
+        /* The soft limit only: it is the one enforced, and raising it back needs no
+         * privilege. */
+        assert_int_equal(prlimit(d->pid, RLIMIT_FSIZE, NULL, &old), 0);
+        full = (struct rlimit) { (rlim_t) st.st_size, old.rlim_max };
+        assert_int_equal(prlimit(d->pid, RLIMIT_FSIZE, &full, NULL), 0);
+        assert_int_equal(publish_as(d, &sec_id_creator, "pub-j", SHMB_PUBLISH_SEAL, NULL),
+                         -EFBIG);
+        assert_int_equal(prlimit(d->pid, RLIMIT_FSIZE, &old, NULL), 0);
+        /* (Its log file is past that size too: the log lines of the refusal are lost.) */
+        expect_flags(d, "pub-j", 0);
+        assert_int_equal(reg_acl_perm(harness_shm_path(d, "pub-j"), ACL_USER, 41002), 6);
+        assert_int_equal(open_as(d, &sec_id_writer, "pub-j", SHMB_ACCESS_RDWR, NULL, NULL, NULL),
+                         0);
+
+        /* Once the journal takes it: published, and still after a restart. */
+        assert_int_equal(publish_as(d, &sec_id_creator, "pub-j", SHMB_PUBLISH_SEAL, NULL), 0);
+        expect_shm_published(d, "pub-j");
+        d = lc_restart(pub_policy, true);
+        expect_shm_published(d, "pub-j");
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "pub-j"), 0);
         sec_finish();
 }
 
@@ -624,6 +668,7 @@ const struct CMUnitTest lc_tests_publish[] = {
         LC_TEST(test_publish_memfd_seal),
         LC_TEST(test_publish_memfd_future),
         LC_TEST(test_publish_shm),
+        LC_TEST(test_publish_shm_unrecorded),
         LC_TEST(test_publish_fresh_memfd),
         LC_TEST(test_publish_fresh_shm),
         LC_TEST(test_publish_who_creator),
