@@ -1134,6 +1134,7 @@ static void test_app_socket(void **state)
 {
         const struct harness_daemon *d = *state;
         char path[256], line[512], want[512];
+        uint64_t deadline;
         struct stat st;
         int i;
 
@@ -1177,11 +1178,15 @@ static void test_app_socket(void **state)
         CTL_ASSERT_ROW(res.out, "app-v1", "app", who2, "org.example.Viewer", "shm", "4K",
                        "*", "-", "persistent");
 
-        /* Stopped: exit 0, and the socket goes. */
+        /* Stopped: exit 0, and the socket goes, once the daemon has handled the hang-up:
+         * polled for, with a deadline. (Waiting for an idle loop and looking once failed in
+         * one run of the suite, socket still there; not understood.) */
         ctl_bg_finish(&bg, SIGTERM, &res);
         ctl_assert_ok(&res);
         assert_string_equal(res.out, "");
-        assert_int_equal(harness_daemon_wait_idle(d, HARNESS_TIMEOUT_MS), 0);
+        deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
+        while (lstat(path, &st) == 0 && tl_now_ms() < deadline)
+                tl_sleep_ms(10);
         assert_int_equal(lstat(path, &st), -1);
         assert_int_equal(errno, ENOENT);
 }
