@@ -67,7 +67,8 @@ int broker_decide_stat(struct request_ctx *c, struct object **ret);
 int broker_check_inode_access(struct request_ctx *c, int fd, const struct stat *st);
 
 /* A fresh (unsized) object keeps the size it has for good: a memfd is sealed against
- * resizing as every other one (its creator charged for what it grew it to). */
+ * resizing as every other one (its creator charged for what it grew it to). Grown past
+ * MaxSize= or MaxBytesPerUser=, it is emptied instead, and the call fails (EFBIG, EDQUOT). */
 int broker_end_fresh(struct request_ctx *c, struct object *o);
 
 /* SHMB_PROTO_OBJ_* of @o as it is now (memfd seals read from the kernel). */

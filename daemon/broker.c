@@ -346,41 +346,53 @@ static void sweep(struct broker *b)
 
 /*
  * A fresh memfd is not sealed yet, and its creator holds it writable: it could grow it
- * directly instead of asking for RESIZE. Each tick looks: growth within the rule's MaxSize= and
- * the creator's MaxBytesPerUser= is charged; past either, the object is emptied (it has no
- * size yet, so no reader holds it), so that what one user holds this way is bounded by what it
- * can grow in a second.
+ * directly instead of asking for RESIZE. Growth within the rule's MaxSize= and the creator's
+ * MaxBytesPerUser= is charged; past either, the object is emptied (it has no size yet, so no
+ * reader holds it), so that what one user holds this way is bounded by what it can grow in a
+ * second. fresh_growth() decides for @o grown to @size (more than it is charged for): it
+ * returns the size to charge, and in *ret_reason the limit passed (SHMB_PROTO_REASON_NONE if
+ * none). The tick looks at every fresh memfd, and PUBLISH, which seals one at the size it
+ * has, looks first.
  */
-static void check_fresh(struct broker *b)
+static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
+                             uint32_t *ret_reason)
 {
         const struct policy_quota *q = &b->policy->quota;
+        uint64_t used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size
+                                             : 0;
+
+        *ret_reason = SHMB_PROTO_REASON_NONE;
+        if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size))
+                *ret_reason = SHMB_PROTO_REASON_TOO_BIG;
+        else if (used > q->max_bytes || size > q->max_bytes - used)
+                *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
+        else
+                return size;
+        if (log_ratelimit_uid(o->creator.uid))
+                log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64 " bytes "
+                            "before giving it its size, past MaxSize= or MaxBytesPerUser=; "
+                            "emptied.", o->name, (unsigned) o->creator.uid, size);
+        return ftruncate(o->fd, 0) == 0 ? 0 : size;
+}
+
+/* Fresh memfd objects checked per tick (in turn, if there are more). */
+#define FRESH_CHECKS_PER_TICK 256
+
+static void check_fresh(struct broker *b)
+{
         size_t n;
 
         for (n = 0; n < FRESH_CHECKS_PER_TICK && !list_empty(&b->fresh); n++) {
                 struct object *o = list_entry(b->fresh.next, struct object, fresh_node);
+                uint32_t reason;
                 struct stat st;
-                uint64_t size, used;
 
                 list_remove(&o->fresh_node);
                 if (!(o->flags & OBJECT_FRESH) || o->fd < 0 || fstat(o->fd, &st) < 0)
                         continue; /* sized (and sealed) meanwhile: nothing to watch */
                 list_append(&b->fresh, &o->fresh_node);
-                size = (uint64_t) st.st_size;
-                if (size <= o->size)
-                        continue;
-                used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size
-                                            : 0;
-                if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size) ||
-                    used > q->max_bytes || size > q->max_bytes - used) {
-                        if (log_ratelimit_uid(o->creator.uid))
-                                log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64
-                                            " bytes before giving it its size, past MaxSize= or "
-                                            "MaxBytesPerUser=; emptied.", o->name,
-                                            (unsigned) o->creator.uid, size);
-                        if (ftruncate(o->fd, 0) == 0)
-                                size = 0;
-                }
-                charge_growth(b, o, size);
+                if ((uint64_t) st.st_size > o->size)
+                        charge_growth(b, o, fresh_growth(b, o, (uint64_t) st.st_size, &reason));
         }
 }
 
@@ -869,14 +881,28 @@ int broker_end_fresh(struct request_ctx *c, struct object *o)
                 return 0;
         be = broker_backend(c->b, o->backend);
         /* A memfd gets its seals now, at the size it has (0, unless its creator grew it
-         * directly: charged for that), as every other memfd object has them. */
+         * directly: charged for that, within the limits, as the tick would), as every other
+         * memfd object has them. The daemon reserves that size: past the limits, nothing is
+         * reserved and the object is emptied. */
         if (o->backend == POLICY_BACKEND_MEMFD) {
+                uint32_t reason = SHMB_PROTO_REASON_NONE;
                 struct stat st;
+                uint64_t size;
 
                 if (fstat(o->fd, &st) < 0)
                         return -errno;
-                charge_growth(c->b, o, (uint64_t) st.st_size);
-                r = be->ops->resize(be, o, (uint64_t) st.st_size);
+                size = (uint64_t) st.st_size;
+                if (size > o->size) {
+                        size = fresh_growth(c->b, o, size, &reason);
+                        charge_growth(c->b, o, size);
+                }
+                if (reason != SHMB_PROTO_REASON_NONE)
+                        return broker_refuse(c, reason == SHMB_PROTO_REASON_TOO_BIG ? -EFBIG
+                                                                                    : -EDQUOT,
+                                             reason, "its creator grew it past MaxSize= or "
+                                             "MaxBytesPerUser= before giving it its size; "
+                                             "emptied");
+                r = be->ops->resize(be, o, size);
                 if (r < 0)
                         return r;
         }

@@ -6,7 +6,7 @@
  * One binary, one file per group:
  *   test-lifecycle.c          create: what Lifetime= allows and refuses (EACCES, LIFETIME),
  *                             span bounds, RESIZE (creator only, once, before others open,
- *                             MaxSize= and MaxBytesPerUser=), a fresh memfd grown directly
+ *                             MaxSize= and MaxBytesPerUser=), a fresh memfd grown directly (the tick, PUBLISH)
  *   test-lifecycle-process.c  lifetime=process: the creator exits, is SIGKILLed, forks (which
  *                             process counts), execs, closes its connection, runs threads; a
  *                             thousand objects of one creator; a daemon restart with the
@@ -408,7 +408,7 @@ static void test_resize_limits(void **state)
 
 /*
  * A fresh memfd is its creator's to grow directly until RESIZE: the tick charges the growth,
- * and empties it past MaxSize=. A create refused after the object was made (over
+ * and empties it past MaxSize=, and so does PUBLISH, which seals it. A create refused after the object was made (over
  * MaxObjectsPerUser=, here) must leave nothing for that tick to look at: the daemon once kept
  * such a freed object on its list of fresh ones, and the next tick used it (ASan:
  * heap-use-after-free in check_fresh()).
@@ -451,6 +451,9 @@ static void test_fresh_memfd_grown(void **state)
         struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
         struct shmb_fd_info info;
         struct shmb_client *c;
+        struct shmb_stat sst;
+        uint64_t objects, bytes;
+        struct stat st;
         size_t mark;
         int fd = -1, reason;
 
@@ -468,13 +471,42 @@ static void test_fresh_memfd_grown(void **state)
         assert_int_equal(ftruncate(fd, 64 * 1024), 0);
         lc_wait_usage(d, sec_id_creator.uid, 2, 4096 + 64 * 1024, LC_REMOVAL_MS);
 
-        /* Past it: emptied. The charge stays what the object held within the limits. */
+        /*
+         * Past it, and published before the tick looks (one just ran: the next is a second
+         * away): PUBLISH seals a memfd at the size it has, and the daemon reserves that size.
+         * It looks first: emptied, EFBIG, and still fresh. The old daemon charged and reserved
+         * whatever size the creator gave it (a hostile review reserved 4 GiB under MaxSize=1M).
+         */
+        mark = harness_daemon_log_mark(d);
+        assert_int_equal(ftruncate(fd, 512 * 1024), 0);
+        assert_int_equal(shmb_publish(c, "frm-a", SHMB_PUBLISH_SEAL), -EFBIG);
+        assert_int_equal(shmb_client_last_reason(c), SHMB_REASON_TOO_BIG);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 0);
+        assert_int_equal(lc_stat(d, "frm-a", &sst), 0);
+        assert_int_equal(sst.flags & (SHMB_OBJ_FRESH | SHMB_OBJ_PUBLISHED), SHMB_OBJ_FRESH);
+        lc_expect_log(d, mark, "Object 'frm-a': its creator (uid 41001) grew it to 524288 bytes",
+                      "emptied", 1000);
+
+        /* Past it, left to the tick: emptied too. The charge stays what the object held
+         * within the limits. */
         mark = harness_daemon_log_mark(d);
         assert_int_equal(ftruncate(fd, 512 * 1024), 0);
         wait_fd_size(fd, 0);
         lc_wait_usage(d, sec_id_creator.uid, 2, 4096 + 64 * 1024, LC_REMOVAL_MS);
         lc_expect_log(d, mark, "Object 'frm-a': its creator (uid 41001) grew it to 524288 bytes",
                       "emptied", 1000);
+
+        /* Within it, published: sealed at that size, and charged for it. */
+        assert_int_equal(ftruncate(fd, 128 * 1024), 0);
+        assert_int_equal(shmb_publish(c, "frm-a", SHMB_PUBLISH_SEAL), 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 128 * 1024);
+        assert_int_equal(ftruncate(fd, 256 * 1024), -1);
+        assert_int_equal(errno, EPERM);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(objects, 2);
+        assert_int_equal(bytes, 4096 + 128 * 1024);
 
         assert_int_equal(close(fd), 0);
         shmb_client_free(c);
