@@ -299,8 +299,8 @@ int harness_connect_as(const char *path, int type, const struct harness_id *id);
 
 /* The system call that @pid (its thread @tid if > 0) is blocked in, from /proc/PID/syscall:
  * its number, or -EBUSY while the thread runs (or is blocked outside a system call), or
- * -errno. A thread is only reported blocked in a call while it really sleeps there: one that
- * has been woken is "running". */
+ * -errno. A thread that has been woken is "running", but a wakeup still on its way to another
+ * CPU is not seen yet (harness_daemon_wait_idle() allows for it). */
 long harness_proc_syscall(pid_t pid, pid_t tid);
 
 /* Waits until @pid is blocked in system call @nr (a SYS_* number). Return: 0, -ETIMEDOUT,
@@ -314,7 +314,9 @@ int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms);
  * everything a client sent before the call has been read, or the daemon has chosen not to read
  * it (a connection held back for its unread replies, a listener paused at EMFILE). What it
  * holds then (fds, replies) is what it holds at rest, not a moment in the middle of a request.
- * A daemon that spins never sleeps there. Return: 0, -ETIMEDOUT, or -errno.
+ * A daemon that spins never sleeps there. It must be seen there twice, 20 ms apart, without
+ * having run in between: a wakeup can be on its way for that long (harness.c). Return: 0,
+ * -ETIMEDOUT, or -errno.
  */
 int harness_daemon_wait_idle(const struct harness_daemon *d, unsigned timeout_ms);
 
