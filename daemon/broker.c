@@ -288,23 +288,73 @@ struct backend *broker_backend(const struct broker *b, enum policy_backend kind)
 }
 
 /*
+ * A fresh memfd is not sealed yet, and its creator holds it writable: it could grow it
+ * directly instead of asking for RESIZE. Wherever the daemon sees its size (each tick, a stat
+ * or open of it, a publish), growth within the rule's MaxSize= and the creator's
+ * MaxBytesPerUser= is charged, and past either the object is emptied (it has no size yet, so
+ * no reader holds it): what one user holds this way is bounded by what it can grow in a
+ * second, and the daemon never seals or reserves more than the limits. fresh_growth() decides
+ * for @o at @size: it returns the size the object has now, and in *ret_reason the limit
+ * passed (SHMB_PROTO_REASON_NONE: none, or not a fresh memfd). A creator that sealed its
+ * memfd against shrinking keeps the size, and is charged for it.
+ */
+static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
+                             uint32_t *ret_reason)
+{
+        const struct policy_quota *q = &b->policy->quota;
+        uint64_t used;
+        bool emptied;
+
+        *ret_reason = SHMB_PROTO_REASON_NONE;
+        if (!(o->flags & OBJECT_FRESH) || o->backend != POLICY_BACKEND_MEMFD || o->fd < 0)
+                return size;
+        /* The creator's other bytes: this object's charge left out, whatever it is. */
+        used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size : 0;
+        if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size))
+                *ret_reason = SHMB_PROTO_REASON_TOO_BIG;
+        else if (used > q->max_bytes || size > q->max_bytes - used)
+                *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
+        else
+                return size;
+        emptied = ftruncate(o->fd, 0) == 0;
+        if (log_ratelimit_uid(o->creator.uid)) {
+                if (emptied)
+                        log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64
+                                    " bytes before giving it its size, past MaxSize= or "
+                                    "MaxBytesPerUser=; emptied.", o->name,
+                                    (unsigned) o->creator.uid, size);
+                else
+                        log_warning_errno(-errno, "Object '%s': its creator (uid %u) grew it to "
+                                          "%" PRIu64 " bytes before giving it its size, past "
+                                          "MaxSize= or MaxBytesPerUser=, and it cannot be "
+                                          "emptied (%m); charged for it.", o->name,
+                                          (unsigned) o->creator.uid, size);
+        }
+        return emptied ? 0 : size;
+}
+
+/*
  * A Backend=shm object's writers hold plain tmpfs fds and may grow it (ftruncate(),
  * fallocate()); the daemon sees that when it opens or stats the object, and in its sweep, and
  * charges the creator for the new size, past the quota if need be (the bytes exist): further
- * creates are then refused until the creator is within it again.
+ * creates are then refused until the creator is within it again. A fresh memfd goes through
+ * fresh_growth() first. Returns the object's size now (@size, or 0 if it was emptied).
  */
-static void charge_growth(struct broker *b, struct object *o, uint64_t size)
+static uint64_t charge_growth(struct broker *b, struct object *o, uint64_t size)
 {
+        uint32_t reason;
         int r;
 
+        size = fresh_growth(b, o, size, &reason);
         if (size <= o->size)
-                return;
+                return size;
         o->size = size;
         user_charge_set(&o->charge_bytes, size);
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record the new size of '%s', ignoring: "
                                   "%m", o->name);
+        return size;
 }
 
 /* Held objects and live objects looked at per tick: round and round, so that every one is
@@ -335,44 +385,10 @@ static void sweep(struct broker *b)
                 if (r == -ENOENT)
                         broker_forget_lost(b, o);
                 else if (r >= 0)
-                        charge_growth(b, o, (uint64_t) st.st_size);
+                        (void) charge_growth(b, o, (uint64_t) st.st_size);
         }
         if (!o)
                 b->sweep_cursor[0] = '\0'; /* round again from the start */
-}
-
-/* Fresh memfd objects checked per tick (in turn, if there are more). */
-#define FRESH_CHECKS_PER_TICK 256
-
-/*
- * A fresh memfd is not sealed yet, and its creator holds it writable: it could grow it
- * directly instead of asking for RESIZE. Growth within the rule's MaxSize= and the creator's
- * MaxBytesPerUser= is charged; past either, the object is emptied (it has no size yet, so no
- * reader holds it), so that what one user holds this way is bounded by what it can grow in a
- * second. fresh_growth() decides for @o grown to @size (more than it is charged for): it
- * returns the size to charge, and in *ret_reason the limit passed (SHMB_PROTO_REASON_NONE if
- * none). The tick looks at every fresh memfd, and PUBLISH, which seals one at the size it
- * has, looks first.
- */
-static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
-                             uint32_t *ret_reason)
-{
-        const struct policy_quota *q = &b->policy->quota;
-        uint64_t used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size
-                                             : 0;
-
-        *ret_reason = SHMB_PROTO_REASON_NONE;
-        if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size))
-                *ret_reason = SHMB_PROTO_REASON_TOO_BIG;
-        else if (used > q->max_bytes || size > q->max_bytes - used)
-                *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
-        else
-                return size;
-        if (log_ratelimit_uid(o->creator.uid))
-                log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64 " bytes "
-                            "before giving it its size, past MaxSize= or MaxBytesPerUser=; "
-                            "emptied.", o->name, (unsigned) o->creator.uid, size);
-        return ftruncate(o->fd, 0) == 0 ? 0 : size;
 }
 
 /* Fresh memfd objects checked per tick (in turn, if there are more). */
@@ -384,15 +400,13 @@ static void check_fresh(struct broker *b)
 
         for (n = 0; n < FRESH_CHECKS_PER_TICK && !list_empty(&b->fresh); n++) {
                 struct object *o = list_entry(b->fresh.next, struct object, fresh_node);
-                uint32_t reason;
                 struct stat st;
 
                 list_remove(&o->fresh_node);
                 if (!(o->flags & OBJECT_FRESH) || o->fd < 0 || fstat(o->fd, &st) < 0)
                         continue; /* sized (and sealed) meanwhile: nothing to watch */
                 list_append(&b->fresh, &o->fresh_node);
-                if ((uint64_t) st.st_size > o->size)
-                        charge_growth(b, o, fresh_growth(b, o, (uint64_t) st.st_size, &reason));
+                (void) charge_growth(b, o, (uint64_t) st.st_size);
         }
 }
 
@@ -891,17 +905,15 @@ int broker_end_fresh(struct request_ctx *c, struct object *o)
 
                 if (fstat(o->fd, &st) < 0)
                         return -errno;
-                size = (uint64_t) st.st_size;
-                if (size > o->size) {
-                        size = fresh_growth(c->b, o, size, &reason);
-                        charge_growth(c->b, o, size);
-                }
+                /* Its size now, against the limits, whatever it was charged for before
+                 * (a stat, an open, or a restart may have seen it larger). */
+                size = fresh_growth(c->b, o, (uint64_t) st.st_size, &reason);
+                (void) charge_growth(c->b, o, size);
                 if (reason != SHMB_PROTO_REASON_NONE)
                         return broker_refuse(c, reason == SHMB_PROTO_REASON_TOO_BIG ? -EFBIG
                                                                                     : -EDQUOT,
                                              reason, "its creator grew it past MaxSize= or "
-                                             "MaxBytesPerUser= before giving it its size; "
-                                             "emptied");
+                                             "MaxBytesPerUser= before giving it its size");
                 r = be->ops->resize(be, o, size);
                 if (r < 0)
                         return r;
@@ -970,7 +982,8 @@ static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
                 if (r < 0)
                         return r;
         }
-        charge_growth(c->b, o, (uint64_t) st.st_size);
+        /* The size as it is now: a fresh memfd grown past its limits was just emptied. */
+        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size);
         if (lifetime_opened(&c->b->lifetimes, o)) {
                 r = registry_save(c->b->registry, o);
                 if (r < 0)
@@ -1153,7 +1166,7 @@ int broker_stat_reply(struct request_ctx *c, struct object *o, void *buf, size_t
                 return broker_lost(c, o);
         if (r < 0)
                 return r;
-        charge_growth(c->b, o, (uint64_t) st.st_size);
+        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size);
         sr.n_acl = (uint32_t) r;
         sr.backend = (uint32_t) o->backend;
         sr.size = (uint64_t) st.st_size;

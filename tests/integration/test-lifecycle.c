@@ -497,6 +497,20 @@ static void test_fresh_memfd_grown(void **state)
         lc_expect_log(d, mark, "Object 'frm-a': its creator (uid 41001) grew it to 524288 bytes",
                       "emptied", 1000);
 
+        /* Past it, seen first by the creator's stat: emptied there, and reported so. The
+         * old daemon charged the stat's size without a look at the limits, and a publish
+         * then sealed and reserved it (found by a review of the fix above). */
+        mark = harness_daemon_log_mark(d);
+        assert_int_equal(ftruncate(fd, 512 * 1024), 0);
+        assert_int_equal(shmb_stat(c, "frm-a", &sst), 0);
+        assert_int_equal(sst.size, 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 0);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(bytes, 4096 + 64 * 1024);
+        lc_expect_log(d, mark, "Object 'frm-a': its creator (uid 41001) grew it to 524288 bytes",
+                      "emptied", 1000);
+
         /* Within it, published: sealed at that size, and charged for it. */
         assert_int_equal(ftruncate(fd, 128 * 1024), 0);
         assert_int_equal(shmb_publish(c, "frm-a", SHMB_PUBLISH_SEAL), 0);
