@@ -123,8 +123,8 @@ uint64_t lifetime_deadline(const struct object *o);
 bool lifetime_creator_gone(const struct object *o);
 
 /*
- * lifetime_over() - is @o's life over already: its removal queued (or to be tried again), or a
- * span past its deadline that the next tick will end? An open must not renew such an object:
+ * lifetime_over() - is @o's life over already: its removal queued (or to be tried again), its
+ * creator gone (lifetime=process), or a span past its deadline that the next tick will end? An open must not renew such an object:
  * after a restart the first tick comes a second late, and a span that ran out while the daemon
  * was down would start again at that open.
  */
