@@ -45,18 +45,38 @@ int memfd_new_unsized(int *ret_fd)
         return 0;
 }
 
+/*
+ * An unsized object's creator holds a writable fd of it, and may ftruncate() it while the
+ * daemon sizes it: so the size is fixed by the seals, growth first, before it is checked, and
+ * before any memory is reserved. A creator that changes it in between gets -EBUSY, and an
+ * object sealed at the size it left (which its next publish takes).
+ */
 int memfd_size_and_seal(int fd, uint64_t size)
 {
+        struct stat st;
         int r;
 
         if (ftruncate(fd, (off_t) size) < 0)
                 return -errno;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW) < 0)
+                return -errno;
+        /* Grown before the seal: cut back (it cannot grow again). The creator may shrink it
+         * meanwhile, and the cut back is then a growth the seal refuses: the check below
+         * sees what is left. */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((uint64_t) st.st_size > size)
+                (void) !ftruncate(fd, (off_t) size);
+        if (fcntl(fd, F_ADD_SEALS, MEMFD_SEALS_REQUIRED) < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((uint64_t) st.st_size != size)
+                return -EBUSY;
         /* Reserve the pages now: running out of memory fails the create, not a later touch. */
         r = size > 0 ? posix_fallocate(fd, 0, (off_t) size) : 0;
         if (r != 0)
                 return -r;
-        if (fcntl(fd, F_ADD_SEALS, MEMFD_SEALS_REQUIRED) < 0)
-                return -errno;
         return memfd_check_seals(fd);
 }
 

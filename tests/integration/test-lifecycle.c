@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -362,6 +364,64 @@ static void test_resize_after_open(void **state)
         sec_finish();
 }
 
+/*
+ * RESIZE racing its creator's own ftruncate() of the fd it holds (a child process that grows
+ * and empties it in a loop): whatever the answer, the object ends sealed, and a RESIZE that
+ * succeeded left it at the size asked for, as the daemon reports it. The old daemon sized,
+ * reserved and sealed in three steps, and a creator that grew the memfd in between had it
+ * sealed at its own size while charged for the one asked for (found by a review).
+ */
+static void test_resize_racing_creator(void **state)
+{
+        enum { ROUNDS = 40 };
+        struct harness_daemon *d = lc_start(resize_policy, false);
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c = sec_client(d, &sec_id_creator);
+        unsigned i, n_ok = 0, n_busy = 0;
+
+        for (i = 0; i < ROUNDS; i++) {
+                struct shmb_fd_info info;
+                struct shmb_stat sst;
+                char name[32];
+                struct stat st;
+                int fd = -1, r;
+                pid_t pid;
+
+                snprintf(name, sizeof(name), "rsm-race-%u", i);
+                assert_int_equal(shmb_create2(c, name, 0, SHMB_ACCESS_RDWR, &o, &fd, &info), 0);
+                pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0)
+                        for (;;) {
+                                (void) !ftruncate(fd, 2 * 1024 * 1024);
+                                (void) !ftruncate(fd, 0);
+                        }
+                r = shmb_resize(c, name, 64 * 1024);
+                assert_int_equal(kill(pid, SIGKILL), 0);
+                assert_int_equal(waitpid(pid, NULL, 0), pid);
+                if (r != 0 && r != -EBUSY)
+                        fail_msg("RESIZE racing the creator: %s (reason %d)", strerror(-r),
+                                 shmb_client_last_reason(c));
+                /* Sealed either way: its size is for good. */
+                assert_int_equal(fstat(fd, &st), 0);
+                assert_int_equal(ftruncate(fd, st.st_size + 4096), -1);
+                assert_int_equal(errno, EPERM);
+                if (r == 0) {
+                        n_ok++;
+                        assert_int_equal(st.st_size, 64 * 1024);
+                        assert_int_equal(lc_stat(d, name, &sst), 0);
+                        assert_int_equal(sst.size, 64 * 1024);
+                } else
+                        n_busy++;
+                assert_int_equal(close(fd), 0);
+                assert_int_equal(sec_unlink(d, &sec_id_creator, name), 0);
+        }
+        print_message("%u sized, %u refused with EBUSY\n", n_ok, n_busy);
+        shmb_client_free(c);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
 /* MaxSize= and MaxBytesPerUser= hold at RESIZE as at CREATE; a refused resize changes nothing. */
 static void test_resize_limits(void **state)
 {
@@ -539,6 +599,7 @@ const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_resize_not_creator),
         LC_TEST(test_resize_after_open),
         LC_TEST(test_resize_limits),
+        LC_TEST(test_resize_racing_creator),
         LC_TEST(test_fresh_memfd_grown),
 };
 const size_t lc_n_tests_create = ELEMENTSOF(lc_tests_create);
