@@ -756,9 +756,9 @@ static void test_c_creator_inode_access(void **state)
         struct stat st;
 
         expect_create_misconfig(d, &sec_id_writer, "feed-w", SHMB_ACCESS_NONE,
-                                "a read-only caller owns the object");
+                                "the creator would own the object");
         expect_create_misconfig(d, &sec_id_writer, "feed-w", SHMB_ACCESS_RDONLY,
-                                "a read-only caller owns the object");
+                                "the creator would own the object");
         expect_create_misconfig(d, &sec_id_writer, "drop-w", SHMB_ACCESS_NONE,
                                 "the creator would own the object");
         expect_create_misconfig(d, &id_reader_own_group, "grp-r", SHMB_ACCESS_NONE,
@@ -768,6 +768,22 @@ static void test_c_creator_inode_access(void **state)
         /* Not in the group it would get: nothing more than its rights. */
         assert_int_equal(sec_create(d, &sec_id_reader, "grp-r2", 4096, SHMB_ACCESS_NONE, NULL),
                          0);
+
+        /* EXPLAIN, asked by root for the writer, says the same of a create. */
+        {
+                struct shmb_identity who = { .uid = HARNESS_UID_2, .gid = HARNESS_GID_3 };
+                struct shmb_explanation ex;
+                struct shmb_client *root = sec_client(d, &sec_id_root);
+
+                assert_int_equal(shmb_explain(root, "feed-w", &who, NULL, &ex), 0);
+                assert_int_equal(ex.error[SHMB_VERB_CREATE], -EACCES);
+                assert_int_equal(ex.reason[SHMB_VERB_CREATE], SHMB_REASON_POLICY_ERROR);
+                assert_int_equal(shmb_explain(root, "feed-c", &(struct shmb_identity) {
+                                                      .uid = HARNESS_UID_1,
+                                                      .gid = HARNESS_GID_3 }, NULL, &ex), 0);
+                assert_int_equal(ex.error[SHMB_VERB_CREATE], 0);
+                shmb_client_free(root);
+        }
 
         /* Who may write may own: the same rules make the objects of 41001. */
         assert_int_equal(sec_create(d, &sec_id_creator, "feed-c", 4096, SHMB_ACCESS_NONE, NULL),
