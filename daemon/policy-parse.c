@@ -205,6 +205,22 @@ static int end_section(struct policy_parser *ps)
         if (rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
             rule->group.kind == ID_SPEC_REQUESTER_NAME)
                 ps->policy->needs_user_names = true;
+        /* The ACL has no named entries then (policy_acl_entries()); the mode is the
+         * administrator's, and its group and other bits reach past the creator. */
+        if (rule->per_user && rule->backend == POLICY_BACKEND_SHM && (rule->mode & 0066)) {
+                unsigned line = ps->key_line[POLICY_KEY_MODE] ? ps->key_line[POLICY_KEY_MODE]
+                                                              : rule->line;
+
+                r = policy_parser_warning_at(ps, line,
+                                             "[Segment %s] is per-user (every Names= pattern "
+                                             "holds %%u or %%U), but Mode=%04o has group or "
+                                             "other bits: they let others open every user's "
+                                             "objects of this rule in the object directory, "
+                                             "which the broker hands only to their creators",
+                                             rule->id, (unsigned) rule->mode);
+                if (r < 0)
+                        return r;
+        }
         if (rule->per_app && !names_an_app(rule))
                 return policy_parser_warning_at(ps, rule->line, "[Segment %s] matches only app "
                                                 "connections (every Names= pattern holds %%a) "

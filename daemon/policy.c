@@ -293,7 +293,12 @@ static int acl_item_compare_pos(const void *a, const void *b)
         return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* The entries of one kind (users or groups), deduplicated by sorting: lists may be long. */
+/*
+ * The entries of one kind (users or groups), deduplicated by sorting: lists may be long.
+ * None for a per-user rule (every Names= pattern holds %u or %U): the broker hands each of its
+ * objects to its creator alone, and a named entry would let the users it names open every
+ * user's objects in the object directory.
+ */
 static int acl_collect(const struct policy_rule *rule, enum principal_kind kind,
                        struct policy_acl_entry **ret, size_t *ret_n)
 {
@@ -309,7 +314,7 @@ static int acl_collect(const struct policy_rule *rule, enum principal_kind kind,
         struct policy_acl_entry *out;
         size_t n = 0, m = 0, i, j;
 
-        for (i = 0; i < ELEMENTSOF(sources); i++)
+        for (i = 0; i < ELEMENTSOF(sources) && !rule->per_user; i++)
                 for (j = 0; j < sources[i].n; j++)
                         if (sources[i].v[j].kind == kind)
                                 n++;

@@ -798,6 +798,78 @@ static void test_c_creator_inode_access(void **state)
         sec_finish();
 }
 
+/*
+ * A per-user rule (every Names= pattern holds %U) hands each object to its creator alone; the
+ * users and groups its principals name get no ACL entries on those objects, which would let
+ * them open every user's objects in the object directory. Found by a hostile review: the old
+ * daemon gave 41002 user:41002:rw- on 41001's private object, and 41002 wrote into it with
+ * dd while the broker told it there was no such object. A mode with group or other bits on
+ * such a rule draws a warning at load.
+ */
+static const char per_user_policy[] =
+        "[Segment pu]\n"
+        "Names=u%U-*\n"
+        "Create=*\n"
+        "ReadWrite=* 41002\n"
+        "ReadOnly=@42001\n"
+        "Owner=%U\n"
+        "Mode=0600\n"
+        "\n"
+        "[Segment pg]\n"
+        "Names=g%U-*\n"
+        "Create=*\n"
+        "ReadWrite=*\n"
+        "Owner=%U\n"
+        "Mode=0640\n";
+
+static int child_open_refused(void *userdata)
+{
+        const char *path = userdata;
+
+        CHILD_CHECK(open(path, O_RDONLY | O_CLOEXEC) < 0);
+        CHILD_CHECK_EQ(errno, EACCES);
+        return 0;
+}
+
+static void test_c_per_user_acl(void **state)
+{
+        struct harness_daemon *d = sec_start(per_user_policy, &sticky);
+        static const struct harness_id id_group_reader = {
+                .uid = HARNESS_UID_3, .gid = HARNESS_GID_3, .n_groups = 1,
+                .groups = { HARNESS_GID_1 },
+        };
+        char path[PATH_MAX + 16];
+        struct stat st;
+        acl_t acl;
+
+        sec_expect_log(d, 0, "[Segment pg] is per-user", "Mode=0640", 1, 1);
+        sec_expect_log(d, 0, "[Segment pu] is per-user", NULL, 0, 0);
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "u41001-a", 4096, SHMB_ACCESS_NONE,
+                                    NULL), 0);
+        snprintf(path, sizeof(path), "%s", harness_shm_path(d, "u41001-a"));
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, HARNESS_UID_1);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(acl_extended_file(path), 0);
+        acl = acl_get_file(path, ACL_TYPE_ACCESS);
+        assert_non_null(acl);
+        assert_int_equal(acl_effective(acl, ACL_USER, HARNESS_UID_2), -1);
+        assert_int_equal(acl_effective(acl, ACL_GROUP, HARNESS_GID_1), -1);
+        acl_free(acl);
+        /* Through the kernel's own check, as the named user and a member of the named group. */
+        assert_int_equal(harness_run_as(&sec_id_writer, child_open_refused, path), 0);
+        assert_int_equal(harness_run_as(&id_group_reader, child_open_refused, path), 0);
+        /* And the broker: no rule gives them that name (theirs is u41002-*). */
+        assert_int_equal(sec_open(d, &sec_id_writer, "u41001-a", SHMB_ACCESS_RDONLY, NULL),
+                         -EACCES);
+        /* The creator still gets its own object, both ways. */
+        assert_int_equal(sec_open(d, &sec_id_creator, "u41001-a", SHMB_ACCESS_RDWR, NULL), 0);
+
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "u41001-a"), 0);
+        sec_finish();
+}
+
 const struct CMUnitTest sec_tests_fs[] = {
         SEC_TEST(test_c42_symlink),
         SEC_TEST(test_c44_special_files),
@@ -813,5 +885,6 @@ const struct CMUnitTest sec_tests_fs[] = {
         SEC_TEST(test_c60_container_client),
         SEC_TEST(test_c62_fresh_opens),
         SEC_TEST(test_c_creator_inode_access),
+        SEC_TEST(test_c_per_user_acl),
 };
 const size_t sec_n_tests_fs = ELEMENTSOF(sec_tests_fs);
