@@ -303,7 +303,7 @@ static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
 {
         const struct policy_quota *q = &b->policy->quota;
         uint64_t used;
-        bool emptied;
+        int k;
 
         *ret_reason = SHMB_PROTO_REASON_NONE;
         if (!(o->flags & OBJECT_FRESH) || o->backend != POLICY_BACKEND_MEMFD || o->fd < 0)
@@ -316,21 +316,22 @@ static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
                 *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
         else
                 return size;
-        emptied = ftruncate(o->fd, 0) == 0;
-        if (log_ratelimit_uid(o->creator.uid)) {
-                if (emptied)
+        k = ftruncate(o->fd, 0) < 0 ? -errno : 0;
+        /* A size it could not empty and has charged already is no news at the next look. */
+        if ((k == 0 || size > o->size) && log_ratelimit_uid(o->creator.uid)) {
+                if (k == 0)
                         log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64
                                     " bytes before giving it its size, past MaxSize= or "
                                     "MaxBytesPerUser=; emptied.", o->name,
                                     (unsigned) o->creator.uid, size);
                 else
-                        log_warning_errno(-errno, "Object '%s': its creator (uid %u) grew it to "
+                        log_warning_errno(k, "Object '%s': its creator (uid %u) grew it to "
                                           "%" PRIu64 " bytes before giving it its size, past "
                                           "MaxSize= or MaxBytesPerUser=, and it cannot be "
                                           "emptied (%m); charged for it.", o->name,
                                           (unsigned) o->creator.uid, size);
         }
-        return emptied ? 0 : size;
+        return k == 0 ? 0 : size;
 }
 
 /*

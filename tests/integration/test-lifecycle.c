@@ -590,6 +590,44 @@ static void test_fresh_memfd_grown(void **state)
         sec_finish();
 }
 
+/*
+ * A creator that seals its fresh memfd against shrinking itself, then grows it past MaxSize=:
+ * the daemon cannot empty it, says so, charges the creator for it, and does not publish it.
+ */
+static void test_fresh_memfd_sealed_by_creator(void **state)
+{
+        struct harness_daemon *d = lc_start(fresh_policy, false);
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c = sec_client(d, &sec_id_creator);
+        struct shmb_fd_info info;
+        uint64_t objects, bytes;
+        struct shmb_stat sst;
+        struct stat st;
+        size_t mark;
+        int fd = -1;
+
+        assert_int_equal(shmb_create2(c, "frm-s", 0, SHMB_ACCESS_RDWR, &o, &fd, &info), 0);
+        assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+        assert_int_equal(ftruncate(fd, 512 * 1024), 0);
+        mark = harness_daemon_log_mark(d);
+        assert_int_equal(shmb_stat(c, "frm-s", &sst), 0);
+        assert_int_equal(sst.size, 512 * 1024);
+        lc_expect_log(d, mark, "Object 'frm-s': its creator (uid 41001) grew it to 524288 bytes",
+                      "cannot be emptied", 1000);
+        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        assert_int_equal(objects, 1);
+        assert_int_equal(bytes, 512 * 1024);
+        assert_int_equal(shmb_publish(c, "frm-s", SHMB_PUBLISH_SEAL), -EFBIG);
+        assert_int_equal(shmb_client_last_reason(c), SHMB_REASON_TOO_BIG);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, 512 * 1024);
+        assert_int_equal(close(fd), 0);
+        shmb_client_free(c);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "frm-s"), 0);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
 const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_lifetime_policy),
         LC_TEST(test_lifetime_refusal_order),
@@ -601,6 +639,7 @@ const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_resize_limits),
         LC_TEST(test_resize_racing_creator),
         LC_TEST(test_fresh_memfd_grown),
+        LC_TEST(test_fresh_memfd_sealed_by_creator),
 };
 const size_t lc_n_tests_create = ELEMENTSOF(lc_tests_create);
 
