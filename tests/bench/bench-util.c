@@ -325,19 +325,9 @@ double bench_proc_cpu_seconds(pid_t pid)
 
 double bench_proc_wait_seconds(pid_t pid)
 {
-        unsigned long long wait;
-        char path[64];
-        FILE *f;
-        int n;
+        struct tl_schedstat st;
 
-        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
-        f = fopen(path, "re");
-        if (!f)
-                return NAN;
-        /* Time on a CPU, time waiting for one, time slices. */
-        n = fscanf(f, "%*u %llu", &wait);
-        fclose(f);
-        return n == 1 ? (double) wait / 1e9 : NAN;
+        return tl_proc_schedstat(pid, &st) == 0 ? (double) st.wait_ns / 1e9 : NAN;
 }
 
 int bench_policy_accepted(const char *bin, const char *policy)

@@ -1051,28 +1051,6 @@ int harness_wait_syscall(pid_t pid, long nr, unsigned timeout_ms)
         return wait_syscall_in(pid, &nr, 1, timeout_ms, &last);
 }
 
-/* How many times @pid's main thread has been put on a CPU (the third field of
- * /proc/PID/schedstat), or -errno. */
-static long long proc_sched_count(pid_t pid)
-{
-        char path[64], buf[128];
-        unsigned long long run, wait, count;
-        _cleanup_(closep) int fd = -1;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        if (sscanf(buf, "%llu %llu %llu", &run, &wait, &count) != 3)
-                return -EIO;
-        return (long long) count;
-}
-
 /*
  * Seen asleep in epoll_wait() is not yet idle: a wakeup already sent to a sleeper whose CPU
  * has not finished switching away from it is queued for that CPU, and the sleeper's state
@@ -1094,7 +1072,7 @@ int harness_daemon_wait_idle(const struct harness_daemon *d, unsigned timeout_ms
                 SYS_epoll_pwait,
         };
         uint64_t deadline = tl_now_ms() + timeout_ms;
-        long long before;
+        struct tl_schedstat before, after;
         long last;
         int r;
 
@@ -1105,14 +1083,14 @@ int harness_daemon_wait_idle(const struct harness_daemon *d, unsigned timeout_ms
                                     now < deadline ? (unsigned) (deadline - now) : 0, &last);
                 if (r < 0)
                         break;
-                before = proc_sched_count(d->pid);
-                if (before == -ENOENT)
+                r = tl_proc_schedstat(d->pid, &before);
+                if (r == -ENOENT)
                         return 0; /* no schedstat (CONFIG_SCHED_INFO): one look it is */
-                if (before < 0)
-                        return (int) before;
+                if (r < 0)
+                        return r;
                 tl_sleep_ms(IDLE_CONFIRM_MS);
                 if (harness_proc_syscall(d->pid, 0) == last &&
-                    proc_sched_count(d->pid) == before)
+                    tl_proc_schedstat(d->pid, &after) == 0 && after.count == before.count)
                         return 0;
                 if (tl_now_ms() >= deadline) {
                         r = -ETIMEDOUT;

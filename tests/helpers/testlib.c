@@ -172,6 +172,21 @@ long tl_proc_rss_kib(pid_t pid)
         return kib;
 }
 
+int tl_proc_schedstat(pid_t pid, struct tl_schedstat *ret)
+{
+        char path[64];
+        FILE *f;
+        int n;
+
+        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        n = fscanf(f, "%llu %llu %llu", &ret->run_ns, &ret->wait_ns, &ret->count);
+        fclose(f);
+        return n == 3 ? 0 : -EIO;
+}
+
 int tl_become(uid_t uid)
 {
         if (setgroups(0, NULL) < 0 || setresgid((gid_t) uid, (gid_t) uid, (gid_t) uid) < 0 ||

@@ -42,6 +42,14 @@ int tl_proc_fd_count(pid_t pid);
 /* VmRSS of @pid in KiB, or -errno (-ENODATA without a VmRSS line). */
 long tl_proc_rss_kib(pid_t pid);
 
+/* /proc/PID/schedstat of @pid's main thread: nanoseconds on a CPU, nanoseconds waiting on a
+ * run queue, and how many times it was put on a CPU. 0, or -errno (-ENOENT: the kernel has no
+ * schedstat, CONFIG_SCHED_INFO). */
+struct tl_schedstat {
+        unsigned long long run_ns, wait_ns, count;
+};
+int tl_proc_schedstat(pid_t pid, struct tl_schedstat *ret);
+
 /* setgroups(0), setresgid(uid), setresuid(uid). */
 int tl_become(uid_t uid);
 
