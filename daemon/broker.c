@@ -339,14 +339,16 @@ static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
  * fallocate()); the daemon sees that when it opens or stats the object, and in its sweep, and
  * charges the creator for the new size, past the quota if need be (the bytes exist): further
  * creates are then refused until the creator is within it again. A fresh memfd goes through
- * fresh_growth() first. Returns the object's size now (@size, or 0 if it was emptied).
+ * fresh_growth() first, whose reason lands in *ret_reason (may be NULL). Returns the object's
+ * size now (@size, or 0 if it was emptied).
  */
-static uint64_t charge_growth(struct broker *b, struct object *o, uint64_t size)
+static uint64_t charge_growth(struct broker *b, struct object *o, uint64_t size,
+                              uint32_t *ret_reason)
 {
         uint32_t reason;
         int r;
 
-        size = fresh_growth(b, o, size, &reason);
+        size = fresh_growth(b, o, size, ret_reason ? ret_reason : &reason);
         if (size <= o->size)
                 return size;
         o->size = size;
@@ -386,7 +388,7 @@ static void sweep(struct broker *b)
                 if (r == -ENOENT)
                         broker_forget_lost(b, o);
                 else if (r >= 0)
-                        (void) charge_growth(b, o, (uint64_t) st.st_size);
+                        (void) charge_growth(b, o, (uint64_t) st.st_size, NULL);
         }
         if (!o)
                 b->sweep_cursor[0] = '\0'; /* round again from the start */
@@ -407,7 +409,7 @@ static void check_fresh(struct broker *b)
                 if (!(o->flags & OBJECT_FRESH) || o->fd < 0 || fstat(o->fd, &st) < 0)
                         continue; /* sized (and sealed) meanwhile: nothing to watch */
                 list_append(&b->fresh, &o->fresh_node);
-                (void) charge_growth(b, o, (uint64_t) st.st_size);
+                (void) charge_growth(b, o, (uint64_t) st.st_size, NULL);
         }
 }
 
@@ -912,8 +914,7 @@ int broker_end_fresh(struct request_ctx *c, struct object *o)
                         return -errno;
                 /* Its size now, against the limits, whatever it was charged for before
                  * (a stat, an open, or a restart may have seen it larger). */
-                size = fresh_growth(c->b, o, (uint64_t) st.st_size, &reason);
-                (void) charge_growth(c->b, o, size);
+                size = charge_growth(c->b, o, (uint64_t) st.st_size, &reason);
                 if (reason != SHMB_PROTO_REASON_NONE)
                         return broker_refuse(c, reason == SHMB_PROTO_REASON_TOO_BIG ? -EFBIG
                                                                                     : -EDQUOT,
@@ -988,7 +989,7 @@ static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
                         return r;
         }
         /* The size as it is now: a fresh memfd grown past its limits was just emptied. */
-        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size);
+        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size, NULL);
         if (lifetime_opened(&c->b->lifetimes, o)) {
                 r = registry_save(c->b->registry, o);
                 if (r < 0)
@@ -1171,7 +1172,7 @@ int broker_stat_reply(struct request_ctx *c, struct object *o, void *buf, size_t
                 return broker_lost(c, o);
         if (r < 0)
                 return r;
-        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size);
+        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size, NULL);
         sr.n_acl = (uint32_t) r;
         sr.backend = (uint32_t) o->backend;
         sr.size = (uint64_t) st.st_size;
