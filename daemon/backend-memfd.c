@@ -205,11 +205,13 @@ static int check_adopted(int fd, struct object *o)
                 return -EBADFD;
         sealed = memfd_check_seals(fd) >= 0;
         if (o->flags & OBJECT_FRESH) {
-                /* Unsized: no seals yet, and whatever size its creator gave it. */
+                /* Unsized: no seals yet, and whatever size its creator gave it. Sealed, it
+                 * got its size from a daemon killed before recording it, or its creator
+                 * sealed it: the broker checks it against the limits once it has the rules. */
                 if ((uint64_t) st.st_size != o->size || sealed) {
                         o->size = (uint64_t) st.st_size;
                         if (sealed)
-                                o->flags &= ~OBJECT_FRESH;
+                                o->flags = (o->flags & ~OBJECT_FRESH) | OBJECT_SIZED_AT_START;
                         changed = 1;
                 }
         } else if ((uint64_t) st.st_size != o->size || !sealed)

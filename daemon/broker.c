@@ -182,6 +182,50 @@ static int charge_object(struct broker *b, struct object *o, uid_t uid,
         return r;
 }
 
+/* The limit a fresh memfd @o at @size passes (fresh_growth(), below), or REASON_NONE. */
+static uint32_t fresh_limit_passed(const struct broker *b, const struct object *o,
+                                   uint64_t size)
+{
+        const struct policy_quota *q = &b->policy->quota;
+        uint64_t used;
+
+        /* The creator's other bytes: this object's charge left out, whatever it is. */
+        used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size : 0;
+        if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size))
+                return SHMB_PROTO_REASON_TOO_BIG;
+        if (used > q->max_bytes || size > q->max_bytes - used)
+                return SHMB_PROTO_REASON_QUOTA_BYTES;
+        return SHMB_PROTO_REASON_NONE;
+}
+
+/*
+ * A fresh memfd found sealed at start (backend-memfd.c) got its size from a daemon killed
+ * before recording it, which checked the limits first, or from its creator, who holds it
+ * writable and may seal it too. Within the limits either is a size the creator could have
+ * asked for; past them the daemon never gave it, and the object stays what it was while the
+ * daemon ran: unsized, its creator's alone, and not to be published.
+ */
+static void check_sized_at_start(struct broker *b, struct object *o)
+{
+        uint32_t reason;
+        int r;
+
+        o->flags &= ~OBJECT_SIZED_AT_START;
+        reason = fresh_limit_passed(b, o, o->size);
+        if (reason == SHMB_PROTO_REASON_NONE)
+                return;
+        o->flags |= OBJECT_FRESH;
+        log_warning("Object '%s': found sealed at %" PRIu64 " bytes with no size recorded, "
+                    "past %s: its creator (uid %u) sized it, not the daemon; it stays unsized.",
+                    o->name, o->size,
+                    reason == SHMB_PROTO_REASON_TOO_BIG ? "MaxSize=" : "MaxBytesPerUser=",
+                    (unsigned) o->creator.uid);
+        r = registry_save(b->registry, o);
+        if (r < 0)
+                log_warning_errno(r, "Registry: cannot record that '%s' is unsized, ignoring: %m",
+                                  o->name);
+}
+
 int broker_charge_all(struct broker *b)
 {
         struct object *o;
@@ -191,6 +235,11 @@ int broker_charge_all(struct broker *b)
                 r = charge_object(b, o, o->creator.uid, NULL, NULL);
                 if (r < 0)
                         return r;
+        }
+        /* Once every charge is in, so that each creator's other bytes are known. */
+        for (o = registry_first(b->registry); o; o = registry_next(b->registry, o)) {
+                if (o->flags & OBJECT_SIZED_AT_START)
+                        check_sized_at_start(b, o);
                 if (o->backend == POLICY_BACKEND_MEMFD && (o->flags & OBJECT_FRESH))
                         list_append(&b->fresh, &o->fresh_node);
         }
@@ -301,20 +350,13 @@ struct backend *broker_backend(const struct broker *b, enum policy_backend kind)
 static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
                              uint32_t *ret_reason)
 {
-        const struct policy_quota *q = &b->policy->quota;
-        uint64_t used;
         int k;
 
         *ret_reason = SHMB_PROTO_REASON_NONE;
         if (!(o->flags & OBJECT_FRESH) || o->backend != POLICY_BACKEND_MEMFD || o->fd < 0)
                 return size;
-        /* The creator's other bytes: this object's charge left out, whatever it is. */
-        used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size : 0;
-        if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size))
-                *ret_reason = SHMB_PROTO_REASON_TOO_BIG;
-        else if (used > q->max_bytes || size > q->max_bytes - used)
-                *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
-        else
+        *ret_reason = fresh_limit_passed(b, o, size);
+        if (*ret_reason == SHMB_PROTO_REASON_NONE)
                 return size;
         k = ftruncate(o->fd, 0) < 0 ? -errno : 0;
         /* A size it could not empty and has charged already is no news at the next look. */

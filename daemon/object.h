@@ -42,6 +42,9 @@ enum {
                                          * not recorded */
         OBJECT_SEEN = 1u << 5,          /* at start: its file was found where it should be
                                          * (backend-shm.c); not recorded */
+        OBJECT_SIZED_AT_START = 1u << 6, /* at start: recorded fresh, found sealed
+                                          * (backend-memfd.c), its limits not checked yet
+                                          * (broker_charge_all()); not recorded */
 };
 
 struct proc;

@@ -1956,6 +1956,88 @@ static void test_fdstore_process_creator_died_while_down(void **state)
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
 }
 
+/* Creates @name unsized and, as its creator, grows it to @size and seals it as the daemon
+ * would at RESIZE. Return: 0 or -errno. */
+static int client_fresh_sealed(const char *sock, const char *name, off_t size)
+{
+        struct shmb_create_opts o = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c = NULL;
+        struct shmb_fd_info info;
+        int fd = -1, r;
+
+        r = client_connect(sock, &c);
+        if (r < 0)
+                return r;
+        r = shmb_create2(c, name, 0, SHMB_ACCESS_RDWR, &o, &fd, &info);
+        shmb_client_free(c);
+        if (r < 0)
+                return r;
+        if (ftruncate(fd, size) < 0 || pwrite(fd, "mine", 4, 0) != 4 ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+                r = -errno;
+        safe_close(fd);
+        return r;
+}
+
+static int client_publish(const char *sock, const char *name)
+{
+        struct shmb_client *c = NULL;
+        int r;
+
+        r = client_connect(sock, &c);
+        if (r < 0)
+                return r;
+        r = shmb_publish(c, name, SHMB_PUBLISH_SEAL);
+        shmb_client_free(c);
+        return r;
+}
+
+/*
+ * 10. A fresh (unsized) memfd object that its creator grew and sealed itself is found sealed
+ * at the next start, as if a daemon killed during its RESIZE had sized it. Within the rule's
+ * MaxSize= it is then sized (a size its creator could have asked for); past it, it stays
+ * what it was while the daemon ran: unsized, its creator's alone, and PUBLISH fails with
+ * EFBIG. Found by a hostile review: the old daemon sized a 64 MiB object under MaxSize=1M at
+ * the restart, served it to the rule's readers and let its creator publish it.
+ */
+static void test_fdstore_fresh_sealed_by_creator(void **state)
+{
+        struct mgr *m = *state;
+        size_t mark;
+        int status;
+
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_fresh_sealed(m->socket_path, "m-over", 2 * 1024 * 1024), 0);
+        assert_int_equal(client_fresh_sealed(m->socket_path, "m-within", 64 * 1024), 0);
+        assert_true(wait_store_objects(m, 2));
+        status = mgr_kill_wait(m, SIGKILL);
+        assert_true(WIFSIGNALED(status));
+
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_publish(m->socket_path, "m-over"), -EFBIG);
+        assert_int_equal(client_publish(m->socket_path, "m-within"), 0);
+        assert_int_equal(client_check(m->socket_path, "m-within", "mine", 4), 0);
+        if (!log_has(m, mark, "Object 'm-over': found sealed at 2097152 bytes with no size "
+                     "recorded, past MaxSize=: its creator (uid "))
+                mgr_print_log(m);
+        assert_true(log_has(m, mark, "Object 'm-over': found sealed at 2097152 bytes with no size "
+                            "recorded, past MaxSize=: its creator (uid "));
+        assert_false(log_has(m, mark, "Object 'm-within': found sealed"));
+
+        /* And so at every start after, while the creator's seals hold. */
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_true(log_has(m, mark, "Object 'm-over': found sealed"));
+        assert_false(log_has(m, mark, "Object 'm-within': found sealed"));
+        assert_int_equal(client_publish(m->socket_path, "m-over"), -EFBIG);
+        assert_int_equal(client_unlink(m->socket_path, "m-over"), 0);
+        assert_int_equal(client_unlink(m->socket_path, "m-within"), 0);
+        assert_true(wait_store_objects(m, 0));
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1974,6 +2056,7 @@ int main(void)
                 T(test_fdstore_push_fails),
                 T(test_fdstore_process_creator_alive),
                 T(test_fdstore_process_creator_died_while_down),
+                T(test_fdstore_fresh_sealed_by_creator),
                 T(test_user_capabilities),
                 T(test_systemd_socket_activate),
         };
