@@ -21,11 +21,26 @@
 int broker_remove(struct broker *b, struct object *o)
 {
         struct backend *be = broker_backend(b, o->backend);
-        int r, fd = -1;
+        int r, k, fd = -1;
 
-        r = be->ops->unlink(be, o, &fd);
-        if (r < 0 && r != -ENOENT)
+        /* On record first: a removal the journal does not know of could be undone at the next
+         * start by anyone who kept a hard link and put it back at the name. */
+        r = registry_record_gone(b->registry, o);
+        if (r < 0) {
+                if (log_ratelimit_uid(o->creator.uid))
+                        log_warning_errno(r, "Registry: cannot record that '%s' is to be "
+                                          "removed; it stays: %m", o->name);
                 return r;
+        }
+        r = be->ops->unlink(be, o, &fd);
+        if (r < 0 && r != -ENOENT) {
+                k = registry_save(b->registry, o);
+                if (k < 0)
+                        log_warning_errno(k, "Registry: '%s' could not be removed, nor its "
+                                          "record restored; the next start will not take it "
+                                          "back: %m", o->name);
+                return r;
+        }
         if (fd >= 0)
                 (void) held_add(&b->held, fd, o);
         broker_forget(b, o);

@@ -77,9 +77,10 @@ void broker_forget(struct broker *b, struct object *o);
 void broker_forget_lost(struct broker *b, struct object *o);
 
 /*
- * broker_remove() - remove @o as an unlink does: its storage, then the object (which stays
- * charged while clients hold it, held.h). Return: 0, -ENOENT if its storage was gone already
- * (it is forgotten all the same), or -errno (nothing changed).
+ * broker_remove() - remove @o as an unlink does: its DEL in the journal, its storage, then
+ * the object (which stays charged while clients hold it, held.h). Return: 0, -ENOENT if its
+ * storage was gone already (it is forgotten all the same), or -errno (nothing changed: a
+ * journal that cannot take the DEL, or storage that cannot be removed).
  */
 int broker_remove(struct broker *b, struct object *o);
 

@@ -456,20 +456,35 @@ int registry_save(struct registry *reg, struct object *o)
 
         object_to_record(o, &r);
         k = append(reg, &r);
-        if (k >= 0)
+        if (k >= 0) {
+                o->flags &= ~OBJECT_GONE_RECORDED;
                 registry_maybe_compact(reg);
+        }
+        return k;
+}
+
+int registry_record_gone(struct registry *reg, struct object *o)
+{
+        struct record r = { .type = RECORD_DEL, .serial = o->serial };
+        int k;
+
+        if (o->flags & OBJECT_GONE_RECORDED)
+                return 0;
+        k = append(reg, &r);
+        if (k >= 0)
+                o->flags |= OBJECT_GONE_RECORDED;
         return k;
 }
 
 void registry_drop(struct registry *reg, struct object *o)
 {
-        struct record r = { .type = RECORD_DEL, .serial = o->serial };
         int k;
 
-        k = append(reg, &r);
+        k = registry_record_gone(reg, o);
         if (k < 0)
-                /* The object is gone all the same; at the next start its record names a file
-                 * that is not there any more, and is dropped then. */
+                /* Its storage is gone already (broker_remove() records first): at the next
+                 * start its record names a file that is not there any more, and is dropped
+                 * then. */
                 log_warning_errno(k, "Registry: cannot record that '%s' is gone, ignoring: %m",
                                   o->name);
         forget(reg, o);
@@ -676,6 +691,9 @@ static int compact_next(void *userdata, struct record *r)
                                        .flags = c->reg->settled ? RECORD_F_SETTLED : 0 };
                 return 1;
         }
+        /* An object whose DEL is written is gone for the journal, whatever memory says. */
+        while (c->next && (c->next->flags & OBJECT_GONE_RECORDED))
+                c->next = registry_next(c->reg, c->next);
         if (!c->next)
                 return 0;
         object_to_record(c->next, r);

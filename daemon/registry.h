@@ -62,7 +62,16 @@ int registry_add(struct registry *reg, const struct policy *p, struct object *o)
 /* Writes @o's current state to the journal (after a rebind, a change of spec). */
 int registry_save(struct registry *reg, struct object *o);
 
-/* Forgets @o: writes its DEL, unlinks it from every index and frees it. */
+/*
+ * registry_record_gone() - write @o's DEL before its storage goes (broker_remove()): a file
+ * put back at its name afterwards (a hard link kept by a writer) is then no object of the
+ * next start. registry_save() takes it back (a removal that failed). Return: 0 or the
+ * journal's error (nothing written: the removal must not go ahead).
+ */
+int registry_record_gone(struct registry *reg, struct object *o);
+
+/* Forgets @o: writes its DEL (unless written already), unlinks it from every index and frees
+ * it. */
 void registry_drop(struct registry *reg, struct object *o);
 
 /*

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -628,6 +629,84 @@ static void test_fresh_memfd_sealed_by_creator(void **state)
         sec_finish();
 }
 
+static const char relink_policy[] =
+        "[Segment rel]\n"
+        "Names=rel-*\n"
+        "Create=41001\n"
+        "ReadWrite=41001 41002\n"
+        "ReadOnly=41003\n"
+        "Mode=0640\n"
+        "MaxSize=1M\n";
+
+struct link_step {
+        char from[PATH_MAX];
+        char to[PATH_MAX];
+};
+
+/* As a writer: a hard link, which fs.protected_hardlinks allows it by its ACL entry. */
+static int link_child(void *userdata)
+{
+        const struct link_step *l = userdata;
+
+        CHILD_CHECK_EQ(link(l->from, l->to), 0);
+        return 0;
+}
+
+static void link_as(const struct harness_daemon *d, const struct harness_id *id,
+                    const char *from, const char *to)
+{
+        struct link_step l;
+
+        snprintf(l.from, sizeof(l.from), "%s", harness_shm_path(d, from));
+        snprintf(l.to, sizeof(l.to), "%s", harness_shm_path(d, to));
+        assert_int_equal(harness_run_as(id, link_child, &l), 0);
+}
+
+/*
+ * A removal is on record before the file goes. A writer that kept a hard link to an object
+ * and puts it back at the name after the unlink must not have it taken back at the next start
+ * as the broker's, with the writer's bytes in it, for its readers. Found by a hostile review:
+ * the old daemon removed the file first and wrote the DEL after, ignoring a failure; with a
+ * journal that could not take the DEL (here: the daemon's RLIMIT_FSIZE at the journal's size)
+ * the unlink was answered OK and the object came back after a restart.
+ */
+static void test_unlink_recorded_first(void **state)
+{
+        struct harness_daemon *d = lc_start(relink_policy, false);
+        struct rlimit old, full;
+        char path[PATH_MAX + 32];
+        struct stat st;
+
+        /* Writable by all, as /dev/shm is. */
+        assert_int_equal(chmod(d->shm_dir, 01777), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "rel-a", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        link_as(d, &sec_id_writer, "rel-a", "rel-kept");
+
+        /* A journal that cannot take the DEL: the unlink is refused, and nothing changes. */
+        snprintf(path, sizeof(path), "%s/registry", d->state_dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(prlimit(d->pid, RLIMIT_FSIZE, NULL, &old), 0);
+        full = (struct rlimit) { (rlim_t) st.st_size, old.rlim_max };
+        assert_int_equal(prlimit(d->pid, RLIMIT_FSIZE, &full, NULL), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rel-a"), -EFBIG);
+        assert_int_equal(prlimit(d->pid, RLIMIT_FSIZE, &old, NULL), 0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "rel-a", SHMB_ACCESS_RDONLY, NULL), 0);
+
+        /* Removed on record, then put back by the writer: no object of the next start. */
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rel-a"), 0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "rel-a", SHMB_ACCESS_RDONLY, NULL),
+                         -ENOENT);
+        link_as(d, &sec_id_writer, "rel-kept", "rel-a");
+        d = lc_restart(relink_policy, true);
+        assert_int_equal(sec_open(d, &sec_id_reader, "rel-a", SHMB_ACCESS_RDONLY, NULL),
+                         -ENOENT);
+        assert_false(lc_exists(d, "rel-a"));
+        assert_int_equal(unlink(harness_shm_path(d, "rel-a")), 0);
+        assert_int_equal(unlink(harness_shm_path(d, "rel-kept")), 0);
+        sec_finish();
+}
+
 const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_lifetime_policy),
         LC_TEST(test_lifetime_refusal_order),
@@ -640,6 +719,7 @@ const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_resize_racing_creator),
         LC_TEST(test_fresh_memfd_grown),
         LC_TEST(test_fresh_memfd_sealed_by_creator),
+        LC_TEST(test_unlink_recorded_first),
 };
 const size_t lc_n_tests_create = ELEMENTSOF(lc_tests_create);
 
