@@ -55,9 +55,16 @@ static int memfd_backend_create(struct backend *b, struct object *o, const struc
         int r;
 
         /* The store keeps a fixed number of fds: an object past it would not survive a
-         * restart, so it is not made. */
-        if (!fdstore_slot_free())
+         * restart, so it is not made; nor past its creator's share of them. */
+        r = fdstore_slot_check(o->creator.uid, FDSTORE_SLOT_OBJECT);
+        if (r < 0) {
+                if (log_ratelimit_uid(o->creator.uid))
+                        log_warning("fd store: %s; refusing memfd object '%s' of uid %u.",
+                                    r == -EDQUOT ? "its creator holds its share of the slots"
+                                                 : "no slot is free",
+                                    o->name, (unsigned) o->creator.uid);
                 return -ENOSPC;
+        }
         /* A fresh object gets its size (and its seals) from RESIZE. */
         r = o->flags & OBJECT_FRESH ? memfd_new_unsized(&fd) : memfd_new_sealed(o->size, &fd);
         if (r >= 0 && !(o->flags & OBJECT_FRESH) && o->rule &&
@@ -91,7 +98,7 @@ static int memfd_backend_publish(struct backend *b, struct object *o, int fd)
                 return -EIO;
         }
         if (r >= 0)
-                (void) fdstore_slot_take();
+                fdstore_slot_count(o->creator.uid, FDSTORE_SLOT_OBJECT);
         m->n_objects++;
         return 0;
 }
@@ -139,7 +146,7 @@ static int memfd_backend_unlink(struct backend *b, struct object *o, int *ret_fd
         fdstore_remove(name);
         if (m->n_objects > 0) {
                 m->n_objects--;
-                fdstore_slot_give();
+                fdstore_slot_give(o->creator.uid, FDSTORE_SLOT_OBJECT);
         }
         return 0;
 }
@@ -283,7 +290,7 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                                 log_warning("Registry: cannot record what memfd object '%s' "
                                             "became, ignoring.", o->name);
                         o->fd = TAKE_FD(p->fd);
-                        (void) fdstore_slot_take();
+                        fdstore_slot_count(o->creator.uid, FDSTORE_SLOT_OBJECT);
                         m->n_objects++;
                         adopted++;
                         continue;
@@ -314,6 +321,7 @@ static void memfd_backend_free(struct backend *b)
 
         for (i = 0; i < m->n_passed; i++)
                 m->passed[i].fd = safe_close(m->passed[i].fd);
+        fdstore_slots_reset();
         free(m);
 }
 

@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "fdstore.h"
+#include "hashmap.h"
 
 bool fdstore_active(void)
 {
@@ -30,30 +31,120 @@ int fdstore_push(int fd, const char *name)
 }
 
 /* One store per process, as there is one service manager. */
-static size_t slots_max, slots_used;
+static size_t slots_max, slots_used[_FDSTORE_SLOT_MAX];
+
+/* What one uid holds; there while it holds any. */
+struct holder {
+        struct hashmap_entry entry;
+        char key[16];
+        size_t used[_FDSTORE_SLOT_MAX];
+};
+
+static struct hashmap holders;
+static bool holders_ready;
 
 void fdstore_set_slots(size_t max)
 {
         slots_max = max;
 }
 
-bool fdstore_slot_free(void)
+size_t fdstore_slot_share(void)
 {
-        return slots_max == 0 || slots_used < slots_max;
+        return slots_max / 8 > 0 ? slots_max / 8 : 1;
 }
 
-bool fdstore_slot_take(void)
+static size_t total(const size_t used[_FDSTORE_SLOT_MAX])
 {
-        if (!fdstore_slot_free())
+        return used[FDSTORE_SLOT_OBJECT] + used[FDSTORE_SLOT_PIDFD];
+}
+
+static struct holder *holder_get(uid_t uid, bool make)
+{
+        struct hashmap_entry *e;
+        struct holder *h;
+        char key[16];
+
+        if (!holders_ready) {
+                if (!make || hashmap_init(&holders) < 0)
+                        return NULL;
+                holders_ready = true;
+        }
+        (void) snprintf(key, sizeof(key), "%u", (unsigned) uid);
+        e = hashmap_get(&holders, key);
+        if (e || !make)
+                return e ? container_of(e, struct holder, entry) : NULL;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return NULL;
+        (void) snprintf(h->key, sizeof(h->key), "%s", key);
+        h->entry.key = h->key;
+        hashmap_put(&holders, &h->entry);
+        return h;
+}
+
+int fdstore_slot_check(uid_t uid, enum fdstore_slot kind)
+{
+        const struct holder *h = holder_get(uid, false);
+        size_t share = fdstore_slot_share(), mine = h ? total(h->used) : 0;
+
+        if (slots_max == 0)
+                return 0;
+        if (total(slots_used) >= slots_max ||
+            (kind == FDSTORE_SLOT_PIDFD && slots_used[kind] >= slots_max / 2))
+                return -ENOSPC;
+        if (mine >= share ||
+            (kind == FDSTORE_SLOT_PIDFD && (h ? h->used[kind] : 0) >= share / 2))
+                return -EDQUOT;
+        return 0;
+}
+
+void fdstore_slot_count(uid_t uid, enum fdstore_slot kind)
+{
+        struct holder *h;
+
+        slots_used[kind]++;
+        /* Without memory, the uid's count is short by one: its share is not exact. */
+        h = holder_get(uid, true);
+        if (h)
+                h->used[kind]++;
+}
+
+bool fdstore_slot_take(uid_t uid, enum fdstore_slot kind)
+{
+        if (fdstore_slot_check(uid, kind) < 0)
                 return false;
-        slots_used++;
+        fdstore_slot_count(uid, kind);
         return true;
 }
 
-void fdstore_slot_give(void)
+void fdstore_slot_give(uid_t uid, enum fdstore_slot kind)
 {
-        if (slots_used > 0)
-                slots_used--;
+        struct holder *h = holder_get(uid, false);
+
+        if (slots_used[kind] > 0)
+                slots_used[kind]--;
+        if (!h || h->used[kind] == 0)
+                return;
+        h->used[kind]--;
+        if (total(h->used) == 0) {
+                hashmap_remove(&holders, h->key);
+                free(h);
+        }
+}
+
+static void holder_free(struct hashmap_entry *e)
+{
+        free(container_of(e, struct holder, entry));
+}
+
+void fdstore_slots_reset(void)
+{
+        if (holders_ready) {
+                hashmap_clear(&holders, holder_free);
+                hashmap_deinit(&holders);
+                holders_ready = false;
+        }
+        slots_used[FDSTORE_SLOT_OBJECT] = slots_used[FDSTORE_SLOT_PIDFD] = 0;
 }
 
 void fdstore_remove(const char *name)

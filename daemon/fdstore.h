@@ -13,12 +13,15 @@
  * The store keeps a fixed number of fds, and drops what does not fit without a word. memfd
  * objects and creators' pidfds share the slots the policy leaves (fdstore_slot_take()): an
  * object that would not fit is refused (ENOSPC) rather than lost at the next restart, and a
- * creator that would not fit is checked by pid after a restart instead.
+ * creator that would not fit is checked by pid after a restart instead. Each uid may hold an
+ * eighth of the slots (at least one), so that one user cannot take the store from everyone
+ * else; pidfds, which the daemon can do without, half of that, and half of the store at most.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define FDSTORE_OBJECT_PREFIX "shmb-obj-"
 #define FDSTORE_POLICY_PREFIX "shmb-policy-"
@@ -34,10 +37,22 @@ int fdstore_push(int fd, const char *name);
 /* Asks the store to drop every fd named @name; without a store, nothing. */
 void fdstore_remove(const char *name);
 
-/* The slots for objects and pidfds: @max (0: not known, no limit). */
+enum fdstore_slot {
+        FDSTORE_SLOT_OBJECT,
+        FDSTORE_SLOT_PIDFD,
+        _FDSTORE_SLOT_MAX,
+};
+
+/* The slots for objects and pidfds: @max (0: not known, no limit); each uid's share. */
 void fdstore_set_slots(size_t max);
-/* Is a slot free? */
-bool fdstore_slot_free(void);
-/* Takes a slot (false: none free, nothing taken), gives one back. */
-bool fdstore_slot_take(void);
-void fdstore_slot_give(void);
+size_t fdstore_slot_share(void);
+/* Would @uid get a slot of @kind now? 0, -ENOSPC (the store is full) or -EDQUOT (@uid holds
+ * its share). */
+int fdstore_slot_check(uid_t uid, enum fdstore_slot kind);
+/* Takes one for @uid (false: none, nothing taken). */
+bool fdstore_slot_take(uid_t uid, enum fdstore_slot kind);
+/* Counts one that came back from the store, whatever the limits: it is there. */
+void fdstore_slot_count(uid_t uid, enum fdstore_slot kind);
+void fdstore_slot_give(uid_t uid, enum fdstore_slot kind);
+/* Forgets every count (the memfd backend goes). */
+void fdstore_slots_reset(void);

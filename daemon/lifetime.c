@@ -39,6 +39,7 @@ struct proc {
         char key[32];
         struct lifetimes *lt;
         pid_t pid;
+        uid_t uid;                      /* whose share of the fd store its entry takes */
         int pidfd;
         uint64_t pidfs_ino;
         uint64_t start;
@@ -142,7 +143,7 @@ static void proc_free(struct proc *p)
         loop_remove(p->source);
         if (p->store_name[0]) {
                 fdstore_remove(p->store_name);
-                fdstore_slot_give();
+                fdstore_slot_give(p->uid, FDSTORE_SLOT_PIDFD);
         }
         safe_close(p->pidfd);
         free(p);
@@ -203,7 +204,7 @@ static void proc_store(struct proc *p)
 
         /* The slots are for objects first: without one, the creator is checked by pid after
          * a restart (lifetime.h). */
-        if (!fdstore_active() || !fdstore_slot_take())
+        if (!fdstore_active() || !fdstore_slot_take(p->uid, FDSTORE_SLOT_PIDFD))
                 return;
         (void) snprintf(p->store_name, sizeof(p->store_name),
                         FDSTORE_PIDFD_PREFIX "%d-%" PRIu64 "-%" PRIu64, (int) p->pid,
@@ -214,7 +215,7 @@ static void proc_store(struct proc *p)
                         log_debug_errno(r, "fd store: cannot keep the pidfd of pid %d, it will be "
                                         "checked by pid after a restart: %m", (int) p->pid);
                 p->store_name[0] = '\0';
-                fdstore_slot_give();
+                fdstore_slot_give(p->uid, FDSTORE_SLOT_PIDFD);
         }
 }
 
@@ -252,6 +253,7 @@ static int proc_new(struct lifetimes *lt, const struct object *o, int pidfd,
         }
         p->lt = lt;
         p->pid = o->creator.pid;
+        p->uid = o->creator.uid;
         p->pidfd = pidfd;
         p->pidfs_ino = o->creator.pidfs_ino;
         p->start = o->creator.start;
@@ -268,7 +270,7 @@ static int proc_new(struct lifetimes *lt, const struct object *o, int pidfd,
         if (store_name) {
                 /* Back from the store: it holds a slot again. */
                 (void) snprintf(p->store_name, sizeof(p->store_name), "%s", store_name);
-                (void) fdstore_slot_take();
+                fdstore_slot_count(p->uid, FDSTORE_SLOT_PIDFD);
         } else
                 proc_store(p);
         *ret = p;

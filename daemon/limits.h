@@ -59,6 +59,7 @@
 /* Objects. */
 #define LIMIT_SIZE_MAX (UINT64_C(1) << 40)  /* no segment is larger, whatever the policy says */
 #define LIMIT_MEMFD_OBJECTS 65536           /* memfd objects held by the daemon in all */
+#define FDSTORE_MAX_DEFAULT 4096            /* the unit's FileDescriptorStoreMax= */
 
 /* Fds the daemon keeps open so that a connection's next open of the same object is one
  * sendmsg() (fdcache.h): none unless --kept-fds sets the total (at most LIMIT_KEPT_FDS_MAX);

@@ -60,6 +60,9 @@ static struct policy_store kept_policy;
 static char *running_on_kept;
 static uint64_t arg_idle_timeout_usec = LIMIT_IDLE_TIMEOUT_USEC;
 static long arg_kept_fds = -1;  /* -1: the default, none (server.c) */
+/* The fd store's size where the service manager does not say ($FDSTORE, systemd 254+): the
+ * unit's FileDescriptorStoreMax=. */
+static unsigned long arg_fdstore_max = FDSTORE_MAX_DEFAULT;
 
 static void help(void)
 {
@@ -80,6 +83,8 @@ static void help(void)
                "  --kept-fds N             keep at most N fds open for connections' next opens\n"
                "                           of the same objects (default 0: none; see\n"
                "                           shmbrokerd(8) before; at most %d)\n"
+               "  --fdstore-max N          the service manager's fd store keeps N fds, where it\n"
+               "                           does not say ($FDSTORE; default %d)\n"
                "  --log-level LEVEL        err, warning, notice, info (default) or debug\n"
                "  --print-default-policy   print the embedded default policy and exit\n"
                "  --check-policy           load the policy, report errors, and exit\n"
@@ -87,7 +92,7 @@ static void help(void)
                "      --version            show the version\n\n"
                "See shmbrokerd(8) and shmbroker.conf(5).\n",
                DEFAULT_SOCKET, POLICY_DEFAULT_DIR, DEFAULT_SHM_DIR, STATE_DIR_DEFAULT,
-               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS_MAX);
+               APPSOCK_DIR_DEFAULT, LIMIT_KEPT_FDS_MAX, FDSTORE_MAX_DEFAULT);
 }
 
 enum {
@@ -99,6 +104,7 @@ enum {
         ARG_USER,
         ARG_IDLE_TIMEOUT,
         ARG_KEPT_FDS,
+        ARG_FDSTORE_MAX,
         ARG_LOG_LEVEL,
         ARG_PRINT_DEFAULT_POLICY,
         ARG_CHECK_POLICY,
@@ -117,6 +123,7 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                 { "user", required_argument, NULL, ARG_USER },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "kept-fds", required_argument, NULL, ARG_KEPT_FDS },
+                { "fdstore-max", required_argument, NULL, ARG_FDSTORE_MAX },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "print-default-policy", no_argument, NULL, ARG_PRINT_DEFAULT_POLICY },
                 { "check-policy", no_argument, NULL, ARG_CHECK_POLICY },
@@ -171,6 +178,20 @@ static int parse_argv(int argc, char *argv[], bool *ret_check_only)
                                 return log_error_errno(-EINVAL, "Invalid --kept-fds '%s' (0 to "
                                                        "%d).", optarg, LIMIT_KEPT_FDS_MAX);
                         arg_kept_fds = (long) v;
+                        break;
+                }
+                case ARG_FDSTORE_MAX: {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || v < 1 ||
+                            v > LIMIT_MEMFD_OBJECTS + 2 || optarg[0] == '-')
+                                return log_error_errno(-EINVAL, "Invalid --fdstore-max '%s' "
+                                                       "(1 to %d).", optarg,
+                                                       LIMIT_MEMFD_OBJECTS + 2);
+                        arg_fdstore_max = v;
                         break;
                 }
                 case ARG_LOG_LEVEL:
@@ -433,24 +454,34 @@ static int take_passed_fds(struct passed_fds *ret)
  * systemd 254+ says how many fds its store keeps for us ($FDSTORE). Each memfd object takes
  * one entry and the last good policy one more (two while it is replaced); an object that did
  * not fit would be lost at the next restart, so a create past that gets ENOSPC instead. Older
- * managers do not say: FileDescriptorStoreMax= must then be sized by hand (shmbrokerd(8)).
+ * managers do not say, and drop what does not fit without a word: the daemon then takes the
+ * unit's FileDescriptorStoreMax= as the size (--fdstore-max, for a drop-in that changes it).
  */
 static size_t memfd_objects_max(void)
 {
-        const char *e = getenv("FDSTORE");
-        unsigned long n;
+        const char *e = getenv("FDSTORE"), *from = "$FDSTORE";
+        unsigned long fds = arg_fdstore_max, n;
         char *end;
 
-        if (!e || !fdstore_active())
+        if (!fdstore_active())
                 return 0;
-        errno = 0;
-        n = strtoul(e, &end, 10);
-        if (errno != 0 || *end || end == e)
-                return 0;
-        n = n > 2 ? n - 2 : 1;
+        if (e) {
+                errno = 0;
+                fds = strtoul(e, &end, 10);
+                if (errno != 0 || *end || end == e || fds == 0) {
+                        log_warning("$FDSTORE='%s' is no number of fds; taking %lu.", e,
+                                    arg_fdstore_max);
+                        fds = arg_fdstore_max;
+                        from = "--fdstore-max";
+                }
+        } else
+                from = "--fdstore-max: the service manager does not say";
+        n = fds > 2 ? fds - 2 : 1;
         if (n > LIMIT_MEMFD_OBJECTS)
                 n = LIMIT_MEMFD_OBJECTS;
-        log_info("The fd store keeps %s fds: at most %lu memfd objects.", e, n);
+        fdstore_set_slots(n);
+        log_info("The fd store keeps %lu fds (%s): at most %lu memfd objects, %zu per user.",
+                 fds, from, n, fdstore_slot_share());
         return n;
 }
 

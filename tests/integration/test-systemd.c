@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -163,6 +164,8 @@ struct mgr {
         size_t n_bad_names;             /* FDSTORE=1 with an FDNAME= systemd would refuse */
         struct stored_fd store[STORE_MAX];
         size_t n_store;
+        size_t store_max;               /* FileDescriptorStoreMax= (0: STORE_MAX) */
+        size_t n_dropped;               /* fds past it, dropped as systemd does */
         uid_t uid;
 };
 
@@ -297,7 +300,8 @@ static void mgr_apply(struct mgr *m, const struct note *n, int *fds, size_t n_fd
                 return;
         }
         for (i = 0; i < n_fds; i++) {
-                if (m->n_store >= STORE_MAX) {
+                if (m->n_store >= (m->store_max ? m->store_max : STORE_MAX)) {
+                        m->n_dropped++;
                         safe_close(fds[i]);
                         continue;
                 }
@@ -472,6 +476,7 @@ static int mgr_init(struct mgr *m, const char *policy)
 struct start_opts {
         const char *const *extra_args;  /* appended to the command line; NULL-terminated */
         const char *watchdog_usec;      /* WATCHDOG_USEC=, or NULL */
+        const char *fdstore;            /* FDSTORE= (systemd 254+), or NULL (252) */
         bool no_store;                  /* do not pass the fd store back */
 };
 
@@ -487,7 +492,7 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
         _cleanup_(freep) const char **argv = NULL;
         _cleanup_(freep) char *names = NULL;
         _cleanup_(freep) int *src = NULL;
-        char env_fds[32], env_notify[96], env_wd[64];
+        char env_fds[32], env_notify[96], env_wd[64], env_store[32];
         char env_pid[32] = "", env_wd_pid[32] = "";
         size_t n_env = 0, n_src = 0, n_extra = 0, names_len = 0, i, k = 0;
         _cleanup_(closep) int log_fd = -1, null_fd = -1;
@@ -524,7 +529,8 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
         for (i = 0; i < n_env; i++) {
                 static const char *const drop[] = { "LISTEN_FDS=", "LISTEN_PID=",
                                                     "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
-                                                    "WATCHDOG_USEC=", "WATCHDOG_PID=" };
+                                                    "WATCHDOG_USEC=", "WATCHDOG_PID=",
+                                                    "FDSTORE=" };
                 bool keep = true;
                 size_t d;
 
@@ -550,6 +556,10 @@ static int mgr_start(struct mgr *m, const struct start_opts *o)
                 snprintf(env_wd, sizeof(env_wd), "WATCHDOG_USEC=%s", o->watchdog_usec);
                 envp[k++] = env_wd;
                 envp[k++] = env_wd_pid;
+        }
+        if (o && o->fdstore) {
+                snprintf(env_store, sizeof(env_store), "FDSTORE=%s", o->fdstore);
+                envp[k++] = env_store;
         }
         envp[k] = NULL;
 
@@ -2038,6 +2048,100 @@ static void test_fdstore_fresh_sealed_by_creator(void **state)
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
 }
 
+/* client_create() of a 4 KiB object in a child as @uid (gid the same). Return: 0 or -errno. */
+static int client_create_as(const char *sock, uid_t uid, const char *name)
+{
+        int status;
+        pid_t pid;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                uint8_t data[16] = "from another";
+
+                if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+                    setresuid(uid, uid, uid) < 0)
+                        _exit(200);
+                _exit(-client_create(sock, name, 4096, data, sizeof(data)));
+        }
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                return -ECHILD;
+        return -WEXITSTATUS(status);
+}
+
+/*
+ * 11. The fd store's slots, shared fairly. Each uid may hold an eighth of them, so that one
+ * user cannot fill the store and leave everyone else's memfd creates refused (systemd 254+)
+ * or, where the manager does not say how many it keeps (systemd 252 drops what does not fit
+ * without a word), lost at the next restart: there the daemon takes the unit's
+ * FileDescriptorStoreMax= (4096), or --fdstore-max. Found by a hostile review: one user took
+ * every slot; on 252 everyone's later creates were answered OK and lost at the restart.
+ */
+static void test_fdstore_share(void **state)
+{
+        struct mgr *m = *state;
+        _cleanup_(freep) char *policy = NULL;
+        static const char *const max18[] = { "--fdstore-max", "18", NULL };
+        const struct start_opts told = { .fdstore = "18" }, not_told = { .extra_args = max18 };
+        uint8_t a[64];
+        size_t mark;
+
+        fill_pattern(a, sizeof(a), 31);
+        policy = policy_text("\n[Segment other]\nNames=o-*\nCreate=41001\nReadWrite=41001\n"
+                             "MaxSize=1M\nBackend=memfd\n");
+        assert_non_null(policy);
+        assert_int_equal(tl_write_text(m->policy_path, policy), 0);
+        /* FileDescriptorStoreMax=18: 16 slots for objects, 2 per uid. */
+        m->store_max = 18;
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, &told), 0);
+        assert_int_equal(chmod(m->run_dir, 0755), 0);
+        assert_int_equal(chmod(m->socket_path, 0666), 0);
+
+        assert_int_equal(client_create(m->socket_path, "m-1", sizeof(a), a, sizeof(a)), 0);
+        assert_int_equal(client_create(m->socket_path, "m-2", sizeof(a), a, sizeof(a)), 0);
+        assert_int_equal(client_create(m->socket_path, "m-3", sizeof(a), a, sizeof(a)),
+                         -ENOSPC);
+        assert_true(log_has(m, mark, "fd store: its creator holds its share of the slots; "
+                            "refusing memfd object 'm-3'"));
+        /* Another user still has its share. */
+        assert_int_equal(client_create_as(m->socket_path, 41001, "o-1"), 0);
+        assert_int_equal(client_create_as(m->socket_path, 41001, "o-2"), 0);
+        assert_int_equal(client_create_as(m->socket_path, 41001, "o-3"), -ENOSPC);
+        assert_true(log_has(m, mark, "The fd store keeps 18 fds ($FDSTORE): at most 16 memfd "
+                            "objects, 2 per user."));
+        assert_true(wait_store_objects(m, 4));
+        /* An unlink gives the slot back. */
+        assert_int_equal(client_unlink(m->socket_path, "m-2"), 0);
+        assert_true(wait_store_objects(m, 3));
+        assert_int_equal(client_create(m->socket_path, "m-3", sizeof(a), a, sizeof(a)), 0);
+        assert_true(wait_store_objects(m, 4));
+
+        /* A manager that does not say ($FDSTORE unset, systemd 252): --fdstore-max. The
+         * objects that came back count. */
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, &not_told), 0);
+        assert_true(log_has(m, mark, "The fd store keeps 18 fds (--fdstore-max: the service "
+                            "manager does not say): at most 16 memfd objects, 2 per user."));
+        assert_int_equal(client_check(m->socket_path, "m-1", a, sizeof(a)), 0);
+        assert_int_equal(client_check(m->socket_path, "m-3", a, sizeof(a)), 0);
+        assert_int_equal(client_create(m->socket_path, "m-4", sizeof(a), a, sizeof(a)),
+                         -ENOSPC);
+        assert_int_equal(m->n_dropped, 0);
+
+        /* Neither: the unit's FileDescriptorStoreMax=. */
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_true(log_has(m, mark, "The fd store keeps 4096 fds (--fdstore-max: the service "
+                            "manager does not say): at most 4094 memfd objects, 511 per user."));
+        assert_int_equal(client_unlink(m->socket_path, "m-1"), 0);
+        assert_int_equal(client_unlink(m->socket_path, "m-3"), 0);
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2057,6 +2161,7 @@ int main(void)
                 T(test_fdstore_process_creator_alive),
                 T(test_fdstore_process_creator_died_while_down),
                 T(test_fdstore_fresh_sealed_by_creator),
+                T(test_fdstore_share),
                 T(test_user_capabilities),
                 T(test_systemd_socket_activate),
         };
