@@ -133,13 +133,15 @@ void ctl_format_group(char *buf, size_t size, uint32_t gid)
                 snprintf(buf, size, "%" PRIu32, gid);
 }
 
-size_t ctl_utf8_len(const unsigned char *s)
+size_t ctl_utf8_decode(const unsigned char *s, uint32_t *ret_cp)
 {
         uint32_t cp;
         size_t n, i;
 
-        if (s[0] < 0x80)
+        if (s[0] < 0x80) {
+                *ret_cp = s[0];
                 return 1;
+        }
         if ((s[0] & 0xe0) == 0xc0) {
                 n = 2;
                 cp = s[0] & 0x1f;
@@ -159,7 +161,32 @@ size_t ctl_utf8_len(const unsigned char *s)
         if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
             cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
+        *ret_cp = cp;
         return n;
+}
+
+size_t ctl_utf8_len(const unsigned char *s)
+{
+        uint32_t cp;
+
+        return ctl_utf8_decode(s, &cp);
+}
+
+bool ctl_char_unsafe(uint32_t cp)
+{
+        /*
+         * C0, DEL and C1 (U+0080..U+009F) are controls: a terminal acts on them, in UTF-8 too
+         * (xterm takes U+009B as CSI, U+009D as OSC). The rest are invisible and change how
+         * the text around them is laid out rather than what it says, so a name holding one
+         * can pass for another name: the explicit bidi controls (LRE, RLE, PDF, LRO, RLO and
+         * LRI, RLI, FSI, PDI: "txt.exe" behind an RLO shows as "exe.txt"), the implicit marks
+         * (ALM, LRM, RLM, which reorder the punctuation next to them), and the line and
+         * paragraph separators, which some terminals and viewers break lines at. Other
+         * look-alikes (U+200B, homoglyphs) are left to the reader: they change no layout.
+         */
+        return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
+               cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+               (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void ctl_escape(char *buf, size_t size, const char *s)
@@ -170,22 +197,21 @@ void ctl_escape(char *buf, size_t size, const char *s)
         if (size == 0)
                 return;
         while (*p) {
-                size_t n = ctl_utf8_len(p);
-                char tmp[9];
+                uint32_t cp;
+                size_t n = ctl_utf8_decode(p, &cp);
+                char tmp[4 * 4 + 1];
                 const char *out;
-                size_t len;
+                size_t i, len;
 
-                if (n == 0 || *p < 0x20 || *p == 0x7f) {
-                        snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
+                if (n == 0 || ctl_char_unsafe(cp)) {
+                        /* Each byte of it, so that the reader sees which character it was
+                         * and can type the name back (printf '\xe2\x80\xae'). */
+                        if (n == 0)
+                                n = 1;
+                        for (i = 0; i < n; i++)
+                                snprintf(tmp + 4 * i, sizeof(tmp) - 4 * i, "\\x%02x", p[i]);
                         out = tmp;
-                        len = 4;
-                        n = 1;
-                } else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-                        /* U+0080..U+009F, the C1 controls: some terminals act on them (U+009B
-                         * is CSI), and the broker takes them in names. */
-                        snprintf(tmp, sizeof(tmp), "\\x%02x\\x%02x", p[0], p[1]);
-                        out = tmp;
-                        len = 8;
+                        len = 4 * n;
                 } else {
                         out = (const char *) p;
                         len = n;

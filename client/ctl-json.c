@@ -2,13 +2,14 @@
 /*
  * ctl-json.c - JSON building blocks for shmbrokerctl's --json output, on json-c: strings that
  * are always valid UTF-8, unsigned 64-bit numbers, the fields every description of a segment
- * shares, and printing one document.
+ * shares, and printing one document with the characters a terminal acts on escaped.
  *
  * json-c represents null as a NULL object, so a constructor that runs out of memory would
  * silently give null: it records that instead, and ctl_json_print() then fails with ENOMEM
  * rather than print a document with holes. Not here: which document a command prints.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,41 @@ int ctl_json_object_fields(struct json_object *obj, const struct ctl_object *o)
         return json_oom ? -ENOMEM : 0;
 }
 
+/*
+ * Writes @text, a document as json-c serialised it, to stdout with each ctl_char_unsafe()
+ * character from DEL up spelled \uXXXX. json-c escapes only what JSON requires (below 0x20),
+ * and has no flag for more: a name holding U+009B (CSI) or U+202E (RLO) would reach the
+ * admin's terminal raw, through jq or less as well.
+ *
+ * Done here, on the whole text, rather than on each string, because outside its strings JSON
+ * is printable ASCII and blanks: a byte from 0x7f up is inside a string, and not the character
+ * after a backslash (which is ASCII), so spelling its character as \uXXXX changes nothing a
+ * parser reads. All of them are below U+10000, one \uXXXX each. A sequence that is not UTF-8
+ * cannot occur (ctl_json_string()); it would be copied as it is.
+ */
+static int put_json_text(const char *text)
+{
+        const unsigned char *p = (const unsigned char *) text, *run = p;
+
+        while (*p) {
+                uint32_t cp;
+                size_t n = ctl_utf8_decode(p, &cp);
+
+                if (n == 0 || *p < 0x7f || !ctl_char_unsafe(cp)) {
+                        p += n > 0 ? n : 1;
+                        continue;
+                }
+                if (fwrite(run, 1, (size_t) (p - run), stdout) != (size_t) (p - run) ||
+                    printf("\\u%04" PRIx32, cp) < 0)
+                        return errno > 0 ? -errno : -EIO;
+                p += n;
+                run = p;
+        }
+        if (fputs((const char *) run, stdout) == EOF || putchar('\n') == EOF)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
 int ctl_json_print(struct json_object *obj, bool one_line)
 {
         const char *text;
@@ -137,7 +173,5 @@ int ctl_json_print(struct json_object *obj, bool one_line)
         text = json_object_to_json_string_ext(obj, flags);
         if (!text)
                 return -ENOMEM;
-        if (puts(text) == EOF)
-                return errno > 0 ? -errno : -EIO;
-        return 0;
+        return put_json_text(text);
 }

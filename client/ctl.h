@@ -95,15 +95,20 @@ const char *ctl_group_name(uint32_t gid);
 /* The name, else the number, in @buf. */
 void ctl_format_user(char *buf, size_t size, uint32_t uid);
 void ctl_format_group(char *buf, size_t size, uint32_t gid);
-/* The length of the UTF-8 sequence at @s (1 to 4), or 0 if it is not one: overlong forms,
- * surrogates and values past U+10FFFF are not UTF-8. */
+/* The length of the UTF-8 sequence at @s (1 to 4) and its code point in @ret_cp, or 0 if it
+ * is not one: overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+size_t ctl_utf8_decode(const unsigned char *s, uint32_t *ret_cp);
 size_t ctl_utf8_len(const unsigned char *s);
-/* @s with control characters (C0, DEL and C1) and bytes that are not UTF-8 shown as \xNN,
- * for a terminal. */
+/* True for the characters never shown raw to a person, in text or JSON: the controls (C0, DEL,
+ * C1), the bidi controls and marks, and U+2028/U+2029. */
+bool ctl_char_unsafe(uint32_t cp);
+/* @s with each byte of the ctl_char_unsafe() characters, and each byte that is not UTF-8,
+ * shown as \xNN, for a terminal. */
 void ctl_escape(char *buf, size_t size, const char *s);
 
 /* "PREFIXNAME\n" on stdout: raw for scripts (names hold no C0 control characters), escaped
- * for a terminal, as ls(1) does (C1 controls too, which names may hold). Return: 0 or -errno. */
+ * for a terminal, as ls(1) does (C1 and bidi controls too, which names may hold). Return: 0 or
+ * -errno. */
 int ctl_print_name(const char *prefix, const char *name);
 
 /* Stable names, as the JSON output and the man page use them. NULL for unknown values. */
@@ -160,7 +165,8 @@ struct json_object *ctl_json_bool(bool b);
 int ctl_json_set(struct json_object *obj, const char *key, struct json_object *val);
 /* The fields every description of a segment shares (list --long, status, stat). */
 int ctl_json_object_fields(struct json_object *obj, const struct ctl_object *o);
-/* Prints @obj as one document (pretty) or one line (@one_line), then a newline. */
+/* Prints @obj as one document (pretty) or one line (@one_line), then a newline; in its strings
+ * the ctl_char_unsafe() characters are \uXXXX escapes (a parser reads them back as they were). */
 int ctl_json_print(struct json_object *obj, bool one_line);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
 

@@ -8,7 +8,7 @@
  * and in JSON; explain, for oneself, for a user of this system (groups from its database) and
  * for an app; lifetimes on create and on exec; exec's environment; resize and publish; wait,
  * watch (with the broker's filtering and an overflow) and app-socket in the background; the
- * admins' unlink --all; orphans after a reload; names that are not UTF-8.
+ * admins' unlink --all; orphans after a reload; names that are not UTF-8, or hold controls.
  *
  * Every group starts a daemon (tests/helpers/harness.c); after each case a control user must
  * still be served, and after each group the daemon's fd count must be back at its baseline and
@@ -507,6 +507,72 @@ static void test_names_not_utf8(void **state)
         ctl_assert_ok(&res);
         CTL_ASSERT_ROW(res.out, "demo-\\xc2\\x9b", "demo", who1, "-", "shm", "4K", "*", "-",
                        "persistent");
+}
+
+/*
+ * A user's name with U+009B (CSI) and U+009D (OSC), which xterm acts on in UTF-8, U+202E (RLO:
+ * what follows shows right to left) and U+2028 (LINE SEPARATOR); names may hold them all.
+ */
+#define CONTROLS_NAME "demo-\xc2\x9b" "2J\xc2\x9d" "0;x\xe2\x80\xae" "txt.exe\xe2\x80\xa8" "z"
+
+/* None of CONTROLS_NAME's characters raw in @text, and each as its JSON escape. */
+static void assert_json_escaped(const char *text)
+{
+        static const char *const raw[] = { "\xc2\x9b", "\xc2\x9d", "\xe2\x80\xae", "\xe2\x80\xa8" };
+        static const char *const escaped[] = { "\\u009b", "\\u009d", "\\u202e", "\\u2028" };
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(raw); i++) {
+                if (strstr(text, raw[i]))
+                        fail_msg("the JSON holds the bytes of %s raw", escaped[i]);
+                if (!strstr(text, escaped[i]))
+                        fail_msg("the JSON has no %s", escaped[i]);
+        }
+}
+
+/* JSON escapes them, and a parser reads back the exact name; the table shows their bytes. */
+static void test_names_controls(void **state)
+{
+        const struct harness_daemon *d = *state;
+        char line[512];
+        int i;
+
+        CTL_BG(&bg, d, &id_reader, "watch", "--json");
+        ctl_bg_wait_polling(&bg);
+        assert_int_equal(harness_daemon_wait_idle(d, HARNESS_TIMEOUT_MS), 0);
+        make(d, CONTROLS_NAME, "4K");
+        assert_true(ctl_bg_line(&bg, line, sizeof(line)));
+        assert_json_escaped(line);
+        jparse(line);
+        ctl_assert_jstr(j, "name", CONTROLS_NAME);
+        ctl_bg_finish(&bg, SIGINT, &res);
+        ctl_assert_ok(&res);
+
+        CTL(d, &id_admin, &res, "list", "--all", "--json");
+        ctl_assert_ok(&res);
+        assert_json_escaped(res.out);
+        jparse(res.out);
+        ctl_assert_jstr(j, "0.name", CONTROLS_NAME);
+
+        CTL(d, &id_admin, &res, "status", "--json");
+        ctl_assert_ok(&res);
+        assert_json_escaped(res.out);
+        jparse(res.out);
+        i = ctl_jfind(j, "objects", CONTROLS_NAME);
+        assert_true(i >= 0);
+
+        CTL(d, &id_reader, &res, "stat", CONTROLS_NAME, "--json");
+        ctl_assert_ok(&res);
+        assert_json_escaped(res.out);
+        jparse(res.out);
+        ctl_assert_jstr(j, "name", CONTROLS_NAME);
+
+        /* A table escapes whether or not stdout is a terminal (ctl_escape() has unit tests). */
+        CTL(d, &id_admin, &res, "list", "--all", "--long");
+        ctl_assert_ok(&res);
+        CTL_ASSERT_ROW(res.out,
+                       "demo-\\xc2\\x9b2J\\xc2\\x9d0;x\\xe2\\x80\\xaetxt.exe\\xe2\\x80\\xa8z", "demo",
+                       who1, "-", "shm", "4K", "*", "-", "persistent");
 }
 
 /*
@@ -1447,6 +1513,7 @@ int main(void)
                 T(test_list),
                 T(test_stat),
                 T(test_names_not_utf8),
+                T(test_names_controls),
                 T(test_empty_lists),
                 T(test_status),
                 T(test_explain_self),
