@@ -49,42 +49,154 @@ static int write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
-static int replay(int fd, off_t size, int (*cb)(const struct record *r, void *ud), void *ud,
+/*
+ * How many records that check out start anywhere in @map[@from, @size), found by their magic.
+ * Only to tell a torn tail from damage, and to say how much was lost: what this finds is never
+ * replayed (see replay() for why).
+ */
+static size_t count_intact(const unsigned char *map, size_t size, size_t from)
+{
+        const uint32_t magic = RECORD_MAGIC;
+        size_t n = 0;
+
+        while (from < size) {
+                const unsigned char *p = memmem(map + from, size - from, &magic, sizeof(magic));
+                struct record rec;
+                int k;
+
+                if (!p)
+                        break;
+                from = (size_t) (p - map);
+                k = record_decode(p, size - from, &rec);
+                if (k > 0)
+                        n++;
+                from += k > 0 ? (size_t) k : 1;
+        }
+        return n;
+}
+
+/*
+ * The length of the damaged record at @off if it may be skipped, or -EBADMSG.
+ *
+ * Each record is framed by a magic, a payload length and a check of the payload (record.h),
+ * and nothing else marks where records begin: a length is all that leads to the next record.
+ * So a record is skipped only when its frame header is whole (the magic, and a length within
+ * the record limit and the file) and the record that length leads to checks out, which says
+ * that the length was right and the damage is in the check or the payload. A frame whose
+ * header is itself damaged has no length to trust, and we do not look for the next magic byte
+ * by byte: names, rule ids, user names and app ids are bytes that users choose, inside the
+ * records, and a scan could land on a frame planted there and replay it as the daemon's own.
+ * (A length damaged to point inside a later record does not lead to one either: a frame
+ * planted in a string cannot carry a plausible length, whose high bytes are NUL, and strings
+ * hold no NUL.) A record with a damaged header ends the replay, as a torn tail does.
+ */
+static int skippable(const unsigned char *map, size_t size, size_t off)
+{
+        struct record next;
+        int n;
+
+        n = record_frame(map + off, size - off);
+        if (n < 0 || off + (size_t) n >= size)
+                return -EBADMSG;
+        if (record_decode(map + off + n, size - off - (size_t) n, &next) < 0)
+                return -EBADMSG;
+        return n;
+}
+
+static int replay(const unsigned char *map, size_t size,
+                  int (*cb)(const struct record *r, void *ud), void *ud,
                   struct journal_replay_stats *st)
 {
-        const unsigned char *map;
         size_t off = 0;
         int r = 0;
 
-        if (size == 0)
-                return 0;
-        map = mmap(NULL, (size_t) size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED)
-                return -errno;
-        while (off < (size_t) size) {
+        while (off < size) {
                 struct record rec;
-                int n = record_decode(map + off, (size_t) size - off, &rec);
+                int n = record_decode(map + off, size - off, &rec);
 
                 if (n < 0) {
-                        st->bad_offset = (off_t) off;
-                        st->bad_bytes = (size_t) size - off;
-                        break;
+                        n = skippable(map, size, off);
+                        if (n < 0) {
+                                st->bad_offset = (off_t) off;
+                                st->bad_bytes = size - off;
+                                st->bad_records = count_intact(map, size, off + 1);
+                                /* A write cut short leaves part of one record and nothing
+                                 * after it: anything that checks out after it is not that. */
+                                st->bad_torn = st->bad_records == 0;
+                                break;
+                        }
+                        if (st->skipped_records == 0)
+                                st->skipped_offset = (off_t) off;
+                        st->skipped_records++;
+                        st->skipped_bytes += (size_t) n;
+                        off += (size_t) n;
+                        continue;
                 }
                 r = cb(&rec, ud);
                 if (r < 0)
                         break;
                 st->records++;
+                if (st->skipped_records > 0)
+                        st->kept_after++;
                 off += (size_t) n;
         }
-        (void) munmap((void *) map, (size_t) size);
         return r < 0 ? r : 0;
+}
+
+/* Creates "<name>.new" in @dir_fd, its name in @tmp, for finish_new() to put in place. */
+static int open_new(int dir_fd, const char *name, char tmp[static PATH_MAX])
+{
+        int fd;
+
+        if (snprintf(tmp, PATH_MAX, "%s.new", name) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | JOURNAL_FILE_FLAGS,
+                    JOURNAL_FILE_MODE);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Syncs @fd (borrowed) and renames @tmp over @name, unless @r (the writer's result) is an
+ * error; on any error @tmp is removed and the old @name stays. */
+static int finish_new(int dir_fd, int fd, const char *tmp, const char *name, int r)
+{
+        /* The objects die with the machine, but a state directory on a real disk should
+         * still never see a half-written file renamed into place. */
+        if (r >= 0 && fdatasync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+/* Keeps the damaged file's bytes, as found, for the administrator: what was skipped or cut
+ * may be all there is left of an object's record. */
+static int keep_copy(int dir_fd, const char *name, const void *map, size_t size)
+{
+        _cleanup_(closep) int fd = -1;
+        char copy[PATH_MAX], tmp[PATH_MAX];
+
+        if (snprintf(copy, sizeof(copy), "%s" JOURNAL_DAMAGED_SUFFIX, name) >= (int) sizeof(copy))
+                return -ENAMETOOLONG;
+        fd = open_new(dir_fd, copy, tmp);
+        if (fd < 0)
+                return fd;
+        return finish_new(dir_fd, fd, tmp, copy, write_all(fd, map, size));
+}
+
+/* A torn tail alone is what SIGKILL leaves, and says nothing the replay did not: no copy. */
+static bool worth_a_copy(const struct journal_replay_stats *st)
+{
+        return st->skipped_records > 0 || (st->bad_offset >= 0 && !st->bad_torn);
 }
 
 int journal_open(int dir_fd, const char *name, int (*cb)(const struct record *r, void *ud),
                  void *userdata, struct journal **ret, struct journal_replay_stats *ret_stats)
 {
-        struct journal_replay_stats st = { .bad_offset = -1 };
+        struct journal_replay_stats st = { .bad_offset = -1, .skipped_offset = -1 };
         _cleanup_(closep) int fd = -1;
+        const unsigned char *map = NULL;
         struct journal *j;
         struct stat s;
         int r;
@@ -97,7 +209,19 @@ int journal_open(int dir_fd, const char *name, int (*cb)(const struct record *r,
                 return -errno;
         if (!S_ISREG(s.st_mode))
                 return -EBADFD;
-        r = replay(fd, s.st_size, cb, userdata, &st);
+        if (s.st_size > 0) {
+                map = mmap(NULL, (size_t) s.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+                if (map == MAP_FAILED)
+                        return -errno;
+        }
+        r = replay(map, (size_t) s.st_size, cb, userdata, &st);
+        /* Before anything is cut, or compacted away later. */
+        if (r >= 0 && worth_a_copy(&st)) {
+                st.copy_error = keep_copy(dir_fd, name, map, (size_t) s.st_size);
+                st.copied = st.copy_error >= 0;
+        }
+        if (map)
+                (void) munmap((void *) map, (size_t) s.st_size);
         if (r < 0)
                 return r;
         if (st.bad_offset >= 0 && ftruncate(fd, st.bad_offset) < 0)
@@ -167,15 +291,12 @@ int journal_rewrite(struct journal *j, int (*next)(void *ud, struct record *r), 
         off_t size = 0;
         int r;
 
-        if (snprintf(tmp, sizeof(tmp), "%s.new", j->name) >= (int) sizeof(tmp))
-                return -ENAMETOOLONG;
         buf = malloc(REWRITE_CHUNK);
         if (!buf)
                 return -ENOMEM;
-        fd = openat(j->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | JOURNAL_FILE_FLAGS,
-                    JOURNAL_FILE_MODE);
+        fd = open_new(j->dir_fd, j->name, tmp);
         if (fd < 0)
-                return -errno;
+                return fd;
         for (;;) {
                 struct record rec;
                 int n;
@@ -200,16 +321,9 @@ int journal_rewrite(struct journal *j, int (*next)(void *ud, struct record *r), 
         }
         if (r >= 0)
                 r = write_all(fd, buf, len);
-        /* The objects die with the machine, but a state directory on a real disk should
-         * still never see a half-written file renamed into place. */
-        if (r >= 0 && fdatasync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && renameat(j->dir_fd, tmp, j->dir_fd, j->name) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlinkat(j->dir_fd, tmp, 0);
+        r = finish_new(j->dir_fd, fd, tmp, j->name, r);
+        if (r < 0)
                 return r;
-        }
         size += (off_t) len;
 
         /* The new file is in place; appends go there from now on. */

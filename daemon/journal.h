@@ -21,11 +21,23 @@
 
 struct journal;
 
+/* Where journal_open() keeps a damaged file as it found it: "<name>" JOURNAL_DAMAGED_SUFFIX. */
+#define JOURNAL_DAMAGED_SUFFIX ".damaged"
+
 /* What replaying found, for the start-up log. */
 struct journal_replay_stats {
         size_t records;         /* good records read */
-        off_t bad_offset;       /* where an unreadable tail began (truncated there), or -1 */
+        off_t bad_offset;       /* where an unreadable end began (truncated there), or -1 */
         size_t bad_bytes;       /* how many bytes were cut */
+        bool bad_torn;          /* ...and they were a torn tail: nothing after bad_offset
+                                 * checks out */
+        size_t bad_records;     /* records that check out somewhere in the cut bytes */
+        off_t skipped_offset;   /* the first damaged record skipped in the middle, or -1 */
+        size_t skipped_records; /* damaged records skipped */
+        size_t skipped_bytes;
+        size_t kept_after;      /* good records read after the first one skipped */
+        bool copied;            /* the file as found is in <name>.damaged */
+        int copy_error;         /* or why that copy could not be made, as -errno */
 };
 
 /*
@@ -34,8 +46,13 @@ struct journal_replay_stats {
  * @cb: called with every good record, in file order; a negative return stops the replay and
  *      is returned.
  *
- * A record that does not check out ends the replay: it and everything after it is cut from
- * the file (a write interrupted by SIGKILL leaves exactly that) and reported in @ret_stats.
+ * A record that does not check out but whose frame header is whole, followed right after it
+ * by one that does, is damage in the middle (a storage fault): it is skipped and the replay
+ * goes on. Any other record that does not check out ends the replay: it and everything after
+ * it is cut from the file (a write interrupted by SIGKILL leaves exactly that). Unless all that
+ * was skipped or cut was one torn tail, the file as found is first kept in
+ * "<name>" JOURNAL_DAMAGED_SUFFIX (mode 0600, replacing an older copy; failing to is no error).
+ * All of it is reported in @ret_stats.
  */
 int journal_open(int dir_fd, const char *name, int (*cb)(const struct record *r, void *ud),
                  void *userdata, struct journal **ret, struct journal_replay_stats *ret_stats);

@@ -230,21 +230,34 @@ static int decode_field(struct record *r, uint16_t tag, const unsigned char *p, 
         return 0;
 }
 
-int record_decode(const void *buf, size_t len, struct record *ret)
+int record_frame(const void *buf, size_t len)
 {
-        const unsigned char *b = buf, *p, *end;
-        uint32_t magic, plen, seen = 0, required;
-        uint64_t check;
-        struct record r = {};
+        const unsigned char *b = buf;
+        uint32_t magic, plen;
 
         if (len < RECORD_FRAME_SIZE)
                 return -EBADMSG;
         memcpy(&magic, b, 4);
         memcpy(&plen, b + 4, 4);
-        memcpy(&check, b + 8, 8);
         if (magic != RECORD_MAGIC || plen > RECORD_PAYLOAD_MAX ||
             plen > len - RECORD_FRAME_SIZE)
                 return -EBADMSG;
+        return (int) (RECORD_FRAME_SIZE + plen);
+}
+
+int record_decode(const void *buf, size_t len, struct record *ret)
+{
+        const unsigned char *b = buf, *p, *end;
+        uint32_t plen, seen = 0, required;
+        uint64_t check;
+        struct record r = {};
+        int n;
+
+        n = record_frame(buf, len);
+        if (n < 0)
+                return n;
+        plen = (uint32_t) n - RECORD_FRAME_SIZE;
+        memcpy(&check, b + 8, 8);
         p = b + RECORD_FRAME_SIZE;
         end = p + plen;
         if (record_hash(RECORD_HASH_INIT, p, plen) != check)
@@ -287,5 +300,5 @@ int record_decode(const void *buf, size_t len, struct record *ret)
         if ((seen & required) != required || (r.type != RECORD_GEN && r.serial == 0))
                 return -EBADMSG;
         *ret = r;
-        return (int) (RECORD_FRAME_SIZE + plen);
+        return n;
 }

@@ -94,6 +94,13 @@ int record_encode(const struct record *r, void *buf, size_t size);
  */
 int record_decode(const void *buf, size_t len, struct record *ret);
 
+/*
+ * record_frame() - read only the frame header at the start of @buf: the magic, and a length
+ * within RECORD_PAYLOAD_MAX and within @len. The payload and its check are not looked at.
+ * Return: the length of the framed record, or -EBADMSG.
+ */
+int record_frame(const void *buf, size_t len);
+
 /* FNV-1a 64, the record check; also usable for other hashes of bytes. */
 uint64_t record_hash(uint64_t h, const void *data, size_t len);
 #define RECORD_HASH_INIT UINT64_C(0xcbf29ce484222325)

@@ -3,6 +3,7 @@
  * restore.c - take back the objects at start (see restore.h).
  */
 #include <errno.h>
+#include <stdint.h>
 
 #include "attrs.h"
 #include "log.h"
@@ -29,6 +30,32 @@ int broker_apply_policy(struct broker *b, struct policy *p, bool reload, size_t 
         if (ret_orphans)
                 *ret_orphans = st.orphaned;
         return 0;
+}
+
+/* What the journal's replay skipped, cut and kept aside. Objects whose records were lost are
+ * reported later, one by one, as files or fds the registry does not know. */
+static void log_replay(const struct journal_replay_stats *st)
+{
+        if (st->skipped_records > 0)
+                log_error("Registry: the journal is damaged in the middle: %zu record(s) (%zu "
+                          "byte(s), the first at offset %jd) could not be read and were "
+                          "skipped; %zu record(s) after the first were kept.",
+                          st->skipped_records, st->skipped_bytes,
+                          (intmax_t) st->skipped_offset, st->kept_after);
+        if (st->bad_offset >= 0 && st->bad_torn)
+                log_warning("Registry: %zu byte(s) at the end of the journal did not check out "
+                            "(a write cut short), dropped.", st->bad_bytes);
+        else if (st->bad_offset >= 0)
+                log_error("Registry: the journal is damaged at offset %jd, where no record can "
+                          "be read; the %zu byte(s) from there, with %zu record(s) in them that "
+                          "seem whole, were dropped.", (intmax_t) st->bad_offset, st->bad_bytes,
+                          st->bad_records);
+        if (st->copied)
+                log_notice("Registry: the journal as it was found is kept in '%s' in the state "
+                           "directory.", REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX);
+        else if (st->copy_error < 0)
+                log_warning_errno(st->copy_error, "Registry: cannot keep a copy of the damaged "
+                                  "journal, ignoring: %m");
 }
 
 int broker_restore(struct policy *p, int state_fd, int shm_fd, struct passed_fd *objects,
@@ -59,18 +86,23 @@ int broker_restore(struct policy *p, int state_fd, int shm_fd, struct passed_fd 
                 policy_free(p);
                 return r;
         }
-        if (rst.replay.bad_offset >= 0)
-                log_warning("Registry: %zu byte(s) at the end of the journal did not check out "
-                            "(a write cut short), dropped.", rst.replay.bad_bytes);
+        log_replay(&rst.replay);
 
         /* Killed during a policy change: some files may hold the new policy's owner, mode and
-         * ACL and their records the old one's. Set them all again. */
-        if (!registry_settled(reg) && registry_count(reg) > 0) {
+         * ACL and their records the old one's. Set them all again. A record skipped as
+         * damaged may have been the start of such a change: the same. */
+        if ((!registry_settled(reg) || rst.replay.skipped_records > 0) &&
+            registry_count(reg) > 0) {
                 struct object *o;
 
-                log_notice("Registry: the last policy change did not finish (the daemon was "
-                           "killed during a reload); setting the owner, mode and ACL of all "
-                           "%zu object(s) again.", registry_count(reg));
+                if (!registry_settled(reg))
+                        log_notice("Registry: the last policy change did not finish (the daemon "
+                                   "was killed during a reload); setting the owner, mode and "
+                                   "ACL of all %zu object(s) again.", registry_count(reg));
+                else
+                        log_notice("Registry: a skipped record may have begun a policy change; "
+                                   "setting the owner, mode and ACL of all %zu object(s) again.",
+                                   registry_count(reg));
                 for (o = registry_first(reg); o; o = registry_next(reg, o))
                         o->spec = ATTRS_SPEC_UNKNOWN;
         }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-journal.c - the registry's journal as an attacker (or a torn write) could leave it:
- * any bytes as the file, then registry_open() (record decoding, replay of PUT/DEL/GEN, the
- * cut of a bad tail), a compaction and a second open.
+ * any bytes as the file, then registry_open() (record decoding, replay of PUT/DEL/GEN, a
+ * damaged record skipped, the cut of a bad end, the copy of a damaged file), a compaction and a
+ * second open.
  *
  * Invariants: no crash, leak or undefined behaviour; every object that comes back has a name
  * that a client could have asked for, is unique, and is found by name and by serial; a
@@ -43,6 +44,7 @@ static int count_fds(void)
 static void teardown(void)
 {
         (void) unlinkat(dir_fd, REGISTRY_JOURNAL_NAME, 0);
+        (void) unlinkat(dir_fd, REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX, 0);
         (void) rmdir(dir);
 }
 

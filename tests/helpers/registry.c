@@ -161,17 +161,26 @@ static void keep_dirs(struct harness_daemon *d, char *objects, size_t size)
         }
 }
 
-struct harness_daemon *reg_restart(const char *policy)
+struct harness_daemon *reg_restart_changed(const char *policy,
+                                           void (*change)(const char *state_dir))
 {
         struct harness_daemon *d = sec_daemon();
         struct harness_daemon_options opts = {};
-        char objects[PATH_MAX];
+        char objects[PATH_MAX], state[sizeof(d->state_dir)];
 
         assert_non_null(d);
         keep_dirs(d, objects, sizeof(objects));
+        snprintf(state, sizeof(state), "%s", d->state_dir);
         sec_finish_keeping_objects();
+        if (change)
+                change(state);
         opts.shm_dir = objects;
         return sec_start(policy, &opts);
+}
+
+struct harness_daemon *reg_restart(const char *policy)
+{
+        return reg_restart_changed(policy, NULL);
 }
 
 struct harness_daemon *reg_restart_killed(const char *policy)

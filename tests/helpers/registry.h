@@ -46,8 +46,12 @@ void reg_reload(struct harness_daemon *d, const char *policy);
  * reg_restart() - stop the case's daemon with SIGTERM (after-checks a and b, not c: the objects
  * stay), then start a new one on the same object and state directories with @policy.
  * reg_restart_killed(): the same after SIGKILL, without the after-checks.
+ * reg_restart_changed(): reg_restart(), calling @change with the state directory while no
+ * daemon runs (to damage the journal as a storage fault would).
  */
 struct harness_daemon *reg_restart(const char *policy);
+struct harness_daemon *reg_restart_changed(const char *policy,
+                                           void (*change)(const char *state_dir));
 struct harness_daemon *reg_restart_killed(const char *policy);
 
 /* SIGKILL the case's daemon and wait until it is gone (not reaped). */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-registry-restart.c - restarts and the registry (issue 8): a restart (SIGTERM and
- * SIGKILL) between create and open, a policy changed while the daemon was down, and SIGKILL in
- * the middle of a reload, with the policy kept or reverted before the restart.
+ * SIGKILL) between create and open, a policy changed while the daemon was down, a journal
+ * damaged in the middle while the daemon was down, and SIGKILL in the middle of a reload, with
+ * the policy kept or reverted before the restart.
  *
  * The registry's journal lives in the state directory (the harness's shm_dir + ".state"); a
  * restart runs on the same object and state directories.
@@ -140,6 +141,79 @@ static void test_restart_between_create_and_open(void **state)
 
         assert_int_equal(sec_unlink(d, &sec_id_creator, "41001-secret"), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "team-1"), 0);
+        sec_finish();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * A journal damaged in the middle
+ */
+
+static const char *const damaged_names[] = { "journal-a", "journal-b", "journal-c", "journal-d" };
+
+/* One byte of journal-b's name flipped, in the file, as a storage fault would. */
+static void damage_b(const char *state_dir)
+{
+        _cleanup_(freep) uint8_t *buf = NULL;
+        _cleanup_(closep) int fd = -1;
+        const char *name = damaged_names[1];
+        char path[PATH_MAX + 32];
+        const uint8_t *p;
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/registry", state_dir);
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        buf = malloc((size_t) st.st_size);
+        assert_non_null(buf);
+        assert_int_equal(pread(fd, buf, (size_t) st.st_size, 0), st.st_size);
+        p = memmem(buf, (size_t) st.st_size, name, strlen(name));
+        assert_non_null(p);
+        /* One record of it: its only one. */
+        assert_null(memmem(p + 1, (size_t) (buf + st.st_size - p - 1), name, strlen(name)));
+        assert_int_equal(pwrite(fd, "B", 1, p - buf + (off_t) strlen(name) - 1), 1);
+}
+
+/*
+ * Four objects, and one byte of the second's journal record flipped while the daemon is down:
+ * the restarted daemon serves the other three, does not serve the second (its record is gone,
+ * and its file is no longer one the daemon made), says so at error level, and keeps the
+ * journal as found in registry.damaged.
+ * Old code: the replay ended at the damaged record and cut the journal there, so journal-c
+ * and journal-d were lost as well (ENOENT), logged as "a write cut short".
+ */
+static void test_restart_journal_damaged_middle(void **state)
+{
+        struct harness_daemon *d = sec_start(policy_restart, NULL);
+        char path[PATH_MAX + 300];
+        struct stat st;
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(damaged_names); i++)
+                reg_create_text(d, &sec_id_creator, damaged_names[i], 4096, damaged_names[i]);
+
+        d = reg_restart_changed(policy_restart, damage_b);
+        for (i = 0; i < ELEMENTSOF(damaged_names); i++) {
+                int r = reg_check_text(d, &sec_id_creator, damaged_names[i], SHMB_ACCESS_RDWR,
+                                       damaged_names[i]);
+
+                if (r != (i == 1 ? -ENOENT : 0))
+                        fail_msg("'%s' after the restart: %s, expected %s", damaged_names[i],
+                                 strerror(-r), i == 1 ? "ENOENT" : "served");
+        }
+        sec_expect_log(d, 0, "damaged in the middle", NULL, 1, 1);
+        sec_expect_log(d, 0, "did not check out", NULL, 0, 0);
+        snprintf(path, sizeof(path), "%s/registry.damaged",
+                 d->state_dir);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_mode & 07777, 0600);
+
+        for (i = 0; i < ELEMENTSOF(damaged_names); i++)
+                if (i != 1)
+                        assert_int_equal(sec_unlink(d, &sec_id_creator, damaged_names[i]), 0);
+        /* The daemon leaves a file it does not know alone: its bytes are the administrator's. */
+        assert_int_equal(unlink(harness_shm_path(d, damaged_names[1])), 0);
         sec_finish();
 }
 
@@ -383,6 +457,7 @@ static void test_sigkill_during_reload_reverted(void **state)
 
 const struct CMUnitTest reg_tests_restart[] = {
         SEC_TEST(test_restart_between_create_and_open),
+        SEC_TEST(test_restart_journal_damaged_middle),
         SEC_TEST(test_sigkill_during_reload),
         SEC_TEST(test_sigkill_during_reload_reverted),
 };

@@ -2,8 +2,8 @@
 /*
  * test-registry.c - unit tests of the object registry and what it is built on: the ordered
  * tree (daemon/avl.c), the journal's records (record.c) and file (journal.c), and the registry
- * itself (registry.c): indexes, persistence across a "restart", torn writes, compaction, rule
- * bindings and LIST pages.
+ * itself (registry.c): indexes, persistence across a "restart", torn writes, damage in the
+ * middle of the journal, compaction, rule bindings and LIST pages.
  *
  * Needs no root: it writes only below a fresh directory in $TMPDIR, and its identities are
  * plain numbers.
@@ -263,6 +263,8 @@ static int teardown(void **state)
         (void) unlink(path);
         snprintf(path, sizeof(path), "%s/%s.new", f->dir, REGISTRY_JOURNAL_NAME);
         (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/%s", f->dir, REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX);
+        (void) unlink(path);
         (void) rmdir(f->dir);
         close(f->dir_fd);
         policy_free(f->policy);
@@ -275,6 +277,19 @@ static off_t journal_size(const struct fixture *f)
         struct stat st;
 
         assert_int_equal(fstatat(f->dir_fd, REGISTRY_JOURNAL_NAME, &st, 0), 0);
+        return st.st_size;
+}
+
+/* The size of the damaged journal's copy, or -errno. */
+static off_t damaged_copy_size(const struct fixture *f)
+{
+        struct stat st;
+
+        if (fstatat(f->dir_fd, REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX, &st,
+                    AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_mode & 07777, 0600);
         return st.st_size;
 }
 
@@ -333,6 +348,11 @@ static void test_journal_torn_tail(void **state)
         assert_int_equal(st.records, 2);
         assert_int_equal(st.bad_offset, good);
         assert_int_equal(st.bad_bytes, 15);
+        /* What SIGKILL leaves is no damage: nothing skipped, and no copy kept. */
+        assert_true(st.bad_torn);
+        assert_int_equal(st.skipped_records, 0);
+        assert_false(st.copied);
+        assert_int_equal(damaged_copy_size(f), -ENOENT);
         /* The tail is cut, and appends go on from a clean end. */
         assert_int_equal(journal_size(f), good);
         r.serial = 9;
@@ -343,6 +363,183 @@ static void test_journal_torn_tail(void **state)
                                       &st), 0);
         assert_int_equal(c.n, 3);
         assert_int_equal(st.bad_offset, -1);
+        journal_close(j);
+}
+
+#define DAMAGE_RECORDS 6
+#define DAMAGE_AT 2             /* the damaged record: serial DAMAGE_AT + 1 */
+
+/* Where in record DAMAGE_AT one byte is flipped, and what replaying must then do. */
+static const struct damage_case {
+        const char *what;
+        size_t byte;            /* from the record's start; SIZE_MAX: the middle of its name */
+        bool skipped;           /* skipped (the frame header is whole), or the end */
+} damage_cases[] = {
+        { "a name byte", SIZE_MAX, true },
+        { "a field header", RECORD_FRAME_SIZE + 1, true },
+        { "the check", 9, true },
+        { "the magic", 0, false },
+        /* Within limits and the file, but one byte off: it leads to no record. */
+        { "the length", 4, false },
+};
+
+/* Writes DAMAGE_RECORDS PUTs (serials 1.., names "dmg-<serial>-name"); returns the offset of
+ * the byte that @dc flips, and the start of record DAMAGE_AT in @ret_start. */
+static size_t write_damage_journal(struct fixture *f, const struct damage_case *dc,
+                                   off_t *ret_start)
+{
+        struct collect c = {};
+        struct journal *j;
+        char names[DAMAGE_RECORDS][32];
+        off_t start = 0;
+        size_t at = 0;
+        int i;
+
+        assert_int_equal(journal_open(f->dir_fd, REGISTRY_JOURNAL_NAME, collect_one, &c, &j,
+                                      NULL), 0);
+        for (i = 0; i < DAMAGE_RECORDS; i++) {
+                struct record r = put_record();
+
+                snprintf(names[i], sizeof(names[i]), "dmg-%d-name", i + 1);
+                r.serial = (uint64_t) i + 1;
+                r.name = S(names[i]);
+                if (i == DAMAGE_AT) {
+                        uint8_t buf[RECORD_MAX];
+                        int n = record_encode(&r, buf, sizeof(buf));
+                        const uint8_t *p;
+
+                        assert_true(n > 0);
+                        start = journal_size(f);
+                        p = memmem(buf, (size_t) n, names[i], strlen(names[i]));
+                        assert_non_null(p);
+                        at = dc->byte != SIZE_MAX ? dc->byte
+                                                  : (size_t) (p - buf) + strlen(names[i]) / 2;
+                }
+                assert_int_equal(journal_append(j, &r), 0);
+        }
+        journal_close(j);
+        *ret_start = start;
+        return (size_t) start + at;
+}
+
+static void flip_byte(struct fixture *f, size_t at)
+{
+        _cleanup_(closep) int fd = -1;
+        uint8_t b;
+
+        fd = openat(f->dir_fd, REGISTRY_JOURNAL_NAME, O_RDWR | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, &b, 1, (off_t) at), 1);
+        b ^= 0x01;
+        assert_int_equal(pwrite(fd, &b, 1, (off_t) at), 1);
+}
+
+static void read_journal(const struct fixture *f, const char *name, uint8_t *buf, size_t size)
+{
+        _cleanup_(closep) int fd = -1;
+
+        fd = openat(f->dir_fd, name, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, buf, size), (ssize_t) size);
+}
+
+/*
+ * One byte flipped in the middle of the journal, as a storage fault leaves it. Damage in a
+ * record's payload or check skips that record alone; damage in its frame header ends the
+ * replay there. Either way the file as found is kept in registry.damaged.
+ * Old code: any record that did not check out ended the replay and cut the file there, every
+ * later record with it, logged as "a write cut short": for a name byte, 2 records, not 5.
+ */
+static void test_journal_damage_middle(void **state)
+{
+        struct fixture *f = *state;
+        size_t i;
+
+        for (i = 0; i < ELEMENTSOF(damage_cases); i++) {
+                const struct damage_case *dc = &damage_cases[i];
+                struct journal_replay_stats st;
+                struct collect c = {};
+                struct journal *j;
+                uint8_t *before, *copy;
+                off_t start, size;
+                size_t k;
+
+                print_message("flipped: %s\n", dc->what);
+                (void) unlinkat(f->dir_fd, REGISTRY_JOURNAL_NAME, 0);
+                (void) unlinkat(f->dir_fd, REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX, 0);
+                flip_byte(f, write_damage_journal(f, dc, &start));
+                size = journal_size(f);
+                before = malloc((size_t) size);
+                copy = malloc((size_t) size);
+                assert_non_null(before);
+                assert_non_null(copy);
+                read_journal(f, REGISTRY_JOURNAL_NAME, before, (size_t) size);
+
+                assert_int_equal(journal_open(f->dir_fd, REGISTRY_JOURNAL_NAME, collect_one, &c,
+                                              &j, &st), 0);
+                journal_close(j);
+                if (dc->skipped) {
+                        /* Every record but the damaged one, in order; the file stays whole. */
+                        assert_int_equal(c.n, DAMAGE_RECORDS - 1);
+                        for (k = 0; k < c.n; k++)
+                                assert_int_equal(c.recs[k].serial, k < DAMAGE_AT ? k + 1 : k + 2);
+                        assert_int_equal(st.records, DAMAGE_RECORDS - 1);
+                        assert_int_equal(st.skipped_records, 1);
+                        assert_int_equal(st.skipped_offset, start);
+                        assert_true(st.skipped_bytes > RECORD_FRAME_SIZE);
+                        assert_int_equal(st.kept_after, DAMAGE_RECORDS - DAMAGE_AT - 1);
+                        assert_int_equal(st.bad_offset, -1);
+                        assert_int_equal(journal_size(f), size);
+                } else {
+                        /* No length to trust: the end, as before, cut there. */
+                        assert_int_equal(c.n, DAMAGE_AT);
+                        assert_int_equal(st.skipped_records, 0);
+                        assert_int_equal(st.bad_offset, start);
+                        assert_int_equal(st.bad_bytes, size - start);
+                        assert_false(st.bad_torn);
+                        assert_int_equal(st.bad_records, DAMAGE_RECORDS - DAMAGE_AT - 1);
+                        assert_int_equal(journal_size(f), start);
+                }
+                /* The bytes as they were found, for the administrator. */
+                assert_true(st.copied);
+                assert_int_equal(st.copy_error, 0);
+                assert_int_equal(damaged_copy_size(f), size);
+                read_journal(f, REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX, copy,
+                             (size_t) size);
+                assert_memory_equal(copy, before, (size_t) size);
+                free(before);
+                free(copy);
+        }
+}
+
+/* A journal damaged in the middle again, after an older copy: the copy is replaced. And the
+ * damaged record stays skipped at every open until a compaction drops it. */
+static void test_journal_damage_copy_replaced(void **state)
+{
+        struct fixture *f = *state;
+        struct journal_replay_stats st;
+        struct collect c = {};
+        struct journal *j;
+        off_t start;
+        int fd;
+
+        fd = openat(f->dir_fd, REGISTRY_JOURNAL_NAME JOURNAL_DAMAGED_SUFFIX,
+                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "old", 3), 3);
+        close(fd);
+        flip_byte(f, write_damage_journal(f, &damage_cases[0], &start));
+
+        assert_int_equal(journal_open(f->dir_fd, REGISTRY_JOURNAL_NAME, collect_one, &c, &j,
+                                      &st), 0);
+        journal_close(j);
+        assert_true(st.copied);
+        assert_int_equal(damaged_copy_size(f), journal_size(f));
+        c.n = 0;
+        assert_int_equal(journal_open(f->dir_fd, REGISTRY_JOURNAL_NAME, collect_one, &c, &j,
+                                      &st), 0);
+        assert_int_equal(c.n, DAMAGE_RECORDS - 1);
+        assert_int_equal(st.skipped_records, 1);
         journal_close(j);
 }
 
@@ -629,6 +826,9 @@ int main(void)
                 cmocka_unit_test(test_record_roundtrip),
                 cmocka_unit_test(test_record_bad),
                 cmocka_unit_test_setup_teardown(test_journal_torn_tail, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_damage_middle, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_damage_copy_replaced, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_registry_persist, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_registry_compaction, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_registry_settle, setup, teardown),
