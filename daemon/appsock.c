@@ -103,6 +103,15 @@ void appsock_close(struct appsock *a)
         appsock_unref(a);
 }
 
+uint64_t appsock_connections_max(const struct server *s)
+{
+        /* Rounded down, the apps' share: the main socket's is then at least as large, and
+         * never 0 (MaxConnectionsPerUser= is at least 1). With a share per app socket, or
+         * rounded up, two apps (or one, at MaxConnectionsPerUser=1) could take every
+         * connection their user has, and the user could not even ask for another socket. */
+        return s->broker->policy->quota.max_connections / LIMIT_APP_SOCKET_CONNECTIONS_SHARE;
+}
+
 /* Binds and listens on a fresh name in the app directory, owned by @uid:@gid, mode 0600. */
 static int make_socket(struct server *s, struct appsock *a, gid_t gid, int *ret_fd)
 {

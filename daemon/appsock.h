@@ -38,7 +38,6 @@ struct appsock {
         char *app_id;
         uid_t uid;                      /* who asked for it, and who may connect */
         struct user_charge charge;      /* the asker's USER_SLOT_APP_SOCKETS */
-        size_t n_conns;                 /* connections accepted on it and still open */
         char name[64];                  /* in the app directory */
         char path[108 /* sun_path */];
 };
@@ -59,6 +58,14 @@ int appsock_dir_open(const char *path, int *ret_fd);
  */
 int appsock_mint(struct server *s, struct list_node *minted, struct user *u, gid_t gid,
                  const char *app_id, struct appsock **ret);
+
+/*
+ * appsock_connections_max() - how many connections a uid may have through all its app
+ * sockets together (USER_SLOT_APP_CONNECTIONS): MaxConnectionsPerUser= /
+ * LIMIT_APP_SOCKET_CONNECTIONS_SHARE, rounded down, so that the main socket keeps the rest. 0
+ * when MaxConnectionsPerUser=1: the one connection is the main socket's.
+ */
+uint64_t appsock_connections_max(const struct server *s);
 
 /* The asking connection is gone: stop accepting, remove the path, drop the list's reference. */
 void appsock_close(struct appsock *a);

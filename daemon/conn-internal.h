@@ -33,6 +33,7 @@ struct conn {
         struct identity id;
         struct user *user;              /* referenced; its uid is id.uid */
         struct user_charge charge_conn; /* MaxConnectionsPerUser= */
+        struct user_charge charge_app;  /* through an app socket: its uid's app connections */
         struct user_charge charge_fds;  /* fds sent and not yet seen read */
         struct list_node ready;         /* in user->ready while a request waits its turn */
         struct resolve_job *resolving;  /* its user name is being looked up: read nothing */

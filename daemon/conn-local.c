@@ -9,7 +9,8 @@
  * and nothing of the others. Every path is bounded: waits by the connection limits (a waiting
  * connection is a connection), watches by LIMIT_WATCHES and each by its queue of events
  * (LIMIT_WATCH_EVENTS_QUEUED: past it the watch ends with an OVERFLOW event), app sockets by
- * LIMIT_APP_SOCKETS_PER_UID and LIMIT_APP_SOCKETS_TOTAL.
+ * LIMIT_APP_SOCKETS_PER_UID and LIMIT_APP_SOCKETS_TOTAL, shared fairly past half of it, and
+ * only for uids with a user name.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +39,53 @@ static int reply(struct conn *c, uint32_t seq, int error, uint32_t reason)
 
 /* ---- APP_SOCKET ---- */
 
+/*
+ * App sockets are for uids with a user name. Each is a listening socket and a name in the app
+ * directory, LIMIT_APP_SOCKETS_TOTAL in all, and per-uid limits count kernel uids: a user with
+ * a subordinate uid range (/etc/subuid, newuidmap) runs processes as thousands of uids, and 64
+ * of them took every app socket there was. Such uids have no user name (and the default policy
+ * gives a uid without one nothing). Looked up here, in the loop, when the policy did not have
+ * it looked up at connect (no %u): once per connection, for a request a launcher makes once
+ * per app it starts. Return: 0, -EPERM (said in the log) or -ENOMEM.
+ */
+static int app_socket_named(struct conn *c)
+{
+        int r;
+
+        r = identity_resolve_user_name(&c->id);
+        if (r < 0)
+                return r;
+        if (c->id.user_name)
+                return 0;
+        if (log_ratelimit_uid(c->id.uid))
+                log_notice("uid=%u pid=%d: the uid has no user name (a subordinate uid?), "
+                           "refusing it an app socket", (unsigned) c->id.uid, (int) c->id.pid);
+        return -EPERM;
+}
+
+/*
+ * May @c's uid have one more app socket, given what the other uids hold? Up to half of
+ * LIMIT_APP_SOCKETS_TOTAL, yes: first come, first served (within LIMIT_APP_SOCKETS_PER_UID).
+ * Past half, that would let the uids that came first take the rest; so then a uid that holds
+ * LIMIT_APP_SOCKETS_FAIR_FLOOR or more gets another only while it holds less than its share of
+ * the free ones: those left over the number of uids holding app sockets. Nobody loses what it
+ * has, but each newcomer's share shrinks as more come, and so the rest lasts for many uids
+ * rather than for the next few that want many; a uid holding fewer than the floor always gets
+ * one while any is free.
+ */
+static bool app_socket_fair(const struct conn *c)
+{
+        const struct server *s = c->server;
+        uint64_t held = c->user->used[USER_SLOT_APP_SOCKETS];
+
+        if (s->n_app_sockets <= LIMIT_APP_SOCKETS_TOTAL / 2 ||
+            held < LIMIT_APP_SOCKETS_FAIR_FLOOR)
+                return true;
+        /* It holds some: n_holding counts it, and is not 0. */
+        return held < (LIMIT_APP_SOCKETS_TOTAL - s->n_app_sockets) /
+                              s->broker->users.n_holding[USER_SLOT_APP_SOCKETS];
+}
+
 static int handle_app_socket(struct conn *c, const struct shmb_proto_request *req)
 {
         struct server *s = c->server;
@@ -49,8 +97,26 @@ static int handle_app_socket(struct conn *c, const struct shmb_proto_request *re
                 return reply(c, req->seq, -EPERM, SHMB_PROTO_REASON_APP_SOCKET);
         if (!shmb_app_id_valid(req->app, req->app_len))
                 return reply(c, req->seq, -EINVAL, SHMB_PROTO_REASON_NONE);
-        if (s->n_app_sockets >= LIMIT_APP_SOCKETS_TOTAL)
+        r = app_socket_named(c);
+        if (r < 0)
+                return reply(c, req->seq, r, SHMB_PROTO_REASON_NONE);
+        /* MaxConnectionsPerUser=1: the one connection is the main socket's; a socket through
+         * which no app could connect is refused now rather than at the app's connect. */
+        if (appsock_connections_max(s) == 0) {
+                if (log_ratelimit_uid(c->id.uid))
+                        log_notice("uid=%u pid=%d: MaxConnectionsPerUser=1 leaves apps no "
+                                   "connection, refusing an app socket", (unsigned) c->id.uid,
+                                   (int) c->id.pid);
+                return reply(c, req->seq, -EDQUOT, SHMB_PROTO_REASON_QUOTA_CONNECTIONS);
+        }
+        if (s->n_app_sockets >= LIMIT_APP_SOCKETS_TOTAL || !app_socket_fair(c)) {
+                if (log_ratelimit_uid(c->id.uid))
+                        log_notice("uid=%u pid=%d: holds %" PRIu64 " of the %zu app sockets in "
+                                   "use (at most %u), refusing another", (unsigned) c->id.uid,
+                                   (int) c->id.pid, c->user->used[USER_SLOT_APP_SOCKETS],
+                                   s->n_app_sockets, LIMIT_APP_SOCKETS_TOTAL);
                 return reply(c, req->seq, -EMFILE, SHMB_PROTO_REASON_LIMIT);
+        }
         r = appsock_mint(s, &c->minted, c->user, c->id.gid, req->app, &a);
         if (r == -EDQUOT) {
                 if (log_ratelimit_uid(c->id.uid))

@@ -120,13 +120,11 @@ struct conn *conn_free(struct conn *c)
         conn_fds_uncharge(c);
         fdcache_deinit(&c->kept);
         user_charge_release(&c->charge_conn);
+        user_charge_release(&c->charge_app);
         user_unref(c->user);
         while (!list_empty(&c->minted))
                 appsock_close(appsock_of_minter_node(c->minted.next));
-        if (c->via) {
-                c->via->n_conns--;
-                c->via = appsock_unref(c->via);
-        }
+        c->via = appsock_unref(c->via);
 
         while (c->queue) {
                 struct reply *r = c->queue;
@@ -523,7 +521,7 @@ static void conn_resolved(void *userdata)
 }
 
 int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
-             struct appsock *via, struct conn **ret)
+             struct user_charge *charge_app, struct appsock *via, struct conn **ret)
 {
         struct conn *c;
         int r;
@@ -532,6 +530,8 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         if (!c) {
                 safe_close(fd);
                 user_charge_release(charge);
+                if (charge_app)
+                        user_charge_release(charge_app);
                 identity_deinit(id);
                 return -ENOMEM;
         }
@@ -544,16 +544,15 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
         c->id.peer_fd = fd;
         c->user = user_ref(charge->user);
         user_charge_move(&c->charge_conn, charge);
+        if (charge_app)
+                user_charge_move(&c->charge_app, charge_app);
         fdcache_init(&c->kept, &s->kept_budget, c->user);
         list_node_init(&c->ready);
         list_node_init(&c->minted);
         list_node_init(&c->waiting);
         list_node_init(&c->watching);
         c->queue_max = LIMIT_REPLIES_QUEUED;
-        if (via) {
-                c->via = appsock_ref(via);
-                via->n_conns++;
-        }
+        c->via = appsock_ref(via);
         c->serial = s->next_conn_id++;
 
         /* Linked and counted before anything can fail, so conn_free() undoes it all. */

@@ -12,12 +12,12 @@
 #include "user.h"
 
 /*
- * Takes over @fd, @id and @charge (its connection charge for the uid; all consumed, also on
- * failure) and starts serving the client. @via: the app socket it came in on (referenced
- * while the connection lives), or NULL.
+ * Takes over @fd, @id, @charge (its connection charge for the uid) and @charge_app (its app
+ * connection charge, or NULL; all consumed, also on failure) and starts serving the client.
+ * @via: the app socket it came in on (referenced while the connection lives), or NULL.
  */
 int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
-             struct appsock *via, struct conn **ret);
+             struct user_charge *charge_app, struct appsock *via, struct conn **ret);
 
 /* The connection whose ready node (see server_ready()) @n is. */
 struct conn *conn_of_ready(struct list_node *n);

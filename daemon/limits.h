@@ -38,13 +38,17 @@
 
 /* App sockets (appsock.h): how many one uid may hold open at once (each is a listening socket
  * and a name in the app directory), and how many of the uid's connections (its
- * MaxConnectionsPerUser=) the apps on one socket may take: half, so that an app cannot lock
- * its user, or the user's other apps, out of the broker. */
+ * MaxConnectionsPerUser=) its apps, through all its app sockets together, may take: half,
+ * rounded down, so that its apps cannot lock the user out of the broker (none when
+ * MaxConnectionsPerUser=1). One app may take all of that half from the user's other apps. */
 #define LIMIT_APP_SOCKETS_PER_UID 64
 #define LIMIT_APP_SOCKET_CONNECTIONS_SHARE 2  /* at most half of MaxConnectionsPerUser= */
 
-/* App sockets in all (each a listening socket and a name in the app directory). */
+/* App sockets in all (each a listening socket and a name in the app directory). Past half of
+ * them, a uid holding at least LIMIT_APP_SOCKETS_FAIR_FLOOR gets another only while it holds
+ * less than its share of those still free (conn-local.c, app_socket_fair()). */
 #define LIMIT_APP_SOCKETS_TOTAL 4096
+#define LIMIT_APP_SOCKETS_FAIR_FLOOR 4
 
 /* WATCH: connections watching at once, and events queued for one watcher that does not read
  * (past that its watch ends with an OVERFLOW event). A WAIT needs no limit of its own: a

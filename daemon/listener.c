@@ -162,10 +162,31 @@ static void refuse_connection(int fd, int error)
         safe_close(fd);
 }
 
+/*
+ * A connection through an app socket also takes one of its uid's app connections: all its apps
+ * together get appsock_connections_max(), and its main socket keeps the rest. (A cap per app
+ * socket did not: two apps took every connection of their user, who then could not even ask
+ * for another app socket.) Return: 0 and the charge in @ret, or -EDQUOT (said in the log).
+ */
+static int charge_app_connection(struct server *s, struct user *u, const struct identity *id,
+                                 struct user_charge *ret)
+{
+        uint64_t max = appsock_connections_max(s);
+        int r;
+
+        r = user_charge(u, ret, USER_SLOT_APP_CONNECTIONS, 1, max);
+        if (r == -EDQUOT && log_ratelimit_uid(id->uid))
+                log_notice("uid=%u pid=%d app=%s: its apps have %" PRIu64 " connections, all "
+                           "that they may have (half of MaxConnectionsPerUser=), closing the "
+                           "new connection", (unsigned) id->uid, (int) id->pid, id->app_id,
+                           max);
+        return r;
+}
+
 static void listener_accept_one(struct listener *l, int fd)
 {
         struct server *s = l->server;
-        struct user_charge charge = {};
+        struct user_charge charge = {}, charge_app = {};
         struct identity id;
         struct user *u;
         int r;
@@ -188,8 +209,6 @@ static void listener_accept_one(struct listener *l, int fd)
         }
         if (l->app) {
                 struct appsock *a = l->app;
-                uint64_t max = s->broker->policy->quota.max_connections /
-                               LIMIT_APP_SOCKET_CONNECTIONS_SHARE;
 
                 /* Only the asker's uid may connect (mode 0600), but root can: it would be that
                  * app in the asker's sandbox, which is not root's to be. */
@@ -200,16 +219,6 @@ static void listener_accept_one(struct listener *l, int fd)
                                            (int) id.pid, a->path, (unsigned) a->uid);
                         identity_deinit(&id);
                         refuse_connection(fd, -EACCES);
-                        return;
-                }
-                if (a->n_conns >= (max > 0 ? max : 1)) {
-                        if (log_ratelimit_uid(id.uid))
-                                log_notice("uid=%u pid=%d app=%s: over half of "
-                                           "MaxConnectionsPerUser= on one app socket, closing "
-                                           "the new connection", (unsigned) id.uid,
-                                           (int) id.pid, a->app_id);
-                        identity_deinit(&id);
-                        refuse_connection(fd, -EDQUOT);
                         return;
                 }
                 id.app_id = strdup(a->app_id);
@@ -223,12 +232,15 @@ static void listener_accept_one(struct listener *l, int fd)
         r = u ? user_charge(u, &charge, USER_SLOT_CONNECTIONS, 1,
                             s->broker->policy->quota.max_connections)
               : -ENOMEM;
+        if (r == -EDQUOT && log_ratelimit_uid(id.uid))
+                log_notice("uid=%u pid=%d: over MaxConnectionsPerUser=%" PRIu64
+                           ", closing the new connection", (unsigned) id.uid,
+                           (int) id.pid, s->broker->policy->quota.max_connections);
+        if (r >= 0 && l->app)
+                r = charge_app_connection(s, u, &id, &charge_app);
         user_unref(u);
         if (r < 0) {
-                if (r == -EDQUOT && log_ratelimit_uid(id.uid))
-                        log_notice("uid=%u pid=%d: over MaxConnectionsPerUser=%" PRIu64
-                                   ", closing the new connection", (unsigned) id.uid,
-                                   (int) id.pid, s->broker->policy->quota.max_connections);
+                user_charge_release(&charge);
                 identity_deinit(&id);
                 refuse_connection(fd, r);
                 return;
@@ -241,12 +253,13 @@ static void listener_accept_one(struct listener *l, int fd)
                         log_notice("uid=%u pid=%d: %" PRIu64 " fds it sent are still being "
                                    "closed, refusing the new connection", (unsigned) id.uid,
                                    (int) id.pid, charge.user->used[USER_SLOT_CLOSING]);
+                user_charge_release(&charge_app);
                 user_charge_release(&charge);
                 identity_deinit(&id);
                 refuse_connection(fd, -EBUSY);
                 return;
         }
-        r = server_connection_new(s, fd, &id, &charge, l->app);
+        r = server_connection_new(s, fd, &id, &charge, &charge_app, l->app);
         if (r < 0)
                 log_error_errno(r, "Cannot set up a connection: %m");
 }

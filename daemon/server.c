@@ -121,9 +121,10 @@ int server_start_ticker(struct server *s)
 }
 
 int server_connection_new(struct server *s, int fd, struct identity *id,
-                          struct user_charge *charge, struct appsock *via)
+                          struct user_charge *charge, struct user_charge *charge_app,
+                          struct appsock *via)
 {
-        return conn_new(s, fd, id, charge, via, NULL);
+        return conn_new(s, fd, id, charge, charge_app, via, NULL);
 }
 
 void server_connection_closed(struct server *s)

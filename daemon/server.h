@@ -66,11 +66,14 @@ int server_start_ticker(struct server *s);
 void server_deinit(struct server *s);
 
 /*
- * server_connection_new() - serve a client just accepted: takes over @fd, @id and @charge (the
- * uid's connection charge), also on failure. @via: the app socket it came in on, or NULL.
+ * server_connection_new() - serve a client just accepted: takes over @fd, @id, @charge (the
+ * uid's connection charge) and @charge_app (its app connection charge, for a connection
+ * through an app socket; else it holds nothing), also on failure. @via: the app socket it came
+ * in on, or NULL.
  */
 int server_connection_new(struct server *s, int fd, struct identity *id,
-                          struct user_charge *charge, struct appsock *via);
+                          struct user_charge *charge, struct user_charge *charge_app,
+                          struct appsock *via);
 
 /* A connection closed: listeners paused at a limit may accept again. */
 void server_connection_closed(struct server *s);

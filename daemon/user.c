@@ -108,6 +108,16 @@ struct user *user_unref(struct user *u)
         return NULL;
 }
 
+/* Every change of a user's use of a slot goes through here: n_holding stays exact. */
+static void set_used(struct user *u, enum user_slot slot, uint64_t used)
+{
+        if (u->used[slot] == 0 && used > 0)
+                u->table->n_holding[slot]++;
+        else if (u->used[slot] > 0 && used == 0)
+                u->table->n_holding[slot]--;
+        u->used[slot] = used;
+}
+
 int user_charge(struct user *u, struct user_charge *c, enum user_slot slot, uint64_t amount,
                 uint64_t limit)
 {
@@ -115,7 +125,7 @@ int user_charge(struct user *u, struct user_charge *c, enum user_slot slot, uint
 
         if (used > limit || amount > limit - used)
                 return -EDQUOT;
-        u->used[slot] = used + amount;
+        set_used(u, slot, used + amount);
         *c = (struct user_charge) { .user = user_ref(u), .slot = slot, .amount = amount };
         return 0;
 }
@@ -124,7 +134,7 @@ void user_charge_set(struct user_charge *c, uint64_t amount)
 {
         if (!c->user)
                 return;
-        c->user->used[c->slot] += amount - c->amount;
+        set_used(c->user, c->slot, c->user->used[c->slot] + amount - c->amount);
         c->amount = amount;
 }
 
@@ -132,7 +142,7 @@ void user_charge_release(struct user_charge *c)
 {
         if (!c->user)
                 return;
-        c->user->used[c->slot] -= c->amount;
+        set_used(c->user, c->slot, c->user->used[c->slot] - c->amount);
         user_unref(c->user);
         *c = (struct user_charge) {};
 }

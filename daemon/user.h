@@ -27,6 +27,8 @@ enum user_slot {
         USER_SLOT_BYTES,
         USER_SLOT_CLOSING,      /* fds it sent that the closer thread has yet to close */
         USER_SLOT_APP_SOCKETS,  /* app sockets it asked for and still holds (appsock.h) */
+        USER_SLOT_APP_CONNECTIONS,      /* its connections through app sockets, all of them:
+                                         * also in USER_SLOT_CONNECTIONS */
         USER_SLOT_KEPT_FDS,     /* fds its connections were handed that the daemon keeps open
                                  * for their next opens (fdcache.h) */
         _USER_SLOT_MAX,
@@ -52,6 +54,7 @@ struct user_table {
         struct user **buckets;
         size_t n_buckets;       /* a power of two */
         size_t n_users;
+        size_t n_holding[_USER_SLOT_MAX];       /* users that hold some of each slot */
 };
 
 int user_table_init(struct user_table *t);

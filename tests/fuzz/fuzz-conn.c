@@ -543,7 +543,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 /* The kernel rounds this up to its minimum, a few packets' worth. */
                 FUZZ_CHECK(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
         }
-        r = conn_new(&server, fds[0], &id, &charge, NULL, NULL);
+        r = conn_new(&server, fds[0], &id, &charge, NULL, NULL, NULL);
         FUZZ_CHECK(r == 0);
         FUZZ_CHECK(server.n_conns == 1);
 

@@ -90,9 +90,9 @@ int ctl_jfind(struct json_object *o, const char *path, const char *name);
 
 /*
  * A user with a name, a primary group and one supplementary group in /etc/passwd and
- * /etc/group, for "explain --user": made with groupadd and useradd by ctl_users_setup() if
- * missing, removed by ctl_users_teardown() if it made them. Cases that need it call
- * ctl_require_users(), which skips the case without.
+ * /etc/group, for "explain --user" and app sockets (only a uid with a name gets one): made with
+ * groupadd and useradd by ctl_users_setup() if missing, removed by ctl_users_teardown() if it
+ * made them. Cases that need it call ctl_require_users(), which skips the case without.
  */
 #define CTL_USER_NAME "shmbtctl"
 #define CTL_USER_UID 41041

@@ -49,6 +49,8 @@ static const struct harness_id id_writer = { .uid = HARNESS_UID_2, .gid = HARNES
 static const struct harness_id id_reader = { .uid = HARNESS_UID_3, .gid = HARNESS_GID_3 };
 /* An admin (Admins=) whom no rule gives anything. */
 static const struct harness_id id_admin = { .uid = HARNESS_UID_4, .gid = HARNESS_GID_3 };
+/* App sockets are for uids with user names: the user that ctl_users_setup() makes. */
+static const struct harness_id id_app_user = { .uid = CTL_USER_UID, .gid = CTL_USER_GID };
 static const struct harness_id id_control = {
         .uid = HARNESS_CONTROL_UID, .gid = HARNESS_CONTROL_GID,
 };
@@ -205,7 +207,6 @@ static int group_setup(void **state)
 {
         struct harness_daemon *d;
 
-        ctl_users_setup();
         whos_init();
         if (harness_daemon_start(policy, NULL, &d) < 0)
                 return -1;
@@ -218,7 +219,6 @@ static int group_teardown(void **state)
         struct harness_daemon *d = *state;
         int n, r = 0;
 
-        ctl_users_teardown();
         if (!d)
                 return 0;
         n = harness_daemon_wait_fd_count(d, d->n_fds_start, 2000);
@@ -1199,36 +1199,36 @@ static void test_watch_overflow(void **state)
 static void test_app_socket(void **state)
 {
         const struct harness_daemon *d = *state;
-        char path[256], line[512], want[512];
+        char path[256], line[512];
         uint64_t deadline;
         struct stat st;
         int i;
 
-        CTL_BG(&bg, d, &id_writer, "app-socket", "org.example.Viewer");
+        ctl_require_users();
+        CTL_BG(&bg, d, &id_app_user, "app-socket", "org.example.Viewer");
         assert_true(ctl_bg_line(&bg, path, sizeof(path)));
         assert_true(path[0] == '/');
         assert_int_equal(lstat(path, &st), 0);
         assert_true(S_ISSOCK(st.st_mode));
-        assert_int_equal(st.st_uid, HARNESS_UID_2);
+        assert_int_equal(st.st_uid, CTL_USER_UID);
         /* The asker's group (it used to be the uid's number), mode 0600. */
-        assert_int_equal(st.st_gid, HARNESS_GID_3);
+        assert_int_equal(st.st_gid, CTL_USER_GID);
         assert_int_equal(st.st_mode & 07777, 0600);
 
-        /* Through it, the writer is the app; through the main socket, it is not. */
-        CTL(d, &id_writer, &res, "create", "app-v1", "--size", "4K", "--socket", path);
+        /* Through it, the user is the app; through the main socket, it is not. */
+        CTL(d, &id_app_user, &res, "create", "app-v1", "--size", "4K", "--socket", path);
         ctl_assert_ok(&res);
-        CTL(d, &id_writer, &res, "create", "app-v2", "--size", "4K");
+        CTL(d, &id_app_user, &res, "create", "app-v2", "--size", "4K");
         ctl_assert_fails(&res, 1, "shmbrokerctl: app-v2: Permission denied "
                                   "(the rule does not let you create)\n");
-        CTL(d, &id_writer, &res, "stat", "app-v1", "--socket", path);
+        CTL(d, &id_app_user, &res, "stat", "app-v1", "--socket", path);
         ctl_assert_ok(&res);
         assert_true(ctl_line_starting(res.out, "creator:", line, sizeof(line)));
-        snprintf(want, sizeof(want), "creator:  %s (41002), app org.example.Viewer", who2);
-        assert_string_equal(line, want);
-        CTL(d, &id_writer, &res, "app-socket", "org.example.Other", "--socket", path);
+        assert_string_equal(line, "creator:  " CTL_USER_NAME " (41041), app org.example.Viewer");
+        CTL(d, &id_app_user, &res, "app-socket", "org.example.Other", "--socket", path);
         ctl_assert_fails(&res, 1, "shmbrokerctl: org.example.Other: Operation not permitted "
                                   "(not allowed on an app socket)\n");
-        CTL(d, &id_writer, &res, "app-socket", "not an app id");
+        CTL(d, &id_app_user, &res, "app-socket", "not an app id");
         ctl_assert_fails(&res, 1, "shmbrokerctl: not an app id: Invalid argument\n");
 
         CTL(d, NULL, &res, "status", "--json");
@@ -1241,7 +1241,7 @@ static void test_app_socket(void **state)
         ctl_assert_jstr(j, line, "org.example.Viewer");
         CTL(d, NULL, &res, "status");
         ctl_assert_ok(&res);
-        CTL_ASSERT_ROW(res.out, "app-v1", "app", who2, "org.example.Viewer", "shm", "4K",
+        CTL_ASSERT_ROW(res.out, "app-v1", "app", CTL_USER_NAME, "org.example.Viewer", "shm", "4K",
                        "*", "-", "persistent");
 
         /* Stopped: exit 0, and the socket goes, once the daemon has handled the hang-up:
@@ -1367,9 +1367,10 @@ static void test_app_socket_daemon_stop(void **state)
         char path[256];
         struct stat st;
 
+        ctl_require_users();
         assert_int_equal(harness_daemon_start(policy, NULL, &own_daemon), 0);
         d = own_daemon;
-        CTL_BG(&bg, d, &id_writer, "app-socket", "org.example.Viewer");
+        CTL_BG(&bg, d, &id_app_user, "app-socket", "org.example.Viewer");
         assert_true(ctl_bg_line(&bg, path, sizeof(path)));
         assert_int_equal(lstat(path, &st), 0);
         assert_true(S_ISSOCK(st.st_mode));
@@ -1388,9 +1389,9 @@ static void test_app_socket_daemon_stop(void **state)
 static void app_socket_serves_then_ends(const struct harness_daemon *d, const char *path,
                                         const char *name)
 {
-        CTL(d, &id_writer, &res, "create", name, "--size", "4K", "--socket", path);
+        CTL(d, &id_app_user, &res, "create", name, "--size", "4K", "--socket", path);
         ctl_assert_ok(&res);
-        CTL(d, &id_writer, &res, "unlink", name, "--socket", path);
+        CTL(d, &id_app_user, &res, "unlink", name, "--socket", path);
         ctl_assert_ok(&res);
         ctl_bg_finish(&bg, SIGTERM, &res);
         assert_int_equal(res.status, 0);
@@ -1411,9 +1412,10 @@ static void test_app_socket_idle(void **state)
         struct stat st;
         int idle, r;
 
+        ctl_require_users();
         assert_int_equal(harness_daemon_start(policy, &opts, &own_daemon), 0);
         d = own_daemon;
-        CTL_BG(&bg, d, &id_writer, "app-socket", "org.example.Viewer");
+        CTL_BG(&bg, d, &id_app_user, "app-socket", "org.example.Viewer");
         assert_true(ctl_bg_line(&bg, path, sizeof(path)));
         ctl_bg_wait_polling(&bg);
         /* A connection made after the asking one, and as quiet: once the daemon has closed it
@@ -1467,6 +1469,7 @@ static void test_app_dir_made(void **state)
         const char *args[3];
         struct stat st;
 
+        ctl_require_users();
         assert_non_null(mkdtemp(top));
         assert_int_equal(chmod(top, 0755), 0);
         snprintf(parent, sizeof(parent), "%s/x", top);
@@ -1484,7 +1487,7 @@ static void test_app_dir_made(void **state)
         assert_int_equal(stat(app_dir, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0711);
 
-        CTL_BG(&bg, own_daemon, &id_writer, "app-socket", "org.example.Viewer");
+        CTL_BG(&bg, own_daemon, &id_app_user, "app-socket", "org.example.Viewer");
         assert_true(ctl_bg_line(&bg, path, sizeof(path)));
         assert_int_equal(strncmp(path, app_dir, strlen(app_dir)), 0);
         app_socket_serves_then_ends(own_daemon, path, "app-d1");
@@ -1548,8 +1551,11 @@ int main(void)
                                                    NULL);
                 return 77; /* automake: SKIP */
         }
+        /* For both groups: the own daemons' app sockets want a user with a name too. */
+        ctl_users_setup();
         failed += cmocka_run_group_tests_name("shmbrokerctl", tests, group_setup,
                                               group_teardown);
         failed += cmocka_run_group_tests_name("shmbrokerctl-own-daemon", own_tests, NULL, NULL);
+        ctl_users_teardown();
         return failed == 0 ? 0 : 1;
 }

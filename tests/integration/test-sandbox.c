@@ -15,6 +15,13 @@
  *     mint a socket, and the sockets go when their connections close.
  *   test_launcher: examples/shmbroker-bwrap, with shmbrokerctl app-socket, around an
  *     unmodified Python program.
+ *   test_app_socket_needs_name: a uid without a user name gets no app socket.
+ *   test_apps_keep_half: all the apps of a user together get half its MaxConnectionsPerUser=,
+ *     and the main socket the rest; at MaxConnectionsPerUser=1 apps get none.
+ *
+ * App sockets are only for uids with user names, and the test uids have none (nor may they
+ * get one on the host): the cases that mint them give HARNESS_UID_1 a name in the daemon alone,
+ * through the name service shim (tests/helpers/slownss.c, named_daemon()).
  *
  * Needs root (it runs the sandboxes as test users) and bubblewrap; skipped (77) without
  * root, failed without bwrap.
@@ -49,6 +56,8 @@ static const struct harness_id id_c = { .uid = HARNESS_UID_3, .gid = HARNESS_GID
 
 static struct harness_daemon *daemon_;
 
+#define NAMED_UID_NAME "shmbfake41001"
+
 static const char *env_or_fail(const char *name)
 {
         const char *v = getenv(name);
@@ -74,6 +83,32 @@ static int teardown(void **state)
         if (harness_daemon_stop(d) != 0)
                 r = -1;
         return r;
+}
+
+/*
+ * Starts a daemon on @policy in which HARNESS_UID_1 (group HARNESS_GID_1) has the user name
+ * NAMED_UID_NAME, through the name service shim; every other test uid stays without one.
+ */
+static void named_daemon(const char *policy)
+{
+        const char *shim = env_or_fail("SHMB_SLOWNSS"), *asan = getenv("SHMB_ASAN_RUNTIME");
+        static char preload[2 * PATH_MAX + 16];
+        const char *env[] = {
+                preload,
+                "SHMB_FAKENSS_UID=41001",
+                "SHMB_FAKENSS_GID=42001",
+                "SHMB_FAKENSS_NAME=" NAMED_UID_NAME,
+                NULL,
+        };
+        struct harness_daemon_options opts = { .env = env };
+
+        if (access(shim, R_OK) < 0)
+                fail_msg("SHMB_SLOWNSS ('%s') is not the name service shim; run the suite with "
+                         "make check", shim);
+        /* A sanitizer build: its runtime first, as in sandbox_python(). */
+        snprintf(preload, sizeof(preload), "LD_PRELOAD=%s%s%s", asan ? asan : "",
+                 asan && *asan ? " " : "", shim);
+        assert_int_equal(harness_daemon_start(policy, &opts, &daemon_), 0);
 }
 
 /*
@@ -387,7 +422,7 @@ static void test_two_apps_one_user(void **state)
         int fd;
 
         check_bwrap();
-        assert_int_equal(harness_daemon_start(apps_policy, NULL, &daemon_), 0);
+        named_daemon(apps_policy);
         app_mint(&ed, daemon_->socket_path, &id_a, "org.example.Editor");
         app_mint(&vw, daemon_->socket_path, &id_a, "org.example.Viewer");
         assert_string_not_equal(ed.path, vw.path);
@@ -484,7 +519,7 @@ static void test_launcher(void **state)
         _cleanup_(freep) char *log = NULL;
 
         check_bwrap();
-        assert_int_equal(harness_daemon_start(launcher_policy, NULL, &daemon_), 0);
+        named_daemon(launcher_policy);
         snprintf(sock, sizeof(sock), "SHMBROKER_SOCKET=%s", daemon_->socket_path);
         snprintf(ctl, sizeof(ctl), "SHMBROKERCTL=%s", ctl_with_app_socket());
         /* As in sandbox_python(): ASan's runtime first in a sanitizer build. */
@@ -535,6 +570,126 @@ static void test_launcher(void **state)
         assert_true(tl_dir_count(apps_dir) == 0 || tl_dir_count(apps_dir) == -ENOENT);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The limits of app sockets
+ */
+
+/* Connects to @socket as @id (the connection is @id's; the requests come from the test). */
+static struct shmb_client *connect_as(const char *socket, const struct harness_id *id)
+{
+        struct shmb_client *c = NULL;
+
+        assert_int_equal(harness_become(id), 0);
+        assert_int_equal(shmb_connect(socket, &c), 0);
+        harness_unbecome();
+        return c;
+}
+
+/*
+ * A request no rule allows, to see the connection served: -EACCES (no rule for the name), or
+ * the daemon's refusal of the connection (the seq-0 error: -EDQUOT). Once it has answered, the
+ * daemon has accepted the connection and charged it.
+ */
+static int probe(struct shmb_client *c)
+{
+        int fd = -1;
+
+        return shmb_open(c, "nobody-x", SHMB_ACCESS_RDONLY, &fd, NULL);
+}
+
+static bool log_has(const char *needle)
+{
+        _cleanup_(freep) char *log = harness_daemon_log(daemon_);
+
+        assert_non_null(log);
+        if (strstr(log, needle))
+                return true;
+        fprintf(stderr, "--- the daemon's log has no '%s':\n%s---\n", needle, log);
+        return false;
+}
+
+/* A uid without a user name (a subordinate uid, in life) gets no app socket; one with a name
+ * does. */
+static void test_app_socket_needs_name(void **state)
+{
+        _cleanup_(freep) char *path = NULL;
+        struct shmb_client *c;
+        struct app named = {};
+
+        named_daemon(apps_policy);
+        c = connect_as(daemon_->socket_path, &id_b);
+        /* Before: any uid could have one, and 64 subordinate uids of one user took them all. */
+        assert_int_equal(shmb_app_socket(c, "org.example.Editor", &path), -EPERM);
+        assert_null(path);
+        /* The connection is served as before. */
+        assert_int_equal(probe(c), -EACCES);
+        shmb_client_free(c);
+        assert_true(log_has("uid=41002 pid="));
+        assert_true(log_has("the uid has no user name (a subordinate uid?), refusing it an app "
+                            "socket"));
+
+        app_mint(&named, daemon_->socket_path, &id_a, "org.example.Editor");
+        app_close(&named);
+}
+
+#define QUOTA_APP_POLICY(max_connections)                \
+        "[Quota]\n"                                      \
+        "MaxConnectionsPerUser=" #max_connections "\n"   \
+        "\n"                                             \
+        "[Segment app]\n"                                \
+        "Names=app-*\n"                                  \
+        "Create=app:org.example.*\n"                     \
+        "ReadWrite=app:org.example.*\n"                  \
+        "Mode=0600\n"                                    \
+        "MaxSize=1M\n"
+
+/*
+ * MaxConnectionsPerUser=6: the launcher's two connections (one per app socket), and the apps
+ * three between them. A cap per app socket (half, 3, each) let the apps take the other four,
+ * and the user could not connect at all.
+ */
+static void test_apps_keep_half(void **state)
+{
+        _cleanup_(freep) char *third = NULL;
+        struct shmb_client *through_a[3], *through_b, *user;
+        struct app a = {}, b = {};
+        size_t i;
+
+        named_daemon(QUOTA_APP_POLICY(6));
+        app_mint(&a, daemon_->socket_path, &id_a, "org.example.One");
+        app_mint(&b, daemon_->socket_path, &id_a, "org.example.Two");
+        for (i = 0; i < ELEMENTSOF(through_a); i++) {
+                through_a[i] = connect_as(a.path, &id_a);
+                assert_int_equal(probe(through_a[i]), -EACCES);
+        }
+        /* The apps' half is taken, by one app: the other's connection is refused. */
+        through_b = connect_as(b.path, &id_a);
+        assert_int_equal(probe(through_b), -EDQUOT);
+        assert_true(log_has("app=org.example.Two: its apps have 3 connections, all that they "
+                            "may have"));
+        /* The user still gets the main socket, and can start another app. */
+        user = connect_as(daemon_->socket_path, &id_a);
+        assert_int_equal(probe(user), -EACCES);
+        assert_int_equal(shmb_app_socket(user, "org.example.Three", &third), 0);
+
+        shmb_client_free(user);
+        shmb_client_free(through_b);
+        for (i = 0; i < ELEMENTSOF(through_a); i++)
+                shmb_client_free(through_a[i]);
+        app_close(&a);
+        app_close(&b);
+        assert_int_equal(harness_daemon_stop(TAKE_PTR(daemon_)), 0);
+
+        /* MaxConnectionsPerUser=1: the one connection is the main socket's; apps get none,
+         * and a socket for them is refused at once rather than at their connect. */
+        named_daemon(QUOTA_APP_POLICY(1));
+        user = connect_as(daemon_->socket_path, &id_a);
+        free(TAKE_PTR(third));
+        assert_int_equal(shmb_app_socket(user, "org.example.One", &third), -EDQUOT);
+        assert_int_equal(probe(user), -EACCES);
+        shmb_client_free(user);
+}
+
 static void test_requires_root(void **state)
 {
         print_message("the sandbox tests run bwrap as other users: they need root; "
@@ -550,6 +705,8 @@ int main(void)
                 T(test_multiprocessing_across_sandboxes),
                 T(test_two_apps_one_user),
                 T(test_launcher),
+                T(test_app_socket_needs_name),
+                T(test_apps_keep_half),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),

@@ -97,6 +97,16 @@ def broker():
     env = {k: v for k, v in os.environ.items()
            if k not in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
                         "JOURNAL_STREAM", "LD_PRELOAD")}
+    # App sockets are for uids with user names, and the test uids have none (nor may they get
+    # one on the host): the daemon alone knows UID_A by a name, through the name service shim
+    # (tests/helpers/slownss.c). A sanitizer build wants its runtime first.
+    shim = os.environ.get("SHMB_SLOWNSS")
+    if not shim or not os.access(shim, os.R_OK):
+        pytest.fail("$SHMB_SLOWNSS is not the name service shim: run this suite with 'make check'")
+    asan = os.environ.get("SHMB_ASAN_RUNTIME", "")
+    env["LD_PRELOAD"] = (asan + " " if asan else "") + shim
+    env.update(SHMB_FAKENSS_UID=str(UID_A), SHMB_FAKENSS_GID=str(GID_A),
+               SHMB_FAKENSS_NAME="shmbfake%d" % UID_A)
     with open(os.path.join(run_dir, "daemon.log"), "w") as log:
         proc = subprocess.Popen([daemon, "--socket", os.path.join(run_dir, "socket"),
                                  "--policy", policy, "--shm-dir", shm_dir,
