@@ -397,18 +397,18 @@ int broker_handle_explain(struct request_ctx *c, void *buf, size_t size)
                                         r = explain_read_only(&v, o);
                                 break;
                         case SHMB_PROTO_VERB_UNLINK:
-                                o = registry_lookup(c->b->registry, v.name);
-                                if (o && o->orphan &&
-                                    (object_created_by(o, &id) || broker_is_admin(c->b, &id)))
-                                        r = 0;
-                                else
-                                        r = broker_decide_unlink(&v, &o);
+                                r = broker_decide_unlink(&v, &o);
                                 break;
                         case SHMB_PROTO_VERB_STAT:
                                 r = broker_decide_stat(&v, &o);
                                 break;
                         }
                 }
+                /* As an UNLINK goes (unlink_any_rule()): these before any rule decides. */
+                if (verb == SHMB_PROTO_VERB_UNLINK &&
+                    broker_may_unlink_any_rule(c->b, &id, registry_lookup(c->b->registry,
+                                                                          c->name)))
+                        r = 0;
                 verdict(&v, r, detailed, &ex.error[verb], &ex.reason[verb]);
         }
 

@@ -58,6 +58,10 @@ int broker_decide_open(struct request_ctx *c, uint32_t asked, struct object **re
                        uint32_t *ret_access);
 /* May @c remove its name? The object (an orphan, for its creator and the admins). */
 int broker_decide_unlink(struct request_ctx *c, struct object **ret);
+/* May @id remove @o (NULL: none) whatever the rules say of its name for @id? An orphan's
+ * creator and the admins may, and a user on the main socket may remove what its apps made. */
+bool broker_may_unlink_any_rule(const struct broker *b, const struct identity *id,
+                                const struct object *o);
 /* May @c stat its name? */
 int broker_decide_stat(struct request_ctx *c, struct object **ret);
 

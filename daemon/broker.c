@@ -1171,12 +1171,34 @@ static int handle_unlink(struct request_ctx *c, void *buf, size_t size)
         return shmb_proto_encode_ok(buf, size, c->req->seq);
 }
 
+bool broker_may_unlink_any_rule(const struct broker *b, const struct identity *id,
+                                const struct object *o)
+{
+        bool its_apps;
+
+        if (!o)
+                return false;
+        /* Its user's, on the main socket: same uid, and made through an app socket. App ids
+         * overlap (app org.a's Names=%u-%a-* covers the names of app org.a-b), so one app can
+         * take a name of its sibling's, which the sibling cannot remove (another creator's) and
+         * the user on the main socket could not either (another rule decides the name there).
+         * Only for UNLINK: opening another app's object is not the user's, and an app is no
+         * user here (it could otherwise remove its siblings' objects). */
+        its_apps = !id->app_id && o->creator.app_id && o->creator.uid == id->uid;
+        /* An orphan (no rule of the current policy governs it) is refused to everyone, but
+         * its creator and the admins may remove it. */
+        if (o->orphan)
+                return its_apps || object_created_by(o, id) || broker_is_admin(b, id);
+        /* Unsized, it is not there yet for anyone but its creator (broker_lookup_own()). */
+        return its_apps && !(o->flags & OBJECT_FRESH);
+}
+
 /*
- * An orphan (no rule of the current policy governs it) is refused to everyone, but its creator
- * and the admins may remove it. Returns the reply's length (> 0) when this request was such a
- * removal, 0 when it is not one (the normal path decides), or -errno.
+ * An UNLINK that broker_may_unlink_any_rule() allows, before any rule decides. Returns the
+ * reply's length (> 0) when this request was such a removal, 0 when it is not one (the normal
+ * path decides), or -errno.
  */
-static int unlink_orphan(struct request_ctx *c, void *buf, size_t size)
+static int unlink_any_rule(struct request_ctx *c, void *buf, size_t size)
 {
         struct object *o;
         int r;
@@ -1187,9 +1209,10 @@ static int unlink_orphan(struct request_ctx *c, void *buf, size_t size)
                 return 0;
         }
         o = registry_lookup(c->b->registry, c->name);
-        if (!o || !o->orphan ||
-            !(object_created_by(o, c->id) || broker_is_admin(c->b, c->id)))
+        if (!broker_may_unlink_any_rule(c->b, c->id, o))
                 return 0;
+        /* The object's rule (none for an orphan) goes on record with the removal. */
+        c->rule = o->rule;
         r = remove_object(c, o);
         if (r < 0)
                 return r;
@@ -1385,7 +1408,7 @@ static int dispatch(struct request_ctx *c, void *buf, size_t size, int *fds, siz
         case SHMB_PROTO_UNLINK:
                 if (c->req->flags & SHMB_PROTO_NAME_ALL)
                         return broker_unlink_any(c, buf, size);
-                r = unlink_orphan(c, buf, size);
+                r = unlink_any_rule(c, buf, size);
                 if (r != 0)
                         return r;
                 break;

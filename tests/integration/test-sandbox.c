@@ -18,6 +18,8 @@
  *   test_app_socket_needs_name: a uid without a user name gets no app socket.
  *   test_apps_keep_half: all the apps of a user together get half its MaxConnectionsPerUser=,
  *     and the main socket the rest; at MaxConnectionsPerUser=1 apps get none.
+ *   test_user_removes_apps_squat: an app takes a name under a sibling app's prefix (app ids
+ *     overlap); the user, on the main socket, can remove it.
  *
  * App sockets are only for uids with user names, and the test uids have none (nor may they
  * get one on the host): the cases that mint them give HARNESS_UID_1 a name in the daemon alone,
@@ -571,7 +573,7 @@ static void test_launcher(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------
- * The limits of app sockets
+ * The limits of app sockets, and what the user may do about its apps' objects
  */
 
 /* Connects to @socket as @id (the connection is @id's; the requests come from the test). */
@@ -690,6 +692,56 @@ static void test_apps_keep_half(void **state)
         shmb_client_free(user);
 }
 
+/*
+ * App ids overlap: org.example.A's prefix (41001-org.example.A-*) covers org.example.A-b's
+ * names. A takes one of them; B can neither create, open nor remove it; the user, on the main
+ * socket, removes it (and only that).
+ */
+static void test_user_removes_apps_squat(void **state)
+{
+        static const char squat[] = "41001-org.example.A-b-frames";
+        static const char own[] = "41001-org.example.A-own";
+        struct shmb_client *app_a, *app_b, *user, *other;
+        struct app a = {}, b = {};
+        char want[256];
+        int fd = -1;
+
+        named_daemon(apps_policy);
+        app_mint(&a, daemon_->socket_path, &id_a, "org.example.A");
+        app_mint(&b, daemon_->socket_path, &id_a, "org.example.A-b");
+        app_a = connect_as(a.path, &id_a);
+        app_b = connect_as(b.path, &id_a);
+        user = connect_as(daemon_->socket_path, &id_a);
+        other = connect_as(daemon_->socket_path, &id_b);
+
+        assert_int_equal(shmb_create(app_a, squat, 64, SHMB_ACCESS_NONE, NULL, NULL), 0);
+        assert_int_equal(shmb_create(app_b, squat, 64, SHMB_ACCESS_NONE, NULL, NULL), -EEXIST);
+        assert_int_equal(shmb_unlink(app_b, squat), -ENOENT);
+        /* The user gets nothing of its apps' objects but their removal. */
+        assert_int_equal(shmb_open(user, squat, SHMB_ACCESS_RDWR, &fd, NULL), -ENOENT);
+        /* Before: ENOENT, and only an admin could remove it. */
+        assert_int_equal(shmb_unlink(user, squat), 0);
+        snprintf(want, sizeof(want), "audit: uid=41001 gid=42001 pid=%d: unlink '%s' (none) "
+                 "granted by rule 'app-private'", (int) getpid(), squat);
+        assert_true(log_has(want));
+        assert_int_equal(shmb_create(app_b, squat, 64, SHMB_ACCESS_NONE, NULL, NULL), 0);
+        assert_int_equal(shmb_unlink(app_b, squat), 0);
+
+        /* Narrow: not another uid, and not another app of the same user. */
+        assert_int_equal(shmb_create(app_a, own, 64, SHMB_ACCESS_NONE, NULL, NULL), 0);
+        assert_int_equal(shmb_unlink(other, own), -EACCES);
+        /* For app B, user-private decides the name, and gives an app nothing. */
+        assert_int_equal(shmb_unlink(app_b, own), -EACCES);
+        assert_int_equal(shmb_unlink(app_a, own), 0);
+
+        shmb_client_free(other);
+        shmb_client_free(user);
+        shmb_client_free(app_b);
+        shmb_client_free(app_a);
+        app_close(&a);
+        app_close(&b);
+}
+
 static void test_requires_root(void **state)
 {
         print_message("the sandbox tests run bwrap as other users: they need root; "
@@ -707,6 +759,7 @@ int main(void)
                 T(test_launcher),
                 T(test_app_socket_needs_name),
                 T(test_apps_keep_half),
+                T(test_user_removes_apps_squat),
         };
         const struct CMUnitTest skip_tests[] = {
                 cmocka_unit_test(test_requires_root),
