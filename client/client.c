@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "appid.h"
+#include "fdident.h"
 #include "macro.h"
 #include "opencache.h"
 #include "protocol.h"
@@ -142,7 +143,11 @@ static_assert(sizeof(struct shmb_status_user) == sizeof(struct shmb_proto_status
 #define NO_POLL (-2)
 
 struct shmb_client {
+        /* -1 once the number is no longer ours (conn_check()). */
         int fd;
+        /* What fd was at connect: a number the program closed and reused refers to another
+         * file (fdident.h). */
+        struct fd_ident ident;
         uint32_t seq;
         /*
          * Set once the connection can no longer be trusted to be in step with the broker: a
@@ -237,6 +242,11 @@ int shmb_connect(const char *path, struct shmb_client **ret)
         c = malloc(sizeof(*c));
         if (!c)
                 return -ENOMEM;
+        r = fd_ident_get(fd, &c->ident);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
         c->fd = TAKE_FD(fd);
         c->seq = 0;
         c->broken = false;
@@ -254,9 +264,29 @@ struct shmb_client *shmb_client_free(struct shmb_client *c)
         if (!c)
                 return NULL;
         open_cache_done(&c->cache);
-        safe_close(c->fd);
+        /* A number the program closed and reused is the program's to close, not ours. */
+        if (fd_ident_same(c->fd, &c->ident))
+                safe_close(c->fd);
         free(c);
         return NULL;
+}
+
+/*
+ * Before the connection's fd is used: is the number still our socket? A program that closed
+ * it (closefrom(), close_range()) may have a socket or file of its own there now; talking on
+ * it would send our request to the program's peer, take the program's data for the reply, and
+ * take a file the peer sent for a segment. Such a number is forgotten, never closed, and the
+ * connection is gone (-ENOTCONN, as for any broken one: nothing was sent). One fstat() per
+ * request; a program that closes the number in another thread between this and the send is
+ * racing its own close against a descriptor it does not own, which no check can win.
+ */
+static int conn_check(struct shmb_client *c)
+{
+        if (fd_ident_same(c->fd, &c->ident))
+                return 0;
+        c->fd = -1;
+        c->broken = true;
+        return -ENOTCONN;
 }
 
 int shmb_client_set_timeout(struct shmb_client *c, unsigned int msec)
@@ -265,6 +295,9 @@ int shmb_client_set_timeout(struct shmb_client *c, unsigned int msec)
 
         if (!c)
                 return -EINVAL;
+        r = conn_check(c);
+        if (r < 0)
+                return r;
         r = set_timeout(c->fd, msec);
         if (r < 0)
                 return r;
@@ -552,6 +585,9 @@ static int transact_wait(struct shmb_client *c, const void *req, size_t req_len,
          * among them. */
         if (c->watching)
                 return -EBUSY;
+        r = conn_check(c);
+        if (r < 0)
+                return r;
         r = transact_once(c, req, req_len, seq, expected, poll_msec, ret_fd, &error);
         if (r < 0) {
                 /*
@@ -771,6 +807,11 @@ static int open_cached(struct shmb_client *c, const char *canon, int access, int
         uint32_t seq;
         int r, len;
 
+        /* The cache answers only while the broker is up, which the connection tells: it must
+         * be ours to tell it. */
+        r = conn_check(c);
+        if (r < 0)
+                return r;
         r = open_cache_get(&c->cache, c->fd, canon, access, ret_fd, ret_info);
         if (r != -ENOENT)
                 return r;
@@ -1509,6 +1550,9 @@ int shmb_watch_next(struct shmb_client *c, struct shmb_event *ret)
         if (c->broken)
                 return -ENOTCONN;
         c->last_reason = SHMB_REASON_NONE;
+        r = conn_check(c);
+        if (r < 0)
+                return r;
         len = recv_reply(c, fds, &n_fds, MSG_DONTWAIT);
         if (len == -EAGAIN)
                 return -EAGAIN;

@@ -64,11 +64,14 @@ int open_cache_init(struct open_cache *oc, int page_fd, size_t n)
         return 0;
 }
 
+/* A number the program closed and reused is the program's file now: forgotten, not closed. */
 static void entry_clear(struct open_cache_entry *e)
 {
         free(e->name);
         e->name = NULL;
-        e->fd = safe_close(e->fd);
+        if (fd_ident_same(e->fd, &e->ident))
+                safe_close(e->fd);
+        e->fd = -1;
 }
 
 void open_cache_done(struct open_cache *oc)
@@ -105,16 +108,13 @@ static bool hung_up(int sock)
         return p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL);
 }
 
-/* Refreshes what a caller's info says from the kernel: the size, and a memfd's seals (a
- * writer may have sealed it itself). */
-static int info_now(int fd, struct shmb_fd_info *info)
+/* Refreshes what a caller's info says from the kernel (@st: fstat() of @fd): the size, and a
+ * memfd's seals (a writer may have sealed it itself). */
+static int info_now(int fd, const struct stat *st, struct shmb_fd_info *info)
 {
-        struct stat st;
         int seals;
 
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        info->size = (uint64_t) st.st_size;
+        info->size = (uint64_t) st->st_size;
         if (info->backend != SHMB_BACKEND_MEMFD)
                 return 0;
         seals = fcntl(fd, F_GET_SEALS);
@@ -131,9 +131,11 @@ static int info_now(int fd, struct shmb_fd_info *info)
 int open_cache_get(struct open_cache *oc, int sock, const char *name, int access, int *ret_fd,
                    struct shmb_fd_info *ret_info)
 {
+        _cleanup_(closep) int fd = -1;
         struct open_cache_entry *e;
         struct shmb_fd_info info;
-        int fd, r;
+        struct stat st;
+        int r;
 
         if (!oc->head)
                 return -ENOENT;
@@ -151,19 +153,23 @@ int open_cache_get(struct open_cache *oc, int sock, const char *name, int access
                 entry_clear(e);
                 return -ENOENT;
         }
+        /* A dup of a number the program closed and reused would hand out the program's file
+         * (or its peer's) as the segment: the dup is checked to be the file that was kept. */
         fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
+        if (fd < 0 && errno != EBADF)
                 return -errno;
+        if (fd < 0 || fstat(fd, &st) < 0 || !fd_ident_is(&st, &e->ident)) {
+                entry_clear(e);
+                return -ENOENT;
+        }
         if (ret_info) {
                 info = e->info;
-                r = info_now(fd, &info);
-                if (r < 0) {
-                        safe_close(fd);
+                r = info_now(fd, &st, &info);
+                if (r < 0)
                         return r;
-                }
                 *ret_info = info;
         }
-        *ret_fd = fd;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
@@ -171,6 +177,7 @@ void open_cache_put(struct open_cache *oc, const char *name, int access, int fd,
                     const struct shmb_fd_info *info, const struct shmb_proto_fd_cached_reply *t)
 {
         struct open_cache_entry *e;
+        struct fd_ident ident;
         char *copy;
         int dup_fd;
 
@@ -179,14 +186,14 @@ void open_cache_put(struct open_cache *oc, const char *name, int access, int fd,
         e = entry_for(oc, name, access);
         copy = strdup(name);
         dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (!copy || dup_fd < 0) {
+        if (!copy || dup_fd < 0 || fd_ident_get(dup_fd, &ident) < 0) {
                 free(copy);
                 safe_close(dup_fd);
                 return;
         }
         entry_clear(e);
         *e = (struct open_cache_entry) {
-                .name = copy, .access = access, .fd = dup_fd, .info = *info,
+                .name = copy, .access = access, .fd = dup_fd, .ident = ident, .info = *info,
                 .slot = t->slot, .epoch = t->epoch, .gen = t->gen,
         };
 }

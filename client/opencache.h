@@ -16,13 +16,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fdident.h"
 #include "protocol.h"
 #include "shmbroker.h"
 
 struct open_cache_entry {
         char *name;             /* normalised; NULL: free */
         int access;             /* as asked: SHMB_ACCESS_RDONLY, _RDWR or _ANY */
-        int fd;                 /* owned while name is set */
+        int fd;                 /* owned while name is set, and while it is still ident */
+        struct fd_ident ident;  /* what fd was when kept (fdident.h) */
         struct shmb_fd_info info;
         uint32_t slot;
         uint64_t epoch;

@@ -18,6 +18,14 @@
  * created unsized (preload.h). The connection is SOCK_CLOEXEC, so it never reaches a program
  * the process execs. Calls are serialised: a program's threads share the one connection.
  *
+ * A program may close our descriptor as one it does not know (closefrom(), close_range()) and
+ * get the number for a socket of its own. libshmbroker checks before each request, under our
+ * lock like the request itself, that the number is still its socket, and fails with ENOTCONN
+ * before sending if not; op_run() then drops the connection (shmb_client_free() leaves a
+ * number that is no longer ours open) and sends the request on a new one. The socket stays
+ * at the number socket(2) gave it: moving it high would make a reuse rarer, not impossible,
+ * and closefrom() closes a high number as well.
+ *
  * Not here: the pure rules (names, flags, errno values, the table), which are preload-util.c.
  * It never exits; it writes to stderr only to say once that no broker answers (and, with
  * $SHMBROKER_PRELOAD_DEBUG=1, a line per call).
@@ -136,7 +144,8 @@ static void atfork_parent(void)
 }
 
 /* The child must not talk on its parent's connection: both would read each other's replies.
- * Closing our copy is enough; the parent's stays open. */
+ * Closing our copy is enough; the parent's stays open. (A number the parent had closed and
+ * reused is the program's: shmb_client_free() leaves it open.) */
 static void atfork_child(void)
 {
         client = shmb_client_free(client);

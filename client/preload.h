@@ -98,7 +98,8 @@ bool preload_conn_error(int r);
 /* True when a failed request surely never reached the broker, so that sending it again on a
  * new connection cannot do anything twice: the send failed (EPIPE: the broker closed the
  * connection while the process was idle, as it does when it restarts), or the connection was
- * known to be broken before (ENOTCONN). */
+ * known to be broken before (ENOTCONN; also when the program closed our descriptor, which
+ * libshmbroker finds before it sends). */
 bool preload_conn_retry(int r);
 
 /* True for the connect(2) errors that mean no broker listens (the socket is missing, or

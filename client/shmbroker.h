@@ -19,7 +19,10 @@
  * protocol version), -EBADMSG (the broker could not read the request) or another socket error,
  * leaves the connection unusable: every later request on it fails with -ENOTCONN. Free the
  * client and connect again. An error the broker answers with (-ENOENT, -EACCES, ...), and an
- * argument refused before anything is sent, leave the connection usable.
+ * argument refused before anything is sent, leave the connection usable. A connection whose
+ * descriptor the caller closed (closefrom(), close_range()) fails with -ENOTCONN before
+ * anything is sent, even if the number now refers to another file; the library forgets the
+ * number, and shmb_client_free() does not close it.
  *
  * Reasons: an error the broker answers with comes with a reason (SHMB_REASON_*) when the
  * broker knows one; shmb_client_last_reason() tells it, shmb_reason_text() puts it in words to

@@ -27,12 +27,27 @@
  *                           current fd stays
  *   reconnect:NAME          shut down every socket this process holds (as when the broker
  *                           drops the connection), then shm_open(NAME, O_RDWR)
+ *   fdreuse:NAME            a program that closes descriptors it does not own: shm_open(NAME,
+ *                           O_RDWR) (the shim's socket is then the only one), a mark written
+ *                           into it; close_range(3, ~0U, 0); a socketpair of the program's with
+ *                           one end on the shim's old number and "PROGRAM-DATA" sent into it
+ *                           from the other; shm_open(NAME, O_RDWR) again. Prints whether that
+ *                           is the marked segment, what the program's socket holds, and what
+ *                           its peer received
+ *   fdreuse-hostile:NAME    as fdreuse, but the peer sends nothing and answers whatever comes
+ *                           with a REPLY_FD carrying a memfd of its own
+ *   cachereuse:NAME         with $SHMBROKER_PRELOAD_CACHE: shm_open(NAME, O_RDWR), a mark
+ *                           written; the program closes the fd the open cache keeps of it and
+ *                           puts a memfd of its own on the number; shm_open(NAME, O_RDWR)
+ *                           again. Prints whether that is the marked segment, and what the
+ *                           program's memfd holds
  *
  * With $SHM_PROBE_CTOR=NAME, a constructor creates NAME (O_CREAT|O_EXCL|O_RDWR), sizes it to
  * 4096 and maps it before main() runs; main() prints the result first ("ctor ...").
  *
  * Exit 0 when every step ran (whatever it returned), 1 on a usage error or a failed fork or
- * thread step. Links nothing but libc, so that glibc's calls are what it calls.
+ * thread step. Links nothing but libc, so that glibc's calls are what it calls, and proto/'s
+ * pure encoder, for the hostile peer's reply.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,6 +63,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "protocol.h"
 
 #define THREADS_MAX 32
 
@@ -255,8 +272,9 @@ static int step_threads(long t, long n)
         return failed ? -1 : 0;
 }
 
-/* The fds of this process that are sockets, as /proc tells. Shuts them down if asked. */
-static int sockets(bool shut)
+/* The fds of this process that are sockets, as /proc tells; the last in *ret_fd if asked.
+ * Shuts them down if asked. */
+static int sockets(bool shut, int *ret_fd)
 {
         struct dirent *de;
         int n = 0;
@@ -283,11 +301,242 @@ static int sockets(bool shut)
                 if (strncmp(target, "socket:", 7) != 0)
                         continue;
                 n++;
+                if (ret_fd)
+                        *ret_fd = fd;
                 if (shut)
                         (void) shutdown(fd, SHUT_RDWR);
         }
         closedir(d);
         return n;
+}
+
+#define FDREUSE_MARK "written through the broker"
+#define FDREUSE_DATA "PROGRAM-DATA"
+
+/* The program's peer in fdreuse-hostile: answers every packet with a REPLY_FD for its seq,
+ * carrying a memfd of its own, until end of stream. Counts the bytes it received. */
+struct hostile_peer {
+        pthread_t t;
+        int fd;
+        ssize_t received;
+};
+
+static void hostile_answer(int fd, uint32_t seq)
+{
+        const struct shmb_proto_fd_reply fr = {
+                .size = 4096,
+                .access = SHMB_PROTO_ACCESS_RDWR,
+                .backend = SHMB_PROTO_BACKEND_SHM,
+        };
+        union {
+                struct cmsghdr align;
+                uint8_t buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        uint8_t out[256];
+        struct iovec iov = { .iov_base = out };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = &control, .msg_controllen = sizeof(control),
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        int mfd, len;
+
+        mfd = memfd_create("not-the-broker", MFD_CLOEXEC);
+        len = shmb_proto_encode_fd_reply(out, sizeof(out), seq, &fr);
+        if (mfd < 0 || len < 0 || ftruncate(mfd, 4096) < 0 ||
+            pwrite(mfd, "the peer's", 10, 0) != 10) {
+                if (mfd >= 0)
+                        (void) close(mfd);
+                return;
+        }
+        iov.iov_len = (size_t) len;
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+        (void) sendmsg(fd, &mh, MSG_NOSIGNAL);
+        (void) close(mfd);
+}
+
+static void *hostile_main(void *userdata)
+{
+        struct hostile_peer *h = userdata;
+        struct shmb_proto_header hdr;
+        uint8_t in[1024];
+        ssize_t n;
+
+        while ((n = recv(h->fd, in, sizeof(in), 0)) > 0) {
+                h->received += n;
+                if ((size_t) n >= sizeof(hdr)) {
+                        memcpy(&hdr, in, sizeof(hdr));
+                        hostile_answer(h->fd, hdr.seq);
+                }
+        }
+        return NULL;
+}
+
+/* The marked segment (@st: fstat() of its first fd), or what else @fd is. */
+static void fdreuse_print_open(const char *step, const char *name, int fd, const struct stat *st)
+{
+        char buf[sizeof(FDREUSE_MARK)] = "";
+        struct stat st2;
+
+        print_name(step, name);
+        if (fd < 0) {
+                printf("%s\n", err_name(errno));
+                return;
+        }
+        if (pread(fd, buf, sizeof(buf) - 1, 0) < 0)
+                buf[0] = '\0';
+        if (fstat(fd, &st2) == 0 && st2.st_dev == st->st_dev && st2.st_ino == st->st_ino &&
+            strcmp(buf, FDREUSE_MARK) == 0)
+                printf("ok, the broker's segment\n");
+        else
+                printf("ok, another file holding '%s'\n", buf);
+}
+
+/* The program's socket @fd: what it holds (fdreuse), or that it is open (fdreuse-hostile). */
+static void fdreuse_print_socket(int fd, bool hostile)
+{
+        char buf[64];
+        ssize_t n;
+
+        if (hostile) {
+                printf("fdreuse: the program's socket: %s\n",
+                       fcntl(fd, F_GETFD) < 0 ? err_name(errno) : "open");
+                return;
+        }
+        n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+        if (n < 0) {
+                printf("fdreuse: the program's socket: %s\n", err_name(errno));
+                return;
+        }
+        buf[n] = '\0';
+        printf("fdreuse: the program's socket holds '%s'\n", buf);
+}
+
+static int step_fdreuse(const char *name, bool hostile)
+{
+        struct hostile_peer h = { .received = 0 };
+        int fd, shim = -1, sp[2], prog, peer;
+        char buf[64];
+        struct stat st;
+        ssize_t n;
+
+        fd = shm_open(name, O_RDWR, 0);
+        if (fd < 0 || pwrite(fd, FDREUSE_MARK, sizeof(FDREUSE_MARK) - 1, 0) < 0 ||
+            fstat(fd, &st) < 0 || sockets(false, &shim) != 1)
+                return -1;
+        (void) close(fd);
+        if (cur >= 0)
+                (void) close(cur);
+        cur = -1;
+
+        /* The program cleans up what it thinks are stray descriptors, then opens a socket
+         * of its own: it gets the shim's old number (put there if the kernel chose another). */
+        if (close_range(3, ~0U, 0) < 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return -1;
+        prog = sp[1] == shim ? sp[1] : sp[0];
+        peer = sp[1] == shim ? sp[0] : sp[1];
+        if (prog != shim) {
+                if (dup3(prog, shim, O_CLOEXEC) < 0)
+                        return -1;
+                (void) close(prog);
+                prog = shim;
+        }
+        printf("fdreuse: the program's socket is on the shim's number\n");
+        if (hostile) {
+                h.fd = peer;
+                if (pthread_create(&h.t, NULL, hostile_main, &h) != 0)
+                        return -1;
+        } else if (send(peer, FDREUSE_DATA, sizeof(FDREUSE_DATA) - 1, 0) < 0)
+                return -1;
+
+        fd = shm_open(name, O_RDWR, 0);
+        fdreuse_print_open("fdreuse", name, fd, &st);
+        fdreuse_print_socket(prog, hostile);
+        if (hostile) {
+                /* End of stream ends the peer's loop. */
+                (void) shutdown(prog, SHUT_WR);
+                (void) pthread_join(h.t, NULL);
+                n = h.received;
+        } else {
+                n = recv(peer, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n < 0)
+                        n = 0;
+        }
+        if (n == 0)
+                printf("fdreuse: the peer received nothing\n");
+        else
+                printf("fdreuse: the peer received %zd bytes\n", n);
+        (void) close(prog);
+        (void) close(peer);
+        cur = fd;
+        return 0;
+}
+
+/* Another fd of this process on the file of @st than @fd, or -1. */
+static int other_fd_of(int fd, const struct stat *st)
+{
+        struct dirent *de;
+        int found = -1;
+        DIR *d;
+
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return -1;
+        while ((de = readdir(d))) {
+                struct stat st2;
+                int k = atoi(de->d_name);
+
+                if (de->d_name[0] != '.' && k != fd && k != dirfd(d) && fstat(k, &st2) == 0 &&
+                    st2.st_dev == st->st_dev && st2.st_ino == st->st_ino)
+                        found = k;
+        }
+        closedir(d);
+        return found;
+}
+
+/* The open cache's kept fd closed by the program, its number reused for a file of its own. */
+static int step_cachereuse(const char *name)
+{
+        char buf[sizeof(FDREUSE_DATA)] = "";
+        int fd, kept, m;
+        struct stat st;
+
+        fd = shm_open(name, O_RDWR, 0);
+        if (fd < 0 || pwrite(fd, FDREUSE_MARK, sizeof(FDREUSE_MARK) - 1, 0) < 0 ||
+            fstat(fd, &st) < 0)
+                return -1;
+        kept = other_fd_of(fd, &st);
+        if (kept < 0) {
+                printf("cachereuse: no kept fd\n");
+                return -1;
+        }
+        (void) close(fd);
+        (void) close(kept);
+        m = memfd_create("the program's", MFD_CLOEXEC);
+        if (m < 0 || write(m, FDREUSE_DATA, sizeof(FDREUSE_DATA) - 1) < 0)
+                return -1;
+        if (m != kept) {
+                if (dup3(m, kept, O_CLOEXEC) < 0)
+                        return -1;
+                (void) close(m);
+        }
+        printf("cachereuse: the program's file is on the kept number\n");
+
+        fd = shm_open(name, O_RDWR, 0);
+        fdreuse_print_open("cachereuse", name, fd, &st);
+        if (pread(kept, buf, sizeof(buf) - 1, 0) < 0)
+                printf("cachereuse: the program's file: %s\n", err_name(errno));
+        else
+                printf("cachereuse: the program's file holds '%s'\n", buf);
+        (void) close(kept);
+        if (cur >= 0)
+                (void) close(cur);
+        cur = fd;
+        return 0;
 }
 
 __attribute__((constructor)) static void probe_ctor(void)
@@ -365,7 +614,7 @@ static int step(char *s, const char *self)
                 printf("exec: %s\n", err_name(errno));
                 return -1;
         } else if (strcmp(f[0], "sockets") == 0 && n == 1) {
-                printf("sockets=%d\n", sockets(false));
+                printf("sockets=%d\n", sockets(false, NULL));
         } else if (strcmp(f[0], "again") == 0 && n == 2) {
                 int fd = shm_open(f[1], O_RDWR, 0);
 
@@ -383,8 +632,14 @@ static int step(char *s, const char *self)
                         (void) close(fd);
                 }
         } else if (strcmp(f[0], "reconnect") == 0 && n == 2) {
-                printf("shut down %d socket(s)\n", sockets(true));
+                printf("shut down %d socket(s)\n", sockets(true, NULL));
                 step_open(f[1], O_RDWR, NULL);
+        } else if (strcmp(f[0], "fdreuse") == 0 && n == 2) {
+                return step_fdreuse(f[1], false);
+        } else if (strcmp(f[0], "fdreuse-hostile") == 0 && n == 2) {
+                return step_fdreuse(f[1], true);
+        } else if (strcmp(f[0], "cachereuse") == 0 && n == 2) {
+                return step_cachereuse(f[1]);
         } else
                 return -1;
         return 0;

@@ -3,12 +3,13 @@
 # Makefile.am: libshmbroker-preload.so against a real daemon (test-preload), and the
 # sandboxed flows in bwrap (test-sandbox). Both need root and skip themselves (77) without.
 
-# A plain shm_open(3) program, run with and without the shim. Links nothing of ours.
+# A plain shm_open(3) program, run with and without the shim. Links nothing of ours but
+# proto/'s pure codec, with which its hostile peer (the fdreuse-hostile step) answers.
 check_PROGRAMS += tests/helpers/shm-probe
 tests_helpers_shm_probe_SOURCES = tests/helpers/shm-probe.c
 tests_helpers_shm_probe_CFLAGS = $(prog_c_flags)
 tests_helpers_shm_probe_LDFLAGS = $(prog_ld_flags) -no-install
-tests_helpers_shm_probe_LDADD = -lpthread
+tests_helpers_shm_probe_LDADD = proto/libshmbproto.la -lpthread
 
 apps_test_sources = \
 	tests/helpers/harness.c \

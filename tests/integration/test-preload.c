@@ -9,7 +9,8 @@
  * output line for line: the same errno for every case where the policy and the file modes
  * say the same thing. The other cases cover what glibc has no counterpart for: the first
  * ftruncate(2) as a broker resize, O_TRUNC, fork, threads, a call before main(), the
- * connection not leaking through exec, reconnecting, and no broker at all.
+ * connection not leaking through exec, reconnecting, a program that closes the shim's
+ * descriptor and reuses its number, and no broker at all.
  *
  * Needs root (uids, namespaces); skipped (77) without. The sandboxed flows (bwrap, Python,
  * app sockets) are test-sandbox.c.
@@ -579,6 +580,63 @@ static void test_open_cache(void **state)
                             "again 'own-exists': shared\n");
 }
 
+/*
+ * A program that closes descriptors it does not own (close_range(3, ~0U, 0)) and gets the
+ * shim's number for a socket of its own (review-app F3). The shim must connect anew rather
+ * than talk on it: the broker's segment comes back, the program's data stays unread in its
+ * socket, which stays open, and its peer hears nothing of ours. With the open cache too, whose
+ * kept fds were closed with the rest.
+ */
+static void test_fd_reuse(void **state)
+{
+        _cleanup_(freep) char *out = NULL, *cached = NULL;
+        const char *const env[] = { "SHMBROKER_PRELOAD_CACHE=16", NULL };
+        const char *const steps[] = { "fdreuse:own-exists", "map", NULL };
+        const char *want =
+                "fdreuse: the program's socket is on the shim's number\n"
+                "fdreuse 'own-exists': ok, the broker's segment\n"
+                "fdreuse: the program's socket holds 'PROGRAM-DATA'\n"
+                "fdreuse: the peer received nothing\n"
+                "map: ok written\n";
+
+        out = probe_shim(*state, NULL, steps, NULL);
+        assert_string_equal(out, want);
+        cached = probe_shim(*state, env, steps, NULL);
+        assert_string_equal(cached, want);
+}
+
+/* The open cache's kept fd closed by the program and its number reused, the connection left
+ * alone: the cache must not hand out a dup of the program's file as the segment, nor close
+ * it. */
+static void test_cache_fd_reuse(void **state)
+{
+        _cleanup_(freep) char *out = NULL;
+        const char *const env[] = { "SHMBROKER_PRELOAD_CACHE=16", NULL };
+        const char *const steps[] = { "cachereuse:own-exists", "map", NULL };
+
+        out = probe_shim(*state, env, steps, NULL);
+        assert_string_equal(out,
+                            "cachereuse: the program's file is on the kept number\n"
+                            "cachereuse 'own-exists': ok, the broker's segment\n"
+                            "cachereuse: the program's file holds 'PROGRAM-DATA'\n"
+                            "map: ok written\n");
+}
+
+/* As test_fd_reuse(), but the program's peer answers the shim's request, were it to come,
+ * with a memfd of its own: shm_open() must not return that as the segment. */
+static void test_fd_reuse_hostile(void **state)
+{
+        _cleanup_(freep) char *out = NULL;
+        const char *const steps[] = { "fdreuse-hostile:own-exists", NULL };
+
+        out = probe_shim(*state, NULL, steps, NULL);
+        assert_string_equal(out,
+                            "fdreuse: the program's socket is on the shim's number\n"
+                            "fdreuse 'own-exists': ok, the broker's segment\n"
+                            "fdreuse: the program's socket: open\n"
+                            "fdreuse: the peer received nothing\n");
+}
+
 /* No broker: ENOSYS and one line on stderr, unless the fallback is asked for. */
 static void test_no_broker(void **state)
 {
@@ -645,6 +703,9 @@ int main(void)
                 T(test_exec_no_leak),
                 T(test_reconnect),
                 T(test_open_cache),
+                T(test_fd_reuse),
+                T(test_fd_reuse_hostile),
+                T(test_cache_fd_reuse),
                 cmocka_unit_test(test_no_broker),
         };
         const struct CMUnitTest skip_tests[] = {

@@ -1266,6 +1266,45 @@ static void test_wait_silent(void **state)
         fake_done(&fb, c);
 }
 
+/* ---------------------------------------------------------------- a number not ours */
+
+/*
+ * The program closes the library's socket (as closefrom() would) and its next socket gets the
+ * number. The library must not talk on it, and freeing the client must not close it: it
+ * forgets the number (fdident.h).
+ */
+static void test_fd_reused(void **state)
+{
+        struct fake_broker fb;
+        int before = tl_proc_fd_count(getpid());
+        struct shmb_client *c;
+        int n, sp[2];
+        char got[16];
+
+        /* The lowest free number, which socket() in shmb_connect() then gets. */
+        n = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        assert_true(n >= 0);
+        close(n);
+        c = fake_connect(&fb, FAKE_REASONS);
+        assert_int_equal(close(n), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+        assert_int_equal(sp[0], n);
+        /* A library that talked on it would wait for an answer: not for ever. */
+        assert_int_equal(setsockopt(sp[0], SOL_SOCKET, SO_RCVTIMEO,
+                                    &(struct timeval) { .tv_sec = 1 }, sizeof(struct timeval)),
+                         0);
+
+        assert_int_equal(shmb_unlink(c, "a"), -ENOTCONN);
+        assert_int_equal(shmb_client_set_timeout(c, 100), -ENOTCONN);
+        assert_int_equal(recv(sp[1], got, sizeof(got), MSG_DONTWAIT), -1);
+        assert_int_equal(errno, EAGAIN);
+        fake_done(&fb, c);
+        assert_true(fcntl(sp[0], F_GETFD) >= 0);
+        close(sp[0]);
+        close(sp[1]);
+        assert_int_equal(tl_proc_fd_count(getpid()), before);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1294,6 +1333,7 @@ int main(void)
                 cmocka_unit_test(test_watch_lies),
                 cmocka_unit_test(test_wait),
                 cmocka_unit_test(test_wait_silent),
+                cmocka_unit_test(test_fd_reused),
         };
 
         (void) signal(SIGPIPE, SIG_IGN);
