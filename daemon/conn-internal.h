@@ -37,6 +37,7 @@ struct conn {
         struct user_charge charge_fds;  /* fds sent and not yet seen read */
         struct list_node ready;         /* in user->ready while a request waits its turn */
         struct resolve_job *resolving;  /* its user name is being looked up: read nothing */
+        struct app_socket_pending *app_pending; /* the APP_SOCKET request that waits for it */
         struct reply *queue, *queue_tail;
         size_t n_queued;
         bool closing;           /* send what is queued, read nothing more, then close */

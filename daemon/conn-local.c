@@ -44,22 +44,17 @@ static int reply(struct conn *c, uint32_t seq, int error, uint32_t reason)
  * directory, LIMIT_APP_SOCKETS_TOTAL in all, and per-uid limits count kernel uids: a user with
  * a subordinate uid range (/etc/subuid, newuidmap) runs processes as thousands of uids, and 64
  * of them took every app socket there was. Such uids have no user name (and the default policy
- * gives a uid without one nothing). Looked up here, in the loop, when the policy did not have
- * it looked up at connect (no %u): once per connection, for a request a launcher makes once
- * per app it starts. Return: 0, -EPERM (said in the log) or -ENOMEM.
+ * gives a uid without one nothing). The name is known once resolved (at connect, when the
+ * policy has %u; else app_socket_resolve()). Return: 0, or -EPERM (said in the log).
  */
 static int app_socket_named(struct conn *c)
 {
-        int r;
-
-        r = identity_resolve_user_name(&c->id);
-        if (r < 0)
-                return r;
         if (c->id.user_name)
                 return 0;
         if (log_ratelimit_uid(c->id.uid))
-                log_notice("uid=%u pid=%d: the uid has no user name (a subordinate uid?), "
-                           "refusing it an app socket", (unsigned) c->id.uid, (int) c->id.pid);
+                log_notice("uid=%u pid=%d: the uid has no user name (a subordinate uid, or the "
+                           "name service cannot say), refusing it an app socket",
+                           (unsigned) c->id.uid, (int) c->id.pid);
         return -EPERM;
 }
 
@@ -86,6 +81,8 @@ static bool app_socket_fair(const struct conn *c)
                               s->broker->users.n_holding[USER_SLOT_APP_SOCKETS];
 }
 
+static int app_socket_resolve(struct conn *c, const struct shmb_proto_request *req);
+
 static int handle_app_socket(struct conn *c, const struct shmb_proto_request *req)
 {
         struct server *s = c->server;
@@ -97,6 +94,8 @@ static int handle_app_socket(struct conn *c, const struct shmb_proto_request *re
                 return reply(c, req->seq, -EPERM, SHMB_PROTO_REASON_APP_SOCKET);
         if (!shmb_app_id_valid(req->app, req->app_len))
                 return reply(c, req->seq, -EINVAL, SHMB_PROTO_REASON_NONE);
+        if (!c->id.user_name_resolved)
+                return app_socket_resolve(c, req);
         r = app_socket_named(c);
         if (r < 0)
                 return reply(c, req->seq, r, SHMB_PROTO_REASON_NONE);
@@ -307,6 +306,64 @@ void conn_notify(void *userdata, const struct object *o, uint32_t event)
         }
 }
 
+/* An APP_SOCKET request whose answer waits for the caller's user name. */
+struct app_socket_pending {
+        uint32_t seq;
+        uint16_t app_len;
+        char app[SHMB_PROTO_APP_ID_MAX + 1];
+};
+
+static void app_socket_resolved(void *userdata)
+{
+        struct conn *c = userdata;
+        struct app_socket_pending *p = TAKE_PTR(c->app_pending);
+        struct shmb_proto_request req = { .type = SHMB_PROTO_APP_SOCKET, .seq = p->seq,
+                                          .app_len = p->app_len };
+        int r;
+
+        c->resolving = NULL;
+        memcpy(req.app, p->app, sizeof(req.app));
+        free(p);
+        r = handle_app_socket(c, &req);
+        if (r < 0) {
+                conn_free(c);
+                return;
+        }
+        conn_update_events(c);
+}
+
+/*
+ * A name service can take seconds (LDAP, SSSD), and longest for uids it does not know: the
+ * very ones refused here. Looked up in the loop, that would make every client of every user
+ * wait; so it is looked up off the loop (resolver.h), and this connection alone reads nothing
+ * until the answer is sent. Return: 1 (answered later), or as reply().
+ */
+static int app_socket_resolve(struct conn *c, const struct shmb_proto_request *req)
+{
+        struct server *s = c->server;
+        struct app_socket_pending *p;
+        int r;
+
+        if (!s->resolver) {
+                /* No worker (tests): here and now. */
+                resolver_resolve(&c->id);
+                return handle_app_socket(c, req);
+        }
+        p = malloc(sizeof(*p));
+        if (!p)
+                return reply(c, req->seq, -ENOMEM, SHMB_PROTO_REASON_NONE);
+        *p = (struct app_socket_pending) { .seq = req->seq, .app_len = req->app_len };
+        memcpy(p->app, req->app, sizeof(p->app));
+        c->app_pending = p;
+        r = resolver_lookup(s->resolver, &c->id, app_socket_resolved, c, &c->resolving);
+        if (r < 0) {
+                free(TAKE_PTR(c->app_pending));
+                return reply(c, req->seq, r, SHMB_PROTO_REASON_NONE);
+        }
+        conn_update_events(c);
+        return 1;
+}
+
 /* ---- the connection's side ---- */
 
 int conn_handle_local(struct conn *c, const struct shmb_proto_request *req)
@@ -333,6 +390,7 @@ int conn_handle_local(struct conn *c, const struct shmb_proto_request *req)
 
 void conn_local_done(struct conn *c)
 {
+        free(TAKE_PTR(c->app_pending));
         if (conn_is_waiting(c)) {
                 list_remove(&c->waiting);
                 deadlines_refresh(c->server);

@@ -503,12 +503,12 @@ void conn_serve(struct conn *c)
 {
         int r = 0;
 
-        if (!c->closing && c->n_queued == 0 && !conn_is_waiting(c))
+        if (!c->closing && c->n_queued == 0 && !conn_is_waiting(c) && !c->resolving)
                 r = conn_read_one(c);
         if (r < 0 || (c->closing && c->n_queued == 0))
                 conn_free(c);
         else if (r > 0 && !c->closing && c->n_queued == 0 && !c->throttled &&
-                 !conn_is_waiting(c))
+                 !conn_is_waiting(c) && !c->resolving)
                 server_ready(c->server, c->user, &c->ready);
 }
 

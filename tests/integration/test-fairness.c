@@ -401,6 +401,71 @@ static void test_slow_name_service(void **state)
 }
 
 /*
+ * App sockets are for uids with a user name, and a policy without %u has none looked up at
+ * connect: the name is looked up when the app socket is asked for, off the loop as at
+ * connect. With the name service slow for 41004 (the uids it does not know are the ones it
+ * is slowest for), 41004's request waits alone; another uid is served meanwhile. Found by a
+ * hostile review: the lookup ran in the loop, and every client waited behind it.
+ */
+static void test_slow_name_service_app_socket(void **state)
+{
+        const char *shim = getenv("SHMB_SLOWNSS");
+        char gate[] = "/tmp/shmb-gate.XXXXXX", gate_env[64], preload_env[PATH_MAX + 16];
+        const char *env[] = { "SHMB_SLOWNSS_UID=41004", gate_env, preload_env, NULL };
+        struct harness_daemon_options opts = { .env = env };
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        struct pollfd pfd;
+        int slow, fd, n;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
+                         "suite with make check", shim ? shim : "");
+        if (sec_daemon_sanitized())
+                sec_skip("a sanitized daemon wants its runtime first among preloads");
+        fd = mkstemp(gate);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(gate), 0);
+        snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GATE=%s", gate);
+        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
+        d = sec_start(quota_policy, &opts);
+
+        /* 41004 asks for an app socket: its lookup hangs at the gate. */
+        slow = sec_raw_connect(d, &sec_id_outsider);
+        n = shmb_proto_encode_app_socket(pkt, sizeof(pkt), 3, "org.example.Slow");
+        assert_true(n > 0);
+        assert_int_equal(sec_raw_send(slow, pkt, (size_t) n, NULL, 0), 0);
+
+        /* Meanwhile another uid is served, start to end. */
+        sec_assert_serving(d);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-slow", 4096, SHMB_ACCESS_RDWR,
+                                    &fd), 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-slow"), 0);
+        pfd = (struct pollfd) { .fd = slow, .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 0), 0);
+
+        /* The name service answers: 41004 has no name, and gets no app socket. */
+        fd = open(gate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(reply.seq, 3);
+        assert_int_equal(reply.error, EPERM);
+        /* And its connection serves its next request as any other. */
+        n = (int) sec_enc_open(pkt, 4, "sec-none", SHMB_PROTO_ACCESS_RDONLY);
+        assert_int_equal(sec_raw_send(slow, pkt, (size_t) n, NULL, 0), 0);
+        assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
+        assert_int_equal(reply.seq, 4);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(close(slow), 0);
+        assert_int_equal(unlink(gate), 0);
+        sec_finish();
+}
+
+/*
  * Threads on demand (daemon/worker.h): a second thread costs the daemon in every system call
  * that takes an fd, so it has none until a job needs one. A policy without %u needs no name
  * lookups, and no client here sends fds, so nothing is left to close off the loop: after
@@ -647,6 +712,7 @@ int main(void)
                 SEC_TEST(test_round_robin),
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
+                SEC_TEST(test_slow_name_service_app_socket),
                 SEC_TEST(test_threads_on_demand),
                 SEC_TEST(test_idle_threads_leave),
                 cmocka_unit_test_teardown(test_no_thread_to_start, pids_cgroup_teardown),
