@@ -86,13 +86,17 @@ int fdstore_slot_check(uid_t uid, enum fdstore_slot kind)
 {
         const struct holder *h = holder_get(uid, false);
         size_t share = fdstore_slot_share(), mine = h ? total(h->used) : 0;
+        /* A create checks its object's slot, then its creator's pidfd may take one, and only
+         * then is the object counted (pushed): a pidfd leaves one slot free, of the store and
+         * of the share, for the object it comes with. */
+        size_t spare = kind == FDSTORE_SLOT_PIDFD ? 1 : 0;
 
         if (slots_max == 0)
                 return 0;
-        if (total(slots_used) >= slots_max ||
+        if (total(slots_used) + spare >= slots_max ||
             (kind == FDSTORE_SLOT_PIDFD && slots_used[kind] >= slots_max / 2))
                 return -ENOSPC;
-        if (mine >= share ||
+        if (mine + spare >= share ||
             (kind == FDSTORE_SLOT_PIDFD && (h ? h->used[kind] : 0) >= share / 2))
                 return -EDQUOT;
         return 0;

@@ -2142,6 +2142,67 @@ static void test_fdstore_share(void **state)
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
 }
 
+/*
+ * 12. A create of a lifetime=process memfd object when one slot is left: the object's slot is
+ * checked at create, its creator's pidfd then wants one, and the object is counted once
+ * pushed. The pidfd leaves one slot free for the object it comes with (without one, the
+ * creator is checked by pid after a restart), so the store never holds more than the daemon
+ * counted, and the last good policy still fits at a reload. Found by a hostile review: the
+ * pidfd took the last slot, the store ran one over, and after a reload the manager dropped the
+ * new policy while the daemon removed the old one.
+ */
+static void test_fdstore_last_slot_pidfd(void **state)
+{
+        static const char *const names[] = { "m-proc", NULL };
+        struct mgr *m = *state;
+        _cleanup_(freep) char *policy = NULL;
+        const struct start_opts told = { .fdstore = "18" };
+        struct creator cr;
+        uint8_t a[64];
+        char nm[32];
+        size_t from;
+        unsigned u;
+        int i;
+
+        fill_pattern(a, sizeof(a), 7);
+        policy = policy_text("\n[Segment other]\nNames=o-*\n"
+                             "Create=41001 41002 41003 41004 41005 41006 41007\n"
+                             "ReadWrite=41001 41002 41003 41004 41005 41006 41007\n"
+                             "MaxSize=1M\nBackend=memfd\n");
+        assert_non_null(policy);
+        assert_int_equal(tl_write_text(m->policy_path, policy), 0);
+        m->store_max = 18;
+        assert_int_equal(mgr_start_ready(m, &told), 0);
+        assert_int_equal(chmod(m->run_dir, 0755), 0);
+        assert_int_equal(chmod(m->socket_path, 0666), 0);
+        /* 15 of the 16 object slots: seven uids their share of 2, root 1 of its 2. */
+        for (u = 41001; u <= 41007; u++)
+                for (i = 0; i < 2; i++) {
+                        snprintf(nm, sizeof(nm), "o-%u-%d", u, i);
+                        assert_int_equal(client_create_as(m->socket_path, u, nm), 0);
+                        /* As PID 1 would: its notify socket is drained as the pushes come. */
+                        (void) mgr_pump(m, 0);
+                }
+        assert_int_equal(client_create(m->socket_path, "m-1", sizeof(a), a, sizeof(a)), 0);
+        assert_true(wait_store_objects(m, 15));
+
+        assert_int_equal(creator_start(&cr, m->socket_path, names), 0);
+        assert_int_equal(creator_result(&cr), 0);
+        assert_true(wait_store_objects(m, 16));
+        assert_int_equal(store_count_prefix(m, "shmb-pid-"), 0);
+        assert_int_equal(store_count_prefix(m, "shmb-policy-"), 1);
+        assert_int_equal(m->n_dropped, 0);
+
+        /* A reload: the new policy fits, and replaces the old. */
+        from = m->n_notes;
+        assert_int_equal(kill(m->pid, SIGHUP), 0);
+        assert_true(mgr_wait_line(m, from, "READY=1") >= 0);
+        assert_true(wait_store_with_policy(m, 16));
+        assert_int_equal(m->n_dropped, 0);
+        (void) creator_end(&cr, 0);
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2162,6 +2223,7 @@ int main(void)
                 T(test_fdstore_process_creator_died_while_down),
                 T(test_fdstore_fresh_sealed_by_creator),
                 T(test_fdstore_share),
+                T(test_fdstore_last_slot_pidfd),
                 T(test_user_capabilities),
                 T(test_systemd_socket_activate),
         };
