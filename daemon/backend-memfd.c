@@ -286,7 +286,11 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                 if (r >= 0) {
                         struct passed_fd *p = container_of(e, struct passed_entry, entry)->fd;
 
-                        if (r > 0 && registry_save(reg, o) < 0)
+                        /* One found sealed is recorded once the broker has checked it against
+                         * the limits (broker_charge_all()): a stop in between must not leave
+                         * it on record as sized. */
+                        if (r > 0 && !(o->flags & OBJECT_SIZED_AT_START) &&
+                            registry_save(reg, o) < 0)
                                 log_warning("Registry: cannot record what memfd object '%s' "
                                             "became, ignoring.", o->name);
                         o->fd = TAKE_FD(p->fd);
@@ -295,7 +299,10 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                         adopted++;
                         continue;
                 }
-                if (++dropped <= 20)
+                if (o->flags & OBJECT_REMOVING)
+                        log_info("Registry: the removal of memfd object '%s' is finished.",
+                                 o->name);
+                else if (++dropped <= 20)
                         log_warning_errno(r, "Registry: memfd object '%s' did not come back from "
                                           "the fd store intact; forgetting it: %m", o->name);
                 registry_drop(reg, o);

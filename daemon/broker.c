@@ -212,18 +212,19 @@ static void check_sized_at_start(struct broker *b, struct object *o)
 
         o->flags &= ~OBJECT_SIZED_AT_START;
         reason = fresh_limit_passed(b, o, o->size);
-        if (reason == SHMB_PROTO_REASON_NONE)
-                return;
-        o->flags |= OBJECT_FRESH;
-        log_warning("Object '%s': found sealed at %" PRIu64 " bytes with no size recorded, "
-                    "past %s: its creator (uid %u) sized it, not the daemon; it stays unsized.",
-                    o->name, o->size,
-                    reason == SHMB_PROTO_REASON_TOO_BIG ? "MaxSize=" : "MaxBytesPerUser=",
-                    (unsigned) o->creator.uid);
+        if (reason != SHMB_PROTO_REASON_NONE) {
+                o->flags |= OBJECT_FRESH;
+                log_warning("Object '%s': found sealed at %" PRIu64 " bytes with no size "
+                            "recorded, past %s: its creator (uid %u) sized it, not the daemon; "
+                            "it stays unsized.", o->name, o->size,
+                            reason == SHMB_PROTO_REASON_TOO_BIG ? "MaxSize=" : "MaxBytesPerUser=",
+                            (unsigned) o->creator.uid);
+        }
+        /* Only now, checked: adoption did not record it (backend-memfd.c). */
         r = registry_save(b->registry, o);
         if (r < 0)
-                log_warning_errno(r, "Registry: cannot record that '%s' is unsized, ignoring: %m",
-                                  o->name);
+                log_warning_errno(r, "Registry: cannot record what memfd object '%s' became, "
+                                  "ignoring: %m", o->name);
 }
 
 int broker_charge_all(struct broker *b)
