@@ -253,6 +253,12 @@ static int shm_backend_adopt(struct backend *b, struct registry *reg)
                         adopted++;
                         continue;
                 }
+                /* Its removal began, and got as far as its file (trash_cleanup() above): done. */
+                if (o->flags & OBJECT_REMOVING) {
+                        log_info("Registry: the removal of '%s' is finished.", o->name);
+                        registry_drop(reg, o);
+                        continue;
+                }
                 if (++dropped <= REPORT_NAMES_MAX)
                         log_warning("Registry: object '%s' is gone from the object directory "
                                     "or replaced by another file; forgetting it.", o->name);

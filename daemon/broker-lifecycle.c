@@ -24,8 +24,9 @@ int broker_remove(struct broker *b, struct object *o)
         int r, k, fd = -1;
 
         /* On record first: a removal the journal does not know of could be undone at the next
-         * start by anyone who kept a hard link and put it back at the name. */
-        r = registry_record_gone(b->registry, o);
+         * start by anyone who kept a hard link and put it back at the name; one it knows of
+         * is finished by the next start, whatever a stop cut short. */
+        r = registry_mark_removing(b->registry, o);
         if (r < 0) {
                 if (log_ratelimit_uid(o->creator.uid))
                         log_warning_errno(r, "Registry: cannot record that '%s' is to be "
@@ -34,11 +35,12 @@ int broker_remove(struct broker *b, struct object *o)
         }
         r = be->ops->unlink(be, o, &fd);
         if (r < 0 && r != -ENOENT) {
+                o->flags &= ~OBJECT_REMOVING;
                 k = registry_save(b->registry, o);
                 if (k < 0)
                         log_warning_errno(k, "Registry: '%s' could not be removed, nor its "
-                                          "record restored; the next start will not take it "
-                                          "back: %m", o->name);
+                                          "removal taken back on record; the next start "
+                                          "finishes it: %m", o->name);
                 return r;
         }
         if (fd >= 0)
@@ -83,11 +85,18 @@ int broker_lifetimes_init(struct broker *b)
 void broker_resume_lifetimes(struct broker *b)
 {
         struct object *o, *next;
-        size_t gone = 0;
+        size_t gone = 0, cut = 0;
         int r;
 
         for (o = registry_first(b->registry); o; o = next) {
                 next = registry_next(b->registry, o);
+                /* Its removal was on record (broker_remove()) when the daemon stopped: never
+                 * handed out again (lifetime_over()), and removed as soon as the loop runs. */
+                if (o->flags & OBJECT_REMOVING) {
+                        cut++;
+                        lifetime_end(&b->lifetimes, o, "its removal was cut short by a stop");
+                        continue;
+                }
                 r = lifetime_resume(&b->lifetimes, o);
                 if (r == -ESRCH) {
                         gone++;
@@ -100,6 +109,9 @@ void broker_resume_lifetimes(struct broker *b)
         if (gone > 0)
                 log_notice("%zu object(s) removed at start: their creating processes exited "
                            "while the daemon was down.", gone);
+        if (cut > 0)
+                log_notice("%zu object(s) removed at start: their removal was cut short by a "
+                           "stop.", cut);
 }
 
 int broker_prepare_lifetime(struct request_ctx *c, struct object *o,

@@ -641,8 +641,9 @@ uint64_t lifetime_deadline(const struct object *o)
 
 bool lifetime_over(const struct object *o)
 {
-        /* Ended, or its creator exited and the loop has not seen the pidfd say so yet. */
-        if ((o->flags & OBJECT_ENDED) || lifetime_creator_gone(o))
+        /* Ended (or its removal begun), or its creator exited and the loop has not seen the
+         * pidfd say so yet. */
+        if ((o->flags & (OBJECT_ENDED | OBJECT_REMOVING)) || lifetime_creator_gone(o))
                 return true;
         /* In the tree: by its last open, not by where it is filed (an open moves that later). */
         return o->deadline_usec != 0 && o->last_open_usec + o->lifetime.usec <= lifetime_now();

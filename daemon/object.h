@@ -45,8 +45,8 @@ enum {
         OBJECT_SIZED_AT_START = 1u << 6, /* at start: recorded fresh, found sealed
                                           * (backend-memfd.c), its limits not checked yet
                                           * (broker_charge_all()); not recorded */
-        OBJECT_GONE_RECORDED = 1u << 7, /* its DEL is in the journal, its storage on the way
-                                         * out (broker_remove()); not recorded */
+        OBJECT_REMOVING = 1u << 7,      /* its removal began (broker_remove()): never handed
+                                         * out again; a start finishes it */
 };
 
 struct proc;

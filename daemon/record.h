@@ -39,6 +39,7 @@ enum {
         RECORD_F_SEAL_WRITE = 1u << 3,  /* memfd: F_SEAL_WRITE is set */
         RECORD_F_SEAL_FUTURE = 1u << 4, /* memfd: F_SEAL_FUTURE_WRITE is set */
         RECORD_F_FRESH = 1u << 5,       /* made unsized, not yet sized or opened by others */
+        RECORD_F_REMOVING = 1u << 6,    /* its removal began: the next start finishes it */
 };
 
 /* GEN flags. A GEN without SETTLED starts a policy change (a reload, or the start-up's); the

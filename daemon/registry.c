@@ -222,6 +222,8 @@ static void object_to_record(const struct object *o, struct record *r)
                 r->flags |= RECORD_F_SEAL_FUTURE;
         if (o->flags & OBJECT_FRESH)
                 r->flags |= RECORD_F_FRESH;
+        if (o->flags & OBJECT_REMOVING)
+                r->flags |= RECORD_F_REMOVING;
 }
 
 static char *rstrdup(const struct record_str *s)
@@ -266,6 +268,8 @@ static int object_from_record(const struct record *r, struct object **ret)
                 o->flags |= OBJECT_SEAL_FUTURE;
         if (r->flags & RECORD_F_FRESH)
                 o->flags |= OBJECT_FRESH;
+        if (r->flags & RECORD_F_REMOVING)
+                o->flags |= OBJECT_REMOVING;
         o->name = strdup(name);
         o->rule_id = rstrdup(&r->rule_id);
         o->creator.user_name = rstrdup(&r->user_name);
@@ -456,35 +460,36 @@ int registry_save(struct registry *reg, struct object *o)
 
         object_to_record(o, &r);
         k = append(reg, &r);
-        if (k >= 0) {
-                o->flags &= ~OBJECT_GONE_RECORDED;
+        if (k >= 0)
                 registry_maybe_compact(reg);
-        }
         return k;
 }
 
-int registry_record_gone(struct registry *reg, struct object *o)
+int registry_mark_removing(struct registry *reg, struct object *o)
 {
-        struct record r = { .type = RECORD_DEL, .serial = o->serial };
+        struct record r;
         int k;
 
-        if (o->flags & OBJECT_GONE_RECORDED)
+        if (o->flags & OBJECT_REMOVING)
                 return 0;
+        o->flags |= OBJECT_REMOVING;
+        object_to_record(o, &r);
         k = append(reg, &r);
-        if (k >= 0)
-                o->flags |= OBJECT_GONE_RECORDED;
+        if (k < 0)
+                o->flags &= ~OBJECT_REMOVING;
         return k;
 }
 
 void registry_drop(struct registry *reg, struct object *o)
 {
+        struct record r = { .type = RECORD_DEL, .serial = o->serial };
         int k;
 
-        k = registry_record_gone(reg, o);
+        k = append(reg, &r);
         if (k < 0)
-                /* Its storage is gone already (broker_remove() records first): at the next
-                 * start its record names a file that is not there any more, and is dropped
-                 * then. */
+                /* Its storage is gone (broker_remove() marks it removing first): at the next
+                 * start its record names a file that is not there any more, or one whose
+                 * removal is finished then. */
                 log_warning_errno(k, "Registry: cannot record that '%s' is gone, ignoring: %m",
                                   o->name);
         forget(reg, o);
@@ -691,9 +696,6 @@ static int compact_next(void *userdata, struct record *r)
                                        .flags = c->reg->settled ? RECORD_F_SETTLED : 0 };
                 return 1;
         }
-        /* An object whose DEL is written is gone for the journal, whatever memory says. */
-        while (c->next && (c->next->flags & OBJECT_GONE_RECORDED))
-                c->next = registry_next(c->reg, c->next);
         if (!c->next)
                 return 0;
         object_to_record(c->next, r);

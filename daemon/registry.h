@@ -63,15 +63,15 @@ int registry_add(struct registry *reg, const struct policy *p, struct object *o)
 int registry_save(struct registry *reg, struct object *o);
 
 /*
- * registry_record_gone() - write @o's DEL before its storage goes (broker_remove()): a file
- * put back at its name afterwards (a hard link kept by a writer) is then no object of the
- * next start. registry_save() takes it back (a removal that failed). Return: 0 or the
- * journal's error (nothing written: the removal must not go ahead).
+ * registry_mark_removing() - record that @o's removal begins (OBJECT_REMOVING), before its
+ * storage goes (broker_remove()): a stop in the middle leaves a record that the next start
+ * acts on, finishing the removal, whatever is at the name then (a file put back by a writer
+ * that kept a hard link is removed too). Return: 0 or the journal's error (nothing written,
+ * @o as it was: the removal must not go ahead).
  */
-int registry_record_gone(struct registry *reg, struct object *o);
+int registry_mark_removing(struct registry *reg, struct object *o);
 
-/* Forgets @o: writes its DEL (unless written already), unlinks it from every index and frees
- * it. */
+/* Forgets @o: writes its DEL, unlinks it from every index and frees it. */
 void registry_drop(struct registry *reg, struct object *o);
 
 /*

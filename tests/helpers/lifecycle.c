@@ -90,6 +90,12 @@ static unsigned lc_generation;
 
 struct harness_daemon *lc_start(const char *policy, bool fakeclock)
 {
+        return lc_start_env(policy, fakeclock, NULL);
+}
+
+struct harness_daemon *lc_start_env(const char *policy, bool fakeclock,
+                                    const char *const *env)
+{
         /* One socket path for the whole case: processes forked before a restart connect to
          * the daemon after it. */
         snprintf(lc_socket_dir, sizeof(lc_socket_dir), "/tmp/shmb-lc.XXXXXX");
@@ -98,7 +104,8 @@ struct harness_daemon *lc_start(const char *policy, bool fakeclock)
         sec_remove_later(lc_socket_dir);
         snprintf(lc_socket, sizeof(lc_socket), "%s/socket", lc_socket_dir);
         lc_opts = (struct harness_daemon_options) { .extra_args = lc_args,
-                                                    .socket_path = lc_socket };
+                                                    .socket_path = lc_socket, .env = env };
+        assert_true(!fakeclock || !env);
         lc_fakeclock = fakeclock;
         lc_objects[0] = '\0';
         lc_generation++;

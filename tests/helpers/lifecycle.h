@@ -46,6 +46,9 @@ extern const char lc_policy[];
  * (sec_fakeclock_env()): lc_advance() then moves CLOCK_MONOTONIC and CLOCK_BOOTTIME.
  */
 struct harness_daemon *lc_start(const char *policy, bool fakeclock);
+/* The same with @env for the daemon (not with @fakeclock); kept for its restarts. */
+struct harness_daemon *lc_start_env(const char *policy, bool fakeclock,
+                                    const char *const *env);
 
 /*
  * lc_restart() - stop the case's daemon (@kill: SIGKILL; else SIGTERM, asserting exit 0

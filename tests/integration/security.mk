@@ -86,6 +86,17 @@ AM_TESTS_ENVIRONMENT += \
 	SHMB_SLOWNSS=$(abs_top_builddir)/tests/helpers/.libs/slownss.so; \
 	export SHMB_SLOWNSS;
 
+# An LD_PRELOAD shim that kills the daemon at a system call the test names, once armed
+# (test-lifecycle: a removal cut short by a crash is finished by the next start).
+check_LTLIBRARIES += tests/helpers/crashat.la
+tests_helpers_crashat_la_SOURCES = tests/helpers/crashat.c
+tests_helpers_crashat_la_CFLAGS = $(WARN_CFLAGS)
+tests_helpers_crashat_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_helpers_crashat_la_LIBADD = -ldl
+AM_TESTS_ENVIRONMENT += \
+	SHMB_CRASHAT=$(abs_top_builddir)/tests/helpers/.libs/crashat.so; \
+	export SHMB_CRASHAT;
+
 # The registry suite of issue 8: each finding of the outside review as a regression test,
 # plus hostile timing. Needs root; skips itself (exit 77) without.
 check_PROGRAMS += tests/integration/test-registry

@@ -40,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -707,6 +709,108 @@ static void test_unlink_recorded_first(void **state)
         sec_finish();
 }
 
+/* Files in @dir's trash directories (.shmbrokerd-trash.*), whatever their names. */
+static size_t trash_entries(const char *dir)
+{
+        struct dirent *de;
+        size_t n = 0;
+        DIR *d = opendir(dir);
+
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                char path[PATH_MAX + 256];
+                struct dirent *te;
+                DIR *t;
+
+                if (strncmp(de->d_name, ".shmbrokerd-trash.", 18) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                t = opendir(path);
+                assert_non_null(t);
+                while ((te = readdir(t)))
+                        n += strcmp(te->d_name, ".") != 0 && strcmp(te->d_name, "..") != 0;
+                assert_int_equal(closedir(t), 0);
+        }
+        assert_int_equal(closedir(d), 0);
+        return n;
+}
+
+/*
+ * A removal is on record before its file goes, so a daemon killed in the middle of one must
+ * leave a record the next start acts on: it finishes the removal, whatever is at the name by
+ * then. The daemon is killed (tests/helpers/crashat.c) at each step of a removal: before the
+ * file is moved into the trash directory, and before it is unlinked there; in the second case
+ * a writer that kept a hard link also puts the file back at the name meanwhile. Found by a
+ * hostile review of the first fix, which wrote the DEL first: the file was left at its name
+ * (its ACL still letting the rule's users open it directly, uncharged, the name blocked), or
+ * in the trash directory, for good.
+ */
+static void unlink_killed_at(const char *call, bool put_back)
+{
+        const char *shim = getenv("SHMB_CRASHAT");
+        char arm[] = "/tmp/shmb-arm.XXXXXX", arm_env[64], call_env[64], preload_env[PATH_MAX + 16];
+        const char *env[] = { arm_env, call_env, preload_env, NULL };
+        struct harness_daemon *d;
+        int fd, r;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_CRASHAT ('%s') is not the crash shim; run the suite with make "
+                         "check", shim ? shim : "");
+        fd = mkstemp(arm);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(arm), 0);
+        snprintf(arm_env, sizeof(arm_env), "SHMB_CRASHAT_ARM=%s", arm);
+        snprintf(call_env, sizeof(call_env), "SHMB_CRASHAT_CALL=%s", call);
+        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
+        d = lc_start_env(relink_policy, false, env);
+        assert_int_equal(chmod(d->shm_dir, 01777), 0);
+        assert_int_equal(sec_create(d, &sec_id_creator, "rel-c", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        if (put_back)
+                link_as(d, &sec_id_writer, "rel-c", "rel-kept");
+
+        fd = open(arm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        r = sec_unlink(d, &sec_id_creator, "rel-c");
+        assert_true(r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN);
+        assert_int_equal(harness_daemon_wait_exit(d, HARNESS_TIMEOUT_MS), 0);
+        assert_int_equal(unlink(arm), 0);
+        if (put_back) {
+                assert_int_equal(access(harness_shm_path(d, "rel-c"), F_OK), -1);
+                link_as(d, &sec_id_writer, "rel-kept", "rel-c");
+        }
+
+        d = lc_restart(relink_policy, true);
+        assert_int_equal(sec_open(d, &sec_id_reader, "rel-c", SHMB_ACCESS_RDONLY, NULL),
+                         -ENOENT);
+        assert_int_equal(access(harness_shm_path(d, "rel-c"), F_OK), -1);
+        assert_int_equal(errno, ENOENT);
+        assert_int_equal(trash_entries(d->shm_dir), 0);
+        if (!put_back)
+                lc_expect_log(d, 0, "Object 'rel-c' of uid 41001 removed: its removal was cut "
+                              "short by a stop", NULL, 0);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        /* The name is free again. */
+        assert_int_equal(sec_create(d, &sec_id_creator, "rel-c", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rel-c"), 0);
+        if (put_back)
+                assert_int_equal(unlink(harness_shm_path(d, "rel-kept")), 0);
+        sec_finish();
+}
+
+static void test_unlink_killed_before_trash(void **state)
+{
+        unlink_killed_at("renameat2", false);
+}
+
+static void test_unlink_killed_in_trash(void **state)
+{
+        unlink_killed_at("unlinkat", true);
+}
+
 const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_lifetime_policy),
         LC_TEST(test_lifetime_refusal_order),
@@ -720,6 +824,8 @@ const struct CMUnitTest lc_tests_create[] = {
         LC_TEST(test_fresh_memfd_grown),
         LC_TEST(test_fresh_memfd_sealed_by_creator),
         LC_TEST(test_unlink_recorded_first),
+        LC_TEST(test_unlink_killed_before_trash),
+        LC_TEST(test_unlink_killed_in_trash),
 };
 const size_t lc_n_tests_create = ELEMENTSOF(lc_tests_create);
 
