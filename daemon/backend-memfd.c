@@ -214,11 +214,12 @@ static int check_adopted(int fd, struct object *o)
         if (o->flags & OBJECT_FRESH) {
                 /* Unsized: no seals yet, and whatever size its creator gave it. Sealed, it
                  * got its size from a daemon killed before recording it, or its creator
-                 * sealed it: the broker checks it against the limits once it has the rules. */
+                 * sealed it: the broker checks it against the limits once it has the rules,
+                 * and until then it stays fresh, also in whatever is recorded meanwhile. */
                 if ((uint64_t) st.st_size != o->size || sealed) {
                         o->size = (uint64_t) st.st_size;
                         if (sealed)
-                                o->flags = (o->flags & ~OBJECT_FRESH) | OBJECT_SIZED_AT_START;
+                                o->flags |= OBJECT_SIZED_AT_START;
                         changed = 1;
                 }
         } else if ((uint64_t) st.st_size != o->size || !sealed)
@@ -286,11 +287,7 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                 if (r >= 0) {
                         struct passed_fd *p = container_of(e, struct passed_entry, entry)->fd;
 
-                        /* One found sealed is recorded once the broker has checked it against
-                         * the limits (broker_charge_all()): a stop in between must not leave
-                         * it on record as sized. */
-                        if (r > 0 && !(o->flags & OBJECT_SIZED_AT_START) &&
-                            registry_save(reg, o) < 0)
+                        if (r > 0 && registry_save(reg, o) < 0)
                                 log_warning("Registry: cannot record what memfd object '%s' "
                                             "became, ignoring.", o->name);
                         o->fd = TAKE_FD(p->fd);

@@ -212,15 +212,15 @@ static void check_sized_at_start(struct broker *b, struct object *o)
 
         o->flags &= ~OBJECT_SIZED_AT_START;
         reason = fresh_limit_passed(b, o, o->size);
-        if (reason != SHMB_PROTO_REASON_NONE) {
-                o->flags |= OBJECT_FRESH;
+        if (reason == SHMB_PROTO_REASON_NONE)
+                o->flags &= ~OBJECT_FRESH;
+        else
                 log_warning("Object '%s': found sealed at %" PRIu64 " bytes with no size "
                             "recorded, past %s: its creator (uid %u) sized it, not the daemon; "
                             "it stays unsized.", o->name, o->size,
                             reason == SHMB_PROTO_REASON_TOO_BIG ? "MaxSize=" : "MaxBytesPerUser=",
                             (unsigned) o->creator.uid);
-        }
-        /* Only now, checked: adoption did not record it (backend-memfd.c). */
+        /* Sized only now, checked: until here it was fresh, on record too. */
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record what memfd object '%s' became, "

@@ -2203,6 +2203,106 @@ static void test_fdstore_last_slot_pidfd(void **state)
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
 }
 
+/* After mgr_start(): 1 once READY=1 came, 0 once the daemon died first (reaped), or -errno. */
+static int mgr_wait_ready_or_death(struct mgr *m, size_t from)
+{
+        uint64_t deadline = now_usec() + (uint64_t) TIMEOUT_MS * 1000;
+        size_t i = from;
+        int status;
+
+        while (now_usec() < deadline) {
+                for (; i < m->n_notes; i++)
+                        if (note_has(m->notes[i].text, "READY=1"))
+                                return 1;
+                if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
+                        m->pid = -1;
+                        (void) mgr_pump(m, 0);
+                        return 0;
+                }
+                (void) mgr_pump(m, 20);
+        }
+        return -ETIMEDOUT;
+}
+
+/*
+ * 13. The same object as in 10 (grown past MaxSize= and sealed by its creator), and the
+ * daemon killed at each of the first journal writes of a start that rebinds it (its rule
+ * renamed, so that the start records it again before it checks its limits): whatever was
+ * written, the start after still finds it unsized, and PUBLISH fails with EFBIG. Found by a
+ * hostile review: the start recorded it as sized while it rebound it, and a kill before the
+ * check left it so; the start after took it as sized, published it and served it.
+ */
+static void test_fdstore_fresh_sealed_killed_at_start(void **state)
+{
+        struct mgr *m = *state;
+        const char *shim = getenv("SHMB_CRASHAT");
+        char arm[96], nth[16];
+        size_t from;
+        int n, k, fd, status, died = 0;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_CRASHAT ('%s') is not the crash shim; run the suite with make "
+                         "check", shim ? shim : "");
+        snprintf(arm, sizeof(arm), "%s/arm", m->run_dir);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_fresh_sealed(m->socket_path, "m-over", 2 * 1024 * 1024), 0);
+        assert_true(wait_store_objects(m, 1));
+        status = mgr_kill_wait(m, SIGKILL);
+        assert_true(WIFSIGNALED(status));
+
+        for (n = 1; n <= 6; n++) {
+                _cleanup_(freep) char *policy = NULL;
+                char rule[32];
+
+                /* A new name for the memfd rule each round: the start rebinds the object. */
+                snprintf(rule, sizeof(rule), "\n[Segment mem%d]\n", n);
+                policy = policy_text(NULL);
+                assert_non_null(policy);
+                assert_non_null(strstr(policy, "\n[Segment mem]\n"));
+                {
+                        _cleanup_(freep) char *renamed = NULL;
+                        char *at = strstr(policy, "\n[Segment mem]\n");
+
+                        assert_true(asprintf(&renamed, "%.*s%s%s", (int) (at - policy), policy,
+                                             rule, at + strlen("\n[Segment mem]\n")) > 0);
+                        assert_int_equal(tl_write_text(m->policy_path, renamed), 0);
+                }
+                snprintf(nth, sizeof(nth), "%d", n);
+                fd = open(arm, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                assert_true(fd >= 0);
+                assert_int_equal(close(fd), 0);
+                assert_int_equal(setenv("LD_PRELOAD", shim, 1), 0);
+                assert_int_equal(setenv("SHMB_CRASHAT_CALL", "write", 1), 0);
+                assert_int_equal(setenv("SHMB_CRASHAT_NTH", nth, 1), 0);
+                assert_int_equal(setenv("SHMB_CRASHAT_PATH", "/registry", 1), 0);
+                assert_int_equal(setenv("SHMB_CRASHAT_ARM", arm, 1), 0);
+                from = m->n_notes;
+                k = mgr_start(m, NULL);
+                (void) unsetenv("LD_PRELOAD");
+                (void) unsetenv("SHMB_CRASHAT_CALL");
+                assert_int_equal(k, 0);
+                k = mgr_wait_ready_or_death(m, from);
+                assert_true(k >= 0);
+                assert_int_equal(unlink(arm), 0);
+                if (k == 1) {
+                        status = mgr_kill_wait(m, SIGKILL);
+                        assert_true(WIFSIGNALED(status));
+                } else
+                        died++;
+
+                /* The start after: still unsized, and not to be published. */
+                assert_int_equal(mgr_start_ready(m, NULL), 0);
+                assert_int_equal(client_publish(m->socket_path, "m-over"), -EFBIG);
+                status = mgr_kill_wait(m, SIGKILL);
+                assert_true(WIFSIGNALED(status));
+        }
+        /* The kill hit start-up writes at least once (else this tested nothing). */
+        assert_true(died > 0);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_unlink(m->socket_path, "m-over"), 0);
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2224,6 +2324,7 @@ int main(void)
                 T(test_fdstore_fresh_sealed_by_creator),
                 T(test_fdstore_share),
                 T(test_fdstore_last_slot_pidfd),
+                T(test_fdstore_fresh_sealed_killed_at_start),
                 T(test_user_capabilities),
                 T(test_systemd_socket_activate),
         };
