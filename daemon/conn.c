@@ -520,6 +520,34 @@ static void conn_resolved(void *userdata)
         conn_update_events(c);
 }
 
+/* Looks up @c's user name off the loop (resolver.h); it reads nothing until it is known. */
+static int conn_resolve(struct conn *c)
+{
+        int r;
+
+        r = resolver_lookup(c->server->resolver, &c->id, conn_resolved, c, &c->resolving);
+        if (r < 0)
+                return r;
+        conn_update_events(c);
+        return 0;
+}
+
+void conn_resolve_all(struct server *s)
+{
+        struct conn *c;
+        int r;
+
+        if (!s->broker->policy->needs_user_names)
+                return;
+        for (c = s->conns; c; c = c->next) {
+                if (c->id.user_name_resolved || c->resolving)
+                        continue;
+                r = conn_resolve(c);
+                if (r < 0)
+                        conn_log(c, LOG_WARNING, r, "cannot look up its user name off the loop");
+        }
+}
+
 int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *charge,
              struct user_charge *charge_app, struct appsock *via, struct conn **ret)
 {
@@ -569,12 +597,11 @@ int conn_new(struct server *s, int fd, struct identity *id, struct user_charge *
                   (unsigned) c->id.uid, (unsigned) c->id.gid, (int) c->id.pid);
         /* The policy wants user names (%u): looked up now, once, off the loop. */
         if (s->broker->policy->needs_user_names) {
-                r = resolver_lookup(s->resolver, &c->id, conn_resolved, c, &c->resolving);
+                r = conn_resolve(c);
                 if (r < 0) {
                         conn_free(c);
                         return r;
                 }
-                conn_update_events(c);
         }
         if (ret)
                 *ret = c;

@@ -34,6 +34,9 @@ void conn_sweep_idle(struct server *s, uint64_t idle_usec);
 
 /* Shutdown: read no more requests anywhere; connections close once their replies are sent. */
 void conn_stop_reading_all(struct server *s);
+/* A reload brought %u: the user names of the connections accepted before are looked up off
+ * the loop, as at accept, each reading nothing meanwhile. */
+void conn_resolve_all(struct server *s);
 bool conn_any_pending(const struct server *s);
 
 /* Tick: connections whose client has read what it was sent may receive fds again. */

@@ -315,6 +315,7 @@ static void reload(struct server *s)
         running_on_kept = NULL;
         broker_set_origin(s->broker, origin, false);
         keep_policy(s->broker);
+        conn_resolve_all(s);
         /* Names the new policy opens (or closes) to a waiter: its wait is answered now. */
         conn_waits_recheck(s);
         if (orphans > 0)

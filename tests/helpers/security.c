@@ -207,6 +207,47 @@ static char fakeclock_env_preload[PATH_MAX];
 static char fakeclock_env_asan[1024];
 static const char *fakeclock_env[4];
 
+static char slownss_gate[64], slownss_env_uid[48], slownss_env_gate[96],
+        slownss_env_preload[PATH_MAX + 16];
+static const char *slownss_env[4];
+
+const char *const *sec_slownss_env(uid_t uid)
+{
+        const char *shim = getenv("SHMB_SLOWNSS");
+        int fd;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
+                         "suite with make check", shim ? shim : "");
+        if (sec_daemon_sanitized())
+                sec_skip("a sanitized daemon wants its runtime first among preloads");
+        /* The gate is a name that does not exist yet. */
+        strcpy(slownss_gate, "/tmp/shmb-gate.XXXXXX");
+        fd = mkstemp(slownss_gate);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(slownss_gate), 0);
+        sec_remove_later(slownss_gate);
+        snprintf(slownss_env_uid, sizeof(slownss_env_uid), "SHMB_SLOWNSS_UID=%u",
+                 (unsigned) uid);
+        snprintf(slownss_env_gate, sizeof(slownss_env_gate), "SHMB_SLOWNSS_GATE=%s",
+                 slownss_gate);
+        snprintf(slownss_env_preload, sizeof(slownss_env_preload), "LD_PRELOAD=%s", shim);
+        slownss_env[0] = slownss_env_uid;
+        slownss_env[1] = slownss_env_gate;
+        slownss_env[2] = slownss_env_preload;
+        slownss_env[3] = NULL;
+        return slownss_env;
+}
+
+void sec_slownss_open(void)
+{
+        int fd = open(slownss_gate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+}
+
 const char *const *sec_fakeclock_env(void)
 {
         const char *shim = getenv("SHMB_FAKECLOCK"), *asan = getenv("ASAN_OPTIONS");

@@ -121,6 +121,15 @@ unsigned sec_n_skipped(void);
  * make check). Only the daemon's reading of the clock moves; its timerfd tick does not.
  */
 const char *const *sec_fakeclock_env(void);
+
+/*
+ * A daemon whose name service is slow for @uid (tests/helpers/slownss.c, preloaded): put
+ * sec_slownss_env() in harness_daemon_options.env; getpwuid_r() of @uid then waits until
+ * sec_slownss_open() opens the gate. Skips the case for a sanitized daemon (its runtime wants
+ * to be first among preloads). One per case.
+ */
+const char *const *sec_slownss_env(uid_t uid);
+void sec_slownss_open(void);
 void sec_fakeclock_advance(uint64_t usec);
 /* Asserts that the daemon really runs with the shim loaded. */
 void sec_assert_fakeclock(const struct harness_daemon *d);

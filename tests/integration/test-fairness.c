@@ -349,28 +349,13 @@ static const char per_user_policy[] =
  */
 static void test_slow_name_service(void **state)
 {
-        const char *shim = getenv("SHMB_SLOWNSS");
-        char gate[] = "/tmp/shmb-gate.XXXXXX", gate_env[64], preload_env[PATH_MAX + 16];
-        const char *env[] = { "SHMB_SLOWNSS_UID=41004", gate_env, preload_env, NULL };
-        struct harness_daemon_options opts = { .env = env };
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004) };
         struct shmb_proto_reply reply;
         struct harness_daemon *d;
         struct pollfd pfd;
         size_t n;
         int slow, fd;
 
-        if (!shim || access(shim, R_OK) < 0)
-                fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
-                         "suite with make check", shim ? shim : "");
-        if (sec_daemon_sanitized())
-                sec_skip("a sanitized daemon wants its runtime first among preloads");
-        /* The gate is a name that does not exist yet. */
-        fd = mkstemp(gate);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
-        assert_int_equal(unlink(gate), 0);
-        snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GATE=%s", gate);
-        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
         d = sec_start(per_user_policy, &opts);
 
         /* 41004 connects and asks: its lookup hangs at the gate. */
@@ -389,14 +374,11 @@ static void test_slow_name_service(void **state)
         assert_int_equal(poll(&pfd, 1, 0), 0);
 
         /* The name service answers (41004 has no name: %u matches nothing for it). */
-        fd = open(gate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
+        sec_slownss_open();
         assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
         assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
         assert_int_equal(reply.error, EACCES);
         assert_int_equal(close(slow), 0);
-        assert_int_equal(unlink(gate), 0);
         sec_finish();
 }
 
@@ -409,26 +391,12 @@ static void test_slow_name_service(void **state)
  */
 static void test_slow_name_service_app_socket(void **state)
 {
-        const char *shim = getenv("SHMB_SLOWNSS");
-        char gate[] = "/tmp/shmb-gate.XXXXXX", gate_env[64], preload_env[PATH_MAX + 16];
-        const char *env[] = { "SHMB_SLOWNSS_UID=41004", gate_env, preload_env, NULL };
-        struct harness_daemon_options opts = { .env = env };
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004) };
         struct shmb_proto_reply reply;
         struct harness_daemon *d;
         struct pollfd pfd;
         int slow, fd, n;
 
-        if (!shim || access(shim, R_OK) < 0)
-                fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
-                         "suite with make check", shim ? shim : "");
-        if (sec_daemon_sanitized())
-                sec_skip("a sanitized daemon wants its runtime first among preloads");
-        fd = mkstemp(gate);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
-        assert_int_equal(unlink(gate), 0);
-        snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GATE=%s", gate);
-        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
         d = sec_start(quota_policy, &opts);
 
         /* 41004 asks for an app socket: its lookup hangs at the gate. */
@@ -447,9 +415,7 @@ static void test_slow_name_service_app_socket(void **state)
         assert_int_equal(poll(&pfd, 1, 0), 0);
 
         /* The name service answers: 41004 has no name, and gets no app socket. */
-        fd = open(gate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
+        sec_slownss_open();
         assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
         assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
         assert_int_equal(reply.seq, 3);
@@ -461,7 +427,6 @@ static void test_slow_name_service_app_socket(void **state)
         assert_int_equal(reply.seq, 4);
         assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
         assert_int_equal(close(slow), 0);
-        assert_int_equal(unlink(gate), 0);
         sec_finish();
 }
 

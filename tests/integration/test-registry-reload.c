@@ -22,6 +22,7 @@
 #include <string.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,6 +260,69 @@ static void test_reload_group_gone(void **state)
         assert_int_equal(unlink(gone), 0);
         reload_leaves_alone(d, policy, "gu-1", "G");
         assert_int_equal(sec_unlink(d, &sec_id_creator, "gu-1"), 0);
+        sec_finish();
+}
+
+/*
+ * A reload that brings %u: the connections accepted before it have no user name yet, and have
+ * it looked up off the loop, as at accept, each reading nothing meanwhile. With the name
+ * service slow for 41004, a request 41004 sends on a connection made before the reload waits
+ * alone; another uid is served from start to end meanwhile. Found by a hostile review: the
+ * name was looked up in the loop at that request, and every client waited behind it.
+ */
+static void test_reload_brings_user_names(void **state)
+{
+        static const char before[] =
+                "[Segment rn]\n"
+                "Names=rn-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001 41004\n"
+                "MaxSize=64K\n";
+        static const char after[] =
+                "[Segment rn]\n"
+                "Names=rn-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001 41004\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment home]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n";
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004) };
+        static uint8_t pkt[SHMB_PROTO_MSG_MAX];
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        struct pollfd pfd;
+        int slow;
+        size_t n;
+
+        d = sec_start(before, &opts);
+        reg_create_text(d, &sec_id_creator, "rn-1", 4096, "R");
+
+        /* Connected (and served) before the reload: no name looked up, none needed. */
+        slow = sec_raw_connect(d, &sec_id_outsider);
+        n = sec_enc_name(pkt, SHMB_PROTO_STAT, 3, "rn-1");
+        assert_int_equal(sec_raw_send(slow, pkt, n, NULL, 0), 0);
+        assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_STAT);
+
+        reg_reload(d, after);
+        n = sec_enc_name(pkt, SHMB_PROTO_STAT, 4, "rn-1");
+        assert_int_equal(sec_raw_send(slow, pkt, n, NULL, 0), 0);
+        /* Another uid is served meanwhile, start to end. */
+        sec_assert_serving(d);
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "rn-1", SHMB_ACCESS_RDWR, "R"), 0);
+        pfd = (struct pollfd) { .fd = slow, .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 0), 0);
+
+        /* The name service answers: 41004 is served as before. */
+        sec_slownss_open();
+        assert_int_equal(sec_raw_reply(slow, &reply, NULL), 0);
+        assert_int_equal(reply.seq, 4);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_STAT);
+        assert_int_equal(close(slow), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "rn-1"), 0);
         sec_finish();
 }
 
@@ -734,6 +798,7 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_removed_reader),
         SEC_TEST(test_reload_undoes_file_changes),
         SEC_TEST(test_reload_group_gone),
+        SEC_TEST(test_reload_brings_user_names),
         SEC_TEST(test_reload_undoes_sticky_bit),
         SEC_TEST(test_reload_large_acl_untouched),
         SEC_TEST(test_reload_owner_group),
