@@ -21,6 +21,7 @@
 int broker_remove(struct broker *b, struct object *o)
 {
         struct backend *be = broker_backend(b, o->backend);
+        bool began = !(o->flags & OBJECT_REMOVING);
         int r, k, fd = -1;
 
         /* On record first: a removal the journal does not know of could be undone at the next
@@ -35,6 +36,10 @@ int broker_remove(struct broker *b, struct object *o)
         }
         r = be->ops->unlink(be, o, &fd);
         if (r < 0 && r != -ENOENT) {
+                /* Taken back only by the call that began it: one a start finishes (on
+                 * record before it) stays on record, tried again, never live again. */
+                if (!began)
+                        return r;
                 o->flags &= ~OBJECT_REMOVING;
                 k = registry_save(b->registry, o);
                 if (k < 0)

@@ -472,11 +472,13 @@ int registry_mark_removing(struct registry *reg, struct object *o)
 
         if (o->flags & OBJECT_REMOVING)
                 return 0;
-        o->flags |= OBJECT_REMOVING;
+        /* The mark in the record alone until it is written: append() may compact a damaged
+         * journal first, from the objects, and a refused removal must not be on record. */
         object_to_record(o, &r);
+        r.flags |= RECORD_F_REMOVING;
         k = append(reg, &r);
-        if (k < 0)
-                o->flags &= ~OBJECT_REMOVING;
+        if (k >= 0)
+                o->flags |= OBJECT_REMOVING;
         return k;
 }
 
