@@ -69,6 +69,8 @@ struct conn {
  */
 int conn_send(struct conn *c, const void *buf, size_t len, int *fds, size_t n_fds);
 void conn_update_events(struct conn *c);
+/* Its wait, decided again (its name has just been looked up). */
+void conn_wait_recheck(struct conn *c);
 void conn_touch(struct conn *c);
 
 /* conn-local.c: answers @req if it is the connection's own business (APP_SOCKET, WAIT,

@@ -204,7 +204,9 @@ static void waits_check(struct server *s, const char *name)
                 int r;
 
                 next = n->next;
-                if (name && strcmp(name, w->wait_name) != 0)
+                /* Its name is being looked up (a reload brought %u): decided once it is
+                 * known (conn_wait_recheck()). */
+                if ((name && strcmp(name, w->wait_name) != 0) || w->resolving)
                         continue;
                 r = broker_wait_ready(s->broker, &w->id, w->wait_name, w->wait_published,
                                       &reason);
@@ -233,6 +235,19 @@ void conn_waits_expire(struct server *s)
 void conn_waits_recheck(struct server *s)
 {
         waits_check(s, NULL);
+}
+
+void conn_wait_recheck(struct conn *c)
+{
+        uint32_t reason;
+        int r;
+
+        if (!conn_is_waiting(c) || c->resolving)
+                return;
+        r = broker_wait_ready(c->server->broker, &c->id, c->wait_name, c->wait_published,
+                              &reason);
+        if (r != 0)
+                wait_end(c, r < 0 ? r : 0, reason);
 }
 
 /* ---- WATCH ---- */

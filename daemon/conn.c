@@ -517,6 +517,8 @@ static void conn_resolved(void *userdata)
         struct conn *c = userdata;
 
         c->resolving = NULL;
+        /* A wait it made before a reload brought %u is decided with its name now. */
+        conn_wait_recheck(c);
         conn_update_events(c);
 }
 

@@ -208,19 +208,19 @@ static char fakeclock_env_asan[1024];
 static const char *fakeclock_env[4];
 
 static char slownss_gate[64], slownss_env_uid[48], slownss_env_gate[96],
-        slownss_env_preload[PATH_MAX + 16];
-static const char *slownss_env[4];
+        slownss_env_preload[2 * PATH_MAX + 16], slownss_env_fake[3][96];
+static const char *slownss_env[7];
 
-const char *const *sec_slownss_env(uid_t uid)
+const char *const *sec_slownss_env(uid_t uid, const char *name)
 {
         const char *shim = getenv("SHMB_SLOWNSS");
+        char preload[2 * PATH_MAX + 2];
+        size_t n = 0;
         int fd;
 
         if (!shim || access(shim, R_OK) < 0)
                 fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
                          "suite with make check", shim ? shim : "");
-        if (sec_daemon_sanitized())
-                sec_skip("a sanitized daemon wants its runtime first among preloads");
         /* The gate is a name that does not exist yet. */
         strcpy(slownss_gate, "/tmp/shmb-gate.XXXXXX");
         fd = mkstemp(slownss_gate);
@@ -232,11 +232,23 @@ const char *const *sec_slownss_env(uid_t uid)
                  (unsigned) uid);
         snprintf(slownss_env_gate, sizeof(slownss_env_gate), "SHMB_SLOWNSS_GATE=%s",
                  slownss_gate);
-        snprintf(slownss_env_preload, sizeof(slownss_env_preload), "LD_PRELOAD=%s", shim);
-        slownss_env[0] = slownss_env_uid;
-        slownss_env[1] = slownss_env_gate;
-        slownss_env[2] = slownss_env_preload;
-        slownss_env[3] = NULL;
+        snprintf(slownss_env_preload, sizeof(slownss_env_preload), "LD_PRELOAD=%s",
+                 tl_preload_value(shim, preload, sizeof(preload)));
+        slownss_env[n++] = slownss_env_uid;
+        slownss_env[n++] = slownss_env_gate;
+        slownss_env[n++] = slownss_env_preload;
+        if (name) {
+                snprintf(slownss_env_fake[0], sizeof(slownss_env_fake[0]),
+                         "SHMB_FAKENSS_UID=%u", (unsigned) uid);
+                snprintf(slownss_env_fake[1], sizeof(slownss_env_fake[1]),
+                         "SHMB_FAKENSS_GID=%u", (unsigned) uid);
+                snprintf(slownss_env_fake[2], sizeof(slownss_env_fake[2]),
+                         "SHMB_FAKENSS_NAME=%s", name);
+                slownss_env[n++] = slownss_env_fake[0];
+                slownss_env[n++] = slownss_env_fake[1];
+                slownss_env[n++] = slownss_env_fake[2];
+        }
+        slownss_env[n] = NULL;
         return slownss_env;
 }
 

@@ -125,10 +125,11 @@ const char *const *sec_fakeclock_env(void);
 /*
  * A daemon whose name service is slow for @uid (tests/helpers/slownss.c, preloaded): put
  * sec_slownss_env() in harness_daemon_options.env; getpwuid_r() of @uid then waits until
- * sec_slownss_open() opens the gate. Skips the case for a sanitized daemon (its runtime wants
- * to be first among preloads). One per case.
+ * sec_slownss_open() opens the gate, and answers @name (a user of the daemon's alone, with a
+ * group of that name and gid @uid), or no user with @name NULL. A sanitized daemon gets its
+ * runtime preloaded first (tl_preload_value()). One per case.
  */
-const char *const *sec_slownss_env(uid_t uid);
+const char *const *sec_slownss_env(uid_t uid, const char *name);
 void sec_slownss_open(void);
 void sec_fakeclock_advance(uint64_t usec);
 /* Asserts that the daemon really runs with the shim loaded. */

@@ -61,6 +61,14 @@ int tl_rm_rf(const char *path)
         return 0;
 }
 
+const char *tl_preload_value(const char *shim, char *buf, size_t size)
+{
+        const char *asan = getenv("SHMB_ASAN_RUNTIME");
+
+        snprintf(buf, size, "%s%s%s", asan ? asan : "", asan && *asan ? " " : "", shim);
+        return buf;
+}
+
 int tl_write_text(const char *path, const char *text)
 {
         size_t left = strlen(text);

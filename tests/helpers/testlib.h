@@ -30,6 +30,11 @@ int tl_rm_rf(const char *path);
 /* Writes @text to @path (created 0644 or truncated, never through a symlink). */
 int tl_write_text(const char *path, const char *text);
 
+/* The value of LD_PRELOAD for a daemon that is to load @shim: @shim, after the sanitizer's
+ * runtime ($SHMB_ASAN_RUNTIME, set by make check in a sanitizer build), which must come
+ * first. Written to @buf; returns it. */
+const char *tl_preload_value(const char *shim, char *buf, size_t size);
+
 /* The whole file as a NUL-terminated string (free() it), or NULL with errno set. */
 char *tl_read_text(const char *path);
 

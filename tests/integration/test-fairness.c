@@ -349,7 +349,7 @@ static const char per_user_policy[] =
  */
 static void test_slow_name_service(void **state)
 {
-        struct harness_daemon_options opts = { .env = sec_slownss_env(41004) };
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004, NULL) };
         struct shmb_proto_reply reply;
         struct harness_daemon *d;
         struct pollfd pfd;
@@ -391,7 +391,7 @@ static void test_slow_name_service(void **state)
  */
 static void test_slow_name_service_app_socket(void **state)
 {
-        struct harness_daemon_options opts = { .env = sec_slownss_env(41004) };
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004, NULL) };
         struct shmb_proto_reply reply;
         struct harness_daemon *d;
         struct pollfd pfd;

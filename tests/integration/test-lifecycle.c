@@ -748,7 +748,8 @@ static size_t trash_entries(const char *dir)
 static void unlink_killed_at(const char *call, bool put_back)
 {
         const char *shim = getenv("SHMB_CRASHAT");
-        char arm[] = "/tmp/shmb-arm.XXXXXX", arm_env[64], call_env[64], preload_env[PATH_MAX + 16];
+        char arm[] = "/tmp/shmb-arm.XXXXXX", arm_env[64], call_env[64];
+        char preload_env[2 * PATH_MAX + 16];
         const char *env[] = { arm_env, call_env, preload_env, NULL };
         struct harness_daemon *d;
         int fd, r;
@@ -762,7 +763,12 @@ static void unlink_killed_at(const char *call, bool put_back)
         assert_int_equal(unlink(arm), 0);
         snprintf(arm_env, sizeof(arm_env), "SHMB_CRASHAT_ARM=%s", arm);
         snprintf(call_env, sizeof(call_env), "SHMB_CRASHAT_CALL=%s", call);
-        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", shim);
+        {
+                char preload[2 * PATH_MAX + 2];
+
+                snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s",
+                         tl_preload_value(shim, preload, sizeof(preload)));
+        }
         d = lc_start_env(relink_policy, false, env);
         assert_int_equal(chmod(d->shm_dir, 01777), 0);
         assert_int_equal(sec_create(d, &sec_id_creator, "rel-c", 4096, SHMB_ACCESS_NONE, NULL),
