@@ -2203,8 +2203,9 @@ static void test_fdstore_last_slot_pidfd(void **state)
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
 }
 
-/* After mgr_start(): 1 once READY=1 came, 0 once the daemon died first (reaped), or -errno. */
-static int mgr_wait_ready_or_death(struct mgr *m, size_t from)
+/* After mgr_start(): 1 once READY=1 came, 0 once the daemon died first (reaped, its wait
+ * status in *@ret_status), or -errno. */
+static int mgr_wait_ready_or_death(struct mgr *m, size_t from, int *ret_status)
 {
         uint64_t deadline = now_usec() + (uint64_t) TIMEOUT_MS * 1000;
         size_t i = from;
@@ -2217,6 +2218,7 @@ static int mgr_wait_ready_or_death(struct mgr *m, size_t from)
                 if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
                         m->pid = -1;
                         (void) mgr_pump(m, 0);
+                        *ret_status = status;
                         return 0;
                 }
                 (void) mgr_pump(m, 20);
@@ -2236,7 +2238,7 @@ static void test_fdstore_fresh_sealed_killed_at_start(void **state)
 {
         struct mgr *m = *state;
         const char *shim = getenv("SHMB_CRASHAT");
-        char arm[96], nth[16];
+        char arm[96], nth[16], preload[2 * PATH_MAX + 2];
         size_t from;
         int n, k, fd, status, died = 0;
 
@@ -2271,7 +2273,9 @@ static void test_fdstore_fresh_sealed_killed_at_start(void **state)
                 fd = open(arm, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
                 assert_true(fd >= 0);
                 assert_int_equal(close(fd), 0);
-                assert_int_equal(setenv("LD_PRELOAD", shim, 1), 0);
+                assert_int_equal(setenv("LD_PRELOAD",
+                                        tl_preload_value(shim, preload, sizeof(preload)), 1),
+                                 0);
                 assert_int_equal(setenv("SHMB_CRASHAT_CALL", "write", 1), 0);
                 assert_int_equal(setenv("SHMB_CRASHAT_NTH", nth, 1), 0);
                 assert_int_equal(setenv("SHMB_CRASHAT_PATH", "/registry", 1), 0);
@@ -2281,14 +2285,19 @@ static void test_fdstore_fresh_sealed_killed_at_start(void **state)
                 (void) unsetenv("LD_PRELOAD");
                 (void) unsetenv("SHMB_CRASHAT_CALL");
                 assert_int_equal(k, 0);
-                k = mgr_wait_ready_or_death(m, from);
+                k = mgr_wait_ready_or_death(m, from, &status);
                 assert_true(k >= 0);
                 assert_int_equal(unlink(arm), 0);
                 if (k == 1) {
                         status = mgr_kill_wait(m, SIGKILL);
                         assert_true(WIFSIGNALED(status));
-                } else
+                } else {
+                        /* Killed by the shim, not failed otherwise. */
+                        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+                                mgr_print_log(m);
+                        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
                         died++;
+                }
 
                 /* The start after: still unsized, and not to be published. */
                 assert_int_equal(mgr_start_ready(m, NULL), 0);
@@ -2301,6 +2310,44 @@ static void test_fdstore_fresh_sealed_killed_at_start(void **state)
         assert_int_equal(mgr_start_ready(m, NULL), 0);
         assert_int_equal(client_unlink(m->socket_path, "m-over"), 0);
         assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
+/*
+ * 14. The same object, an orphan at a start (no rule's Names= holds it): it has no MaxSize= to
+ * be within, so it stays unsized; once a rule takes it back, PUBLISH still fails with EFBIG.
+ * Found by a hostile review: the start sized it, being within no limit but the daemon's own,
+ * and after the rule came back it was published and served at 2 MiB under MaxSize=1M.
+ */
+static void test_fdstore_fresh_sealed_orphan(void **state)
+{
+        struct mgr *m = *state;
+        _cleanup_(freep) char *good = policy_text(NULL), *orphaning = NULL;
+        size_t mark;
+
+        assert_non_null(good);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_fresh_sealed(m->socket_path, "m-over", 2 * 1024 * 1024), 0);
+        assert_true(wait_store_objects(m, 1));
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+
+        /* The memfd rule's names move elsewhere: m-over is an orphan at this start. */
+        orphaning = strdup(good);
+        assert_non_null(orphaning);
+        assert_non_null(strstr(orphaning, "Names=m-*"));
+        strstr(orphaning, "Names=m-*")[6] = 'n';
+        assert_int_equal(tl_write_text(m->policy_path, orphaning), 0);
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+
+        /* The rule back: still unsized, and not to be published. */
+        assert_int_equal(tl_write_text(m->policy_path, good), 0);
+        assert_int_equal(mgr_start_ready(m, NULL), 0);
+        assert_int_equal(client_publish(m->socket_path, "m-over"), -EFBIG);
+        assert_int_equal(client_unlink(m->socket_path, "m-over"), 0);
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+        assert_true(log_has(m, mark, "Object 'm-over': found sealed at 2097152 bytes with no "
+                            "size recorded, and no rule governs it: it stays unsized."));
 }
 
 int main(void)
@@ -2325,6 +2372,7 @@ int main(void)
                 T(test_fdstore_share),
                 T(test_fdstore_last_slot_pidfd),
                 T(test_fdstore_fresh_sealed_killed_at_start),
+                T(test_fdstore_fresh_sealed_orphan),
                 T(test_user_capabilities),
                 T(test_systemd_socket_activate),
         };
