@@ -3,24 +3,44 @@
  * resolver.c - name service lookups in the resolver's thread (see resolver.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "hashmap.h"
 #include "macro.h"
 #include "nss.h"
 #include "resolver.h"
 
-struct resolve_job {
+/*
+ * One lookup per uid at a time, shared by every connection of that uid that waits for it: a
+ * uid whose lookups hang holds one of the worker's threads, not one per connection it opens
+ * (the worker has LIMIT_RESOLVER_THREADS, and new connections of every user queue behind
+ * them).
+ */
+struct lookup {
         struct worker_job job;
+        struct hashmap_entry entry;     /* in in_flight, under key */
+        char key[16];
         uid_t uid;
-        /* Filled in the worker's thread; copied to the identity in the loop's. */
+        /* Filled in the worker's thread; copied to each waiter's identity in the loop's. */
         char *user_name;
         bool has_user_group;
         gid_t user_group;
-        /* The loop's side. */
+        /* The loop's side: those waiting for it, newest first. */
+        struct resolve_job *waiters;
+};
+
+struct resolve_job {
+        struct resolve_job *next;
         struct identity *id;            /* NULL once cancelled */
         void (*done)(void *userdata);
         void *userdata;
 };
+
+/* The lookups running or queued, by uid: touched in the loop's thread only. */
+static struct hashmap in_flight;
+static size_t n_in_flight;
 
 /* The lookups, on plain values: safe in any thread. */
 static void lookup(uid_t uid, char **ret_name, bool *ret_has_group, gid_t *ret_group)
@@ -54,29 +74,72 @@ void resolver_resolve(struct identity *id)
         apply(id, name, has_group, group);
 }
 
-static void resolve_run(struct worker_job *j)
+static void lookup_run(struct worker_job *j)
 {
-        struct resolve_job *r = container_of(j, struct resolve_job, job);
+        struct lookup *l = container_of(j, struct lookup, job);
 
-        lookup(r->uid, &r->user_name, &r->has_user_group, &r->user_group);
+        lookup(l->uid, &l->user_name, &l->has_user_group, &l->user_group);
 }
 
-static void resolve_done(struct worker_job *j)
+static void lookup_done(struct worker_job *j)
 {
-        struct resolve_job *r = container_of(j, struct resolve_job, job);
+        struct lookup *l = container_of(j, struct lookup, job);
+        struct resolve_job *w = TAKE_PTR(l->waiters), *next;
 
-        if (r->id) {
-                apply(r->id, TAKE_PTR(r->user_name), r->has_user_group, r->user_group);
-                r->done(r->userdata);
+        (void) hashmap_remove(&in_flight, l->key);
+        if (--n_in_flight == 0)
+                hashmap_deinit(&in_flight);
+        /* A callback may free other connections, whose waiters are cancelled then: each is
+         * looked at only when its turn comes, and freed after. */
+        for (; w; w = next) {
+                next = w->next;
+                if (w->id) {
+                        /* Without memory for a copy: no name, as when the service says none. */
+                        char *name = l->user_name ? strdup(l->user_name) : NULL;
+
+                        apply(w->id, name, name && l->has_user_group, l->user_group);
+                        w->done(w->userdata);
+                }
+                free(w);
         }
-        free(r->user_name);
-        free(r);
+        free(l->user_name);
+        free(l);
+}
+
+/* The lookup of @uid that is running or queued, or a new one pushed; NULL: no memory. */
+static struct lookup *lookup_get(struct worker *resolver, uid_t uid)
+{
+        struct hashmap_entry *e;
+        struct lookup *l;
+        char key[16];
+
+        (void) snprintf(key, sizeof(key), "%u", (unsigned) uid);
+        if (n_in_flight > 0 && (e = hashmap_get(&in_flight, key)))
+                return container_of(e, struct lookup, entry);
+        if (n_in_flight == 0 && hashmap_init(&in_flight) < 0)
+                return NULL;
+        l = calloc(1, sizeof(*l));
+        if (!l) {
+                if (n_in_flight == 0)
+                        hashmap_deinit(&in_flight);
+                return NULL;
+        }
+        l->job = (struct worker_job) { .run = lookup_run, .done = lookup_done };
+        l->uid = uid;
+        l->user_group = (gid_t) -1;
+        (void) snprintf(l->key, sizeof(l->key), "%s", key);
+        l->entry.key = l->key;
+        hashmap_put(&in_flight, &l->entry);
+        n_in_flight++;
+        worker_push(resolver, &l->job);
+        return l;
 }
 
 int resolver_lookup(struct worker *resolver, struct identity *id,
                     void (*done)(void *userdata), void *userdata, struct resolve_job **ret)
 {
         struct resolve_job *r;
+        struct lookup *l;
 
         *ret = NULL;
         if (!resolver) {
@@ -86,13 +149,14 @@ int resolver_lookup(struct worker *resolver, struct identity *id,
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        r->job = (struct worker_job) { .run = resolve_run, .done = resolve_done };
-        r->uid = id->uid;
-        r->user_group = (gid_t) -1;
-        r->id = id;
-        r->done = done;
-        r->userdata = userdata;
-        worker_push(resolver, &r->job);
+        l = lookup_get(resolver, id->uid);
+        if (!l) {
+                free(r);
+                return -ENOMEM;
+        }
+        *r = (struct resolve_job) { .next = l->waiters, .id = id, .done = done,
+                                    .userdata = userdata };
+        l->waiters = r;
         *ret = r;
         return 0;
 }

@@ -4,9 +4,11 @@
  *
  * A policy with %u needs each client's user name (and Group=%u the gid of the group named
  * like it). With LDAP or SSSD slow, one lookup can take seconds; done in the event loop it
- * would make every client of every user wait. So the lookup runs once per connection, when it
- * is accepted, in a worker thread (worker.h); that connection alone waits for it, and its
- * requests are read only once it is done. Nothing is looked up on the request path.
+ * would make every client of every user wait. So the lookup runs when a connection is
+ * accepted, in a worker thread (worker.h); that connection alone waits for it, and its
+ * requests are read only once it is done. Nothing is looked up on the request path. One
+ * lookup per uid runs at a time, shared by all its connections that wait: a uid whose
+ * lookups hang holds one thread, not one per connection it opens.
  */
 #pragma once
 

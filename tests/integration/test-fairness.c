@@ -383,6 +383,46 @@ static void test_slow_name_service(void **state)
 }
 
 /*
+ * One lookup per uid at a time, shared by its connections: a uid whose lookups hang holds one
+ * of the resolver's LIMIT_RESOLVER_THREADS threads however many connections it opens, and
+ * the other uids' lookups go on. Found by a hostile review: four connections of such a uid
+ * held every thread, and new connections of every user waited behind them.
+ */
+#define RESOLVER_THREADS 4 /* the daemon's LIMIT_RESOLVER_THREADS (daemon/limits.h) */
+
+static void test_slow_name_service_one_thread(void **state)
+{
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004, NULL) };
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        int slow[RESOLVER_THREADS + 2], fd;
+        size_t i, n;
+
+        d = sec_start(per_user_policy, &opts);
+        for (i = 0; i < ELEMENTSOF(slow); i++) {
+                slow[i] = sec_raw_connect(d, &sec_id_outsider);
+                n = sec_enc_open(pkt, 3, "x-1", SHMB_PROTO_ACCESS_RDONLY);
+                assert_int_equal(sec_raw_send(slow[i], pkt, n, NULL, 0), 0);
+        }
+        /* Another uid, on new connections: served from start to end. */
+        sec_assert_serving(d);
+        assert_int_equal(sec_create(d, &sec_id_control, "ctl-1", 4096, SHMB_ACCESS_RDWR, &fd),
+                         0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_control, "ctl-1"), 0);
+
+        /* The name service answers: each of 41004's connections is answered. */
+        sec_slownss_open();
+        for (i = 0; i < ELEMENTSOF(slow); i++) {
+                assert_int_equal(sec_raw_reply(slow[i], &reply, NULL), 0);
+                assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+                assert_int_equal(reply.error, EACCES);
+                assert_int_equal(close(slow[i]), 0);
+        }
+        sec_finish();
+}
+
+/*
  * App sockets are for uids with a user name, and a policy without %u has none looked up at
  * connect: the name is looked up when the app socket is asked for, off the loop as at
  * connect. With the name service slow for 41004 (the uids it does not know are the ones it
@@ -678,6 +718,7 @@ int main(void)
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
                 SEC_TEST(test_slow_name_service_app_socket),
+                SEC_TEST(test_slow_name_service_one_thread),
                 SEC_TEST(test_threads_on_demand),
                 SEC_TEST(test_idle_threads_leave),
                 cmocka_unit_test_teardown(test_no_thread_to_start, pids_cgroup_teardown),
