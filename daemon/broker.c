@@ -213,16 +213,13 @@ static void check_sized_at_start(struct broker *b, struct object *o)
         o->flags &= ~OBJECT_SIZED_AT_START;
         /* An orphan has no MaxSize= to be within: it stays fresh, and whatever rule takes
          * it back decides (a publish checks then, as for any fresh memfd). */
+        reason = o->rule ? fresh_limit_passed(b, o, o->size) : SHMB_PROTO_REASON_NONE;
         if (!o->rule)
-                reason = SHMB_PROTO_REASON_TOO_BIG;
-        else
-                reason = fresh_limit_passed(b, o, o->size);
-        if (reason == SHMB_PROTO_REASON_NONE)
-                o->flags &= ~OBJECT_FRESH;
-        else if (!o->rule)
                 log_notice("Object '%s': found sealed at %" PRIu64 " bytes with no size "
                            "recorded, and no rule governs it: it stays unsized.", o->name,
                            o->size);
+        else if (reason == SHMB_PROTO_REASON_NONE)
+                o->flags &= ~OBJECT_FRESH;
         else
                 log_warning("Object '%s': found sealed at %" PRIu64 " bytes with no size "
                             "recorded, past %s: its creator (uid %u) sized it, not the daemon; "
