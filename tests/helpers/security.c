@@ -216,17 +216,12 @@ const char *const *sec_slownss_env(uid_t uid, const char *name)
         const char *shim = getenv("SHMB_SLOWNSS");
         char preload[2 * PATH_MAX + 2];
         size_t n = 0;
-        int fd;
 
         if (!shim || access(shim, R_OK) < 0)
                 fail_msg("SHMB_SLOWNSS ('%s') is not the slow name service shim; run the "
                          "suite with make check", shim ? shim : "");
-        /* The gate is a name that does not exist yet. */
         strcpy(slownss_gate, "/tmp/shmb-gate.XXXXXX");
-        fd = mkstemp(slownss_gate);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
-        assert_int_equal(unlink(slownss_gate), 0);
+        sec_absent_path(slownss_gate);
         sec_remove_later(slownss_gate);
         snprintf(slownss_env_uid, sizeof(slownss_env_uid), "SHMB_SLOWNSS_UID=%u",
                  (unsigned) uid);
@@ -254,7 +249,21 @@ const char *const *sec_slownss_env(uid_t uid, const char *name)
 
 void sec_slownss_open(void)
 {
-        int fd = open(slownss_gate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        sec_create_path(slownss_gate);
+}
+
+void sec_absent_path(char *path_template)
+{
+        int fd = mkstemp(path_template);
+
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(unlink(path_template), 0);
+}
+
+void sec_create_path(const char *path)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
         assert_true(fd >= 0);
         assert_int_equal(close(fd), 0);

@@ -130,6 +130,11 @@ const char *const *sec_fakeclock_env(void);
  * runtime preloaded first (tl_preload_value()). One per case.
  */
 const char *const *sec_slownss_env(uid_t uid, const char *name);
+
+/* A name in /tmp that nothing has yet (@path_template ends in XXXXXX): a file a shim watches
+ * for, a gate or an arm, made later by sec_create_path(), which asserts it did not exist. */
+void sec_absent_path(char *path_template);
+void sec_create_path(const char *path);
 void sec_slownss_open(void);
 void sec_fakeclock_advance(uint64_t usec);
 /* Asserts that the daemon really runs with the shim loaded. */

@@ -752,15 +752,12 @@ static void unlink_killed_at(const char *call, bool put_back)
         char preload_env[2 * PATH_MAX + 16];
         const char *env[] = { arm_env, call_env, preload_env, NULL };
         struct harness_daemon *d;
-        int fd, r;
+        int r;
 
         if (!shim || access(shim, R_OK) < 0)
                 fail_msg("SHMB_CRASHAT ('%s') is not the crash shim; run the suite with make "
                          "check", shim ? shim : "");
-        fd = mkstemp(arm);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
-        assert_int_equal(unlink(arm), 0);
+        sec_absent_path(arm);
         snprintf(arm_env, sizeof(arm_env), "SHMB_CRASHAT_ARM=%s", arm);
         snprintf(call_env, sizeof(call_env), "SHMB_CRASHAT_CALL=%s", call);
         {
@@ -776,9 +773,7 @@ static void unlink_killed_at(const char *call, bool put_back)
         if (put_back)
                 link_as(d, &sec_id_writer, "rel-c", "rel-kept");
 
-        fd = open(arm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
+        sec_create_path(arm);
         r = sec_unlink(d, &sec_id_creator, "rel-c");
         assert_true(r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN);
         assert_int_equal(harness_daemon_wait_exit(d, HARNESS_TIMEOUT_MS), 0);

@@ -229,15 +229,11 @@ static void test_reload_group_gone(void **state)
         struct harness_daemon_options opts = { .env = env };
         struct harness_daemon *d;
         size_t mark;
-        int fd;
 
         if (!shim || access(shim, R_OK) < 0)
                 fail_msg("SHMB_SLOWNSS ('%s') is not the name service shim; run the suite "
                          "with make check", shim ? shim : "");
-        fd = mkstemp(gone);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
-        assert_int_equal(unlink(gone), 0);
+        sec_absent_path(gone);
         snprintf(gone_env, sizeof(gone_env), "SHMB_FAKENSS_GONE=%s", gone);
         snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s",
                  tl_preload_value(shim, preload, sizeof(preload)));
@@ -247,9 +243,7 @@ static void test_reload_group_gone(void **state)
         reg_assert_owner(harness_shm_path(d, "gu-1"), HARNESS_UID_1, HARNESS_GID_2);
 
         /* The group goes away; the policy stays the same. */
-        fd = open(gone, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
-        assert_int_equal(close(fd), 0);
+        sec_create_path(gone);
         mark = harness_daemon_log_mark(d);
         reg_reload(d, policy);
         sec_expect_log(d, mark, "Object 'gu-1' is gone", NULL, 0, 0);
