@@ -70,7 +70,9 @@ void server_deinit(struct server *s)
         listener_free_all(s);
         safe_close(s->app_dir_fd);
         s->closer = worker_free(s->closer);
-        s->resolver = worker_free(s->resolver);
+        /* The connections are gone, and with them everyone a lookup was for: a lookup that
+         * hangs does not hold the exit up (worker.h). */
+        s->resolver = worker_abandon(s->resolver);
         broker_free(s->broker);
         loop_free(s->loop);
         *s = (struct server) { .tick_fd = -1, .app_dir_fd = -1 };

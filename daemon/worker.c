@@ -46,6 +46,7 @@ struct worker {
         int event_fd;                           /* the thread's "done" signal to the loop */
         struct loop_source *source;
         size_t pending;                         /* pushed, done() not run yet */
+        struct worker *next_left;               /* in left_running (worker_abandon()) */
 };
 
 /* Under the lock: the next job off the queue, or NULL. */
@@ -320,6 +321,46 @@ void worker_drain(struct worker *w)
                 (void) poll(&p, 1, -1);
                 complete(w);
         }
+}
+
+/* A worker left to the process's exit with a thread still in a job: kept reachable, for the
+ * thread still uses it (and leak checkers then say nothing of it). */
+static struct worker *left_running;
+
+struct worker *worker_abandon(struct worker *w)
+{
+        struct worker_job *j, *next;
+        size_t running;
+
+        if (!w)
+                return NULL;
+        pthread_mutex_lock(&w->lock);
+        w->stopping = true;
+        j = w->todo;
+        w->todo = NULL;
+        w->todo_tail = &w->todo;
+        w->n_queued = 0;
+        running = w->n_running;
+        pthread_cond_broadcast(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        /* Queued, never run: done() sees the job as run() left it untouched. */
+        for (; j; j = next) {
+                next = j->next;
+                w->pending--;
+                j->done(j);
+        }
+        /* A thread that finished after the count above completes its job here or in
+         * worker_free(); one still running is not waited for. */
+        complete(w);
+        if (running == 0)
+                return worker_free(w);
+        log_notice("Not waiting for %zu job(s) still running in worker threads (a name "
+                   "service that does not answer?): exiting without them.", running);
+        loop_remove(w->source);
+        w->source = NULL;
+        w->next_left = left_running;
+        left_running = w;
+        return NULL;
 }
 
 struct worker *worker_free(struct worker *w)

@@ -35,6 +35,13 @@ struct worker;
 int worker_new(struct loop *loop, size_t n_threads, struct worker **ret);
 /* Runs what is still queued, completes everything, stops the threads. */
 struct worker *worker_free(struct worker *w);
+/*
+ * At exit, for jobs whose results nobody waits for any more: those still queued complete
+ * without running (their done() must allow that), and a job still running is not waited for.
+ * A name service lookup cannot be taken back from its thread; if one hangs, the worker is
+ * left to the process's exit, with a notice, rather than holding the exit up with it.
+ */
+struct worker *worker_abandon(struct worker *w);
 
 /*
  * Queues @j (the caller keeps it alive until its done() runs), and starts a thread if every

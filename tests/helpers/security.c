@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,7 +208,7 @@ static char fakeclock_env_preload[PATH_MAX];
 static char fakeclock_env_asan[1024];
 static const char *fakeclock_env[4];
 
-static char slownss_gate[64], slownss_env_uid[48], slownss_env_gate[96],
+static char slownss_gate[64], slownss_held[80], slownss_env_uid[48], slownss_env_gate[96],
         slownss_env_preload[2 * PATH_MAX + 16], slownss_env_fake[3][96];
 static const char *slownss_env[7];
 
@@ -223,6 +224,8 @@ const char *const *sec_slownss_env(uid_t uid, const char *name)
         strcpy(slownss_gate, "/tmp/shmb-gate.XXXXXX");
         sec_absent_path(slownss_gate);
         sec_remove_later(slownss_gate);
+        snprintf(slownss_held, sizeof(slownss_held), "%s.waiting", slownss_gate);
+        sec_remove_later(slownss_held);
         snprintf(slownss_env_uid, sizeof(slownss_env_uid), "SHMB_SLOWNSS_UID=%u",
                  (unsigned) uid);
         snprintf(slownss_env_gate, sizeof(slownss_env_gate), "SHMB_SLOWNSS_GATE=%s",
@@ -250,6 +253,17 @@ const char *const *sec_slownss_env(uid_t uid, const char *name)
 void sec_slownss_open(void)
 {
         sec_create_path(slownss_gate);
+}
+
+void sec_slownss_wait_held(void)
+{
+        unsigned ms;
+
+        for (ms = 0; access(slownss_held, F_OK) < 0; ms++) {
+                if (ms == HARNESS_TIMEOUT_MS)
+                        fail_msg("no name lookup came to the gate %s", slownss_gate);
+                (void) poll(NULL, 0, 1);
+        }
 }
 
 void sec_absent_path(char *path_template)

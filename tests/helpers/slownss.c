@@ -14,10 +14,12 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,6 +151,18 @@ int getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t size, struct group
         return real(gid, gr, buf, size, ret);
 }
 
+static void mark_waiting(const char *gate)
+{
+        char path[4096];
+        int fd;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s.waiting", gate) >= sizeof(path))
+                return;
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                (void) close(fd);
+}
+
 int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t size, struct passwd **ret);
 
 int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t size, struct passwd **ret)
@@ -162,7 +176,9 @@ int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t size, struct pass
         if (slow && gate && (uid_t) strtoul(slow, NULL, 10) == uid) {
                 int saved = errno;
 
-                /* A slow server: the answer comes when the test opens the gate. */
+                /* A slow server: the answer comes when the test opens the gate. The test
+                 * may wait for "GATE.waiting" to know a lookup is held there. */
+                mark_waiting(gate);
                 while (access(gate, F_OK) < 0)
                         (void) poll(NULL, 0, 1);
                 errno = saved;

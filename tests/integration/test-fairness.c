@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -423,6 +424,40 @@ static void test_slow_name_service_one_thread(void **state)
 }
 
 /*
+ * SIGTERM while a name lookup hangs: the daemon exits at once, and cleanly. A running
+ * getpwuid_r() cannot be taken back from its thread, and nobody waits for its answer any more
+ * (the connections are closed first). Found by a hostile review: the exit waited for every
+ * lookup, so a name service that never answered held it until the service manager's SIGKILL.
+ */
+static void test_slow_name_service_sigterm(void **state)
+{
+        struct harness_daemon_options opts = { .env = sec_slownss_env(41004, NULL) };
+        struct harness_daemon *d;
+        siginfo_t si = {};
+        size_t mark;
+        int slow, r;
+
+        d = sec_start(per_user_policy, &opts);
+        slow = sec_raw_connect(d, &sec_id_outsider);
+        sec_slownss_wait_held();
+        mark = harness_daemon_log_mark(d);
+
+        assert_int_equal(kill(d->pid, SIGTERM), 0);
+        r = harness_daemon_wait_exit(d, HARNESS_TIMEOUT_MS);
+        sec_slownss_open();
+        if (r < 0)
+                fail_msg("shmbrokerd did not exit on SIGTERM while a lookup hung: %s",
+                         strerror(-r));
+        assert_int_equal(waitid(P_PID, (id_t) d->pid, &si, WEXITED | WNOWAIT), 0);
+        assert_int_equal(si.si_code, CLD_EXITED);
+        assert_int_equal(si.si_status, 0);
+        assert_int_equal(harness_daemon_log_count(d, mark, "Not waiting for 1 job(s) still "
+                                                  "running", NULL), 1);
+        sec_forget_killed();
+        assert_int_equal(close(slow), 0);
+}
+
+/*
  * App sockets are for uids with a user name, and a policy without %u has none looked up at
  * connect: the name is looked up when the app socket is asked for, off the loop as at
  * connect. With the name service slow for 41004 (the uids it does not know are the ones it
@@ -719,6 +754,7 @@ int main(void)
                 SEC_TEST(test_slow_name_service),
                 SEC_TEST(test_slow_name_service_app_socket),
                 SEC_TEST(test_slow_name_service_one_thread),
+                SEC_TEST(test_slow_name_service_sigterm),
                 SEC_TEST(test_threads_on_demand),
                 SEC_TEST(test_idle_threads_leave),
                 cmocka_unit_test_teardown(test_no_thread_to_start, pids_cgroup_teardown),

@@ -4,7 +4,8 @@
  * and complete in the loop's thread, in order with one thread; threads start only when a job
  * needs one, one more while all are busy (a job run but not yet completed keeps none busy), up
  * to the limit; a thread idle for two seconds leaves, and the next job starts one anew;
- * freeing a worker drains it and joins whatever threads it has.
+ * freeing a worker drains it and joins whatever threads it has; abandoning one at exit
+ * waits for no job still running.
  *
  * Threads are counted in /proc/self/status, above those there were before the test (the main
  * one; under ThreadSanitizer, its own as well).
@@ -36,6 +37,7 @@ struct job {
         bool ran;               /* set in the worker's thread */
         pthread_t ran_on;
         bool hold;              /* run() waits for the gate */
+        bool unrun_ok;          /* done() without run(): worker_abandon() */
 };
 
 /* Shared with the jobs: what completed, in which order, and a gate for held jobs. */
@@ -71,7 +73,7 @@ static void job_done(struct worker_job *j)
 
         /* In the loop's thread, after run(), once. */
         assert_true(pthread_equal(pthread_self(), loop_thread));
-        assert_true(x->ran);
+        assert_true(x->ran || x->unrun_ok);
         assert_true(n_done < N_JOBS);
         done_order[n_done++] = x->index;
 }
@@ -286,6 +288,57 @@ static void test_free_drains(void **state)
         wait_threads(0);
 }
 
+/*
+ * Abandoning a worker at exit: a job still queued completes without running, and one still
+ * running is not waited for (its done() never comes). Its thread leaves once the job ends.
+ */
+static void test_abandon(void **state)
+{
+        struct loop *l = *state;
+        struct job held, queued;
+        struct worker *w;
+
+        assert_int_equal(worker_new(l, 1, &w), 0);
+        job_init(&held, 0, true);
+        worker_push(w, &held.job);
+        wait_held(1);
+        job_init(&queued, 1, false);
+        queued.unrun_ok = true;
+        worker_push(w, &queued.job);
+
+        w = worker_abandon(w);
+        assert_null(w);
+        assert_int_equal(n_done, 1);
+        assert_int_equal(done_order[0], 1);
+        assert_false(queued.ran);
+        assert_int_equal(threads_now(), 1);
+
+        /* The held job ends: its thread leaves, and nobody completes it. */
+        set_gate(true);
+        wait_threads(0);
+        assert_true(__atomic_load_n(&held.ran, __ATOMIC_ACQUIRE));
+        assert_int_equal(loop_run_once(l, 0), 0);
+        assert_int_equal(n_done, 1);
+}
+
+/* With nothing running, abandoning is freeing: queued jobs complete unrun, threads joined. */
+static void test_abandon_idle(void **state)
+{
+        struct loop *l = *state;
+        struct job done;
+        struct worker *w;
+
+        assert_int_equal(worker_new(l, 2, &w), 0);
+        set_gate(true);
+        job_init(&done, 0, false);
+        worker_push(w, &done.job);
+        run_until_done(l, 1);
+        w = worker_abandon(w);
+        assert_null(w);
+        assert_int_equal(n_done, 1);
+        wait_threads(0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -293,6 +346,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_grow_then_leave, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_idle_thread_reused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_free_drains, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abandon_idle, setup, teardown),
         };
 
         return cmocka_run_group_tests_name("worker", tests, NULL, NULL);
