@@ -371,10 +371,13 @@ static int app_socket_resolve(struct conn *c, const struct shmb_proto_request *r
         memcpy(p->app, req->app, sizeof(p->app));
         c->app_pending = p;
         r = resolver_lookup(s->resolver, &c->id, app_socket_resolved, c, &c->resolving);
-        if (r < 0) {
+        if (r < 0 || !c->resolving)
                 free(TAKE_PTR(c->app_pending));
+        if (r < 0)
                 return reply(c, req->seq, r, SHMB_PROTO_REASON_NONE);
-        }
+        if (!c->resolving)
+                /* Known from a lookup a moment ago: here and now. */
+                return handle_app_socket(c, req);
         conn_update_events(c);
         return 1;
 }

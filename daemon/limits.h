@@ -36,6 +36,13 @@
  * directory server for that uid not answering) holds one, and the others go on. */
 #define LIMIT_RESOLVER_THREADS 4
 
+/* Answers the name service gave, kept for the uid's next connections (resolver.c): how many
+ * uids, and for how long a name (or, shorter, the answer that the uid has none). A reload
+ * forgets them all. */
+#define LIMIT_RESOLVER_KNOWN 1024
+#define LIMIT_RESOLVER_KNOWN_USEC (60 * 1000000ULL)
+#define LIMIT_RESOLVER_KNOWN_NONE_USEC (10 * 1000000ULL)
+
 /* App sockets (appsock.h): how many one uid may hold open at once (each is a listening socket
  * and a name in the app directory), and how many of the uid's connections (its
  * MaxConnectionsPerUser=) its apps, through all its app sockets together, may take: half,

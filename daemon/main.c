@@ -37,6 +37,7 @@
 #include "policy-store.h"
 #include "privs.h"
 #include "registry.h"
+#include "resolver.h"
 #include "restore.h"
 #include "server.h"
 #include "appsock.h"
@@ -315,6 +316,7 @@ static void reload(struct server *s)
         running_on_kept = NULL;
         broker_set_origin(s->broker, origin, false);
         keep_policy(s->broker);
+        resolver_forget();
         conn_resolve_all(s);
         /* Names the new policy opens (or closes) to a waiter: its wait is answered now. */
         conn_waits_recheck(s);

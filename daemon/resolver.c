@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "hashmap.h"
+#include "limits.h"
+#include "list.h"
 #include "macro.h"
 #include "nss.h"
 #include "resolver.h"
@@ -27,6 +30,7 @@ struct lookup {
         char *user_name;
         bool has_user_group;
         gid_t user_group;
+        bool answered;                  /* false: never run (worker_abandon()) */
         /* The loop's side: those waiting for it, newest first. */
         struct resolve_job *waiters;
 };
@@ -41,6 +45,27 @@ struct resolve_job {
 /* The lookups running or queued, by uid: touched in the loop's thread only. */
 static struct hashmap in_flight;
 static size_t n_in_flight;
+
+/*
+ * Answers kept for a while, by uid, oldest first (each is kept for the same time, so the
+ * oldest is also the first to expire): a uid's next connections are not looked up again, and
+ * do not queue behind lookups that hang for other uids (LIMIT_RESOLVER_KNOWN_USEC). Only an
+ * answer fills it, so uids whose lookups hang cannot push the others out while they hang.
+ * Touched in the loop's thread only.
+ */
+struct known {
+        struct hashmap_entry entry;     /* in known, under key */
+        struct list_node order;         /* in known_order */
+        char key[16];
+        char *user_name;                /* NULL: the uid has no name */
+        bool has_user_group;
+        gid_t user_group;
+        uint64_t until_usec;
+};
+
+static struct hashmap known;
+static struct list_node known_order = LIST_HEAD_INIT(known_order);
+static size_t n_known;
 
 /* The lookups, on plain values: safe in any thread. */
 static void lookup(uid_t uid, char **ret_name, bool *ret_has_group, gid_t *ret_group)
@@ -74,11 +99,76 @@ void resolver_resolve(struct identity *id)
         apply(id, name, has_group, group);
 }
 
+static void known_drop(struct known *k)
+{
+        (void) hashmap_remove(&known, k->key);
+        list_remove(&k->order);
+        free(k->user_name);
+        free(k);
+        if (--n_known == 0)
+                hashmap_deinit(&known);
+}
+
+/* The answer kept for @key, if it is still fresh. */
+static struct known *known_get(const char *key)
+{
+        struct hashmap_entry *e;
+        struct known *k;
+
+        if (n_known == 0 || !(e = hashmap_get(&known, key)))
+                return NULL;
+        k = container_of(e, struct known, entry);
+        if (now_usec() < k->until_usec)
+                return k;
+        known_drop(k);
+        return NULL;
+}
+
+/* Keeps @l's answer; without memory for it, it is simply not kept. */
+static void known_put(const struct lookup *l)
+{
+        struct hashmap_entry *e;
+        struct known *k;
+
+        if (n_known > 0 && (e = hashmap_get(&known, l->key)))
+                known_drop(container_of(e, struct known, entry));
+        if (n_known >= LIMIT_RESOLVER_KNOWN)
+                known_drop(list_entry(list_first(&known_order), struct known, order));
+        k = calloc(1, sizeof(*k));
+        if (!k)
+                return;
+        if (l->user_name && !(k->user_name = strdup(l->user_name))) {
+                free(k);
+                return;
+        }
+        if (n_known == 0 && hashmap_init(&known) < 0) {
+                free(k->user_name);
+                free(k);
+                return;
+        }
+        (void) snprintf(k->key, sizeof(k->key), "%s", l->key);
+        k->entry.key = k->key;
+        k->has_user_group = l->has_user_group;
+        k->user_group = l->user_group;
+        k->until_usec = now_usec() + (l->user_name ? LIMIT_RESOLVER_KNOWN_USEC
+                                                   : LIMIT_RESOLVER_KNOWN_NONE_USEC);
+        hashmap_put(&known, &k->entry);
+        list_append(&known_order, &k->order);
+        n_known++;
+}
+
+void resolver_forget(void)
+{
+        while (n_known > 0)
+                known_drop(list_entry(list_first(&known_order), struct known, order));
+}
+
 static void lookup_run(struct worker_job *j)
 {
         struct lookup *l = container_of(j, struct lookup, job);
 
         lookup(l->uid, &l->user_name, &l->has_user_group, &l->user_group);
+        l->answered = true;
 }
 
 static void lookup_done(struct worker_job *j)
@@ -89,6 +179,8 @@ static void lookup_done(struct worker_job *j)
         (void) hashmap_remove(&in_flight, l->key);
         if (--n_in_flight == 0)
                 hashmap_deinit(&in_flight);
+        if (l->answered)
+                known_put(l);
         /* A callback may free other connections, whose waiters are cancelled then: each is
          * looked at only when its turn comes, and freed after. */
         for (; w; w = next) {
@@ -140,10 +232,22 @@ int resolver_lookup(struct worker *resolver, struct identity *id,
 {
         struct resolve_job *r;
         struct lookup *l;
+        struct known *k;
+        char key[16];
 
         *ret = NULL;
         if (!resolver) {
                 resolver_resolve(id);
+                return 0;
+        }
+        (void) snprintf(key, sizeof(key), "%u", (unsigned) id->uid);
+        k = known_get(key);
+        if (k) {
+                char *name = k->user_name ? strdup(k->user_name) : NULL;
+
+                if (!name && k->user_name)
+                        return -ENOMEM;
+                apply(id, name, k->has_user_group, k->user_group);
                 return 0;
         }
         r = calloc(1, sizeof(*r));

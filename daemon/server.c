@@ -17,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "reconcile.h"
+#include "resolver.h"
 #include "server.h"
 #include "worker.h"
 
@@ -73,6 +74,7 @@ void server_deinit(struct server *s)
         /* The connections are gone, and with them everyone a lookup was for: a lookup that
          * hangs does not hold the exit up (worker.h). */
         s->resolver = worker_abandon(s->resolver);
+        resolver_forget();
         broker_free(s->broker);
         loop_free(s->loop);
         *s = (struct server) { .tick_fd = -1, .app_dir_fd = -1 };

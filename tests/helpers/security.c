@@ -255,6 +255,13 @@ void sec_slownss_open(void)
         sec_create_path(slownss_gate);
 }
 
+void sec_slownss_close(void)
+{
+        assert_int_equal(unlink(slownss_gate), 0);
+        if (unlink(slownss_held) < 0)
+                assert_int_equal(errno, ENOENT);
+}
+
 void sec_slownss_wait_held(void)
 {
         unsigned ms;

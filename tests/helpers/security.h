@@ -138,6 +138,8 @@ void sec_create_path(const char *path);
 void sec_slownss_open(void);
 /* Waits until a lookup is held at the gate (the shim marks it), at most HARNESS_TIMEOUT_MS. */
 void sec_slownss_wait_held(void);
+/* Closes the gate again: the next lookup of the uid is held there. */
+void sec_slownss_close(void);
 void sec_fakeclock_advance(uint64_t usec);
 /* Asserts that the daemon really runs with the shim loaded. */
 void sec_assert_fakeclock(const struct harness_daemon *d);

@@ -321,6 +321,99 @@ static void test_reload_brings_user_names(void **state)
 }
 
 /*
+ * A uid's name, once the name service gave it, is kept for its next connections (a minute):
+ * they are served at once even while the service hangs for that uid, and do not queue behind
+ * lookups that hang for others. A reload forgets it: the next connection waits for a new
+ * lookup. Before, every connection was looked up anew.
+ */
+static void test_known_names(void **state)
+{
+        static const char policy[] =
+                "[Segment home]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "MaxSize=64K\n";
+        struct harness_daemon_options opts = {
+                .env = sec_slownss_env(41004, "shmbfake41004"),
+        };
+        static uint8_t pkt[SHMB_PROTO_MSG_MAX];
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        struct pollfd pfd;
+        int conns[3], i;
+        size_t n;
+
+        d = sec_start(policy, &opts);
+        for (i = 0; i < 3; i++) {
+                conns[i] = sec_raw_connect(d, &sec_id_outsider);
+                n = sec_enc_name(pkt, SHMB_PROTO_STAT, (uint32_t) i, "shmbfake41004-x");
+                assert_int_equal(sec_raw_send(conns[i], pkt, n, NULL, 0), 0);
+                if (i != 1) {
+                        /* Looked up: held at the gate, unanswered, until it opens. */
+                        sec_slownss_wait_held();
+                        pfd = (struct pollfd) { .fd = conns[i], .events = POLLIN };
+                        assert_int_equal(poll(&pfd, 1, 0), 0);
+                        sec_slownss_open();
+                }
+                /* ENOENT: its name matched the rule (without one, EACCES). */
+                assert_int_equal(sec_raw_reply(conns[i], &reply, NULL), 0);
+                assert_int_equal(reply.seq, (uint32_t) i);
+                assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+                assert_int_equal(reply.error, ENOENT);
+                if (i != 1)
+                        sec_slownss_close();
+                /* After the second, a reload: it forgets the name. */
+                if (i == 1)
+                        reg_reload(d, policy);
+        }
+        for (i = 0; i < 3; i++)
+                assert_int_equal(close(conns[i]), 0);
+        sec_finish();
+}
+
+/*
+ * The same for an app socket asked for under a policy without %u, whose name is looked up at
+ * the request: known from the first request, the second is answered at once.
+ */
+static void test_known_names_app_socket(void **state)
+{
+        static const char policy[] =
+                "[Segment s]\n"
+                "Names=rn-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n";
+        static const char *const apps[] = { "org.example.One", "org.example.Two" };
+        struct harness_daemon_options opts = {
+                .env = sec_slownss_env(41004, "shmbfake41004"),
+        };
+        static uint8_t pkt[SHMB_PROTO_MSG_MAX];
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        int conns[2], i, n;
+
+        d = sec_start(policy, &opts);
+        for (i = 0; i < 2; i++) {
+                conns[i] = sec_raw_connect(d, &sec_id_outsider);
+                n = shmb_proto_encode_app_socket(pkt, sizeof(pkt), (uint32_t) i, apps[i]);
+                assert_true(n > 0);
+                assert_int_equal(sec_raw_send(conns[i], pkt, (size_t) n, NULL, 0), 0);
+                if (i == 0) {
+                        sec_slownss_wait_held();
+                        sec_slownss_open();
+                }
+                assert_int_equal(sec_raw_reply(conns[i], &reply, NULL), 0);
+                assert_int_equal(reply.seq, (uint32_t) i);
+                assert_int_equal(reply.type, SHMB_PROTO_REPLY_APP_SOCKET);
+                if (i == 0)
+                        sec_slownss_close();
+        }
+        for (i = 0; i < 2; i++)
+                assert_int_equal(close(conns[i]), 0);
+        sec_finish();
+}
+
+/*
  * A WAIT made before a reload that brings %u, by a user whose name is being looked up when
  * the reload decides the waits again: it is decided once the name is known, by the new
  * policy, not refused meanwhile for want of a name. Found by a hostile review: the reload
@@ -849,6 +942,8 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_group_gone),
         SEC_TEST(test_reload_brings_user_names),
         SEC_TEST(test_reload_wait_waits_for_user_name),
+        SEC_TEST(test_known_names),
+        SEC_TEST(test_known_names_app_socket),
         SEC_TEST(test_reload_undoes_sticky_bit),
         SEC_TEST(test_reload_large_acl_untouched),
         SEC_TEST(test_reload_owner_group),
