@@ -169,11 +169,48 @@ static bool names_an_app(const struct policy_rule *rule)
                list_names_an_app(rule->read_only, rule->n_read_only);
 }
 
+static int mixed_names(struct policy_parser *ps, const struct policy_rule *rule,
+                       const char *specifiers, const char *who, const char *key)
+{
+        return policy_parser_error_at(ps, rule->line, "[Segment %s] mixes Names= patterns with "
+                                      "%s and without: each %s's objects would be handed to "
+                                      "every %s whose %s they match; put the other names in a "
+                                      "rule of their own", rule->id, specifiers, who, who, key);
+}
+
+/*
+ * Per-user and per-app, derived once here, so that requests never scan the patterns for them.
+ * A rule is one kind of namespace: a per-user pattern beside a shared one would make the
+ * rule's objects under the per-user prefix shared too (user "alice" matches "alice-x-*", the
+ * names of user "alice-x", through "%u-*"), so mixing them is refused, and likewise for %a.
+ */
+static int derive_namespace(struct policy_parser *ps, struct policy_rule *rule)
+{
+        size_t i, n_user = 0, n_app = 0;
+
+        for (i = 0; i < rule->n_names; i++) {
+                bool u = pattern_has_specifier(rule->names[i], 'u');
+
+                if (u || pattern_has_specifier(rule->names[i], 'U'))
+                        n_user++;
+                if (pattern_has_specifier(rule->names[i], 'a'))
+                        n_app++;
+                if (u)
+                        ps->policy->needs_user_names = true;
+        }
+        if (n_user > 0 && n_user < rule->n_names)
+                return mixed_names(ps, rule, "%u or %U", "user", "name");
+        if (n_app > 0 && n_app < rule->n_names)
+                return mixed_names(ps, rule, "%a", "app", "id");
+        rule->per_user = n_user > 0;
+        rule->per_app = n_app > 0;
+        return 0;
+}
+
 /* Closes the open section, if any: the checks that need the whole section happen here. */
 static int end_section(struct policy_parser *ps)
 {
         struct policy_rule *rule;
-        size_t i;
         int r;
 
         if (ps->section != POLICY_SECTION_SEGMENT) {
@@ -189,19 +226,9 @@ static int end_section(struct policy_parser *ps)
                 return policy_parser_error_at(ps, rule->line, "[Segment %s] has no Names=",
                                               rule->id);
 
-        /* Derived once here, so that requests never scan the patterns for them. */
-        rule->per_user = true;
-        rule->per_app = true;
-        for (i = 0; i < rule->n_names; i++) {
-                bool u = pattern_has_specifier(rule->names[i], 'u');
-
-                if (!u && !pattern_has_specifier(rule->names[i], 'U'))
-                        rule->per_user = false;
-                if (!pattern_has_specifier(rule->names[i], 'a'))
-                        rule->per_app = false;
-                if (u)
-                        ps->policy->needs_user_names = true;
-        }
+        r = derive_namespace(ps, rule);
+        if (r < 0)
+                return r;
         if (rule->owner.kind == ID_SPEC_REQUESTER_NAME ||
             rule->group.kind == ID_SPEC_REQUESTER_NAME)
                 ps->policy->needs_user_names = true;

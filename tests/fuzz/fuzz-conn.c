@@ -78,7 +78,15 @@ static const char quota_text[] =
         "\n";
 static const char policy_text[] =
         "[Segment mem]\n"
-        "Names=m-* %U-mem-*\n"
+        "Names=m-*\n"
+        "Create=41001 0\n"
+        "ReadWrite=41001 @100\n"
+        "ReadOnly=*\n"
+        "MaxSize=64K\n"
+        "Backend=memfd\n"
+        "\n"
+        "[Segment mine]\n"
+        "Names=%U-mem-*\n"
         "Create=41001 0\n"
         "ReadWrite=41001 @100\n"
         "ReadOnly=*\n"

@@ -1050,6 +1050,13 @@ static void test_a23_bad_policy_files(void **state)
                 { "Names=a-*\n", 1 },
                 { "[Segment a]\nNames=a-*\n\n[Segment a]\nNames=b-*\n", 4 },
                 { "[Segment a]\nNames=a-*\nBackend=disk\n", 3 },
+                /* A per-user (or per-app) pattern beside a shared one: user "alice" would be
+                 * handed "alice-x-secret" of user "alice-x" through "%u-*". Found by a hostile
+                 * review; the old code loaded both and did no creator check. */
+                { "[Segment p]\nNames=%u-* scratch-*\nCreate=*\nReadWrite=*\nOwner=%u\n"
+                  "Mode=0600\n", 1 },
+                { "[Segment p]\nNames=%u-%a-* %u-common-*\nCreate=app:*\nReadWrite=app:*\n",
+                  1 },
         };
         char dir[] = "/tmp/shmb-sec-policy.XXXXXX", path[64], where[PATH_MAX + 16];
         struct harness_exec_result res = {};

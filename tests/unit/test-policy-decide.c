@@ -273,8 +273,6 @@ static void test_owner_plausible(void **state)
                 { "Names=%u-*\nOwner=%u", "daemon-x", 0, (gid_t) -1, false },
                 { "Names=%u-*\nOwner=%u", "root-x", 0, 4242, false },
                 { "Names=%u-*\nOwner=%u", "x-x", 4242, (gid_t) -1, false },  /* no name */
-                { "Names=%u-* shared\nOwner=%u", "shared", 1, (gid_t) -1, true },
-                { "Names=%u-* shared\nOwner=%u", "shared", 4242, (gid_t) -1, false },
                 /* %U */
                 { "Names=u%U-*\nOwner=%U", "u4242-x", 4242, (gid_t) -1, true },
                 { "Names=u%U-*\nOwner=%U", "u4242-x", 4243, (gid_t) -1, false },
@@ -527,7 +525,6 @@ static void test_creator_matches(void **state)
         } cases[] = {
                 /* neither: anyone the rights allow */
                 { "Names=x-*", 1000, NULL, 1001, NULL, true },
-                { "Names=x-* %u-*\nOwner=%u", 1000, NULL, 1001, NULL, true },
                 /* per-user: %u or %U in every name, whoever owns the files */
                 { "Names=%u-*\nOwner=%u", 1000, NULL, 1000, NULL, true },
                 { "Names=%u-*\nOwner=%u", 1000, NULL, 1001, NULL, false },

@@ -171,7 +171,13 @@ static void test_overlaps(void **state)
                 /* Different plain text before %u, or %U, or the same rule: no warning. */
                 { "[Segment x]\nNames=a%u-x-*\n[Segment u]\nNames=b%u-*\n", { }, 0 },
                 { "[Segment x]\nNames=%U-x-*\n[Segment u]\nNames=%U-*\n", { }, 0 },
-                { "[Segment u]\nNames=%u-x-* %u-*\n", { }, 0 },
+                { "[Segment u]\nNames=%u-x-* %U-*\n", { }, 0 },
+                /* A per-user pattern beside a shared one: refused, whatever the order. */
+                { "[Segment u]\nCreate=*\nNames=%u-* scratch-*\n",
+                  { { E, 1, "[Segment u] mixes Names= patterns with %u or %U and without" } },
+                  1 },
+                { "[Segment u]\nNames=x-* u%U-*\n",
+                  { { E, 1, "mixes Names= patterns with %u or %U and without" } }, 1 },
         };
 
         run_cases(cases, ELEMENTSOF(cases));
@@ -209,10 +215,12 @@ static void test_app_rules(void **state)
         static const struct lint_case cases[] = {
                 { "[Segment a]\nNames=%u-%a-*\nCreate=*\nReadWrite=*\n",
                   { { W, 1, "[Segment a] matches only app connections" } }, 1 },
-                { "[Segment a]\nNames=%u-%a-* x-%a\n",
+                { "[Segment a]\nNames=%u-%a-* %u-x-%a\n",
                   { { W, 1, "grants nothing to an app: principal" } }, 1 },
                 { "[Segment a]\nNames=%u-%a-*\nReadOnly=app:org.x.*\n", { }, 0 },
-                { "[Segment a]\nNames=%u-%a-* plain\nCreate=*\n", { }, 0 },
+                /* One kind of namespace per rule: app's and user's apart. */
+                { "[Segment a]\nNames=%u-%a-* %u-plain\nCreate=*\n",
+                  { { E, 1, "mixes Names= patterns with %a and without" } }, 1 },
         };
 
         run_cases(cases, ELEMENTSOF(cases));
