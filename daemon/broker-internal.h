@@ -45,6 +45,9 @@ int broker_resolve(struct request_ctx *c);
 /* The object at the name under the caller's rule, or -ENOENT (NO_OBJECT; ORPHAN to its
  * creator and the admins) - also when it is another rule's or another creator's. */
 int broker_lookup_own(struct request_ctx *c, struct object **ret);
+/* The same, and -ENOENT also for an object whose lifetime is over (lifetime_over()): it is
+ * being removed, and is neither opened, sized nor published any more. */
+int broker_lookup_live(struct request_ctx *c, struct object **ret);
 
 /* The storage of @o is gone or replaced: forget @o. Returns -ENOENT. */
 int broker_lost(struct request_ctx *c, struct object *o);

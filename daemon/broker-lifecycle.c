@@ -170,7 +170,7 @@ static int decide_publish(struct request_ctx *c, struct object **ret)
         if (!(c->rights & (POLICY_RIGHT_CREATE | POLICY_RIGHT_READ)))
                 return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_READ,
                                      "the rule does not let the caller read");
-        r = broker_lookup_own(c, &o);
+        r = broker_lookup_live(c, &o);
         if (r < 0)
                 return r;
         if (object_created_by(o, c->id))
@@ -323,7 +323,7 @@ int broker_handle_resize(struct request_ctx *c, void *buf, size_t size)
         if (!(c->rights & (POLICY_RIGHT_CREATE | POLICY_RIGHT_READ)))
                 return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
                                      "the rule does not let the caller create");
-        r = broker_lookup_own(c, &o);
+        r = broker_lookup_live(c, &o);
         if (r < 0)
                 return r;
         if (!object_created_by(o, c->id))

@@ -530,6 +530,21 @@ int broker_lookup_own(struct request_ctx *c, struct object **ret)
         return 0;
 }
 
+int broker_lookup_live(struct request_ctx *c, struct object **ret)
+{
+        struct object *o;
+        int r;
+
+        r = broker_lookup_own(c, &o);
+        if (r < 0)
+                return r;
+        if (lifetime_over(o))
+                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT,
+                                     "its lifetime is over; it is being removed");
+        *ret = o;
+        return 0;
+}
+
 void broker_forget_lost(struct broker *b, struct object *o)
 {
         char esc[LOG_ESCAPE_MAX];
@@ -756,12 +771,9 @@ int broker_decide_open(struct request_ctx *c, uint32_t asked, struct object **re
         r = grant_access(c, NULL, asked, ret_access);
         if (r < 0)
                 return r;
-        r = broker_lookup_own(c, &o);
+        r = broker_lookup_live(c, &o);
         if (r < 0)
                 return r;
-        if (lifetime_over(o))
-                return broker_refuse(c, -ENOENT, SHMB_PROTO_REASON_NO_OBJECT,
-                                     "its lifetime is over; it is being removed");
         r = grant_access(c, o, asked, ret_access);
         if (r < 0)
                 return r;

@@ -76,6 +76,31 @@ static void test_span_deadline(void **state)
         sec_finish();
 }
 
+/*
+ * Past its deadline, before a tick has removed it, an object is not opened, nor sized, nor
+ * published: RESIZE and PUBLISH answer as for a name without an object, as OPEN does. Found by
+ * a review: those two did not look at the lifetime. (Should the tick come first, the object is
+ * gone and the answer is the same.)
+ */
+static void test_span_over_not_sized_nor_published(void **state)
+{
+        struct harness_daemon *d = lc_start(lc_policy, true);
+        struct shmb_client *c;
+
+        assert_int_equal(lc_create(d, &sec_id_creator, "span-fresh", 0, SHMB_LIFETIME_SPAN,
+                                   LC_HOUR, NULL), 0);
+        create_span(d, "span-pub", LC_HOUR);
+        lc_advance(LC_HOUR + MARGIN);
+        c = sec_client(d, &sec_id_creator);
+        assert_int_equal(shmb_resize(c, "span-fresh", 4096), -ENOENT);
+        assert_int_equal(shmb_publish(c, "span-pub", SHMB_PUBLISH_SEAL), -ENOENT);
+        shmb_client_free(c);
+        (void) lc_wait_gone(d, "span-fresh", LC_REMOVAL_MS);
+        (void) lc_wait_gone(d, "span-pub", LC_REMOVAL_MS);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_finish();
+}
+
 /* An open (OPEN and OPEN_BATCH, read-only or not) pushes the deadline; a STAT does not. */
 static void test_span_open_pushes(void **state)
 {
@@ -225,6 +250,7 @@ static void test_span_many(void **state)
 const struct CMUnitTest lc_tests_span[] = {
         LC_TEST(test_span_deadline),
         LC_TEST(test_span_open_pushes),
+        LC_TEST(test_span_over_not_sized_nor_published),
         LC_TEST(test_span_restart_sigterm),
         LC_TEST(test_span_restart_sigkill),
         LC_TEST(test_span_expired_while_down),
