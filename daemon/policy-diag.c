@@ -6,7 +6,8 @@
  * a terminal (--check-policy) or the journal. A carriage return could overwrite what an
  * administrator reads, an escape sequence could do worse, so every byte that is not printable
  * text is escaped as \xNN when a diagnostic is added. Valid UTF-8 is kept (user names and
- * object names may be UTF-8); C1 controls are escaped even when validly encoded.
+ * object names may be UTF-8); C1 controls and the bidi controls are escaped even when validly
+ * encoded (text_char_unsafe()).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "policy-diag.h"
+#include "textsafe.h"
 
 void policy_diags_clear(struct policy_diags *d)
 {
@@ -55,8 +57,9 @@ static size_t utf8_len(const unsigned char *s)
         if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
             (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
-        /* C1 controls: CSI (U+009B) starts escape sequences on many terminals. */
-        if (cp >= 0x80 && cp <= 0x9f)
+        /* C1 controls (CSI, U+009B, starts escape sequences on many terminals), and the
+         * invisible ones that reorder what an administrator reads (bidi controls). */
+        if (text_char_unsafe(cp))
                 return 0;
         return n;
 }

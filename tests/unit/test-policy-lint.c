@@ -250,6 +250,10 @@ static void test_escape(void **state)
                 { "caf\xc3\xa9", "caf\xc3\xa9" },               /* UTF-8 stays */
                 { "\xe2\x82\xac 5", "\xe2\x82\xac 5" },
                 { "csi\xc2\x9b", "csi\\xc2\\x9b" },             /* C1 in UTF-8 */
+                /* Bidi controls: RLO, RLI, and the line separator. */
+                { "a\xe2\x80\xae" "exe.txt", "a\\xe2\\x80\\xae" "exe.txt" },
+                { "b\xe2\x81\xa7" "c", "b\\xe2\\x81\\xa7" "c" },
+                { "l\xe2\x80\xa8m", "l\\xe2\\x80\\xa8m" },
                 { "raw\x9b", "raw\\x9b" },                      /* not UTF-8 */
                 { "cut\xe2\x82", "cut\\xe2\\x82" },
                 { "over\xc0\xaf", "over\\xc0\\xaf" },           /* overlong */
