@@ -207,6 +207,40 @@ static int derive_namespace(struct policy_parser *ps, struct policy_rule *rule)
         return 0;
 }
 
+static bool names_group(const struct principal *v, size_t n, gid_t gid)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (v[i].kind == PRINCIPAL_GROUP && v[i].id == gid)
+                        return true;
+        return false;
+}
+
+/*
+ * Group= with a Mode= that lets the group write, and that group a reader only: its members
+ * could write the file in the object directory, so the broker hands them no fd at all (a
+ * reader the file lets write is refused: broker_check_inode_access()). Fails closed, but is
+ * surely not what was meant.
+ */
+static int check_group_write(struct policy_parser *ps, const struct policy_rule *rule)
+{
+        unsigned line = ps->key_line[POLICY_KEY_MODE] ? ps->key_line[POLICY_KEY_MODE]
+                                                      : rule->line;
+
+        if (rule->backend != POLICY_BACKEND_SHM || rule->group.kind != ID_SPEC_FIXED ||
+            !(rule->mode & 0020) ||
+            !names_group(rule->read_only, rule->n_read_only, (gid_t) rule->group.id) ||
+            names_group(rule->read_write, rule->n_read_write, (gid_t) rule->group.id))
+                return 0;
+        return policy_parser_warning_at(ps, line, "[Segment %s] Mode=%04o lets the group of "
+                                        "Group= (gid %u) write in the object directory, but "
+                                        "ReadOnly= names that group: the broker hands its "
+                                        "members no fd at all; take the group's write bit "
+                                        "away, or name the group in ReadWrite=", rule->id,
+                                        (unsigned) rule->mode, (unsigned) rule->group.id);
+}
+
 /* Closes the open section, if any: the checks that need the whole section happen here. */
 static int end_section(struct policy_parser *ps)
 {
@@ -248,6 +282,9 @@ static int end_section(struct policy_parser *ps)
                 if (r < 0)
                         return r;
         }
+        r = check_group_write(ps, rule);
+        if (r < 0)
+                return r;
         if (rule->per_app && !names_an_app(rule))
                 return policy_parser_warning_at(ps, rule->line, "[Segment %s] matches only app "
                                                 "connections (every Names= pattern holds %%a) "

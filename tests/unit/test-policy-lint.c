@@ -183,6 +183,25 @@ static void test_overlaps(void **state)
         run_cases(cases, ELEMENTSOF(cases));
 }
 
+/* A group that Mode= lets write, named a reader: its members would get no fd at all. */
+static void test_group_write_reader(void **state)
+{
+        static const struct lint_case cases[] = {
+                { "[Segment a]\nNames=a\nGroup=0\nMode=0660\nReadOnly=@0\n",
+                  { { W, 4, "lets the group of Group= (gid 0) write" } }, 1 },
+                /* Read only by mode, a writer by rule, or another group: no word. */
+                { "[Segment a]\nNames=a\nGroup=0\nMode=0640\nReadOnly=@0\n", { }, 0 },
+                { "[Segment a]\nNames=a\nGroup=0\nMode=0660\nReadOnly=@0\nReadWrite=@0\n",
+                  { }, 0 },
+                { "[Segment a]\nNames=a\nGroup=0\nMode=0660\nReadOnly=@1\n", { }, 0 },
+                { "[Segment a]\nNames=a\nGroup=0\nMode=0660\nReadOnly=@0\nBackend=memfd\n",
+                  { { W, 3, "Group= does not apply to Backend=memfd" },
+                    { W, 4, "Mode= does not apply to Backend=memfd" } }, 2 },
+        };
+
+        run_cases(cases, ELEMENTSOF(cases));
+}
+
 /* Names that do not resolve are warnings: the policy loads, and they match nobody. */
 static void test_unresolved(void **state)
 {
@@ -329,6 +348,7 @@ int main(void)
                 cmocka_unit_test(test_overlaps),
                 cmocka_unit_test(test_unresolved),
                 cmocka_unit_test(test_app_rules),
+                cmocka_unit_test(test_group_write_reader),
                 cmocka_unit_test(test_default_is_clean),
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_add_format),
