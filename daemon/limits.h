@@ -35,6 +35,9 @@
 /* Threads looking up user names for new connections (resolver.c): a lookup that hangs (a
  * directory server for that uid not answering) holds one, and the others go on. */
 #define LIMIT_RESOLVER_THREADS 4
+/* ... and up to this many more while lookups have been running for over a second: those hang,
+ * and the threads past them take the other uids' lookups. */
+#define LIMIT_RESOLVER_THREADS_STUCK 12
 
 /* Answers the name service gave, kept for the uid's next connections (resolver.c): how many
  * uids, and for how long a name (or, shorter, the answer that the uid has none). A reload

@@ -820,6 +820,7 @@ static int run(void)
                 log_error_errno(r, "Cannot set up the workers: %m");
                 goto out;
         }
+        worker_allow_stuck(s.resolver, LIMIT_RESOLVER_THREADS_STUCK);
 
         status_notify(&s, "READY=1\n", NULL);
         while (!loop_exiting(s.loop)) {

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "worker.h"
@@ -24,11 +25,15 @@
  * all have (worker.h says why that matters). The next job starts one anew. */
 #define WORKER_IDLE_SEC 2
 
+/* A job running this long is stuck, as far as the limit goes (worker_allow_stuck()). */
+#define WORKER_STUCK_USEC 1000000
+
 struct worker_thread {
         struct worker *w;
         pthread_t id;
         bool joinable;          /* started and not joined yet; the loop's thread's alone */
         bool exited;            /* under the lock: it left (idle), the loop may join it */
+        uint64_t busy_since;    /* under the lock: when its job began; 0 while it has none */
 };
 
 struct worker {
@@ -37,6 +42,7 @@ struct worker {
         size_t n_queued;                        /* under the lock: in todo */
         size_t n_running;                       /* under the lock: taken by a thread, running */
         size_t max_threads;
+        size_t max_stuck;                       /* threads past max_threads for stuck jobs */
         bool warned;                            /* a start failed; logged until one succeeds */
         pthread_mutex_t lock;
         pthread_cond_t wake;                    /* on CLOCK_MONOTONIC */
@@ -100,12 +106,14 @@ static void *worker_main(void *userdata)
                 struct worker_job *j = take_locked(w);
 
                 w->n_running++;
+                t->busy_since = now_usec();
                 pthread_mutex_unlock(&w->lock);
 
                 j->run(j);
 
                 pthread_mutex_lock(&w->lock);
                 w->n_running--;
+                t->busy_since = 0;
                 finish_locked(w, j);
         }
         /* Decided under the lock: a job pushed before now was seen above and taken; one pushed
@@ -250,21 +258,53 @@ static int worker_start(struct worker *w)
         return r;
 }
 
+/* Under the lock: the threads in one job for longer than WORKER_STUCK_USEC, as many as the
+ * worker may start past its limit for them. */
+static size_t stuck_locked(const struct worker *w)
+{
+        uint64_t now = w->max_stuck > 0 ? now_usec() : 0;
+        size_t i, n = 0;
+
+        for (i = 0; i < WORKER_THREADS_MAX && n < w->max_stuck; i++) {
+                const struct worker_thread *t = &w->threads[i];
+
+                if (t->busy_since != 0 && now - t->busy_since > WORKER_STUCK_USEC)
+                        n++;
+        }
+        return n;
+}
+
 /*
- * One thread more when more jobs wait than threads are free to take them, within the limit.
- * Counted under the lock, so that a thread leaving is not relied on and two calls do not take
- * one slot.
+ * One thread more when more jobs wait than threads are free to take them, within the limit
+ * (and past it by the threads stuck, if allowed). Counted under the lock, so that a thread
+ * leaving is not relied on and two calls do not take one slot. Return: 1 (one started), 0, or
+ * -errno.
  */
 static int worker_grow(struct worker *w)
 {
         bool grow;
+        int r;
 
         pthread_mutex_lock(&w->lock);
-        grow = w->n_threads < w->max_threads && w->n_queued > w->n_threads - w->n_running;
+        grow = w->n_queued > w->n_threads - w->n_running &&
+               w->n_threads < WORKER_THREADS_MAX &&
+               (w->n_threads < w->max_threads ||
+                w->n_threads < w->max_threads + stuck_locked(w));
         if (grow)
                 w->n_threads++;
         pthread_mutex_unlock(&w->lock);
-        return grow ? worker_start(w) : 0;
+        if (!grow)
+                return 0;
+        r = worker_start(w);
+        return r < 0 ? r : 1;
+}
+
+void worker_allow_stuck(struct worker *w, size_t n)
+{
+        pthread_mutex_lock(&w->lock);
+        w->max_stuck = n < WORKER_THREADS_MAX - w->max_threads ? n
+                                                               : WORKER_THREADS_MAX - w->max_threads;
+        pthread_mutex_unlock(&w->lock);
 }
 
 void worker_push(struct worker *w, struct worker_job *j)
@@ -284,8 +324,12 @@ void worker_push(struct worker *w, struct worker_job *j)
 
 void worker_retry(struct worker *w)
 {
-        if (w)
-                (void) worker_grow(w);
+        size_t i;
+
+        /* As many as the jobs waiting need: threads that got stuck since the last tick may let
+         * more than one start. */
+        for (i = 0; w && i < WORKER_THREADS_MAX && worker_grow(w) > 0; i++)
+                ;
 }
 
 /* The jobs still queued, run in the loop's thread: only when the worker goes and no thread can

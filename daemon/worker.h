@@ -51,6 +51,13 @@ struct worker *worker_abandon(struct worker *w);
  */
 void worker_push(struct worker *w, struct worker_job *j);
 
+/*
+ * Lets the worker start up to @n threads past its limit while that many of its threads have
+ * been in one job for over a second: a job that hangs (a name service that never answers)
+ * then holds its thread, not the others' turn. Not for a worker whose jobs must run in order.
+ */
+void worker_allow_stuck(struct worker *w, size_t n);
+
 /* Starts a thread for jobs that wait for one, if one can be had now: every second (the
  * server's tick). NULL: nothing. */
 void worker_retry(struct worker *w);

@@ -209,8 +209,8 @@ static char fakeclock_env_asan[1024];
 static const char *fakeclock_env[4];
 
 static char slownss_gate[64], slownss_held[80], slownss_env_uid[48], slownss_env_gate[96],
-        slownss_env_preload[2 * PATH_MAX + 16], slownss_env_fake[3][96];
-static const char *slownss_env[7];
+        slownss_env_preload[2 * PATH_MAX + 16], slownss_env_fake[3][96], slownss_env_last[48];
+static const char *slownss_env[8];
 
 const char *const *sec_slownss_env(uid_t uid, const char *name)
 {
@@ -246,6 +246,20 @@ const char *const *sec_slownss_env(uid_t uid, const char *name)
                 slownss_env[n++] = slownss_env_fake[1];
                 slownss_env[n++] = slownss_env_fake[2];
         }
+        slownss_env[n] = NULL;
+        return slownss_env;
+}
+
+const char *const *sec_slownss_env_range(uid_t first, uid_t last)
+{
+        size_t n;
+
+        (void) sec_slownss_env(first, NULL);
+        for (n = 0; slownss_env[n]; n++)
+                ;
+        snprintf(slownss_env_last, sizeof(slownss_env_last), "SHMB_SLOWNSS_UID_LAST=%u",
+                 (unsigned) last);
+        slownss_env[n++] = slownss_env_last;
         slownss_env[n] = NULL;
         return slownss_env;
 }

@@ -130,6 +130,8 @@ const char *const *sec_fakeclock_env(void);
  * runtime preloaded first (tl_preload_value()). One per case.
  */
 const char *const *sec_slownss_env(uid_t uid, const char *name);
+/* The same for every uid from @first to @last, none of them named. */
+const char *const *sec_slownss_env_range(uid_t first, uid_t last);
 
 /* A name in /tmp that nothing has yet (@path_template ends in XXXXXX): a file a shim watches
  * for, a gate or an arm, made later by sec_create_path(), which asserts it did not exist. */

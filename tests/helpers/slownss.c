@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * slownss.c - an LD_PRELOAD shim for the integration tests: a name service that is slow for
- * one uid. getpwuid_r() of uid $SHMB_SLOWNSS_UID waits until the file $SHMB_SLOWNSS_GATE
- * exists, then answers as usual; every other lookup answers at once.
+ * one uid, or a range. getpwuid_r() of uid $SHMB_SLOWNSS_UID (to $SHMB_SLOWNSS_UID_LAST, if
+ * set) waits until the file $SHMB_SLOWNSS_GATE exists, then answers as usual; every other
+ * lookup answers at once.
  *
  * This is LDAP or SSSD taking its time, under the test's control: the test opens the gate
  * when it has seen what it wanted to see meanwhile (other clients served), so nothing in it
@@ -171,9 +172,11 @@ int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t size, struct pass
                 (int (*)(uid_t, struct passwd *, char *, size_t, struct passwd **))
                         dlsym(RTLD_NEXT, "getpwuid_r");
         const char *slow = getenv("SHMB_SLOWNSS_UID"), *gate = getenv("SHMB_SLOWNSS_GATE");
+        const char *last = getenv("SHMB_SLOWNSS_UID_LAST");
         struct fake f;
 
-        if (slow && gate && (uid_t) strtoul(slow, NULL, 10) == uid) {
+        if (slow && gate && uid >= (uid_t) strtoul(slow, NULL, 10) &&
+            uid <= (uid_t) strtoul(last ? last : slow, NULL, 10)) {
                 int saved = errno;
 
                 /* A slow server: the answer comes when the test opens the gate. The test

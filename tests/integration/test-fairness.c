@@ -424,6 +424,43 @@ static void test_slow_name_service_one_thread(void **state)
 }
 
 /*
+ * Lookups that hang for more uids than the resolver has threads: once they have hung for a
+ * second, threads past the limit start, and a uid not looked up before is answered (here:
+ * it has no name, so %u matches nothing for it). Found by a hostile review: four uids whose
+ * lookups hung held every thread, and nobody new was served until one answered.
+ */
+static void test_slow_name_service_many_uids(void **state)
+{
+        struct harness_daemon_options opts = {
+                .env = sec_slownss_env_range(42200, 42200 + RESOLVER_THREADS),
+        };
+        struct harness_id hung = { .gid = 42200 }, fresh = { .uid = 42210, .gid = 42210 };
+        struct shmb_proto_reply reply;
+        int slow[RESOLVER_THREADS + 1], victim;
+        struct harness_daemon *d;
+        size_t i, n;
+
+        d = sec_start(per_user_policy, &opts);
+        for (i = 0; i < ELEMENTSOF(slow); i++) {
+                hung.uid = 42200 + (uid_t) i;
+                slow[i] = sec_raw_connect(d, &hung);
+        }
+        victim = sec_raw_connect(d, &fresh);
+        n = sec_enc_open(pkt, 3, "x-1", SHMB_PROTO_ACCESS_RDONLY);
+        assert_int_equal(sec_raw_send(victim, pkt, n, NULL, 0), 0);
+        /* Within the socket's 5 s: a thread for it a second or two after the others hung. */
+        assert_int_equal(sec_raw_reply(victim, &reply, NULL), 0);
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(reply.error, EACCES);
+        assert_int_equal(close(victim), 0);
+
+        sec_slownss_open();
+        for (i = 0; i < ELEMENTSOF(slow); i++)
+                assert_int_equal(close(slow[i]), 0);
+        sec_finish();
+}
+
+/*
  * SIGTERM while a name lookup hangs: the daemon exits at once, and cleanly. A running
  * getpwuid_r() cannot be taken back from its thread, and nobody waits for its answer any more
  * (the connections are closed first). Found by a hostile review: the exit waited for every
@@ -760,6 +797,7 @@ int main(void)
                 SEC_TEST(test_slow_name_service_app_socket),
                 SEC_TEST(test_slow_name_service_one_thread),
                 SEC_TEST(test_slow_name_service_sigterm),
+                SEC_TEST(test_slow_name_service_many_uids),
                 SEC_TEST(test_threads_on_demand),
                 SEC_TEST(test_idle_threads_leave),
                 cmocka_unit_test_teardown(test_no_thread_to_start, pids_cgroup_teardown),

@@ -289,6 +289,45 @@ static void test_free_drains(void **state)
 }
 
 /*
+ * A worker allowed stuck threads: once its one thread has been in a held job for over a
+ * second, the job behind it gets a thread of its own (at worker_retry(), the server's tick)
+ * and completes while the held one still runs. Without the allowance it waits (the limit,
+ * test_grow_then_leave).
+ */
+static void test_stuck_allowed(void **state)
+{
+        struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+        struct loop *l = *state;
+        struct job held, behind;
+        struct worker *w;
+        int i;
+
+        assert_int_equal(worker_new(l, 1, &w), 0);
+        worker_allow_stuck(w, 1);
+        job_init(&held, 0, true);
+        worker_push(w, &held.job);
+        wait_held(1);
+        job_init(&behind, 1, false);
+        worker_push(w, &behind.job);
+        for (i = 0; i < 1000 && n_done == 0; i++) {
+                worker_retry(w);
+                assert_true(loop_run_once(l, 0) >= 0);
+                (void) nanosleep(&pause, NULL);
+        }
+        if (n_done == 0)
+                fail_msg("the job behind a held one did not run within 10 s");
+        assert_int_equal(done_order[0], 1);
+        assert_int_equal(threads_now(), 2);
+        pthread_mutex_lock(&gate_lock);
+        assert_int_equal(n_held, 1);
+        pthread_mutex_unlock(&gate_lock);
+        set_gate(true);
+        run_until_done(l, 2);
+        w = worker_free(w);
+        wait_threads(0);
+}
+
+/*
  * Abandoning a worker at exit: a job still queued completes without running, and one still
  * running is not waited for (its done() never comes). Its thread leaves once the job ends.
  */
@@ -346,6 +385,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_grow_then_leave, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_idle_thread_reused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_free_drains, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stuck_allowed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abandon_idle, setup, teardown),
         };
