@@ -187,8 +187,10 @@ int appsock_mint(struct server *s, struct list_node *minted, struct user *u, gid
         }
         list_append(minted, &a->minter_node);
         s->n_app_sockets++;
-        log_info("App socket '%s' for app '%s' of uid %u.", a->path, a->app_id,
-                 (unsigned) a->uid);
+        /* Any named user mints (and drops) app sockets as fast as it likes: lossy. */
+        if (log_ratelimit_uid(a->uid))
+                log_info("App socket '%s' for app '%s' of uid %u.", a->path, a->app_id,
+                         (unsigned) a->uid);
         *ret = a;
         return 0;
 }

@@ -77,7 +77,12 @@ static int expire(void *userdata, struct object *o, const char *why)
                                           "trying again: %m", name, why);
                 return r;
         }
-        log_info("Object '%s' of uid %u removed: %s.", name, (unsigned) creator.uid, why);
+        /* A process that creates its MaxObjectsPerUser= objects with lifetime=process and
+         * exits ends them all at once, and can do it again: lossy, like every line a client
+         * triggers. The audit record keeps its own limiter (audit.c). */
+        if (log_ratelimit_uid(creator.uid))
+                log_info("Object '%s' of uid %u removed: %s.", name, (unsigned) creator.uid,
+                         why);
         audit_record(&creator, "expire", name, "none", rule[0] ? rule : NULL, 0);
         return 0;
 }

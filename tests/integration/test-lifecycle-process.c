@@ -414,7 +414,8 @@ static void test_process_many(void **state)
         struct lc_list l;
         uint64_t objects, bytes, t0;
         struct lc_proc p;
-        size_t i;
+        size_t i, mark;
+        int n_lines;
 
         lc_proc_start(&p, &sec_id_creator, many_fn, NULL);
         assert_int_equal(lc_proc_next(&p), 0);
@@ -428,10 +429,18 @@ static void test_process_many(void **state)
         lc_list_done(&l);
 
         t0 = tl_now_ms();
+        mark = harness_daemon_log_mark(d);
         lc_proc_kill(&p, true);
         lc_wait_usage(d, sec_id_creator.uid, 0, 0, 2 * LC_REMOVAL_MS);
         print_message("%d objects removed %llu ms after their creator was killed\n", N,
                       (unsigned long long) (tl_now_ms() - t0));
+        /* One exit ends them all, and the creator can do it again at once: their lines are
+         * client-triggered, at most SEC_LOG_BURST per uid per interval (shmbrokerd(8)). */
+        n_lines = harness_daemon_log_count(d, mark, "of uid 41001 removed", NULL);
+        if (tl_now_ms() - t0 < SEC_LOG_INTERVAL_MS &&
+            (n_lines < 1 || n_lines > SEC_LOG_BURST))
+                fail_msg("%d lines about uid 41001's expiries within one interval (at most "
+                         "%d)", n_lines, SEC_LOG_BURST);
         s = lc_status(d);
         assert_int_equal(s->n_objects, 0);
         assert_int_equal(s->n_held, 0);

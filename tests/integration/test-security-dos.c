@@ -757,6 +757,34 @@ static void test_d76_log_flood(void **state)
         sec_finish();
 }
 
+/*
+ * 76 too: a line that every request of a kind writes is client-triggered as much as a
+ * refusal's. Any user with a name (here root) may mint app sockets and drop them in a loop;
+ * each mint's "App socket ..." line counts against its uid's burst.
+ */
+static void test_d76_log_flood_app_sockets(void **state)
+{
+        enum { N = 100 };
+        struct harness_daemon *d = sec_start(sec_policy, NULL);
+        size_t mark = harness_daemon_log_mark(d);
+        uint64_t t0 = tl_now_ms();
+        int i;
+
+        for (i = 0; i < N; i++) {
+                struct shmb_client *c = sec_client(d, &sec_id_root);
+                char *path = NULL;
+
+                assert_int_equal(shmb_app_socket(c, "org.example.Flood", &path), 0);
+                free(path);
+                shmb_client_free(c);
+        }
+        sec_wait_idle(d);
+        if (tl_now_ms() - t0 >= SEC_LOG_INTERVAL_MS)
+                sec_skip("%d mints took more than one interval of the limiter", N);
+        sec_expect_log(d, mark, "App socket '", NULL, 1, SEC_LOG_BURST);
+        sec_finish();
+}
+
 static void test_d77_huge_policy(void **state)
 {
         const size_t n_rules = 5000;
@@ -808,6 +836,7 @@ const struct CMUnitTest sec_tests_dos[] = {
         SEC_TEST(test_d72_out_of_inodes),
         SEC_TEST(test_d74_huge_request),
         SEC_TEST(test_d76_log_flood),
+        SEC_TEST(test_d76_log_flood_app_sockets),
         SEC_TEST(test_d77_huge_policy),
 };
 const size_t sec_n_tests_dos = ELEMENTSOF(sec_tests_dos);
