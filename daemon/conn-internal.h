@@ -61,6 +61,7 @@ struct conn {
         struct list_node watching;      /* in server->watchers */
         uint32_t watch_seq;
         char *watch_pattern;            /* owned; "" for every name */
+        struct user_charge charge_watch;        /* USER_SLOT_WATCHES: 1 while it watches */
 };
 
 /*

@@ -8,7 +8,8 @@
  * broker_watch_matches()): a waiter or a watcher learns of exactly the objects it could open,
  * and nothing of the others. Every path is bounded: waits by the connection limits (a waiting
  * connection is a connection), watches by LIMIT_WATCHES and each by its queue of events
- * (LIMIT_WATCH_EVENTS_QUEUED: past it the watch ends with an OVERFLOW event), app sockets by
+ * (LIMIT_WATCH_EVENTS_QUEUED: past it the watch ends with an OVERFLOW event), shared fairly
+ * past half of LIMIT_WATCHES, app sockets by
  * LIMIT_APP_SOCKETS_PER_UID and LIMIT_APP_SOCKETS_TOTAL, shared fairly past half of it, and
  * only for uids with a user name.
  */
@@ -59,26 +60,14 @@ static int app_socket_named(struct conn *c)
 }
 
 /*
- * May @c's uid have one more app socket, given what the other uids hold? Up to half of
- * LIMIT_APP_SOCKETS_TOTAL, yes: first come, first served (within LIMIT_APP_SOCKETS_PER_UID).
- * Past half, that would let the uids that came first take the rest; so then a uid that holds
- * LIMIT_APP_SOCKETS_FAIR_FLOOR or more gets another only while it holds less than its share of
- * the free ones: those left over the number of uids holding app sockets. Nobody loses what it
- * has, but each newcomer's share shrinks as more come, and so the rest lasts for many uids
- * rather than for the next few that want many; a uid holding fewer than the floor always gets
- * one while any is free.
+ * May @c's uid have one more app socket, given what the other uids hold? First come, first
+ * served up to half of LIMIT_APP_SOCKETS_TOTAL (within LIMIT_APP_SOCKETS_PER_UID), a fair
+ * share of the free ones past it (user_fair()).
  */
 static bool app_socket_fair(const struct conn *c)
 {
-        const struct server *s = c->server;
-        uint64_t held = c->user->used[USER_SLOT_APP_SOCKETS];
-
-        if (s->n_app_sockets <= LIMIT_APP_SOCKETS_TOTAL / 2 ||
-            held < LIMIT_APP_SOCKETS_FAIR_FLOOR)
-                return true;
-        /* It holds some: n_holding counts it, and is not 0. */
-        return held < (LIMIT_APP_SOCKETS_TOTAL - s->n_app_sockets) /
-                              s->broker->users.n_holding[USER_SLOT_APP_SOCKETS];
+        return user_fair(c->user, USER_SLOT_APP_SOCKETS, c->server->n_app_sockets,
+                         LIMIT_APP_SOCKETS_TOTAL, LIMIT_APP_SOCKETS_FAIR_FLOOR);
 }
 
 static int app_socket_resolve(struct conn *c, const struct shmb_proto_request *req);
@@ -256,6 +245,7 @@ static void watch_end(struct conn *c)
 {
         list_remove(&c->watching);
         c->server->n_watchers--;
+        user_charge_release(&c->charge_watch);
         free(c->watch_pattern);
         c->watch_pattern = NULL;
 }
@@ -269,11 +259,25 @@ static int handle_watch(struct conn *c, const struct shmb_proto_request *req)
                 pattern++;
         if (strlen(pattern) > SHMB_PROTO_NAME_MAX)
                 return reply(c, req->seq, -ENAMETOOLONG, SHMB_PROTO_REASON_NONE);
-        if (s->n_watchers >= LIMIT_WATCHES)
+        /* A watching connection is never idle (--idle-timeout): without a share per uid, 16
+         * uids within MaxConnectionsPerUser= took every watch for as long as they liked, and
+         * nobody else could watch. Past half of LIMIT_WATCHES, each uid gets its fair share of
+         * the free ones (user_fair()), as for app sockets. */
+        if (s->n_watchers >= LIMIT_WATCHES ||
+            !user_fair(c->user, USER_SLOT_WATCHES, s->n_watchers, LIMIT_WATCHES,
+                       LIMIT_WATCHES_FAIR_FLOOR)) {
+                if (log_ratelimit_uid(c->id.uid))
+                        log_notice("uid=%u pid=%d: holds %" PRIu64 " of the %zu watches in use "
+                                   "(at most %u), refusing another", (unsigned) c->id.uid,
+                                   (int) c->id.pid, c->user->used[USER_SLOT_WATCHES],
+                                   s->n_watchers, LIMIT_WATCHES);
                 return reply(c, req->seq, -EMFILE, SHMB_PROTO_REASON_LIMIT);
+        }
         c->watch_pattern = strdup(pattern);
         if (!c->watch_pattern)
                 return reply(c, req->seq, -ENOMEM, SHMB_PROTO_REASON_NONE);
+        /* Cannot fail: no limit of its own (the pool's and the share's are checked above). */
+        (void) user_charge(c->user, &c->charge_watch, USER_SLOT_WATCHES, 1, USER_UNLIMITED);
         c->watch_seq = req->seq;
         list_append(&s->watchers, &c->watching);
         s->n_watchers++;

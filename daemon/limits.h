@@ -62,8 +62,11 @@
 
 /* WATCH: connections watching at once, and events queued for one watcher that does not read
  * (past that its watch ends with an OVERFLOW event). A WAIT needs no limit of its own: a
- * waiting connection is a connection, within MaxConnectionsPerUser=. */
+ * waiting connection is a connection, within MaxConnectionsPerUser=. A watching connection is
+ * never idle, so past half of the watches a uid holding at least LIMIT_WATCHES_FAIR_FLOOR gets
+ * another only while it holds less than its share of those still free (user_fair()). */
 #define LIMIT_WATCHES 1024
+#define LIMIT_WATCHES_FAIR_FLOOR 4
 #define LIMIT_WATCH_EVENTS_QUEUED 64
 
 /* Objects whose lifetime ended, removed per turn of the loop: a creator of 100k objects that

@@ -147,6 +147,19 @@ void user_charge_release(struct user_charge *c)
         *c = (struct user_charge) {};
 }
 
+bool user_fair(const struct user *u, enum user_slot slot, uint64_t in_use, uint64_t total,
+               uint64_t floor)
+{
+        uint64_t held = u->used[slot];
+
+        if (in_use <= total / 2 || held < floor)
+                return true;
+        if (in_use >= total)
+                return false;
+        /* It holds some: n_holding counts it, and is not 0. */
+        return held < (total - in_use) / u->table->n_holding[slot];
+}
+
 void user_charge_move(struct user_charge *dst, struct user_charge *src)
 {
         *dst = *src;

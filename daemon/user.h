@@ -31,6 +31,7 @@ enum user_slot {
                                          * also in USER_SLOT_CONNECTIONS */
         USER_SLOT_KEPT_FDS,     /* fds its connections were handed that the daemon keeps open
                                  * for their next opens (fdcache.h) */
+        USER_SLOT_WATCHES,      /* its connections that watch (WATCH) */
         _USER_SLOT_MAX,
 };
 
@@ -89,6 +90,19 @@ void user_charge_set(struct user_charge *c, uint64_t amount);
 
 /* Gives back what @c holds; harmless on a charge that holds nothing. */
 void user_charge_release(struct user_charge *c);
+
+/*
+ * user_fair() - may @u take one more of @slot, a pool of @total of which @in_use are taken
+ * (by every uid), given what the other uids hold? Up to half of the pool, yes: first come,
+ * first served (within the caller's own per-uid limit). Past half, that would let the uids
+ * that came first take the rest; so then a uid that holds @floor or more gets another only
+ * while it holds less than its share of the free ones: those left over the number of uids
+ * holding some. Nobody loses what it has, but each newcomer's share shrinks as more come, and
+ * so the rest lasts for many uids rather than for the next few that want many; a uid holding
+ * fewer than @floor always gets one while any is free (the caller checks @total itself).
+ */
+bool user_fair(const struct user *u, enum user_slot slot, uint64_t in_use, uint64_t total,
+               uint64_t floor);
 
 /* Moves what @src holds to @dst (which must hold nothing). */
 void user_charge_move(struct user_charge *dst, struct user_charge *src);

@@ -480,40 +480,61 @@ static void test_watch_request_busy(void **state)
 }
 
 /* The daemon takes at most 1024 watches (daemon/limits.h LIMIT_WATCHES, shmbrokerd(8)); the
- * next is refused with EMFILE, LIMIT, and one that ends makes room. */
+ * next is refused with EMFILE, LIMIT, and one that ends makes room. Past half of them each uid
+ * gets its share (test_watch_fair_share), so the pool is filled by uids that hold fewer than
+ * the floor of 4 each, which always get one while any is free: 256 uids of 4 (nameless, which
+ * the daemon serves like any other uid: the policy gives them nothing). */
+#define WATCH_FLOOR 4
+static const char watch_policy[] =
+        "[Quota]\n"
+        "MaxConnectionsPerUser=2000\n"
+        "\n"
+        "[Segment life]\n"
+        "Names=life-*\n"
+        "Create=41001\n"
+        "ReadOnly=41003\n"
+        "Owner=41001\n"
+        "Group=42002\n"
+        "Mode=0640\n";
+
+static struct harness_id watch_uid(unsigned k)
+{
+        return (struct harness_id) { .uid = 43000 + (uid_t) k, .gid = 43000 + (gid_t) k };
+}
+
+/* A new connection as @id that sends WATCH "": its reply's error (0: watching). */
+static int watch_raw(const struct harness_daemon *d, const struct harness_id *id, int *ret_fd)
+{
+        struct shmb_proto_reply reply;
+        size_t n = sec_enc_name(pkt, SHMB_PROTO_WATCH, 1, "");
+
+        *ret_fd = sec_raw_connect(d, id);
+        assert_int_equal(sec_raw_call(*ret_fd, pkt, n, &reply, NULL), 0);
+        if (reply.type == SHMB_PROTO_REPLY_OK)
+                return 0;
+        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
+        assert_int_equal(reply.reason, SHMB_PROTO_REASON_LIMIT);
+        return -(int) reply.error;
+}
+
 static void test_watch_limit(void **state)
 {
         enum { LIMIT = 1024 };
-        static const char policy[] =
-                "[Quota]\n"
-                "MaxConnectionsPerUser=2000\n"
-                "\n"
-                "[Segment life]\n"
-                "Names=life-*\n"
-                "Create=41001\n"
-                "ReadOnly=41003\n"
-                "Owner=41001\n"
-                "Group=42002\n"
-                "Mode=0640\n";
-        struct harness_daemon *d = lc_start(policy, false);
+        struct harness_daemon *d = lc_start(watch_policy, false);
         struct shmb_proto_reply reply;
         static int fds[LIMIT + 1];
+        struct harness_id id;
         size_t n, i;
-        int extra;
+        int extra, r;
 
-        n = sec_enc_name(pkt, SHMB_PROTO_WATCH, 1, "");
         for (i = 0; i < LIMIT; i++) {
-                fds[i] = sec_raw_connect(d, &sec_id_reader);
-                assert_int_equal(sec_raw_call(fds[i], pkt, n, &reply, NULL), 0);
-                if (reply.type != SHMB_PROTO_REPLY_OK)
-                        fail_msg("watch %zu of %d refused: %d (reason %u)", i + 1, LIMIT,
-                                 reply.error, reply.reason);
+                id = watch_uid((unsigned) (i / WATCH_FLOOR));
+                r = watch_raw(d, &id, &fds[i]);
+                if (r != 0)
+                        fail_msg("watch %zu of %d refused: %s", i + 1, LIMIT, strerror(-r));
         }
-        extra = sec_raw_connect(d, &sec_id_reader);
-        assert_int_equal(sec_raw_call(extra, pkt, n, &reply, NULL), 0);
-        assert_int_equal(reply.type, SHMB_PROTO_REPLY_ERROR);
-        assert_int_equal(reply.error, EMFILE);
-        assert_int_equal(reply.reason, SHMB_PROTO_REASON_LIMIT);
+        id = watch_uid(LIMIT / WATCH_FLOOR);
+        assert_int_equal(watch_raw(d, &id, &extra), -EMFILE);
         /* The refused connection is not a watcher: it is served. */
         n = sec_enc_name(pkt, SHMB_PROTO_STAT, 2, "life-x");
         assert_int_equal(sec_raw_send(extra, pkt, n, NULL, 0), 0);
@@ -526,6 +547,73 @@ static void test_watch_limit(void **state)
         assert_int_equal(reply.type, SHMB_PROTO_REPLY_OK);
         assert_int_equal(close(extra), 0);
         for (i = 1; i < LIMIT; i++)
+                assert_int_equal(close(fds[i]), 0);
+        sec_finish();
+}
+
+/*
+ * A watching connection is never idle, so watches need a share per uid, as app sockets have
+ * (shmbrokerd(8)). Found by a hostile review: 16 uids of 64 watching connections each
+ * (within the default MaxConnectionsPerUser=) took all 1024, and nobody else could watch.
+ * Now the first uids get theirs up to half, the later ones a shrinking share of what is free,
+ * another uid still gets a watch, and one uid alone stops at half.
+ */
+static void test_watch_fair_share(void **state)
+{
+        enum { LIMIT = 1024, UIDS = 16, CONNS = SEC_DEFAULT_MAX_CONNECTIONS };
+        struct harness_daemon *d = lc_start(lc_policy, false);
+        static int conns[UIDS][CONNS];
+        int got[UIDS], total = 0, i, k, v, r;
+        struct harness_id id;
+
+        for (k = 0; k < UIDS; k++) {
+                id = watch_uid((unsigned) k);
+                got[k] = 0;
+                for (i = 0; i < CONNS; i++) {
+                        r = watch_raw(d, &id, &conns[k][i]);
+                        if (r == 0)
+                                got[k]++;
+                        else
+                                assert_int_equal(r, -EMFILE);
+                }
+                total += got[k];
+        }
+        print_message("watches per uid: %d %d %d %d %d %d %d %d, in all %d of %d\n", got[8],
+                      got[9], got[10], got[11], got[12], got[13], got[14], got[15], total,
+                      LIMIT);
+        /* Another user watches. */
+        r = watch_raw(d, &sec_id_reader, &v);
+        if (r != 0)
+                fail_msg("another uid's WATCH refused (%s): %d uids hold %d watches",
+                         strerror(-r), UIDS, total);
+        assert_int_equal(close(v), 0);
+        assert_true(total < LIMIT);
+        /* Under half of the pool, first come first served; past it, at least the floor while
+         * any is free, and less than the uid asked for. */
+        for (k = 0; k < UIDS; k++)
+                if (k < LIMIT / 2 / CONNS)
+                        assert_int_equal(got[k], CONNS);
+                else
+                        assert_in_range(got[k], WATCH_FLOOR, CONNS - 1);
+        for (k = 0; k < UIDS; k++)
+                for (i = 0; i < CONNS; i++)
+                        assert_int_equal(close(conns[k][i]), 0);
+        sec_finish();
+}
+
+/* One uid alone, with connections enough, holds at most half of the watches and one: the
+ * 513th is taken with half of them in use, not more. */
+static void test_watch_one_uid_half(void **state)
+{
+        enum { LIMIT = 1024 };
+        struct harness_daemon *d = lc_start(watch_policy, false);
+        static int fds[LIMIT / 2 + 2];
+        size_t i;
+
+        for (i = 0; i < LIMIT / 2 + 1; i++)
+                assert_int_equal(watch_raw(d, &sec_id_reader, &fds[i]), 0);
+        assert_int_equal(watch_raw(d, &sec_id_reader, &fds[i]), -EMFILE);
+        for (i = 0; i < LIMIT / 2 + 2; i++)
                 assert_int_equal(close(fds[i]), 0);
         sec_finish();
 }
@@ -543,5 +631,7 @@ const struct CMUnitTest lc_tests_wait[] = {
         LC_TEST(test_watch_overflow),
         LC_TEST(test_watch_request_busy),
         LC_TEST(test_watch_limit),
+        LC_TEST(test_watch_fair_share),
+        LC_TEST(test_watch_one_uid_half),
 };
 const size_t lc_n_tests_wait = ELEMENTSOF(lc_tests_wait);
