@@ -32,6 +32,7 @@
 #include "log.h"
 #include "macro.h"
 #include "resolver.h"
+#include "trash.h"
 
 static const char *request_verb(uint16_t type)
 {
@@ -732,6 +733,15 @@ int broker_decide_create(struct request_ctx *c, uint32_t asked,
 {
         int r;
 
+        /* The daemon's own directories in the object directory (trash.h): the start-up scan
+         * skips these names, so an object at one was forgotten at the next start, its charge
+         * dropped, its file left and its name blocked for good. The one place that keeps them
+         * out, for every backend (a name is one object, whatever its backend), before the
+         * rule's rights so that the answer does not depend on who asks. */
+        if (trash_is_trash_name(c->name))
+                return broker_refuse(c, -EINVAL, SHMB_PROTO_REASON_NONE,
+                                     "names beginning with '" TRASH_PREFIX "' are reserved "
+                                     "for the daemon");
         if (!(c->rights & POLICY_RIGHT_CREATE))
                 return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
                                      "the rule does not let the caller create");

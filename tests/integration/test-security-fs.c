@@ -870,6 +870,54 @@ static void test_c_per_user_acl(void **state)
         sec_finish();
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The daemon's own names in the object directory
+ */
+
+/*
+ * The daemon keeps its trash directories (daemon/trash.h) in the object directory as
+ * ".shmbrokerd-trash.*", and its start-up scan skips those names. Found by a hostile review:
+ * under a rule whose Names= matched, a user created ".shmbrokerd-trash.zz"; at the next start
+ * the object was forgotten (its charge dropped, its file left, its name blocked for good). A
+ * create of such a name is refused with EINVAL whatever the rule, and nothing is made.
+ */
+static const char reserved_policy[] =
+        "[Segment dot]\n"
+        "Names=.shmbrokerd-*\n"
+        "Create=41001\n"
+        "ReadWrite=41001\n"
+        "Owner=41001\n"
+        "Mode=0600\n";
+
+static void test_c_reserved_trash_name(void **state)
+{
+        static const char *const reserved[] = {
+                ".shmbrokerd-trash.zz",
+                "/.shmbrokerd-trash.zz",
+                ".shmbrokerd-trash.",
+        };
+        struct harness_daemon *d = sec_start(reserved_policy, NULL);
+        size_t mark = harness_daemon_log_mark(d), i;
+        struct stat st;
+        int fd;
+
+        for (i = 0; i < ELEMENTSOF(reserved); i++)
+                assert_int_equal(sec_create(d, &sec_id_creator, reserved[i], 4096,
+                                            SHMB_ACCESS_RDWR, NULL), -EINVAL);
+        assert_int_equal(lstat(harness_shm_path(d, ".shmbrokerd-trash.zz"), &st), -1);
+        assert_int_equal(errno, ENOENT);
+        sec_assert_no_objects(d);
+        /* The log says why, once per refusal. */
+        sec_expect_log(d, mark, "41001", "reserved", (int) ELEMENTSOF(reserved),
+                       (int) ELEMENTSOF(reserved));
+        /* Only the prefix with its dot: a name short of it is anyone's the rule lets. */
+        assert_int_equal(sec_create(d, &sec_id_creator, ".shmbrokerd-trash", 4096,
+                                    SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, ".shmbrokerd-trash"), 0);
+        sec_finish();
+}
+
 const struct CMUnitTest sec_tests_fs[] = {
         SEC_TEST(test_c42_symlink),
         SEC_TEST(test_c44_special_files),
@@ -886,5 +934,6 @@ const struct CMUnitTest sec_tests_fs[] = {
         SEC_TEST(test_c62_fresh_opens),
         SEC_TEST(test_c_creator_inode_access),
         SEC_TEST(test_c_per_user_acl),
+        SEC_TEST(test_c_reserved_trash_name),
 };
 const size_t sec_n_tests_fs = ELEMENTSOF(sec_tests_fs);
