@@ -99,6 +99,14 @@ int fdstore_slot_check(uid_t uid, enum fdstore_slot kind)
         if (mine + spare >= share ||
             (kind == FDSTORE_SLOT_PIDFD && (h ? h->used[kind] : 0) >= share / 2))
                 return -EDQUOT;
+        /* An eighth each let eight uids fill the store, and then every other user's memfd
+         * create got ENOSPC. So past half of it, as for watches and app sockets, a uid that
+         * holds FDSTORE_FAIR_FLOOR or more gets another only while it holds less than its
+         * share of the free slots: those left over the number of uids holding some (it is
+         * one of them: mine > 0). */
+        if (total(slots_used) > slots_max / 2 && mine >= FDSTORE_FAIR_FLOOR &&
+            mine + spare >= (slots_max - total(slots_used)) / holders.n_entries)
+                return -EDQUOT;
         return 0;
 }
 

@@ -16,6 +16,9 @@
  * creator that would not fit is checked by pid after a restart instead. Each uid may hold an
  * eighth of the slots (at least one), so that one user cannot take the store from everyone
  * else; pidfds, which the daemon can do without, half of that, and half of the store at most.
+ * Past half of the store, a uid holding FDSTORE_FAIR_FLOOR or more gets another slot only
+ * while it holds less than its share of the free ones (the free ones over the number of uids
+ * holding some), so that eight uids cannot fill it either.
  */
 #pragma once
 
@@ -28,6 +31,8 @@
 /* Earlier versions kept each object's metadata in a memfd of its own; the registry holds it
  * now, and such fds are dropped. */
 #define FDSTORE_LEGACY_META_PREFIX "shmb-meta-"
+
+#define FDSTORE_FAIR_FLOOR 4
 
 bool fdstore_active(void);
 

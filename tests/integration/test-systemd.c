@@ -2143,6 +2143,66 @@ static void test_fdstore_share(void **state)
 }
 
 /*
+ * 11b. An eighth of the slots each, and eight uids filled the store: every other user's memfd
+ * create got ENOSPC. Found by a hostile review. Past half of the store each uid now gets its
+ * share of the free slots (FDSTORE_FAIR_FLOOR 4 always), so a ninth user still creates. With
+ * 64 object slots, 8 per uid: four uids take theirs (half the store), the next ones fewer.
+ */
+static void test_fdstore_fair_share(void **state)
+{
+        enum { UIDS = 8, SHARE = 8 };
+        struct mgr *m = *state;
+        _cleanup_(freep) char *policy = NULL;
+        const struct start_opts told = { .fdstore = "66" };
+        int got[UIDS], total = 0, i, r;
+        size_t mark;
+        char nm[32];
+        unsigned u;
+
+        policy = policy_text("\n[Segment other]\nNames=o-*\n"
+                             "Create=41001 41002 41003 41004 41005 41006 41007 41008 41009\n"
+                             "ReadWrite=41001 41002 41003 41004 41005 41006 41007 41008 41009\n"
+                             "MaxSize=1M\nBackend=memfd\n");
+        assert_non_null(policy);
+        assert_int_equal(tl_write_text(m->policy_path, policy), 0);
+        m->store_max = 66;
+        mark = log_size(m);
+        assert_int_equal(mgr_start_ready(m, &told), 0);
+        assert_int_equal(chmod(m->run_dir, 0755), 0);
+        assert_int_equal(chmod(m->socket_path, 0666), 0);
+        assert_true(log_has(m, mark, "The fd store keeps 66 fds ($FDSTORE): at most 64 memfd "
+                            "objects, 8 per user."));
+        for (u = 0; u < UIDS; u++) {
+                got[u] = 0;
+                for (i = 0; i < SHARE; i++) {
+                        snprintf(nm, sizeof(nm), "o-%u-%d", 41001 + u, i);
+                        r = client_create_as(m->socket_path, 41001 + u, nm);
+                        (void) mgr_pump(m, 0);
+                        if (r == 0)
+                                got[u]++;
+                        else
+                                assert_int_equal(r, -ENOSPC);
+                }
+                total += got[u];
+        }
+        print_message("objects per uid: %d %d %d %d %d %d %d %d\n", got[0], got[1], got[2],
+                      got[3], got[4], got[5], got[6], got[7]);
+        /* A ninth user still creates. */
+        r = client_create_as(m->socket_path, 41009, "o-41009");
+        if (r != 0)
+                fail_msg("a ninth uid's memfd create refused (%s): %d uids hold %d of 64 slots",
+                         strerror(-r), UIDS, total);
+        assert_true(wait_store_objects(m, (size_t) total + 1));
+        for (u = 0; u < UIDS; u++)
+                if (u < UIDS / 2)
+                        assert_int_equal(got[u], SHARE);
+                else
+                        assert_in_range(got[u], 4, SHARE - 1);
+        assert_int_equal(m->n_dropped, 0);
+        assert_int_equal(mgr_kill_wait(m, SIGTERM), 0);
+}
+
+/*
  * 12. A create of a lifetime=process memfd object when one slot is left: the object's slot is
  * checked at create, its creator's pidfd then wants one, and the object is counted once
  * pushed. The pidfd leaves one slot free for the object it comes with (without one, the
@@ -2370,6 +2430,7 @@ int main(void)
                 T(test_fdstore_process_creator_died_while_down),
                 T(test_fdstore_fresh_sealed_by_creator),
                 T(test_fdstore_share),
+                T(test_fdstore_fair_share),
                 T(test_fdstore_last_slot_pidfd),
                 T(test_fdstore_fresh_sealed_killed_at_start),
                 T(test_fdstore_fresh_sealed_orphan),
