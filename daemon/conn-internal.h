@@ -34,15 +34,16 @@ struct conn {
         struct user *user;              /* referenced; its uid is id.uid */
         struct user_charge charge_conn; /* MaxConnectionsPerUser= */
         struct user_charge charge_app;  /* through an app socket: its uid's app connections */
-        struct user_charge charge_fds;  /* fds sent and not yet seen read */
+        struct user_charge charge_fds;  /* fds_unread + fds_queued */
         struct list_node ready;         /* in user->ready while a request waits its turn */
         struct resolve_job *resolving;  /* its user name is being looked up: read nothing */
         struct app_socket_pending *app_pending; /* the APP_SOCKET request that waits for it */
         struct reply *queue, *queue_tail;
         size_t n_queued;
         bool closing;           /* send what is queued, read nothing more, then close */
-        bool throttled;         /* too many fds the client has not read: wait for it */
+        bool throttled;         /* too many fds the client (or its uid) has not read: wait */
         unsigned fds_unread;    /* fds sent since the socket was last seen drained */
+        unsigned fds_queued;    /* fds of the replies in its queue */
         struct appsock *via;    /* referenced: the app socket it came in on, or NULL */
         struct list_node minted;        /* app sockets it asked for; closed with it */
         size_t queue_max;       /* replies it may have queued: LIMIT_REPLIES_QUEUED, more

@@ -5,7 +5,8 @@
  *
  * Backpressure instead of buffers: while any reply is queued the daemon stops reading that
  * client's requests, so a client that never reads holds at most LIMIT_REPLIES_QUEUED replies
- * (and their fds) in the daemon, plus what its socket buffer holds in the kernel.
+ * (and their fds) in the daemon, plus what its socket buffer holds in the kernel; and while a
+ * uid holds its budget of fds (sent and unread, or queued), none of its connections is read.
  *
  * Protocol errors (a malformed packet, fds on a request, a wrong version) end the connection
  * after a best-effort error reply; request errors (a bad name, a denial) are answered and the
@@ -159,19 +160,51 @@ void conn_update_events(struct conn *c)
 }
 
 /*
- * Fds in flight. Every fd the daemon has sent and the client has not yet received counts
- * against the daemon's uid in the kernel; past RLIMIT_NOFILE every fd-carrying send fails with
- * ETOOMANYREFS, for every client (CVE-2014-3532). So fds sent are counted per connection, per
- * uid (the user's USER_SLOT_FDS) and in total, and a connection whose budget is spent gets
- * nothing more until its socket is seen drained (SIOCOUTQ 0: the client has read everything).
+ * Fds held for clients. Every fd the daemon has sent and the client has not yet received
+ * counts against the daemon's uid in the kernel; past RLIMIT_NOFILE every fd-carrying send
+ * fails with ETOOMANYREFS, for every client (CVE-2014-3532). Every fd of a reply queued and not
+ * yet sent sits in the daemon's own fd table, which accept() and open() need too. Both are
+ * held for the client, and counted together: per connection (fds_unread, fds_queued), per uid
+ * (the user's USER_SLOT_FDS) and in total (fds_held_total). Fds sent stay counted until the
+ * socket is seen drained (SIOCOUTQ 0: the client has read everything).
+ *
+ * A reply's fds exist once its request is read, so the budgets are kept before reading: a
+ * connection's next request is read only while its uid could take one more full reply
+ * (SHMB_PROTO_FDS_MAX fds) within fds_held_uid_max and within the total, and, once more than
+ * half of the total is held, only while the uid holds less than its share of what is still
+ * free (the free fds over the number of uids holding any), as app sockets are shared out
+ * (conn-local.c, app_socket_fair()). The uids that took much before the total filled keep it,
+ * but take no more from those that come later; a uid that holds none is read while the total
+ * has room for one reply. So a few uids that never read stop their own connections, not
+ * everyone's (a share of the free fds, not of the total: shares of the total add up to all of
+ * it, and a uid that holds none yet is not among those it is divided by). Only about one uid
+ * per full reply the total holds (RLIMIT_NOFILE / 32 uids) takes it whole, each holding a
+ * reply or two (shmbrokerd(8), LIMITS). Whatever the connection's own cap
+ * (LIMIT_FDS_UNREAD_PER_CONN) holds back waits in its queue, counted: the daemon reads nothing
+ * more of a connection with a reply queued.
  */
+static void conn_fds_update(struct conn *c)
+{
+        struct server *s = c->server;
+        uint64_t held = (uint64_t) c->fds_unread + c->fds_queued;
+
+        s->fds_held_total = s->fds_held_total - c->charge_fds.amount + held;
+        if (held == 0)
+                user_charge_release(&c->charge_fds);
+        else if (c->charge_fds.user)
+                user_charge_set(&c->charge_fds, held);
+        else
+                /* Within the budgets (conn_fds_may_read() said so before the request was
+                 * read): no limit to check again. */
+                (void) user_charge(c->user, &c->charge_fds, USER_SLOT_FDS, held,
+                                   USER_UNLIMITED);
+}
+
 static void conn_fds_uncharge(struct conn *c)
 {
-        if (c->fds_unread == 0)
-                return;
-        c->server->fds_unread_total -= c->fds_unread;
         c->fds_unread = 0;
-        user_charge_release(&c->charge_fds);
+        c->fds_queued = 0;
+        conn_fds_update(c);
 }
 
 /* The client has read all it was sent: its fds are no longer in flight. */
@@ -179,40 +212,64 @@ static void conn_fds_refresh(struct conn *c)
 {
         int outq = 0;
 
-        if (c->fds_unread > 0 && ioctl(c->fd, SIOCOUTQ, &outq) == 0 && outq == 0)
-                conn_fds_uncharge(c);
+        if (c->fds_unread > 0 && ioctl(c->fd, SIOCOUTQ, &outq) == 0 && outq == 0) {
+                c->fds_unread = 0;
+                conn_fds_update(c);
+        }
 }
 
-static bool conn_fds_over(const struct conn *c, size_t n)
+/* Past half of the total, a uid that holds fds gets more only below its share of the rest. */
+static bool conn_fds_fair(const struct conn *c)
+{
+        const struct server *s = c->server;
+        uint64_t held = c->user->used[USER_SLOT_FDS];
+
+        if (s->fds_held_total <= s->fds_held_total_max / 2 || held == 0)
+                return true;
+        /* It holds some: n_holding counts it, and is not 0. The caller checked that the total
+         * is below its maximum. */
+        return held * s->broker->users.n_holding[USER_SLOT_FDS] <
+               s->fds_held_total_max - s->fds_held_total;
+}
+
+static bool conn_fds_room(const struct conn *c)
 {
         const struct server *s = c->server;
 
-        return c->fds_unread + n > LIMIT_FDS_UNREAD_PER_CONN ||
-               c->user->used[USER_SLOT_FDS] + n > s->fds_unread_uid_max ||
-               s->fds_unread_total + n > s->fds_unread_total_max;
+        return c->user->used[USER_SLOT_FDS] + SHMB_PROTO_FDS_MAX <= s->fds_held_uid_max &&
+               s->fds_held_total + SHMB_PROTO_FDS_MAX <= s->fds_held_total_max &&
+               conn_fds_fair(c);
 }
 
+/* May @c's next request be read: could its uid hold one more full reply's fds? */
+static bool conn_fds_may_read(struct conn *c)
+{
+        if (conn_fds_room(c))
+                return true;
+        conn_fds_refresh(c);
+        return conn_fds_room(c);
+}
+
+/* May @n more fds go in flight on @c? The uid's and the total budgets were kept when the
+ * request was read; what is left is the connection's own cap. */
 static bool conn_fds_admit(struct conn *c, size_t n)
 {
         if (n == 0)
                 return true;
-        if (conn_fds_over(c, n))
+        if (c->fds_unread + n > LIMIT_FDS_UNREAD_PER_CONN)
                 conn_fds_refresh(c);
-        return !conn_fds_over(c, n);
+        return c->fds_unread + n <= LIMIT_FDS_UNREAD_PER_CONN;
 }
 
-static void conn_fds_charge(struct conn *c, size_t n)
+/* @n fds of a reply not queued before went out (@queued false), or of one queued before. */
+static void conn_fds_sent(struct conn *c, size_t n, bool queued)
 {
         if (n == 0)
                 return;
         c->fds_unread += (unsigned) n;
-        c->server->fds_unread_total += n;
-        /* Admitted just before, so within the per-uid budget: no limit to check again. */
-        if (c->charge_fds.user)
-                user_charge_set(&c->charge_fds, c->fds_unread);
-        else
-                (void) user_charge(c->user, &c->charge_fds, USER_SLOT_FDS, c->fds_unread,
-                                   USER_UNLIMITED);
+        if (queued)
+                c->fds_queued -= (unsigned) n;
+        conn_fds_update(c);
 }
 
 /* Closes the fds of a reply that are the connection's: not those borrowed from its kept fds
@@ -270,7 +327,7 @@ static int conn_send_borrowed(struct conn *c, const void *buf, size_t len, int *
                 if (conn_fds_admit(c, n_fds)) {
                         k = fdpass_send(c->fd, buf, len, fds, n_fds);
                         if (k >= 0)
-                                conn_fds_charge(c, n_fds);
+                                conn_fds_sent(c, n_fds, false);
                         if (k != -EAGAIN) {
                                 close_owned(fds, n_fds, borrowed);
                                 return k;
@@ -302,6 +359,10 @@ static int conn_send_borrowed(struct conn *c, const void *buf, size_t len, int *
                 c->queue = r;
         c->queue_tail = r;
         c->n_queued++;
+        if (n_fds > 0) {
+                c->fds_queued += (unsigned) n_fds;
+                conn_fds_update(c);
+        }
         conn_update_events(c);
         return 0;
 }
@@ -326,7 +387,7 @@ static int conn_flush(struct conn *c)
                         break;
                 if (k < 0)
                         return k;
-                conn_fds_charge(c, r->n_fds);
+                conn_fds_sent(c, r->n_fds, true);
                 c->queue = r->next;
                 if (!c->queue)
                         c->queue_tail = NULL;
@@ -477,8 +538,11 @@ static void conn_dispatch(struct loop_source *source, uint32_t events, void *use
                 server_ready(c->server, c->user, &c->ready);
         if (c->closing && c->n_queued == 0)
                 goto close;
-        if ((events & (EPOLLHUP | EPOLLERR)) && c->n_queued > 0)
-                goto close; /* nobody will read what is queued */
+        /* Nobody will read what is queued, nor the replies of a connection held back for its
+         * uid's fds (and a hang-up is reported whatever it waits for: it would come back at
+         * every turn). */
+        if ((events & (EPOLLHUP | EPOLLERR)) && (c->n_queued > 0 || c->throttled))
+                goto close;
         return;
 close:
         conn_free(c);
@@ -503,8 +567,16 @@ void conn_serve(struct conn *c)
 {
         int r = 0;
 
-        if (!c->closing && c->n_queued == 0 && !conn_is_waiting(c) && !c->resolving)
+        if (!c->closing && c->n_queued == 0 && !conn_is_waiting(c) && !c->resolving) {
+                /* Its uid holds its budget of fds (or its share of it): nothing is read until
+                 * the tick finds that it has read some (conn_unthrottle_all()). */
+                if (!conn_fds_may_read(c)) {
+                        c->throttled = true;
+                        conn_update_events(c);
+                        return;
+                }
                 r = conn_read_one(c);
+        }
         if (r < 0 || (c->closing && c->n_queued == 0))
                 conn_free(c);
         else if (r > 0 && !c->closing && c->n_queued == 0 && !c->throttled &&

@@ -22,10 +22,14 @@
 #define LIMIT_REPLIES_QUEUED 8
 
 /* Fds sent that the client has not read yet (they count against the daemon's uid in the
- * kernel): per connection, and per uid (also at most RLIMIT_NOFILE / 8; all uids together at
- * most RLIMIT_NOFILE / 2). Past that, the connection waits until its client reads. */
+ * kernel): per connection; past that, the connection's next reply waits in its queue until its
+ * client reads. Those, and the fds of replies queued (they sit in the daemon's fd table), are
+ * held for the uid: at most LIMIT_FDS_HELD_PER_UID (and at most RLIMIT_NOFILE / 8), all uids
+ * together at most RLIMIT_NOFILE / 2, and past half of that each uid only up to its share of
+ * what is still free (conn.c). Past those, the uid's connections are not read until its
+ * clients read. */
 #define LIMIT_FDS_UNREAD_PER_CONN 64
-#define LIMIT_FDS_UNREAD_PER_UID 1024
+#define LIMIT_FDS_HELD_PER_UID 1024
 
 /* Fds a uid's clients sent that the closer thread has yet to close (kernels before 6.16,
  * which cannot refuse them): past this, the uid's new connections are refused until it

@@ -36,18 +36,19 @@ int server_init(struct server *s, struct broker *broker)
         broker->notify_userdata = s;
 
         /* The kernel refuses fd-carrying sends once the daemon's uid has RLIMIT_NOFILE fds in
-         * flight: keep well below, and let no single uid take more than an eighth. Never
-         * below one full reply, or a batch could never be sent. */
+         * flight, and fds of replies queued to be sent fill the daemon's own table: keep both
+         * together well below, and let no single uid take more than an eighth (conn.c).
+         * Never below one full reply, or a batch could never be sent. */
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
                 rl.rlim_cur = 1024;
-        s->fds_unread_total_max = rl.rlim_cur / 2;
-        s->fds_unread_uid_max = rl.rlim_cur / 8;
-        if (s->fds_unread_uid_max > LIMIT_FDS_UNREAD_PER_UID)
-                s->fds_unread_uid_max = LIMIT_FDS_UNREAD_PER_UID;
-        if (s->fds_unread_uid_max < SHMB_PROTO_FDS_MAX)
-                s->fds_unread_uid_max = SHMB_PROTO_FDS_MAX;
-        if (s->fds_unread_total_max < SHMB_PROTO_FDS_MAX)
-                s->fds_unread_total_max = SHMB_PROTO_FDS_MAX;
+        s->fds_held_total_max = rl.rlim_cur / 2;
+        s->fds_held_uid_max = rl.rlim_cur / 8;
+        if (s->fds_held_uid_max > LIMIT_FDS_HELD_PER_UID)
+                s->fds_held_uid_max = LIMIT_FDS_HELD_PER_UID;
+        if (s->fds_held_uid_max < SHMB_PROTO_FDS_MAX)
+                s->fds_held_uid_max = SHMB_PROTO_FDS_MAX;
+        if (s->fds_held_total_max < SHMB_PROTO_FDS_MAX)
+                s->fds_held_total_max = SHMB_PROTO_FDS_MAX;
         /* Kept fds are off unless asked for (--kept-fds): a connection's repeat opens would
          * share one open file description, and with it flock() and OFD locks that outlive the
          * client's close() (shmbrokerd(8), "Kept file descriptions"). */

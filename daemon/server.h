@@ -36,9 +36,10 @@ struct server {
         uid_t overflow_uid;             /* what a peer outside our namespace looks like */
         gid_t overflow_gid;
         uint64_t watchdog_usec;         /* WATCHDOG_USEC from the service manager, or 0 */
-        size_t fds_unread_total;        /* fds sent and not yet seen read, all connections */
-        size_t fds_unread_total_max;    /* half of RLIMIT_NOFILE */
-        size_t fds_unread_uid_max;      /* per uid: LIMIT_FDS_UNREAD_PER_UID, or less */
+        size_t fds_held_total;          /* fds sent and not yet seen read, or queued to be
+                                         * sent, all connections (conn.c) */
+        size_t fds_held_total_max;      /* half of RLIMIT_NOFILE */
+        size_t fds_held_uid_max;        /* per uid: LIMIT_FDS_HELD_PER_UID, or less */
         struct fdcache_budget kept_budget;      /* fds connections keep open (fdcache.h) */
         int tick_fd;                    /* timerfd: idle sweep, watchdog, listener retry */
         struct loop_source *tick_source;

@@ -22,7 +22,8 @@
 
 enum user_slot {
         USER_SLOT_CONNECTIONS,
-        USER_SLOT_FDS,          /* fds sent to its connections, not yet seen read */
+        USER_SLOT_FDS,          /* fds sent to its connections, not yet seen read, and fds of
+                                 * their replies queued to be sent */
         USER_SLOT_OBJECTS,
         USER_SLOT_BYTES,
         USER_SLOT_CLOSING,      /* fds it sent that the closer thread has yet to close */

@@ -465,16 +465,16 @@ static void test_d68_inflight_fds_other_clients(void **state)
                         break;
                 }
         }
-        /* At rest: it has sent what its caps allow (256 / 8 = 32 fds for a uid: two
-         * batches) and holds the third reply, 16 fds, for a client that never reads. */
+        /* At rest: it has sent what its uid's budget allows (256 / 8 = 32 fds: two batches)
+         * and read no third request, whose reply would have been held beyond it (fds queued
+         * count in the budget as fds sent do, daemon/conn.c): it holds the socket alone. */
         sec_wait_idle(d);
         n = harness_daemon_fd_count(d);
         print_message("%d batches of 16 fds sent unread to a daemon with RLIMIT_NOFILE 256; "
                       "it holds %d fds (%d at start)\n", i, n, d->n_fds_start);
-        if (n != d->n_fds_start + 1 + SEC_KEPT_FDS + SHMB_PROTO_FDS_MAX)
+        if (n != d->n_fds_start + 1 + SEC_KEPT_FDS)
                 fail_msg("the daemon holds %d fds for one client that never reads, expected "
-                         "%d + 1 + %d + %d", n, d->n_fds_start, SEC_KEPT_FDS,
-                         SHMB_PROTO_FDS_MAX);
+                         "%d + 1 + %d", n, d->n_fds_start, SEC_KEPT_FDS);
         /* Another client of another uid still gets its fd. */
         r = sec_open(d, &sec_id_writer, "sec-if", SHMB_ACCESS_RDWR, &ofd);
         if (r != 0) {
@@ -491,6 +491,148 @@ static void test_d68_inflight_fds_other_clients(void **state)
         sec_assert_serving(d);
         assert_int_equal(close(fd), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-if"), 0);
+        sec_finish();
+}
+
+/*
+ * 68, the in-flight budget shared out. Fds sent and unread, and those of replies queued (they
+ * sit in the daemon's fd table), are held for a uid: at most RLIMIT_NOFILE / 8 per uid, and
+ * RLIMIT_NOFILE / 2 in all. A few uids that never read hold more than all of it between them
+ * (the review's case: 12 uids of 64 connections at RLIMIT_NOFILE 20000); past half of it each
+ * takes no more than its share of what is still free, so another uid's open is answered, now
+ * and not at the others' idle timeout. With RLIMIT_NOFILE 1024 (512 in all, 128 per uid),
+ * 6 uids that ask for 10 replies of 16 fds each would take 768.
+ */
+static const char policy_pub[] =
+        "[Segment pub]\n"
+        "Names=pub-*\n"
+        "Create=41001\n"
+        "ReadOnly=*\n";
+
+/* A connection of @id that asks for one batch of 16 fds of @name and never reads it. */
+static int connect_unread_batch(const struct harness_daemon *d, const struct harness_id *id,
+                                const char *name)
+{
+        const char *names[SHMB_PROTO_BATCH_MAX];
+        uint32_t access[SHMB_PROTO_BATCH_MAX];
+        int fd, len, i;
+
+        for (i = 0; i < SHMB_PROTO_BATCH_MAX; i++) {
+                names[i] = name;
+                access[i] = SHMB_PROTO_ACCESS_RDONLY;
+        }
+        len = shmb_proto_encode_open_batch(pkt, sizeof(pkt), 1, names, access,
+                                           SHMB_PROTO_BATCH_MAX);
+        assert_true(len > 0);
+        fd = sec_raw_connect(d, id);
+        assert_int_equal(sec_raw_send(fd, pkt, (size_t) len, NULL, 0), 0);
+        return fd;
+}
+
+static void test_d68_inflight_fair_share(void **state)
+{
+        enum { UIDS = 6, CONNS = 10 };
+        struct harness_daemon_options opts = { .nofile_soft = 1024, .nofile_hard = 1024 };
+        struct harness_daemon *d = sec_start(policy_pub, &opts);
+        struct shmb_proto_reply reply;
+        int fds[UIDS * CONNS], v, ofd = -1, n, r;
+        size_t i;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "pub-if", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        for (i = 0; i < ELEMENTSOF(fds); i++) {
+                struct harness_id id = { .uid = 42200 + (uid_t) (i / CONNS),
+                                         .gid = 42200 + (gid_t) (i / CONNS) };
+
+                fds[i] = connect_unread_batch(d, &id, "pub-if");
+        }
+        sec_wait_idle(d);
+        /* Another uid's open is answered (the raw socket waits 5 s for it; without the share it
+         * waits for the others' idle timeout). */
+        v = sec_raw_connect(d, &sec_id_reader);
+        r = sec_raw_call(v, pkt, sec_enc_open(pkt, 7, "pub-if", SHMB_PROTO_ACCESS_RDONLY), &reply,
+                         &ofd);
+        if (r < 0)
+                fail_msg("while %d uids that never read hold fds, another uid's open got no "
+                         "answer: %s", UIDS, strerror(-r));
+        assert_int_equal(reply.error, 0);
+        assert_true(ofd >= 0);
+        assert_int_equal(close(ofd), 0);
+        assert_int_equal(close(v), 0);
+        /* At rest, every reply it could send sent, and none of theirs queued in the daemon:
+         * it holds their sockets alone. */
+        n = harness_daemon_wait_fd_count(d, d->n_fds_start + (int) ELEMENTSOF(fds), 3000);
+        print_message("%d uids asked for %d fds each and read none; the daemon holds %d fds "
+                      "(%d at start)\n", UIDS, CONNS * SHMB_PROTO_FDS_MAX, n, d->n_fds_start);
+        if (n != d->n_fds_start + (int) ELEMENTSOF(fds))
+                fail_msg("the daemon holds %d fds for %zu connections that never read, expected "
+                         "%d + %zu: it keeps replies it cannot send", n, ELEMENTSOF(fds),
+                         d->n_fds_start, ELEMENTSOF(fds));
+        sec_assert_serving(d);
+        close_all(fds, ELEMENTSOF(fds));
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "pub-if"), 0);
+        sec_finish();
+}
+
+/*
+ * The same budget for one uid: a reply its connection cannot send (its uid holds its 128 fds)
+ * is not made, and so not kept in the daemon's fd table (the review found about 1,100 fds
+ * held so per uid, counted nowhere). Once its clients read, the rest are served.
+ */
+static void test_d68_inflight_uid_queued(void **state)
+{
+        enum { CONNS = 12 };
+        struct harness_daemon_options opts = { .nofile_soft = 1024, .nofile_hard = 1024 };
+        struct harness_daemon *d = sec_start(policy_pub, &opts);
+        struct pollfd p[CONNS];
+        int fds[CONNS], n, left = CONNS;
+        uint64_t t0;
+        size_t i;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "pub-iq", 4096, SHMB_ACCESS_NONE, NULL),
+                         0);
+        for (i = 0; i < CONNS; i++)
+                fds[i] = connect_unread_batch(d, &sec_id_reader, "pub-iq");
+        /* 8 replies sent (128 fds, the uid's budget), 4 requests not read. */
+        sec_wait_idle(d);
+        n = harness_daemon_fd_count(d);
+        print_message("one uid asked for %d fds on %d connections and read none; the daemon "
+                      "holds %d fds (%d at start)\n", CONNS * SHMB_PROTO_FDS_MAX, CONNS, n,
+                      d->n_fds_start);
+        if (n != d->n_fds_start + CONNS)
+                fail_msg("the daemon holds %d fds for %d connections of one uid that never "
+                         "read, expected %d + %d: it keeps replies past the uid's budget", n,
+                         CONNS, d->n_fds_start, CONNS);
+        /* It reads: every connection gets its reply (each waits at most the daemon's tick once
+         * the others' are read). */
+        t0 = tl_now_ms();
+        while (left > 0) {
+                int k = 0;
+
+                for (i = 0; i < CONNS; i++)
+                        if (fds[i] >= 0)
+                                p[k++] = (struct pollfd) { .fd = fds[i], .events = POLLIN };
+                n = poll(p, (nfds_t) k, 5000);
+                assert_true(n >= 0);
+                if (n == 0 || tl_now_ms() - t0 > 10000)
+                        fail_msg("%d of %d connections of a uid that read its replies got "
+                                 "none", left, CONNS);
+                for (i = 0; i < (size_t) k; i++) {
+                        struct shmb_proto_reply reply;
+                        size_t j;
+
+                        if (!(p[i].revents & POLLIN))
+                                continue;
+                        assert_int_equal(sec_raw_reply(p[i].fd, &reply, NULL), 0);
+                        assert_int_equal(reply.error, 0);
+                        for (j = 0; j < CONNS; j++)
+                                if (fds[j] == p[i].fd)
+                                        fds[j] = safe_close(fds[j]);
+                        left--;
+                }
+        }
+        sec_assert_serving(d);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "pub-iq"), 0);
         sec_finish();
 }
 
@@ -829,6 +971,8 @@ const struct CMUnitTest sec_tests_dos[] = {
         SEC_TEST(test_d68_never_reads),
         SEC_TEST(test_d68_never_reads_batch),
         SEC_TEST(test_d68_inflight_fds_other_clients),
+        SEC_TEST(test_d68_inflight_fair_share),
+        SEC_TEST(test_d68_inflight_uid_queued),
         SEC_TEST(test_d68_never_reads_timeout),
         SEC_TEST(test_d69_connections_holding_replies),
         SEC_TEST(test_d70_quota),
