@@ -48,11 +48,13 @@ static uint8_t pkt[SHMB_PROTO_MSG_MAX];
  * What the daemon holds, at rest, for a connection whose client never reads its OPEN replies
  * of one object: its socket and the fd of exactly one queued reply (it keeps no fd for the
  * connection's next opens: --kept-fds is off by default, daemon/fdcache.h). It sends
- * replies until the client's unread fds reach a cap (LIMIT_FDS_UNREAD_PER_CONN, per uid and in
- * total, daemon/conn.c) or its socket is full, queues the next one, and from then on reads
- * nothing more from that client (conn.c: "while any reply is queued the daemon stops
- * reading"). So LIMIT_REPLIES_QUEUED (8) is never reached this way, and a bound of 1 + 1 + 8
- * would pass for a daemon that queued seven replies too many.
+ * replies until the client's unread fds reach the connection's cap (LIMIT_FDS_UNREAD_PER_CONN,
+ * daemon/conn.c) or its socket is full, queues the next one, and from then on reads nothing
+ * more from that client (conn.c: "while any reply is queued the daemon stops reading"). So
+ * LIMIT_REPLIES_QUEUED (8) is never reached this way, and a bound of 1 + 1 + 8 would pass for
+ * a daemon that queued seven replies too many. (The uid's budget of fds held, which counts
+ * queued fds too, stops it reading before it makes a reply past that budget: see
+ * test_d68_inflight_fds_other_clients, at a lower RLIMIT_NOFILE.)
  */
 #define SEC_FDS_PER_CONNECTION (1 + 1)
 /* Kept fds are off by default (--kept-fds): none for a batch test's connection. */
@@ -497,11 +499,11 @@ static void test_d68_inflight_fds_other_clients(void **state)
 /*
  * 68, the in-flight budget shared out. Fds sent and unread, and those of replies queued (they
  * sit in the daemon's fd table), are held for a uid: at most RLIMIT_NOFILE / 8 per uid, and
- * RLIMIT_NOFILE / 2 in all. A few uids that never read hold more than all of it between them
- * (the review's case: 12 uids of 64 connections at RLIMIT_NOFILE 20000); past half of it each
- * takes no more than its share of what is still free, so another uid's open is answered, now
- * and not at the others' idle timeout. With RLIMIT_NOFILE 1024 (512 in all, 128 per uid),
- * 6 uids that ask for 10 replies of 16 fds each would take 768.
+ * RLIMIT_NOFILE / 2 in all. A few uids that never read could hold more than all of it between
+ * them (the review's case: 12 uids of 64 connections at RLIMIT_NOFILE 20000); past half of it
+ * each takes no more than its share of what is still free, so another uid's open is answered,
+ * now and not at the others' idle timeout. Here, at RLIMIT_NOFILE 1024 (512 in all, 128 per
+ * uid), 6 uids ask for 10 replies of 16 fds each: 768 within their own budgets.
  */
 static const char policy_pub[] =
         "[Segment pub]\n"
