@@ -2,6 +2,7 @@
 /*
  * attrs.c - an object's owner, group, mode and ACL, from its rule (see attrs.h).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -171,6 +172,65 @@ int object_attrs_published(struct object_attrs *a)
         for (i = 0; i < a->n_groups; i++)
                 a->groups[i].perm &= ~2u;
         return 0;
+}
+
+static bool id_spec_is_creator(const struct id_spec *spec)
+{
+        return spec->kind == ID_SPEC_REQUESTER_NAME || spec->kind == ID_SPEC_REQUESTER_ID;
+}
+
+bool object_attrs_creator_demoted(const struct policy_rule *rule, const struct identity *creator,
+                                  unsigned rights)
+{
+        /* Rights through a group are not known here (a creator's identity rebuilt from the
+         * registry has no groups): such a creator is not let write, failing closed. */
+        return rule->backend == POLICY_BACKEND_SHM && creator->uid != 0 &&
+               !(rights & POLICY_RIGHT_WRITE) &&
+               (id_spec_is_creator(&rule->owner) || id_spec_is_creator(&rule->group));
+}
+
+int object_attrs_demote(const struct policy_rule *rule, const struct identity *creator,
+                        unsigned rights, struct object_attrs *a)
+{
+        bool reads = false, named = false;
+        size_t i;
+
+        assert(!a->borrowed);
+        if (!object_attrs_creator_demoted(rule, creator, rights))
+                return 0;
+        if (id_spec_is_creator(&rule->owner) && a->uid != geteuid()) {
+                reads = a->mode & 0400;
+                a->uid = geteuid();
+        }
+        if (id_spec_is_creator(&rule->group) && a->gid != getegid()) {
+                /* Other members of the creator's group lose the group bits too: Group= gives
+                 * no broker rights, so they lose nothing the broker gives them. */
+                reads = reads || (a->mode & 0040);
+                a->gid = getegid();
+                a->mode &= ~(mode_t) 0070;
+        }
+        for (i = 0; i < a->n_users; i++)
+                if (a->users[i].id == (uint32_t) creator->uid) {
+                        a->users[i].perm &= ~2u;
+                        named = true;
+                }
+        if (!named && reads && (rights & POLICY_RIGHT_READ)) {
+                struct policy_acl_entry *u = reallocarray(a->users, a->n_users + 1, sizeof(*u));
+
+                if (!u)
+                        return -ENOMEM;
+                a->users = u;
+                a->users[a->n_users++] = (struct policy_acl_entry) {
+                        .id = (uint32_t) creator->uid, .perm = 4 };
+        }
+        return 0;
+}
+
+uint64_t object_attrs_spec_demoted(uint64_t spec)
+{
+        uint64_t h = hash_u64(spec, UINT64_C(0x64656d6f746564)); /* "demoted" */
+
+        return h > ATTRS_SPEC_ORPHAN && h != spec ? h : h + 2;
 }
 
 uint64_t object_attrs_spec_published(uint64_t spec)

@@ -65,6 +65,26 @@ int object_attrs_spec(const struct policy_rule *rule, uint64_t *ret);
  * ACL entry (nobody opens it writable through the file system), owned by the daemon (an owner
  * could chmod write back) with a named read entry for the owner it had. -ENOMEM. */
 int object_attrs_published(struct object_attrs *a);
+/*
+ * object_attrs_creator_demoted() - does @rule make the creator (@creator, whom it gives
+ * @rights, policy_rights()) the owner or the group of a Backend=shm file it does not let it
+ * write? An owner can chmod() itself write, and a group gets the mode's group bits: at create
+ * and open the daemon refuses this (broker_decide_create(), broker_check_inode_access()); a
+ * reload that takes write away from a creator must not leave it so either. Never for root.
+ */
+bool object_attrs_creator_demoted(const struct policy_rule *rule, const struct identity *creator,
+                                  unsigned rights);
+/*
+ * object_attrs_demote() - @a (object_attrs_for() of @rule for @creator, not borrowed) when
+ * object_attrs_creator_demoted(): an owner that is the creator becomes the daemon, a group
+ * that is the creator's becomes the daemon's with the mode's group bits cleared, and the
+ * creator keeps what @rights let it read through a named r-- entry (only where the mode gave
+ * the owner or group read); no entry of the creator's keeps write. -ENOMEM.
+ */
+int object_attrs_demote(const struct policy_rule *rule, const struct identity *creator,
+                        unsigned rights, struct object_attrs *a);
+/* The spec of @spec's attributes once demoted (never equal to @spec, nor 0 or 1). */
+uint64_t object_attrs_spec_demoted(uint64_t spec);
 /* The spec of @spec's attributes once published (never equal to @spec, nor 0 or 1). */
 uint64_t object_attrs_spec_published(uint64_t spec);
 #define ATTRS_SPEC_ORPHAN UINT64_C(1)

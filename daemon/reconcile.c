@@ -48,6 +48,11 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
                 r = object_attrs_for(rule, &creator, &a);
                 if (r < 0)
                         return owner_error(r);
+                /* A creator the rule makes owner or group but does not let write keeps no
+                 * write through the file system (object_attrs_creator_demoted()). */
+                r = object_attrs_demote(rule, &creator, policy_rights(rule, &creator), &a);
+                if (r < 0)
+                        return r;
                 if (o->flags & OBJECT_PUBLISHED) {
                         r = object_attrs_published(&a);
                         if (r < 0)
@@ -78,6 +83,30 @@ static int creator_group(struct conform_memo *m, struct identity *creator)
         return 0;
 }
 
+/* conform() for a creator whose owner or group the daemon keeps (object_attrs_demote()):
+ * what the file should hold is not the rule's prebuilt value, so it is built here. */
+static int conform_demoted(struct backend *be, struct object *o, const struct policy_rule *rule,
+                           const struct identity *creator)
+{
+        _cleanup_(object_attrs_done) struct object_attrs a = {};
+        struct acl_xattr acl = {};
+        int r;
+
+        r = object_attrs_for(rule, creator, &a);
+        if (r < 0)
+                return owner_error(r);
+        r = object_attrs_demote(rule, creator, policy_rights(rule, creator), &a);
+        if (r >= 0)
+                r = acl_xattr_build(a.mode, a.users, a.n_users, a.groups, a.n_groups, &acl);
+        if (r < 0)
+                return r;
+        a.acl = &acl;
+        r = be->ops->conform(be, o, &a);
+        a.acl = NULL;
+        acl_xattr_done(&acl);
+        return r;
+}
+
 /* @o's attributes are @rule's already, as far as the daemon set them: are they still on the
  * file? Returns 1 when they were set again, 0 when they were there, or -errno (-ENOENT: its
  * storage is gone; -ENXIO: @rule gives no owner or group for its creator now). */
@@ -101,6 +130,8 @@ static int conform(struct broker *b, const struct policy *p, struct object *o,
                 if (r < 0)
                         return r;
         }
+        if (object_attrs_creator_demoted(rule, &creator, policy_rights(rule, &creator)))
+                return conform_demoted(be, o, rule, &creator);
         r = object_attrs_for_cached(ra, rule, &creator, &a);
         if (r < 0)
                 return owner_error(r);
@@ -122,6 +153,12 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
         bool was_orphan = o->orphan, changed = false;
         int r;
 
+        if (rule) {
+                struct identity creator = object_creator_identity(o);
+
+                if (object_attrs_creator_demoted(rule, &creator, policy_rights(rule, &creator)))
+                        spec = object_attrs_spec_demoted(spec);
+        }
         if (rule && (o->flags & OBJECT_PUBLISHED))
                 spec = object_attrs_spec_published(spec);
         if (spec != o->spec) {

@@ -653,6 +653,111 @@ static void test_reload_owner_group(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * 5b'. A reload that takes write away from a creator the rule makes owner or group
+ */
+
+/* 41002 writes team-* before, and reads it after or not at all; 41001 writes it throughout,
+ * 41003 reads. */
+static const char policy_demote_before[] =
+        "[Segment team]\n"
+        "Names=team-*\n"
+        "Create=41001 41002\n"
+        "ReadWrite=41001 41002\n"
+        "ReadOnly=41003\n"
+        "%s\n"
+        "MaxSize=64K\n";
+static const char policy_demote_after[] =
+        "[Segment team]\n"
+        "Names=team-*\n"
+        "Create=41001\n"
+        "ReadWrite=41001\n"
+        "ReadOnly=%s\n"
+        "%s\n"
+        "MaxSize=64K\n";
+
+/* 41002 in a group of its own uid's number, as Group=%U names it. */
+static const struct harness_id id_writer_own_group = { .uid = HARNESS_UID_2, .gid = HARNESS_GID_3,
+                                                       .n_groups = 1,
+                                                       .groups = { HARNESS_UID_2 } };
+
+/*
+ * Old code: the new rule's owner (or group) was applied for the creator without asking
+ * whether it still writes: 41002, moved to ReadOnly=, kept owning team-b (user::rw-) or
+ * its group (group::rw-) and opened it O_RDWR in the object directory, writing what the
+ * broker's writers and readers are served; the broker itself refused it write. Now the
+ * daemon keeps the owner (and group) while the creator may not write, a creator that may
+ * read reads through a named entry, and a reload that gives it write back gives the file
+ * back too. @group: Group= is the creator's, and the reload takes 41002 out of every list
+ * (as ReadOnly=, a named entry would hide what the group gives it).
+ */
+static void reload_demotes_creator(const char *attrs, bool group)
+{
+        _cleanup_(freep) char *before = NULL, *after = NULL;
+        const struct harness_id *ex_writer = group ? &id_writer_own_group : &sec_id_writer;
+        char path[PATH_MAX + 300];
+        struct harness_daemon *d;
+
+        assert_true(asprintf(&before, policy_demote_before, attrs) > 0);
+        assert_true(asprintf(&after, policy_demote_after, group ? "41003" : "41002 41003",
+                             attrs) > 0);
+        d = sec_start(before, NULL);
+        reg_create_text(d, ex_writer, "team-b", 4096, "v1");
+        snprintf(path, sizeof(path), "%s", harness_shm_path(d, "team-b"));
+        assert_int_equal(reg_fs_open(path, ex_writer, O_RDWR), 0);
+
+        reg_reload(d, after);
+
+        /* The broker and the file system agree: 41002 no longer writes; it reads, or (the
+         * group case) it does not. */
+        assert_int_equal(sec_open(d, ex_writer, "team-b", SHMB_ACCESS_RDWR, NULL), -EACCES);
+        assert_int_equal(reg_fs_open(path, ex_writer, O_RDWR), -EACCES);
+        if (group) {
+                assert_int_equal(sec_open(d, ex_writer, "team-b", SHMB_ACCESS_RDONLY, NULL),
+                                 -EACCES);
+                assert_int_equal(reg_fs_open(path, ex_writer, O_RDONLY), -EACCES);
+                assert_int_equal(reg_acl_perm(path, ACL_USER, HARNESS_UID_2), -1);
+                reg_assert_owner(path, HARNESS_UID_1, 0);
+        } else {
+                assert_int_equal(reg_check_text(d, ex_writer, "team-b", SHMB_ACCESS_RDONLY,
+                                                "v1"), 0);
+                assert_int_equal(reg_fs_open(path, ex_writer, O_RDONLY), 0);
+                assert_int_equal(reg_acl_perm(path, ACL_USER, HARNESS_UID_2), 4);
+                reg_assert_owner(path, 0, 0);
+        }
+        /* The others are served as the rule says. */
+        assert_int_equal(reg_check_text(d, &sec_id_creator, "team-b", SHMB_ACCESS_RDWR, "v1"),
+                         0);
+        assert_int_equal(reg_check_text(d, &sec_id_reader, "team-b", SHMB_ACCESS_RDONLY, "v1"),
+                         0);
+        assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), -EACCES);
+        /* The pass over the files after a reload finds the file as the daemon set it. */
+        reload_leaves_alone(d, after, "team-b", "v1");
+        assert_int_equal(reg_fs_open(path, ex_writer, O_RDWR), -EACCES);
+
+        /* Write back: the file is the creator's (or its group's) again. */
+        reg_reload(d, before);
+        assert_int_equal(reg_check_text(d, ex_writer, "team-b", SHMB_ACCESS_RDWR, "v1"), 0);
+        assert_int_equal(reg_fs_open(path, ex_writer, O_RDWR), 0);
+        if (group)
+                reg_assert_owner(path, HARNESS_UID_1, HARNESS_UID_2);
+        else
+                reg_assert_owner(path, HARNESS_UID_2, 0);
+
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "team-b"), 0);
+        sec_finish();
+}
+
+static void test_reload_demotes_owner(void **state)
+{
+        reload_demotes_creator("Owner=%U\nMode=0640", false);
+}
+
+static void test_reload_demotes_group(void **state)
+{
+        reload_demotes_creator("Owner=41001\nGroup=%U\nMode=0660", true);
+}
+
+/* ------------------------------------------------------------------------------------------
  * 5c, 5d. Backend switches make orphans
  */
 
@@ -947,6 +1052,8 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_undoes_sticky_bit),
         SEC_TEST(test_reload_large_acl_untouched),
         SEC_TEST(test_reload_owner_group),
+        SEC_TEST(test_reload_demotes_owner),
+        SEC_TEST(test_reload_demotes_group),
         SEC_TEST(test_reload_shm_to_memfd),
         SEC_TEST(test_reload_memfd_to_shm),
         SEC_TEST(test_reload_orphan_restored),
