@@ -35,6 +35,7 @@ struct conform_pass {
         char cursor[SHMB_PROTO_NAME_MAX + 1];   /* the last name looked at */
         struct conform_memo memo;
         size_t looked, set, failed;
+        bool report;                            /* done; its log line not written yet */
 };
 
 struct broker {
@@ -55,6 +56,7 @@ struct broker {
         bool kept_policy;               /* running on the fd store's last good policy */
         char sweep_cursor[SHMB_PROTO_NAME_MAX + 1];     /* where the tick's sweep goes on */
         struct conform_pass conform;    /* after a reload */
+        size_t names_pending;           /* creators' user names being looked up (creators.c) */
 };
 
 /* Takes over @policy, @registry, @shm and @memfd (consumed, also on failure). The objects of

@@ -42,5 +42,6 @@ int identity_resolve_user_name(struct identity *id)
         /* No name, or a name service that cannot say: %u matches nothing for this uid. */
         id->user_name = r >= 0 ? name : NULL;
         id->user_name_resolved = true;
+        id->user_name_failed = r < 0 && r != -ENOENT;
         return 0;
 }

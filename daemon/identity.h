@@ -23,6 +23,8 @@ struct identity {
         size_t n_groups;
         char *user_name;        /* owned; NULL when the uid has no name, or not looked up */
         bool user_name_resolved;
+        bool user_name_failed;  /* resolved, but the name service failed (not "no such
+                                 * uid"): user_name is NULL without being known to be none */
         /* The group named like the user (for Group=%u), looked up with the name. */
         bool user_group_resolved;
         bool has_user_group;

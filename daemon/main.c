@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "worker.h"
 #include "conn.h"
+#include "creators.h"
 #include "fdstore.h"
 #include "genpage.h"
 #include "limits.h"
@@ -318,6 +319,8 @@ static void reload(struct server *s)
         keep_policy(s->broker);
         resolver_forget();
         conn_resolve_all(s);
+        /* Objects whose creator's name the new policy needs: decided once it is known. */
+        creators_resolve(s);
         /* Names the new policy opens (or closes) to a waiter: its wait is answered now. */
         conn_waits_recheck(s);
         if (orphans > 0)
@@ -822,6 +825,8 @@ static int run(void)
         }
         worker_allow_stuck(s.resolver, LIMIT_RESOLVER_THREADS_STUCK);
 
+        /* Objects made under a policy without %u, if this one has it (creators.h). */
+        creators_resolve(&s);
         status_notify(&s, "READY=1\n", NULL);
         while (!loop_exiting(s.loop)) {
                 r = server_run_once(&s, -1);

@@ -45,6 +45,9 @@ int object_new(const char *name, enum policy_backend backend, const struct ident
         o->backend = backend;
         o->size = size;
         o->creator.uid = creator->uid;
+        /* Looked up only under a policy with %u: a later one that brings %u looks it up. */
+        o->creator.name_known = (creator->user_name_resolved && !creator->user_name_failed) ||
+                                creator->user_name;
         o->name = strdup(name);
         if (!o->name || strdup_null(creator->user_name, &o->creator.user_name) < 0 ||
             strdup_null(creator->app_id, &o->creator.app_id) < 0) {
@@ -92,7 +95,7 @@ struct identity object_creator_identity(const struct object *o)
                 .uid = o->creator.uid,
                 .gid = (gid_t) -1,
                 .user_name = o->creator.user_name,
-                .user_name_resolved = true,
+                .user_name_resolved = o->creator.name_known,
                 .app_id = o->creator.app_id,
         };
 }

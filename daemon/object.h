@@ -23,7 +23,9 @@
 /* Who created an object: the connection's identity as the kernel gave it. */
 struct creator {
         uid_t uid;
-        char *user_name;        /* owned; NULL when the uid had no name */
+        char *user_name;        /* owned; NULL when the uid had no name, or (!name_known)
+                                 * when its name was never looked up */
+        bool name_known;        /* the name service was asked: user_name is its answer */
         char *app_id;           /* owned; NULL for a connection on the main socket */
         /* The process that opened the connection; recorded for lifetime=process objects. */
         pid_t pid;
@@ -108,7 +110,8 @@ struct object *object_free(struct object *o);
 bool object_created_by(const struct object *o, const struct identity *id);
 
 /* An identity for policy decisions made on the creator's behalf (reloads, start-up): uid,
- * user name and app id; no groups. Borrows from @o. */
+ * user name (user_name_resolved: o->creator.name_known) and app id; no groups. Borrows from
+ * @o. */
 struct identity object_creator_identity(const struct object *o);
 
 /*

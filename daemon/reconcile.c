@@ -143,15 +143,51 @@ static bool streq_null(const char *a, const char *b)
         return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+/*
+ * Does @p need @o's creator's user name (%u), which was never looked up? Then no rule is
+ * decided for it: a %u pattern would match nothing, and a wider rule after it would govern
+ * the object (others let in, its creator shut out). It is refused, as an orphan, until the
+ * name is known (creators.c looks it up off the loop and calls reconcile_object()).
+ */
+static bool name_unknown(const struct policy *p, const struct object *o)
+{
+        return p->needs_user_names && !o->creator.name_known;
+}
+
+/* @rule's spec: from @specs (by rule index) during reconcile(), else from the attrs cache. */
+static int rule_spec(struct broker *b, const struct policy *p, const uint64_t *specs,
+                     const struct policy_rule *rule, uint64_t *ret)
+{
+        const struct rule_attrs *ra;
+        int r;
+
+        if (specs) {
+                *ret = specs[rule - p->rules];
+                return 0;
+        }
+        r = attrs_cache_get(&b->attrs, p, rule, &ra);
+        if (r < 0)
+                return r;
+        *ret = ra->spec;
+        return 0;
+}
+
 /* One object; returns 1 when it changed in a way the journal must record. */
 static int reconcile_one(struct broker *b, const struct policy *p, const uint64_t *specs,
                          struct object *o, struct reconcile_stats *st)
 {
-        const struct policy_rule *rule = governing_rule(p, o);
-        uint64_t spec = rule ? specs[rule - p->rules] : ATTRS_SPEC_ORPHAN;
+        bool awaiting = name_unknown(p, o);
+        const struct policy_rule *rule = awaiting ? NULL : governing_rule(p, o);
+        uint64_t spec = ATTRS_SPEC_ORPHAN;
         bool rebound = !rule || !streq_null(o->rule_id, rule->id) || o->orphan;
         bool was_orphan = o->orphan, changed = false;
         int r;
+
+        if (rule) {
+                r = rule_spec(b, p, specs, rule, &spec);
+                if (r < 0)
+                        return r;
+        }
 
         if (rule) {
                 struct identity creator = object_creator_identity(o);
@@ -191,7 +227,13 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
         r = registry_bind(b->registry, p, o, rule);
         if (r < 0)
                 return r;
-        if (!rule) {
+        if (awaiting) {
+                if (++st->awaiting <= REPORT_NAMES_MAX)
+                        log_notice("Object '%s' is refused until the user name of its creator "
+                                   "(uid %u) is known: the policy has %%u, and the name was "
+                                   "never looked up; it is being looked up.", o->name,
+                                   (unsigned) o->creator.uid);
+        } else if (!rule) {
                 st->orphaned++;
                 if (!was_orphan && st->orphaned <= REPORT_NAMES_MAX)
                         log_notice("Object '%s' is an orphan now: no rule of the policy governs "
@@ -203,6 +245,53 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
         if (rebound && rule)
                 st->rebound++;
         return changed || was_orphan != o->orphan || (rebound && rule) ? 1 : 0;
+}
+
+/* reconcile_one(), then what it found: a lost object forgotten, a change recorded. -EIO: a
+ * change could not be recorded. */
+static int settle_one(struct broker *b, const struct policy *p, const uint64_t *specs,
+                      struct object *o, struct reconcile_stats *st)
+{
+        int r = reconcile_one(b, p, specs, o, st);
+
+        if (r == -ENOENT) {
+                if (++st->lost <= REPORT_NAMES_MAX)
+                        log_warning("Object '%s' is gone from the object directory or was "
+                                    "replaced there; forgetting it.", o->name);
+                broker_forget(b, o);
+                return 0;
+        }
+        if (r < 0)
+                log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m", o->name);
+        if (r > 0) {
+                r = registry_save(b->registry, o);
+                if (r < 0) {
+                        log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m",
+                                          o->name);
+                        return -EIO;
+                }
+        }
+        return 0;
+}
+
+void reconcile_object(struct broker *b, struct object *o)
+{
+        struct reconcile_stats st = {};
+        int r;
+
+        r = reconcile_one(b, b->policy, NULL, o, &st);
+        if (r == -ENOENT) {
+                log_warning("Object '%s' is gone from the object directory or was replaced "
+                            "there; forgetting it.", o->name);
+                broker_forget(b, o);
+                return;
+        }
+        if (r < 0)
+                log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m", o->name);
+        /* Recorded whatever changed: its creator's name at least did. */
+        r = registry_save(b->registry, o);
+        if (r < 0)
+                log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m", o->name);
 }
 
 int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret)
@@ -234,25 +323,8 @@ int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_s
         for (o = registry_first(b->registry); o; o = next) {
                 next = registry_next(b->registry, o);
                 st.objects++;
-                r = reconcile_one(b, p, specs, o, &st);
-                if (r == -ENOENT) {
-                        if (++st.lost <= REPORT_NAMES_MAX)
-                                log_warning("Object '%s' is gone from the object directory or "
-                                            "was replaced there; forgetting it.", o->name);
-                        broker_forget(b, o);
-                        continue;
-                }
-                if (r < 0)
-                        log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m",
-                                          o->name);
-                if (r > 0) {
-                        r = registry_save(b->registry, o);
-                        if (r < 0) {
-                                log_warning_errno(r, "Registry: cannot record '%s', ignoring: "
-                                                  "%m", o->name);
-                                unrecorded++;
-                        }
-                }
+                if (settle_one(b, p, specs, o, &st) < 0)
+                        unrecorded++;
         }
         /* Only once every change is on record: a daemon killed before this line sets every
          * object's attributes again when it restarts, whatever policy it then runs on. */
@@ -322,9 +394,22 @@ size_t reconcile_conform_run(struct broker *b)
                                    "file; set again as rule '%s' says.", o->name, o->rule->id);
         }
         if (!o) {
-                log_info("Reload: the files of %zu object(s) looked at: %zu set back as their "
-                         "rules say, %zu not checked.", c->looked, c->set, c->failed);
-                *c = (struct conform_pass) {};
+                c->active = false;
+                c->report = true;
+                reconcile_conform_report(b);
         }
         return n;
+}
+
+void reconcile_conform_report(struct broker *b)
+{
+        struct conform_pass *c = &b->conform;
+
+        /* The reload is through when the objects that waited for their creator's name are
+         * decided too: said once, after both. */
+        if (!c->report || c->active || b->names_pending > 0)
+                return;
+        log_info("Reload: the files of %zu object(s) looked at: %zu set back as their rules say, "
+                 "%zu not checked.", c->looked, c->set, c->failed);
+        *c = (struct conform_pass) {};
 }

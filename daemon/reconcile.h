@@ -24,6 +24,7 @@ struct reconcile_stats {
         size_t restored;        /* orphans that a rule governs again */
         size_t lost;            /* storage found gone or replaced: forgotten */
         size_t failed;          /* attributes that could not be applied (logged) */
+        size_t awaiting;        /* refused until their creator's user name is known */
 };
 
 /*
@@ -42,3 +43,13 @@ int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_s
  */
 size_t reconcile_conform_run(struct broker *b);
 bool reconcile_conform_busy(const struct broker *b);
+/* Logs the end of the last reload once its pass over the files is done and no creator's
+ * name is being looked up any more (b->names_pending); else later, by its last caller. */
+void reconcile_conform_report(struct broker *b);
+
+/*
+ * reconcile_object() - decide @o again under @b's policy, as reconcile() does (and record
+ * it): for an object whose creator's user name has just become known (creators.h). @o may be
+ * forgotten (its storage gone).
+ */
+void reconcile_object(struct broker *b, struct object *o);

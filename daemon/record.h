@@ -40,6 +40,9 @@ enum {
         RECORD_F_SEAL_FUTURE = 1u << 4, /* memfd: F_SEAL_FUTURE_WRITE is set */
         RECORD_F_FRESH = 1u << 5,       /* made unsized, not yet sized or opened by others */
         RECORD_F_REMOVING = 1u << 6,    /* its removal began: the next start finishes it */
+        RECORD_F_NAME_KNOWN = 1u << 7,  /* the creator's user name was looked up: user_name
+                                         * is the answer (absent: it has none); without it
+                                         * (and without a name), never looked up */
 };
 
 /* GEN flags. A GEN without SETTLED starts a policy change (a reload, or the start-up's); the

@@ -224,6 +224,8 @@ static void object_to_record(const struct object *o, struct record *r)
                 r->flags |= RECORD_F_FRESH;
         if (o->flags & OBJECT_REMOVING)
                 r->flags |= RECORD_F_REMOVING;
+        if (o->creator.name_known)
+                r->flags |= RECORD_F_NAME_KNOWN;
 }
 
 static char *rstrdup(const struct record_str *s)
@@ -286,6 +288,7 @@ static int object_from_record(const struct record *r, struct object **ret)
         o->orphan = r->flags & RECORD_F_ORPHAN;
         o->spec = r->spec;
         o->creator.uid = (uid_t) r->creator_uid;
+        o->creator.name_known = (r->flags & RECORD_F_NAME_KNOWN) || o->creator.user_name;
         o->size = r->size;
         o->ctime_usec = r->ctime_usec;
         o->dev = (dev_t) r->dev;

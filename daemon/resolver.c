@@ -28,6 +28,7 @@ struct lookup {
         uid_t uid;
         /* Filled in the worker's thread; copied to each waiter's identity in the loop's. */
         char *user_name;
+        bool failed;                    /* the name service failed: no name, not none */
         bool has_user_group;
         gid_t user_group;
         bool answered;                  /* false: never run (worker_abandon()) */
@@ -68,22 +69,30 @@ static struct list_node known_order = LIST_HEAD_INIT(known_order);
 static size_t n_known;
 
 /* The lookups, on plain values: safe in any thread. */
-static void lookup(uid_t uid, char **ret_name, bool *ret_has_group, gid_t *ret_group)
+static void lookup(uid_t uid, char **ret_name, bool *ret_failed, bool *ret_has_group,
+                   gid_t *ret_group)
 {
+        int r;
+
         *ret_name = NULL;
         *ret_has_group = false;
         /* A uid without a name is not an error: %u then matches nothing for it. Nor is a name
-         * without a group of the same name: Group=%u then refuses its creates. */
-        if (nss_user_name_by_uid(uid, ret_name) < 0)
+         * without a group of the same name: Group=%u then refuses its creates. A name service
+         * that fails is taken the same way for a connection, but said (*ret_failed): an
+         * object's creator is not recorded as nameless on its word (creators.c). */
+        r = nss_user_name_by_uid(uid, ret_name);
+        *ret_failed = r < 0 && r != -ENOENT;
+        if (r < 0)
                 return;
         *ret_has_group = nss_group_by_name(*ret_name, ret_group) >= 0;
 }
 
-static void apply(struct identity *id, char *name, bool has_group, gid_t group)
+static void apply(struct identity *id, char *name, bool failed, bool has_group, gid_t group)
 {
         free(id->user_name);
         id->user_name = name;
         id->user_name_resolved = true;
+        id->user_name_failed = failed;
         id->has_user_group = has_group;
         id->user_group = group;
         id->user_group_resolved = true;
@@ -92,11 +101,11 @@ static void apply(struct identity *id, char *name, bool has_group, gid_t group)
 void resolver_resolve(struct identity *id)
 {
         char *name;
-        bool has_group;
+        bool failed, has_group;
         gid_t group = (gid_t) -1;
 
-        lookup(id->uid, &name, &has_group, &group);
-        apply(id, name, has_group, group);
+        lookup(id->uid, &name, &failed, &has_group, &group);
+        apply(id, name, failed, has_group, group);
 }
 
 static void known_drop(struct known *k)
@@ -167,7 +176,7 @@ static void lookup_run(struct worker_job *j)
 {
         struct lookup *l = container_of(j, struct lookup, job);
 
-        lookup(l->uid, &l->user_name, &l->has_user_group, &l->user_group);
+        lookup(l->uid, &l->user_name, &l->failed, &l->has_user_group, &l->user_group);
         l->answered = true;
 }
 
@@ -179,17 +188,20 @@ static void lookup_done(struct worker_job *j)
         (void) hashmap_remove(&in_flight, l->key);
         if (--n_in_flight == 0)
                 hashmap_deinit(&in_flight);
-        if (l->answered)
+        /* A failure is not kept: the uid's next connection asks again. */
+        if (l->answered && !l->failed)
                 known_put(l);
         /* A callback may free other connections, whose waiters are cancelled then: each is
          * looked at only when its turn comes, and freed after. */
         for (; w; w = next) {
                 next = w->next;
                 if (w->id) {
-                        /* Without memory for a copy: no name, as when the service says none. */
+                        /* Without memory for a copy (or never run): no name, as when the
+                         * service says none, but said to be a failure. */
                         char *name = l->user_name ? strdup(l->user_name) : NULL;
+                        bool failed = !name && (l->failed || l->user_name || !l->answered);
 
-                        apply(w->id, name, name && l->has_user_group, l->user_group);
+                        apply(w->id, name, failed, name && l->has_user_group, l->user_group);
                         w->done(w->userdata);
                 }
                 free(w);
@@ -247,7 +259,7 @@ int resolver_lookup(struct worker *resolver, struct identity *id,
 
                 if (!name && k->user_name)
                         return -ENOMEM;
-                apply(id, name, k->has_user_group, k->user_group);
+                apply(id, name, false, k->has_user_group, k->user_group);
                 return 0;
         }
         r = calloc(1, sizeof(*r));

@@ -24,6 +24,9 @@ int broker_apply_policy(struct broker *b, struct policy *p, bool reload, size_t 
                 log_info("Objects: %zu bound to another rule, %zu with owner, mode or ACL set "
                          "again, %zu no longer orphans, %zu gone.", st.rebound, st.reapplied,
                          st.restored, st.lost);
+        if (st.awaiting > 0)
+                log_notice("%zu object(s) are refused until their creator's user name, never "
+                           "looked up, is known; it is being looked up.", st.awaiting);
         if (st.orphaned > 0)
                 log_warning("%zu object(s) are orphans: no rule of the policy governs them for "
                             "their creator with their backend.", st.orphaned);

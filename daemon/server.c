@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "creators.h"
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
@@ -72,6 +73,7 @@ void server_deinit(struct server *s)
         listener_free_all(s);
         safe_close(s->app_dir_fd);
         s->closer = worker_free(s->closer);
+        creators_cancel_all(s);
         /* The connections are gone, and with them everyone a lookup was for: a lookup that
          * hangs does not hold the exit up (worker.h). */
         s->resolver = worker_abandon(s->resolver);

@@ -22,6 +22,7 @@ struct conn;
 struct worker;
 struct listener;
 struct appsock;
+struct creator_lookup;
 
 struct server {
         struct loop *loop;
@@ -45,6 +46,7 @@ struct server {
         struct loop_source *tick_source;
         struct worker *closer;          /* fds clients sent, closed off the loop; NULL: here */
         struct worker *resolver;        /* name lookups off the loop; NULL: in the loop */
+        struct creator_lookup *creator_lookups; /* objects' creators' names (creators.c) */
         bool passrights_refused;        /* a listener could not set SO_PASSRIGHTS=0 */
         const char *app_dir;            /* --app-dir */
         int app_dir_fd;                 /* -1: app sockets are not available */

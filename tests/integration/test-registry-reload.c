@@ -320,6 +320,95 @@ static void test_reload_brings_user_names(void **state)
         sec_finish();
 }
 
+/* Waits for a log line after @mark holding @needle. */
+static void wait_log(const struct harness_daemon *d, size_t mark, const char *needle)
+{
+        uint64_t deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
+
+        while (harness_daemon_log_count(d, mark, needle, NULL) == 0) {
+                if (tl_now_ms() >= deadline || !harness_daemon_alive(d))
+                        fail_msg("no log line '%s'", needle);
+                tl_sleep_ms(5);
+        }
+}
+
+/*
+ * A reload that brings %u, for an object made under a policy without it: its creator's name
+ * was never looked up (none is, without %u), and the object is decided with it, not as if
+ * its creator had none. While the name service hangs for the creator the object is refused
+ * to everyone (an orphan) and other clients are served; once it answers, the object is the
+ * private rule's: its creator's alone, through the broker and the file system. Found by a
+ * hostile review. Old code: the object was decided for a creator "without a name", %u
+ * matched nothing, and it stayed with the wider rule: 41001 opened it read-write, its
+ * creator got ENOENT, for good (the journal kept no name).
+ */
+static void test_reload_brings_u_for_old_objects(void **state)
+{
+        static const char before[] =
+                "[Segment scratch]\n"
+                "Names=shmbfake41004*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "MaxSize=64K\n";
+        static const char after[] =
+                "[Segment private]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment scratch]\n"
+                "Names=shmbfake41004*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "MaxSize=64K\n";
+        static const char name[] = "shmbfake41004-notes";
+        struct harness_daemon_options opts = {
+                .env = sec_slownss_env(41004, "shmbfake41004"),
+        };
+        _cleanup_(freep) char *text = reg_policy_with_control(after);
+        char path[PATH_MAX + 300];
+        struct harness_daemon *d;
+        size_t mark;
+
+        d = sec_start(before, &opts);
+        /* No %u: nobody's name is looked up, and nothing waits at the gate. */
+        reg_create_text(d, &sec_id_outsider, name, 4096, "MINE");
+        snprintf(path, sizeof(path), "%s", harness_shm_path(d, name));
+        assert_int_equal(sec_open(d, &sec_id_creator, name, SHMB_ACCESS_RDWR, NULL), 0);
+
+        /* The reload, with the name service hanging for 41004. */
+        mark = harness_daemon_log_mark(d);
+        sec_write_file(d->policy_path, text);
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        wait_log(d, mark, "Policy reloaded");
+        assert_int_equal(sec_open(d, &sec_id_creator, name, SHMB_ACCESS_RDWR, NULL), -ENOENT);
+        assert_int_equal(reg_fs_open(path, &sec_id_creator, O_RDWR), -EACCES);
+        sec_slownss_wait_held();
+        sec_assert_serving(d);
+
+        /* The name comes: decided with it, and the reload says it is through. */
+        sec_slownss_open();
+        wait_log(d, mark, "Reload: the files of");
+        assert_int_equal(reg_check_text(d, &sec_id_outsider, name, SHMB_ACCESS_RDWR, "MINE"), 0);
+        assert_int_equal(sec_open(d, &sec_id_creator, name, SHMB_ACCESS_RDWR, NULL), -ENOENT);
+        assert_int_equal(reg_fs_open(path, &sec_id_creator, O_RDWR), -EACCES);
+        assert_int_equal(reg_fs_open(path, &sec_id_outsider, O_RDWR), 0);
+        reg_assert_owner(path, HARNESS_UID_4, 0);
+
+        /* The name is on record: the next reload decides at once, refusing nothing. */
+        mark = harness_daemon_log_mark(d);
+        reg_reload(d, after);
+        sec_expect_log(d, mark, "is refused until", NULL, 0, 0);
+        assert_int_equal(reg_check_text(d, &sec_id_outsider, name, SHMB_ACCESS_RDWR, "MINE"), 0);
+        assert_int_equal(sec_open(d, &sec_id_creator, name, SHMB_ACCESS_RDWR, NULL), -ENOENT);
+
+        assert_int_equal(sec_unlink(d, &sec_id_outsider, name), 0);
+        sec_finish();
+}
+
 /*
  * A uid's name, once the name service gave it, is kept for its next connections (a minute):
  * they are served at once even while the service hangs for that uid, and do not queue behind
@@ -1046,6 +1135,7 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_undoes_file_changes),
         SEC_TEST(test_reload_group_gone),
         SEC_TEST(test_reload_brings_user_names),
+        SEC_TEST(test_reload_brings_u_for_old_objects),
         SEC_TEST(test_reload_wait_waits_for_user_name),
         SEC_TEST(test_known_names),
         SEC_TEST(test_known_names_app_socket),
