@@ -112,23 +112,64 @@ static int lookup_start(struct server *s, uid_t uid)
         return 0;
 }
 
+static int compare_uid(const void *a, const void *b)
+{
+        uid_t x = *(const uid_t *) a, y = *(const uid_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* The distinct uids of the creators whose names were never looked up, sorted. */
+static int unknown_creators(const struct broker *b, uid_t **ret, size_t *ret_n)
+{
+        const struct object *o;
+        uid_t *v = NULL;
+        size_t n = 0, m = 0, i;
+
+        for (o = registry_first(b->registry); o; o = registry_next(b->registry, o))
+                if (!o->creator.name_known)
+                        n++;
+        if (n > 0) {
+                v = malloc(n * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                for (o = registry_first(b->registry); o; o = registry_next(b->registry, o))
+                        if (!o->creator.name_known)
+                                v[m++] = o->creator.uid;
+                qsort(v, m, sizeof(*v), compare_uid);
+                for (i = 1, n = 1; i < m; i++)
+                        if (v[i] != v[n - 1])
+                                v[n++] = v[i];
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 void creators_resolve(struct server *s)
 {
-        struct broker *b = s->broker;
-        struct object *o, *next;
+        _cleanup_(freep) uid_t *uids = NULL;
+        size_t n, i;
         int r;
 
-        if (!b->policy->needs_user_names)
+        if (!s->broker->policy->needs_user_names)
                 return;
-        for (o = registry_first(b->registry); o; o = next) {
-                next = registry_next(b->registry, o);
-                if (o->creator.name_known || pending(s, o->creator.uid))
+        /* Collected first: a kept answer is applied at once (looked_up()), which may forget
+         * objects, so the registry is not walked meanwhile. */
+        r = unknown_creators(s->broker, &uids, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot look up the user names of objects' creators, whose "
+                                  "objects stay refused until the next reload: %m");
+                return;
+        }
+        for (i = 0; i < n; i++) {
+                if (pending(s, uids[i]))
                         continue;
-                r = lookup_start(s, o->creator.uid);
+                r = lookup_start(s, uids[i]);
                 if (r < 0)
                         log_warning_errno(r, "Cannot look up the user name of uid %u, whose "
                                           "objects stay refused until the next reload: %m",
-                                          (unsigned) o->creator.uid);
+                                          (unsigned) uids[i]);
         }
 }
 

@@ -1130,6 +1130,91 @@ static void test_reload_between_create_and_open(void **state)
         sec_finish();
 }
 
+
+/*
+ * REVIEW (9d51297): "a reload forgets them all" does not hold for a lookup that is in flight
+ * at the reload. Its answer, made by the name service before the administrator's change, is
+ * stored in the kept answers when it lands after the reload (lookup_done() -> known_put()),
+ * and every new connection of that uid gets it for the next minute. Here the group named after
+ * 41004 is removed and the daemon reloaded while 41004's lookup is held (answered, not yet
+ * returned): a connection made after the reload still creates under Group=%u, with the gid of
+ * the removed group. A second reload (nothing in flight) gets it right: EACCES.
+ */
+static void test_review_reload_forgets_inflight_answer(void **state)
+{
+        static const char policy[] =
+                "[Segment home]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Group=%u\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n";
+        const char *shim = getenv("SHMB_SLOWNSS");
+        char gone[] = "/tmp/shmb-gone.XXXXXX", gate[] = "/tmp/shmb-gate.XXXXXX";
+        char held[64], gone_env[64], gate_env[80], preload_env[2 * PATH_MAX + 16];
+        char preload[2 * PATH_MAX + 2];
+        const char *env[] = { "SHMB_FAKENSS_UID=41004", "SHMB_FAKENSS_GID=42002",
+                              "SHMB_FAKENSS_NAME=shmbfake41004", gone_env, gate_env,
+                              preload_env, NULL };
+        struct harness_daemon_options opts = { .env = env };
+        static uint8_t pkt[SHMB_PROTO_MSG_MAX];
+        struct shmb_proto_reply reply;
+        struct harness_daemon *d;
+        unsigned ms;
+        int c1, r;
+        size_t n;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_SLOWNSS ('%s') is not the name service shim; run the suite "
+                         "with make check", shim ? shim : "");
+        sec_absent_path(gone);
+        sec_absent_path(gate);
+        sec_remove_later(gone);
+        sec_remove_later(gate);
+        snprintf(held, sizeof(held), "%s.waiting", gate);
+        sec_remove_later(held);
+        snprintf(gone_env, sizeof(gone_env), "SHMB_FAKENSS_GONE=%s", gone);
+        snprintf(gate_env, sizeof(gate_env), "SHMB_SLOWNSS_GROUP_GATE=%s", gate);
+        snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s",
+                 tl_preload_value(shim, preload, sizeof(preload)));
+        d = sec_start(policy, &opts);
+
+        /* 41004 connects: its lookup has the group's answer (there), and is held. */
+        c1 = sec_raw_connect(d, &sec_id_outsider);
+        for (ms = 0; access(held, F_OK) < 0; ms++) {
+                if (ms == HARNESS_TIMEOUT_MS)
+                        fail_msg("no group lookup came to the gate");
+                (void) poll(NULL, 0, 1);
+        }
+        /* The administrator removes the group and reloads, as the manual says to. */
+        sec_create_path(gone);
+        reg_reload(d, policy);
+        /* The lookup returns after the reload. */
+        sec_create_path(gate);
+        n = sec_enc_name(pkt, SHMB_PROTO_STAT, 1, "shmbfake41004-x");
+        assert_int_equal(sec_raw_send(c1, pkt, n, NULL, 0), 0);
+        assert_int_equal(sec_raw_reply(c1, &reply, NULL), 0);
+        assert_int_equal(close(c1), 0);
+
+        /* A connection made after the reload: the group is gone, so Group=%u refuses. */
+        r = sec_create(d, &sec_id_outsider, "shmbfake41004-x", 4096, SHMB_ACCESS_RDWR, NULL);
+        if (r == 0) {
+                struct stat st;
+
+                assert_int_equal(stat(harness_shm_path(d, "shmbfake41004-x"), &st), 0);
+                print_message("REVIEW: created after the reload, group %u (removed)\n",
+                              (unsigned) st.st_gid);
+                (void) sec_unlink(d, &sec_id_outsider, "shmbfake41004-x");
+        }
+        /* Control: another reload, nothing in flight: refused, as it should have been. */
+        reg_reload(d, policy);
+        assert_int_equal(sec_create(d, &sec_id_outsider, "shmbfake41004-y", 4096,
+                                    SHMB_ACCESS_RDWR, NULL), -EACCES);
+        assert_int_equal(r, -EACCES);
+        sec_finish();
+}
+
 const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_removed_reader),
         SEC_TEST(test_reload_undoes_file_changes),
@@ -1139,6 +1224,7 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_wait_waits_for_user_name),
         SEC_TEST(test_known_names),
         SEC_TEST(test_known_names_app_socket),
+        SEC_TEST(test_review_reload_forgets_inflight_answer),
         SEC_TEST(test_reload_undoes_sticky_bit),
         SEC_TEST(test_reload_large_acl_untouched),
         SEC_TEST(test_reload_owner_group),
