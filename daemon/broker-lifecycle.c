@@ -60,13 +60,15 @@ static int expire(void *userdata, struct object *o, const char *why)
 {
         struct broker *b = userdata;
         char name[SHMB_PROTO_NAME_MAX + 1], rule[SHMB_PROTO_RULE_ID_MAX + 1];
-        char app[SHMB_PROTO_APP_ID_MAX + 1];
+        char app[SHMB_PROTO_APP_ID_MAX + 1], esc[LOG_ESCAPE_MAX];
         struct identity creator = { .uid = o->creator.uid, .gid = (gid_t) -1,
                                     .pid = o->creator.pid };
         int r;
 
-        /* @o is about to go: keep what the log and the audit record need. */
+        /* @o is about to go: keep what the log and the audit record need (the log's name
+         * escaped: a client chose it). */
         (void) snprintf(name, sizeof(name), "%s", o->name);
+        (void) log_escape(name, strlen(name), esc, sizeof(esc));
         (void) snprintf(rule, sizeof(rule), "%s", o->rule_id ? o->rule_id : "");
         (void) snprintf(app, sizeof(app), "%s", o->creator.app_id ? o->creator.app_id : "");
         creator.app_id = app[0] ? app : NULL;
@@ -74,14 +76,14 @@ static int expire(void *userdata, struct object *o, const char *why)
         if (r < 0 && r != -ENOENT) {
                 if (log_ratelimit_uid(creator.uid))
                         log_warning_errno(r, "Object '%s': %s, but it cannot be removed now; "
-                                          "trying again: %m", name, why);
+                                          "trying again: %m", esc, why);
                 return r;
         }
         /* A process that creates its MaxObjectsPerUser= objects with lifetime=process and
          * exits ends them all at once, and can do it again: lossy, like every line a client
          * triggers. The audit record keeps its own limiter (audit.c). */
         if (log_ratelimit_uid(creator.uid))
-                log_info("Object '%s' of uid %u removed: %s.", name, (unsigned) creator.uid,
+                log_info("Object '%s' of uid %u removed: %s.", esc, (unsigned) creator.uid,
                          why);
         audit_record(&creator, "expire", name, "none", rule[0] ? rule : NULL, 0);
         return 0;

@@ -42,9 +42,37 @@ int log_parse_level(const char *s)
         return -EINVAL;
 }
 
+/*
+ * Whatever reached the line (a name a client chose, a user name, a path) leaves it one line of
+ * printable ASCII: a control byte (a newline would forge a line, an escape sequence act on the
+ * reader's terminal) and every byte past ASCII (C1 controls, and the bidi controls that reorder
+ * what an administrator reads) become \xNN. Sites that print a client's name escape it
+ * themselves as well (log_escape()), quotes included, so that it cannot pass for the line's own
+ * words.
+ */
+static void line_escape(const char *in, char *out, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+
+        for (; *in && o + 4 < size; in++) {
+                unsigned char ch = (unsigned char) *in;
+
+                if (ch >= 0x20 && ch < 0x7f) {
+                        out[o++] = (char) ch;
+                        continue;
+                }
+                out[o++] = '\\';
+                out[o++] = 'x';
+                out[o++] = hex[ch >> 4];
+                out[o++] = hex[ch & 15];
+        }
+        out[o] = '\0';
+}
+
 int log_internal(int level, int error, const char *fmt, ...)
 {
-        char buf[2048];
+        char buf[2048], line[4 * sizeof(buf) + 1];
         va_list ap;
         int saved = errno;
 
@@ -58,8 +86,9 @@ int log_internal(int level, int error, const char *fmt, ...)
         (void) vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
 
+        line_escape(buf, line, sizeof(line));
         /* One write per line, so lines from a restarting daemon never interleave. */
-        (void) fprintf(stderr, "<%d>%s\n", level, buf);
+        (void) fprintf(stderr, "<%d>%s\n", level, line);
         errno = saved;
         return error < 0 ? error : -error;
 }

@@ -101,6 +101,29 @@ static void test_span_over_not_sized_nor_published(void **state)
         sec_finish();
 }
 
+/*
+ * The expiry line carries the client's object name escaped, as the audit record does: an RLO
+ * and a quote made it read as if another object, of uid 0, was removed. Found by a review:
+ * the name went to the log raw. Every line is now printable ASCII (log_internal()), and this
+ * one escapes the quote too (log_escape()).
+ */
+static void test_span_expire_line_escapes_name(void **state)
+{
+        static const char name[] = "span-\xe2\x80\xae" "0 diu fo 'toor";
+        struct harness_daemon *d = lc_start(lc_policy, true);
+        size_t mark;
+
+        create_span(d, name, LC_HOUR);
+        mark = harness_daemon_log_mark(d);
+        lc_advance(LC_HOUR + MARGIN);
+        (void) lc_wait_gone(d, name, LC_REMOVAL_MS);
+        lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
+        sec_expect_log(d, mark, "\xe2\x80\xae", NULL, 0, 0);
+        lc_expect_log(d, mark, "Object 'span-\\xe2\\x80\\xae0 diu fo \\x27toor' of uid 41001 "
+                      "removed", "lifetime ended", 1000);
+        sec_finish();
+}
+
 /* An open (OPEN and OPEN_BATCH, read-only or not) pushes the deadline; a STAT does not. */
 static void test_span_open_pushes(void **state)
 {
@@ -251,6 +274,7 @@ const struct CMUnitTest lc_tests_span[] = {
         LC_TEST(test_span_deadline),
         LC_TEST(test_span_open_pushes),
         LC_TEST(test_span_over_not_sized_nor_published),
+        LC_TEST(test_span_expire_line_escapes_name),
         LC_TEST(test_span_restart_sigterm),
         LC_TEST(test_span_restart_sigkill),
         LC_TEST(test_span_expired_while_down),

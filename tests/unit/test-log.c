@@ -15,8 +15,10 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "limits.h"
 #include "log.h"
@@ -246,6 +248,30 @@ static void test_real_clock(void **state)
         assert_false(log_ratelimit_uid(41004));
 }
 
+/* A line leaves log_internal() as one line of printable ASCII, whatever a client put in it. */
+static void test_line_escaped(void **state)
+{
+        int pipefd[2], saved;
+        char out[512];
+        ssize_t n;
+
+        assert_int_equal(pipe(pipefd), 0);
+        saved = dup(STDERR_FILENO);
+        assert_true(saved >= 0);
+        assert_int_equal(dup2(pipefd[1], STDERR_FILENO), STDERR_FILENO);
+        log_info("Object '%s' removed.", "a\nb\x1b[2J\xe2\x80\xae" "c\xc3\xa9");
+        (void) fflush(stderr);
+        assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+        assert_int_equal(close(saved), 0);
+        assert_int_equal(close(pipefd[1]), 0);
+        n = read(pipefd[0], out, sizeof(out) - 1);
+        assert_int_equal(close(pipefd[0]), 0);
+        assert_true(n > 0);
+        out[n] = '\0';
+        assert_string_equal(out, "<6>Object 'a\\x0ab\\x1b[2J\\xe2\\x80\\xae" "c\\xc3\\xa9' "
+                                 "removed.\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -255,6 +281,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_uids_found_half, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_uids_found_full, setup, teardown),
                 cmocka_unit_test(test_real_clock),
+                cmocka_unit_test(test_line_escaped),
         };
 
         return cmocka_run_group_tests_name("log rate limit", tests, NULL, NULL);
