@@ -32,6 +32,8 @@ struct lookup {
         bool has_user_group;
         gid_t user_group;
         bool answered;                  /* false: never run (worker_abandon()) */
+        bool stale;                     /* began before a reload: its answer is not kept,
+                                         * and no one new waits for it */
         /* The loop's side: those waiting for it, newest first. */
         struct resolve_job *waiters;
 };
@@ -166,10 +168,23 @@ static void known_put(const struct lookup *l)
         n_known++;
 }
 
+static void lookup_make_stale(struct hashmap_entry *e)
+{
+        container_of(e, struct lookup, entry)->stale = true;
+}
+
 void resolver_forget(void)
 {
         while (n_known > 0)
                 known_drop(list_entry(list_first(&known_order), struct known, order));
+        /* A lookup running now may answer with what was true before the reload: it still
+         * answers those waiting for it, but is kept for nobody, and a connection from now on
+         * asks anew. */
+        if (n_in_flight > 0) {
+                hashmap_clear(&in_flight, lookup_make_stale);
+                hashmap_deinit(&in_flight);
+                n_in_flight = 0;
+        }
 }
 
 static void lookup_run(struct worker_job *j)
@@ -185,11 +200,13 @@ static void lookup_done(struct worker_job *j)
         struct lookup *l = container_of(j, struct lookup, job);
         struct resolve_job *w = TAKE_PTR(l->waiters), *next;
 
-        (void) hashmap_remove(&in_flight, l->key);
-        if (--n_in_flight == 0)
-                hashmap_deinit(&in_flight);
+        if (!l->stale) {
+                (void) hashmap_remove(&in_flight, l->key);
+                if (--n_in_flight == 0)
+                        hashmap_deinit(&in_flight);
+        }
         /* A failure is not kept: the uid's next connection asks again. */
-        if (l->answered && !l->failed)
+        if (l->answered && !l->failed && !l->stale)
                 known_put(l);
         /* A callback may free other connections, whose waiters are cancelled then: each is
          * looked at only when its turn comes, and freed after. */
