@@ -50,8 +50,8 @@ static struct hashmap in_flight;
 static size_t n_in_flight;
 
 /*
- * Answers kept for a while, by uid, oldest first (each is kept for the same time, so the
- * oldest is also the first to expire): a uid's next connections are not looked up again, and
+ * Answers kept for a while, by uid, oldest first (when it is full, the oldest goes, expired or
+ * not; an expired one goes when it is next asked for): a uid's next connections are not looked up again, and
  * do not queue behind lookups that hang for other uids (LIMIT_RESOLVER_KNOWN_USEC). Only an
  * answer fills it, so uids whose lookups hang cannot push the others out while they hang.
  * Touched in the loop's thread only.
