@@ -345,7 +345,7 @@ int broker_handle_resize(struct request_ctx *c, void *buf, size_t size)
                 return broker_refuse(c, -EFBIG, SHMB_PROTO_REASON_TOO_BIG, NULL);
         /* Charged as a create is: within the quota, before the memory is taken. */
         if (o->charge_bytes.user) {
-                uint64_t used = o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size;
+                uint64_t used = user_charge_others(&o->charge_bytes);
 
                 if (used > q->max_bytes || sz > q->max_bytes - used)
                         return broker_refuse(c, -EDQUOT, SHMB_PROTO_REASON_QUOTA_BYTES, NULL);

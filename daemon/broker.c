@@ -172,7 +172,7 @@ static int charge_object(struct broker *b, struct object *o, uid_t uid,
         if (r < 0 && ret_reason)
                 *ret_reason = SHMB_PROTO_REASON_QUOTA_OBJECTS;
         if (r >= 0) {
-                r = user_charge(u, &o->charge_bytes, USER_SLOT_BYTES, o->size,
+                r = user_charge(u, &o->charge_bytes, USER_SLOT_BYTES, object_bytes(o->size),
                                 q ? q->max_bytes : USER_UNLIMITED);
                 if (r < 0 && ret_reason)
                         *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
@@ -191,7 +191,7 @@ static uint32_t fresh_limit_passed(const struct broker *b, const struct object *
         uint64_t used;
 
         /* The creator's other bytes: this object's charge left out, whatever it is. */
-        used = o->charge_bytes.user ? o->charge_bytes.user->used[USER_SLOT_BYTES] - o->size : 0;
+        used = user_charge_others(&o->charge_bytes);
         if (size > LIMIT_SIZE_MAX || (o->rule && size > o->rule->max_size))
                 return SHMB_PROTO_REASON_TOO_BIG;
         if (used > q->max_bytes || size > q->max_bytes - used)
@@ -385,12 +385,33 @@ static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
 }
 
 /*
+ * Sets @o's byte charge to @bytes, what the daemon just measured of it (at @size). Growth past
+ * MaxSize= happened behind the daemon's back, by a writer (or the creator) of a Backend=shm
+ * object: logged when the charge rises, rate-limited per creator, since the growth is
+ * client-triggered. A fresh memfd's growth past its limits is fresh_growth()'s to log.
+ */
+static void charge_measured(struct object *o, uint64_t size, uint64_t bytes)
+{
+        uint64_t max = LIMIT_SIZE_MAX;
+
+        if (o->rule && o->rule->max_size < max)
+                max = o->rule->max_size;
+        if (bytes > o->charge_bytes.amount && (size > max || bytes > max) &&
+            !(o->flags & OBJECT_FRESH) && log_ratelimit_uid(o->creator.uid))
+                log_warning("Object '%s': grown to %" PRIu64 " bytes behind the daemon's back, "
+                            "past MaxSize=; its creator (uid %u) is charged %" PRIu64 " bytes "
+                            "for it.", o->name, size, (unsigned) o->creator.uid, bytes);
+        user_charge_set(&o->charge_bytes, bytes);
+}
+
+/*
  * A Backend=shm object's writers hold plain tmpfs fds and may grow it (ftruncate(),
  * fallocate()); the daemon sees that when it opens or stats the object, and in its sweep, and
  * charges the creator for the new size, past the quota if need be (the bytes exist): further
- * creates are then refused until the creator is within it again. A fresh memfd goes through
- * fresh_growth() first, whose reason lands in *ret_reason (may be NULL). Returns the object's
- * size now (@size, or 0 if it was emptied).
+ * creates are then refused until the creator is within it again. No charge is more than
+ * LIMIT_SIZE_MAX (object_bytes()), however large the file says it is. A fresh memfd goes
+ * through fresh_growth() first, whose reason lands in *ret_reason (may be NULL). Returns the
+ * object's size now (@size, or 0 if it was emptied).
  */
 static uint64_t charge_growth(struct broker *b, struct object *o, uint64_t size,
                               uint32_t *ret_reason)
@@ -402,7 +423,7 @@ static uint64_t charge_growth(struct broker *b, struct object *o, uint64_t size,
         if (size <= o->size)
                 return size;
         o->size = size;
-        user_charge_set(&o->charge_bytes, size);
+        charge_measured(o, size, object_bytes(size));
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record the new size of '%s', ignoring: "

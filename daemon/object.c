@@ -11,6 +11,7 @@
 
 #include "fdcache.h"
 #include "genpage.h"
+#include "limits.h"
 #include "macro.h"
 #include "object.h"
 
@@ -56,6 +57,11 @@ int object_new(const char *name, enum policy_backend backend, const struct ident
         }
         *ret = o;
         return 0;
+}
+
+uint64_t object_bytes(uint64_t size)
+{
+        return size < LIMIT_SIZE_MAX ? size : LIMIT_SIZE_MAX;
 }
 
 struct object *object_free(struct object *o)

@@ -121,5 +121,12 @@ struct identity object_creator_identity(const struct object *o);
  */
 void object_drop_kept(struct object *o);
 
+/*
+ * object_bytes() - what an object of @size bytes costs its creator, as the daemon measures it:
+ * at most LIMIT_SIZE_MAX. A writer can ftruncate() a Backend=shm object (sparse, free) to any
+ * size up to 2^63-1, and byte charges that large wrapped the creator's counter.
+ */
+uint64_t object_bytes(uint64_t size);
+
 /* Sets o->rule_id (copied). */
 int object_set_rule_id(struct object *o, const char *rule_id);

@@ -118,14 +118,46 @@ static void set_used(struct user *u, enum user_slot slot, uint64_t used)
         u->used[slot] = used;
 }
 
+/*
+ * The counters saturate rather than wrap: a byte charge is client-controlled (the size or the
+ * memory of an object its writers grew), and a sum that wrapped to near 0 let a user create
+ * past MaxBytesPerUser= without end. What a saturated counter cannot hold goes to u->over, so
+ * that giving charges back brings it down exactly, never below what is still held.
+ */
+static void add_used(struct user *u, enum user_slot slot, uint64_t amount)
+{
+        uint64_t room = UINT64_MAX - u->used[slot];
+
+        if (amount <= room) {
+                set_used(u, slot, u->used[slot] + amount);
+                return;
+        }
+        set_used(u, slot, UINT64_MAX);
+        amount -= room;
+        /* Past 2^128 bytes: unreachable, but saturated too. */
+        u->over[slot] = amount > UINT64_MAX - u->over[slot] ? UINT64_MAX : u->over[slot] + amount;
+}
+
+static void sub_used(struct user *u, enum user_slot slot, uint64_t amount)
+{
+        uint64_t from_over = amount < u->over[slot] ? amount : u->over[slot];
+
+        u->over[slot] -= from_over;
+        amount -= from_over;
+        /* Never below 0: a charge gives back at most what it added, so this is a bug's
+         * guard, not a case. */
+        set_used(u, slot, amount < u->used[slot] ? u->used[slot] - amount : 0);
+}
+
 int user_charge(struct user *u, struct user_charge *c, enum user_slot slot, uint64_t amount,
                 uint64_t limit)
 {
         uint64_t used = u->used[slot];
 
-        if (used > limit || amount > limit - used)
+        /* USER_UNLIMITED (charges taken past the limits, at start) saturates, never fails. */
+        if (limit != USER_UNLIMITED && (used > limit || amount > limit - used))
                 return -EDQUOT;
-        set_used(u, slot, used + amount);
+        add_used(u, slot, amount);
         *c = (struct user_charge) { .user = user_ref(u), .slot = slot, .amount = amount };
         return 0;
 }
@@ -134,15 +166,32 @@ void user_charge_set(struct user_charge *c, uint64_t amount)
 {
         if (!c->user)
                 return;
-        set_used(c->user, c->slot, c->user->used[c->slot] + amount - c->amount);
+        if (amount >= c->amount)
+                add_used(c->user, c->slot, amount - c->amount);
+        else
+                sub_used(c->user, c->slot, c->amount - amount);
         c->amount = amount;
+}
+
+uint64_t user_charge_others(const struct user_charge *c)
+{
+        const struct user *u = c->user;
+        uint64_t amount;
+
+        if (!u)
+                return 0;
+        /* Saturated, and c holds no more than what went past: the others fill the counter. */
+        if (u->over[c->slot] > 0 && u->over[c->slot] >= c->amount)
+                return UINT64_MAX;
+        amount = c->amount - u->over[c->slot];
+        return amount < u->used[c->slot] ? u->used[c->slot] - amount : 0;
 }
 
 void user_charge_release(struct user_charge *c)
 {
         if (!c->user)
                 return;
-        set_used(c->user, c->slot, c->user->used[c->slot] - c->amount);
+        sub_used(c->user, c->slot, c->amount);
         user_unref(c->user);
         *c = (struct user_charge) {};
 }

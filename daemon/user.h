@@ -45,7 +45,8 @@ struct user {
         struct user *hash_next;
         uid_t uid;
         unsigned n_refs;
-        uint64_t used[_USER_SLOT_MAX];
+        uint64_t used[_USER_SLOT_MAX];  /* saturates at UINT64_MAX: what it holds is used + over */
+        uint64_t over[_USER_SLOT_MAX];  /* held past UINT64_MAX (user.c, add_used()) */
         /* Scheduling (server.c): this uid's connections with a request waiting, and its place
          * in the round of uids to serve. */
         struct list_node ready;
@@ -81,13 +82,19 @@ struct user_charge {
 /*
  * user_charge() - take @amount of @slot for @u into @c (which must hold nothing).
  * @limit: the most @u may hold of @slot in all (USER_UNLIMITED: no limit).
- * Return: 0, or -EDQUOT when that would pass @limit (nothing is taken).
+ * Return: 0, or -EDQUOT when that would pass @limit (nothing is taken). With USER_UNLIMITED
+ * it never fails: past UINT64_MAX the counter saturates.
  */
 int user_charge(struct user *u, struct user_charge *c, enum user_slot slot, uint64_t amount,
                 uint64_t limit);
 
-/* Sets what @c holds to @amount, past any limit: for growth the daemon finds after the fact. */
+/* Sets what @c holds to @amount, past any limit: for growth the daemon finds after the fact.
+ * The user's counter saturates at UINT64_MAX rather than wrap, and comes down exactly. */
 void user_charge_set(struct user_charge *c, uint64_t amount);
+
+/* What @c's user holds of @c's slot besides @c (UINT64_MAX: at least that); 0 for an empty
+ * charge. What a new amount for @c is checked against. */
+uint64_t user_charge_others(const struct user_charge *c);
 
 /* Gives back what @c holds; harmless on a charge that holds nothing. */
 void user_charge_release(struct user_charge *c);

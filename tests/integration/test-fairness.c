@@ -189,6 +189,68 @@ static void test_shm_growth_swept(void **state)
         sec_finish();
 }
 
+/* What STATUS says uid 41001 (the creator) is charged, in bytes; 0 when it holds nothing. */
+static uint64_t creator_bytes(const struct harness_daemon *d)
+{
+        struct shmb_client *c = sec_client(d, &sec_id_root);
+        struct shmb_status *st = NULL;
+        uint64_t bytes = 0;
+        size_t i;
+
+        assert_int_equal(shmb_status(c, &st), 0);
+        for (i = 0; i < st->n_users; i++)
+                if (st->users[i].uid == sec_id_creator.uid)
+                        bytes = st->users[i].bytes;
+        shmb_status_free(st);
+        shmb_client_free(c);
+        return bytes;
+}
+
+#define SIZE_MAX_CHARGED (UINT64_C(1) << 40) /* LIMIT_SIZE_MAX: the most one object costs */
+
+/*
+ * Growth is charged at most LIMIT_SIZE_MAX per object, and a user's charge saturates rather
+ * than wraps. Before, two objects grown sparse (free) to 2^63-1 and to 2^63-4095 were charged
+ * that, the creator's byte counter wrapped to 0, and a real 8 MiB create then passed
+ * MaxBytesPerUser=8M (once per such pair: without end).
+ */
+static void test_shm_growth_no_wrap(void **state)
+{
+        struct harness_daemon *d = sec_start(quota_policy, NULL);
+        const off_t sizes[2] = { INT64_MAX, (off_t) ((UINT64_C(1) << 63) - 4095) };
+        size_t mark = harness_daemon_log_mark(d);
+        char name[16];
+        int fds[3], i;
+
+        for (i = 0; i < 3; i++) {
+                snprintf(name, sizeof(name), "sec-w%d", i);
+                assert_int_equal(sec_create(d, &sec_id_creator, name, 4096, SHMB_ACCESS_RDWR,
+                                            &fds[i]), 0);
+        }
+        /* 4096 * 3 - 4096 * 2 + sizes[0] + sizes[1] == 2^64. */
+        for (i = 0; i < 2; i++) {
+                assert_int_equal(ftruncate(fds[i], sizes[i]), 0);
+                snprintf(name, sizeof(name), "sec-w%d", i);
+                assert_int_equal(sec_open(d, &sec_id_reader, name, SHMB_ACCESS_RDONLY, NULL), 0);
+        }
+        assert_true(creator_bytes(d) == 2 * SIZE_MAX_CHARGED + 4096);
+        sec_expect_log(d, mark, "behind the daemon's back, past MaxSize=", NULL, 2, 2);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-big", 8 * MIB, SHMB_ACCESS_NONE,
+                                    NULL), -EDQUOT);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-big", 4096, SHMB_ACCESS_NONE,
+                                    NULL), -EDQUOT);
+        for (i = 0; i < 3; i++) {
+                assert_int_equal(close(fds[i]), 0);
+                snprintf(name, sizeof(name), "sec-w%d", i);
+                assert_int_equal(sec_unlink(d, &sec_id_creator, name), 0);
+        }
+        /* Every charge given back, exactly: the whole quota is there again. */
+        assert_int_equal(create_when_released(d, "sec-big", 8 * MIB), 0);
+        assert_true(creator_bytes(d) == 8 * MIB);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-big"), 0);
+        sec_finish();
+}
+
 /*
  * 60 connections of one uid and one of another each have an open waiting (the daemon is
  * paused while they are sent). The victim's is among the first served: each round serves one
@@ -791,6 +853,7 @@ int main(void)
                 SEC_TEST(test_held_by_reader),
                 SEC_TEST(test_shm_growth),
                 SEC_TEST(test_shm_growth_swept),
+                SEC_TEST(test_shm_growth_no_wrap),
                 SEC_TEST(test_round_robin),
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
