@@ -172,7 +172,7 @@ static int charge_object(struct broker *b, struct object *o, uid_t uid,
         if (r < 0 && ret_reason)
                 *ret_reason = SHMB_PROTO_REASON_QUOTA_OBJECTS;
         if (r >= 0) {
-                r = user_charge(u, &o->charge_bytes, USER_SLOT_BYTES, object_bytes(o->size),
+                r = user_charge(u, &o->charge_bytes, USER_SLOT_BYTES, object_bytes(o->size, 0),
                                 q ? q->max_bytes : USER_UNLIMITED);
                 if (r < 0 && ret_reason)
                         *ret_reason = SHMB_PROTO_REASON_QUOTA_BYTES;
@@ -351,37 +351,39 @@ struct backend *broker_backend(const struct broker *b, enum policy_backend kind)
  * MaxBytesPerUser= is charged, and past either the object is emptied (it has no size yet, so
  * no reader holds it): what one user holds this way is bounded by what it can grow in a
  * second, and the daemon never seals or reserves more than the limits. fresh_growth() decides
- * for @o at @size: it returns the size the object has now, and in *ret_reason the limit
- * passed (SHMB_PROTO_REASON_NONE: none, or not a fresh memfd). A creator that sealed its
- * memfd against shrinking keeps the size, and is charged for it.
+ * for @o holding @bytes (object_bytes(): pages allocated past its end count too): it returns
+ * true when it emptied the object, and in *ret_reason the limit passed
+ * (SHMB_PROTO_REASON_NONE: none, or not a fresh memfd). A creator that sealed its memfd
+ * against shrinking keeps the size, and is charged for it.
  */
-static uint64_t fresh_growth(struct broker *b, struct object *o, uint64_t size,
-                             uint32_t *ret_reason)
+static bool fresh_growth(struct broker *b, struct object *o, uint64_t bytes,
+                         uint32_t *ret_reason)
 {
         int k;
 
         *ret_reason = SHMB_PROTO_REASON_NONE;
         if (!(o->flags & OBJECT_FRESH) || o->backend != POLICY_BACKEND_MEMFD || o->fd < 0)
-                return size;
-        *ret_reason = fresh_limit_passed(b, o, size);
+                return false;
+        *ret_reason = fresh_limit_passed(b, o, bytes);
         if (*ret_reason == SHMB_PROTO_REASON_NONE)
-                return size;
+                return false;
+        /* Truncating to 0 frees every page, those past the end (FALLOC_FL_KEEP_SIZE) too. */
         k = ftruncate(o->fd, 0) < 0 ? -errno : 0;
         /* A size it could not empty and has charged already is no news at the next look. */
-        if ((k == 0 || size > o->size) && log_ratelimit_uid(o->creator.uid)) {
+        if ((k == 0 || bytes > o->charge_bytes.amount) && log_ratelimit_uid(o->creator.uid)) {
                 if (k == 0)
                         log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64
                                     " bytes before giving it its size, past MaxSize= or "
                                     "MaxBytesPerUser=; emptied.", o->name,
-                                    (unsigned) o->creator.uid, size);
+                                    (unsigned) o->creator.uid, bytes);
                 else
                         log_warning_errno(k, "Object '%s': its creator (uid %u) grew it to "
                                           "%" PRIu64 " bytes before giving it its size, past "
                                           "MaxSize= or MaxBytesPerUser=, and it cannot be "
                                           "emptied (%m); charged for it.", o->name,
-                                          (unsigned) o->creator.uid, size);
+                                          (unsigned) o->creator.uid, bytes);
         }
-        return k == 0 ? 0 : size;
+        return k == 0;
 }
 
 /*
@@ -400,30 +402,37 @@ static void charge_measured(struct object *o, uint64_t size, uint64_t bytes)
             !(o->flags & OBJECT_FRESH) && log_ratelimit_uid(o->creator.uid))
                 log_warning("Object '%s': grown to %" PRIu64 " bytes behind the daemon's back, "
                             "past MaxSize=; its creator (uid %u) is charged %" PRIu64 " bytes "
-                            "for it.", o->name, size, (unsigned) o->creator.uid, bytes);
+                            "for it (its size, or the memory it holds if more; at most 1 TiB).",
+                            o->name, size, (unsigned) o->creator.uid, bytes);
         user_charge_set(&o->charge_bytes, bytes);
 }
 
 /*
  * A Backend=shm object's writers hold plain tmpfs fds and may grow it (ftruncate(),
- * fallocate()); the daemon sees that when it opens or stats the object, and in its sweep, and
- * charges the creator for the new size, past the quota if need be (the bytes exist): further
+ * fallocate()); the daemon sees that when it opens or stats the object (@st), and in its
+ * sweep, and charges the creator for what it measured (object_bytes(): its size, or the memory
+ * it holds when that is more, as after fallocate(FALLOC_FL_KEEP_SIZE), which allocates past
+ * the end without changing the size), past the quota if need be (the bytes exist): further
  * creates are then refused until the creator is within it again. No charge is more than
- * LIMIT_SIZE_MAX (object_bytes()), however large the file says it is. A fresh memfd goes
- * through fresh_growth() first, whose reason lands in *ret_reason (may be NULL). Returns the
- * object's size now (@size, or 0 if it was emptied).
+ * LIMIT_SIZE_MAX, however large the file says it is. A fresh memfd goes through
+ * fresh_growth() first, whose reason lands in *ret_reason (may be NULL). Returns the object's
+ * size now (st_size, or 0 if it was emptied).
  */
-static uint64_t charge_growth(struct broker *b, struct object *o, uint64_t size,
+static uint64_t charge_growth(struct broker *b, struct object *o, const struct stat *st,
                               uint32_t *ret_reason)
 {
+        uint64_t size = (uint64_t) st->st_size;
+        uint64_t bytes = object_bytes(size, (uint64_t) st->st_blocks);
         uint32_t reason;
         int r;
 
-        size = fresh_growth(b, o, size, ret_reason ? ret_reason : &reason);
+        if (fresh_growth(b, o, bytes, ret_reason ? ret_reason : &reason))
+                size = bytes = 0;
+        if (bytes > o->charge_bytes.amount)
+                charge_measured(o, size, bytes);
         if (size <= o->size)
                 return size;
         o->size = size;
-        charge_measured(o, size, object_bytes(size));
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record the new size of '%s', ignoring: "
@@ -459,7 +468,7 @@ static void sweep(struct broker *b)
                 if (r == -ENOENT)
                         broker_forget_lost(b, o);
                 else if (r >= 0)
-                        (void) charge_growth(b, o, (uint64_t) st.st_size, NULL);
+                        (void) charge_growth(b, o, &st, NULL);
         }
         if (!o)
                 b->sweep_cursor[0] = '\0'; /* round again from the start */
@@ -480,7 +489,7 @@ static void check_fresh(struct broker *b)
                 if (!(o->flags & OBJECT_FRESH) || o->fd < 0 || fstat(o->fd, &st) < 0)
                         continue; /* sized (and sealed) meanwhile: nothing to watch */
                 list_append(&b->fresh, &o->fresh_node);
-                (void) charge_growth(b, o, (uint64_t) st.st_size, NULL);
+                (void) charge_growth(b, o, &st, NULL);
         }
 }
 
@@ -1006,7 +1015,7 @@ int broker_end_fresh(struct request_ctx *c, struct object *o)
                         return -errno;
                 /* Its size now, against the limits, whatever it was charged for before
                  * (a stat, an open, or a restart may have seen it larger). */
-                size = charge_growth(c->b, o, (uint64_t) st.st_size, &reason);
+                size = charge_growth(c->b, o, &st, &reason);
                 if (reason != SHMB_PROTO_REASON_NONE)
                         return broker_refuse(c, reason == SHMB_PROTO_REASON_TOO_BIG ? -EFBIG
                                                                                     : -EDQUOT,
@@ -1081,7 +1090,7 @@ static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
                         return r;
         }
         /* The size as it is now: a fresh memfd grown past its limits was just emptied. */
-        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size, NULL);
+        st.st_size = (off_t) charge_growth(c->b, o, &st, NULL);
         if (lifetime_opened(&c->b->lifetimes, o)) {
                 r = registry_save(c->b->registry, o);
                 if (r < 0)
@@ -1287,7 +1296,7 @@ int broker_stat_reply(struct request_ctx *c, struct object *o, void *buf, size_t
                 return broker_lost(c, o);
         if (r < 0)
                 return r;
-        st.st_size = (off_t) charge_growth(c->b, o, (uint64_t) st.st_size, NULL);
+        st.st_size = (off_t) charge_growth(c->b, o, &st, NULL);
         sr.n_acl = (uint32_t) r;
         sr.backend = (uint32_t) o->backend;
         sr.size = (uint64_t) st.st_size;

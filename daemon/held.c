@@ -107,10 +107,15 @@ size_t held_sweep(struct held_set *h, size_t budget)
                         released++;
                         continue;
                 }
-                /* A holder may still resize it (Backend=shm): its creator pays for that, at most
-                 * LIMIT_SIZE_MAX (object_bytes()). */
-                if (fstat(x->fd, &st) == 0 && object_bytes((uint64_t) st.st_size) > x->bytes.amount)
-                        user_charge_set(&x->bytes, object_bytes((uint64_t) st.st_size));
+                /* A holder may still resize it (Backend=shm), or allocate past its end
+                 * (FALLOC_FL_KEEP_SIZE): its creator pays for that (object_bytes()). */
+                if (fstat(x->fd, &st) == 0) {
+                        uint64_t bytes = object_bytes((uint64_t) st.st_size,
+                                                      (uint64_t) st.st_blocks);
+
+                        if (bytes > x->bytes.amount)
+                                user_charge_set(&x->bytes, bytes);
+                }
                 /* To the back: the next sweep starts with the next one. */
                 list_remove(&x->node);
                 list_append(&h->list, &x->node);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +47,23 @@ int memfd_new_unsized(int *ret_fd)
 }
 
 /*
+ * Frees whatever memory @fd (borrowed, sealed against growing at @size) holds past @size.
+ * While it was unsealed, its creator could allocate pages past the end with
+ * fallocate(FALLOC_FL_KEEP_SIZE); growing the file to @size keeps them, and the daemon would
+ * hold them, charged @size, for the object's whole life. Punching a hole keeps every byte
+ * within the size and is no growth: the seals allow it (F_SEAL_WRITE would not, and the daemon
+ * has not added it), and F_SEAL_GROW stops anyone allocating past the end again (tmpfs refuses
+ * fallocate() beyond i_size then), so once this is done nothing lies there.
+ */
+static int drop_past_end(int fd, uint64_t size)
+{
+        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) size,
+                      (off_t) ((uint64_t) INT64_MAX - size)) < 0)
+                return -errno;
+        return 0;
+}
+
+/*
  * An unsized object's creator holds a writable fd of it, and may ftruncate() it while the
  * daemon sizes it: so the size is fixed by the seals, growth first, before it is checked, and
  * before any memory is reserved. A creator that changes it in between gets -EBUSY, and an
@@ -73,6 +91,9 @@ int memfd_size_and_seal(int fd, uint64_t size)
                 return -errno;
         if ((uint64_t) st.st_size != size)
                 return -EBUSY;
+        r = drop_past_end(fd, size);
+        if (r < 0)
+                return r;
         /* Reserve the pages now: running out of memory fails the create, not a later touch. */
         r = size > 0 ? posix_fallocate(fd, 0, (off_t) size) : 0;
         if (r != 0)

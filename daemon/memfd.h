@@ -26,8 +26,9 @@ int memfd_new_sealed(uint64_t size, int *ret_fd);
 /* An empty memfd, mode 0600, not sealed yet: a fresh object's (RESIZE gives it its size). */
 int memfd_new_unsized(int *ret_fd);
 
-/* Gives the unsealed @fd @size bytes and seals it as memfd_new_sealed() does, then reserves
- * them. -EBUSY: another holder of a writable fd changed its size meanwhile; it is sealed at
+/* Gives the unsealed @fd @size bytes and seals it as memfd_new_sealed() does, frees any
+ * memory past them (fallocate(FALLOC_FL_KEEP_SIZE) of the creator's), then reserves them.
+ * -EBUSY: another holder of a writable fd changed its size meanwhile; it is sealed at
  * the size that holder left. */
 int memfd_size_and_seal(int fd, uint64_t size);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fdcache.h"
 #include "genpage.h"
@@ -59,9 +60,16 @@ int object_new(const char *name, enum policy_backend backend, const struct ident
         return 0;
 }
 
-uint64_t object_bytes(uint64_t size)
+uint64_t object_bytes(uint64_t size, uint64_t blocks)
 {
-        return size < LIMIT_SIZE_MAX ? size : LIMIT_SIZE_MAX;
+        uint64_t page = (uint64_t) sysconf(_SC_PAGESIZE);
+        uint64_t held = blocks < LIMIT_SIZE_MAX / 512 ? blocks * 512 : LIMIT_SIZE_MAX;
+
+        if (size > LIMIT_SIZE_MAX)
+                size = LIMIT_SIZE_MAX;
+        /* tmpfs allocates whole pages: the tail of the last one is not memory beyond the size
+         * (an object of 4097 bytes holds 8192), and is not charged, as at create. */
+        return held > ((size + page - 1) & ~(page - 1)) ? held : size;
 }
 
 struct object *object_free(struct object *o)

@@ -75,9 +75,9 @@ struct object {
         uint64_t spec;                  /* hash of the owner/group/mode/ACL spec applied */
 
         struct creator creator;
-        uint64_t size;                  /* bytes charged to the creator */
+        uint64_t size;                  /* its size (st_size) as last seen; recorded */
         struct user_charge charge_objects;      /* the creator's, while the object is held */
-        struct user_charge charge_bytes;
+        struct user_charge charge_bytes;        /* object_bytes() as last measured */
         uint64_t ctime_usec;            /* CLOCK_REALTIME when it was created */
         dev_t dev;                      /* Backend=shm: the inode made for it */
         ino_t ino;
@@ -122,11 +122,13 @@ struct identity object_creator_identity(const struct object *o);
 void object_drop_kept(struct object *o);
 
 /*
- * object_bytes() - what an object of @size bytes costs its creator, as the daemon measures it:
- * at most LIMIT_SIZE_MAX. A writer can ftruncate() a Backend=shm object (sparse, free) to any
- * size up to 2^63-1, and byte charges that large wrapped the creator's counter.
+ * object_bytes() - what an object costs its creator, as the daemon measures it: its @size, or
+ * the memory it holds (@blocks, st_blocks, in 512-byte units) when that is more than the pages
+ * its size needs, and at most LIMIT_SIZE_MAX. A writer can ftruncate() a Backend=shm object
+ * (sparse, free) to 2^63-1, and fallocate(FALLOC_FL_KEEP_SIZE) allocates pages past the end
+ * without changing the size.
  */
-uint64_t object_bytes(uint64_t size);
+uint64_t object_bytes(uint64_t size, uint64_t blocks);
 
 /* Sets o->rule_id (copied). */
 int object_set_rule_id(struct object *o, const char *rule_id);

@@ -251,6 +251,110 @@ static void test_shm_growth_no_wrap(void **state)
         sec_finish();
 }
 
+/* Polls (the daemon's tick, once a second) until @fd holds no memory; false after 5 s. */
+static bool wait_emptied(int fd)
+{
+        uint64_t deadline = tl_now_ms() + 5000;
+        struct stat st;
+
+        do {
+                assert_int_equal(fstat(fd, &st), 0);
+                if (st.st_blocks == 0)
+                        return true;
+                tl_sleep_ms(50); /* polling */
+        } while (tl_now_ms() < deadline);
+        return false;
+}
+
+/*
+ * fallocate(FALLOC_FL_KEEP_SIZE) allocates memory past a file's end without changing its
+ * size. Before, the daemon charged sizes only, and the creator of an unsized memfd object
+ * allocated 64 MiB so, then sent RESIZE to 4096: the daemon grew it (which keeps the pages),
+ * sealed it, and held a memfd charged 4096 bytes with 64 MiB of memory, for its whole life.
+ * Now the tick counts that memory (past MaxSize=: the object is emptied), and RESIZE frees
+ * whatever lies past the size before it reserves it.
+ */
+static void test_memfd_keep_size(void **state)
+{
+        struct harness_daemon *d = sec_start(quota_policy, NULL);
+        struct shmb_create_opts opts = { .flags = SHMB_CREATE_UNSIZED };
+        struct shmb_client *c = sec_client(d, &sec_id_creator);
+        size_t mark = harness_daemon_log_mark(d);
+        struct stat st;
+        int fd, rfd;
+
+        assert_int_equal(shmb_create2(c, "secm-k", 0, SHMB_ACCESS_RDWR, &opts, &fd, NULL), 0);
+        assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64 * MIB), 0);
+        /* Left unsized: the tick sees 64 MiB, past MaxSize=8M, and empties it. */
+        assert_true(wait_emptied(fd));
+        sec_expect_log(d, mark, "grew it to 67108864 bytes before giving it its size", NULL, 1,
+                       1);
+
+        /* Again, sized at once (whether or not the tick empties it first). */
+        assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64 * MIB), 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(shmb_resize(c, "secm-k", 4096), 0);
+        shmb_client_free(c);
+        assert_int_equal(sec_open(d, &sec_id_reader, "secm-k", SHMB_ACCESS_RDONLY, &rfd), 0);
+        assert_int_equal(fstat(rfd, &st), 0);
+        assert_int_equal(close(rfd), 0);
+        assert_int_equal(st.st_size, 4096);
+        assert_int_equal(st.st_blocks * 512, 4096); /* its page, reserved; nothing past it */
+        assert_true(creator_bytes(d) == 4096);
+        assert_int_equal(sec_create(d, &sec_id_creator, "secm-q", 8 * MIB - 4096,
+                                    SHMB_ACCESS_NONE, NULL), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "secm-q"), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "secm-k"), 0);
+        sec_finish();
+}
+
+/*
+ * The same memory added to a Backend=shm object by a writer, while it is there and after it
+ * was removed (held by the writer's fd): its creator is charged for it. Before, the daemon
+ * charged st_size only, and 64 MiB a writer allocated past the end cost nobody anything.
+ */
+static void test_shm_keep_size(void **state)
+{
+        struct harness_daemon *d = sec_start(quota_policy, NULL);
+        size_t mark = harness_daemon_log_mark(d);
+        int fd;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-k", 4096, SHMB_ACCESS_NONE, NULL), 0);
+        assert_int_equal(sec_open(d, &sec_id_writer, "sec-k", SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64 * MIB), 0);
+        /* The next open measures it. */
+        assert_int_equal(sec_open(d, &sec_id_reader, "sec-k", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_true(creator_bytes(d) == 64 * MIB);
+        sec_expect_log(d, mark, "'sec-k': grown to 4096 bytes behind the daemon's back", NULL,
+                       1, 1);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-q", 4096, SHMB_ACCESS_NONE, NULL),
+                         -EDQUOT);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-k"), 0);
+        assert_int_equal(create_when_released(d, "sec-q", 8 * MIB), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-q"), 0);
+
+        /* Removed, held by the writer, which allocates past its end then: the held set's
+         * look, once a second, charges it. */
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-k", 4096, SHMB_ACCESS_NONE, NULL), 0);
+        assert_int_equal(sec_open(d, &sec_id_writer, "sec-k", SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-k"), 0);
+        assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64 * MIB), 0);
+        {
+                uint64_t deadline = tl_now_ms() + 5000;
+
+                while (creator_bytes(d) != 64 * MIB && tl_now_ms() < deadline)
+                        tl_sleep_ms(50); /* polling */
+        }
+        assert_true(creator_bytes(d) == 64 * MIB);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-q", 4096, SHMB_ACCESS_NONE, NULL),
+                         -EDQUOT);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(create_when_released(d, "sec-q", 8 * MIB), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-q"), 0);
+        sec_finish();
+}
+
 /*
  * 60 connections of one uid and one of another each have an open waiting (the daemon is
  * paused while they are sent). The victim's is among the first served: each round serves one
@@ -854,6 +958,8 @@ int main(void)
                 SEC_TEST(test_shm_growth),
                 SEC_TEST(test_shm_growth_swept),
                 SEC_TEST(test_shm_growth_no_wrap),
+                SEC_TEST(test_memfd_keep_size),
+                SEC_TEST(test_shm_keep_size),
                 SEC_TEST(test_round_robin),
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
