@@ -408,7 +408,7 @@ static void charge_measured(struct object *o, uint64_t size, uint64_t bytes)
 }
 
 /*
- * A Backend=shm object's writers hold plain tmpfs fds and may grow it (ftruncate(),
+ * A Backend=shm object's writers hold plain tmpfs fds and may grow or shrink it (ftruncate(),
  * fallocate()); the daemon sees that when it opens or stats the object (@st), and in its
  * sweep, and charges the creator for what it measured (object_bytes(): its size, or the memory
  * it holds when that is more, as after fallocate(FALLOC_FL_KEEP_SIZE), which allocates past
@@ -423,14 +423,20 @@ static uint64_t charge_growth(struct broker *b, struct object *o, const struct s
 {
         uint64_t size = (uint64_t) st->st_size;
         uint64_t bytes = object_bytes(size, (uint64_t) st->st_blocks);
+        bool fresh = o->flags & OBJECT_FRESH;
         uint32_t reason;
         int r;
 
         if (fresh_growth(b, o, bytes, ret_reason ? ret_reason : &reason))
                 size = bytes = 0;
-        if (bytes > o->charge_bytes.amount)
+        /* Down as well as up: a charge that only rose let a writer pin its creator's quota
+         * with one sparse ftruncate(), even after the object was put right. What it measured
+         * is what the object holds now; growth after this look is charged at the next. A
+         * fresh memfd is its creator's alone, and its size is set (and charged) again when
+         * it gets it: it keeps what it was charged within the limits, as it did before. */
+        if (bytes > o->charge_bytes.amount || (bytes < o->charge_bytes.amount && !fresh))
                 charge_measured(o, size, bytes);
-        if (size <= o->size)
+        if (size == o->size || (size < o->size && fresh))
                 return size;
         o->size = size;
         r = registry_save(b->registry, o);
@@ -446,9 +452,9 @@ static uint64_t charge_growth(struct broker *b, struct object *o, const struct s
 #define SWEEP_CHECKS_PER_TICK 256
 
 /*
- * The sweep: each Backend=shm object, in turn, is looked up in the object directory: grown by
- * a writer, it is charged for it; gone or replaced (removed by someone who may write the
- * directory, by logind's RemoveIPC=), it is forgotten.
+ * The sweep: each Backend=shm object, in turn, is looked up in the object directory: grown or
+ * shrunk by a writer, it is charged for what it holds now; gone or replaced (removed by
+ * someone who may write the directory, by logind's RemoveIPC=), it is forgotten.
  */
 static void sweep(struct broker *b)
 {

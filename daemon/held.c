@@ -108,14 +108,12 @@ size_t held_sweep(struct held_set *h, size_t budget)
                         continue;
                 }
                 /* A holder may still resize it (Backend=shm), or allocate past its end
-                 * (FALLOC_FL_KEEP_SIZE): its creator pays for that (object_bytes()). */
-                if (fstat(x->fd, &st) == 0) {
-                        uint64_t bytes = object_bytes((uint64_t) st.st_size,
-                                                      (uint64_t) st.st_blocks);
-
-                        if (bytes > x->bytes.amount)
-                                user_charge_set(&x->bytes, bytes);
-                }
+                 * (FALLOC_FL_KEEP_SIZE): its creator pays for what it holds now
+                 * (object_bytes()), less as well as more, so that a writer that keeps an fd
+                 * of a removed object does not keep a charge for what it no longer holds. */
+                if (fstat(x->fd, &st) == 0)
+                        user_charge_set(&x->bytes, object_bytes((uint64_t) st.st_size,
+                                                                (uint64_t) st.st_blocks));
                 /* To the back: the next sweep starts with the next one. */
                 list_remove(&x->node);
                 list_append(&h->list, &x->node);

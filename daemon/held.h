@@ -40,6 +40,6 @@ void held_deinit(struct held_set *h);
 int held_add(struct held_set *h, int fd, struct object *o);
 
 /* Asks about at most @budget held objects, oldest first, releasing those nobody holds any
- * more, and charging growth (a client's ftruncate()) to their creator. Returns how many were
- * released. */
+ * more, and charging their creator for what the others hold now (a client may ftruncate() or
+ * fallocate() them still). Returns how many were released. */
 size_t held_sweep(struct held_set *h, size_t budget);

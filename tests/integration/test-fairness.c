@@ -355,6 +355,58 @@ static void test_shm_keep_size(void **state)
         sec_finish();
 }
 
+/* Polls (the held set's look, once a second) until STATUS shows the creator at @bytes. */
+static void wait_creator_bytes(const struct harness_daemon *d, uint64_t bytes)
+{
+        uint64_t deadline = tl_now_ms() + 5000;
+
+        while (creator_bytes(d) != bytes && tl_now_ms() < deadline)
+                tl_sleep_ms(50); /* polling */
+        assert_true(creator_bytes(d) == bytes);
+}
+
+/*
+ * A writer (ReadWrite=, not Create=) grows the creator's object sparse to 1 TiB: the creator
+ * is charged that while it is so, but the charge follows the object back down, live or
+ * removed and held by the writer's fd. Before, a charge only ever rose: one ftruncate() by
+ * the writer kept the creator from creating anything, after the object was put right and
+ * after it was removed, for as long as the writer kept its fd.
+ */
+static void test_shm_shrink_charged(void **state)
+{
+        const off_t tib = (off_t) 1 << 40;
+        struct harness_daemon *d = sec_start(quota_policy, NULL);
+        int wfd, cfd;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-v", 4096, SHMB_ACCESS_RDWR, &cfd), 0);
+        assert_int_equal(sec_open(d, &sec_id_writer, "sec-v", SHMB_ACCESS_RDWR, &wfd), 0);
+        assert_int_equal(ftruncate(wfd, tib), 0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "sec-v", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_true(creator_bytes(d) == (uint64_t) tib);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-x", MIB, SHMB_ACCESS_NONE, NULL),
+                         -EDQUOT);
+
+        /* The creator puts it right; the next look charges what it is now. */
+        assert_int_equal(ftruncate(cfd, 4096), 0);
+        assert_int_equal(close(cfd), 0);
+        assert_int_equal(sec_open(d, &sec_id_reader, "sec-v", SHMB_ACCESS_RDONLY, NULL), 0);
+        assert_true(creator_bytes(d) == 4096);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-x", MIB, SHMB_ACCESS_NONE, NULL), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-x"), 0);
+
+        /* Removed, held by the writer's fd: grown, it is charged, shrunk, it is not. */
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-v"), 0);
+        assert_int_equal(ftruncate(wfd, tib), 0);
+        wait_creator_bytes(d, (uint64_t) tib);
+        assert_int_equal(ftruncate(wfd, 8192), 0);
+        wait_creator_bytes(d, 8192);
+        assert_int_equal(sec_create(d, &sec_id_creator, "sec-x", MIB, SHMB_ACCESS_NONE, NULL), 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "sec-x"), 0);
+        assert_int_equal(close(wfd), 0);
+        wait_creator_bytes(d, 0);
+        sec_finish();
+}
+
 /*
  * 60 connections of one uid and one of another each have an open waiting (the daemon is
  * paused while they are sent). The victim's is among the first served: each round serves one
@@ -960,6 +1012,7 @@ int main(void)
                 SEC_TEST(test_shm_growth_no_wrap),
                 SEC_TEST(test_memfd_keep_size),
                 SEC_TEST(test_shm_keep_size),
+                SEC_TEST(test_shm_shrink_charged),
                 SEC_TEST(test_round_robin),
                 SEC_TEST(test_pipelined_rounds),
                 SEC_TEST(test_slow_name_service),
