@@ -233,6 +233,33 @@ uint64_t object_attrs_spec_demoted(uint64_t spec)
         return h > ATTRS_SPEC_ORPHAN && h != spec ? h : h + 2;
 }
 
+int object_attrs_decide(const struct policy_rule *rule, const struct identity *creator,
+                        bool published, struct object_attrs *ret)
+{
+        _cleanup_(object_attrs_done) struct object_attrs a = {};
+        int r;
+
+        r = object_attrs_for(rule, creator, &a);
+        if (r < 0)
+                return r;
+        r = object_attrs_demote(rule, creator, policy_rights(rule, creator), &a);
+        if (r >= 0 && published)
+                r = object_attrs_published(&a);
+        if (r < 0)
+                return r;
+        *ret = a;
+        a = (struct object_attrs) {};
+        return 0;
+}
+
+uint64_t object_attrs_spec_decide(const struct policy_rule *rule, const struct identity *creator,
+                                  bool published, uint64_t spec)
+{
+        if (object_attrs_creator_demoted(rule, creator, policy_rights(rule, creator)))
+                spec = object_attrs_spec_demoted(spec);
+        return published ? object_attrs_spec_published(spec) : spec;
+}
+
 uint64_t object_attrs_spec_published(uint64_t spec)
 {
         uint64_t h = hash_u64(spec, UINT64_C(0x7075626c69736864)); /* "published" */

@@ -83,6 +83,17 @@ bool object_attrs_creator_demoted(const struct policy_rule *rule, const struct i
  */
 int object_attrs_demote(const struct policy_rule *rule, const struct identity *creator,
                         unsigned rights, struct object_attrs *a);
+/*
+ * object_attrs_decide() - what a file of @rule's, made by @creator, holds: object_attrs_for(),
+ * demoted where object_attrs_creator_demoted() says so, and then published if @published. The
+ * one way reconcile and publish build them, so that neither gives back what the other took.
+ * Errors as object_attrs_for(), or -ENOMEM.
+ */
+int object_attrs_decide(const struct policy_rule *rule, const struct identity *creator,
+                        bool published, struct object_attrs *ret);
+/* The spec of what object_attrs_decide() builds, from @spec, @rule's object_attrs_spec(). */
+uint64_t object_attrs_spec_decide(const struct policy_rule *rule, const struct identity *creator,
+                                  bool published, uint64_t spec);
 /* The spec of @spec's attributes once demoted (never equal to @spec, nor 0 or 1). */
 uint64_t object_attrs_spec_demoted(uint64_t spec);
 /* The spec of @spec's attributes once published (never equal to @spec, nor 0 or 1). */

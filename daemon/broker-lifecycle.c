@@ -193,7 +193,8 @@ static int decide_publish(struct request_ctx *c, struct object **ret)
         return 0;
 }
 
-/* shm: the rule's attributes for the creator, with write taken away. */
+/* shm: the rule's attributes for the creator (demoted as a reload does, if it may not write),
+ * with write taken away. */
 static int publish_shm(struct request_ctx *c, struct object *o, struct backend *be)
 {
         _cleanup_(object_attrs_done) struct object_attrs a = {};
@@ -201,18 +202,15 @@ static int publish_shm(struct request_ctx *c, struct object *o, struct backend *
         uint64_t spec;
         int r;
 
-        r = object_attrs_for(o->rule, &creator, &a);
+        r = object_attrs_decide(o->rule, &creator, true, &a);
         if (r >= 0)
                 r = object_attrs_spec(o->rule, &spec);
-        if (r < 0)
-                return r;
-        r = object_attrs_published(&a);
         if (r < 0)
                 return r;
         r = be->ops->seal(be, o, false, &a);
         if (r < 0)
                 return r;
-        o->spec = object_attrs_spec_published(spec);
+        o->spec = object_attrs_spec_decide(o->rule, &creator, true, spec);
         return 0;
 }
 

@@ -45,19 +45,11 @@ static int apply(struct broker *b, struct object *o, const struct policy_rule *r
         if (rule) {
                 struct identity creator = object_creator_identity(o);
 
-                r = object_attrs_for(rule, &creator, &a);
-                if (r < 0)
-                        return owner_error(r);
                 /* A creator the rule makes owner or group but does not let write keeps no
                  * write through the file system (object_attrs_creator_demoted()). */
-                r = object_attrs_demote(rule, &creator, policy_rights(rule, &creator), &a);
+                r = object_attrs_decide(rule, &creator, o->flags & OBJECT_PUBLISHED, &a);
                 if (r < 0)
-                        return r;
-                if (o->flags & OBJECT_PUBLISHED) {
-                        r = object_attrs_published(&a);
-                        if (r < 0)
-                                return r;
-                }
+                        return owner_error(r);
         } else
                 object_attrs_orphan(&a);
         return be->ops->reapply(be, o, &a);
@@ -92,12 +84,10 @@ static int conform_demoted(struct backend *be, struct object *o, const struct po
         struct acl_xattr acl = {};
         int r;
 
-        r = object_attrs_for(rule, creator, &a);
+        r = object_attrs_decide(rule, creator, false, &a);
         if (r < 0)
                 return owner_error(r);
-        r = object_attrs_demote(rule, creator, policy_rights(rule, creator), &a);
-        if (r >= 0)
-                r = acl_xattr_build(a.mode, a.users, a.n_users, a.groups, a.n_groups, &acl);
+        r = acl_xattr_build(a.mode, a.users, a.n_users, a.groups, a.n_groups, &acl);
         if (r < 0)
                 return r;
         a.acl = &acl;
@@ -192,11 +182,9 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
         if (rule) {
                 struct identity creator = object_creator_identity(o);
 
-                if (object_attrs_creator_demoted(rule, &creator, policy_rights(rule, &creator)))
-                        spec = object_attrs_spec_demoted(spec);
+                spec = object_attrs_spec_decide(rule, &creator, o->flags & OBJECT_PUBLISHED,
+                                                spec);
         }
-        if (rule && (o->flags & OBJECT_PUBLISHED))
-                spec = object_attrs_spec_published(spec);
         if (spec != o->spec) {
                 r = apply(b, o, rule);
                 if (r == -ENOENT)

@@ -846,6 +846,56 @@ static void test_reload_demotes_group(void **state)
         reload_demotes_creator("Owner=41001\nGroup=%U\nMode=0660", true);
 }
 
+/*
+ * A publish after a demoting reload builds the file's attributes as the reload did
+ * (object_attrs_decide()): the creator stays demoted, and gets no read the rule does not give
+ * it. Found by a review: publish_shm() skipped the demotion, so Owner=%U made the creator the
+ * owner again and object_attrs_published() gave it a named r-- entry (Group=%U: the group
+ * read bits); 41002, in no list of the new rule, read the file until the next reload.
+ */
+static void reload_demote_then_publish(const char *attrs, const struct harness_id *ex)
+{
+        _cleanup_(freep) char *before = NULL, *after = NULL;
+        char path[PATH_MAX + 300];
+        struct harness_daemon *d;
+        struct shmb_client *w;
+
+        assert_true(asprintf(&before, policy_demote_before, attrs) > 0);
+        assert_true(asprintf(&after, policy_demote_after, "41003", attrs) > 0);
+        d = sec_start(before, NULL);
+        reg_create_text(d, ex, "team-p", 4096, "secret");
+        snprintf(path, sizeof(path), "%s", harness_shm_path(d, "team-p"));
+
+        reg_reload(d, after);
+        /* Demoted: 41002 may do nothing, through the broker or the file system. */
+        assert_int_equal(sec_open(d, ex, "team-p", SHMB_ACCESS_RDONLY, NULL), -EACCES);
+        assert_int_equal(reg_fs_open(path, ex, O_RDONLY), -EACCES);
+
+        /* A writer the rule lets publish publishes it. */
+        w = sec_client(d, &sec_id_creator);
+        assert_int_equal(shmb_publish(w, "team-p", SHMB_PUBLISH_SEAL), 0);
+        shmb_client_free(w);
+
+        /* The broker still refuses 41002 ... */
+        assert_int_equal(sec_open(d, ex, "team-p", SHMB_ACCESS_RDONLY, NULL), -EACCES);
+        /* ... and the file system must too. */
+        assert_int_equal(reg_fs_open(path, ex, O_RDONLY), -EACCES);
+
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "team-p"), 0);
+        sec_finish();
+}
+
+static void test_reload_demoted_then_published_owner(void **state)
+{
+        reload_demote_then_publish("Owner=%U\nMode=0640\nPublish=writers", &sec_id_writer);
+}
+
+static void test_reload_demoted_then_published_group(void **state)
+{
+        reload_demote_then_publish("Owner=41001\nGroup=%U\nMode=0640\nPublish=writers",
+                                   &id_writer_own_group);
+}
+
 /* ------------------------------------------------------------------------------------------
  * 5c, 5d. Backend switches make orphans
  */
@@ -1216,6 +1266,8 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_owner_group),
         SEC_TEST(test_reload_demotes_owner),
         SEC_TEST(test_reload_demotes_group),
+        SEC_TEST(test_reload_demoted_then_published_owner),
+        SEC_TEST(test_reload_demoted_then_published_group),
         SEC_TEST(test_reload_shm_to_memfd),
         SEC_TEST(test_reload_memfd_to_shm),
         SEC_TEST(test_reload_orphan_restored),
