@@ -468,7 +468,10 @@ static void sweep(struct broker *b)
 
                 next = registry_next(b->registry, o);
                 snprintf(b->sweep_cursor, sizeof(b->sweep_cursor), "%s", o->name);
-                if (o->backend != POLICY_BACKEND_SHM || o->orphan)
+                /* Orphans too: a writer that kept an fd may grow one, and its creator is
+                 * charged for it as for any other (one waiting for its creator's name may
+                 * wait long). */
+                if (o->backend != POLICY_BACKEND_SHM)
                         continue;
                 r = be->ops->peek(be, o, &st);
                 if (r == -ENOENT)
