@@ -62,7 +62,7 @@ static int memfd_backend_create(struct backend *b, struct object *o, const struc
                         log_warning("fd store: %s; refusing memfd object '%s' of uid %u.",
                                     r == -EDQUOT ? "its creator holds its share of the slots"
                                                  : "no slot is free",
-                                    o->name, (unsigned) o->creator.uid);
+                                    log_name(o->name), (unsigned) o->creator.uid);
                 return -ENOSPC;
         }
         /* A fresh object gets its size (and its seals) from RESIZE. */
@@ -94,7 +94,7 @@ static int memfd_backend_publish(struct backend *b, struct object *o, int fd)
                 /* What the notify socket said is the daemon's business, not the client's:
                  * the client learns that its object could not be kept (EIO). */
                 log_warning_errno(r, "fd store: cannot keep memfd object '%s', refusing its "
-                                  "create: %m", o->name);
+                                  "create: %m", log_name(o->name));
                 return -EIO;
         }
         if (r >= 0)
@@ -289,7 +289,7 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
 
                         if (r > 0 && registry_save(reg, o) < 0)
                                 log_warning("Registry: cannot record what memfd object '%s' "
-                                            "became, ignoring.", o->name);
+                                            "became, ignoring.", log_name(o->name));
                         o->fd = TAKE_FD(p->fd);
                         fdstore_slot_count(o->creator.uid, FDSTORE_SLOT_OBJECT);
                         m->n_objects++;
@@ -298,10 +298,11 @@ static int memfd_backend_adopt(struct backend *b, struct registry *reg)
                 }
                 if (o->flags & OBJECT_REMOVING)
                         log_info("Registry: the removal of memfd object '%s' is finished.",
-                                 o->name);
+                                 log_name(o->name));
                 else if (++dropped <= 20)
                         log_warning_errno(r, "Registry: memfd object '%s' did not come back from "
-                                          "the fd store intact; forgetting it: %m", o->name);
+                                          "the fd store intact; forgetting it: %m",
+                                          log_name(o->name));
                 registry_drop(reg, o);
         }
         if (dropped > 20)

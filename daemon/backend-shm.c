@@ -163,7 +163,7 @@ static int shm_backend_resize(struct backend *b, struct object *o, uint64_t size
                 /* Back to nothing, as it was: a resize fails whole. */
                 if (ftruncate(fd, 0) < 0)
                         log_debug_errno(-errno, "Object '%s': cannot shrink it back: %m",
-                                        o->name);
+                                        log_name(o->name));
                 return r == ENOSPC || r == EFBIG ? -ENOSPC : -r;
         }
         return 0;
@@ -255,13 +255,14 @@ static int shm_backend_adopt(struct backend *b, struct registry *reg)
                 }
                 /* Its removal began, and got as far as its file (trash_cleanup() above): done. */
                 if (o->flags & OBJECT_REMOVING) {
-                        log_info("Registry: the removal of '%s' is finished.", o->name);
+                        log_info("Registry: the removal of '%s' is finished.", log_name(o->name));
                         registry_drop(reg, o);
                         continue;
                 }
                 if (++dropped <= REPORT_NAMES_MAX)
                         log_warning("Registry: object '%s' is gone from the object directory "
-                                    "or replaced by another file; forgetting it.", o->name);
+                                    "or replaced by another file; forgetting it.",
+                                    log_name(o->name));
                 registry_drop(reg, o);
         }
         if (dropped > REPORT_NAMES_MAX)

@@ -31,7 +31,7 @@ int broker_remove(struct broker *b, struct object *o)
         if (r < 0) {
                 if (log_ratelimit_uid(o->creator.uid))
                         log_warning_errno(r, "Registry: cannot record that '%s' is to be "
-                                          "removed; it stays: %m", o->name);
+                                          "removed; it stays: %m", log_name(o->name));
                 return r;
         }
         r = be->ops->unlink(be, o, &fd);
@@ -45,7 +45,7 @@ int broker_remove(struct broker *b, struct object *o)
                 if (k < 0)
                         log_warning_errno(k, "Registry: '%s' could not be removed, nor its "
                                           "removal taken back on record; the next start "
-                                          "finishes it: %m", o->name);
+                                          "finishes it: %m", log_name(o->name));
                 return r;
         }
         if (fd >= 0)
@@ -116,7 +116,7 @@ void broker_resume_lifetimes(struct broker *b)
                                      "its creating process exited while the daemon was down");
                 } else if (r < 0)
                         log_warning_errno(r, "Object '%s': cannot watch its lifetime, keeping "
-                                          "it: %m", o->name);
+                                          "it: %m", log_name(o->name));
         }
         if (gone > 0)
                 log_notice("%zu object(s) removed at start: their creating processes exited "
@@ -229,7 +229,7 @@ static int record_published(struct broker *b, struct object *o)
         if (r < 0) {
                 o->flags &= ~OBJECT_PUBLISHED;
                 return log_warning_errno(r, "Registry: cannot record that '%s' is published, "
-                                         "not publishing it: %m", o->name);
+                                         "not publishing it: %m", log_name(o->name));
         }
         return 0;
 }
@@ -244,7 +244,7 @@ static void unrecord_published(struct broker *b, struct object *o)
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record that '%s' is not published after "
-                                  "all; the next start publishes it: %m", o->name);
+                                  "all; the next start publishes it: %m", log_name(o->name));
 }
 
 int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
@@ -308,7 +308,7 @@ int broker_handle_publish(struct request_ctx *c, void *buf, size_t size)
         r = registry_save(c->b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record that '%s' is published, "
-                                  "ignoring: %m", o->name);
+                                  "ignoring: %m", log_name(o->name));
         audit_record(c->id, "publish", o->name, future ? "future" : "seal", o->rule_id, 0);
         broker_notify(c->b, o, SHMB_PROTO_EVENT_PUBLISHED);
         return shmb_proto_encode_ok(buf, size, c->req->seq);
@@ -358,7 +358,7 @@ int broker_handle_resize(struct request_ctx *c, void *buf, size_t size)
         r = registry_save(c->b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record the size of '%s', ignoring: %m",
-                                  o->name);
+                                  log_name(o->name));
         /* Now it is there for everyone the policy lets open it. */
         broker_notify(c->b, o, SHMB_PROTO_EVENT_CREATED);
         return shmb_proto_encode_ok(buf, size, c->req->seq);

@@ -217,7 +217,7 @@ static void check_sized_at_start(struct broker *b, struct object *o)
         reason = o->rule ? fresh_limit_passed(b, o, o->size) : SHMB_PROTO_REASON_NONE;
         if (!o->rule)
                 log_notice("Object '%s': found sealed at %" PRIu64 " bytes with no size "
-                           "recorded, and no rule governs it: it stays unsized.", o->name,
+                           "recorded, and no rule governs it: it stays unsized.", log_name(o->name),
                            o->size);
         else if (reason == SHMB_PROTO_REASON_NONE)
                 o->flags &= ~OBJECT_FRESH;
@@ -231,7 +231,7 @@ static void check_sized_at_start(struct broker *b, struct object *o)
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record what memfd object '%s' became, "
-                                  "ignoring: %m", o->name);
+                                  "ignoring: %m", log_name(o->name));
 }
 
 int broker_charge_all(struct broker *b)
@@ -374,7 +374,7 @@ static bool fresh_growth(struct broker *b, struct object *o, uint64_t bytes,
                 if (k == 0)
                         log_warning("Object '%s': its creator (uid %u) grew it to %" PRIu64
                                     " bytes before giving it its size, past MaxSize= or "
-                                    "MaxBytesPerUser=; emptied.", o->name,
+                                    "MaxBytesPerUser=; emptied.", log_name(o->name),
                                     (unsigned) o->creator.uid, bytes);
                 else
                         log_warning_errno(k, "Object '%s': its creator (uid %u) grew it to "
@@ -403,7 +403,7 @@ static void charge_measured(struct object *o, uint64_t size, uint64_t bytes)
                 log_warning("Object '%s': grown to %" PRIu64 " bytes behind the daemon's back, "
                             "past MaxSize=; its creator (uid %u) is charged %" PRIu64 " bytes "
                             "for it (its size, or the memory it holds if more; at most 1 TiB).",
-                            o->name, size, (unsigned) o->creator.uid, bytes);
+                            log_name(o->name), size, (unsigned) o->creator.uid, bytes);
         user_charge_set(&o->charge_bytes, bytes);
 }
 
@@ -442,7 +442,7 @@ static uint64_t charge_growth(struct broker *b, struct object *o, const struct s
         r = registry_save(b->registry, o);
         if (r < 0)
                 log_warning_errno(r, "Registry: cannot record the new size of '%s', ignoring: "
-                                  "%m", o->name);
+                                  "%m", log_name(o->name));
         return size;
 }
 
@@ -1037,7 +1037,8 @@ int broker_end_fresh(struct request_ctx *c, struct object *o)
         o->flags &= ~OBJECT_FRESH;
         r = registry_save(c->b->registry, o);
         if (r < 0)
-                log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m", o->name);
+                log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m",
+                                  log_name(o->name));
         return 0;
 }
 
@@ -1104,7 +1105,7 @@ static int open_one(struct request_ctx *c, int *ret_fd, bool *ret_kept,
                 r = registry_save(c->b->registry, o);
                 if (r < 0)
                         log_warning_errno(r, "Registry: cannot record the last open of '%s', "
-                                          "ignoring: %m", o->name);
+                                          "ignoring: %m", log_name(o->name));
         }
         *ret = (struct shmb_proto_fd_reply) {
                 .size = (uint64_t) st.st_size, .access = access,

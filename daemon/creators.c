@@ -70,7 +70,7 @@ static void looked_up(void *userdata)
                 if (l->id.user_name && !(o->creator.user_name = strdup(l->id.user_name))) {
                         /* Stays refused; the next reload tries again. */
                         log_warning("Object '%s': no memory for its creator's name; it stays "
-                                    "refused until the next reload.", o->name);
+                                    "refused until the next reload.", log_name(o->name));
                         continue;
                 }
                 o->creator.name_known = true;

@@ -125,6 +125,15 @@ const char *log_escape(const char *s, size_t len, char *buf, size_t size)
         return buf;
 }
 
+const char *log_name(const char *name)
+{
+        static char bufs[LOG_NAME_BUFS][LOG_ESCAPE_MAX];
+        static unsigned next;
+        char *buf = bufs[next++ % LOG_NAME_BUFS];
+
+        return log_escape(name, strlen(name), buf, sizeof(bufs[0]));
+}
+
 /*
  * Each limiter is a small table of the uids seen recently. When it is full, the oldest slot is
  * reused: an attacker cycling through uids gains nothing, since it needs that many uids.

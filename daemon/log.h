@@ -44,6 +44,14 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 const char *log_escape(const char *s, size_t len, char *buf, size_t size);
 
 /*
+ * log_name() - log_escape() of a name a client chose (an object's), for a log call's argument
+ * list: "Object '%s' ...", log_name(o->name). The result lives in one of LOG_NAME_BUFS static
+ * buffers, used in turn: at most that many per call, in the loop's thread only.
+ */
+#define LOG_NAME_BUFS 4
+const char *log_name(const char *name);
+
+/*
  * Per-uid rate limits: every uid gets LIMIT_LOG_BURST messages per LIMIT_LOG_INTERVAL_USEC;
  * past that, messages are dropped and the next allowed one learns how many were. Lossy by design
  * (dbus-broker's way): a hostile client must not be able to flood the log or the journal.

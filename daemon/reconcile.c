@@ -194,7 +194,8 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                          * follow the policy, so the object is refused until it can. */
                         if (++st->failed <= REPORT_NAMES_MAX)
                                 log_warning_errno(r, "Object '%s': cannot apply rule '%s', "
-                                                  "making it an orphan: %m", o->name, rule->id);
+                                                  "making it an orphan: %m",
+                                                  log_name(o->name), rule->id);
                         rule = NULL;
                         spec = ATTRS_SPEC_ORPHAN;
                         r = apply(b, o, NULL);
@@ -202,7 +203,7 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                 if (r < 0) {
                         if (++st->failed <= REPORT_NAMES_MAX)
                                 log_warning_errno(r, "Object '%s': cannot set its owner, mode or "
-                                                  "ACL: %m", o->name);
+                                                  "ACL: %m", log_name(o->name));
                         /* It may be half set: tried again at the next reload. */
                         o->spec = ATTRS_SPEC_UNKNOWN;
                         changed = true;
@@ -219,7 +220,7 @@ static int reconcile_one(struct broker *b, const struct policy *p, const uint64_
                 if (++st->awaiting <= REPORT_NAMES_MAX)
                         log_notice("Object '%s' is refused until the user name of its creator "
                                    "(uid %u) is known: the policy has %%u, and the name was "
-                                   "never looked up; it is being looked up.", o->name,
+                                   "never looked up; it is being looked up.", log_name(o->name),
                                    (unsigned) o->creator.uid);
         } else if (!rule) {
                 st->orphaned++;
@@ -245,17 +246,18 @@ static int settle_one(struct broker *b, const struct policy *p, const uint64_t *
         if (r == -ENOENT) {
                 if (++st->lost <= REPORT_NAMES_MAX)
                         log_warning("Object '%s' is gone from the object directory or was "
-                                    "replaced there; forgetting it.", o->name);
+                                    "replaced there; forgetting it.", log_name(o->name));
                 broker_forget(b, o);
                 return 0;
         }
         if (r < 0)
-                log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m", o->name);
+                log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m",
+                                  log_name(o->name));
         if (r > 0) {
                 r = registry_save(b->registry, o);
                 if (r < 0) {
                         log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m",
-                                          o->name);
+                                          log_name(o->name));
                         return -EIO;
                 }
         }
@@ -270,16 +272,18 @@ void reconcile_object(struct broker *b, struct object *o)
         r = reconcile_one(b, b->policy, NULL, o, &st);
         if (r == -ENOENT) {
                 log_warning("Object '%s' is gone from the object directory or was replaced "
-                            "there; forgetting it.", o->name);
+                            "there; forgetting it.", log_name(o->name));
                 broker_forget(b, o);
                 return;
         }
         if (r < 0)
-                log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m", o->name);
+                log_warning_errno(r, "Object '%s': cannot bind it to the policy: %m",
+                                  log_name(o->name));
         /* Recorded whatever changed: its creator's name at least did. */
         r = registry_save(b->registry, o);
         if (r < 0)
-                log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m", o->name);
+                log_warning_errno(r, "Registry: cannot record '%s', ignoring: %m",
+                                  log_name(o->name));
 }
 
 int reconcile(struct broker *b, struct policy *p, bool check, struct reconcile_stats *ret)
@@ -371,15 +375,17 @@ size_t reconcile_conform_run(struct broker *b)
                         if (r == -ENXIO)
                                 log_warning("Object '%s': rule '%s' gives no owner or group "
                                             "for its creator (uid %u) now; its owner, mode "
-                                            "and ACL are not checked.", o->name, o->rule->id,
+                                            "and ACL are not checked.",
+                                            log_name(o->name), o->rule->id,
                                             (unsigned) o->creator.uid);
                         else
                                 log_warning_errno(r, "Object '%s': cannot check or set its "
-                                                  "owner, mode or ACL: %m", o->name);
+                                                  "owner, mode or ACL: %m", log_name(o->name));
                 }
                 if (r > 0 && ++c->set <= REPORT_NAMES_MAX)
                         log_notice("Object '%s': its owner, mode or ACL had been changed on the "
-                                   "file; set again as rule '%s' says.", o->name, o->rule->id);
+                                   "file; set again as rule '%s' says.",
+                                   log_name(o->name), o->rule->id);
         }
         if (!o) {
                 c->active = false;

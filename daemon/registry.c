@@ -346,7 +346,7 @@ static int replay_one(const struct record *r, void *userdata)
                         /* Two objects of one name: the daemon never writes that (a DEL comes
                          * first). Believe the later record. */
                         log_warning("Registry: '%s' recorded twice (serials %" PRIu64 " and %"
-                                    PRIu64 "), keeping the later.", o->name, old->serial,
+                                    PRIu64 "), keeping the later.", log_name(o->name), old->serial,
                                     o->serial);
                         c->stats->dropped++;
                         forget(reg, old);
@@ -496,7 +496,7 @@ void registry_drop(struct registry *reg, struct object *o)
                  * start its record names a file that is not there any more, or one whose
                  * removal is finished then. */
                 log_warning_errno(k, "Registry: cannot record that '%s' is gone, ignoring: %m",
-                                  o->name);
+                                  log_name(o->name));
         forget(reg, o);
         registry_maybe_compact(reg);
 }

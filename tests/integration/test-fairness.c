@@ -160,6 +160,32 @@ static void test_shm_growth(void **state)
         sec_finish();
 }
 
+/*
+ * A line about an object carries its name escaped, quotes included, so that a name cannot pass
+ * for the line's own words. Found by a review: "Object '%s': grown to ..." printed the name
+ * raw, and "sec-q': grown to 0 bytes ...; its creator (uid 0) ..." would read as blaming uid 0.
+ */
+static void test_growth_line_escapes_name(void **state)
+{
+        static const char name[] = "sec-q': its creator (uid 0)";
+        struct harness_daemon *d = sec_start(quota_policy, NULL);
+        size_t mark;
+        int fd;
+
+        assert_int_equal(sec_create(d, &sec_id_creator, name, 4096, SHMB_ACCESS_RDWR, &fd), 0);
+        assert_int_equal(ftruncate(fd, 16 * MIB), 0);
+        assert_int_equal(close(fd), 0);
+        mark = harness_daemon_log_mark(d);
+        /* The open sees the growth past MaxSize=8M, and says so. */
+        assert_int_equal(sec_open(d, &sec_id_reader, name, SHMB_ACCESS_RDONLY, &fd), 0);
+        assert_int_equal(close(fd), 0);
+        sec_expect_log(d, mark, "Object 'sec-q\\x27: its creator (uid 0)': grown to 16777216 "
+                       "bytes", NULL, 1, 1);
+        sec_expect_log(d, mark, "sec-q':", NULL, 0, 0);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, name), 0);
+        sec_finish();
+}
+
 /* The same growth, seen by the daemon's sweep without any open in between. */
 static void test_shm_growth_swept(void **state)
 {
@@ -1009,6 +1035,7 @@ int main(void)
                 SEC_TEST(test_held_by_reader),
                 SEC_TEST(test_shm_growth),
                 SEC_TEST(test_shm_growth_swept),
+                SEC_TEST(test_growth_line_escapes_name),
                 SEC_TEST(test_shm_growth_no_wrap),
                 SEC_TEST(test_memfd_keep_size),
                 SEC_TEST(test_shm_keep_size),

@@ -272,6 +272,18 @@ static void test_line_escaped(void **state)
                                  "removed.\n");
 }
 
+/* log_name(): escaped, quotes included, and LOG_NAME_BUFS results valid at once. */
+static void test_log_name(void **state)
+{
+        const char *a = log_name("a'b"), *b = log_name("c\\d"), *c = log_name("e\xc2\x9b");
+        const char *d = log_name("plain");
+
+        assert_string_equal(a, "a\\x27b");
+        assert_string_equal(b, "c\\x5cd");
+        assert_string_equal(c, "e\\xc2\\x9b");
+        assert_string_equal(d, "plain");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -282,6 +294,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_uids_found_full, setup, teardown),
                 cmocka_unit_test(test_real_clock),
                 cmocka_unit_test(test_line_escaped),
+                cmocka_unit_test(test_log_name),
         };
 
         return cmocka_run_group_tests_name("log rate limit", tests, NULL, NULL);
