@@ -267,8 +267,22 @@ static int settle_one(struct broker *b, const struct policy *p, const uint64_t *
 void reconcile_object(struct broker *b, struct object *o)
 {
         struct reconcile_stats st = {};
+        uint64_t spec = o->spec;
         int r;
 
+        /* On record first as "what the file holds is not known": no policy change brackets
+         * this one, so a stop between setting the file and recording it would leave the
+         * journal saying what the file no longer is, and a start trusts the journal (an
+         * orphan's file left open as the rule set it). A start sets such a file again. */
+        o->spec = ATTRS_SPEC_UNKNOWN;
+        r = registry_save(b->registry, o);
+        if (r < 0) {
+                o->spec = spec;
+                log_warning_errno(r, "Registry: cannot record that '%s' is being decided; it "
+                                  "stays as it is until the next reload: %m",
+                                  log_name(o->name));
+                return;
+        }
         r = reconcile_one(b, b->policy, NULL, o, &st);
         if (r == -ENOENT) {
                 log_warning("Object '%s' is gone from the object directory or was replaced "

@@ -1309,6 +1309,218 @@ static void test_reload_forgets_lookup_in_flight(void **state)
         sec_finish();
 }
 
+/* ------------------------------------------------------------------------------------------
+ * A creator's name answered after a reload onto %u: crashes and stops meanwhile
+ */
+
+/* Restarts on the case's object and state directories with @env (the case's daemon is dead). */
+static struct harness_daemon *restart_env(const char *policy, const char *const *env)
+{
+        struct harness_daemon *d = sec_daemon();
+        struct harness_daemon_options opts = { .env = env };
+        static char objects[PATH_MAX];
+
+        assert_non_null(d);
+        snprintf(objects, sizeof(objects), "%s", d->shm_dir);
+        if (!d->keep_shm_dir) {
+                d->keep_shm_dir = true;
+                sec_remove_later(objects);
+        }
+        if (harness_daemon_alive(d))
+                reg_kill(d);
+        sec_forget_killed();
+        opts.shm_dir = objects;
+        return sec_start(policy, &opts);
+}
+
+/*
+ * A creator's name comes after a reload onto %u made its object an orphan: reconcile_object()
+ * records the object as "not known" (with the name) before it sets the file, so a daemon
+ * killed at either journal write after the answer (that mark, or the decision's record, after
+ * the file was set) leaves a journal that a start does not trust, and the start sets the file
+ * again as its policy says. Found by a review:
+ * the record came after the file with nothing before it; killed between, the journal said
+ * "orphan", the start skipped the file, and it stayed open to everyone read-write though the
+ * restart's policy gave pub-* to 41001 alone.
+ */
+static void creator_answer_killed(const char *nth)
+{
+        static const char before[] =
+                "[Segment pub]\n"
+                "Names=pub-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Mode=0666\n"
+                "MaxSize=64K\n";
+        static const char after[] =
+                "[Segment private]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment pub]\n"
+                "Names=pub-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Mode=0666\n"
+                "MaxSize=64K\n";
+        static const char strict[] =
+                "[Segment private]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment pub]\n"
+                "Names=pub-*\n"
+                "Create=41001\n"
+                "ReadWrite=41001\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n";
+        const char *shim = getenv("SHMB_CRASHAT");
+        static char arm[] = "/tmp/shmb-arm.XXXXXX";
+        static char arm_env[64], nth_env[32], preload_env[3 * PATH_MAX];
+        const char *env[16];
+        const char *const *slow;
+        struct harness_daemon_options opts = {};
+        _cleanup_(freep) char *text = reg_policy_with_control(after);
+        char path[PATH_MAX + 300];
+        struct harness_daemon *d;
+        struct stat st;
+        size_t mark, n = 0, i;
+
+        if (!shim || access(shim, R_OK) < 0)
+                fail_msg("SHMB_CRASHAT is not the crash shim; run with make check");
+        strcpy(arm, "/tmp/shmb-arm.XXXXXX");
+        sec_absent_path(arm);
+        snprintf(arm_env, sizeof(arm_env), "SHMB_CRASHAT_ARM=%s", arm);
+        slow = sec_slownss_env(41004, "shmbfake41004");
+        for (i = 0; slow[i]; i++) {
+                if (strncmp(slow[i], "LD_PRELOAD=", 11) == 0) {
+                        snprintf(preload_env, sizeof(preload_env), "%s %s", slow[i], shim);
+                        env[n++] = preload_env;
+                } else
+                        env[n++] = slow[i];
+        }
+        env[n++] = arm_env;
+        env[n++] = "SHMB_CRASHAT_CALL=write";
+        env[n++] = "SHMB_CRASHAT_PATH=/registry";
+        snprintf(nth_env, sizeof(nth_env), "SHMB_CRASHAT_NTH=%s", nth);
+        env[n++] = nth_env;
+        env[n] = NULL;
+        opts.env = env;
+
+        d = sec_start(before, &opts);
+        reg_create_text(d, &sec_id_outsider, "pub-x", 4096, "DATA");
+        snprintf(path, sizeof(path), "%s", harness_shm_path(d, "pub-x"));
+        assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), 0);
+
+        /* The reload onto %u while 41004's name hangs: an orphan, closed on disk. */
+        mark = harness_daemon_log_mark(d);
+        sec_write_file(d->policy_path, text);
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        wait_log(d, mark, "Policy reloaded");
+        sec_slownss_wait_held();
+        assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), -EACCES);
+
+        /* The name comes; killed at the first or the second journal write after it. */
+        sec_create_path(arm);
+        sec_slownss_open();
+        assert_int_equal(harness_daemon_wait_exit(d, HARNESS_TIMEOUT_MS), 0);
+        assert_int_equal(unlink(arm), 0);
+        /* At the second, the file was set before the decision's record was written. */
+        if (strcmp(nth, "2") == 0) {
+                assert_int_equal(stat(path, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0666);
+        }
+
+        /* A restart on a policy that gives pub-* to 41001 alone, 41004's name hanging. At the
+         * second write the name is on record (with the "not known" mark): the start decides
+         * the object by it, and sets the file again. At the first, nothing after the answer
+         * landed: the object still awaits its creator's name, its file closed. Either way
+         * the file is not open to 41003. */
+        d = restart_env(strict, sec_slownss_env(41004, "shmbfake41004"));
+        assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), -EACCES);
+        assert_true(sec_open(d, &sec_id_reader, "pub-x", SHMB_ACCESS_RDWR, NULL) < 0);
+        /* Once the name is known, 41001 is served as the policy says. */
+        sec_slownss_open();
+        {
+                uint64_t deadline = tl_now_ms() + HARNESS_TIMEOUT_MS;
+                int r;
+
+                while ((r = reg_check_text(d, &sec_id_creator, "pub-x", SHMB_ACCESS_RDWR,
+                                           "DATA")) == -ENOENT && tl_now_ms() < deadline)
+                        tl_sleep_ms(20); /* polling the lookup's answer */
+                assert_int_equal(r, 0);
+        }
+        assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), -EACCES);
+        assert_int_equal(sec_unlink(d, &sec_id_creator, "pub-x"), 0);
+        sec_finish();
+}
+
+static void test_reload_creator_answer_killed_first(void **state)
+{
+        creator_answer_killed("1");
+}
+
+static void test_reload_creator_answer_killed_second(void **state)
+{
+        creator_answer_killed("2");
+}
+
+/* SIGTERM while a creator's name lookup hangs (creators_cancel_all(), worker_abandon()), then
+ * a start: the exit is prompt and the object is decided by the next daemon. */
+static void test_reload_sigterm_during_creator_lookup(void **state)
+{
+        static const char before[] =
+                "[Segment pub]\n"
+                "Names=pub-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Mode=0666\n"
+                "MaxSize=64K\n";
+        static const char after[] =
+                "[Segment private]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment pub]\n"
+                "Names=pub-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Mode=0666\n"
+                "MaxSize=64K\n";
+        struct harness_daemon_options opts = {
+                .env = sec_slownss_env(41004, "shmbfake41004"),
+        };
+        _cleanup_(freep) char *text = reg_policy_with_control(after);
+        struct harness_daemon *d;
+        size_t mark;
+
+        d = sec_start(before, &opts);
+        reg_create_text(d, &sec_id_outsider, "pub-y", 4096, "DATA");
+        mark = harness_daemon_log_mark(d);
+        sec_write_file(d->policy_path, text);
+        assert_int_equal(kill(d->pid, SIGHUP), 0);
+        wait_log(d, mark, "Policy reloaded");
+        sec_slownss_wait_held();
+        d = reg_restart(after);
+        assert_int_equal(reg_check_text(d, &sec_id_reader, "pub-y", SHMB_ACCESS_RDWR, "DATA"),
+                         0);
+        sec_slownss_open();
+        assert_int_equal(sec_unlink(d, &sec_id_outsider, "pub-y"), 0);
+        sec_finish();
+}
+
 const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_removed_reader),
         SEC_TEST(test_reload_undoes_file_changes),
@@ -1331,5 +1543,8 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_memfd_to_shm),
         SEC_TEST(test_reload_orphan_restored),
         SEC_TEST(test_reload_between_create_and_open),
+        SEC_TEST(test_reload_sigterm_during_creator_lookup),
+        SEC_TEST(test_reload_creator_answer_killed_first),
+        SEC_TEST(test_reload_creator_answer_killed_second),
 };
 const size_t reg_n_tests_reload = ELEMENTSOF(reg_tests_reload);
