@@ -1333,40 +1333,41 @@ static struct harness_daemon *restart_env(const char *policy, const char *const 
         return sec_start(policy, &opts);
 }
 
+/* Before: a shared rule; after: a per-user rule first (a reload onto %u). */
+static const char creator_before[] =
+        "[Segment pub]\n"
+        "Names=pub-*\n"
+        "Create=*\n"
+        "ReadWrite=*\n"
+        "Mode=0666\n"
+        "MaxSize=64K\n";
+static const char creator_after[] =
+        "[Segment private]\n"
+        "Names=%u-*\n"
+        "Create=*\n"
+        "ReadWrite=*\n"
+        "Owner=%u\n"
+        "Mode=0600\n"
+        "MaxSize=64K\n"
+        "\n"
+        "[Segment pub]\n"
+        "Names=pub-*\n"
+        "Create=*\n"
+        "ReadWrite=*\n"
+        "Mode=0666\n"
+        "MaxSize=64K\n";
+
 /*
  * A creator's name comes after a reload onto %u made its object an orphan: reconcile_object()
  * records the object as "not known" (with the name) before it sets the file, so a daemon
  * killed at either journal write after the answer (that mark, or the decision's record, after
  * the file was set) leaves a journal that a start does not trust, and the start sets the file
- * again as its policy says. Found by a review:
- * the record came after the file with nothing before it; killed between, the journal said
- * "orphan", the start skipped the file, and it stayed open to everyone read-write though the
- * restart's policy gave pub-* to 41001 alone.
+ * again as its policy says. Found by a review: the record came after the file with nothing
+ * before it; killed between, the journal said "orphan", the start skipped the file, and it
+ * stayed open to everyone read-write though the restart's policy gave pub-* to 41001 alone.
  */
 static void creator_answer_killed(const char *nth)
 {
-        static const char before[] =
-                "[Segment pub]\n"
-                "Names=pub-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Mode=0666\n"
-                "MaxSize=64K\n";
-        static const char after[] =
-                "[Segment private]\n"
-                "Names=%u-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Owner=%u\n"
-                "Mode=0600\n"
-                "MaxSize=64K\n"
-                "\n"
-                "[Segment pub]\n"
-                "Names=pub-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Mode=0666\n"
-                "MaxSize=64K\n";
         static const char strict[] =
                 "[Segment private]\n"
                 "Names=%u-*\n"
@@ -1388,7 +1389,7 @@ static void creator_answer_killed(const char *nth)
         const char *env[16];
         const char *const *slow;
         struct harness_daemon_options opts = {};
-        _cleanup_(freep) char *text = reg_policy_with_control(after);
+        _cleanup_(freep) char *text = reg_policy_with_control(creator_after);
         char path[PATH_MAX + 300];
         struct harness_daemon *d;
         struct stat st;
@@ -1415,7 +1416,7 @@ static void creator_answer_killed(const char *nth)
         env[n] = NULL;
         opts.env = env;
 
-        d = sec_start(before, &opts);
+        d = sec_start(creator_before, &opts);
         reg_create_text(d, &sec_id_outsider, "pub-x", 4096, "DATA");
         snprintf(path, sizeof(path), "%s", harness_shm_path(d, "pub-x"));
         assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), 0);
@@ -1477,43 +1478,21 @@ static void test_reload_creator_answer_killed_second(void **state)
  * a start: the exit is prompt and the object is decided by the next daemon. */
 static void test_reload_sigterm_during_creator_lookup(void **state)
 {
-        static const char before[] =
-                "[Segment pub]\n"
-                "Names=pub-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Mode=0666\n"
-                "MaxSize=64K\n";
-        static const char after[] =
-                "[Segment private]\n"
-                "Names=%u-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Owner=%u\n"
-                "Mode=0600\n"
-                "MaxSize=64K\n"
-                "\n"
-                "[Segment pub]\n"
-                "Names=pub-*\n"
-                "Create=*\n"
-                "ReadWrite=*\n"
-                "Mode=0666\n"
-                "MaxSize=64K\n";
         struct harness_daemon_options opts = {
                 .env = sec_slownss_env(41004, "shmbfake41004"),
         };
-        _cleanup_(freep) char *text = reg_policy_with_control(after);
+        _cleanup_(freep) char *text = reg_policy_with_control(creator_after);
         struct harness_daemon *d;
         size_t mark;
 
-        d = sec_start(before, &opts);
+        d = sec_start(creator_before, &opts);
         reg_create_text(d, &sec_id_outsider, "pub-y", 4096, "DATA");
         mark = harness_daemon_log_mark(d);
         sec_write_file(d->policy_path, text);
         assert_int_equal(kill(d->pid, SIGHUP), 0);
         wait_log(d, mark, "Policy reloaded");
         sec_slownss_wait_held();
-        d = reg_restart(after);
+        d = reg_restart(creator_after);
         assert_int_equal(reg_check_text(d, &sec_id_reader, "pub-y", SHMB_ACCESS_RDWR, "DATA"),
                          0);
         sec_slownss_open();
