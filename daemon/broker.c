@@ -781,6 +781,13 @@ int broker_decide_create(struct request_ctx *c, uint32_t asked,
                 return broker_refuse(c, -EINVAL, SHMB_PROTO_REASON_NONE,
                                      "names beginning with '" TRASH_PREFIX "' are reserved "
                                      "for the daemon");
+        /* The name service failed to say the creator's name (not "no such user"): a %u rule
+         * could not match it, and a wider rule after it would take the object, its creator's
+         * name-space object then shared. Refused until a connection of its own asks again
+         * (failures are not kept, resolver.c). */
+        if (c->b->policy->needs_user_names && c->id->user_name_failed)
+                return broker_refuse(c, -EAGAIN, SHMB_PROTO_REASON_NONE,
+                                     "the name service failed to say the creator's user name");
         if (!(c->rights & POLICY_RIGHT_CREATE))
                 return broker_refuse(c, -EACCES, SHMB_PROTO_REASON_NO_CREATE,
                                      "the rule does not let the caller create");

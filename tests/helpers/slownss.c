@@ -3,7 +3,7 @@
  * slownss.c - an LD_PRELOAD shim for the integration tests: a name service that is slow for
  * one uid, or a range. getpwuid_r() of uid $SHMB_SLOWNSS_UID (to $SHMB_SLOWNSS_UID_LAST, if
  * set) waits until the file $SHMB_SLOWNSS_GATE exists, then answers as usual; every other
- * lookup answers at once.
+ * lookup answers at once. getpwuid_r() of $SHMB_SLOWNSS_FAIL_UID fails with EIO.
  *
  * This is LDAP or SSSD taking its time, under the test's control: the test opens the gate
  * when it has seen what it wanted to see meanwhile (other clients served), so nothing in it
@@ -188,7 +188,15 @@ int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t size, struct pass
                         dlsym(RTLD_NEXT, "getpwuid_r");
         const char *slow = getenv("SHMB_SLOWNSS_UID"), *gate = getenv("SHMB_SLOWNSS_GATE");
         const char *last = getenv("SHMB_SLOWNSS_UID_LAST");
+        const char *fail = getenv("SHMB_SLOWNSS_FAIL_UID");
         struct fake f;
+
+        /* A name service that fails for this uid (a directory server down): not "no such
+         * user", an error. */
+        if (fail && (uid_t) strtoul(fail, NULL, 10) == uid) {
+                *ret = NULL;
+                return EIO;
+        }
 
         if (slow && gate && uid >= (uid_t) strtoul(slow, NULL, 10) &&
             uid <= (uid_t) strtoul(last ? last : slow, NULL, 10)) {

@@ -1333,6 +1333,46 @@ static struct harness_daemon *restart_env(const char *policy, const char *const 
         return sec_start(policy, &opts);
 }
 
+/*
+ * A create by a connection whose name lookup failed (the name service erred, not "no such
+ * user"), under a policy with %u: refused with EAGAIN, nothing made. Found by a review: the
+ * name was taken as none, the %u rule matched nothing, and the wider rule after it took
+ * "shmbfake41004-x", shared, where its creator meant it private.
+ */
+static void test_create_name_service_failed(void **state)
+{
+        static const char policy[] =
+                "[Segment home]\n"
+                "Names=%u-*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "Owner=%u\n"
+                "Mode=0600\n"
+                "MaxSize=64K\n"
+                "\n"
+                "[Segment scratch]\n"
+                "Names=*\n"
+                "Create=*\n"
+                "ReadWrite=*\n"
+                "MaxSize=64K\n";
+        const char *const *slow = sec_slownss_env(41009, "shmbfake41004");
+        const char *env[12];
+        struct harness_daemon_options opts = { .env = env };
+        struct harness_daemon *d;
+        size_t n;
+
+        for (n = 0; slow[n] && n < ELEMENTSOF(env) - 2; n++)
+                env[n] = strncmp(slow[n], "SHMB_FAKENSS_UID=", 17) == 0 ?
+                         "SHMB_FAKENSS_UID=41004" : slow[n];
+        env[n++] = "SHMB_SLOWNSS_FAIL_UID=41004";
+        env[n] = NULL;
+        d = sec_start(policy, &opts);
+        assert_int_equal(sec_create(d, &sec_id_outsider, "shmbfake41004-x", 4096,
+                                    SHMB_ACCESS_RDWR, NULL), -EAGAIN);
+        sec_assert_no_objects(d);
+        sec_finish();
+}
+
 /* Before: a shared rule; after: a per-user rule first (a reload onto %u). */
 static const char creator_before[] =
         "[Segment pub]\n"
@@ -1522,6 +1562,7 @@ const struct CMUnitTest reg_tests_reload[] = {
         SEC_TEST(test_reload_memfd_to_shm),
         SEC_TEST(test_reload_orphan_restored),
         SEC_TEST(test_reload_between_create_and_open),
+        SEC_TEST(test_create_name_service_failed),
         SEC_TEST(test_reload_sigterm_during_creator_lookup),
         SEC_TEST(test_reload_creator_answer_killed_first),
         SEC_TEST(test_reload_creator_answer_killed_second),
