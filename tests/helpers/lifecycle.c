@@ -270,41 +270,13 @@ unsigned lc_wait_gone(const struct harness_daemon *d, const char *name, unsigned
         return (unsigned) r;
 }
 
-struct shmb_status *lc_status(const struct harness_daemon *d)
-{
-        struct shmb_client *c = sec_client(d, &sec_id_root);
-        struct shmb_status *s = NULL;
-        int r;
-
-        r = shmb_status(c, &s);
-        shmb_client_free(c);
-        if (r < 0)
-                fail_msg("status as root: %s", strerror(-r));
-        return s;
-}
-
-void lc_usage(const struct harness_daemon *d, uid_t uid, uint64_t *ret_objects,
-              uint64_t *ret_bytes)
-{
-        struct shmb_status *s = lc_status(d);
-        size_t i;
-
-        *ret_objects = *ret_bytes = 0;
-        for (i = 0; i < s->n_users; i++)
-                if (s->users[i].uid == uid) {
-                        *ret_objects = s->users[i].objects;
-                        *ret_bytes = s->users[i].bytes;
-                }
-        shmb_status_free(s);
-}
-
 void lc_wait_usage(const struct harness_daemon *d, uid_t uid, uint64_t objects, uint64_t bytes,
                    unsigned timeout_ms)
 {
         uint64_t t0 = tl_now_ms(), o, b;
 
         for (;;) {
-                lc_usage(d, uid, &o, &b);
+                sec_usage(d, uid, &o, &b);
                 if (o == objects && b == bytes)
                         return;
                 if (tl_now_ms() - t0 >= timeout_ms) {

@@ -90,13 +90,7 @@ unsigned lc_wait_gone(const struct harness_daemon *d, const char *name, unsigned
 /* The same without failing: the milliseconds, or -ETIMEDOUT. */
 int lc_wait_gone_or(const struct harness_daemon *d, const char *name, unsigned timeout_ms);
 
-/* STATUS as root (free with shmb_status_free()), and one uid's usage from it (0, 0 when the
- * daemon has no entry for it: it holds no charge of that uid). */
-struct shmb_status *lc_status(const struct harness_daemon *d);
-void lc_usage(const struct harness_daemon *d, uid_t uid, uint64_t *ret_objects,
-              uint64_t *ret_bytes);
-
-/* Waits until lc_usage(@uid) is @objects and @bytes, at most @timeout_ms (fails after). */
+/* Waits until sec_usage(@uid) is @objects and @bytes, at most @timeout_ms (fails after). */
 void lc_wait_usage(const struct harness_daemon *d, uid_t uid, uint64_t objects, uint64_t bytes,
                    unsigned timeout_ms);
 

@@ -269,6 +269,34 @@ void sec_slownss_open(void)
         sec_create_path(slownss_gate);
 }
 
+struct shmb_status *sec_status(const struct harness_daemon *d)
+{
+        struct shmb_client *c = sec_client(d, &sec_id_root);
+        struct shmb_status *s = NULL;
+        int r;
+
+        r = shmb_status(c, &s);
+        shmb_client_free(c);
+        if (r < 0)
+                fail_msg("status as root: %s", strerror(-r));
+        return s;
+}
+
+void sec_usage(const struct harness_daemon *d, uid_t uid, uint64_t *ret_objects,
+              uint64_t *ret_bytes)
+{
+        struct shmb_status *s = sec_status(d);
+        size_t i;
+
+        *ret_objects = *ret_bytes = 0;
+        for (i = 0; i < s->n_users; i++)
+                if (s->users[i].uid == uid) {
+                        *ret_objects = s->users[i].objects;
+                        *ret_bytes = s->users[i].bytes;
+                }
+        shmb_status_free(s);
+}
+
 void sec_slownss_close(void)
 {
         assert_int_equal(unlink(slownss_gate), 0);

@@ -140,6 +140,12 @@ void sec_create_path(const char *path);
 void sec_slownss_open(void);
 /* Waits until a lookup is held at the gate (the shim marks it), at most HARNESS_TIMEOUT_MS. */
 void sec_slownss_wait_held(void);
+/* STATUS as root (free with shmb_status_free()), and one uid's usage from it (0, 0 when the
+ * daemon has no entry for it: it holds no charge of that uid). */
+struct shmb_status *sec_status(const struct harness_daemon *d);
+void sec_usage(const struct harness_daemon *d, uid_t uid, uint64_t *ret_objects,
+               uint64_t *ret_bytes);
+
 /* Closes the gate again: the next lookup of the uid is held there. */
 void sec_slownss_close(void);
 void sec_fakeclock_advance(uint64_t usec);

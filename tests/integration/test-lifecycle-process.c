@@ -108,7 +108,7 @@ static void test_process_exit(void **state)
         start_creator(&p, &a);
         assert_process_object(d, "proc-a");
         assert_process_object(d, "lifem-a");
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 2);
         assert_int_equal(bytes, 2 * 4096);
 
@@ -163,7 +163,7 @@ static void test_process_sigkill_held(void **state)
         lc_proc_kill(&p, true);
         (void) lc_wait_gone(d, "proc-b", LC_REMOVAL_MS);
         assert_string_equal((const char *) addr, "written before the crash");
-        s = lc_status(d);
+        s = sec_status(d);
         assert_int_equal(s->n_objects, 0);
         assert_int_equal(s->n_held, 1);
         shmb_status_free(s);
@@ -171,7 +171,7 @@ static void test_process_sigkill_held(void **state)
 
         assert_int_equal(munmap(addr, 4096), 0);
         lc_wait_usage(d, sec_id_creator.uid, 0, 0, LC_REMOVAL_MS);
-        s = lc_status(d);
+        s = sec_status(d);
         assert_int_equal(s->n_held, 0);
         shmb_status_free(s);
         sec_finish();
@@ -419,7 +419,7 @@ static void test_process_many(void **state)
 
         lc_proc_start(&p, &sec_id_creator, many_fn, NULL);
         assert_int_equal(lc_proc_next(&p), 0);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, N);
         assert_int_equal(bytes, (uint64_t) N * 4096);
         lc_list_all(d, &l);
@@ -441,7 +441,7 @@ static void test_process_many(void **state)
             (n_lines < 1 || n_lines > SEC_LOG_BURST))
                 fail_msg("%d lines about uid 41001's expiries within one interval (at most "
                          "%d)", n_lines, SEC_LOG_BURST);
-        s = lc_status(d);
+        s = sec_status(d);
         assert_int_equal(s->n_objects, 0);
         assert_int_equal(s->n_held, 0);
         shmb_status_free(s);
@@ -538,7 +538,7 @@ static void test_process_restart_creator_died(void **state)
         assert_false(lc_exists(d, "proc-d2"));
         assert_process_object(d, "proc-d3");
         assert_int_equal(harness_shm_entries(d, NULL, 0), 1);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 1);
         assert_int_equal(bytes, 4096);
         lc_expect_log(d, 0, "2 object(s) removed at start", NULL, 1000);

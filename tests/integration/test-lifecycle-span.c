@@ -62,7 +62,7 @@ static void test_span_deadline(void **state)
         {
                 uint64_t objects, bytes;
 
-                lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+                sec_usage(d, sec_id_creator.uid, &objects, &bytes);
                 assert_int_equal(objects, 1);
                 assert_int_equal(bytes, 4096);
         }
@@ -259,12 +259,12 @@ static void test_span_many(void **state)
                                               }, NULL, NULL), 0);
         }
         shmb_client_free(c);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, N);
         assert_int_equal(bytes, (uint64_t) N * 4096);
         lc_advance(2 * LC_MIN + MARGIN);
         lc_wait_usage(d, sec_id_creator.uid, 0, 0, 2 * LC_REMOVAL_MS);
-        s = lc_status(d);
+        s = sec_status(d);
         assert_int_equal(s->n_objects, 0);
         shmb_status_free(s);
         sec_finish();

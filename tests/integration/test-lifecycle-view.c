@@ -96,12 +96,12 @@ static void test_view_status_and_list(void **state)
         assert_string_equal(lc_list_find(&l, "proc-q")->info.rule, "proc");
         lc_list_done(&l);
 
-        s = lc_status(d);
+        s = sec_status(d);
         assert_int_equal(s->n_objects, 5);
         assert_int_equal(s->n_orphans, 0);
         assert_int_equal(s->n_held, 0);
         shmb_status_free(s);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 5);
         assert_int_equal(bytes, 4096 + 8192 + 0 + 4096 + 4096);
 
@@ -118,7 +118,7 @@ static void test_view_status_and_list(void **state)
         lc_proc_release(&p);
         (void) lc_wait_gone(d, "proc-q", LC_REMOVAL_MS);
         lc_wait_usage(d, sec_id_creator.uid, 4, 4096 + 8192 + 4096, LC_REMOVAL_MS);
-        s = lc_status(d);
+        s = sec_status(d);
         assert_int_equal(s->n_objects, 4);
         shmb_status_free(s);
 

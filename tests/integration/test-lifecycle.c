@@ -113,7 +113,7 @@ static void test_lifetime_policy(void **state)
                 if (r < 0) {
                         /* Refused: nothing made, nothing charged. */
                         assert_false(lc_exists(d, t->name));
-                        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+                        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
                         assert_int_equal(objects, 0);
                         assert_int_equal(bytes, 0);
                         continue;
@@ -249,7 +249,7 @@ static void resize_once(const char *name, bool memfd)
         assert_int_equal(lc_stat(d, name, &st), 0);
         assert_int_equal(st.size, 0);
         assert_int_equal(st.flags & SHMB_OBJ_FRESH, SHMB_OBJ_FRESH);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 1);
         assert_int_equal(bytes, 0);
         /* The creator's own open does not end it. */
@@ -263,7 +263,7 @@ static void resize_once(const char *name, bool memfd)
         assert_int_equal(lc_stat(d, name, &st), 0);
         assert_int_equal(st.size, 64 * 1024);
         assert_int_equal(st.flags & SHMB_OBJ_FRESH, 0);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(bytes, 64 * 1024);
         if (memfd) {
                 int seals = fcntl(fd, F_GET_SEALS);
@@ -456,12 +456,12 @@ static void test_resize_limits(void **state)
         assert_int_equal(lc_stat(d, "rs-d", &st), 0);
         assert_int_equal(st.size, 0);
         assert_int_equal(st.flags & SHMB_OBJ_FRESH, SHMB_OBJ_FRESH);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 2);
         assert_int_equal(bytes, 768 * 1024);
         /* Exactly what is left. */
         assert_int_equal(resize_as(d, &sec_id_creator, "rs-d", 256 * 1024, &reason), 0);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(bytes, 1024 * 1024);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "rs-d"), 0);
         assert_int_equal(sec_unlink(d, &sec_id_creator, "rs-e"), 0);
@@ -569,7 +569,7 @@ static void test_fresh_memfd_grown(void **state)
         assert_int_equal(sst.size, 0);
         assert_int_equal(fstat(fd, &st), 0);
         assert_int_equal(st.st_size, 0);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(bytes, 4096 + 64 * 1024);
         lc_expect_log(d, mark, "Object 'frm-a': its creator (uid 41001) grew it to 524288 bytes",
                       "emptied", 1000);
@@ -581,7 +581,7 @@ static void test_fresh_memfd_grown(void **state)
         assert_int_equal(st.st_size, 128 * 1024);
         assert_int_equal(ftruncate(fd, 256 * 1024), -1);
         assert_int_equal(errno, EPERM);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 2);
         assert_int_equal(bytes, 4096 + 128 * 1024);
 
@@ -617,7 +617,7 @@ static void test_fresh_memfd_sealed_by_creator(void **state)
         assert_int_equal(sst.size, 512 * 1024);
         lc_expect_log(d, mark, "Object 'frm-s': its creator (uid 41001) grew it to 524288 bytes",
                       "cannot be emptied", 1000);
-        lc_usage(d, sec_id_creator.uid, &objects, &bytes);
+        sec_usage(d, sec_id_creator.uid, &objects, &bytes);
         assert_int_equal(objects, 1);
         assert_int_equal(bytes, 512 * 1024);
         assert_int_equal(shmb_publish(c, "frm-s", SHMB_PUBLISH_SEAL), -EFBIG);

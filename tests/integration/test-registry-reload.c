@@ -896,23 +896,6 @@ static void test_reload_demoted_then_published_group(void **state)
                                    &id_writer_own_group);
 }
 
-/* What STATUS says @uid is charged, in bytes; 0 when it holds nothing. */
-static uint64_t bytes_charged(const struct harness_daemon *d, uid_t uid)
-{
-        struct shmb_client *c = sec_client(d, &sec_id_root);
-        struct shmb_status *st = NULL;
-        uint64_t bytes = 0;
-        size_t i;
-
-        assert_int_equal(shmb_status(c, &st), 0);
-        for (i = 0; i < st->n_users; i++)
-                if (st->users[i].uid == uid)
-                        bytes = st->users[i].bytes;
-        shmb_status_free(st);
-        shmb_client_free(c);
-        return bytes;
-}
-
 /*
  * An orphan is still measured: a writer that kept its fd from before the reload grows it, and
  * the creator is charged within a few of the sweep's ticks. Found by a review: the sweep
@@ -932,7 +915,7 @@ static void test_reload_orphan_still_measured(void **state)
                 "Names=zz-*\n"
                 "Create=41001\n";
         struct harness_daemon *d = sec_start(before, NULL);
-        uint64_t deadline, bytes;
+        uint64_t deadline, objects, bytes;
         int fd;
 
         assert_int_equal(sec_create(d, &sec_id_creator, "rn-o", 4096, SHMB_ACCESS_RDWR, &fd),
@@ -944,9 +927,12 @@ static void test_reload_orphan_still_measured(void **state)
         assert_int_equal(ftruncate(fd, 8 << 20), 0);
         assert_int_equal(close(fd), 0);
         deadline = tl_now_ms() + 5000;
-        while ((bytes = bytes_charged(d, sec_id_creator.uid)) < (8 << 20) &&
-               tl_now_ms() < deadline)
+        for (;;) {
+                sec_usage(d, sec_id_creator.uid, &objects, &bytes);
+                if (bytes >= 8 << 20 || tl_now_ms() >= deadline)
+                        break;
                 tl_sleep_ms(50); /* polling the sweep's ticks */
+        }
         if (bytes != 8 << 20)
                 fail_msg("the orphan grown to 8 MiB is charged %llu bytes",
                          (unsigned long long) bytes);
