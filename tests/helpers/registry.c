@@ -185,8 +185,13 @@ struct harness_daemon *reg_restart(const char *policy)
 
 struct harness_daemon *reg_restart_killed(const char *policy)
 {
+        return reg_restart_killed_env(policy, NULL);
+}
+
+struct harness_daemon *reg_restart_killed_env(const char *policy, const char *const *env)
+{
         struct harness_daemon *d = sec_daemon();
-        struct harness_daemon_options opts = {};
+        struct harness_daemon_options opts = { .env = env };
         char objects[PATH_MAX];
 
         assert_non_null(d);

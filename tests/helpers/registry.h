@@ -53,6 +53,8 @@ struct harness_daemon *reg_restart(const char *policy);
 struct harness_daemon *reg_restart_changed(const char *policy,
                                            void (*change)(const char *state_dir));
 struct harness_daemon *reg_restart_killed(const char *policy);
+/* reg_restart_killed() with @env for the new daemon (harness_daemon_options.env). */
+struct harness_daemon *reg_restart_killed_env(const char *policy, const char *const *env);
 
 /* SIGKILL the case's daemon and wait until it is gone (not reaped). */
 void reg_kill(struct harness_daemon *d);

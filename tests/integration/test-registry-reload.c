@@ -1299,26 +1299,6 @@ static void test_reload_forgets_lookup_in_flight(void **state)
  * A creator's name answered after a reload onto %u: crashes and stops meanwhile
  */
 
-/* Restarts on the case's object and state directories with @env (the case's daemon is dead). */
-static struct harness_daemon *restart_env(const char *policy, const char *const *env)
-{
-        struct harness_daemon *d = sec_daemon();
-        struct harness_daemon_options opts = { .env = env };
-        static char objects[PATH_MAX];
-
-        assert_non_null(d);
-        snprintf(objects, sizeof(objects), "%s", d->shm_dir);
-        if (!d->keep_shm_dir) {
-                d->keep_shm_dir = true;
-                sec_remove_later(objects);
-        }
-        if (harness_daemon_alive(d))
-                reg_kill(d);
-        sec_forget_killed();
-        opts.shm_dir = objects;
-        return sec_start(policy, &opts);
-}
-
 /*
  * A create by a connection whose name lookup failed (the name service erred, not "no such
  * user"), under a policy with %u: refused with EAGAIN, nothing made. Found by a review: the
@@ -1471,7 +1451,7 @@ static void creator_answer_killed(const char *nth)
          * the object by it, and sets the file again. At the first, nothing after the answer
          * landed: the object still awaits its creator's name, its file closed. Either way
          * the file is not open to 41003. */
-        d = restart_env(strict, sec_slownss_env(41004, "shmbfake41004"));
+        d = reg_restart_killed_env(strict, sec_slownss_env(41004, "shmbfake41004"));
         assert_int_equal(reg_fs_open(path, &sec_id_reader, O_RDWR), -EACCES);
         assert_true(sec_open(d, &sec_id_reader, "pub-x", SHMB_ACCESS_RDWR, NULL) < 0);
         /* Once the name is known, 41001 is served as the policy says. */
