@@ -174,19 +174,13 @@ int object_attrs_published(struct object_attrs *a)
         return 0;
 }
 
-static bool id_spec_is_creator(const struct id_spec *spec)
-{
-        return spec->kind == ID_SPEC_REQUESTER_NAME || spec->kind == ID_SPEC_REQUESTER_ID;
-}
-
 bool object_attrs_creator_demoted(const struct policy_rule *rule, const struct identity *creator,
                                   unsigned rights)
 {
         /* Rights through a group are not known here (a creator's identity rebuilt from the
          * registry has no groups): such a creator is not let write, failing closed. */
-        return rule->backend == POLICY_BACKEND_SHM && creator->uid != 0 &&
-               !(rights & POLICY_RIGHT_WRITE) &&
-               (id_spec_is_creator(&rule->owner) || id_spec_is_creator(&rule->group));
+        return policy_owned_by_creator(rule) && creator->uid != 0 &&
+               !(rights & POLICY_RIGHT_WRITE);
 }
 
 int object_attrs_demote(const struct policy_rule *rule, const struct identity *creator,
@@ -198,11 +192,11 @@ int object_attrs_demote(const struct policy_rule *rule, const struct identity *c
         assert(!a->borrowed);
         if (!object_attrs_creator_demoted(rule, creator, rights))
                 return 0;
-        if (id_spec_is_creator(&rule->owner) && a->uid != geteuid()) {
+        if (policy_id_spec_is_requester(&rule->owner) && a->uid != geteuid()) {
                 reads = a->mode & 0400;
                 a->uid = geteuid();
         }
-        if (id_spec_is_creator(&rule->group) && a->gid != getegid()) {
+        if (policy_id_spec_is_requester(&rule->group) && a->gid != getegid()) {
                 /* Other members of the creator's group lose the group bits too: Group= gives
                  * no broker rights, so they lose nothing the broker gives them. */
                 reads = reads || (a->mode & 0040);

@@ -754,19 +754,6 @@ static int reply_fd(const struct request_ctx *c, int fd, const struct shmb_proto
 
 /* ---- decisions ---- */
 
-static bool id_spec_is_creator(const struct id_spec *spec)
-{
-        return spec->kind == ID_SPEC_REQUESTER_NAME || spec->kind == ID_SPEC_REQUESTER_ID;
-}
-
-/* Does @rule give its objects the creator as owner or group (Owner=, Group= %u or %U)? Then
- * the creator has the file system's access to what it makes, beside the broker's. */
-static bool owned_by_creator(const struct policy_rule *rule)
-{
-        return rule->backend == POLICY_BACKEND_SHM &&
-               (id_spec_is_creator(&rule->owner) || id_spec_is_creator(&rule->group));
-}
-
 int broker_decide_create(struct request_ctx *c, uint32_t asked,
                          const struct policy_lifetime *lifetime, uint32_t *ret_access)
 {
@@ -808,7 +795,8 @@ int broker_decide_create(struct request_ctx *c, uint32_t asked,
         /* Owner=%u or %U: the creator would own the file, and an owner can do anything with
          * it (broker_check_inode_access(), which handle_create() also runs for what a group
          * or mode gives, on the inode). Decided here, so that EXPLAIN says it too. */
-        if (c->rule->backend == POLICY_BACKEND_SHM && id_spec_is_creator(&c->rule->owner) &&
+        if (c->rule->backend == POLICY_BACKEND_SHM &&
+            policy_id_spec_is_requester(&c->rule->owner) &&
             !(c->rights & POLICY_RIGHT_WRITE) && c->id->uid != 0)
                 return refuse_misconfig(c, -EACCES, "the creator would own the object, which "
                                         "the rule does not let it write; fix the rule's "
@@ -961,7 +949,7 @@ static int handle_create(struct request_ctx *c, void *buf, size_t size, int *fds
                 c->reason = SHMB_PROTO_REASON_STORE_FULL;
         /* Before anything is linked: the creator's own view of the new inode, when it is to
          * get an fd of it, or the rule makes it the owner or group (%u, %U). */
-        if (r >= 0 && (access == SHMB_PROTO_ACCESS_RDONLY || owned_by_creator(c->rule)))
+        if (r >= 0 && (access == SHMB_PROTO_ACCESS_RDONLY || policy_owned_by_creator(c->rule)))
                 r = broker_check_inode_access(c, fd, &st);
         if (r >= 0 && access == SHMB_PROTO_ACCESS_RDONLY)
                 r = create_read_only_fd(fd, &out);

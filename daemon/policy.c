@@ -209,9 +209,16 @@ int policy_resolve_owner(const struct policy_rule *rule, const struct identity *
         return 0;
 }
 
-static bool id_spec_is_requester(const struct id_spec *s)
+bool policy_id_spec_is_requester(const struct id_spec *s)
 {
         return s->kind == ID_SPEC_REQUESTER_NAME || s->kind == ID_SPEC_REQUESTER_ID;
+}
+
+bool policy_owned_by_creator(const struct policy_rule *rule)
+{
+        return rule->backend == POLICY_BACKEND_SHM &&
+               (policy_id_spec_is_requester(&rule->owner) ||
+                policy_id_spec_is_requester(&rule->group));
 }
 
 bool policy_owner_plausible(const struct policy_rule *rule, const char *name, uid_t uid,
@@ -228,7 +235,8 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
         if (!rule || !name)
                 return false;
 
-        if (!id_spec_is_requester(&rule->owner) && !id_spec_is_requester(&rule->group)) {
+        if (!policy_id_spec_is_requester(&rule->owner) &&
+            !policy_id_spec_is_requester(&rule->group)) {
                 /* Fixed owner and group: nothing depends on who created the object. */
                 if (policy_resolve_owner(rule, &creator, &want_uid, &want_gid) < 0)
                         return false;
@@ -236,7 +244,7 @@ bool policy_owner_plausible(const struct policy_rule *rule, const char *name, ui
         }
 
         /* Who would the creator have been? The owner says it; failing that, the group does. */
-        if (id_spec_is_requester(&rule->owner))
+        if (policy_id_spec_is_requester(&rule->owner))
                 creator.uid = uid;
         else if (rule->group.kind == ID_SPEC_REQUESTER_ID)
                 creator.uid = (uid_t) gid;

@@ -331,6 +331,12 @@ bool policy_rule_matches(const struct policy_rule *rule, const char *name,
 bool policy_creator_matches(const struct policy_rule *rule, const struct identity *id,
                             uid_t creator_uid, const char *creator_app_id);
 
+/* Is @s the requester (%u or %U: for an object's Owner= or Group=, its creator)? */
+bool policy_id_spec_is_requester(const struct id_spec *s);
+/* Does @rule give its Backend=shm objects the creator as owner or group? Then the creator has
+ * the file system's access to what it makes, beside the broker's. */
+bool policy_owned_by_creator(const struct policy_rule *rule);
+
 /* The POLICY_RIGHT_* bits @rule gives @id (app connections: by app: principals only; others:
  * by the rest). WRITE implies READ. */
 unsigned policy_rights(const struct policy_rule *rule, const struct identity *id);
