@@ -47,27 +47,39 @@ int log_parse_level(const char *s)
  * printable ASCII: a control byte (a newline would forge a line, an escape sequence act on the
  * reader's terminal) and every byte past ASCII (C1 controls, and the bidi controls that reorder
  * what an administrator reads) become \xNN. Sites that print a client's name escape it
- * themselves as well (log_escape()), quotes included, so that it cannot pass for the line's own
- * words.
+ * themselves as well (log_escape(): quotes and backslashes too), so that it cannot pass for the
+ * line's own words. What the line holds already escaped stays as it is.
  */
-static void line_escape(const char *in, char *out, size_t size)
+static const char *escape(const char *s, size_t len, char *buf, size_t size, bool quotes)
 {
         static const char hex[] = "0123456789abcdef";
-        size_t o = 0;
+        size_t i, o = 0;
 
-        for (; *in && o + 4 < size; in++) {
-                unsigned char ch = (unsigned char) *in;
-
-                if (ch >= 0x20 && ch < 0x7f) {
-                        out[o++] = (char) ch;
-                        continue;
-                }
-                out[o++] = '\\';
-                out[o++] = 'x';
-                out[o++] = hex[ch >> 4];
-                out[o++] = hex[ch & 15];
+        if (size < 4) {
+                if (size > 0)
+                        buf[0] = '\0';
+                return buf;
         }
-        out[o] = '\0';
+        for (i = 0; i < len; i++) {
+                unsigned char ch = (unsigned char) s[i];
+                bool plain = ch >= 0x20 && ch < 0x7f && (!quotes || (ch != '\\' && ch != '\''));
+
+                if (o + (plain ? 1 : 4) > size - 4) {
+                        memcpy(buf + o, "...", 3);
+                        o += 3;
+                        break;
+                }
+                if (plain)
+                        buf[o++] = (char) ch;
+                else {
+                        buf[o++] = '\\';
+                        buf[o++] = 'x';
+                        buf[o++] = hex[ch >> 4];
+                        buf[o++] = hex[ch & 15];
+                }
+        }
+        buf[o] = '\0';
+        return buf;
 }
 
 int log_internal(int level, int error, const char *fmt, ...)
@@ -86,7 +98,7 @@ int log_internal(int level, int error, const char *fmt, ...)
         (void) vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
 
-        line_escape(buf, line, sizeof(line));
+        (void) escape(buf, strlen(buf), line, sizeof(line), false);
         /* One write per line, so lines from a restarting daemon never interleave. */
         (void) fprintf(stderr, "<%d>%s\n", level, line);
         errno = saved;
@@ -95,34 +107,7 @@ int log_internal(int level, int error, const char *fmt, ...)
 
 const char *log_escape(const char *s, size_t len, char *buf, size_t size)
 {
-        static const char hex[] = "0123456789abcdef";
-        size_t i, o = 0;
-
-        if (size < 4) {
-                if (size > 0)
-                        buf[0] = '\0';
-                return buf;
-        }
-        for (i = 0; i < len; i++) {
-                unsigned char ch = (unsigned char) s[i];
-                bool plain = ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'';
-
-                if (o + (plain ? 1 : 4) > size - 4) {
-                        memcpy(buf + o, "...", 3);
-                        o += 3;
-                        break;
-                }
-                if (plain)
-                        buf[o++] = (char) ch;
-                else {
-                        buf[o++] = '\\';
-                        buf[o++] = 'x';
-                        buf[o++] = hex[ch >> 4];
-                        buf[o++] = hex[ch & 15];
-                }
-        }
-        buf[o] = '\0';
-        return buf;
+        return escape(s, len, buf, size, true);
 }
 
 const char *log_name(const char *name)
