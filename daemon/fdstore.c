@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
+#include "fair.h"
 #include "fdstore.h"
 #include "hashmap.h"
 
@@ -104,8 +105,8 @@ int fdstore_slot_check(uid_t uid, enum fdstore_slot kind)
          * holds FDSTORE_FAIR_FLOOR or more gets another only while it holds less than its
          * share of the free slots: those left over the number of uids holding some (it is
          * one of them: mine > 0). */
-        if (total(slots_used) > slots_max / 2 && mine >= FDSTORE_FAIR_FLOOR &&
-            mine + spare >= (slots_max - total(slots_used)) / holders.n_entries)
+        if (mine >= FDSTORE_FAIR_FLOOR &&
+            !fair_share_left(mine + spare, total(slots_used), slots_max, holders.n_entries))
                 return -EDQUOT;
         return 0;
 }

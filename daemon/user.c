@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fair.h"
 #include "user.h"
 
 #define USER_TABLE_INITIAL 64
@@ -201,12 +202,9 @@ bool user_fair(const struct user *u, enum user_slot slot, uint64_t in_use, uint6
 {
         uint64_t held = u->used[slot];
 
-        if (in_use <= total / 2 || held < floor)
-                return true;
-        if (in_use >= total)
-                return false;
-        /* It holds some: n_holding counts it, and is not 0. */
-        return held < (total - in_use) / u->table->n_holding[slot];
+        /* It holds some (held >= floor > 0): n_holding counts it, and is not 0. */
+        return held < floor ||
+               fair_share_left(held, in_use, total, u->table->n_holding[slot]);
 }
 
 void user_charge_move(struct user_charge *dst, struct user_charge *src)
